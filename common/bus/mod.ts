@@ -1,0 +1,23 @@
+/**
+ * The message bus between processes.
+ *
+ * Delivery guarantees (the same for every implementation):
+ * - at most once: a message published while a subscriber is disconnected is lost,
+ *   so state that must survive (the latest price) also lives in keys;
+ * - in order per channel from one publisher;
+ * - a subscription outlives reconnects: the implementation resubscribes by itself.
+ */
+export interface Bus {
+  /** Sends `message` to every current subscriber of `channel`. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Calls `handler` for every message on `channel` until the returned function is called. */
+  subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe>;
+  /** Ends every subscription and releases connections. */
+  close(): Promise<void>;
+}
+
+export type MessageHandler = (message: string, channel: string) => void;
+export type Unsubscribe = () => Promise<void>;
+
+export { createMemoryBus } from "./memory.ts";
+export { createRedisBus } from "./redis.ts";

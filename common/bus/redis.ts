@@ -1,0 +1,36 @@
+import type Redis from "ioredis";
+import { closeRedis } from "../redis.ts";
+import { HandlerTable } from "./handlers.ts";
+import type { Bus, MessageHandler } from "./mod.ts";
+
+export interface RedisBusOptions {
+  /** Connection for PUBLISH; may be shared with other commands. */
+  publisher: Redis;
+  /** Connection that only subscribes (Redis forbids other commands on it); owned by the bus. */
+  subscriber: Redis;
+  onHandlerError?: (error: unknown, channel: string) => void;
+}
+
+/**
+ * Redis pub/sub as a `Bus`: one subscriber connection per process, however
+ * many handlers. ioredis resubscribes after a reconnect (`autoResubscribe`).
+ */
+export function createRedisBus({ publisher, subscriber, onHandlerError = () => {} }: RedisBusOptions): Bus {
+  const table = new HandlerTable(onHandlerError);
+  subscriber.on("message", (channel: string, message: string) => table.dispatch(channel, message));
+  return {
+    async publish(channel, message) {
+      await publisher.publish(channel, message);
+    },
+    async subscribe(channel: string, handler: MessageHandler) {
+      if (table.add(channel, handler)) await subscriber.subscribe(channel);
+      return async () => {
+        if (table.remove(channel, handler) && subscriber.status === "ready") await subscriber.unsubscribe(channel);
+      };
+    },
+    async close() {
+      table.clear();
+      await closeRedis(subscriber);
+    },
+  } satisfies Bus;
+}

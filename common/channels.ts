@@ -1,0 +1,24 @@
+/**
+ * Every Redis channel and key the services share, named once.
+ *
+ * Channels carry pub/sub messages (fire and forget); keys hold state that a
+ * process joining late can read (the latest price, the recent tick history).
+ */
+export const Channels = {
+  /** One message per BTC/USD tick: the JSON `Tick`, or (from the original plan) a plain "42012.34". */
+  priceTicks: "prices:btc:usd",
+} as const;
+
+export const Keys = {
+  /** The latest tick as JSON, with a TTL so a dead feed does not look alive forever. */
+  latestPrice: "price:btc:usd",
+  /** Sorted set of recent ticks scored by their time in ms; member is the tick's JSON. */
+  priceHistory: "prices:btc:usd:ts",
+} as const;
+
+export type ChannelName = (typeof Channels)[keyof typeof Channels];
+
+/** The channels a websocket client may subscribe to, by their public topic name. */
+export const PublicTopics = {
+  prices: Channels.priceTicks,
+} as const;

@@ -1,0 +1,31 @@
+import { Type as t, type Static } from "@sinclair/typebox";
+
+/** Machine-readable error codes; every non-2xx answer carries one. */
+export const ErrorCode = t.Union([
+  t.Literal("validation_failed"),
+  t.Literal("bad_json"),
+  t.Literal("not_found"),
+  t.Literal("method_not_allowed"),
+  t.Literal("payload_too_large"),
+  t.Literal("unsupported_media_type"),
+  t.Literal("unavailable"),
+  t.Literal("internal"),
+]);
+export type ErrorCode = Static<typeof ErrorCode>;
+
+export const ErrorDetail = t.Object({
+  path: t.String(),
+  message: t.String(),
+});
+export type ErrorDetail = Static<typeof ErrorDetail>;
+
+/** The one error contract for every 4xx and 5xx answer of the API. */
+export const ErrorBody = t.Object({
+  error: t.Object({
+    code: ErrorCode,
+    message: t.String(),
+    details: t.Array(ErrorDetail),
+    request_id: t.String(),
+  }),
+});
+export type ErrorBody = Static<typeof ErrorBody>;

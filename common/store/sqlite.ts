@@ -1,0 +1,45 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { type Migration, migrations as allMigrations } from "./migrations.ts";
+
+export interface StoreOptions {
+  /** How long a writer waits for a lock held by another connection. */
+  busyTimeoutMs?: number;
+  migrations?: readonly Migration[];
+}
+
+/**
+ * Opens (creating when missing) the SQLite database at `path` in WAL mode and
+ * brings its schema up to date. `:memory:` works for unit tests.
+ *
+ * ```ts
+ * const db = openStore("/data/bets.db");
+ * ```
+ */
+export function openStore(path: string, { busyTimeoutMs = 5000, migrations = allMigrations }: StoreOptions = {}): Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { create: true, strict: true });
+  db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  db.exec("PRAGMA journal_mode = WAL");
+  // NORMAL is durable in WAL mode against a process crash; only an OS crash can lose the last commits.
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  migrate(db, migrations);
+  return db;
+}
+
+/** Applies the migrations newer than the database's `user_version`, each in its own transaction. */
+export function migrate(db: Database, migrations: readonly Migration[]): number {
+  const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+  let applied = 0;
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+    })();
+    applied++;
+  }
+  return applied;
+}

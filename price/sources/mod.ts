@@ -1,0 +1,44 @@
+import { createMockSource, type MockSourceOptions } from "./mock.ts";
+
+/**
+ * Where prices come from. The worker samples a source once per tick, so a
+ * push feed (an exchange websocket) keeps its latest trade and returns it here,
+ * and a generator (the mock) takes one step per call.
+ */
+export interface PriceSource {
+  /** The source's kind, for logs. */
+  readonly kind: PriceSourceKind;
+  /** The BTC/USD price now, in dollars; undefined while the source knows none yet. */
+  sample(): Promise<number | undefined>;
+  /** Releases the source's connections, if any. */
+  close(): Promise<void>;
+}
+
+/** Every kind of source; `PRICE_SOURCE` takes one of these. */
+export const priceSourceKinds = ["mock"] as const;
+export type PriceSourceKind = (typeof priceSourceKinds)[number];
+
+export type PriceSourceOptions = { kind: "mock" } & MockSourceOptions;
+
+/**
+ * Builds the source `options.kind` names, throwing on a kind it does not know
+ * rather than running without prices.
+ *
+ * ```ts
+ * const source = createPriceSource({ kind: "mock", start: 42000, volatility: 0.0005, seed: 1 });
+ * ```
+ */
+export function createPriceSource(options: PriceSourceOptions): PriceSource {
+  const kind = options.kind;
+  switch (kind) {
+    case "mock":
+      return createMockSource(options);
+    default: {
+      const unknown: never = kind;
+      throw new TypeError(`unknown price source kind: ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export { createMockSource } from "./mock.ts";
+export type { MockSourceOptions } from "./mock.ts";

@@ -69,9 +69,15 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Record<string, st
 // Schemas and variables the services share.
 
 export const Port = t.Integer({ minimum: 0, maximum: 65535 });
-export const LogLevel = t.Union(
-  ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => t.Literal(level)),
-);
+export const LogLevel = t.Union([
+  t.Literal("fatal"),
+  t.Literal("error"),
+  t.Literal("warn"),
+  t.Literal("info"),
+  t.Literal("debug"),
+  t.Literal("trace"),
+  t.Literal("silent"),
+]);
 export const RedisUrl = t.String({ pattern: "^rediss?://" });
 
 export const logLevelVar = envVar({ name: "LOG_LEVEL", schema: LogLevel, fallback: "info" });

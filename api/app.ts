@@ -1,0 +1,57 @@
+import type { Database } from "bun:sqlite";
+import { cors } from "@elysiajs/cors";
+import { Elysia } from "elysia";
+import type Redis from "ioredis";
+import type { Logger } from "../common/log.ts";
+import type { TickStore } from "../common/prices/tick-store.ts";
+import type { GroupCommitter } from "./bets/group-commit.ts";
+import { betRoutes } from "./bets/routes.ts";
+import type { NewBet } from "./bets/service.ts";
+import { healthRoutes } from "./health/routes.ts";
+import { httpFoundation } from "./http/foundation.ts";
+import { createRouteTable, type RouteTable } from "./http/route-table.ts";
+import { priceRoutes } from "./prices/routes.ts";
+
+export interface AppParts {
+  log: Logger;
+  db: Database;
+  redis: Redis;
+  ticks: TickStore;
+  bets: GroupCommitter<NewBet>;
+  corsOrigins: string[];
+  /** Mounts `/api/_test/panic` (throws) and `/api/_test/slow` (1.5 s): for the recovery and drain tests only. */
+  testRoutes?: boolean;
+}
+
+/** Assembles the HTTP API from its parts; no environment, no listening. */
+export function createApp({ log, db, redis, ticks, bets, corsOrigins, testRoutes = false }: AppParts) {
+  let routeTable: RouteTable | undefined;
+  const routes: { method: string; path: string }[] = [];
+  const app = new Elysia({ normalize: false })
+    .use(httpFoundation({ log, routeTable: () => (routeTable ??= createRouteTable(routes)) }))
+    .use(
+      cors({
+        origin: corsOrigins,
+        methods: ["GET", "POST", "OPTIONS"],
+        allowedHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
+        exposeHeaders: ["X-Request-ID", "Retry-After"],
+        maxAge: 600,
+        credentials: false,
+      }),
+    )
+    .use(healthRoutes({ db, redis }))
+    .use(priceRoutes({ ticks }))
+    .use(betRoutes({ commits: bets }));
+  if (testRoutes) {
+    app
+      .get("/api/_test/panic", () => {
+        throw new Error("deliberate failure for the recovery test");
+      })
+      .get("/api/_test/slow", async () => {
+        await Bun.sleep(1500);
+        return { status: "ok", component: "api" } as const;
+      });
+  }
+  routes.push(...app.routes);
+  return app;
+}

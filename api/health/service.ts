@@ -1,0 +1,40 @@
+import type { Database } from "bun:sqlite";
+import type Redis from "ioredis";
+import type { CheckResult } from "../../common/contracts/health.ts";
+import { withTimeout } from "../../common/timeout.ts";
+
+async function timed(check: () => Promise<void> | void): Promise<CheckResult> {
+  const started = performance.now();
+  try {
+    await check();
+    return { ok: true, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 };
+  } catch (error) {
+    return { ok: false, latency_ms: Math.round(performance.now() - started), error: (error as Error).message };
+  }
+}
+
+/** Writes a fresh token to SQLite and reads it back. */
+export function checkSqlite(db: Database): Promise<CheckResult> {
+  return timed(() => {
+    const token = crypto.randomUUID();
+    db.query(
+      "INSERT INTO health_probe (id, token, checked_at) VALUES (1, $token, $now) ON CONFLICT (id) DO UPDATE SET token = $token, checked_at = $now",
+    ).run({ token, now: Date.now() });
+    const row = db.query("SELECT token FROM health_probe WHERE id = 1").get() as { token: string } | null;
+    if (row?.token !== token) throw new Error("read back a different token");
+  });
+}
+
+/** Writes a short-lived key to Redis, reads it back and removes it. */
+export function checkRedis(redis: Redis, timeoutMs = 1000): Promise<CheckResult> {
+  return timed(async () => {
+    const token = crypto.randomUUID();
+    const key = `readyz:${token}`;
+    const [, read] = await withTimeout(
+      Promise.all([redis.set(key, token, "PX", 10_000), redis.get(key), redis.del(key)]),
+      timeoutMs,
+      "redis round trip",
+    );
+    if (read !== token) throw new Error("read back a different value");
+  });
+}

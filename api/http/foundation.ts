@@ -1,0 +1,83 @@
+import { Elysia, ValidationError } from "elysia";
+import type { ErrorDetail } from "../../common/contracts/error.ts";
+import type { Logger } from "../../common/log.ts";
+import { errorResponse } from "./error-response.ts";
+import { HttpError } from "./http-error.ts";
+import { readJsonBody } from "./json-body.ts";
+import { requestIdFor } from "./request-id.ts";
+import type { RouteTable } from "./route-table.ts";
+
+export interface FoundationOptions {
+  log: Logger;
+  /** Looked up lazily: the routes exist only once the whole app is assembled. */
+  routeTable: () => RouteTable;
+}
+
+/** Per-request facts the hooks share; keyed by the request so nothing leaks between requests. */
+const startedAt = new WeakMap<Request, number>();
+
+/**
+ * What every route gets: a request id (taken when sane, always echoed), one
+ * log line per request, JSON bodies read within limits, and every error
+ * answered in the one error contract: 400, 404, 405, 413, 415 and 500 alike.
+ */
+export function httpFoundation({ log, routeTable }: FoundationOptions) {
+  return new Elysia({ name: "http-foundation" })
+    .onRequest(({ request, set }) => {
+      startedAt.set(request, performance.now());
+      set.headers["x-request-id"] = requestIdFor(request.headers.get("x-request-id"));
+    })
+    .onParse({ as: "global" }, ({ request, contentType }) => readJsonBody(request, contentType))
+    .onError({ as: "global" }, ({ code, error, set, request, path }) => {
+      const requestId = String(set.headers["x-request-id"] ?? requestIdFor(null));
+      const failure = toHttpError(code, error, request.method, path, routeTable);
+      if (failure.status >= 500) {
+        // The stack goes to the log only; the caller sees the contract and the id to quote.
+        log.error({ err: error, request_id: requestId, method: request.method, path }, "unhandled error");
+      }
+      set.status = failure.status;
+      return errorResponse(failure.status, failure.code, failure.message, requestId, failure.details, failure.headers);
+    })
+    .onAfterResponse({ as: "global" }, ({ request, set, path, responseValue }) => {
+      const started = startedAt.get(request);
+      const status = responseValue instanceof Response ? responseValue.status : set.status;
+      log.info(
+        {
+          method: request.method,
+          path,
+          status,
+          duration_ms: started === undefined ? undefined : Math.round((performance.now() - started) * 1000) / 1000,
+          request_id: set.headers["x-request-id"],
+        },
+        "request",
+      );
+    });
+}
+
+/** Maps whatever was thrown to the error contract's status and code. */
+function toHttpError(code: string | number, error: unknown, method: string, path: string, routeTable: () => RouteTable): HttpError {
+  if (error instanceof HttpError) return error;
+  // Elysia wraps errors thrown by a parse hook (our 413 and 415) as PARSE.
+  if (code === "PARSE") {
+    const cause = (error as Error).cause;
+    return cause instanceof HttpError ? cause : new HttpError(400, "bad_json", "request body is not valid JSON");
+  }
+  if (code === "VALIDATION") {
+    return new HttpError(400, "validation_failed", "request does not match the contract", validationDetails(error));
+  }
+  if (code === "NOT_FOUND") {
+    const allowed = routeTable().allowedMethods(path);
+    return allowed.length > 0
+      ? new HttpError(405, "method_not_allowed", `${method} is not allowed here`, [], { allow: allowed.join(", ") })
+      : new HttpError(404, "not_found", `no route for ${method} ${path}`);
+  }
+  return new HttpError(500, "internal", "internal error");
+}
+
+function validationDetails(error: unknown): ErrorDetail[] {
+  if (!(error instanceof ValidationError)) return [];
+  return error.all.slice(0, 20).map((problem) => ({
+    path: "path" in problem && typeof problem.path === "string" && problem.path !== "" ? problem.path : "/",
+    message: problem.summary ?? problem.message ?? "invalid value",
+  }));
+}

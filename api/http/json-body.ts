@@ -1,0 +1,42 @@
+import { HttpError } from "./http-error.ts";
+
+/** The largest request body the API reads, in bytes. Nginx's client_max_body_size matches it. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const tooLarge = () => new HttpError(413, "payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+
+/**
+ * Reads a JSON request body, refusing other media types (415) and bodies over
+ * `MAX_BODY_BYTES` (413) without buffering more than the limit, even when the
+ * body is chunked and declares no length.
+ */
+export async function readJsonBody(request: Request, contentType: string | undefined): Promise<unknown> {
+  // Elysia passes no content type when the body is empty; the header still tells what was meant.
+  const declaredType = contentType || request.headers.get("content-type") || "";
+  const mediaType = declaredType.split(";", 1)[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    throw new HttpError(415, "unsupported_media_type", "request body must be application/json");
+  }
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+
+  const text = declared !== null ? await request.text() : await readLimited(request);
+  if (text.length > MAX_BODY_BYTES) throw tooLarge();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "bad_json", "request body is not valid JSON");
+  }
+}
+
+async function readLimited(request: Request): Promise<string> {
+  if (!request.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}

@@ -1,0 +1,11 @@
+/**
+ * Rejects when `promise` takes longer than `ms`: a dependency that hangs is as
+ * bad as one that fails, and a caller must not wait on it for ever.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

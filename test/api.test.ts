@@ -1,0 +1,293 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Redis from "ioredis";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { waitFor } from "./support/wait.ts";
+
+let redis: TestRedis;
+let api: RunningService;
+let base: string;
+let dir: string;
+let dbPath: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), "tap-api-"));
+  dbPath = join(dir, "bets.db");
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  api = spawnService("api", {
+    PORT: String(port),
+    REDIS_URL: redis.url,
+    DB_PATH: dbPath,
+    ENABLE_TEST_ROUTES: "1",
+    CORS_ORIGINS: "http://localhost,http://example.test",
+  });
+  await waitForHttp(`${base}/healthz`);
+});
+
+afterAll(async () => {
+  await api?.stop("SIGKILL");
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function futureCell(offsetMs = 60_000) {
+  const t_start = Date.now() + offsetMs;
+  return { t_start, t_end: t_start + 5000, price_low: 42000, price_high: 42010 };
+}
+
+function postBet(body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${base}/api/bets`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+async function expectError(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toContain("application/json");
+  const body = (await response.json()) as { error: { code: string; message: string; details: unknown[]; request_id: string } };
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+  expect(Array.isArray(body.error.details)).toBe(true);
+  expect(body.error.request_id).toBe(response.headers.get("x-request-id")!);
+  return body.error;
+}
+
+describe("health", () => {
+  test("healthz answers ok at /healthz and /api/healthz", async () => {
+    for (const path of ["/healthz", "/api/healthz"]) {
+      const response = await fetch(base + path);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: "ok", component: "api" });
+    }
+  });
+
+  test("readyz proves a SQLite and a Redis round trip", async () => {
+    for (const path of ["/readyz", "/api/readyz"]) {
+      const response = await fetch(base + path);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+      expect(body.status).toBe("ready");
+      expect(body.checks.sqlite?.ok).toBe(true);
+      expect(body.checks.redis?.ok).toBe(true);
+    }
+    const db = new Database(dbPath, { readonly: true });
+    expect(db.query("SELECT count(*) AS n FROM health_probe").get()).toEqual({ n: 1 });
+    db.close();
+  });
+});
+
+describe("GET /api/price", () => {
+  test("is 503 in the error contract before any price exists", async () => {
+    await expectError(await fetch(`${base}/api/price`), 503, "unavailable");
+  });
+
+  test("returns the latest price stored in Redis", async () => {
+    const client = new Redis(redis.url);
+    await client.set("price:btc:usd", JSON.stringify({ symbol: "BTC-USD", price: 42123.45, ts: 1_700_000_000_000 }));
+    const response = await fetch(`${base}/api/price`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ symbol: "BTC-USD", price: 42123.45, ts: 1_700_000_000_000 });
+    client.disconnect();
+  });
+});
+
+describe("POST /api/bets", () => {
+  test("stores a valid bet in SQLite and answers 202 with its id", async () => {
+    const cell = futureCell();
+    const response = await postBet({ user_id: "player-1", amount: 12.34, cell });
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { status: string; bet_id: string; message: string };
+    expect(body.status).toBe("accepted");
+    expect(body.bet_id).toMatch(/^[0-9a-f-]{36}$/);
+    const db = new Database(dbPath, { readonly: true });
+    const row = db.query("SELECT * FROM bets WHERE id = ?").get(body.bet_id);
+    db.close();
+    expect(row).toMatchObject({
+      user_id: "player-1",
+      amount_cents: 1234,
+      t_start: cell.t_start,
+      t_end: cell.t_end,
+      price_low_cents: 4_200_000,
+      price_high_cents: 4_201_000,
+      status: "accepted",
+    });
+  });
+
+  test("concurrent bets all get distinct ids and all are stored", async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => postBet({ user_id: `many-${i}`, amount: 1, cell: futureCell() })),
+    );
+    const ids = await Promise.all(responses.map(async (r) => ((await r.json()) as { bet_id: string }).bet_id));
+    expect(responses.every((r) => r.status === 202)).toBe(true);
+    expect(new Set(ids).size).toBe(200);
+    const db = new Database(dbPath, { readonly: true });
+    expect(db.query("SELECT count(*) AS n FROM bets WHERE user_id LIKE 'many-%'").get()).toEqual({ n: 200 });
+    db.close();
+  });
+
+  const invalid: [string, unknown, string][] = [
+    ["a missing user_id", { amount: 1, cell: futureCell() }, "/user_id"],
+    ["a wrong type", { user_id: "u", amount: "ten", cell: futureCell() }, "/amount"],
+    ["a zero amount", { user_id: "u", amount: 0, cell: futureCell() }, "/amount"],
+    ["a negative amount", { user_id: "u", amount: -5, cell: futureCell() }, "/amount"],
+    ["three decimals", { user_id: "u", amount: 1.005, cell: futureCell() }, "/amount"],
+    ["an amount over the maximum", { user_id: "u", amount: 1e9, cell: futureCell() }, "/amount"],
+    ["price_low above price_high", { user_id: "u", amount: 1, cell: { ...futureCell(), price_low: 42010, price_high: 42000 } }, "/cell/price_high"],
+    ["t_start after t_end", { user_id: "u", amount: 1, cell: { ...futureCell(), t_end: Date.now() } }, "/cell/t_end"],
+    ["a window in the past", { user_id: "u", amount: 1, cell: futureCell(-60_000) }, "/cell/t_end"],
+    ["a missing cell", { user_id: "u", amount: 1 }, "/cell"],
+    ["an unknown field", { user_id: "u", amount: 1, cell: futureCell(), multiplier: 100 }, "/multiplier"],
+  ];
+  for (const [what, body, path] of invalid) {
+    test(`rejects ${what} with 400 naming ${path}`, async () => {
+      const error = await expectError(await postBet(body), 400, "validation_failed");
+      expect(error.details).toContainEqual(expect.objectContaining({ path }));
+    });
+  }
+
+  test("rejects malformed JSON with 400 bad_json", async () => {
+    await expectError(await postBet("{not json"), 400, "bad_json");
+    await expectError(await postBet(""), 400, "bad_json");
+  });
+
+  test("rejects a body that is not JSON with 415", async () => {
+    await expectError(await postBet("{}", { "content-type": "text/plain" }), 415, "unsupported_media_type");
+    const noType = await fetch(`${base}/api/bets`, { method: "POST", body: new Uint8Array([1, 2]) });
+    await expectError(noType, 415, "unsupported_media_type");
+  });
+
+  test("rejects a body over 16 KiB with 413, declared or chunked", async () => {
+    const big = JSON.stringify({ user_id: "u", amount: 1, cell: futureCell(), pad: "x".repeat(17 * 1024) });
+    await expectError(await postBet(big), 413, "payload_too_large");
+    const chunked = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${base}/api/bets`, { method: "POST", headers: { "content-type": "application/json" }, body: chunked });
+    await expectError(response, 413, "payload_too_large");
+  });
+});
+
+describe("the error contract", () => {
+  test("an unknown route is 404", async () => {
+    await expectError(await fetch(`${base}/api/nope`), 404, "not_found");
+  });
+
+  test("a wrong method on a known route is 405 with Allow", async () => {
+    const response = await fetch(`${base}/api/bets`, { method: "DELETE" });
+    expect(response.headers.get("allow")).toBe("POST");
+    await expectError(response, 405, "method_not_allowed");
+    const put = await fetch(`${base}/healthz`, { method: "PUT" });
+    expect(put.headers.get("allow")).toBe("GET, HEAD");
+    await expectError(put, 405, "method_not_allowed");
+  });
+
+  test("a handler that throws answers 500 internal without a stack, and the API keeps serving", async () => {
+    const response = await fetch(`${base}/api/_test/panic`);
+    const error = await expectError(response, 500, "internal");
+    expect(JSON.stringify(error)).not.toContain("deliberate");
+    expect(JSON.stringify(error)).not.toContain(".ts");
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    await api.waitForLog("the stack in the log", (line) => line.msg === "unhandled error" && JSON.stringify(line).includes("deliberate"));
+  });
+});
+
+describe("request ids and logging", () => {
+  test("a sane X-Request-ID is echoed and used in the log line", async () => {
+    const response = await fetch(`${base}/healthz`, { headers: { "x-request-id": "trace-abc.123" } });
+    expect(response.headers.get("x-request-id")).toBe("trace-abc.123");
+    const line = await api.waitForLog("request line", (l) => l.request_id === "trace-abc.123" && l.msg === "request");
+    expect(line).toMatchObject({ component: "api", method: "GET", path: "/healthz", status: 200, level: "info" });
+    expect(typeof line.duration_ms).toBe("number");
+  });
+
+  test("an unsafe X-Request-ID is replaced by a generated one", async () => {
+    const response = await fetch(`${base}/healthz`, { headers: { "x-request-id": "bad id with spaces\t" } });
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const long = await fetch(`${base}/healthz`, { headers: { "x-request-id": "a".repeat(500) } });
+    expect(long.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("error answers are logged with their real status", async () => {
+    const response = await postBet("{}", { "content-type": "text/plain" });
+    const id = response.headers.get("x-request-id");
+    await api.waitForLog("415 line", (l) => l.request_id === id && l.status === 415);
+  });
+});
+
+describe("CORS", () => {
+  test("allows the configured origins and no others", async () => {
+    const allowed = await fetch(`${base}/api/healthz`, { headers: { origin: "http://example.test" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://example.test");
+    const other = await fetch(`${base}/api/healthz`, { headers: { origin: "http://evil.test" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await fetch(`${base}/api/bets`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost", "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost");
+  });
+});
+
+describe("readiness when Redis is down", () => {
+  test("readyz is 503 naming Redis while it is down, and ready again after", async () => {
+    await redis.restart(0).catch(() => {});
+    // Stop Redis entirely for the check: restart() with a long pause in the background.
+    const downFor = redis.restart(2500);
+    await Bun.sleep(200);
+    const down = await fetch(`${base}/readyz`);
+    expect(down.status).toBe(503);
+    const body = (await down.json()) as { status: string; checks: { sqlite: { ok: boolean }; redis: { ok: boolean; error?: string } } };
+    expect(body.status).toBe("unavailable");
+    expect(body.checks.sqlite.ok).toBe(true);
+    expect(body.checks.redis.ok).toBe(false);
+    await downFor;
+    await waitFor("ready again", async () => (await fetch(`${base}/readyz`)).status === 200);
+  });
+});
+
+describe("lifecycle", () => {
+  test("SIGTERM lets an in-flight request finish, then exits 0", async () => {
+    const port = await freePort();
+    const own = spawnService("api", {
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      DB_PATH: join(dir, "drain.db"),
+      ENABLE_TEST_ROUTES: "1",
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    const slow = fetch(`http://127.0.0.1:${port}/api/_test/slow`);
+    await own.waitForLog("slow request started", () => true);
+    await Bun.sleep(100);
+    own.proc.kill("SIGTERM");
+    const response = await slow;
+    expect(response.status).toBe(200);
+    expect(await own.stop()).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  test("a bad setting stops the API at once with exit 78 naming the variable", async () => {
+    for (const [name, value] of [
+      ["PORT", "eighty"],
+      ["LOG_LEVEL", "loud"],
+      ["REDIS_ADDR", "nohost"],
+      ["CORS_ORIGINS", "*"],
+    ] as const) {
+      const bad = spawnService("api", { [name]: value, DB_PATH: join(dir, "bad.db") });
+      expect(await bad.proc.exited).toBe(78);
+      await waitFor("fatal line", () => bad.lines.some((l) => l.includes(name) && l.includes(value)));
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../common/config.ts";
+import { readPriceConfig } from "./config.ts";
+
+describe("readPriceConfig", () => {
+  test("defaults: mock source, one tick a second, an hour of history", () => {
+    expect(readPriceConfig({}, 99)).toEqual({
+      logLevel: "info",
+      source: "mock",
+      intervalMs: 1000,
+      retentionMs: 3_600_000,
+      summaryMs: 60_000,
+      mockStart: 42_000,
+      mockVolatility: 0.0005,
+      mockSeed: 99,
+      redisUrl: "redis://127.0.0.1:6379",
+    });
+  });
+
+  test("reads every variable", () => {
+    const config = readPriceConfig({
+      PRICE_SOURCE: "mock",
+      PRICE_INTERVAL_MS: "250",
+      PRICE_RETENTION_MS: "5000",
+      PRICE_SUMMARY_MS: "1000",
+      PRICE_MOCK_START: "100.5",
+      PRICE_MOCK_VOLATILITY: "0.01",
+      PRICE_MOCK_SEED: "7",
+      REDIS_ADDR: "redis.internal:6380",
+      LOG_LEVEL: "debug",
+    });
+    expect(config).toMatchObject({
+      intervalMs: 250,
+      retentionMs: 5000,
+      summaryMs: 1000,
+      mockStart: 100.5,
+      mockVolatility: 0.01,
+      mockSeed: 7,
+      redisUrl: "redis://redis.internal:6380",
+      logLevel: "debug",
+    });
+  });
+
+  test("a bad value names the variable and the value", () => {
+    for (const [name, value] of [
+      ["PRICE_INTERVAL_MS", "abc"],
+      ["PRICE_INTERVAL_MS", "0"],
+      ["PRICE_INTERVAL_MS", "9"],
+      ["PRICE_INTERVAL_MS", "60001"],
+      ["PRICE_INTERVAL_MS", "1.5"],
+      ["PRICE_RETENTION_MS", "-1"],
+      ["PRICE_SOURCE", "binance"],
+      ["PRICE_MOCK_START", "0"],
+      ["PRICE_MOCK_VOLATILITY", "-0.1"],
+      ["PRICE_MOCK_SEED", "x"],
+    ] as const) {
+      const read = () => readPriceConfig({ [name]: value });
+      expect(read).toThrow(ConfigError);
+      expect(read).toThrow(`${name}="${value}"`);
+    }
+  });
+});

@@ -1,0 +1,38 @@
+import { Type as t } from "@sinclair/typebox";
+import { envVar, loadConfig, logLevelVar, redisUrlFrom } from "../common/config.ts";
+import { priceSourceKinds } from "./sources/mod.ts";
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/** The price service's settings, with their variables and defaults. */
+export function priceConfigSpec(randomSeed: number) {
+  return {
+    logLevel: logLevelVar,
+    source: envVar({
+      name: "PRICE_SOURCE",
+      schema: t.Union(priceSourceKinds.map((kind) => t.Literal(kind))),
+      fallback: "mock",
+    }),
+    intervalMs: envVar({ name: "PRICE_INTERVAL_MS", schema: t.Integer({ minimum: 10, maximum: 60_000 }), fallback: 1000 }),
+    retentionMs: envVar({ name: "PRICE_RETENTION_MS", schema: t.Integer({ minimum: 100, maximum: 7 * 24 * HOUR_MS }), fallback: HOUR_MS }),
+    summaryMs: envVar({ name: "PRICE_SUMMARY_MS", schema: t.Integer({ minimum: 100, maximum: 24 * HOUR_MS }), fallback: 60_000 }),
+    mockStart: envVar({ name: "PRICE_MOCK_START", schema: t.Number({ exclusiveMinimum: 0, maximum: 1e9 }), fallback: 42_000 }),
+    mockVolatility: envVar({ name: "PRICE_MOCK_VOLATILITY", schema: t.Number({ minimum: 0, maximum: 0.1 }), fallback: 0.0005 }),
+    // Random unless set; logged at start so a run can be replayed.
+    mockSeed: envVar({ name: "PRICE_MOCK_SEED", schema: t.Integer({ minimum: 0, maximum: 2 ** 32 - 1 }), fallback: randomSeed }),
+  };
+}
+
+export type PriceConfig = ReturnType<typeof readPriceConfig>;
+
+/**
+ * Reads the price service's settings from `env` once, throwing a `ConfigError`
+ * that names the first bad variable and its value.
+ *
+ * ```ts
+ * const config = readPriceConfig(process.env); // { intervalMs: 1000, source: "mock", ... }
+ * ```
+ */
+export function readPriceConfig(env: Record<string, string | undefined>, randomSeed = Math.floor(Math.random() * 2 ** 32)) {
+  return { ...loadConfig(priceConfigSpec(randomSeed), env), redisUrl: redisUrlFrom(env) };
+}

@@ -15,7 +15,7 @@ describe("createGroupCommitter", () => {
 
   test("caps a batch at maxBatch items", async () => {
     const sizes: number[] = [];
-    const committer = createGroupCommitter<number>((items) => sizes.push(items.length), 2);
+    const committer = createGroupCommitter<number>((items) => sizes.push(items.length), { maxBatch: 2 });
     await Promise.all([1, 2, 3, 4, 5].map((n) => committer.submit(n)));
     expect(sizes).toEqual([2, 2, 1]);
   });

@@ -14,7 +14,17 @@ export interface GroupCommitter<T> {
   readonly pending: number;
 }
 
-export function createGroupCommitter<T>(writeBatch: (items: readonly T[]) => void, maxBatch = 1024): GroupCommitter<T> {
+export interface GroupCommitOptions {
+  /** A batch is written as soon as it holds this many items. */
+  maxBatch?: number;
+  /** How long the first item of a batch waits for company; 0 means until the event loop's next turn. */
+  maxDelayMs?: number;
+}
+
+export function createGroupCommitter<T>(
+  writeBatch: (items: readonly T[]) => void,
+  { maxBatch = 1024, maxDelayMs = 0 }: GroupCommitOptions = {},
+): GroupCommitter<T> {
   let items: T[] = [];
   let waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   let scheduled = false;
@@ -50,7 +60,8 @@ export function createGroupCommitter<T>(writeBatch: (items: readonly T[]) => voi
         if (items.length >= maxBatch) flush();
         else if (!scheduled) {
           scheduled = true;
-          setImmediate(flush);
+          if (maxDelayMs > 0) setTimeout(flush, maxDelayMs);
+          else setImmediate(flush);
         }
       });
     },

@@ -1,0 +1,76 @@
+import { Type as t, type Static } from "@sinclair/typebox";
+import { PriceMessage } from "./price.ts";
+
+/**
+ * The websocket protocol between the `ws` service and its clients, at `/ws`.
+ *
+ * On connect a client is subscribed to `prices` and first receives the latest
+ * price, then one `price` message per tick. A text message that is not one of
+ * the commands below comes back unchanged (echo).
+ */
+
+/** The topics a client may subscribe to. */
+export const WsTopic = t.Union([t.Literal("prices")]);
+export type WsTopic = Static<typeof WsTopic>;
+
+// Client → server.
+
+export const PingCommand = t.Object({ type: t.Literal("ping") });
+export type PingCommand = Static<typeof PingCommand>;
+
+/** `channel` is a string here so that an unknown one gets an `unknown_channel` error, not an echo. */
+export const SubscribeCommand = t.Object({ type: t.Literal("subscribe"), channel: t.String({ maxLength: 64 }) });
+export type SubscribeCommand = Static<typeof SubscribeCommand>;
+
+export const UnsubscribeCommand = t.Object({ type: t.Literal("unsubscribe"), channel: t.String({ maxLength: 64 }) });
+export type UnsubscribeCommand = Static<typeof UnsubscribeCommand>;
+
+export const ClientCommand = t.Union([PingCommand, SubscribeCommand, UnsubscribeCommand]);
+export type ClientCommand = Static<typeof ClientCommand>;
+
+// Server → client.
+
+export { PriceMessage };
+
+export const PongMessage = t.Object({ type: t.Literal("pong"), ts: t.Integer({ description: "server time, ms since the epoch" }) });
+export type PongMessage = Static<typeof PongMessage>;
+
+export const SubscribedMessage = t.Object({ type: t.Literal("subscribed"), channel: WsTopic });
+export type SubscribedMessage = Static<typeof SubscribedMessage>;
+
+export const UnsubscribedMessage = t.Object({ type: t.Literal("unsubscribed"), channel: WsTopic });
+export type UnsubscribedMessage = Static<typeof UnsubscribedMessage>;
+
+export const WsErrorCode = t.Union([
+  /** subscribe/unsubscribe named a topic that does not exist; the connection stays open. */
+  t.Literal("unknown_channel"),
+  /** A known command type with a bad shape; the connection stays open. */
+  t.Literal("bad_command"),
+  /** Too many messages per second; followed by close code 1008. */
+  t.Literal("rate_limited"),
+]);
+export type WsErrorCode = Static<typeof WsErrorCode>;
+
+export const WsErrorMessage = t.Object({
+  type: t.Literal("error"),
+  code: WsErrorCode,
+  message: t.String(),
+  channel: t.Optional(t.String()),
+});
+export type WsErrorMessage = Static<typeof WsErrorMessage>;
+
+export const ServerMessage = t.Union([PriceMessage, PongMessage, SubscribedMessage, UnsubscribedMessage, WsErrorMessage]);
+export type ServerMessage = Static<typeof ServerMessage>;
+
+/** The close codes the server uses (RFC 6455 §7.4.1). */
+export const WsCloseCode = {
+  /** The server is shutting down or restarting: reconnect. */
+  goingAway: 1001,
+  /** The client broke a limit (message rate). */
+  policyViolation: 1008,
+  /** A message over the size limit (64 KiB). */
+  messageTooBig: 1009,
+} as const;
+
+/** The largest message a client may send, in bytes. */
+export const WS_MAX_MESSAGE_BYTES = 64 * 1024;

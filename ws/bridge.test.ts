@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import { createMemoryBus } from "../common/bus/mod.ts";
+import { Channels } from "../common/channels.ts";
+import { createLogger } from "../common/log.ts";
+import { waitFor } from "../test/support/wait.ts";
+import { startPriceBridge } from "./bridge.ts";
+
+function capturingLog() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({
+    component: "ws",
+    level: "debug",
+    sink: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  return { log, lines };
+}
+
+async function setUp(now = () => 5_000) {
+  const bus = createMemoryBus();
+  const published: [string, string][] = [];
+  const { log, lines } = capturingLog();
+  const bridge = await startPriceBridge({ bus, publish: (topic, message) => published.push([topic, message]), log, now });
+  return { bus, bridge, published, lines };
+}
+
+describe("price bridge", () => {
+  test("publishes a JSON tick once, serialised, to the prices topic with the tick's own time", async () => {
+    const { bus, bridge, published } = await setUp();
+    await bus.publish(Channels.priceTicks, JSON.stringify({ symbol: "BTC-USD", price: 42000.5, ts: 1_700_000_000_123 }));
+    await waitFor("a publish", () => published.length === 1);
+    expect(published[0]).toEqual(["prices", '{"type":"price","symbol":"BTC-USD","price":42000.5,"ts":1700000000123}']);
+    expect(bridge.latest()).toEqual({ symbol: "BTC-USD", price: 42000.5, ts: 1_700_000_000_123 });
+    expect(bridge.stats()).toEqual({ ticks_published: 1, ticks_dropped: 0 });
+  });
+
+  test("stamps a plain price string with the time it was received", async () => {
+    const { bus, published } = await setUp(() => 1234);
+    await bus.publish(Channels.priceTicks, "42012.34");
+    await waitFor("a publish", () => published.length === 1);
+    expect(JSON.parse(published[0]![1])).toEqual({ type: "price", symbol: "BTC-USD", price: 42012.34, ts: 1234 });
+  });
+
+  test("drops, counts and warns about anything else, and keeps delivering", async () => {
+    const { bus, bridge, published, lines } = await setUp();
+    for (const garbage of ["hello", "{not json", '{"price":"x","ts":1}', "-5", ""]) await bus.publish(Channels.priceTicks, garbage);
+    await bus.publish(Channels.priceTicks, "100.5");
+    await waitFor("the good tick", () => published.length === 1);
+    expect(bridge.stats()).toEqual({ ticks_published: 1, ticks_dropped: 5 });
+    const warnings = lines.filter((line) => line.level === "warn");
+    // One warning per second at most: the first bad message is reported with a sample.
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ msg: "dropped a message that is not a tick", sample: "hello", dropped_total: 1 });
+  });
+
+  test("warns again after the quiet period, with the count dropped in between", async () => {
+    let now = 0;
+    const { bus, lines } = await setUp(() => now);
+    await bus.publish(Channels.priceTicks, "bad-1");
+    await bus.publish(Channels.priceTicks, "bad-2");
+    await waitFor("first warning", () => lines.some((line) => line.level === "warn"));
+    now = 1000;
+    await bus.publish(Channels.priceTicks, "bad-3");
+    await waitFor("second warning", () => lines.filter((line) => line.level === "warn").length === 2);
+    expect(lines.filter((line) => line.level === "warn").at(-1)).toMatchObject({ dropped: 2, dropped_total: 3, sample: "bad-3" });
+  });
+
+  test("ignores other channels and stops after stop()", async () => {
+    const { bus, bridge, published } = await setUp();
+    await bus.publish("prices:eth:usd", "100");
+    await bridge.stop();
+    await bus.publish(Channels.priceTicks, "100");
+    await Bun.sleep(10);
+    expect(published).toEqual([]);
+  });
+});

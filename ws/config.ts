@@ -1,0 +1,30 @@
+import { Type as t } from "@sinclair/typebox";
+import { type ConfigOf, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
+
+const spec = {
+  port: envVar({ name: "PORT", schema: Port, fallback: 8081 }),
+  logLevel: logLevelVar,
+  /**
+   * A peer that answers nothing (no message, no pong) for this long is dropped;
+   * the server pings every half of it. Nginx's `proxy_read_timeout` in front of
+   * ws must exceed the ping interval (30 s by default; its own default of 60 s does).
+   */
+  idleTimeoutS: envVar({ name: "WS_IDLE_TIMEOUT_S", schema: t.Integer({ minimum: 2, maximum: 960 }), fallback: 60 }),
+  /** Bytes queued for one slow client before it is dropped. */
+  backpressureLimitBytes: envVar({
+    name: "WS_BACKPRESSURE_LIMIT_BYTES",
+    schema: t.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+    fallback: 128 * 1024,
+  }),
+  /** Open websockets per process; past it an upgrade is answered 503. */
+  maxConnections: envVar({ name: "WS_MAX_CONNECTIONS", schema: t.Integer({ minimum: 1 }), fallback: 10_000 }),
+  /** Messages a client may send per second (bursts up to the same number); past it: error, then close 1008. */
+  maxMessagesPerS: envVar({ name: "WS_MAX_MESSAGES_PER_S", schema: t.Integer({ minimum: 1 }), fallback: 50 }),
+};
+
+export type WsConfig = ConfigOf<typeof spec> & { redisUrl: string };
+
+/** The websocket service's settings from the environment; throws a ConfigError naming the bad variable. */
+export function readWsConfig(env: Record<string, string | undefined>): WsConfig {
+  return { ...loadConfig(spec, env), redisUrl: redisUrlFrom(env) };
+}

@@ -48,7 +48,8 @@ export interface PriceWorker {
 
 /**
  * Starts the tick loop: at every multiple of `intervalMs` it samples `source`,
- * records the tick in `ticks` and publishes its JSON on `prices:btc:usd`.
+ * records the tick in `ticks` and publishes its JSON on `prices:btc:usd`. A tick's
+ * `ts` is its grid time, so ticks are evenly spaced and never share a time.
  *
  * Timing: the timer is re-aimed at the next grid point after each slot, so ticks
  * do not drift. At most one tick is in flight: a slot that comes while the

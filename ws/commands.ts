@@ -1,0 +1,36 @@
+import { Value } from "@sinclair/typebox/value";
+import { type ClientCommand as ClientCommandType, ClientCommand } from "../common/contracts/ws.ts";
+
+/** What a text message from a client turned out to be. */
+export type ReadMessage =
+  /** One of the commands, well formed. */
+  | { kind: "command"; command: ClientCommandType }
+  /** A command's `type` with a bad shape (e.g. `subscribe` without a channel): answered with an error. */
+  | { kind: "malformed"; type: string }
+  /** Anything else, invalid JSON included: echoed back unchanged. */
+  | { kind: "other" };
+
+const COMMAND_TYPES = new Set<string>(["ping", "subscribe", "unsubscribe"]);
+const OTHER: ReadMessage = { kind: "other" };
+
+/**
+ * Reads a client's text message as a command. Cheap for the common case: a
+ * message that does not start with `{` is never parsed.
+ *
+ * ```ts
+ * readMessage('{"type":"ping"}'); // { kind: "command", command: { type: "ping" } }
+ * readMessage("hello");           // { kind: "other" }
+ * ```
+ */
+export function readMessage(text: string): ReadMessage {
+  if (text.charCodeAt(0) !== 123 /* { */ && !text.trimStart().startsWith("{")) return OTHER;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return OTHER;
+  }
+  if (typeof value !== "object" || value === null || !("type" in value) || typeof value.type !== "string") return OTHER;
+  if (!COMMAND_TYPES.has(value.type)) return OTHER;
+  return Value.Check(ClientCommand, value) ? { kind: "command", command: value } : { kind: "malformed", type: value.type };
+}

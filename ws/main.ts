@@ -1,0 +1,74 @@
+/**
+ * The websocket service: reads the environment, wires Redis, the bus and the
+ * server, and shuts down cleanly on SIGINT/SIGTERM (clients get 1001).
+ */
+import { createRedisBus } from "../common/bus/mod.ts";
+import { configOrExit } from "../common/config.ts";
+import { createLogger } from "../common/log.ts";
+import { createRedisTickStore } from "../common/prices/tick-store.ts";
+import { closeRedis, createRedis, type Redis } from "../common/redis.ts";
+import { readWsConfig } from "./config.ts";
+import { startWsServer } from "./server.ts";
+
+const config = configOrExit("ws", () => readWsConfig(process.env));
+const log = createLogger({ component: "ws", level: config.logLevel });
+
+process.on("unhandledRejection", (error) => log.error({ err: String(error) }, "unhandled rejection"));
+
+const commands = createRedis(config.redisUrl, log, "commands");
+const subscriber = createRedis(config.redisUrl, log, "subscriber");
+const bus = createRedisBus({
+  publisher: commands,
+  subscriber,
+  onHandlerError: (error, channel) => log.error({ channel, err: String(error) }, "bus handler failed"),
+});
+// ws only reads the latest price; the price service writes it and trims the history.
+const ticks = createRedisTickStore(commands, { retentionMs: 0 });
+
+/**
+ * A SUBSCRIBE sent while Redis is unreachable fails after a few retries and is
+ * then not resubscribed, so the bridge subscribes once the connection is up.
+ */
+async function untilReady(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return;
+  log.debug({ redis: config.redisUrl }, "waiting for redis");
+  await new Promise((resolve) => redis.once("ready", resolve));
+}
+
+await untilReady(subscriber);
+const server = await startWsServer({
+  port: config.port,
+  bus,
+  latestTick: () => ticks.latest(),
+  log,
+  limits: {
+    idleTimeoutS: config.idleTimeoutS,
+    backpressureLimitBytes: config.backpressureLimitBytes,
+    maxConnections: config.maxConnections,
+    maxMessagesPerS: config.maxMessagesPerS,
+  },
+});
+log.info(
+  {
+    port: server.port,
+    idle_timeout_s: config.idleTimeoutS,
+    backpressure_limit_bytes: config.backpressureLimitBytes,
+    max_connections: config.maxConnections,
+    max_messages_per_s: config.maxMessagesPerS,
+  },
+  "listening",
+);
+
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, connections: server.stats().connections }, "shutting down");
+  await server.shutdown();
+  await bus.close().catch((error: Error) => log.warn({ err: error.message }, "could not close the bus"));
+  await closeRedis(commands);
+  log.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", (signal) => void shutdown(signal));
+process.on("SIGINT", (signal) => void shutdown(signal));

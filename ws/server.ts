@@ -1,0 +1,308 @@
+import type { Server, ServerWebSocket } from "bun";
+import type { Bus } from "../common/bus/mod.ts";
+import type { Tick } from "../common/contracts/price.ts";
+import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
+import type { Logger } from "../common/log.ts";
+import { type PriceBridgeStats, priceMessage, startPriceBridge } from "./bridge.ts";
+import { readMessage } from "./commands.ts";
+import { type Liveness, startHeartbeat } from "./heartbeat.ts";
+import { errorResponse, jsonResponse } from "./http.ts";
+import { fullBudget, type MessageBudget, takeMessage } from "./rate-limit.ts";
+
+export interface WsLimits {
+  /** A peer silent (no pong, no message) for this long is dropped; pings go out every half of it. */
+  idleTimeoutS: number;
+  /** Bytes queued for one client before it is dropped as a slow consumer. */
+  backpressureLimitBytes: number;
+  /** Open websockets; past it an upgrade is answered 503. */
+  maxConnections: number;
+  /** Messages per second per client (and the burst allowed). */
+  maxMessagesPerS: number;
+  /** Largest message a client may send; a larger one closes the connection with 1009. */
+  maxMessageBytes: number;
+  /** How long a new client waits for the stored price before it is subscribed without one. */
+  snapshotTimeoutMs: number;
+}
+
+export const defaultLimits: WsLimits = {
+  idleTimeoutS: 60,
+  backpressureLimitBytes: 128 * 1024,
+  maxConnections: 10_000,
+  maxMessagesPerS: 50,
+  maxMessageBytes: WS_MAX_MESSAGE_BYTES,
+  snapshotTimeoutMs: 1000,
+};
+
+export interface WsServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  hostname?: string;
+  /** Where ticks arrive (`prices:btc:usd`): the Redis bus in production, a memory bus in tests. */
+  bus: Bus;
+  /** The latest stored price (Redis `price:btc:usd`), sent to each client first. */
+  latestTick: () => Promise<Tick | undefined>;
+  log: Logger;
+  limits?: Partial<WsLimits>;
+}
+
+export interface WsStats extends PriceBridgeStats {
+  component: "ws";
+  connections: number;
+  connections_total: number;
+  connections_rejected: number;
+  /** Clients dropped for not answering pings. */
+  connections_dead: number;
+  snapshot_failures: number;
+  rss_bytes: number;
+}
+
+export interface WsServer {
+  port: number;
+  stats(): WsStats;
+  /** Closes every client with 1001 (going away) and stops listening. */
+  shutdown(): Promise<void>;
+}
+
+/** What the server keeps on each connection. */
+interface Connection extends Liveness {
+  id: string;
+  remote: string;
+  forwardedFor: string | null;
+  openedAt: number;
+  budget: MessageBudget;
+  /** Whether the client wants ticks; bumped `joins` stop a late snapshot from undoing an unsubscribe. */
+  wantsPrices: boolean;
+  joins: number;
+  /** Why the server closed the connection, for the close log. */
+  closedBy: string | null;
+}
+
+type Socket = ServerWebSocket<Connection>;
+
+const HEALTH = JSON.stringify({ status: "ok", component: "ws" });
+const TOPICS = new Set<string>(["prices"] satisfies WsTopic[]);
+
+function send(ws: Socket, message: ServerMessage): void {
+  ws.sendText(JSON.stringify(message));
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (JSON
+ * counters), 404 otherwise. Each client is subscribed to `prices` on connect
+ * after being sent the latest price; ticks reach clients through the bridge
+ * as one `server.publish` per tick.
+ *
+ * ```ts
+ * const server = await startWsServer({ port: 0, bus: createMemoryBus(), latestTick: async () => undefined, log });
+ * await server.shutdown();
+ * ```
+ */
+export async function startWsServer({ port, hostname, bus, latestTick, log, limits: given = {} }: WsServerOptions): Promise<WsServer> {
+  const limits: WsLimits = { ...defaultLimits, ...given };
+  const sockets = new Set<Socket>();
+  let connectionsTotal = 0;
+  let connectionsRejected = 0;
+  let connectionsDead = 0;
+  let snapshotFailures = 0;
+  let shuttingDown: (() => void) | undefined;
+
+  // Bridge first: its publish target is the server, created just below.
+  let server: Server<Connection> | undefined;
+  const bridge = await startPriceBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
+
+  // Clients that connect together share one read of the stored price.
+  let storedRead: Promise<Tick | undefined> | undefined;
+  const readStored = () =>
+    (storedRead ??= (async () => {
+      try {
+        return await withTimeout(latestTick(), limits.snapshotTimeoutMs);
+      } catch (error) {
+        snapshotFailures++;
+        log.warn({ err: (error as Error).message }, "could not read the latest price; clients get the next tick");
+        return undefined;
+      } finally {
+        storedRead = undefined;
+      }
+    })());
+
+  /** Sends the latest price, then subscribes: the snapshot is always the first price a client sees. */
+  const joinPrices = async (ws: Socket) => {
+    const join = ++ws.data.joins;
+    ws.data.wantsPrices = true;
+    const stored = await readStored();
+    if (ws.readyState !== 1 || ws.data.joins !== join) return;
+    // A tick that went by while the store was read is newer than the stored one.
+    const seen = bridge.latest();
+    const latest = stored && seen ? (seen.ts > stored.ts ? seen : stored) : (stored ?? seen);
+    if (latest) ws.sendText(priceMessage(latest));
+    ws.subscribe("prices");
+  };
+
+  const leavePrices = (ws: Socket) => {
+    ws.data.joins++;
+    ws.data.wantsPrices = false;
+    ws.unsubscribe("prices");
+  };
+
+  const onText = (ws: Socket, text: string) => {
+    const read = readMessage(text);
+    if (read.kind === "other") {
+      ws.sendText(text);
+      return;
+    }
+    if (read.kind === "malformed") {
+      send(ws, { type: "error", code: "bad_command", message: `malformed ${read.type} command` });
+      return;
+    }
+    const command = read.command;
+    switch (command.type) {
+      case "ping":
+        send(ws, { type: "pong", ts: Date.now() });
+        return;
+      case "subscribe":
+      case "unsubscribe": {
+        if (!TOPICS.has(command.channel)) {
+          send(ws, { type: "error", code: "unknown_channel", message: `no channel named ${JSON.stringify(command.channel)}`, channel: command.channel });
+          return;
+        }
+        const channel = command.channel as WsTopic;
+        if (command.type === "subscribe") {
+          send(ws, { type: "subscribed", channel });
+          if (!ws.data.wantsPrices) void joinPrices(ws);
+        } else {
+          leavePrices(ws);
+          send(ws, { type: "unsubscribed", channel });
+        }
+        return;
+      }
+      default:
+        throw new TypeError(`unhandled command ${(command satisfies never as { type: string }).type}`);
+    }
+  };
+
+  server = Bun.serve<Connection>({
+    port,
+    ...(hostname === undefined ? {} : { hostname }),
+    fetch(request, server) {
+      const path = new URL(request.url).pathname;
+      if (path === "/ws") {
+        if (shuttingDown || sockets.size >= limits.maxConnections) {
+          connectionsRejected++;
+          return errorResponse(request, 503, "unavailable", "too many connections, try again later");
+        }
+        const now = Date.now();
+        const data: Connection = {
+          id: Bun.randomUUIDv7(),
+          remote: server.requestIP(request)?.address ?? "unknown",
+          forwardedFor: request.headers.get("x-forwarded-for") ?? request.headers.get("x-real-ip"),
+          openedAt: now,
+          alive: true,
+          budget: fullBudget(limits.maxMessagesPerS, now),
+          wantsPrices: false,
+          joins: 0,
+          closedBy: null,
+        };
+        if (server.upgrade(request, { data })) return undefined;
+        return errorResponse(request, 426, "validation_failed", "expected a websocket upgrade");
+      }
+      if (path === "/healthz" || path === "/ws/healthz") return new Response(HEALTH, { headers: { "content-type": "application/json" } });
+      if (path === "/metrics") return jsonResponse(stats());
+      return errorResponse(request, 404, "not_found", `no route for ${request.method} ${path}`);
+    },
+    websocket: {
+      maxPayloadLength: limits.maxMessageBytes,
+      backpressureLimit: limits.backpressureLimitBytes,
+      closeOnBackpressureLimit: true,
+      idleTimeout: limits.idleTimeoutS,
+      sendPings: true,
+      perMessageDeflate: false,
+      open(ws) {
+        sockets.add(ws);
+        connectionsTotal++;
+        log.info({ conn: ws.data.id, remote: ws.data.remote, forwarded_for: ws.data.forwardedFor }, "connection opened");
+        void joinPrices(ws);
+      },
+      message(ws, message) {
+        if (ws.readyState !== 1) return;
+        ws.data.alive = true;
+        if (!takeMessage(ws.data.budget, limits.maxMessagesPerS, Date.now())) {
+          send(ws, { type: "error", code: "rate_limited", message: `more than ${limits.maxMessagesPerS} messages per second` });
+          ws.data.closedBy = "rate limit";
+          ws.close(WsCloseCode.policyViolation, "rate limit exceeded");
+          return;
+        }
+        if (typeof message === "string") onText(ws, message);
+        else ws.send(message);
+      },
+      pong(ws) {
+        ws.data.alive = true;
+      },
+      close(ws, code, reason) {
+        sockets.delete(ws);
+        log.info(
+          { conn: ws.data.id, code, reason, duration_ms: Date.now() - ws.data.openedAt, closed_by: ws.data.closedBy ?? "peer" },
+          "connection closed",
+        );
+        if (shuttingDown && sockets.size === 0) shuttingDown();
+      },
+      error(error, ws) {
+        log.error({ conn: ws.data.id, err: error.message }, "websocket handler failed");
+      },
+    },
+  });
+
+  const heartbeat = startHeartbeat({
+    sockets,
+    everyMs: (limits.idleTimeoutS * 1000) / 2,
+    onDead(ws) {
+      connectionsDead++;
+      ws.data.closedBy = "no answer to pings";
+      ws.terminate();
+    },
+  });
+
+  function stats(): WsStats {
+    return {
+      component: "ws",
+      connections: sockets.size,
+      connections_total: connectionsTotal,
+      connections_rejected: connectionsRejected,
+      connections_dead: connectionsDead,
+      snapshot_failures: snapshotFailures,
+      ...bridge.stats(),
+      rss_bytes: process.memoryUsage.rss(),
+    };
+  }
+
+  const listening = server;
+  return {
+    port: listening.port ?? port,
+    stats,
+    async shutdown() {
+      heartbeat.stop();
+      await bridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the price bridge"));
+      const allClosed = new Promise<void>((resolve) => {
+        shuttingDown = resolve;
+        if (sockets.size === 0) resolve();
+      });
+      for (const ws of sockets) {
+        ws.data.closedBy = "shutdown";
+        ws.close(WsCloseCode.goingAway, "server shutting down");
+      }
+      await Promise.race([allClosed, Bun.sleep(2000)]);
+      await Promise.race([listening.stop(true), Bun.sleep(1000)]);
+    },
+  };
+}

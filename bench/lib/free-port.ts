@@ -1,0 +1,27 @@
+import { createServer } from "node:net";
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it).
+ *
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+export async function canConnect(port: number): Promise<boolean> {
+  const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+  socket.end();
+  return true;
+}

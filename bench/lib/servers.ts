@@ -1,0 +1,98 @@
+import { join } from "node:path";
+import { freePort } from "./free-port.ts";
+import type { GoPeer } from "./go-peer.ts";
+import type { BenchRedis } from "./redis-server.ts";
+import { answersOk, type LogSink, type ServerProcess, startServerProcess } from "./server-process.ts";
+
+/** The repository root (our services run from here). */
+export const ROOT = join(import.meta.dir, "..", "..");
+
+/** Which implementation of a service: our Bun one or the Go peer. */
+export type Implementation = "ours" | "go";
+export const IMPLEMENTATIONS: readonly Implementation[] = ["ours", "go"];
+
+/** What starting a server needs. */
+export interface ServerContext {
+  redis: BenchRedis;
+  /** Required to start a "go" server. */
+  goPeer?: GoPeer | undefined;
+  /** A private temp dir for this server's database and log file. */
+  dir: string;
+  /** `file` writes stdout+stderr to `<dir>/<service>.log` (closer to journald); `null` discards them. */
+  logs: "file" | "null";
+}
+
+export interface RunningServer extends ServerProcess {
+  implementation: Implementation;
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string;
+  /** Our API's SQLite file (undefined for the Go peer, which stores nothing). */
+  dbPath?: string | undefined;
+}
+
+/**
+ * Starts the HTTP API: ours (`bun api/main.ts`, LOG_LEVEL=info so every request
+ * is logged) or the Go peer (`LOG_REQUESTS=1`: Echo's request logger on).
+ * Resolves once `/healthz` answers 200.
+ *
+ * ```ts
+ * await using api = await startApi("ours", { redis, dir, logs: "file" });
+ * ```
+ */
+export async function startApi(implementation: Implementation, context: ServerContext): Promise<RunningServer> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const logs = logSink(context, "api");
+  const dbPath = implementation === "ours" ? join(context.dir, "bets.db") : undefined;
+  const common = { label: `${implementation} api`, logs, ready: () => answersOk(`${baseUrl}/healthz`) };
+  const server =
+    implementation === "ours"
+      ? await startServerProcess({
+          ...common,
+          cmd: [process.execPath, join(ROOT, "api", "main.ts")],
+          cwd: ROOT,
+          env: { PORT: String(port), REDIS_URL: context.redis.url, DB_PATH: dbPath!, LOG_LEVEL: "info" },
+        })
+      : await startServerProcess({
+          ...common,
+          cmd: [goPeerOf(context).api],
+          env: { PORT: String(port), REDIS_ADDR: context.redis.addr, LOG_REQUESTS: "1" },
+        });
+  return Object.assign(server, { implementation, port, baseUrl, dbPath });
+}
+
+/**
+ * Starts the websocket server: ours (`bun ws/main.ts`) or the Go peer's `ws`.
+ * Resolves once it accepts TCP connections; whether it has subscribed to Redis
+ * yet is for the caller to check (PUBSUB NUMSUB).
+ */
+export async function startWs(implementation: Implementation, context: ServerContext): Promise<RunningServer> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const logs = logSink(context, "ws");
+  const common = { label: `${implementation} ws`, logs, ready: () => answersOk(`${baseUrl}/healthz`) };
+  const server =
+    implementation === "ours"
+      ? await startServerProcess({
+          ...common,
+          cmd: [process.execPath, join(ROOT, "ws", "main.ts")],
+          cwd: ROOT,
+          env: { PORT: String(port), REDIS_URL: context.redis.url, LOG_LEVEL: "info" },
+        })
+      : await startServerProcess({
+          ...common,
+          cmd: [goPeerOf(context).ws],
+          env: { PORT: String(port), REDIS_ADDR: context.redis.addr },
+        });
+  return Object.assign(server, { implementation, port, baseUrl, dbPath: undefined });
+}
+
+function logSink(context: ServerContext, service: string): LogSink {
+  return context.logs === "file" ? { kind: "file", path: join(context.dir, `${service}.log`) } : { kind: "null" };
+}
+
+function goPeerOf(context: ServerContext): GoPeer {
+  if (!context.goPeer) throw new TypeError("a Go server was asked for but the Go peer was not built");
+  return context.goPeer;
+}

@@ -1,0 +1,343 @@
+/**
+ * Websocket fan-out benchmark: our ws server against the Go peer, side by side.
+ *
+ *   bun bench/ws-fanout.ts [--clients 5000] [--rate 20] [--duration 20] [--rounds 3] [--processes 2]
+ *                          [--servers ours,go] [--concurrency 100] [--logs file|null] [--json out.json]
+ *
+ * Per run: a fresh server; `--clients` websocket clients spread over `--processes`
+ * load-generator processes; ticks published on Redis `prices:btc:usd` at `--rate`
+ * per second for `--duration` seconds, each carrying its send time in `ts`; then
+ * per-message latency (receive − ts), delivered share, server CPU per delivered
+ * message, server RSS, and the generator's own CPU. See bench/README.md.
+ */
+import { RedisClient } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildGoPeer, type GoPeer } from "./lib/go-peer.ts";
+import { checkConnectionLimits, openFilesLimit } from "./lib/limits.ts";
+import { describeMachine } from "./lib/machine.ts";
+import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
+import { type BenchRedis, startRedis } from "./lib/redis-server.ts";
+import { IMPLEMENTATIONS, type Implementation, type RunningServer, startWs } from "./lib/servers.ts";
+import { createHistogram, histogramMax, histogramPercentile, median, mergeHistogram } from "./lib/stats.ts";
+import { formatNumber, formatRatio, formatTable } from "./lib/table.ts";
+import { waitFor } from "./lib/wait.ts";
+import type { ClientsReport } from "./lib/ws-clients.ts";
+import { type ClientProcess, spawnClientProcesses } from "./lib/ws-load.ts";
+
+const CHANNEL = "prices:btc:usd";
+/** A generator process above this share of one core is probably what limits the run. */
+const GENERATOR_BUSY_PERCENT = 85;
+
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: "string", default: "5000" },
+    rate: { type: "string", default: "20" },
+    duration: { type: "string", default: "20" },
+    rounds: { type: "string", default: "3" },
+    processes: { type: "string", default: "2" },
+    concurrency: { type: "string", default: "100" },
+    servers: { type: "string", default: IMPLEMENTATIONS.join(",") },
+    "ours-path": { type: "string", default: "/ws" },
+    "go-path": { type: "string", default: "/ws" },
+    logs: { type: "string", default: "file" },
+    json: { type: "string" },
+  },
+});
+const clients = positiveInt("clients", args.clients);
+const rate = positiveInt("rate", args.rate);
+const durationSeconds = positiveInt("duration", args.duration);
+const rounds = positiveInt("rounds", args.rounds);
+const processes = positiveInt("processes", args.processes);
+const concurrency = positiveInt("concurrency", args.concurrency);
+const implementations = args.servers.split(",").map((name) => {
+  if (!IMPLEMENTATIONS.includes(name as Implementation)) throw new RangeError(`--servers: unknown "${name}"`);
+  return name as Implementation;
+});
+if (args.logs !== "file" && args.logs !== "null") throw new RangeError(`--logs must be file or null, not ${args.logs}`);
+const logs = args.logs;
+const paths: Record<Implementation, string> = { ours: args["ours-path"], go: args["go-path"] };
+
+interface FanoutRun {
+  round: number;
+  implementation: Implementation;
+  opened: number;
+  failedToOpen: number;
+  connectSeconds: number;
+  ticks: number;
+  publishRate: number;
+  expected: number;
+  delivered: number;
+  ignoredBeforeStart: number;
+  unparsed: number;
+  minPerClient: number;
+  closedEarly: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  windowSeconds: number;
+  serverCpuSeconds: number;
+  serverCpuPercent: number;
+  serverMicrosPerMessage: number;
+  generatorCpuPercent: number[];
+  redisCpuPercent: number;
+  machineBusyPercent: number;
+  rssAfterConnectMb: number;
+  rssEndMb: number;
+  peakRssMb: number;
+}
+
+const problems = checkConnectionLimits(clients, processes);
+if (problems.length > 0) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
+console.log(describeMachine());
+console.log(
+  `load:    ${formatNumber(clients)} websocket clients over ${processes} generator process(es), ${rate} ticks/s for ${durationSeconds} s ` +
+    `(${formatNumber(clients * rate)} messages/s expected), ${rounds} round(s), fresh server per run; open-files limit ${openFilesLimit()}\n`,
+);
+
+const goPeer: GoPeer | undefined = implementations.includes("go") ? buildGoPeer() : undefined;
+const runs: FanoutRun[] = [];
+try {
+  await using redis = await startRedis();
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? implementations : [...implementations].reverse();
+    for (const implementation of order) {
+      const dir = mkdtempSync(join(tmpdir(), `tap-bench-ws-${implementation}-`));
+      try {
+        const run = await measure(round, implementation, redis, await startWs(implementation, { redis, goPeer, dir, logs }));
+        runs.push(run);
+        console.log(describeRun(run));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+} finally {
+  goPeer?.remove();
+}
+printRuns(runs);
+printSummary(runs);
+if (args.json) await Bun.write(args.json, JSON.stringify({ machine: describeMachine(), args, runs }, null, 2));
+
+async function measure(round: number, implementation: Implementation, redis: BenchRedis, server: RunningServer): Promise<FanoutRun> {
+  const publisher = new RedisClient(redis.url);
+  let load: ClientProcess[] = [];
+  try {
+    load = spawnClientProcesses(`ws://127.0.0.1:${server.port}${paths[implementation]}`, { clients, processes, concurrency });
+    const connected = await Promise.all(load.map((part) => part.connected));
+    const opened = connected.reduce((sum, report) => sum + report.opened, 0);
+    const failedToOpen = connected.reduce((sum, report) => sum + report.failed, 0);
+    const connectSeconds = Math.max(...connected.map((report) => report.seconds));
+    if (failedToOpen > 0) console.warn(`  !! ${failedToOpen} clients failed to connect: ${connected.find((r) => r.firstError)?.firstError}`);
+    await waitFor(
+      `${server.label} to subscribe to ${CHANNEL}`,
+      async () => Number(((await publisher.send("PUBSUB", ["NUMSUB", CHANNEL])) as [string, number])[1]) >= 1,
+      { timeoutMs: 15_000 },
+    );
+    await Bun.sleep(1_000); // let the connection burst settle before measuring
+    const rssAfterConnectMb = readMemory(server.pid).rssKb / 1024;
+
+    const since = Date.now();
+    for (const part of load) part.start(since);
+    await Bun.sleep(200);
+
+    const generatorPids = Object.fromEntries(load.map((part, i) => [`generator${i}`, part.pid])) as Record<`generator${number}`, number>;
+    const meter = startCpuMeter<string>({ server: server.pid, redis: redis.pid, ...generatorPids });
+    const publishStarted = performance.now();
+    const ticks = await publishTicks(publisher, rate, durationSeconds);
+    const publishRate = (ticks - 1) / ((performance.now() - publishStarted) / 1000);
+    const expected = ticks * opened;
+    await drain(load, expected);
+    const cpu = meter.stop();
+    const memory = readMemory(server.pid);
+
+    const reports = await Promise.all(load.map((part) => part.report()));
+    const merged = mergeReports(reports);
+    const serverCpuSeconds = cpu.cpuSeconds.server ?? Number.NaN;
+    return {
+      round,
+      implementation,
+      opened,
+      failedToOpen,
+      connectSeconds,
+      ticks,
+      publishRate,
+      expected,
+      delivered: merged.delivered,
+      ignoredBeforeStart: merged.ignoredBeforeStart,
+      unparsed: merged.unparsed,
+      minPerClient: merged.minPerClient,
+      closedEarly: merged.closedEarly,
+      p50Ms: histogramPercentile(merged.histogram, 0.5),
+      p99Ms: histogramPercentile(merged.histogram, 0.99),
+      maxMs: histogramMax(merged.histogram),
+      windowSeconds: cpu.wallSeconds,
+      serverCpuSeconds,
+      serverCpuPercent: cpu.percentOfCore.server ?? Number.NaN,
+      serverMicrosPerMessage: merged.delivered > 0 ? (serverCpuSeconds / merged.delivered) * 1e6 : Number.NaN,
+      generatorCpuPercent: load.map((_, i) => cpu.percentOfCore[`generator${i}`] ?? Number.NaN),
+      redisCpuPercent: cpu.percentOfCore.redis ?? Number.NaN,
+      machineBusyPercent: cpu.machineBusyPercent,
+      rssAfterConnectMb,
+      rssEndMb: memory.rssKb / 1024,
+      peakRssMb: memory.peakKb / 1024,
+    };
+  } finally {
+    publisher.close();
+    await Promise.all(load.map((part) => part.exit()));
+    await server.stop();
+  }
+}
+
+/** Publishes `rate` ticks a second for `seconds` on an absolute schedule (no drift); returns how many. */
+async function publishTicks(publisher: RedisClient, ticksPerSecond: number, seconds: number): Promise<number> {
+  const intervalMs = 1000 / ticksPerSecond;
+  const total = ticksPerSecond * seconds;
+  const t0 = performance.now();
+  let price = 42_000;
+  for (let i = 0; i < total; i++) {
+    const wait = t0 + i * intervalMs - performance.now();
+    if (wait > 0) await Bun.sleep(wait);
+    price = Math.max(1, Math.round((price + (Math.random() - 0.5) * 20) * 100) / 100);
+    const receivers = await publisher.publish(CHANNEL, JSON.stringify({ symbol: "BTC-USD", price, ts: Date.now() }));
+    if (i === 0 && Number(receivers) < 1) throw new Error(`nobody subscribed to ${CHANNEL} when publishing started`);
+  }
+  return total;
+}
+
+/** Waits until every expected message arrived, or nothing more arrived for 3 s (at most 30 s). */
+async function drain(load: ClientProcess[], expected: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = -1;
+  let lastChange = Date.now();
+  while (Date.now() < deadline) {
+    await Bun.sleep(250);
+    const delivered = load.reduce((sum, part) => sum + part.delivered(), 0);
+    if (delivered >= expected) return;
+    if (delivered !== last) {
+      last = delivered;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 3_000) return;
+  }
+}
+
+function mergeReports(reports: ClientsReport[]) {
+  const histogram = createHistogram();
+  for (const report of reports) mergeHistogram(histogram, report.histogram);
+  const sum = (pick: (report: ClientsReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
+  return {
+    histogram,
+    delivered: sum((r) => r.delivered),
+    ignoredBeforeStart: sum((r) => r.ignoredBeforeStart),
+    unparsed: sum((r) => r.unparsed),
+    closedEarly: sum((r) => r.closedEarly),
+    minPerClient: Math.min(...reports.map((r) => r.minPerClient)),
+  };
+}
+
+function deliveredPercent(run: FanoutRun): number {
+  return run.expected > 0 ? (run.delivered / run.expected) * 100 : Number.NaN;
+}
+
+function generatorBound(run: FanoutRun): boolean {
+  return Math.max(...run.generatorCpuPercent) >= GENERATOR_BUSY_PERCENT;
+}
+
+function describeRun(run: FanoutRun): string {
+  return (
+    `round ${run.round} ${run.implementation.padEnd(4)} ${formatNumber(run.opened)} clients (connected in ${run.connectSeconds.toFixed(1)} s), ` +
+    `delivered ${deliveredPercent(run).toFixed(3)}%  p50 ${run.p50Ms} ms  p99 ${run.p99Ms} ms  ` +
+    `server ${run.serverMicrosPerMessage.toFixed(2)} µs/msg (${run.serverCpuPercent.toFixed(0)}% CPU)  ` +
+    `generators ${run.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join("/")}  peak RSS ${run.peakRssMb.toFixed(0)} MB` +
+    (generatorBound(run) ? "  [generator-bound]" : "") +
+    (run.failedToOpen > 0 ? `  !! ${run.failedToOpen} failed to connect` : "")
+  );
+}
+
+function printRuns(all: FanoutRun[]): void {
+  console.log("\nEvery run (CPU is % of one core over the publishing window, until every message arrived):\n");
+  const rows = all.map((run) => ({
+    round: String(run.round),
+    server: run.implementation,
+    clients: formatNumber(run.opened),
+    ticks: `${run.ticks} @ ${run.publishRate.toFixed(1)}/s`,
+    delivered: `${deliveredPercent(run).toFixed(3)}%`,
+    "min/client": String(run.minPerClient),
+    "p50 ms": String(run.p50Ms),
+    "p99 ms": String(run.p99Ms),
+    "max ms": String(run.maxMs),
+    "server CPU": `${run.serverCpuPercent.toFixed(0)}%`,
+    "µs/msg": run.serverMicrosPerMessage.toFixed(2),
+    "generator CPU": run.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join(" / "),
+    redis: `${run.redisCpuPercent.toFixed(0)}%`,
+    "machine busy": `${run.machineBusyPercent.toFixed(0)}%`,
+    "RSS connected MB": run.rssAfterConnectMb.toFixed(0),
+    "RSS end MB": run.rssEndMb.toFixed(0),
+    "peak RSS MB": run.peakRssMb.toFixed(0),
+  }));
+  console.log(formatTable(Object.keys(rows[0] ?? {}), rows));
+  const notes = all.filter((run) => run.ignoredBeforeStart + run.unparsed + run.closedEarly > 0);
+  for (const run of notes) {
+    console.log(
+      `  round ${run.round} ${run.implementation}: ${run.ignoredBeforeStart} messages from before publishing ignored (snapshots), ` +
+        `${run.unparsed} without ts, ${run.closedEarly} clients closed by the server`,
+    );
+  }
+}
+
+function printSummary(all: FanoutRun[]): void {
+  const of = (implementation: Implementation) => all.filter((run) => run.implementation === implementation);
+  const med = (implementation: Implementation, pick: (run: FanoutRun) => number) => median(of(implementation).map(pick));
+  console.log(`\nMedians over ${rounds} round(s):\n`);
+  const rows = implementations.map((implementation) => ({
+    server: implementation,
+    "delivered (worst run)": `${Math.min(...of(implementation).map(deliveredPercent)).toFixed(3)}%`,
+    "p50 ms": String(med(implementation, (run) => run.p50Ms)),
+    "p99 ms": String(med(implementation, (run) => run.p99Ms)),
+    "server CPU": `${med(implementation, (run) => run.serverCpuPercent).toFixed(0)}%`,
+    "µs/msg": med(implementation, (run) => run.serverMicrosPerMessage).toFixed(2),
+    "generator CPU (busiest)": `${med(implementation, (run) => Math.max(...run.generatorCpuPercent)).toFixed(0)}%`,
+    "peak RSS MB": med(implementation, (run) => run.peakRssMb).toFixed(0),
+    "RSS end MB": med(implementation, (run) => run.rssEndMb).toFixed(0),
+  }));
+  console.log(formatTable(Object.keys(rows[0] ?? {}), rows));
+
+  if (implementations.length === 2) {
+    const ours = (pick: (run: FanoutRun) => number) => med("ours", pick);
+    const go = (pick: (run: FanoutRun) => number) => med("go", pick);
+    const worstDelivered = Math.min(...of("ours").map(deliveredPercent));
+    const verdict = (met: boolean, text: string) => `${met ? "MET   " : "MISSED"} ${text}`;
+    const p99 = [ours((r) => r.p99Ms), go((r) => r.p99Ms)] as const;
+    const micros = [ours((r) => r.serverMicrosPerMessage), go((r) => r.serverMicrosPerMessage)] as const;
+    const peak = [ours((r) => r.peakRssMb), go((r) => r.peakRssMb)] as const;
+    console.log(
+      [
+        "\nTargets (ours against Go):",
+        verdict(worstDelivered >= 100, `100 % delivered in every run: worst ${worstDelivered.toFixed(3)}%`),
+        verdict(p99[0] <= p99[1], `p99 latency no worse than Go's: ${p99[0]} ms vs ${p99[1]} ms`),
+        verdict(micros[0] <= 0.7 * micros[1], `server CPU per message ≤ 0.7× Go's: ${formatRatio(micros[0], micros[1])} (${micros[0].toFixed(2)} vs ${micros[1].toFixed(2)} µs)`),
+        verdict(peak[0] <= 0.6 * peak[1], `peak RSS ≤ 0.6× Go's: ${formatRatio(peak[0], peak[1])} (${peak[0].toFixed(0)} vs ${peak[1].toFixed(0)} MB)`),
+      ].join("\n"),
+    );
+  }
+  const bound = all.filter(generatorBound);
+  console.log(
+    bound.length > 0
+      ? `\nGenerator-bound: in ${bound.length} of ${all.length} runs a client process used ≥ ${GENERATOR_BUSY_PERCENT}% of a core ` +
+          `(${bound.map((run) => `round ${run.round} ${run.implementation}`).join(", ")}): latency there measures the load generator as much as the server.`
+      : `\nThe generator was not the bottleneck: no client process reached ${GENERATOR_BUSY_PERCENT}% of a core.`,
+  );
+  const busy = median(all.map((run) => run.machineBusyPercent));
+  if (busy > 90) console.log(`The machine was ${busy.toFixed(0)}% busy (median): server, generator and Redis share its ${navigator.hardwareConcurrency} cores.`);
+}
+
+function positiveInt(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${name} must be a positive integer, not ${raw}`);
+  return value;
+}

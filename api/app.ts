@@ -9,11 +9,14 @@ import { betRoutes } from "./bets/routes.ts";
 import type { NewBet } from "./bets/service.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { httpFoundation } from "./http/foundation.ts";
+import type { RequestLogger } from "./http/request-log.ts";
 import { createRouteTable, type RouteTable } from "./http/route-table.ts";
 import { priceRoutes } from "./prices/routes.ts";
 
 export interface AppParts {
   log: Logger;
+  /** One line per request; `createRequestLogger` writes them cheaply. */
+  logRequest: RequestLogger;
   db: Database;
   redis: Redis;
   ticks: TickStore;
@@ -24,15 +27,17 @@ export interface AppParts {
 }
 
 /** Assembles the HTTP API from its parts; no environment, no listening. */
-export function createApp({ log, db, redis, ticks, bets, corsOrigins, testRoutes = false }: AppParts) {
+export function createApp({ log, logRequest, db, redis, ticks, bets, corsOrigins, testRoutes = false }: AppParts) {
   let routeTable: RouteTable | undefined;
   const routes: { method: string; path: string }[] = [];
+  const allowedOrigins = new Set(corsOrigins);
   const app = new Elysia({ normalize: false })
-    .use(httpFoundation({ log, routeTable: () => (routeTable ??= createRouteTable(routes)) }))
+    .use(httpFoundation({ log, logRequest, routeTable: () => (routeTable ??= createRouteTable(routes)) }))
     .use(
       cors({
-        origin: corsOrigins,
-        methods: ["GET", "POST", "OPTIONS"],
+        // A set lookup, and a fixed methods string: this runs on every request.
+        origin: (request: Request) => allowedOrigins.has(request.headers.get("origin") ?? ""),
+        methods: "GET, POST, OPTIONS",
         allowedHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
         exposeHeaders: ["X-Request-ID", "Retry-After"],
         maxAge: 600,

@@ -1,5 +1,5 @@
 import { configOrExit } from "../common/config.ts";
-import { createLogger } from "../common/log.ts";
+import { createLogger, createStdoutSink } from "../common/log.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
 import { openStore } from "../common/store/sqlite.ts";
@@ -7,12 +7,14 @@ import { createApp } from "./app.ts";
 import { createGroupCommitter } from "./bets/group-commit.ts";
 import { createBetRepository } from "./bets/repository.ts";
 import { readApiConfig } from "./config.ts";
+import { createRequestLogger } from "./http/request-log.ts";
 
 /** How long in-flight requests may take to finish at shutdown. */
 const DRAIN_MS = 10_000;
 
 const config = configOrExit("api", () => readApiConfig(process.env));
-const log = createLogger({ component: "api", level: config.logLevel });
+const sink = createStdoutSink();
+const log = createLogger({ component: "api", level: config.logLevel, sink });
 
 const db = openStore(config.dbPath);
 const redis = createRedis(config.redisUrl, log, "commands");
@@ -20,6 +22,7 @@ const repository = createBetRepository(db);
 const bets = createGroupCommitter(repository.insertMany);
 const app = createApp({
   log,
+  logRequest: createRequestLogger(sink, log.isLevelEnabled("info")),
   db,
   redis,
   ticks: createRedisTickStore(redis, { retentionMs: 60 * 60 * 1000 }),

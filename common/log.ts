@@ -27,6 +27,21 @@ export function createStdoutSink(flushMs = 50): BufferedSink {
   };
 }
 
+let isoMs = 0;
+let isoText = "";
+/**
+ * The current time as ISO 8601, formatted at most once per millisecond:
+ * under load many lines share a millisecond, and formatting dates is costly.
+ */
+export function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
 export interface LoggerOptions {
   component: "api" | "ws" | "price" | (string & {});
   level: LevelWithSilent;
@@ -47,7 +62,7 @@ export function createLogger({ component, level, sink }: LoggerOptions): Logger 
     {
       level,
       base: { component },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: () => `,"time":"${isoNow()}"`,
       formatters: { level: (label) => ({ level: label }) },
     },
     sink ?? createStdoutSink(),

@@ -5,10 +5,12 @@ import { errorResponse } from "./error-response.ts";
 import { HttpError } from "./http-error.ts";
 import { readJsonBody } from "./json-body.ts";
 import { requestIdFor } from "./request-id.ts";
+import type { RequestLogger } from "./request-log.ts";
 import type { RouteTable } from "./route-table.ts";
 
 export interface FoundationOptions {
   log: Logger;
+  logRequest: RequestLogger;
   /** Looked up lazily: the routes exist only once the whole app is assembled. */
   routeTable: () => RouteTable;
 }
@@ -21,7 +23,12 @@ const startedAt = new WeakMap<Request, number>();
  * log line per request, JSON bodies read within limits, and every error
  * answered in the one error contract: 400, 404, 405, 413, 415 and 500 alike.
  */
-export function httpFoundation({ log, routeTable }: FoundationOptions) {
+export function httpFoundation({ log, logRequest, routeTable }: FoundationOptions) {
+  const finished = (request: Request, path: string, status: number, requestId: string) => {
+    const started = startedAt.get(request);
+    const duration = started === undefined ? 0 : Math.round((performance.now() - started) * 1000) / 1000;
+    logRequest(request.method, path, status, duration, requestId);
+  };
   return new Elysia({ name: "http-foundation" })
     .onRequest(({ request, set }) => {
       startedAt.set(request, performance.now());
@@ -36,21 +43,12 @@ export function httpFoundation({ log, routeTable }: FoundationOptions) {
         log.error({ err: error, request_id: requestId, method: request.method, path }, "unhandled error");
       }
       set.status = failure.status;
+      finished(request, path, failure.status, requestId);
       return errorResponse(failure.status, failure.code, failure.message, requestId, failure.details, failure.headers);
     })
-    .onAfterResponse({ as: "global" }, ({ request, set, path, responseValue }) => {
-      const started = startedAt.get(request);
-      const status = responseValue instanceof Response ? responseValue.status : set.status;
-      log.info(
-        {
-          method: request.method,
-          path,
-          status,
-          duration_ms: started === undefined ? undefined : Math.round((performance.now() - started) * 1000) / 1000,
-          request_id: set.headers["x-request-id"],
-        },
-        "request",
-      );
+    .onAfterHandle({ as: "global" }, ({ request, set, path, responseValue }) => {
+      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
+      finished(request, path, status, String(set.headers["x-request-id"]));
     });
 }
 

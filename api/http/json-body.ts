@@ -20,11 +20,11 @@ export async function readJsonBody(request: Request, contentType: string | undef
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
 
-  const text = declared !== null ? await request.text() : await readLimited(request);
-  if (text.length > MAX_BODY_BYTES) throw tooLarge();
   try {
-    return JSON.parse(text);
-  } catch {
+    // With a declared length within the limit, Bun reads and parses natively.
+    return declared !== null ? await request.json() : JSON.parse(await readLimited(request));
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
     throw new HttpError(400, "bad_json", "request body is not valid JSON");
   }
 }

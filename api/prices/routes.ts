@@ -1,24 +1,48 @@
 import { Elysia } from "elysia";
 import { ErrorBody } from "../../common/contracts/error.ts";
 import { Tick } from "../../common/contracts/price.ts";
+import { PriceHistory } from "../../common/contracts/price-history.ts";
 import type { TickStore } from "../../common/prices/tick-store.ts";
 import { withTimeout } from "../../common/timeout.ts";
 import { HttpError } from "../http/http-error.ts";
+import { parseHistoryQuery, readPriceHistory, resolveHistoryWindow } from "./service.ts";
 
-/** `GET /api/price`: the latest tick the price service stored, or 503 when there is none. */
-export function priceRoutes({ ticks }: { ticks: TickStore }) {
-  return new Elysia({ name: "prices" }).get(
-    "/api/price",
-    async () => {
-      let latest: Tick | undefined;
-      try {
-        latest = await withTimeout(ticks.latest(), 1000, "reading the latest price");
-      } catch {
-        throw new HttpError(503, "unavailable", "price store is unreachable", [], { "retry-after": "1" });
-      }
-      if (!latest) throw new HttpError(503, "unavailable", "no price yet", [], { "retry-after": "1" });
-      return latest;
-    },
-    { response: { 200: Tick, 503: ErrorBody } },
-  );
+/** How long a read from the price store may take before the answer is 503. */
+const STORE_TIMEOUT_MS = 1000;
+
+const storeUnreachable = () => new HttpError(503, "unavailable", "price store is unreachable", [], { "retry-after": "1" });
+
+/**
+ * `GET /api/price`: the latest tick the price service stored, or 503 when there is none.
+ * `GET /api/prices?from=&to=&limit=`: the stored history in a bounded window, oldest first.
+ */
+export function priceRoutes({ ticks, now = Date.now }: { ticks: TickStore; now?: () => number }) {
+  return new Elysia({ name: "prices" })
+    .get(
+      "/api/price",
+      async () => {
+        let latest: Tick | undefined;
+        try {
+          latest = await withTimeout(ticks.latest(), STORE_TIMEOUT_MS, "reading the latest price");
+        } catch {
+          throw storeUnreachable();
+        }
+        if (!latest) throw new HttpError(503, "unavailable", "no price yet", [], { "retry-after": "1" });
+        return latest;
+      },
+      { response: { 200: Tick, 503: ErrorBody } },
+    )
+    .get(
+      "/api/prices",
+      async ({ query, set }) => {
+        const window = resolveHistoryWindow(parseHistoryQuery(query), now());
+        set.headers["cache-control"] = "no-store";
+        try {
+          return await withTimeout(readPriceHistory(ticks, window), STORE_TIMEOUT_MS, "reading the price history");
+        } catch {
+          throw storeUnreachable();
+        }
+      },
+      { response: { 200: PriceHistory, 400: ErrorBody, 503: ErrorBody } },
+    );
 }

@@ -1,0 +1,38 @@
+import { Type as t, type Static } from "@sinclair/typebox";
+import { Symbol, Tick } from "./price.ts";
+
+/** The widest window one `GET /api/prices` may ask for: the history the price service keeps. */
+export const PRICE_HISTORY_MAX_SPAN_MS = 60 * 60 * 1000;
+/** The window when `from` is left out: this long before `to`. */
+export const PRICE_HISTORY_DEFAULT_SPAN_MS = 5 * 60 * 1000;
+/** The most ticks one answer carries: an hour at 1/s, or five minutes at 10/s, fit. */
+export const PRICE_HISTORY_MAX_LIMIT = 5000;
+export const PRICE_HISTORY_DEFAULT_LIMIT = 1000;
+
+/**
+ * `GET /api/prices?from=&to=&limit=`: ticks with `from <= ts <= to` (ms since the
+ * epoch), oldest first. `to` defaults to now, `from` to five minutes before `to`.
+ */
+export const PriceHistoryQuery = t.Object(
+  {
+    from: t.Optional(t.Integer({ minimum: 0, description: "first tick time, ms since the epoch (inclusive)" })),
+    to: t.Optional(t.Integer({ minimum: 0, description: "last tick time, ms since the epoch (inclusive)" })),
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: PRICE_HISTORY_MAX_LIMIT })),
+  },
+  { additionalProperties: false },
+);
+export type PriceHistoryQuery = Static<typeof PriceHistoryQuery>;
+
+/**
+ * The answer: the window actually read and its ticks, oldest first. When more than
+ * `limit` ticks match, the oldest `limit` come back with `truncated: true`; ask
+ * again with `from` = the last tick's `ts` + 1 for the rest.
+ */
+export const PriceHistory = t.Object({
+  symbol: Symbol,
+  from: t.Integer(),
+  to: t.Integer(),
+  ticks: t.Array(Tick),
+  truncated: t.Boolean(),
+});
+export type PriceHistory = Static<typeof PriceHistory>;

@@ -1,0 +1,168 @@
+/**
+ * `make run`: the whole system on this machine, as one foreground process.
+ *
+ * Starts a throwaway redis-server (unless REDIS_URL or REDIS_ADDR names one),
+ * then api, ws and price as child processes, prints their logs as readable
+ * lines, and stops them all on Ctrl-C or when any of them dies.
+ *
+ *   bun scripts/run.ts                      # API on :8080, websocket on :8081
+ *   API_PORT=9080 WS_PORT=9081 bun scripts/run.ts
+ */
+import { join, relative } from "node:path";
+import { ConfigError } from "../common/config.ts";
+import { formatBanner } from "./run/banner.ts";
+import { type LocalRedis, startLocalRedis } from "./run/local-redis.ts";
+import { formatLogLine, formatLogRecord, type LogFormatOptions } from "./run/log-format.ts";
+import { isPortFree, pickPort } from "./run/ports.ts";
+import { type RunConfig, readRunConfig, serviceEnvironment } from "./run/run-config.ts";
+import { type RunLog, type ServiceSpec, type Supervision, superviseServices } from "./run/supervisor.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const EXIT_FAILURE = 1;
+const EXIT_CONFIG = 78;
+
+const format: LogFormatOptions = {
+  nameWidth: 5,
+  color: (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR) || Boolean(process.env.FORCE_COLOR),
+};
+const print = (text: string) => void process.stdout.write(`${text}\n`);
+const onLine = (service: string, line: string) => print(formatLogLine(service, line, format));
+const log: RunLog = (level, msg, fields = {}) => print(formatLogRecord("run", { level, msg, ...fields }, format));
+const pretty = (path: string) => (path.startsWith(`${ROOT}/`) ? relative(ROOT, path) : path);
+
+// What a signal has to reach, whenever it comes.
+let redis: LocalRedis | undefined;
+let supervision: Supervision | undefined;
+let signals = 0;
+
+function onSignal(signal: NodeJS.Signals) {
+  signals += 1;
+  if (signals === 1) {
+    log("info", `${signal}: stopping (Ctrl-C again kills at once)`);
+    supervision?.stop(signal);
+  } else {
+    supervision?.kill();
+    redis?.child.kill("SIGKILL");
+  }
+}
+
+/** Runs everything until it stops; resolves with the exit status. */
+async function main(): Promise<number> {
+  let config: RunConfig;
+  try {
+    config = readRunConfig(process.env, ROOT);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log("error", `bad configuration: ${error.message}`, { variable: error.variable });
+    return EXIT_CONFIG;
+  }
+
+  for (const [variable, service, port] of [
+    ["API_PORT", "api", config.apiPort],
+    ["WS_PORT", "ws", config.wsPort],
+  ] as const) {
+    if (!(await isPortFree(port))) {
+      log("error", `port ${port} is already in use, so ${service} cannot listen on it`, {
+        hint: `stop whatever listens on ${port} (another make run?) or pick another port, e.g. ${variable}=${port + 1000} make run`,
+      });
+      return EXIT_FAILURE;
+    }
+  }
+
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => onSignal(signal));
+
+  let redisUrl = config.redisUrl;
+  let redisFailed = false;
+  let redisStopping = false;
+  if (redisUrl) {
+    log("info", "using the given Redis", { url: redisUrl.replace(/\/\/[^@]*@/, "//***@") });
+  } else {
+    const port = await pickPort(config.redisPort);
+    if (port !== config.redisPort) log("info", `port ${config.redisPort} is taken: the local redis-server uses ${port}`);
+    const dir = join(config.runDir, "redis");
+    // redis-server's start-up warnings are noise while it works; its last lines are shown when it fails.
+    const tail: string[] = [];
+    const keepTail = (_service: string, line: string) => void (tail.push(line) > 20 && tail.shift());
+    const showTail = () => {
+      for (const line of tail.splice(0)) onLine("redis", line);
+    };
+    let local: LocalRedis;
+    try {
+      local = await startLocalRedis({ port, dir, onLine: keepTail });
+    } catch (error) {
+      showTail();
+      log("error", `could not start redis-server: ${(error as Error).message}`, {
+        hint: "make setup installs it; or point REDIS_URL at a Redis you run",
+      });
+      return EXIT_FAILURE;
+    }
+    redis = local;
+    redisUrl = local.url;
+    log("info", "local redis-server ready", { url: local.url, pid: local.child.pid, dir: pretty(dir) });
+    void local.child.exited.then((status) => {
+      if (redisStopping) return;
+      redisFailed = true;
+      showTail();
+      log("error", "redis-server exited unexpectedly", { ...status });
+      supervision?.stop("redis-server exited");
+    });
+  }
+
+  const stopRedis = async () => {
+    if (!redis) return;
+    redisStopping = true;
+    await redis.stop();
+    log("info", "redis-server stopped");
+  };
+  if (signals > 0) {
+    await stopRedis();
+    return 0;
+  }
+
+  supervision = superviseServices(serviceSpecs(config, redisUrl), { cwd: ROOT, log, onLine });
+  if (await supervision.ready) {
+    print(
+      formatBanner({
+        apiPort: config.apiPort,
+        wsPort: config.wsPort,
+        redisUrl,
+        localRedis: redis !== undefined,
+        dbPath: pretty(config.serviceEnv.DB_PATH ?? ""),
+        color: format.color,
+      }),
+    );
+  }
+
+  const failed = (await supervision.done) !== 0 || redisFailed;
+  await stopRedis();
+  log(failed ? "error" : "info", failed ? "stopped after a failure" : "all stopped");
+  return failed ? EXIT_FAILURE : 0;
+}
+
+/** api and ws on their ports with a health check; price has no port. */
+function serviceSpecs(config: RunConfig, redisUrl: string): ServiceSpec[] {
+  const bun = process.execPath;
+  return [
+    {
+      name: "api",
+      cmd: [bun, "api/main.ts"],
+      env: serviceEnvironment(process.env, config, redisUrl, config.apiPort),
+      healthUrl: `http://127.0.0.1:${config.apiPort}/healthz`,
+    },
+    {
+      name: "ws",
+      cmd: [bun, "ws/main.ts"],
+      env: serviceEnvironment(process.env, config, redisUrl, config.wsPort),
+      healthUrl: `http://127.0.0.1:${config.wsPort}/healthz`,
+    },
+    { name: "price", cmd: [bun, "price/main.ts"], env: serviceEnvironment(process.env, config, redisUrl) },
+  ];
+}
+
+/** Lets the last lines reach a pipe before the process exits. */
+async function exit(code: number): Promise<never> {
+  await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+  process.exit(code);
+}
+
+await exit(await main());

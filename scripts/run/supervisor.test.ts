@@ -1,0 +1,108 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { anyFreePort } from "./ports.ts";
+import { type RunLog, type ServiceSpec, superviseServices } from "./supervisor.ts";
+
+const FAKE = join(import.meta.dir, "testdata", "fake-service.ts");
+
+function fake(name: string, env: Record<string, string> = {}, healthUrl?: string): ServiceSpec {
+  return {
+    name,
+    cmd: [process.execPath, FAKE],
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", FAKE_NAME: name, ...env },
+    ...(healthUrl ? { healthUrl } : {}),
+  };
+}
+
+function recorder() {
+  const records: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  const lines: string[] = [];
+  const log: RunLog = (level, msg, fields = {}) => void records.push({ level, msg, fields });
+  const onLine = (name: string, line: string) => void lines.push(`${name}: ${line}`);
+  return { records, lines, log, onLine, messages: () => records.map((r) => r.msg) };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("superviseServices", () => {
+  test("waits for health, then stops every child with SIGTERM and reports 0", async () => {
+    const [a, b] = [await anyFreePort(), await anyFreePort()];
+    const rec = recorder();
+    const run = superviseServices(
+      [
+        fake("one", { FAKE_PORT: String(a) }, `http://127.0.0.1:${a}/healthz`),
+        fake("two", { FAKE_PORT: String(b) }, `http://127.0.0.1:${b}/healthz`),
+        fake("three"),
+      ],
+      { cwd: import.meta.dir, log: rec.log, onLine: rec.onLine },
+    );
+    expect(await run.ready).toBe(true);
+    expect(rec.messages()).toContain("one is healthy");
+    expect(rec.messages()).toContain("two is healthy");
+    run.stop("test");
+    expect(await run.done).toBe(0);
+    for (const child of run.children) expect(isAlive(child.pid)).toBe(false);
+    expect(rec.lines).toContain("three: a plain stderr line");
+    expect(rec.lines.filter((line) => line.includes("got SIGTERM"))).toHaveLength(3);
+    expect(rec.records.find((r) => r.msg === "one stopped")?.fields).toEqual({ code: 0 });
+  });
+
+  test("SIGKILLs a child that ignores SIGTERM once the stop timeout passes", async () => {
+    const rec = recorder();
+    const run = superviseServices([fake("stubborn", { FAKE_ON_TERM: "ignore" })], {
+      cwd: import.meta.dir,
+      log: rec.log,
+      onLine: rec.onLine,
+      stopTimeoutMs: 300,
+    });
+    expect(await run.ready).toBe(true);
+    await waitUntil(() => rec.lines.some((line) => line.includes("listening")));
+    run.stop("test");
+    expect(await run.done).toBe(0);
+    expect(rec.lines.some((line) => line.includes("ignoring SIGTERM"))).toBe(true);
+    expect(rec.records.find((r) => r.msg === "stubborn stopped")?.fields).toEqual({ signal: "SIGKILL" });
+  });
+
+  test("a child that exits on its own stops the others and the run fails", async () => {
+    const rec = recorder();
+    const run = superviseServices([fake("steady"), fake("flaky", { FAKE_EXIT_AFTER_MS: "200" })], {
+      cwd: import.meta.dir,
+      log: rec.log,
+      onLine: rec.onLine,
+    });
+    expect(await run.done).toBe(1);
+    const crash = rec.records.find((r) => r.msg === "flaky exited unexpectedly");
+    expect(crash).toMatchObject({ level: "error", fields: { code: 3 } });
+    expect(rec.messages()).toContain("steady stopped");
+    for (const child of run.children) expect(isAlive(child.pid)).toBe(false);
+  });
+
+  test("a health URL that never answers fails the run after the ready timeout", async () => {
+    const port = await anyFreePort();
+    const rec = recorder();
+    const run = superviseServices([fake("silent", {}, `http://127.0.0.1:${port}/healthz`)], {
+      cwd: import.meta.dir,
+      log: rec.log,
+      onLine: rec.onLine,
+      readyTimeoutMs: 300,
+    });
+    expect(await run.ready).toBe(false);
+    expect(await run.done).toBe(1);
+    expect(rec.records.some((r) => r.level === "error" && r.msg.startsWith("not healthy"))).toBe(true);
+  });
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(10);
+  }
+}

@@ -1,0 +1,57 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/** What a session token proves: who the player is, until when. */
+export interface SessionClaims {
+  /** The player's id. */
+  sub: string;
+  /** Expiry, ms since the epoch. */
+  exp: number;
+}
+
+const SUB = /^[A-Za-z0-9_-]{1,64}$/;
+const TOKEN = /^([A-Za-z0-9_-]{1,200})\.([A-Za-z0-9_-]{43})$/;
+
+/**
+ * Signs and checks bearer tokens: `base64url(claims JSON).base64url(HMAC-SHA256)`.
+ * Stateless, so any API process holding the secret can check a token.
+ *
+ * ```ts
+ * const tokens = createSessionTokens(secret);
+ * const token = tokens.sign({ sub: "p_123", exp: Date.now() + 86_400_000 });
+ * tokens.verify(token, Date.now()); // { sub: "p_123", exp: … }
+ * ```
+ */
+export function createSessionTokens(secret: Uint8Array | string) {
+  if ((typeof secret === "string" ? Buffer.byteLength(secret) : secret.byteLength) < 32) {
+    throw new RangeError("session secret must be at least 32 bytes");
+  }
+  const mac = (payload: string) => createHmac("sha256", secret).update(payload).digest();
+  return {
+    sign(claims: SessionClaims): string {
+      if (!SUB.test(claims.sub) || !Number.isSafeInteger(claims.exp)) throw new RangeError("invalid claims");
+      const payload = Buffer.from(JSON.stringify({ sub: claims.sub, exp: claims.exp })).toString("base64url");
+      return `${payload}.${mac(payload).toString("base64url")}`;
+    },
+    /** The claims of a well-formed, authentic, unexpired token; undefined otherwise. */
+    verify(token: string, now: number): SessionClaims | undefined {
+      const parts = TOKEN.exec(token);
+      if (!parts) return undefined;
+      const [, payload, signature] = parts as unknown as [string, string, string];
+      const given = Buffer.from(signature, "base64url");
+      const expected = mac(payload);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+      let claims: unknown;
+      try {
+        claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+      } catch {
+        return undefined;
+      }
+      if (typeof claims !== "object" || claims === null) return undefined;
+      const { sub, exp } = claims as Record<string, unknown>;
+      if (typeof sub !== "string" || !SUB.test(sub) || typeof exp !== "number" || !Number.isSafeInteger(exp)) return undefined;
+      return exp > now ? { sub, exp } : undefined;
+    },
+  };
+}
+
+export type SessionTokens = ReturnType<typeof createSessionTokens>;

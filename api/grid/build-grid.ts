@@ -1,0 +1,97 @@
+import { touchProbability } from "../pricing/touch-probability.ts";
+
+export interface GridSettings {
+  /** Width of a column (a time window), ms; columns are aligned to multiples of it. */
+  columnMs: number;
+  /** Height of a row (a price band), in cents; rows are aligned to multiples of it. */
+  bandCents: number;
+  /** How many future columns the grid shows. */
+  columns: number;
+  /** Rows above and below the band holding the current price. */
+  rowsEachSide: number;
+  /** Cells whose window starts within this many ms are locked. */
+  lockMs: number;
+  /** The house's share of every stake in expectation, e.g. 0.05. */
+  houseEdge: number;
+  /** The highest multiplier offered. */
+  maxMultiplier: number;
+  /** Cells that would pay less than this are not offered. */
+  minMultiplier: number;
+}
+
+export const defaultGridSettings: GridSettings = {
+  columnMs: 5000,
+  bandCents: 1000,
+  columns: 12,
+  rowsEachSide: 10,
+  lockMs: 2000,
+  houseEdge: 0.05,
+  maxMultiplier: 100,
+  minMultiplier: 1.01,
+};
+
+export interface GridCell {
+  t_start: number;
+  t_end: number;
+  /** Band edges in cents. */
+  lowCents: number;
+  highCents: number;
+  multiplier: number;
+  locked: boolean;
+}
+
+/**
+ * Multiplier for a touch probability: (1 − edge) / P rounded DOWN to cents and
+ * capped, so the expected payout P × multiplier never exceeds 1 − edge.
+ * Undefined when below the minimum (the cell is not offered).
+ */
+export function multiplierFor(probability: number, settings: Pick<GridSettings, "houseEdge" | "maxMultiplier" | "minMultiplier">): number | undefined {
+  if (!(probability > 0)) return settings.maxMultiplier;
+  const fair = (1 - settings.houseEdge) / probability;
+  // The epsilon keeps an exact product such as 1.9 × 100 from flooring to 189.
+  const multiplier = Math.min(settings.maxMultiplier, Math.floor(fair * 100 + 1e-9) / 100);
+  return multiplier >= settings.minMultiplier ? multiplier : undefined;
+}
+
+/** Prices one cell as of `now`, at spot `priceCents` and volatility `sigma` (per √second). */
+export function priceCell(
+  cell: { t_start: number; t_end: number; lowCents: number; highCents: number },
+  now: number,
+  priceCents: number,
+  sigma: number,
+  settings: GridSettings,
+): number | undefined {
+  const probability = touchProbability({
+    spot: priceCents,
+    low: cell.lowCents,
+    high: cell.highCents,
+    startsIn: (cell.t_start - now) / 1000,
+    endsIn: (cell.t_end - now) / 1000,
+    sigma,
+  });
+  return multiplierFor(probability, settings);
+}
+
+/**
+ * The grid as of `now`: the next `columns` windows, and the bands around the
+ * one holding the price, each offered cell with its multiplier.
+ */
+export function buildGrid(now: number, priceCents: number, sigma: number, settings: GridSettings): GridCell[] {
+  const { columnMs, bandCents, columns, rowsEachSide, lockMs } = settings;
+  const firstStart = Math.floor(now / columnMs) * columnMs + columnMs;
+  const centreLow = Math.floor(priceCents / bandCents) * bandCents;
+  const cells: GridCell[] = [];
+  for (let c = 0; c < columns; c++) {
+    const t_start = firstStart + c * columnMs;
+    const t_end = t_start + columnMs;
+    const locked = t_start - now < lockMs;
+    for (let r = -rowsEachSide; r <= rowsEachSide; r++) {
+      const lowCents = centreLow + r * bandCents;
+      if (lowCents <= 0) continue;
+      const cell = { t_start, t_end, lowCents, highCents: lowCents + bandCents };
+      const multiplier = priceCell(cell, now, priceCents, sigma, settings);
+      if (multiplier !== undefined) cells.push({ ...cell, multiplier, locked });
+    }
+  }
+  return cells;
+}

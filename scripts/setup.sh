@@ -36,12 +36,14 @@ ensure_node_modules() {
 # --- Debian/Ubuntu packages -------------------------------------------------
 
 missing_apt_packages=()
+missing_commands=()
 
 # need_apt_package <command> <package>: <package> provides <command>; install it if <command> is missing.
 need_apt_package() {
   local command=$1 package=$2
   if ! command -v "$command" >/dev/null 2>&1; then
     missing_apt_packages+=("$package")
+    missing_commands+=("$command")
   fi
 }
 
@@ -50,7 +52,7 @@ install_missing_apt_packages() {
   local packages="${missing_apt_packages[*]}"
   if [[ $(id -u) -ne 0 ]]; then
     say "missing system packages: $packages. Install them with:"
-    printf '%s\n' "sudo apt-get install -y $packages"
+    printf '%s\n' "sudo apt-get install -y $packages" >&2
     exit 1
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -62,11 +64,15 @@ install_missing_apt_packages() {
   # services may start (Debian starts redis-server on 6379); nothing here uses them.
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_apt_packages[@]}" </dev/null
-  local package
-  for package in "${missing_apt_packages[@]}"; do
-    dpkg -s "$package" >/dev/null 2>&1 || { say "apt-get did not install $package"; exit 1; }
+  local i
+  for i in "${!missing_commands[@]}"; do
+    if ! command -v "${missing_commands[i]}" >/dev/null 2>&1; then
+      say "installed ${missing_apt_packages[i]}, but ${missing_commands[i]} is still not on PATH ($PATH)"
+      exit 1
+    fi
   done
   missing_apt_packages=()
+  missing_commands=()
 }
 
 ensure_node_modules

@@ -23,7 +23,7 @@ const EXIT_CONFIG = 78;
 
 const format: LogFormatOptions = {
   nameWidth: 5,
-  color: (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR) || Boolean(process.env.FORCE_COLOR),
+  color: (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR) || (Boolean(process.env.FORCE_COLOR) && process.env.FORCE_COLOR !== "0"),
 };
 const print = (text: string) => void process.stdout.write(`${text}\n`);
 const onLine = (service: string, line: string) => print(formatLogLine(service, line, format));
@@ -165,4 +165,24 @@ async function exit(code: number): Promise<never> {
   process.exit(code);
 }
 
-await exit(await main());
+// The children run in their own process groups, so nothing else would stop them if this process died.
+function killEverything(why: string, error: unknown) {
+  log("error", `${why}: killing every child`, { err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  supervision?.kill();
+  redis?.child.kill("SIGKILL");
+}
+process.on("uncaughtException", (error) => {
+  killEverything("supervisor failed", error);
+  process.exit(EXIT_FAILURE);
+});
+// A closed stdout (`make run | head`) must not take the supervisor down with the children still running.
+process.stdout.on("error", () => {});
+
+let status: number;
+try {
+  status = await main();
+} catch (error) {
+  killEverything("supervisor failed", error);
+  status = EXIT_FAILURE;
+}
+await exit(status);

@@ -7,9 +7,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 output=$(mktemp)
 trap 'rm -f "$output"' EXIT
 
-# Colours when a person watches; the counts below are read without them.
-[[ -t 1 && -z ${NO_COLOR:-} ]] && export FORCE_COLOR=1
-
 status=0
 node_modules/.bin/bun test "$@" 2>&1 | tee "$output" || status=$?
 

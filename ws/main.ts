@@ -8,7 +8,7 @@ import { createLogger } from "../common/log.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis, type Redis } from "../common/redis.ts";
 import { readWsConfig } from "./config.ts";
-import { startWsServer } from "./server.ts";
+import { startWsServer, type WsServer } from "./server.ts";
 
 const config = configOrExit("ws", () => readWsConfig(process.env));
 const log = createLogger({ component: "ws", level: config.logLevel });
@@ -35,36 +35,13 @@ async function untilReady(redis: Redis): Promise<void> {
   await new Promise((resolve) => redis.once("ready", resolve));
 }
 
-await untilReady(subscriber);
-const server = await startWsServer({
-  port: config.port,
-  bus,
-  latestTick: () => ticks.latest(),
-  log,
-  limits: {
-    idleTimeoutS: config.idleTimeoutS,
-    backpressureLimitBytes: config.backpressureLimitBytes,
-    maxConnections: config.maxConnections,
-    maxMessagesPerS: config.maxMessagesPerS,
-  },
-});
-log.info(
-  {
-    port: server.port,
-    idle_timeout_s: config.idleTimeoutS,
-    backpressure_limit_bytes: config.backpressureLimitBytes,
-    max_connections: config.maxConnections,
-    max_messages_per_s: config.maxMessagesPerS,
-  },
-  "listening",
-);
-
+let server: WsServer | undefined;
 let stopping = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log.info({ signal, connections: server.stats().connections }, "shutting down");
-  await server.shutdown();
+  log.info({ signal, connections: server?.stats().connections ?? 0 }, "shutting down");
+  await server?.shutdown();
   await bus.close().catch((error: Error) => log.warn({ err: error.message }, "could not close the bus"));
   await closeRedis(commands);
   log.info("stopped");
@@ -72,3 +49,29 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
 }
 process.on("SIGTERM", (signal) => void shutdown(signal));
 process.on("SIGINT", (signal) => void shutdown(signal));
+
+await untilReady(subscriber);
+if (!stopping) {
+  server = await startWsServer({
+    port: config.port,
+    bus,
+    latestTick: () => ticks.latest(),
+    log,
+    limits: {
+      idleTimeoutS: config.idleTimeoutS,
+      backpressureLimitBytes: config.backpressureLimitBytes,
+      maxConnections: config.maxConnections,
+      maxMessagesPerS: config.maxMessagesPerS,
+    },
+  });
+  log.info(
+    {
+      port: server.port,
+      idle_timeout_s: config.idleTimeoutS,
+      backpressure_limit_bytes: config.backpressureLimitBytes,
+      max_connections: config.maxConnections,
+      max_messages_per_s: config.maxMessagesPerS,
+    },
+    "listening",
+  );
+}

@@ -154,6 +154,13 @@ describe("POST /api/bets", () => {
     });
   }
 
+  test("names each problem once, per path", async () => {
+    const error = await expectError(await postBet({}), 400, "validation_failed");
+    const paths = (error.details as { path: string }[]).map((d) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(["/user_id", "/amount", "/cell"]));
+    expect(new Set(paths).size).toBe(paths.length);
+  });
+
   test("rejects malformed JSON with 400 bad_json", async () => {
     await expectError(await postBet("{not json"), 400, "bad_json");
     await expectError(await postBet(""), 400, "bad_json");

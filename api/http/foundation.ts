@@ -74,8 +74,12 @@ function toHttpError(code: string | number, error: unknown, method: string, path
 
 function validationDetails(error: unknown): ErrorDetail[] {
   if (!(error instanceof ValidationError)) return [];
-  return error.all.slice(0, 20).map((problem) => ({
-    path: "path" in problem && typeof problem.path === "string" && problem.path !== "" ? problem.path : "/",
-    message: problem.summary ?? problem.message ?? "invalid value",
-  }));
+  // TypeBox reports a missing property twice (missing, then wrong type): keep the first word on each path.
+  const byPath = new Map<string, string>();
+  for (const problem of error.all) {
+    const path = "path" in problem && typeof problem.path === "string" && problem.path !== "" ? problem.path : "/";
+    if (!byPath.has(path)) byPath.set(path, problem.summary ?? problem.message ?? "invalid value");
+    if (byPath.size >= 20) break;
+  }
+  return [...byPath].map(([path, message]) => ({ path, message }));
 }

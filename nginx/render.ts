@@ -1,0 +1,152 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const HERE = import.meta.dir;
+
+/** The production site, as deploy/install.sh installs it. */
+export const SITE_TEMPLATE_PATH = join(HERE, "tap-trading.conf");
+/** The nginx.conf that runs the site from a prefix folder, without root. */
+export const PREFIX_CONF_PATH = join(HERE, "nginx.conf");
+/** The page served while no front end has been built. */
+export const PLACEHOLDER_PAGE_PATH = join(HERE, "placeholder", "index.html");
+
+export interface SiteOptions {
+  /** Where nginx listens: `127.0.0.1:8000`, `8000` (every IPv4 address) or `80`. */
+  listen: string;
+  /** Also listen on the same port over IPv6 (`[::]:port`). */
+  ipv6?: boolean;
+  apiPort: number;
+  wsPort: number;
+  /** The folder of static files served at `/` (absolute). */
+  webRoot: string;
+  /** The access log's path (relative paths resolve against nginx's prefix). */
+  accessLog: string;
+}
+
+/**
+ * The production site with only its deployment-specific lines replaced. Every
+ * line it replaces must appear exactly once in the template, so a template
+ * edited out of step with the renderer fails here rather than serving a
+ * half-rendered site.
+ *
+ * ```ts
+ * const site = renderSite(readFileSync(SITE_TEMPLATE_PATH, "utf8"), {
+ *   listen: "127.0.0.1:8000", apiPort: 8080, wsPort: 8081, webRoot: "/tmp/web", accessLog: "logs/access.log",
+ * });
+ * ```
+ */
+export function renderSite(template: string, options: SiteOptions): string {
+  const { listen, ipv6 = false, apiPort, wsPort, webRoot, accessLog } = options;
+  const port = listen.split(":").at(-1);
+  if (!/^\d{1,5}$/.test(port ?? "")) throw new RangeError(`listen must end with a port: ${JSON.stringify(listen)}`);
+  for (const [name, value] of [
+    ["webRoot", webRoot],
+    ["accessLog", accessLog],
+  ] as const) {
+    if (/[\s;{}"'$]/.test(value)) throw new RangeError(`${name} must be a plain path for nginx: ${JSON.stringify(value)}`);
+  }
+  const replacements: [string, string][] = [
+    ["listen 80 default_server;", `listen ${listen} default_server;`],
+    ["listen [::]:80 default_server;", ipv6 ? `listen [::]:${port} default_server;` : "# (no IPv6 listener in this copy)"],
+    ["server 127.0.0.1:8080;", `server 127.0.0.1:${apiPort};`],
+    ["server 127.0.0.1:8081;", `server 127.0.0.1:${wsPort};`],
+    ["root /opt/app/web;", `root ${webRoot};`],
+    ["access_log /var/log/nginx/tap-trading.access.log", `access_log ${accessLog}`],
+  ];
+  let site = template;
+  for (const [from, to] of replacements) {
+    const count = site.split(from).length - 1;
+    if (count !== 1) throw new Error(`nginx/tap-trading.conf: expected "${from}" exactly once, found it ${count} times`);
+    site = site.replace(from, to);
+  }
+  return site;
+}
+
+export interface RenderNginxOptions {
+  /** A folder of its own: it gets conf/, logs/, tmp/ and the pid file. Created if missing. */
+  prefix: string;
+  /** The port nginx listens on. */
+  port: number;
+  /** Listen on this address only; by default every address (IPv4 and IPv6), as production does. */
+  host?: string;
+  apiPort: number;
+  wsPort: number;
+  /** Static files for `/`; without one (or when it does not exist) a placeholder page is served. */
+  webRoot?: string;
+  /** The nginx program (default `nginx`, from PATH). */
+  nginx?: string;
+}
+
+export interface RenderedNginx {
+  prefix: string;
+  port: number;
+  /** http://host:port for clients. */
+  url: string;
+  /** The folder served at `/`. */
+  webRoot: string;
+  /** One JSON line per request (the production log format). */
+  accessLog: string;
+  /** Runs nginx in the foreground with this configuration; it logs errors to stderr. */
+  command: string[];
+  /** Checks the configuration (`nginx -t`) without starting it. */
+  testCommand: string[];
+}
+
+/**
+ * Writes a runnable nginx configuration into `prefix`: the production site
+ * rendered for the given ports and folders, inside nginx/nginx.conf. Needs no
+ * root. When root starts it, the workers stay root too (as an unprivileged
+ * user's workers stay that user), so a 0700 temp folder still works.
+ *
+ * ```ts
+ * const nginx = renderNginx({ prefix: "/tmp/x", port: 8000, host: "127.0.0.1", apiPort: 8080, wsPort: 8081 });
+ * const proc = Bun.spawn(nginx.command, { stderr: "inherit" });
+ * ```
+ */
+export function renderNginx(options: RenderNginxOptions): RenderedNginx {
+  const prefix = resolve(options.prefix);
+  const { port, host, apiPort, wsPort, nginx = "nginx" } = options;
+  for (const dir of ["conf", "logs", "tmp"]) mkdirSync(join(prefix, dir), { recursive: true });
+
+  let webRoot = options.webRoot ? resolve(options.webRoot) : undefined;
+  if (!webRoot || !existsSync(join(webRoot, "index.html"))) {
+    webRoot = join(prefix, "web");
+    mkdirSync(webRoot, { recursive: true });
+    copyFileSync(PLACEHOLDER_PAGE_PATH, join(webRoot, "index.html"));
+  }
+  const accessLog = join(prefix, "logs", "access.log");
+  const site = renderSite(readFileSync(SITE_TEMPLATE_PATH, "utf8"), {
+    listen: host ? `${host}:${port}` : String(port),
+    ipv6: host === undefined,
+    apiPort,
+    wsPort,
+    webRoot,
+    accessLog,
+  });
+  writeFileSync(join(prefix, "conf", "tap-trading.conf"), site);
+  copyFileSync(PREFIX_CONF_PATH, join(prefix, "conf", "nginx.conf"));
+
+  const args = ["-p", `${prefix}/`, "-c", "conf/nginx.conf", "-e", "stderr"];
+  if (process.getuid?.() === 0) args.push("-g", "user root root;");
+  const urlHost = !host || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return {
+    prefix,
+    port,
+    url: `http://${urlHost}${port === 80 ? "" : `:${port}`}`,
+    webRoot,
+    accessLog,
+    command: [nginx, ...args],
+    testCommand: [nginx, "-t", "-q", ...args],
+  };
+}
+
+if (import.meta.main) {
+  // bun nginx/render.ts <prefix> <port> [apiPort] [wsPort] [webRoot]: writes the files, prints the command.
+  const [prefix, port, apiPort = "8080", wsPort = "8081", webRoot] = process.argv.slice(2);
+  if (!prefix || !port) {
+    console.error("usage: bun nginx/render.ts <prefix> <port> [apiPort] [wsPort] [webRoot]");
+    process.exit(64);
+  }
+  const rendered = renderNginx({ prefix, port: Number(port), apiPort: Number(apiPort), wsPort: Number(wsPort), ...(webRoot ? { webRoot } : {}) });
+  console.log(rendered.command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`)).join(" "));
+}

@@ -1,0 +1,205 @@
+/**
+ * The production nginx site (nginx/tap-trading.conf, rendered for free ports)
+ * in front of the compiled binaries, a private redis-server and a temp web root.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Redis from "ioredis";
+import { MAX_BODY_BYTES } from "../api/http/json-body.ts";
+import { Channels } from "../common/channels.ts";
+import { nginxUnavailable, startNginx, type TestNginx } from "./support/nginx.ts";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { type RunningService, type ServiceName, spawnService, waitForHttp } from "./support/service.ts";
+import { waitFor } from "./support/wait.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const missing = nginxUnavailable();
+// CI installs nginx (scripts/setup.sh): there a missing nginx is a failure, not a skip.
+if (missing && !process.env.CI) console.warn(`test/nginx.test.ts skipped: ${missing}`);
+const run = !missing || Boolean(process.env.CI);
+
+let redis: TestRedis;
+let nginx: TestNginx;
+let dir: string;
+const services: RunningService[] = [];
+
+/** Builds the binaries (or keeps dist/bin when newer than the sources) and returns their folder. */
+function compiledBinaries(): string {
+  const build = Bun.spawnSync(["bash", join(ROOT, "scripts", "build.sh")], { stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`scripts/build.sh failed:\n${build.stdout}${build.stderr}`);
+  return join(ROOT, "dist", "bin");
+}
+
+function spawnBinary(name: ServiceName, env: Record<string, string>, binDir: string): RunningService {
+  const previous = process.env.SERVICE_BIN_DIR;
+  process.env.SERVICE_BIN_DIR = binDir;
+  try {
+    const service = spawnService(name, env);
+    services.push(service);
+    return service;
+  } finally {
+    if (previous === undefined) delete process.env.SERVICE_BIN_DIR;
+    else process.env.SERVICE_BIN_DIR = previous;
+  }
+}
+
+/** A websocket through nginx that keeps every message it receives. */
+async function openSocket(url: string) {
+  const socket = new WebSocket(url);
+  const messages: Record<string, unknown>[] = [];
+  socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data)) as Record<string, unknown>));
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("open", () => resolve(), { once: true });
+    socket.addEventListener("error", () => reject(new Error(`websocket to ${url} failed`)), { once: true });
+  });
+  return { socket, messages };
+}
+
+describe.skipIf(!run)("nginx in front of the compiled services", () => {
+  beforeAll(async () => {
+    if (missing) throw new Error(`CI must have nginx: ${missing}`);
+    const binDir = compiledBinaries();
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), "tap-nginx-test-"));
+    const web = join(dir, "web");
+    Bun.spawnSync(["mkdir", "-p", web]);
+    writeFileSync(join(web, "index.html"), `<!doctype html><title>tap-trading test page</title><p>${"placeholder ".repeat(60)}</p>\n`);
+    writeFileSync(join(web, "app.css"), `body { margin: 0; }\n${".cell { color: #333; }\n".repeat(40)}`);
+
+    const [apiPort, wsPort] = [await freePort(), await freePort()];
+    const common = { REDIS_URL: redis.url, LOG_LEVEL: "info" };
+    const api = spawnBinary("api", { ...common, PORT: String(apiPort), DB_PATH: join(dir, "bets.db") }, binDir);
+    spawnBinary("ws", { ...common, PORT: String(wsPort) }, binDir);
+    spawnBinary("price", { ...common, PRICE_INTERVAL_MS: "100" }, binDir);
+    await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+    await waitForHttp(`http://127.0.0.1:${wsPort}/healthz`);
+    nginx = await startNginx({ apiPort, wsPort, webRoot: web });
+    expect(api.proc.exitCode).toBeNull();
+  }, 120_000);
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await Promise.all(services.map((service) => service.stop("SIGKILL")));
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("/api/healthz answers 200 through nginx, path unchanged", async () => {
+    const response = await fetch(`${nginx.url}/api/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok", component: "api" });
+  });
+
+  test("/api/readyz proves SQLite and Redis through nginx", async () => {
+    const response = await fetch(`${nginx.url}/api/readyz`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { checks: { sqlite: { ok: boolean }; redis: { ok: boolean } } };
+    expect(body.checks.sqlite.ok).toBe(true);
+    expect(body.checks.redis.ok).toBe(true);
+  });
+
+  test("a caller's request id reaches the API; nginx makes one up otherwise", async () => {
+    const given = await fetch(`${nginx.url}/api/healthz`, { headers: { "x-request-id": "nginx-test-42" } });
+    expect(given.headers.get("x-request-id")).toBe("nginx-test-42");
+    await given.body?.cancel();
+
+    const made = await fetch(`${nginx.url}/api/healthz`, { headers: { "x-request-id": "bad id with spaces" } });
+    const id = made.headers.get("x-request-id");
+    await made.body?.cancel();
+    expect(id).toMatch(/^[0-9a-f]{32}$/); // nginx's $request_id, not the caller's
+    const line = await waitFor("the request in nginx's access log", () => nginx.accessLog().find((record) => record.request_id === id));
+    expect(line).toMatchObject({ component: "nginx", method: "GET", uri: "/api/healthz", status: 200 });
+  });
+
+  test("a body over the API's limit gets 413 from nginx, in the API's error contract", async () => {
+    const post = (bytes: number) =>
+      fetch(`${nginx.url}/api/bets`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-request-id": `size-${bytes}` },
+        body: JSON.stringify({ pad: "x".repeat(bytes - 10) }),
+      });
+    const tooLarge = await post(MAX_BODY_BYTES + 1);
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get("content-type")).toBe("application/json");
+    expect(await tooLarge.json()).toEqual({
+      error: {
+        code: "payload_too_large",
+        message: `request body is larger than ${MAX_BODY_BYTES} bytes`,
+        details: [],
+        request_id: `size-${MAX_BODY_BYTES + 1}`,
+      },
+    });
+    // Exactly the limit passes nginx and reaches the API (which rejects the shape, not the size).
+    const atLimit = await post(MAX_BODY_BYTES);
+    expect(atLimit.status).toBe(400);
+    expect(((await atLimit.json()) as { error: { code: string } }).error.code).toBe("validation_failed");
+  });
+
+  test("a websocket opens through nginx at /ws and receives the price service's ticks", async () => {
+    const { socket, messages } = await openSocket(`${nginx.url.replace("http", "ws")}/ws`);
+    try {
+      const ticks = await waitFor("two price ticks through nginx", () => {
+        const prices = messages.filter((message) => message.type === "price");
+        return prices.length >= 2 ? prices : undefined;
+      });
+      expect(ticks[0]).toMatchObject({ type: "price", symbol: "BTC-USD" });
+    } finally {
+      socket.close();
+    }
+  });
+
+  test("a tick published on Redis reaches the websocket through nginx", async () => {
+    const { socket, messages } = await openSocket(`${nginx.url.replace("http", "ws")}/ws`);
+    const publisher = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await publisher.connect();
+      const tick = { symbol: "BTC-USD", price: 12_345.67, ts: Date.now() };
+      // Publish until seen: the first may go out before ws has subscribed this client.
+      const seen = await waitFor(
+        "the published tick on the websocket",
+        async () => {
+          await publisher.publish(Channels.priceTicks, JSON.stringify(tick));
+          return messages.find((message) => message.type === "price" && message.price === tick.price);
+        },
+        10_000,
+        100,
+      );
+      expect(seen).toEqual({ type: "price", symbol: "BTC-USD", price: tick.price, ts: tick.ts });
+    } finally {
+      socket.close();
+      publisher.disconnect();
+    }
+  });
+
+  test("the static page loads with security headers, gzip for its files", async () => {
+    const page = await fetch(`${nginx.url}/`, { headers: { "accept-encoding": "gzip" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toStartWith("text/html");
+    expect(page.headers.get("content-encoding")).toBe("gzip");
+    expect(await page.text()).toContain("tap-trading test page");
+    for (const header of ["x-content-type-options", "x-frame-options", "content-security-policy", "referrer-policy"]) {
+      expect(page.headers.get(header)).toBeTruthy();
+    }
+    expect(page.headers.get("server")).toBe("nginx"); // server_tokens off: no version
+
+    const css = await fetch(`${nginx.url}/app.css`, { headers: { "accept-encoding": "gzip" } });
+    expect(css.status).toBe(200);
+    expect(css.headers.get("content-encoding")).toBe("gzip");
+    await css.body?.cancel();
+
+    const absent = await fetch(`${nginx.url}/no-such-file.js`);
+    expect(absent.status).toBe(404);
+    await absent.body?.cancel();
+  });
+
+  test("the API down answers 503 in the error contract, not nginx's HTML", async () => {
+    const api = services.find((service) => service.name === "api")!;
+    await api.stop("SIGKILL");
+    const response = await fetch(`${nginx.url}/api/healthz`, { headers: { "x-request-id": "while-down" } });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: { code: "unavailable", request_id: "while-down" } });
+  });
+});

@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderNginx } from "../../nginx/render.ts";
+import { freePort } from "./ports.ts";
+import { waitFor } from "./wait.ts";
+
+/** A real nginx serving the project's site from a temp prefix on a free port. */
+export interface TestNginx {
+  /** http://127.0.0.1:port */
+  url: string;
+  port: number;
+  prefix: string;
+  /** The access log so far, one parsed JSON record per request. */
+  accessLog(): Record<string, unknown>[];
+  /** What nginx wrote to stderr so far. */
+  errors(): string;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface StartNginxOptions {
+  apiPort: number;
+  wsPort: number;
+  /** Served at `/`; the placeholder page when left out. */
+  webRoot?: string;
+}
+
+/** Why nginx cannot run here, or undefined when it can. */
+export function nginxUnavailable(): string | undefined {
+  return Bun.which("nginx", { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` })
+    ? undefined
+    : "nginx is not installed (scripts/setup.sh installs it: apt-get install nginx)";
+}
+
+/**
+ * Renders nginx/tap-trading.conf for 127.0.0.1 on a free port in front of the
+ * given ports, and runs nginx in the foreground until `stop`. Needs no root
+ * and never touches /etc/nginx, /var/log/nginx or port 80.
+ *
+ * ```ts
+ * await using nginx = await startNginx({ apiPort, wsPort, webRoot });
+ * await fetch(`${nginx.url}/api/healthz`);
+ * ```
+ */
+export async function startNginx({ apiPort, wsPort, webRoot }: StartNginxOptions): Promise<TestNginx> {
+  const prefix = mkdtempSync(join(tmpdir(), "tap-nginx-"));
+  const port = await freePort();
+  const nginxPath = Bun.which("nginx", { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` }) ?? "nginx";
+  const rendered = renderNginx({ prefix, port, host: "127.0.0.1", apiPort, wsPort, nginx: nginxPath, ...(webRoot ? { webRoot } : {}) });
+
+  const check = Bun.spawnSync(rendered.testCommand, { stdout: "pipe", stderr: "pipe" });
+  if (check.exitCode !== 0) {
+    rmSync(prefix, { recursive: true, force: true });
+    throw new Error(`nginx -t failed on the rendered site:\n${check.stderr.toString()}`);
+  }
+
+  const proc = Bun.spawn(rendered.command, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  let stderr = "";
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) stderr += decoder.decode(chunk, { stream: true });
+  })();
+
+  const stop = async () => {
+    // SIGTERM: nginx's fast shutdown, which also ends the workers (a SIGKILL to
+    // the master alone would leave them behind, holding the port).
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+    await proc.exited;
+    clearTimeout(timer);
+    rmSync(prefix, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(`nginx listening on ${port}`, async () => {
+      if (proc.exitCode !== null) throw new Error(`nginx exited with ${proc.exitCode}: ${stderr}`);
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      socket.end();
+      return true;
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    url: rendered.url,
+    port,
+    prefix,
+    accessLog: () => {
+      let text = "";
+      try {
+        text = readFileSync(rendered.accessLog, "utf8");
+      } catch {
+        return [];
+      }
+      return text
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    errors: () => stderr,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

@@ -187,8 +187,10 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
         }
         return;
       }
-      default:
-        throw new TypeError(`unhandled command ${(command satisfies never as { type: string }).type}`);
+      default: {
+        const unhandled: never = command;
+        throw new TypeError(`unhandled command ${JSON.stringify(unhandled)}`);
+      }
     }
   };
 

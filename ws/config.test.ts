@@ -1,0 +1,32 @@
+import { expect, test } from "bun:test";
+import { ConfigError } from "../common/config.ts";
+import { readWsConfig } from "./config.ts";
+
+test("defaults", () => {
+  expect(readWsConfig({})).toEqual({
+    port: 8081,
+    logLevel: "info",
+    idleTimeoutS: 60,
+    backpressureLimitBytes: 131072,
+    maxConnections: 10_000,
+    maxMessagesPerS: 50,
+    redisUrl: "redis://127.0.0.1:6379",
+  });
+});
+
+test("reads the variables, REDIS_ADDR included", () => {
+  expect(readWsConfig({ PORT: "9001", WS_IDLE_TIMEOUT_S: "20", WS_MAX_CONNECTIONS: "5000", REDIS_ADDR: "redis.internal:6380" })).toMatchObject({
+    port: 9001,
+    idleTimeoutS: 20,
+    maxConnections: 5000,
+    redisUrl: "redis://redis.internal:6380",
+  });
+});
+
+test("a bad value names its variable", () => {
+  for (const [name, value] of [["PORT", "abc"], ["WS_IDLE_TIMEOUT_S", "1"], ["WS_MAX_MESSAGES_PER_S", "0"], ["WS_BACKPRESSURE_LIMIT_BYTES", "1.5"]]) {
+    const read = () => readWsConfig({ [name!]: value });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(name);
+  }
+});

@@ -23,7 +23,15 @@ export function createRedisBus({ publisher, subscriber, onHandlerError = () => {
       await publisher.publish(channel, message);
     },
     async subscribe(channel: string, handler: MessageHandler) {
-      if (table.add(channel, handler)) await subscriber.subscribe(channel);
+      if (table.add(channel, handler)) {
+        try {
+          await subscriber.subscribe(channel);
+        } catch (error) {
+          // Forget the handler, or a retry would find the channel "already subscribed" and never SUBSCRIBE.
+          table.remove(channel, handler);
+          throw error;
+        }
+      }
       return async () => {
         if (table.remove(channel, handler) && subscriber.status === "ready") await subscriber.unsubscribe(channel);
       };

@@ -2,11 +2,12 @@
  * HTTP API benchmark: our Bun API against the Go peer, side by side in one run.
  *
  *   bun bench/http.ts [--rounds 3] [--duration 10] [--warmup 2] [--connections 64] [--threads 1]
- *                     [--only healthz,bets] [--servers ours,go] [--logs file|null] [--json out.json]
+ *                     [--only healthz,bets] [--servers ours,go] [--logs file|null]
+ *                     [--quiet-wait 60] [--quiet-below 15] [--bun-flags=--smol] [--json out.json]
  *
  * For each round and endpoint, starts a fresh server of each implementation
- * (alternating which goes first), checks one request answers 2xx, warms up,
- * then runs wrk and samples the server's CPU and peak RSS. Prints every run,
+ * (alternating which goes first), waits for the machine to be quiet, checks one
+ * request answers 2xx, warms up, then runs wrk and samples the server's CPU and peak RSS. Prints every run,
  * then the medians with the ratio ours/Go and the targets. See bench/README.md.
  */
 import { Database } from "bun:sqlite";
@@ -17,6 +18,7 @@ import { parseArgs } from "node:util";
 import { buildGoPeer, type GoPeer } from "./lib/go-peer.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
+import { type Quiet, waitForQuiet } from "./lib/quiet.ts";
 import { startRedis } from "./lib/redis-server.ts";
 import { IMPLEMENTATIONS, type Implementation, type RunningServer, startApi } from "./lib/servers.ts";
 import { median } from "./lib/stats.ts";
@@ -42,6 +44,9 @@ const { values: args } = parseArgs({
     only: { type: "string", default: ENDPOINTS.join(",") },
     servers: { type: "string", default: IMPLEMENTATIONS.join(",") },
     logs: { type: "string", default: "file" },
+    "bun-flags": { type: "string", default: "" },
+    "quiet-wait": { type: "string", default: "60" },
+    "quiet-below": { type: "string", default: "15" },
     json: { type: "string" },
   },
 });
@@ -54,6 +59,13 @@ const endpoints = listOf("only", args.only, ENDPOINTS);
 const implementations = listOf("servers", args.servers, IMPLEMENTATIONS);
 if (args.logs !== "file" && args.logs !== "null") throw new RangeError(`--logs must be file or null, not ${args.logs}`);
 const logs = args.logs;
+const quietWaitSeconds = Number(args["quiet-wait"]);
+/** Extra flags for our bun processes (e.g. --bun-flags=--smol, or --bun-flags="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile). */
+const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
+const quietBelowPercent = Number(args["quiet-below"]);
+const cores = navigator.hardwareConcurrency;
+/** CPU charged to neither the server nor wrk above this (% of one core) marks a run as disturbed. */
+const DISTURBED_PERCENT = 30;
 
 /** One bet window for the whole run: an hour ahead (the API takes windows ending within 24 h), 5 s long. */
 const tStart = Math.ceil((Date.now() + 3_600_000) / 5_000) * 5_000;
@@ -69,6 +81,12 @@ interface Run {
   serverCpuPercent: number;
   generatorCpuPercent: number;
   machineBusyPercent: number;
+  /** Machine-wide softirq (the kernel network stack), % of one core; mostly charged to the running process too (tick accounting). */
+  softirqPercent: number;
+  /** Machine CPU charged to neither the server nor wrk (% of one core): anything else running. */
+  otherCpuPercent: number;
+  /** How busy the machine was just before the run. */
+  before: Quiet;
   peakRssMb: number;
   /** Lines the server wrote to its log during the whole life of the process (request logging check). */
   logLines?: number | undefined;
@@ -79,7 +97,8 @@ interface Run {
 console.log(describeMachine());
 console.log(
   `load:    wrk -t${threads} -c${connections} -d${durationSeconds}s (after ${warmupSeconds}s warm-up), ${rounds} round(s), ` +
-    `fresh server per run, logs to ${logs === "file" ? "a file" : "/dev/null"}; ours LOG_LEVEL=info, Go LOG_REQUESTS=1\n`,
+    `fresh server per run, logs to ${logs === "file" ? "a file" : "/dev/null"}; ours LOG_LEVEL=info, Go LOG_REQUESTS=1;\n` +
+    `         each run waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy first${bunFlags.length > 0 ? `; ours run as bun ${bunFlags.join(" ")}` : ""}\n`,
 );
 
 const goPeer: GoPeer | undefined = implementations.includes("go") ? buildGoPeer() : undefined;
@@ -93,7 +112,7 @@ try {
       for (const implementation of order) {
         const dir = mkdtempSync(join(tmpdir(), `tap-bench-http-${implementation}-`));
         try {
-          const run = await measure({ round, endpoint, implementation, dir, server: await startApi(implementation, { redis, goPeer, dir, logs }) });
+          const run = await measure({ round, endpoint, implementation, dir, server: await startApi(implementation, { redis, goPeer, dir, logs, bunFlags }) });
           runs.push(run);
           console.log(describeRun(run));
         } finally {
@@ -113,6 +132,7 @@ if (args.json) await Bun.write(args.json, JSON.stringify({ machine: describeMach
 async function measure(options: { round: number; endpoint: Endpoint; implementation: Implementation; dir: string; server: RunningServer }): Promise<Run> {
   const { round, endpoint, implementation, server } = options;
   try {
+    const before = quietWaitSeconds > 0 ? await waitForQuiet({ maxBusyPercent: quietBelowPercent, maxWaitSeconds: quietWaitSeconds }) : notWaited();
     await preflight(endpoint, server);
     const wrkOptions = {
       url: `${server.baseUrl}${endpoint === "healthz" ? "/healthz" : "/api/bets"}`,
@@ -125,6 +145,7 @@ async function measure(options: { round: number; endpoint: Endpoint; implementat
     const meter = startCpuMeter({ server: server.pid });
     const wrk = await runWrk({ ...wrkOptions, durationSeconds });
     const cpu = meter.stop();
+    const generatorCpuPercent = (wrk.generatorCpuSeconds / cpu.wallSeconds) * 100;
     const memory = readMemory(server.pid);
     const logLines = server.logs.kind === "file" ? await countLines(server.logs.path) : undefined;
     await server.stop();
@@ -135,8 +156,11 @@ async function measure(options: { round: number; endpoint: Endpoint; implementat
       wrk,
       warmupRequests: warmup?.requests ?? 0,
       serverCpuPercent: cpu.percentOfCore.server,
-      generatorCpuPercent: (wrk.generatorCpuSeconds / cpu.wallSeconds) * 100,
+      generatorCpuPercent,
       machineBusyPercent: cpu.machineBusyPercent,
+      softirqPercent: cpu.softirqPercentOfCore,
+      otherCpuPercent: cpu.machineBusyPercent * cores - cpu.percentOfCore.server - generatorCpuPercent,
+      before,
       peakRssMb: memory.peakKb / 1024,
       logLines,
       storedBets: server.dbPath && endpoint === "bets" ? countBets(server.dbPath) : undefined,
@@ -178,7 +202,8 @@ function describeRun(run: Run): string {
     `round ${run.round} ${run.endpoint.padEnd(7)} ${run.implementation.padEnd(4)} ` +
     `${formatNumber(run.wrk.requestsPerSecond).padStart(7)} req/s  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
     `server CPU ${run.serverCpuPercent.toFixed(0)}%  wrk CPU ${run.generatorCpuPercent.toFixed(0)}%  ` +
-    `peak RSS ${run.peakRssMb.toFixed(0)} MB${flag}`
+    `other CPU ${run.otherCpuPercent.toFixed(0)}%  peak RSS ${run.peakRssMb.toFixed(0)} MB${flag}` +
+    (run.before.quiet ? "" : `  (machine ${run.before.busyPercent.toFixed(0)}% busy before the run)`)
   );
 }
 
@@ -196,6 +221,8 @@ function printRuns(all: Run[]): void {
     "server CPU": `${run.serverCpuPercent.toFixed(0)}%`,
     "wrk CPU": `${run.generatorCpuPercent.toFixed(0)}%`,
     "machine busy": `${run.machineBusyPercent.toFixed(0)}%`,
+    softirq: `${run.softirqPercent.toFixed(0)}%`,
+    "other CPU": `${run.otherCpuPercent.toFixed(0)}%${run.otherCpuPercent > DISTURBED_PERCENT ? " *" : ""}`,
     "peak RSS MB": run.peakRssMb.toFixed(0),
     "log lines/req": run.logLines === undefined ? "–" : (run.logLines / (run.wrk.requests + run.warmupRequests + 1)).toFixed(2),
     "bets stored": run.storedBets === undefined ? "–" : formatNumber(run.storedBets),
@@ -205,7 +232,7 @@ function printRuns(all: Run[]): void {
 }
 
 function printSummary(all: Run[]): void {
-  console.log(`\nMedians over ${rounds} round(s) (req/s is the median of the runs; CPU is % of one core, 200% = both cores):\n`);
+  console.log(`\nMedians over ${rounds} round(s) (req/s is the median of the runs; CPU is % of one core, ${cores * 100}% = all ${cores} cores):\n`);
   const rows: Record<string, string>[] = [];
   const verdicts: string[] = [];
   for (const endpoint of endpoints) {
@@ -239,6 +266,14 @@ function printSummary(all: Run[]): void {
   }
   console.log(formatTable(Object.keys(rows[0] ?? {}), rows));
   if (verdicts.length > 0) console.log(`\nTargets:\n${verdicts.join("\n")}`);
+  const disturbed = all.filter((run) => run.otherCpuPercent > DISTURBED_PERCENT);
+  if (disturbed.length > 0) {
+    console.log(
+      `\n* Disturbed: in ${disturbed.length} of ${all.length} runs more than ${DISTURBED_PERCENT}% of a core went to neither server nor wrk ` +
+        `(${disturbed.map((run) => `round ${run.round} ${run.endpoint} ${run.implementation}`).join(", ")}): ` +
+        "something else was running; rerun, or raise --rounds.",
+    );
+  }
   const busy = median(all.map((run) => run.machineBusyPercent));
   if (busy > 90) {
     console.log(
@@ -246,6 +281,10 @@ function printSummary(all: Run[]): void {
         "so these are figures for server + generator on one box, not the server alone.",
     );
   }
+}
+
+function notWaited(): Quiet {
+  return { busyPercent: Number.NaN, waitedSeconds: 0, quiet: true };
 }
 
 function positiveInt(name: string, raw: string): number {

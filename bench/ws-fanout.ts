@@ -2,7 +2,8 @@
  * Websocket fan-out benchmark: our ws server against the Go peer, side by side.
  *
  *   bun bench/ws-fanout.ts [--clients 5000] [--rate 20] [--duration 20] [--rounds 3] [--processes 2]
- *                          [--servers ours,go] [--concurrency 100] [--logs file|null] [--json out.json]
+ *                          [--servers ours,go] [--concurrency 100] [--logs file|null]
+ *                          [--quiet-wait 60] [--quiet-below 15] [--bun-flags=--smol] [--json out.json]
  *
  * Per run: a fresh server; `--clients` websocket clients spread over `--processes`
  * load-generator processes; ticks published on Redis `prices:btc:usd` at `--rate`
@@ -19,6 +20,7 @@ import { buildGoPeer, type GoPeer } from "./lib/go-peer.ts";
 import { checkConnectionLimits, openFilesLimit } from "./lib/limits.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
+import { type Quiet, waitForQuiet } from "./lib/quiet.ts";
 import { type BenchRedis, startRedis } from "./lib/redis-server.ts";
 import { IMPLEMENTATIONS, type Implementation, type RunningServer, startWs } from "./lib/servers.ts";
 import { createHistogram, histogramMax, histogramPercentile, median, mergeHistogram } from "./lib/stats.ts";
@@ -43,6 +45,9 @@ const { values: args } = parseArgs({
     "ours-path": { type: "string", default: "/ws" },
     "go-path": { type: "string", default: "/ws" },
     logs: { type: "string", default: "file" },
+    "bun-flags": { type: "string", default: "" },
+    "quiet-wait": { type: "string", default: "60" },
+    "quiet-below": { type: "string", default: "15" },
     json: { type: "string" },
   },
 });
@@ -58,6 +63,13 @@ const implementations = args.servers.split(",").map((name) => {
 });
 if (args.logs !== "file" && args.logs !== "null") throw new RangeError(`--logs must be file or null, not ${args.logs}`);
 const logs = args.logs;
+const quietWaitSeconds = Number(args["quiet-wait"]);
+/** Extra flags for our bun processes (e.g. --bun-flags=--smol, or --bun-flags="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile). */
+const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
+const quietBelowPercent = Number(args["quiet-below"]);
+const cores = navigator.hardwareConcurrency;
+/** CPU charged to none of server, generators and Redis above this (% of one core) marks a run as disturbed. */
+const DISTURBED_PERCENT = 30;
 const paths: Record<Implementation, string> = { ours: args["ours-path"], go: args["go-path"] };
 
 interface FanoutRun {
@@ -84,6 +96,18 @@ interface FanoutRun {
   generatorCpuPercent: number[];
   redisCpuPercent: number;
   machineBusyPercent: number;
+  /**
+   * Machine-wide softirq, % of one core: the kernel network stack (on loopback, each
+   * packet's receive side). With tick-based accounting it is also charged to the
+   * process that was running, so it is mostly inside the server and generator
+   * figures already, not in addition to them.
+   */
+  softirqPercent: number;
+  softirqMicrosPerMessage: number;
+  /** Machine CPU charged to none of server, generators, Redis (% of one core): anything else running. */
+  otherCpuPercent: number;
+  /** How busy the machine was just before publishing (clients connected and idle). */
+  before: Quiet;
   rssAfterConnectMb: number;
   rssEndMb: number;
   peakRssMb: number;
@@ -97,7 +121,8 @@ if (problems.length > 0) {
 console.log(describeMachine());
 console.log(
   `load:    ${formatNumber(clients)} websocket clients over ${processes} generator process(es), ${rate} ticks/s for ${durationSeconds} s ` +
-    `(${formatNumber(clients * rate)} messages/s expected), ${rounds} round(s), fresh server per run; open-files limit ${openFilesLimit()}\n`,
+    `(${formatNumber(clients * rate)} messages/s expected), ${rounds} round(s), fresh server per run; open-files limit ${openFilesLimit()};\n` +
+    `         publishing waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy${bunFlags.length > 0 ? `; ours run as bun ${bunFlags.join(" ")}` : ""}\n`,
 );
 
 const goPeer: GoPeer | undefined = implementations.includes("go") ? buildGoPeer() : undefined;
@@ -109,7 +134,7 @@ try {
     for (const implementation of order) {
       const dir = mkdtempSync(join(tmpdir(), `tap-bench-ws-${implementation}-`));
       try {
-        const run = await measure(round, implementation, redis, await startWs(implementation, { redis, goPeer, dir, logs }));
+        const run = await measure(round, implementation, redis, await startWs(implementation, { redis, goPeer, dir, logs, bunFlags }));
         runs.push(run);
         console.log(describeRun(run));
       } finally {
@@ -141,6 +166,10 @@ async function measure(round: number, implementation: Implementation, redis: Ben
     );
     await Bun.sleep(1_000); // let the connection burst settle before measuring
     const rssAfterConnectMb = readMemory(server.pid).rssKb / 1024;
+    const before: Quiet =
+      quietWaitSeconds > 0
+        ? await waitForQuiet({ maxBusyPercent: quietBelowPercent, maxWaitSeconds: quietWaitSeconds })
+        : { busyPercent: Number.NaN, waitedSeconds: 0, quiet: true };
 
     const since = Date.now();
     for (const part of load) part.start(since);
@@ -159,6 +188,9 @@ async function measure(round: number, implementation: Implementation, redis: Ben
     const reports = await Promise.all(load.map((part) => part.report()));
     const merged = mergeReports(reports);
     const serverCpuSeconds = cpu.cpuSeconds.server ?? Number.NaN;
+    const generatorCpuPercent = load.map((_, i) => cpu.percentOfCore[`generator${i}`] ?? Number.NaN);
+    const redisCpuPercent = cpu.percentOfCore.redis ?? Number.NaN;
+    const serverCpuPercent = cpu.percentOfCore.server ?? Number.NaN;
     return {
       round,
       implementation,
@@ -178,11 +210,19 @@ async function measure(round: number, implementation: Implementation, redis: Ben
       maxMs: histogramMax(merged.histogram),
       windowSeconds: cpu.wallSeconds,
       serverCpuSeconds,
-      serverCpuPercent: cpu.percentOfCore.server ?? Number.NaN,
+      serverCpuPercent,
       serverMicrosPerMessage: merged.delivered > 0 ? (serverCpuSeconds / merged.delivered) * 1e6 : Number.NaN,
-      generatorCpuPercent: load.map((_, i) => cpu.percentOfCore[`generator${i}`] ?? Number.NaN),
-      redisCpuPercent: cpu.percentOfCore.redis ?? Number.NaN,
+      generatorCpuPercent,
+      redisCpuPercent,
       machineBusyPercent: cpu.machineBusyPercent,
+      softirqPercent: cpu.softirqPercentOfCore,
+      softirqMicrosPerMessage: merged.delivered > 0 ? (cpu.softirqSeconds / merged.delivered) * 1e6 : Number.NaN,
+      otherCpuPercent:
+        cpu.machineBusyPercent * cores -
+        serverCpuPercent -
+        redisCpuPercent -
+        generatorCpuPercent.reduce((sum, p) => sum + p, 0),
+      before,
       rssAfterConnectMb,
       rssEndMb: memory.rssKb / 1024,
       peakRssMb: memory.peakKb / 1024,
@@ -255,6 +295,7 @@ function describeRun(run: FanoutRun): string {
     `server ${run.serverMicrosPerMessage.toFixed(2)} µs/msg (${run.serverCpuPercent.toFixed(0)}% CPU)  ` +
     `generators ${run.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join("/")}  peak RSS ${run.peakRssMb.toFixed(0)} MB` +
     (generatorBound(run) ? "  [generator-bound]" : "") +
+    (run.before.quiet ? "" : `  (machine ${run.before.busyPercent.toFixed(0)}% busy before publishing)`) +
     (run.failedToOpen > 0 ? `  !! ${run.failedToOpen} failed to connect` : "")
   );
 }
@@ -276,6 +317,8 @@ function printRuns(all: FanoutRun[]): void {
     "generator CPU": run.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join(" / "),
     redis: `${run.redisCpuPercent.toFixed(0)}%`,
     "machine busy": `${run.machineBusyPercent.toFixed(0)}%`,
+    softirq: `${run.softirqPercent.toFixed(0)}% (${run.softirqMicrosPerMessage.toFixed(2)} µs/msg)`,
+    "other CPU": `${run.otherCpuPercent.toFixed(0)}%${run.otherCpuPercent > DISTURBED_PERCENT ? " *" : ""}`,
     "RSS connected MB": run.rssAfterConnectMb.toFixed(0),
     "RSS end MB": run.rssEndMb.toFixed(0),
     "peak RSS MB": run.peakRssMb.toFixed(0),
@@ -301,6 +344,7 @@ function printSummary(all: FanoutRun[]): void {
     "p99 ms": String(med(implementation, (run) => run.p99Ms)),
     "server CPU": `${med(implementation, (run) => run.serverCpuPercent).toFixed(0)}%`,
     "µs/msg": med(implementation, (run) => run.serverMicrosPerMessage).toFixed(2),
+    "softirq µs/msg": med(implementation, (run) => run.softirqMicrosPerMessage).toFixed(2),
     "generator CPU (busiest)": `${med(implementation, (run) => Math.max(...run.generatorCpuPercent)).toFixed(0)}%`,
     "peak RSS MB": med(implementation, (run) => run.peakRssMb).toFixed(0),
     "RSS end MB": med(implementation, (run) => run.rssEndMb).toFixed(0),
@@ -332,8 +376,15 @@ function printSummary(all: FanoutRun[]): void {
           `(${bound.map((run) => `round ${run.round} ${run.implementation}`).join(", ")}): latency there measures the load generator as much as the server.`
       : `\nThe generator was not the bottleneck: no client process reached ${GENERATOR_BUSY_PERCENT}% of a core.`,
   );
+  const disturbed = all.filter((run) => run.otherCpuPercent > DISTURBED_PERCENT);
+  if (disturbed.length > 0) {
+    console.log(
+      `* Disturbed: in ${disturbed.length} of ${all.length} runs more than ${DISTURBED_PERCENT}% of a core went to none of server, ` +
+        `generators and Redis (${disturbed.map((run) => `round ${run.round} ${run.implementation}`).join(", ")}): something else was running.`,
+    );
+  }
   const busy = median(all.map((run) => run.machineBusyPercent));
-  if (busy > 90) console.log(`The machine was ${busy.toFixed(0)}% busy (median): server, generator and Redis share its ${navigator.hardwareConcurrency} cores.`);
+  if (busy > 90) console.log(`The machine was ${busy.toFixed(0)}% busy (median): server, generator and Redis share its ${cores} cores.`);
 }
 
 function positiveInt(name: string, raw: string): number {

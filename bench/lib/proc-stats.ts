@@ -41,19 +41,25 @@ export function readMemory(pid: number): Memory {
   return { rssKb: field("VmRSS"), peakKb: field("VmHWM") };
 }
 
-/** Busy and total CPU time of the whole machine (all cores), in seconds. */
+/** CPU time of the whole machine (all cores), in seconds. */
 export interface MachineCpu {
+  /** Everything but idle and iowait. */
   busy: number;
   total: number;
+  /**
+   * Time in softirq, mostly the kernel's network stack: on loopback, the receive
+   * side of every packet; it is charged to no process.
+   */
+  softirq: number;
 }
 
-/** Reads the first line of /proc/stat: busy is everything but idle and iowait. */
+/** Reads the first line of /proc/stat (user nice system idle iowait irq softirq steal). */
 export function readMachineCpu(): MachineCpu {
   const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
   const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = values.reduce((sum, value) => sum + value, 0);
   const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+  return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS, softirq: (values[6] ?? 0) / CLOCK_TICKS };
 }
 
 /**
@@ -84,8 +90,15 @@ export function startCpuMeter<K extends string>(pids: Record<K, number>): { stop
         percentOfCore[key] = (cpuSeconds[key] / wallSeconds) * 100;
       }
       const machineTotal = machineAfter.total - machineBefore.total;
-      const machineBusyPercent = machineTotal > 0 ? ((machineAfter.busy - machineBefore.busy) / machineTotal) * 100 : Number.NaN;
-      return { wallSeconds, cpuSeconds, percentOfCore, machineBusyPercent };
+      const share = (seconds: number) => (machineTotal > 0 ? (seconds / machineTotal) * 100 : Number.NaN);
+      return {
+        wallSeconds,
+        cpuSeconds,
+        percentOfCore,
+        machineBusyPercent: share(machineAfter.busy - machineBefore.busy),
+        softirqSeconds: machineAfter.softirq - machineBefore.softirq,
+        softirqPercentOfCore: ((machineAfter.softirq - machineBefore.softirq) / wallSeconds) * 100,
+      };
     },
   };
 }
@@ -94,7 +107,11 @@ export interface CpuWindow<K extends string> {
   wallSeconds: number;
   cpuSeconds: Record<K, number>;
   percentOfCore: Record<K, number>;
+  /** Whole machine busy share (100 % = every core busy). */
   machineBusyPercent: number;
+  /** Machine-wide softirq time in the window (network stack; charged to no process). */
+  softirqSeconds: number;
+  softirqPercentOfCore: number;
 }
 
 function descendantsOf(pid: number): number[] {

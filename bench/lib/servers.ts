@@ -20,6 +20,8 @@ export interface ServerContext {
   dir: string;
   /** `file` writes stdout+stderr to `<dir>/<service>.log` (closer to journald); `null` discards them. */
   logs: "file" | "null";
+  /** Extra flags for our `bun` processes, e.g. ["--smol"] or ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
+  bunFlags?: string[];
 }
 
 export interface RunningServer extends ServerProcess {
@@ -50,7 +52,7 @@ export async function startApi(implementation: Implementation, context: ServerCo
     implementation === "ours"
       ? await startServerProcess({
           ...common,
-          cmd: [process.execPath, join(ROOT, "api", "main.ts")],
+          cmd: [process.execPath, ...(context.bunFlags ?? []), join(ROOT, "api", "main.ts")],
           cwd: ROOT,
           env: { PORT: String(port), REDIS_URL: context.redis.url, DB_PATH: dbPath!, LOG_LEVEL: "info" },
         })
@@ -76,7 +78,7 @@ export async function startWs(implementation: Implementation, context: ServerCon
     implementation === "ours"
       ? await startServerProcess({
           ...common,
-          cmd: [process.execPath, join(ROOT, "ws", "main.ts")],
+          cmd: [process.execPath, ...(context.bunFlags ?? []), join(ROOT, "ws", "main.ts")],
           cwd: ROOT,
           env: { PORT: String(port), REDIS_URL: context.redis.url, LOG_LEVEL: "info" },
         })

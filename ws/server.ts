@@ -3,6 +3,7 @@ import type { Bus } from "../common/bus/mod.ts";
 import type { Tick } from "../common/contracts/price.ts";
 import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
+import { withTimeout } from "../common/timeout.ts";
 import { type PriceBridgeStats, priceMessage, startPriceBridge } from "./bridge.ts";
 import { readMessage } from "./commands.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
@@ -86,18 +87,6 @@ function send(ws: Socket, message: ServerMessage): void {
   ws.sendText(JSON.stringify(message));
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (JSON
  * counters), 404 otherwise. Each client is subscribed to `prices` on connect
@@ -127,7 +116,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
   const readStored = () =>
     (storedRead ??= (async () => {
       try {
-        return await withTimeout(latestTick(), limits.snapshotTimeoutMs);
+        return await withTimeout(latestTick(), limits.snapshotTimeoutMs, "reading the latest price");
       } catch (error) {
         snapshotFailures++;
         log.warn({ err: (error as Error).message }, "could not read the latest price; clients get the next tick");

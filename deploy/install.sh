@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Installs (or upgrades) tap-trading on a Debian/Ubuntu host with systemd:
+#
+#   - user and group `app`; /opt/app/bin, /opt/app/web; /data owned by app;
+#   - redis-server and nginx from apt-get when missing;
+#   - the binaries (dist/bin, from scripts/build.sh), the systemd units and the
+#     nginx site; the front end from dist/web, or a placeholder page;
+#   - enables and starts redis-server, nginx and the three services.
+#
+# Idempotent: run it again over a running system to upgrade it. Each service
+# is restarted exactly once, after every file is in place; nginx is reloaded,
+# not restarted; /data is never touched beyond its owner and mode.
+#
+#   sudo deploy/install.sh          # from a checkout with dist/bin built
+#   sudo make install               # builds, then runs this
+#
+# Settings: /etc/tap-trading/tap-trading.env (every service) and
+# /etc/tap-trading/<service>.env, e.g. LOG_LEVEL=debug or CORS_ORIGINS=...;
+# see docs/deployment.md.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin_src=${TAP_BIN_DIR:-$root/dist/bin}
+web_src=${TAP_WEB_DIR:-$root/dist/web}
+services=(api ws price)
+
+say() { printf 'install: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
+command -v systemctl >/dev/null || die "systemctl not found: this installer needs systemd"
+for name in "${services[@]}"; do
+  [[ -x $bin_src/$name ]] || die "$bin_src/$name is missing: build it first (scripts/build.sh, or make build)"
+done
+
+# --- packages -----------------------------------------------------------------
+missing=()
+for package in redis-server nginx; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  say "installing ${missing[*]} (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+# --- user, folders ------------------------------------------------------------
+getent group app >/dev/null || groupadd --system app
+getent passwd app >/dev/null ||
+  useradd --system --gid app --home-dir /opt/app --no-create-home --shell /usr/sbin/nologin --comment "tap-trading services" app
+install -d -o root -g root -m 0755 /opt/app /opt/app/bin /opt/app/web
+install -d -o app -g app -m 0750 /data
+install -d -o root -g root -m 0750 /etc/tap-trading
+
+# --- files --------------------------------------------------------------------
+# Copied beside the old file, then renamed over it: a running service keeps its
+# old binary (the inode it executes) until it is restarted below.
+for name in "${services[@]}"; do
+  install -o root -g root -m 0755 "$bin_src/$name" "/opt/app/bin/.$name.new"
+  mv -f "/opt/app/bin/.$name.new" "/opt/app/bin/$name"
+done
+
+web_new=$(mktemp -d /opt/app/.web.XXXXXX)
+if [[ -f $web_src/index.html ]]; then
+  cp -R "$web_src/." "$web_new/"
+else
+  say "no front end in $web_src: installing the placeholder page"
+  cp "$root/nginx/placeholder/index.html" "$web_new/index.html"
+fi
+chmod -R u=rwX,go=rX "$web_new"
+rm -rf /opt/app/.web.old
+mv /opt/app/web /opt/app/.web.old && mv "$web_new" /opt/app/web && rm -rf /opt/app/.web.old
+
+for name in "${services[@]}"; do
+  install -o root -g root -m 0644 "$root/systemd/tap-trading-$name.service" "/etc/systemd/system/tap-trading-$name.service"
+done
+systemctl daemon-reload
+
+# --- redis: the plan's eviction advice ---------------------------------------
+# allkeys-lru only matters once `maxmemory` is set (see docs/deployment.md); it
+# is written to redis.conf so that it holds after a restart, and applied live.
+redis_conf=/etc/redis/redis.conf
+if [[ -f $redis_conf ]] && ! grep -qE '^maxmemory-policy allkeys-lru' "$redis_conf"; then
+  printf '\n# tap-trading (deploy/install.sh): evict least recently used keys at maxmemory.\nmaxmemory-policy allkeys-lru\n' >>"$redis_conf"
+fi
+systemctl enable --now redis-server.service
+redis-cli CONFIG SET maxmemory-policy allkeys-lru >/dev/null 2>&1 || say "redis is not answering yet: maxmemory-policy applies at its next start"
+
+# --- nginx --------------------------------------------------------------------
+install -o root -g root -m 0644 "$root/nginx/tap-trading.conf" /etc/nginx/sites-available/tap-trading.conf
+ln -sfn /etc/nginx/sites-available/tap-trading.conf /etc/nginx/sites-enabled/tap-trading.conf
+# Debian's default site also claims port 80 as the default server.
+rm -f /etc/nginx/sites-enabled/default
+# Debian's 768 connections per worker hold under 400 proxied websockets.
+if grep -qE '^\s*worker_connections 768;' /etc/nginx/nginx.conf; then
+  sed -i -E 's/^(\s*)worker_connections 768;/\1worker_connections 8192; # tap-trading (deploy\/install.sh)/' /etc/nginx/nginx.conf
+  grep -q '^worker_rlimit_nofile' /etc/nginx/nginx.conf ||
+    sed -i -E '0,/^worker_processes/s//worker_rlimit_nofile 20000; # tap-trading (deploy\/install.sh)\n&/' /etc/nginx/nginx.conf
+fi
+nginx -t -q || die "nginx -t rejects the configuration: the site is installed but nginx was not reloaded"
+systemctl enable nginx.service
+if systemctl is-active --quiet nginx.service; then systemctl reload nginx.service; else systemctl start nginx.service; fi
+
+# --- services -----------------------------------------------------------------
+units=("${services[@]/#/tap-trading-}")
+units=("${units[@]/%/.service}")
+systemctl enable "${units[@]}"
+# One restart each (a start when it was not running), after every file is in place.
+systemctl restart "${units[@]}"
+
+for unit in "${units[@]}"; do
+  systemctl is-active --quiet "$unit" || die "$unit did not start: journalctl -u $unit"
+done
+say "installed: ${units[*]} active; nginx serves http://localhost/"

@@ -1,0 +1,81 @@
+/**
+ * The compiled binaries stand alone: copied into an empty folder, far from
+ * any node_modules, each starts and does its job.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import Redis from "ioredis";
+import { Channels } from "../common/channels.ts";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { waitForHttp } from "./support/service.ts";
+import { waitFor } from "./support/wait.ts";
+
+const ROOT = join(import.meta.dir, "..");
+let redis: TestRedis;
+let dir: string;
+const procs: ReturnType<typeof Bun.spawn>[] = [];
+
+/** Runs a copy of dist/bin/<name> from `dir`/bin with `dir` as its working folder and a bare environment. */
+function start(name: string, env: Record<string, string>) {
+  const proc = Bun.spawn([join(dir, "bin", name)], {
+    cwd: dir,
+    env: { PATH: "/usr/bin:/bin", LOG_LEVEL: "warn", REDIS_URL: redis.url, ...env },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  procs.push(proc);
+  return proc;
+}
+
+describe("the compiled binaries", () => {
+  beforeAll(async () => {
+    const build = Bun.spawnSync(["bash", join(ROOT, "scripts", "build.sh")], { stdout: "pipe", stderr: "pipe" });
+    if (build.exitCode !== 0) throw new Error(`scripts/build.sh failed:\n${build.stdout}${build.stderr}`);
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), "tap-binaries-"));
+    mkdirSync(join(dir, "bin"));
+    for (const name of ["api", "ws", "price"]) copyFileSync(join(ROOT, "dist", "bin", name), join(dir, "bin", name));
+    Bun.spawnSync(["chmod", "0755", ...["api", "ws", "price"].map((name) => join(dir, "bin", name))]);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const proc of procs) proc.kill("SIGKILL");
+    await Promise.all(procs.map((proc) => proc.exited));
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("have no node_modules anywhere above them", () => {
+    for (let folder = dir; folder !== dirname(folder); folder = dirname(folder)) {
+      expect(existsSync(join(folder, "node_modules"))).toBe(false);
+    }
+  });
+
+  test("api and ws answer /healthz, price publishes ticks, and each stops cleanly on SIGTERM", async () => {
+    const [apiPort, wsPort] = [await freePort(), await freePort()];
+    const api = start("api", { PORT: String(apiPort), DB_PATH: join(dir, "data", "bets.db") });
+    const ws = start("ws", { PORT: String(wsPort) });
+    const listener = new Redis(redis.url);
+    try {
+      let ticks = 0;
+      await listener.subscribe(Channels.priceTicks);
+      listener.on("message", () => void (ticks += 1));
+      const price = start("price", { PRICE_INTERVAL_MS: "50" });
+
+      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+      await waitForHttp(`http://127.0.0.1:${wsPort}/healthz`);
+      await waitFor("ticks from the price binary", () => ticks >= 2);
+      const ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`);
+      expect(ready.status).toBe(200);
+      await ready.body?.cancel();
+
+      for (const proc of [api, ws, price]) proc.kill("SIGTERM");
+      expect(await Promise.all([api.exited, ws.exited, price.exited])).toEqual([0, 0, 0]);
+    } finally {
+      listener.disconnect();
+    }
+  });
+});

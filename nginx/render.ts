@@ -10,6 +10,14 @@ export const PREFIX_CONF_PATH = join(HERE, "nginx.conf");
 /** The page served while no front end has been built. */
 export const PLACEHOLDER_PAGE_PATH = join(HERE, "placeholder", "index.html");
 
+/**
+ * The nginx program: on PATH, or in the sbin folders a non-root PATH often
+ * lacks on Debian. Undefined when nginx is not installed.
+ */
+export function findNginx(): string | undefined {
+  return Bun.which("nginx", { PATH: `${process.env.PATH ?? ""}:/usr/local/sbin:/usr/sbin:/sbin` }) ?? undefined;
+}
+
 export interface SiteOptions {
   /** Where nginx listens: `127.0.0.1:8000`, `8000` (every IPv4 address) or `80`. */
   listen: string;
@@ -73,7 +81,7 @@ export interface RenderNginxOptions {
   wsPort: number;
   /** Static files for `/`; without one (or when it does not exist) a placeholder page is served. */
   webRoot?: string;
-  /** The nginx program (default `nginx`, from PATH). */
+  /** The nginx program (default: `findNginx()`, else `nginx`). */
   nginx?: string;
 }
 
@@ -105,7 +113,7 @@ export interface RenderedNginx {
  */
 export function renderNginx(options: RenderNginxOptions): RenderedNginx {
   const prefix = resolve(options.prefix);
-  const { port, host, apiPort, wsPort, nginx = "nginx" } = options;
+  const { port, host, apiPort, wsPort, nginx = findNginx() ?? "nginx" } = options;
   for (const dir of ["conf", "logs", "tmp"]) mkdirSync(join(prefix, dir), { recursive: true });
 
   let webRoot = options.webRoot ? resolve(options.webRoot) : undefined;

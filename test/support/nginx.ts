@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderNginx } from "../../nginx/render.ts";
+import { findNginx, renderNginx } from "../../nginx/render.ts";
 import { freePort } from "./ports.ts";
 import { waitFor } from "./wait.ts";
 
@@ -28,9 +28,7 @@ export interface StartNginxOptions {
 
 /** Why nginx cannot run here, or undefined when it can. */
 export function nginxUnavailable(): string | undefined {
-  return Bun.which("nginx", { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` })
-    ? undefined
-    : "nginx is not installed (scripts/setup.sh installs it: apt-get install nginx)";
+  return findNginx() ? undefined : "nginx is not installed (scripts/setup.sh installs it: apt-get install nginx)";
 }
 
 /**
@@ -46,8 +44,7 @@ export function nginxUnavailable(): string | undefined {
 export async function startNginx({ apiPort, wsPort, webRoot }: StartNginxOptions): Promise<TestNginx> {
   const prefix = mkdtempSync(join(tmpdir(), "tap-nginx-"));
   const port = await freePort();
-  const nginxPath = Bun.which("nginx", { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` }) ?? "nginx";
-  const rendered = renderNginx({ prefix, port, host: "127.0.0.1", apiPort, wsPort, nginx: nginxPath, ...(webRoot ? { webRoot } : {}) });
+  const rendered = renderNginx({ prefix, port, host: "127.0.0.1", apiPort, wsPort, ...(webRoot ? { webRoot } : {}) });
 
   const check = Bun.spawnSync(rendered.testCommand, { stdout: "pipe", stderr: "pipe" });
   if (check.exitCode !== 0) {

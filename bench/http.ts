@@ -259,7 +259,7 @@ function printSummary(all: Run[]): void {
       const errors = all.filter((run) => run.endpoint === endpoint).some((run) => run.wrk.errorStatus + run.wrk.socketErrors > 0);
       const met = ours / go >= TARGETS[endpoint].ratio && !errors;
       verdicts.push(
-        `${met ? "MET   " : "MISSED"} ${endpoint}: ${TARGETS[endpoint].text}: ${formatRatio(ours, go)}` +
+        `${met ? "MET   " : "MISSED"} ${endpoint}: ${TARGETS[endpoint].text}: ${formatRatio(ours, go, 3)}` +
           (errors ? " (but some responses were errors: the figures are not valid)" : ""),
       );
     }

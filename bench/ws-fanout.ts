@@ -364,8 +364,8 @@ function printSummary(all: FanoutRun[]): void {
         "\nTargets (ours against Go):",
         verdict(worstDelivered >= 100, `100 % delivered in every run: worst ${worstDelivered.toFixed(3)}%`),
         verdict(p99[0] <= p99[1], `p99 latency no worse than Go's: ${p99[0]} ms vs ${p99[1]} ms`),
-        verdict(micros[0] <= 0.7 * micros[1], `server CPU per message ≤ 0.7× Go's: ${formatRatio(micros[0], micros[1])} (${micros[0].toFixed(2)} vs ${micros[1].toFixed(2)} µs)`),
-        verdict(peak[0] <= 0.6 * peak[1], `peak RSS ≤ 0.6× Go's: ${formatRatio(peak[0], peak[1])} (${peak[0].toFixed(0)} vs ${peak[1].toFixed(0)} MB)`),
+        verdict(micros[0] <= 0.7 * micros[1], `server CPU per message ≤ 0.7× Go's: ${formatRatio(micros[0], micros[1], 3)} (${micros[0].toFixed(2)} vs ${micros[1].toFixed(2)} µs)`),
+        verdict(peak[0] <= 0.6 * peak[1], `peak RSS ≤ 0.6× Go's: ${formatRatio(peak[0], peak[1], 3)} (${peak[0].toFixed(0)} vs ${peak[1].toFixed(0)} MB)`),
       ].join("\n"),
     );
   }

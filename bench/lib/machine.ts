@@ -1,5 +1,8 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..", "..");
 
 /**
  * One paragraph about the machine and tools, printed above every result table
@@ -27,5 +30,14 @@ export function describeMachine(): string {
       `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${kernel}`,
     `tools:   bun ${Bun.version}, ${tool(["go", "version"])}, ${tool(["wrk", "--version"]).replace(/ Copyright.*/, "")}, ` +
       `${tool(["redis-server", "--version"]).replace(/ sha=.*/, "")}`,
+    `code:    ours at ${describeCommit()}`,
   ].join("\n");
+}
+
+/** The commit our services run from, flagging uncommitted changes under api/, ws/ and common/. */
+function describeCommit(): string {
+  const git = (args: string[]) => Bun.spawnSync(["git", "-C", ROOT, ...args], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim();
+  const commit = git(["log", "-1", "--format=%h %cs %s"]) || "unknown commit";
+  const dirty = git(["status", "--porcelain", "--", "api", "ws", "common"]);
+  return dirty ? `${commit} (plus uncommitted changes in api/ws/common)` : commit;
 }

@@ -12,4 +12,5 @@ test("numbers and ratios", () => {
   expect(formatNumber(Number.NaN)).toBe("–");
   expect(formatRatio(3, 2)).toBe("1.50×");
   expect(formatRatio(3, 0)).toBe("–");
+  expect(formatRatio(1.1984, 1, 3)).toBe("1.198×");
 });

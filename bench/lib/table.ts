@@ -25,7 +25,7 @@ export function formatNumber(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** ours/go as "1.23×", or "–" when either side is missing. */
-export function formatRatio(ours: number, go: number): string {
-  return Number.isFinite(ours) && Number.isFinite(go) && go !== 0 ? `${(ours / go).toFixed(2)}×` : "–";
+/** ours/go as "1.23×" (`digits` decimals), or "–" when either side is missing. */
+export function formatRatio(ours: number, go: number, digits = 2): string {
+  return Number.isFinite(ours) && Number.isFinite(go) && go !== 0 ? `${(ours / go).toFixed(digits)}×` : "–";
 }

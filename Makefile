@@ -6,7 +6,7 @@ BUN := node_modules/.bin/bun
 TSC := node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test typecheck clean
+.PHONY: help setup run test typecheck clean build install uninstall
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -21,7 +21,17 @@ typecheck: setup ## tsc --noEmit over the whole tree
 	$(TSC) --noEmit -p .
 
 test: typecheck ## Type check, then every test (bun test); ends with "N passed, N failed"
+	@bash deploy/ensure-nspawn.sh
 	@bash scripts/test.sh $(TEST_ARGS)
+
+build: setup ## Compile dist/bin/api, dist/bin/ws, dist/bin/price (standalone executables)
+	@bash scripts/build.sh
+
+install: build ## Install on this host: systemd units behind nginx (root; docs/deployment.md)
+	@bash deploy/install.sh
+
+uninstall: ## Remove the installed services; keeps /data (PURGE=1 deletes it)
+	@bash deploy/uninstall.sh $(if $(PURGE),--purge-data)
 
 clean: ## Remove .run/ (the local database) and dist/
 	rm -rf .run dist

@@ -41,7 +41,8 @@ missing_commands=()
 # need_apt_package <command> <package>: <package> provides <command>; install it if <command> is missing.
 need_apt_package() {
   local command=$1 package=$2
-  if ! command -v "$command" >/dev/null 2>&1; then
+  # Daemons such as nginx live in sbin, which a non-root PATH may lack.
+  if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null 2>&1; then
     missing_apt_packages+=("$package")
     missing_commands+=("$command")
   fi
@@ -66,7 +67,7 @@ install_missing_apt_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_apt_packages[@]}" </dev/null
   local i
   for i in "${!missing_commands[@]}"; do
-    if ! command -v "${missing_commands[i]}" >/dev/null 2>&1; then
+    if ! PATH="$PATH:/usr/sbin:/sbin" command -v "${missing_commands[i]}" >/dev/null 2>&1; then
       say "installed ${missing_apt_packages[i]}, but ${missing_commands[i]} is still not on PATH ($PATH)"
       exit 1
     fi
@@ -79,4 +80,5 @@ ensure_node_modules
 
 # `make run` starts its own redis-server, and so do the tests (on free ports).
 need_apt_package redis-server redis-server
+need_apt_package nginx nginx
 install_missing_apt_packages

@@ -342,6 +342,7 @@ function printSummary(all: FanoutRun[]): void {
     "delivered (worst run)": `${Math.min(...of(implementation).map(deliveredPercent)).toFixed(3)}%`,
     "p50 ms": String(med(implementation, (run) => run.p50Ms)),
     "p99 ms": String(med(implementation, (run) => run.p99Ms)),
+    "best p99 ms": String(Math.min(...of(implementation).map((run) => run.p99Ms))),
     "server CPU": `${med(implementation, (run) => run.serverCpuPercent).toFixed(0)}%`,
     "µs/msg": med(implementation, (run) => run.serverMicrosPerMessage).toFixed(2),
     "softirq µs/msg": med(implementation, (run) => run.softirqMicrosPerMessage).toFixed(2),
@@ -363,7 +364,11 @@ function printSummary(all: FanoutRun[]): void {
       [
         "\nTargets (ours against Go):",
         verdict(worstDelivered >= 100, `100 % delivered in every run: worst ${worstDelivered.toFixed(3)}%`),
-        verdict(p99[0] <= p99[1], `p99 latency no worse than Go's: ${p99[0]} ms vs ${p99[1]} ms`),
+        verdict(
+          p99[0] <= p99[1],
+          `p99 latency no worse than Go's: ${p99[0]} ms vs ${p99[1]} ms (medians; best of ${rounds}: ` +
+            `${Math.min(...of("ours").map((r) => r.p99Ms))} vs ${Math.min(...of("go").map((r) => r.p99Ms))} ms)`,
+        ),
         verdict(micros[0] <= 0.7 * micros[1], `server CPU per message ≤ 0.7× Go's: ${formatRatio(micros[0], micros[1], 3)} (${micros[0].toFixed(2)} vs ${micros[1].toFixed(2)} µs)`),
         verdict(peak[0] <= 0.6 * peak[1], `peak RSS ≤ 0.6× Go's: ${formatRatio(peak[0], peak[1], 3)} (${peak[0].toFixed(0)} vs ${peak[1].toFixed(0)} MB)`),
       ].join("\n"),

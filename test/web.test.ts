@@ -1,0 +1,394 @@
+/**
+ * The page in a real browser, against the real stack behind a real Nginx:
+ * redis-server, api, ws and price as processes, the page built by web/build.ts,
+ * served and proxied by nginx/tap-trading.conf, driven in headless Chromium.
+ * Screenshots and the measured numbers go to test-artifacts/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { buildWeb, type WebBuild } from "../web/build.ts";
+import { launchBrowser, type TestBrowser } from "./support/browser.ts";
+import { startNginx, type TestNginx } from "./support/nginx.ts";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { waitFor } from "./support/wait.ts";
+
+const ARTIFACTS = join(import.meta.dir, "..", "test-artifacts");
+/** Ticks at 10/s: the rate the frame-rate figure is asked for. */
+const TICK_MS = 100;
+/** Each test's own limit: `bun test` without `--timeout` would give it 5 s. */
+const TEST_MS = 25_000;
+
+let redis: TestRedis;
+let dir: string;
+let dbPath: string;
+let wsPort: number;
+let apiPort: number;
+let api: RunningService;
+let ws: RunningService;
+let price: RunningService;
+let nginx: TestNginx;
+let browser: TestBrowser;
+let build: WebBuild;
+let desktop: { context: BrowserContext; page: Page; problems: string[] };
+const numbers: Record<string, unknown> = {};
+
+const startWs = () => spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), "tap-web-"));
+  dbPath = join(dir, "bets.db");
+  redis = await startRedis();
+  apiPort = await freePort();
+  wsPort = await freePort();
+  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath });
+  ws = startWs();
+  price = spawnService("price", { REDIS_URL: redis.url, PRICE_INTERVAL_MS: String(TICK_MS), PRICE_MOCK_SEED: "42", PRICE_MOCK_VOLATILITY: "0.0001" });
+  const [built, launched] = await Promise.all([
+    buildWeb(join(dir, "web")),
+    launchBrowser(),
+    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
+    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
+  ]);
+  build = built;
+  browser = launched;
+  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
+  desktop = await openPage({ viewport: { width: 1366, height: 800 } });
+}, 30_000);
+
+afterAll(async () => {
+  writeFileSync(join(ARTIFACTS, "web-numbers.json"), `${JSON.stringify(numbers, null, 2)}\n`);
+  await desktop?.context.close().catch(() => {});
+  await browser?.close();
+  await nginx?.stop();
+  for (const service of [price, ws, api]) await service?.stop("SIGKILL");
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh browser context on the site, recording what must not happen: console
+ * errors, page errors, failed requests, and any request that leaves the site.
+ */
+async function openPage(options: Parameters<TestBrowser["browser"]["newContext"]>[0]) {
+  const context = await browser.browser.newContext(options);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const site = new URL(nginx.url);
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.protocol !== "data:" && url.host !== site.host) problems.push(`left the site: ${request.url()}`);
+  });
+  page.on("websocket", (socket) => {
+    if (new URL(socket.url()).host !== site.host) problems.push(`websocket off the site: ${socket.url()}`);
+  });
+  return { context, page, problems };
+}
+
+const conn = (page: Page) => page.locator("[data-testid=conn]").textContent();
+
+/** Waits until the shown price has taken `count` different values after this call. */
+async function pricesChange(page: Page, count: number, timeoutMs = 10_000): Promise<string[]> {
+  const seen: string[] = [];
+  await waitFor(
+    `${count} price changes`,
+    async () => {
+      const text = (await page.locator("[data-testid=price]").textContent()) ?? "";
+      const live = (await page.locator("[data-testid=price]").getAttribute("data-stale")) === "false";
+      if (live && text !== seen.at(-1)) seen.push(text);
+      return seen.length > count;
+    },
+    timeoutMs,
+    20,
+  );
+  return seen;
+}
+
+/** An enabled cell on screen whose window opens comfortably later than now: its key and its centre. */
+async function tappableCell(page: Page, columnsAhead = 2) {
+  return await waitFor("a tappable cell", () =>
+    page.evaluate(
+      ({ aheadMs }) => {
+        const cells = [...document.querySelectorAll<HTMLButtonElement>("button.cell:not([disabled])")];
+        // Open long enough from now, what a finger on its centre would touch, and (among those) the one nearest
+        // the middle of the board: a tap by its edge may land on the axis as the grid moves.
+        const board = document.querySelector(".grid")!.getBoundingClientRect();
+        const middle = board.top + board.height / 2;
+        const centre = (b: HTMLButtonElement) => {
+          const r = b.getBoundingClientRect();
+          return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+        };
+        const candidates = cells.filter((b) => {
+          const { x, y } = centre(b);
+          return Number(b.dataset.tStart) - Date.now() > aheadMs && document.elementFromPoint(x, y) === b;
+        });
+        candidates.sort((a, b) => Number(a.dataset.tStart) - Number(b.dataset.tStart) || Math.abs(centre(a).y - middle) - Math.abs(centre(b).y - middle));
+        const target = candidates[0];
+        return target && { key: target.dataset.key!, ...centre(target) };
+      },
+      { aheadMs: 2500 + (columnsAhead - 1) * 5000 },
+    ),
+  );
+}
+
+/** The cell a button stands for, read from its data attributes. */
+async function cellOf(page: Page, key: string) {
+  const button = page.locator(`button.cell[data-key="${key}"]`);
+  const attribute = async (name: string) => Number(await button.getAttribute(name));
+  return {
+    button,
+    cell: {
+      t_start: await attribute("data-t-start"),
+      t_end: await attribute("data-t-end"),
+      price_low: await attribute("data-price-low"),
+      price_high: await attribute("data-price-high"),
+    },
+  };
+}
+
+/**
+ * Taps a cell the way a player does, with the mouse or a finger, and returns the
+ * key of the cell the page took the bet on. The grid scrolls all the time, so
+ * Playwright never finds a button "stable": this aims at where the cell is and
+ * aims again if the tap fell where nothing could be bet on.
+ */
+async function tapCell(page: Page, how: "mouse" | "touch"): Promise<string> {
+  const status = page.locator("[data-testid=bet-status]");
+  const before = `${await status.getAttribute("data-state")}/${await status.getAttribute("data-cell-key")}/${await status.textContent()}`;
+  const tried: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { x, y, key } = await tappableCell(page);
+    const hit = await page.evaluate(({ x, y }) => {
+      const el = document.elementFromPoint(x, y) as HTMLElement | null;
+      return `${el?.tagName}.${el?.className}[${el?.dataset.key}] disabled=${(el as HTMLButtonElement | null)?.disabled} scrollY=${scrollY} vv=${visualViewport?.offsetTop},${visualViewport?.pageTop},${visualViewport?.scale},${visualViewport?.height} inner=${innerHeight} doc=${document.documentElement.scrollHeight}`;
+    }, { x, y });
+    tried.push(`${key} at ${Math.round(x)},${Math.round(y)} hits ${hit}`);
+    if (how === "mouse") await page.mouse.click(x, y);
+    else await page.touchscreen.tap(x, y);
+    const taken = await waitFor(
+      "the tap to place a bet",
+      async () => {
+        const now = `${await status.getAttribute("data-state")}/${await status.getAttribute("data-cell-key")}/${await status.textContent()}`;
+        return now !== before ? await status.getAttribute("data-cell-key") : undefined;
+      },
+      1500,
+    ).catch(() => undefined);
+    if (taken) return taken;
+  }
+  throw new Error(`three taps placed no bet: ${tried.join("; ")}; status ${before}`);
+}
+
+function storedBet(betId: string) {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query("SELECT * FROM bets WHERE id = ?").get(betId) as Record<string, unknown> | null;
+  } finally {
+    db.close();
+  }
+}
+
+/** Waits for a bet newer than `previous` to be accepted and returns its id. */
+async function acceptedBetId(page: Page, previous?: string | null): Promise<string> {
+  const status = page.locator("[data-testid=bet-status]");
+  try {
+    return await waitFor("the bet to be accepted", async () => {
+      const [state, betId] = [await status.getAttribute("data-state"), await status.getAttribute("data-bet-id")];
+      if (state === "rejected") throw new Error(`bet refused: ${await status.textContent()}`);
+      return state === "accepted" && betId && betId !== previous ? betId : undefined;
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; bet status reads: ${await status.textContent()}`);
+  }
+}
+
+const latestBetId = (page: Page) => page.locator("[data-testid=bet-status]").getAttribute("data-bet-id");
+
+describe("the page behind nginx", () => {
+  test("loads through nginx and shows live prices that change as ticks arrive", async () => {
+    const { page, problems } = desktop;
+    const started = Date.now();
+    const response = await page.goto(nginx.url);
+    expect(response?.status()).toBe(200);
+    await waitFor("conn live", async () => (await conn(page)) === "live");
+    await page.waitForFunction(() => performance.getEntriesByName("tap:first-live-price").length > 0, undefined, { timeout: 10_000 });
+    numbers.first_live_price_ms = Math.round(await page.evaluate(() => performance.getEntriesByName("tap:first-live-price")[0]!.startTime));
+    numbers.first_live_price_wall_ms = Date.now() - started;
+
+    const seen = await pricesChange(page, 2);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const text of seen) expect(text).toMatch(/^\d{1,3}(,\d{3})*\.\d{2}$/);
+
+    // Everything came through nginx: the page, its assets, the history and the websocket.
+    const uris = nginx.accessLog().map((line) => String(line.uri));
+    expect(uris).toContain("/");
+    expect(uris.some((uri) => uri.startsWith("/api/prices?"))).toBe(true);
+    for (const file of build.files) {
+      const name = file.path.slice(build.outDir.length);
+      if (name !== "/index.html") expect(uris).toContain(name);
+    }
+    expect(problems).toEqual([]);
+  }, TEST_MS);
+
+  test("cells whose window starts within 2 s are disabled, later ones are not", async () => {
+    const { page } = desktop;
+    const cells = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLButtonElement>("button.cell")].map((b) => ({ tStart: Number(b.dataset.tStart), disabled: b.disabled, at: Date.now() })),
+    );
+    expect(cells.length).toBeGreaterThan(20);
+    // A margin either side of the 2 s line: the page and the test read the clock a moment apart.
+    expect(cells.filter((c) => c.tStart - c.at < 1800).every((c) => c.disabled)).toBe(true);
+    expect(cells.filter((c) => c.tStart - c.at > 2300).every((c) => !c.disabled)).toBe(true);
+    expect(cells.some((c) => c.disabled)).toBe(true);
+  }, TEST_MS);
+
+  test("a click on a cell is answered by an accepted bet that is in SQLite", async () => {
+    const { page, problems } = desktop;
+    const previous = await latestBetId(page);
+    const key = await tapCell(page, "mouse");
+    const betId = await acceptedBetId(page, previous);
+    expect(betId).toMatch(/^[0-9a-f-]{36}$/);
+    const { button, cell } = await cellOf(page, key);
+    expect(storedBet(betId)).toMatchObject({
+      amount_cents: 500,
+      t_start: cell.t_start,
+      t_end: cell.t_end,
+      price_low_cents: Math.round(cell.price_low * 100),
+      price_high_cents: Math.round(cell.price_high * 100),
+      status: "accepted",
+    });
+    expect(await button.getAttribute("class")).toContain("accepted");
+    expect(await button.textContent()).toBe("$5");
+    expect(await button.getAttribute("title")).toContain(betId);
+    await page.screenshot({ path: join(ARTIFACTS, "web-desktop.png") });
+    expect(problems).toEqual([]);
+  }, TEST_MS);
+
+  test("the keyboard alone picks a stake and places a bet", async () => {
+    const { page } = desktop;
+    await page.locator("input[name=stake][value='25']").focus();
+    await page.keyboard.press("Space");
+    // Back into the grid (one tab stop), one column on, then Enter.
+    await page.keyboard.press("Shift+Tab");
+    expect(await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 200))).toContain('class="cell');
+    await page.keyboard.press("ArrowRight");
+    const cell = await page.evaluate(() => {
+      const b = document.activeElement as HTMLButtonElement;
+      return { t_start: Number(b.dataset.tStart), price_low: Number(b.dataset.priceLow) };
+    });
+    const previous = await latestBetId(page);
+    await page.keyboard.press("Enter");
+    const betId = await acceptedBetId(page, previous);
+    expect(storedBet(betId)).toMatchObject({ amount_cents: 2500, t_start: cell.t_start, price_low_cents: Math.round(cell.price_low * 100) });
+  }, TEST_MS);
+
+  test("a bet the API cannot take shows the error message on the cell and in the status", async () => {
+    const { page } = desktop;
+    // With the API stopped, nginx answers in the API's error contract (503).
+    await api.stop("SIGTERM");
+    try {
+      const key = await tapCell(page, "mouse");
+      const status = page.locator("[data-testid=bet-status]");
+      await waitFor("the bet to be refused", async () => (await status.getAttribute("data-state")) === "rejected");
+      expect(await status.textContent()).toContain("the API is not answering");
+      const { button } = await cellOf(page, key);
+      expect(await button.getAttribute("class")).toContain("rejected");
+      expect(await button.getAttribute("title")).toContain("the API is not answering");
+    } finally {
+      api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath });
+      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+    }
+    // The browser logs the 503 itself; that is the point of this test, not a page fault.
+    desktop.problems.splice(0, desktop.problems.length, ...desktop.problems.filter((problem) => !problem.includes("503")));
+  }, TEST_MS);
+
+  test("keeps drawing smoothly while ticks arrive at 10/s", async () => {
+    const { page } = desktop;
+    const measured = await page.evaluate(async () => {
+      const priceEl = document.querySelector("[data-testid=price]")!;
+      let frames = 0;
+      let ticks = 0;
+      let worst = 0;
+      let last = performance.now();
+      const observer = new MutationObserver(() => ticks++);
+      observer.observe(priceEl, { childList: true, characterData: true, subtree: true });
+      const started = performance.now();
+      await new Promise<void>((done) => {
+        const frame = (now: number) => {
+          frames++;
+          worst = Math.max(worst, now - last);
+          last = now;
+          if (now - started < 3000) requestAnimationFrame(frame);
+          else done();
+        };
+        requestAnimationFrame(frame);
+      });
+      observer.disconnect();
+      const seconds = (performance.now() - started) / 1000;
+      return { fps: frames / seconds, ticksPerS: ticks / seconds, worstFrameMs: worst };
+    });
+    numbers.fps_at_10_ticks_per_s = Math.round(measured.fps * 10) / 10;
+    numbers.ticks_shown_per_s = Math.round(measured.ticksPerS * 10) / 10;
+    numbers.worst_frame_ms = Math.round(measured.worstFrameMs);
+    expect(measured.ticksPerS).toBeGreaterThan(5);
+    expect(measured.fps).toBeGreaterThan(30);
+  }, TEST_MS);
+
+  test("after the ws service restarts, the page shows reconnecting, then live again with prices flowing", async () => {
+    const { page, problems } = desktop;
+    const before = problems.length;
+    await ws.stop("SIGTERM");
+    await waitFor("conn not live", async () => ["reconnecting", "offline"].includes((await conn(page)) ?? ""), 5000);
+    expect(await conn(page)).toBe("reconnecting");
+    await waitFor("price marked stale", async () => (await page.locator("[data-testid=price]").getAttribute("data-stale")) === "true", 5000);
+    expect(await page.locator("button.cell:not([disabled])").count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "web-reconnecting.png") });
+
+    ws = startWs();
+    await waitForHttp(`http://127.0.0.1:${wsPort}/healthz`);
+    const downAt = Date.now();
+    await waitFor("conn live again", async () => (await conn(page)) === "live", 15_000);
+    numbers.reconnect_after_ws_back_ms = Date.now() - downAt;
+    await pricesChange(page, 2);
+    expect(await page.locator("button.cell:not([disabled])").count()).toBeGreaterThan(0);
+    // While ws was down the browser itself logs failed websocket handshakes; nothing else may appear.
+    expect(problems.slice(before).filter((problem) => !/WebSocket connection to .*\/ws' failed/.test(problem))).toEqual([]);
+  }, TEST_MS);
+
+  test("a phone-sized screen shows the grid, and a tap places a bet", async () => {
+    const phone = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    try {
+      const { page, problems } = phone;
+      await page.goto(nginx.url);
+      await waitFor("conn live", async () => (await conn(page)) === "live");
+      await pricesChange(page, 1);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(390);
+      const visible = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLButtonElement>("button.cell:not([disabled])")].filter((b) => {
+          const r = b.getBoundingClientRect();
+          return r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight && r.width >= 44 && r.height >= 32;
+        }).length,
+      );
+      expect(visible).toBeGreaterThanOrEqual(20);
+      const key = await tapCell(page, "touch");
+      const betId = await acceptedBetId(page);
+      const { cell } = await cellOf(page, key);
+      expect(storedBet(betId)).toMatchObject({ t_start: cell.t_start, price_low_cents: Math.round(cell.price_low * 100) });
+      await page.screenshot({ path: join(ARTIFACTS, "web-phone.png") });
+      expect(problems).toEqual([]);
+    } finally {
+      await phone.context.close();
+    }
+  }, TEST_MS);
+});

@@ -1,0 +1,256 @@
+import type { Tick } from "../../common/contracts/price.ts";
+import type { PlacedBet } from "./bet-book.ts";
+import { formatBand, formatClock, formatPrice, formatStake } from "./format.ts";
+import type { GridSpec } from "./grid-model.ts";
+import type { BoardLayout, Scales } from "./scales.ts";
+import { theme } from "./theme.ts";
+
+/** What one frame of the chart shows. */
+export interface ChartFrame {
+  layout: BoardLayout;
+  scales: Scales;
+  spec: GridSpec;
+  /** Ticks from the left edge of the plot to now, oldest first. */
+  ticks: readonly Tick[];
+  /** The price shown as current, and whether it may be trusted as live. */
+  price: number | undefined;
+  stale: boolean;
+  /** Accepted bets whose window has closed: drawn as boxes that scroll into the past. */
+  pastBets: readonly PlacedBet[];
+}
+
+export interface ChartView {
+  /** Matches the canvas to the board's size and the screen's pixel ratio. */
+  resize(layout: BoardLayout, pixelRatio: number): void;
+  draw(frame: ChartFrame): void;
+}
+
+/**
+ * The price chart on a canvas: band and window lines, the price line and its
+ * area up to the now line, the current price across the board and on the axis,
+ * and the time axis. The grid's cells are DOM buttons laid over it (`grid-view`).
+ */
+export function createChartView(canvas: HTMLCanvasElement): ChartView {
+  const context = canvas.getContext("2d", { alpha: false });
+  if (!context) throw new Error("no 2D canvas context");
+  const ctx = context;
+  let ratio = 1;
+
+  return {
+    resize(layout, pixelRatio) {
+      ratio = pixelRatio;
+      canvas.width = Math.round(layout.width * ratio);
+      canvas.height = Math.round(layout.height * ratio);
+      canvas.style.width = `${layout.width}px`;
+      canvas.style.height = `${layout.height}px`;
+    },
+    draw(frame) {
+      const { layout, scales, spec } = frame;
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.fillStyle = theme.background;
+      ctx.fillRect(0, 0, layout.width, layout.height);
+      ctx.fillStyle = theme.future;
+      ctx.fillRect(layout.nowX, 0, layout.plotWidth - layout.nowX, layout.plotHeight);
+
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(0, 0, layout.plotWidth, layout.plotHeight);
+      ctx.clip();
+      drawBandLines(ctx, frame);
+      drawWindowLines(ctx, frame);
+      drawPastBets(ctx, frame);
+      drawPriceLine(ctx, frame);
+      ctx.restore();
+
+      drawNowLine(ctx, layout);
+      drawPriceAxis(ctx, frame);
+      drawTimeAxis(ctx, frame, spec);
+    },
+  };
+}
+
+function drawBandLines(ctx: CanvasRenderingContext2D, { layout, scales, spec }: ChartFrame) {
+  const top = scales.priceAt(0);
+  const bottom = scales.priceAt(layout.plotHeight);
+  ctx.lineWidth = 1;
+  for (let p = Math.floor(bottom / spec.bandSize) * spec.bandSize; p <= top; p += spec.bandSize) {
+    const y = Math.round(scales.y(p)) + 0.5;
+    ctx.strokeStyle = Math.round(p) % (spec.bandSize * 5) === 0 ? theme.gridLineStrong : theme.gridLine;
+    ctx.beginPath();
+    ctx.moveTo(0, y);
+    ctx.lineTo(layout.plotWidth, y);
+    ctx.stroke();
+  }
+}
+
+function drawWindowLines(ctx: CanvasRenderingContext2D, { layout, scales, spec }: ChartFrame) {
+  const first = Math.floor(scales.timeAt(0) / spec.columnMs) * spec.columnMs;
+  ctx.strokeStyle = theme.gridLine;
+  ctx.lineWidth = 1;
+  for (let t = first; scales.x(t) <= layout.plotWidth; t += spec.columnMs) {
+    const x = Math.round(scales.x(t)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(x, 0);
+    ctx.lineTo(x, layout.plotHeight);
+    ctx.stroke();
+  }
+}
+
+function drawPastBets(ctx: CanvasRenderingContext2D, { scales, pastBets }: ChartFrame) {
+  ctx.font = theme.font;
+  ctx.textBaseline = "middle";
+  ctx.textAlign = "center";
+  for (const { cell, amount } of pastBets) {
+    const x = scales.x(cell.t_start);
+    const w = scales.x(cell.t_end) - x;
+    const y = scales.y(cell.price_high);
+    const h = scales.y(cell.price_low) - y;
+    if (x + w < 0) continue;
+    ctx.fillStyle = theme.betFill;
+    ctx.fillRect(x + 2, y + 2, w - 4, h - 4);
+    ctx.strokeStyle = theme.bet;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x + 2.5, y + 2.5, w - 5, h - 5);
+    ctx.fillStyle = theme.text;
+    ctx.fillText(formatStake(amount), x + w / 2, y + h / 2);
+  }
+}
+
+function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, price, stale }: ChartFrame) {
+  if (ticks.length === 0 || price === undefined) return;
+  const color = stale ? theme.stale : theme.line;
+  const headX = Math.min(layout.nowX, scales.x(ticks.at(-1)!.ts));
+  const path = new Path2D();
+  ticks.forEach((tick, i) => {
+    const x = scales.x(tick.ts);
+    const y = scales.y(tick.price);
+    if (i === 0) path.moveTo(x, y);
+    else path.lineTo(x, y);
+  });
+  // The last price holds until now: the line always reaches the now line.
+  const headY = scales.y(price);
+  path.lineTo(layout.nowX, headY);
+
+  const area = new Path2D(path);
+  area.lineTo(layout.nowX, layout.plotHeight);
+  area.lineTo(scales.x(ticks[0]!.ts), layout.plotHeight);
+  area.closePath();
+  const gradient = ctx.createLinearGradient(0, 0, 0, layout.plotHeight);
+  gradient.addColorStop(0, stale ? "rgba(107,114,128,0.18)" : theme.areaTop);
+  gradient.addColorStop(1, theme.areaBottom);
+  ctx.fillStyle = gradient;
+  ctx.fill(area);
+
+  ctx.lineJoin = "round";
+  ctx.lineCap = "round";
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 2;
+  if (!stale) {
+    ctx.shadowColor = theme.lineGlow;
+    ctx.shadowBlur = 8;
+  }
+  ctx.stroke(path);
+  ctx.shadowBlur = 0;
+
+  // The current price across the whole board, so a player sees which row it is in.
+  ctx.setLineDash([4, 4]);
+  ctx.strokeStyle = stale ? theme.stale : "rgba(247, 162, 27, 0.55)";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(headX, Math.round(headY) + 0.5);
+  ctx.lineTo(layout.plotWidth, Math.round(headY) + 0.5);
+  ctx.stroke();
+  ctx.setLineDash([]);
+
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  ctx.arc(layout.nowX, headY, 4, 0, Math.PI * 2);
+  ctx.fill();
+  if (!stale) {
+    // A ring that breathes once a second: the feed is alive.
+    const phase = (performance.now() % 1000) / 1000;
+    ctx.strokeStyle = `rgba(247, 162, 27, ${0.6 * (1 - phase)})`;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(layout.nowX, headY, 4 + phase * 10, 0, Math.PI * 2);
+    ctx.stroke();
+  }
+}
+
+function drawNowLine(ctx: CanvasRenderingContext2D, layout: BoardLayout) {
+  const x = Math.round(layout.nowX) + 0.5;
+  ctx.strokeStyle = theme.nowLine;
+  ctx.lineWidth = 1;
+  ctx.setLineDash([2, 3]);
+  ctx.beginPath();
+  ctx.moveTo(x, 0);
+  ctx.lineTo(x, layout.plotHeight);
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
+function drawPriceAxis(ctx: CanvasRenderingContext2D, { layout, scales, spec, price, stale }: ChartFrame) {
+  const left = layout.plotWidth;
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(left, 0, layout.width - left, layout.height);
+  ctx.strokeStyle = theme.gridLineStrong;
+  ctx.beginPath();
+  ctx.moveTo(left + 0.5, 0);
+  ctx.lineTo(left + 0.5, layout.plotHeight);
+  ctx.stroke();
+
+  ctx.font = theme.font;
+  ctx.textAlign = "left";
+  ctx.textBaseline = "middle";
+  ctx.fillStyle = theme.axisText;
+  const top = scales.priceAt(0);
+  const bottom = scales.priceAt(layout.plotHeight);
+  // A label on every band edge when rows are tall, every other one when they are not.
+  const step = layout.rowHeight >= 26 ? spec.bandSize : spec.bandSize * 2;
+  for (let p = Math.ceil(bottom / step) * step; p <= top; p += step) {
+    const y = scales.y(p);
+    if (y < 8 || y > layout.plotHeight - 8) continue;
+    ctx.fillText(formatBand(p), left + 6, y);
+  }
+
+  if (price === undefined) return;
+  // The current price tag, pinned to the axis.
+  const y = Math.min(layout.plotHeight - 10, Math.max(10, scales.y(price)));
+  ctx.fillStyle = stale ? theme.stale : theme.line;
+  ctx.beginPath();
+  ctx.moveTo(left, y);
+  ctx.lineTo(left + 6, y - 10);
+  ctx.lineTo(layout.width, y - 10);
+  ctx.lineTo(layout.width, y + 10);
+  ctx.lineTo(left + 6, y + 10);
+  ctx.closePath();
+  ctx.fill();
+  ctx.fillStyle = "#0a0d14";
+  ctx.font = theme.fontStrong;
+  const label = formatPrice(price);
+  // On a narrow axis the thousands separator goes before the digits do.
+  ctx.fillText(ctx.measureText(label).width > layout.width - left - 9 ? label.replace(/,/g, "") : label, left + 7, y + 0.5);
+}
+
+function drawTimeAxis(ctx: CanvasRenderingContext2D, { layout, scales }: ChartFrame, spec: GridSpec) {
+  const top = layout.plotHeight;
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, top, layout.width, layout.height - top);
+  ctx.strokeStyle = theme.gridLineStrong;
+  ctx.beginPath();
+  ctx.moveTo(0, top + 0.5);
+  ctx.lineTo(layout.plotWidth, top + 0.5);
+  ctx.stroke();
+
+  ctx.font = theme.font;
+  ctx.textBaseline = "middle";
+  ctx.textAlign = "center";
+  ctx.fillStyle = theme.axisText;
+  const every = layout.columnWidth >= 70 ? spec.columnMs : spec.columnMs * 2;
+  const first = Math.ceil(scales.timeAt(0) / every) * every;
+  for (let t = first; scales.x(t) < layout.plotWidth - 24; t += every) {
+    const x = scales.x(t);
+    if (x < 24) continue;
+    ctx.fillText(formatClock(t), x, top + (layout.height - top) / 2);
+  }
+}

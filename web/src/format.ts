@@ -1,0 +1,27 @@
+const priceFormat = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const bandFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+
+/** `42012.3` → `42,012.30` */
+export const formatPrice = (price: number): string => priceFormat.format(price);
+
+/** `42010` → `42,010`: band edges are whole tens, shown without cents. */
+export const formatBand = (price: number): string => bandFormat.format(price);
+
+/** `5` → `$5`, `2.5` → `$2.50` */
+export function formatStake(amount: number): string {
+  return Number.isInteger(amount) ? `$${amount}` : `$${amount.toFixed(2)}`;
+}
+
+/** `+12.34 (+0.03%)` */
+export function formatChange(change: number, base: number): string {
+  const sign = change > 0 ? "+" : change < 0 ? "−" : "±";
+  const percent = base > 0 ? (Math.abs(change) / base) * 100 : 0;
+  return `${sign}${priceFormat.format(Math.abs(change))} (${sign}${percent.toFixed(2)}%)`;
+}
+
+/** Local wall-clock time `12:00:05`. */
+export function formatClock(t: number): string {
+  const d = new Date(t);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}

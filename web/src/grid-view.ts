@@ -1,0 +1,208 @@
+import type { BetBook } from "./bet-book.ts";
+import { formatBand, formatClock, formatStake } from "./format.ts";
+import { type GridCell, type GridSpec, gridCell, isLocked, visibleBands, visibleColumns } from "./grid-model.ts";
+import type { BoardLayout, Scales } from "./scales.ts";
+
+export interface GridFrame {
+  layout: BoardLayout;
+  scales: Scales;
+  /** True while prices cannot be trusted (stale or disconnected): every cell is locked. */
+  frozen: boolean;
+  bets: BetBook;
+}
+
+export interface GridView {
+  render(frame: GridFrame): void;
+  /** True while a pointer is over the grid or pressing it: the view should not pan under it. */
+  pointing(): boolean;
+}
+
+/** One button and what was last written to it, so a frame touches the DOM only where something changed. */
+interface CellNode {
+  cell: GridCell;
+  button: HTMLButtonElement;
+  disabled: boolean;
+  betVersion: number;
+}
+
+/**
+ * The tap grid: one `<button>` per cell over the chart's future side, carrying
+ * the cell in `data-t-start`, `data-t-end`, `data-price-low` and `data-price-high`.
+ * Cells sit at fixed offsets inside one layer, and the layer alone moves each
+ * frame (a single transform), so scrolling costs no layout.
+ *
+ * Keyboard: the grid is one tab stop; arrow keys move between cells, Enter or
+ * Space taps. `onTap` gets only cells that were tappable when tapped.
+ */
+export function createGridView({ container, spec, onTap }: { container: HTMLElement; spec: GridSpec; onTap: (cell: GridCell) => void }): GridView {
+  const layer = document.createElement("div");
+  layer.className = "grid-layer";
+  container.append(layer);
+  const nodes = new Map<string, CellNode>();
+  let origin: { t: number; price: number; layout: BoardLayout } | undefined;
+  /** The cell that holds the grid's one tab stop. */
+  let focusKey: string | undefined;
+
+  const place = (node: CellNode, layout: BoardLayout, at: { t: number; price: number }, scales: Scales) => {
+    const left = (node.cell.t_start - at.t) * scales.pxPerMs;
+    const top = (at.price - node.cell.price_high) * scales.pxPerPrice;
+    node.button.style.transform = `translate(${left}px, ${top}px)`;
+    node.button.style.width = `${layout.columnWidth}px`;
+    node.button.style.height = `${layout.rowHeight}px`;
+  };
+
+  const create = (cell: GridCell): CellNode => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "cell";
+    button.tabIndex = -1;
+    button.dataset.key = cell.key;
+    button.dataset.tStart = String(cell.t_start);
+    button.dataset.tEnd = String(cell.t_end);
+    button.dataset.priceLow = String(cell.price_low);
+    button.dataset.priceHigh = String(cell.price_high);
+    button.setAttribute(
+      "aria-label",
+      `${formatBand(cell.price_low)} to ${formatBand(cell.price_high)}, from ${formatClock(cell.t_start)} to ${formatClock(cell.t_end)}`,
+    );
+    layer.append(button);
+    return { cell, button, disabled: false, betVersion: -1 };
+  };
+
+  const showBets = (node: CellNode, bets: BetBook) => {
+    const state = bets.cell(node.cell.key);
+    const { button } = node;
+    button.classList.toggle("pending", (state?.pending ?? 0) > 0);
+    button.classList.toggle("accepted", (state?.acceptedCents ?? 0) > 0);
+    button.classList.toggle("rejected", state?.error !== undefined && state.pending === 0);
+    button.textContent = state && state.acceptedCents > 0 ? formatStake(state.acceptedCents / 100) : state?.pending ? "…" : state?.error ? "!" : "";
+    if (state?.error) button.title = state.error;
+    else if (state?.betIds.length) button.title = `bet ${state.betIds.join(", ")}`;
+    else button.removeAttribute("title");
+  };
+
+  /** The neighbour of `key` a step away, if it is on screen and tappable. */
+  const neighbour = (key: string, dColumns: number, dBands: number): CellNode | undefined => {
+    const node = nodes.get(key);
+    if (!node) return undefined;
+    const next = gridCell(node.cell.t_start + dColumns * spec.columnMs, node.cell.price_low + dBands * spec.bandSize, spec);
+    const found = nodes.get(next.key);
+    return found && !found.disabled ? found : undefined;
+  };
+
+  const moveFocus = (to: CellNode) => {
+    const from = focusKey ? nodes.get(focusKey) : undefined;
+    if (from) from.button.tabIndex = -1;
+    focusKey = to.cell.key;
+    to.button.tabIndex = 0;
+    to.button.focus({ preventScroll: true });
+  };
+
+  let pointerInside = false;
+  let pressedUntil = 0;
+  container.addEventListener("pointerenter", () => (pointerInside = true));
+  container.addEventListener("pointerleave", () => (pointerInside = false));
+  // A touch has no hover: hold from the press until a moment after it ends.
+  container.addEventListener("pointerdown", () => (pressedUntil = Number.POSITIVE_INFINITY));
+  const released = () => (pressedUntil = performance.now() + 400);
+  container.addEventListener("pointerup", released);
+  container.addEventListener("pointercancel", released);
+
+  layer.addEventListener("click", (event) => {
+    const button = (event.target as Element).closest<HTMLButtonElement>("button.cell");
+    const node = button?.dataset.key ? nodes.get(button.dataset.key) : undefined;
+    if (!node || node.disabled) return;
+    if (focusKey !== node.cell.key) {
+      const from = focusKey ? nodes.get(focusKey) : undefined;
+      if (from) from.button.tabIndex = -1;
+      focusKey = node.cell.key;
+      node.button.tabIndex = 0;
+    }
+    onTap(node.cell);
+  });
+
+  layer.addEventListener("keydown", (event) => {
+    if (!focusKey) return;
+    const steps: Record<string, [number, number]> = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    const step = steps[event.key];
+    if (!step) return;
+    event.preventDefault();
+    const next = neighbour(focusKey, step[0], step[1]);
+    if (next) moveFocus(next);
+  });
+
+  return {
+    pointing: () => pointerInside || performance.now() < pressedUntil,
+    render({ layout, scales, frozen, bets }) {
+      const { now } = scales;
+      // A new origin when the board is resized, or when the layer has travelled far (an hour on), to keep offsets small.
+      if (!origin || origin.layout !== layout || Math.abs(scales.x(origin.t)) > 20_000 || Math.abs(scales.y(origin.price)) > 20_000) {
+        origin = { t: now, price: scales.centerPrice, layout };
+        for (const node of nodes.values()) place(node, layout, origin, scales);
+      }
+      // The grid's box starts at the now line: a window that has begun shows only its remaining part.
+      layer.style.transform = `translate3d(${scales.x(origin.t) - layout.nowX}px, ${scales.y(origin.price)}px, 0)`;
+
+      const columns = visibleColumns(now, scales.timeAt(layout.plotWidth), spec);
+      const bands = visibleBands(scales.priceAt(layout.plotHeight), scales.priceAt(0), spec);
+      const wanted = new Set<string>();
+      for (const t of columns) {
+        for (const low of bands) {
+          const cell = gridCell(t, low, spec);
+          wanted.add(cell.key);
+          let node = nodes.get(cell.key);
+          if (!node) {
+            node = create(cell);
+            nodes.set(cell.key, node);
+            place(node, layout, origin, scales);
+          }
+          const disabled = frozen || isLocked(cell, now, spec);
+          if (disabled !== node.disabled) {
+            node.disabled = disabled;
+            node.button.disabled = disabled;
+          }
+          if (node.betVersion !== bets.version()) {
+            node.betVersion = bets.version();
+            showBets(node, bets);
+          }
+        }
+      }
+
+      // Keep the tab stop on a tappable cell: the same row one column on when its own cell locks or leaves.
+      const focused = focusKey ? nodes.get(focusKey) : undefined;
+      if (!focused || focused.disabled || !wanted.has(focused.cell.key)) {
+        const hadFocus = focused !== undefined && document.activeElement === focused.button;
+        const successor = (focused && (neighbour(focused.cell.key, 1, 0) ?? neighbour(focused.cell.key, 2, 0))) ?? firstTappable(nodes, wanted, scales.centerPrice);
+        if (focused) focused.button.tabIndex = -1;
+        focusKey = successor?.cell.key;
+        if (successor) {
+          successor.button.tabIndex = 0;
+          if (hadFocus) successor.button.focus({ preventScroll: true });
+        }
+      }
+
+      for (const [key, node] of nodes) {
+        if (wanted.has(key)) continue;
+        node.button.remove();
+        nodes.delete(key);
+      }
+    },
+  };
+}
+
+/** The tappable cell in the earliest open column nearest the centre price: where a keyboard user starts. */
+function firstTappable(nodes: Map<string, CellNode>, wanted: Set<string>, center: number): CellNode | undefined {
+  let best: CellNode | undefined;
+  for (const node of nodes.values()) {
+    if (node.disabled || !wanted.has(node.cell.key)) continue;
+    if (
+      !best ||
+      node.cell.t_start < best.cell.t_start ||
+      (node.cell.t_start === best.cell.t_start &&
+        Math.abs(node.cell.price_low - center) < Math.abs(best.cell.price_low - center))
+    ) {
+      best = node;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,22 @@
+import { placeBet } from "./api-client.ts";
+import { startApp } from "./app.ts";
+import { guestId } from "./guest-id.ts";
+
+/** localStorage, or nothing when the browser blocks it. */
+function storage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+const store = storage();
+const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+startApp({
+  root: document.body,
+  wsUrl: `${scheme}//${location.host}/ws`,
+  userId: guestId(store),
+  store,
+  sendBet: (request) => placeBet(request),
+});

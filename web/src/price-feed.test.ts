@@ -1,0 +1,167 @@
+import { describe, expect, test } from "bun:test";
+import type { Tick } from "../../common/contracts/price.ts";
+import { type ConnState, connectPriceFeed, type SocketLike } from "./price-feed.ts";
+
+type FakeSocket = SocketLike & { sent: string[]; open(): void; receive(data: unknown): void; drop(): void };
+
+/** A hand-driven socket and clock: every step of a connection's life is a call in the test. */
+function harness(options: { online?: boolean } = {}) {
+  let time = 0;
+  const timers: { at: number; fn: () => void; id: number }[] = [];
+  let nextId = 1;
+  const sockets: FakeSocket[] = [];
+  const ticks: Tick[] = [];
+  const states: ConnState[] = [];
+  let resumed = 0;
+  let online = options.online ?? true;
+  const feed = connectPriceFeed({
+    url: "ws://test/ws",
+    onTick: (tick) => ticks.push(tick),
+    onState: (state) => states.push(state),
+    onResumed: () => resumed++,
+    openSocket: () => {
+      const sent: string[] = [];
+      const socket: FakeSocket = {
+        readyState: 0,
+        sent,
+        onopen: null,
+        onmessage: null,
+        onclose: null,
+        onerror: null,
+        send: (data) => void sent.push(data),
+        close: () => void (socket.readyState = 3),
+        open: () => {
+          socket.readyState = 1;
+          socket.onopen?.({});
+        },
+        receive: (data) => socket.onmessage?.({ data }),
+        drop: () => {
+          socket.readyState = 3;
+          socket.onclose?.({});
+        },
+      };
+      sockets.push(socket);
+      return socket;
+    },
+    now: () => time,
+    setTimer: (fn, ms) => {
+      const id = nextId++;
+      timers.push({ at: time + ms, fn, id });
+      return id;
+    },
+    clearTimer: (id) => {
+      const index = timers.findIndex((timer) => timer.id === id);
+      if (index >= 0) timers.splice(index, 1);
+    },
+    random: () => 0,
+    isOnline: () => online,
+  });
+  const advance = (ms: number) => {
+    const until = time + ms;
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at);
+      const due = timers[0];
+      if (!due || due.at > until) break;
+      timers.shift();
+      time = due.at;
+      due.fn();
+    }
+    time = until;
+  };
+  return {
+    feed,
+    sockets,
+    ticks,
+    states,
+    advance,
+    resumed: () => resumed,
+    setOnline: (value: boolean) => (online = value),
+    last: () => sockets.at(-1)!,
+  };
+}
+
+const price = (value: number, ts: number) => JSON.stringify({ type: "price", symbol: "BTC-USD", price: value, ts });
+
+describe("price feed", () => {
+  test("starts reconnecting, turns live on open, subscribes, and passes ticks on", () => {
+    const h = harness();
+    expect(h.feed.state()).toBe("reconnecting");
+    h.last().open();
+    expect(h.states).toEqual(["live"]);
+    expect(JSON.parse(h.last().sent[0]!)).toEqual({ type: "subscribe", channel: "prices" });
+    h.last().receive(price(42_000.5, 1000));
+    expect(h.ticks).toEqual([{ symbol: "BTC-USD", price: 42_000.5, ts: 1000 }]);
+    expect(h.resumed()).toBe(1);
+  });
+
+  test("ignores messages that are not well-formed prices", () => {
+    const h = harness();
+    h.last().open();
+    for (const junk of ["{bad", "42", '{"type":"price","price":"1","ts":1,"symbol":"BTC-USD"}', '{"type":"price","price":1,"ts":1.5,"symbol":"BTC-USD"}', new Uint8Array(2)]) {
+      h.last().receive(junk);
+    }
+    expect(h.ticks).toEqual([]);
+  });
+
+  test("reconnects after a close with growing, jittered delays, and resubscribes", () => {
+    const h = harness();
+    h.last().open();
+    h.last().receive(price(1, 1));
+    h.last().drop();
+    expect(h.feed.state()).toBe("reconnecting");
+    expect(h.sockets).toHaveLength(1);
+    h.advance(249);
+    expect(h.sockets).toHaveLength(1);
+    h.advance(1); // attempt 0 waits 250..500 ms (random = 0 here)
+    expect(h.sockets).toHaveLength(2);
+    h.last().drop(); // refused
+    h.advance(499);
+    expect(h.sockets).toHaveLength(2);
+    h.advance(1); // attempt 1 waits 500..1000 ms
+    expect(h.sockets).toHaveLength(3);
+    h.last().open();
+    expect(h.feed.state()).toBe("live");
+    expect(JSON.parse(h.last().sent[0]!)).toEqual({ type: "subscribe", channel: "prices" });
+    h.last().receive(price(2, 2));
+    expect(h.resumed()).toBe(2);
+    expect(h.ticks.map((tick) => tick.price)).toEqual([1, 2]);
+  });
+
+  test("reads offline after several failures in a row, or at once when the browser is offline", () => {
+    const h = harness();
+    for (let i = 0; i < 4; i++) {
+      h.last().drop();
+      h.advance(20_000);
+    }
+    expect(h.states).toEqual(["offline"]);
+    h.last().open();
+    expect(h.feed.state()).toBe("live");
+
+    const away = harness();
+    away.last().open();
+    away.setOnline(false);
+    away.last().drop();
+    expect(away.feed.state()).toBe("offline");
+  });
+
+  test("pings, and replaces a socket that has gone silent", () => {
+    const h = harness();
+    h.last().open();
+    h.advance(5000);
+    expect(h.last().sent.at(-1)).toBe('{"type":"ping"}');
+    h.advance(10_000); // silent for 15 s: past deadAfterMs
+    expect(h.feed.state()).toBe("reconnecting");
+    h.advance(500);
+    expect(h.sockets).toHaveLength(2);
+  });
+
+  test("retryNow skips the wait, and close stops everything", () => {
+    const h = harness();
+    h.last().drop();
+    h.feed.retryNow();
+    expect(h.sockets).toHaveLength(2);
+    h.feed.close();
+    h.advance(60_000);
+    expect(h.sockets).toHaveLength(2);
+  });
+});

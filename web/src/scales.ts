@@ -1,0 +1,96 @@
+import type { GridSpec } from "./grid-model.ts";
+
+/** Where things sit on the board, in CSS pixels; worked out again only when the board is resized. */
+export interface BoardLayout {
+  width: number;
+  height: number;
+  /** The plot is the board less the price axis (right) and the time axis (bottom). */
+  plotWidth: number;
+  plotHeight: number;
+  /** The "now" line: the past is drawn left of it, the grid of future windows right of it. */
+  nowX: number;
+  columnWidth: number;
+  rowHeight: number;
+}
+
+const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
+
+/**
+ * Sizes the board for a screen: about eight future columns on a desktop, fewer
+ * but still thumb-sized ones on a phone, and rows tall enough to tap.
+ *
+ * ```ts
+ * boardLayout(1280, 640) // { plotWidth: 1210, plotHeight: 618, nowX: 436, columnWidth: 91, rowHeight: 41, ... }
+ * ```
+ */
+export function boardLayout(width: number, height: number): BoardLayout {
+  const narrow = width < 640;
+  const plotWidth = Math.max(1, width - (narrow ? 60 : 70));
+  const plotHeight = Math.max(1, height - 22);
+  const nowX = Math.round(plotWidth * (narrow ? 0.26 : 0.36));
+  const columnWidth = Math.round(clamp((plotWidth - nowX) / 8.5, narrow ? 50 : 64, 104));
+  const rowHeight = Math.round(clamp(plotHeight / 15, narrow ? 32 : 30, 44));
+  return { width, height, plotWidth, plotHeight, nowX, columnWidth, rowHeight };
+}
+
+/** Maps time and price to board pixels for one frame. */
+export interface Scales {
+  now: number;
+  centerPrice: number;
+  pxPerMs: number;
+  pxPerPrice: number;
+  x(t: number): number;
+  y(price: number): number;
+  timeAt(x: number): number;
+  priceAt(y: number): number;
+}
+
+export function scalesFor(layout: BoardLayout, spec: GridSpec, now: number, centerPrice: number): Scales {
+  const pxPerMs = layout.columnWidth / spec.columnMs;
+  const pxPerPrice = layout.rowHeight / spec.bandSize;
+  const midY = layout.plotHeight / 2;
+  return {
+    now,
+    centerPrice,
+    pxPerMs,
+    pxPerPrice,
+    x: (t) => layout.nowX + (t - now) * pxPerMs,
+    y: (price) => midY - (price - centerPrice) * pxPerPrice,
+    timeAt: (x) => now + (x - layout.nowX) / pxPerMs,
+    priceAt: (y) => centerPrice + (midY - y) / pxPerPrice,
+  };
+}
+
+/**
+ * Where the view centres, frame by frame. It holds still while the price stays in
+ * the middle of the plot, so the cells under a finger do not slide; once the price
+ * nears an edge it pans smoothly until the price is back in the middle. While the
+ * player is pointing at the grid (`hold`) it waits until the price is close to
+ * leaving the view altogether.
+ *
+ * ```ts
+ * const follower = createPriceFollower();
+ * const center = follower.follow({ price: 42_012, halfRange: 80, dtMs: 16, hold: false });
+ * ```
+ */
+export function createPriceFollower({ tauMs = 250 }: { tauMs?: number } = {}) {
+  let center = Number.NaN;
+  let panning = false;
+  return {
+    follow({ price, halfRange, dtMs, hold }: { price: number; halfRange: number; dtMs: number; hold: boolean }): number {
+      const offset = Math.abs(price - center);
+      // The first price, or a jump (a long outage): no slow pan across it.
+      if (!Number.isFinite(center) || offset > halfRange * 4) {
+        center = price;
+        panning = false;
+        return center;
+      }
+      if (!panning && offset > halfRange * (hold ? 0.8 : 0.5)) panning = true;
+      if (panning) {
+        center += (price - center) * (1 - Math.exp(-dtMs / tauMs));
+        if (Math.abs(price - center) < halfRange * 0.05) panning = false;
+      }
+      return center;
+    },
+  };
+}

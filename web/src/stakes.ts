@@ -1,0 +1,45 @@
+import { formatStake } from "./format.ts";
+import type { KeyValueStore } from "./guest-id.ts";
+
+export const STAKES = [1, 5, 10, 25, 100] as const;
+const KEY = "tap-trading.stake";
+
+/**
+ * The stake picker: a radio group (arrow keys move within it, as for any radio
+ * group), remembered across reloads.
+ */
+export function createStakePicker(fieldset: HTMLFieldSetElement, store: KeyValueStore | undefined, onChange: (stake: number) => void): { stake(): number } {
+  let kept: number | undefined;
+  try {
+    kept = Number(store?.getItem(KEY));
+  } catch {
+    kept = undefined;
+  }
+  let stake: number = STAKES.find((s) => s === kept) ?? 5;
+  for (const value of STAKES) {
+    const label = document.createElement("label");
+    label.className = "stake";
+    const input = document.createElement("input");
+    input.type = "radio";
+    input.name = "stake";
+    input.value = String(value);
+    input.checked = value === stake;
+    input.dataset.testid = `stake-${value}`;
+    input.addEventListener("change", () => {
+      if (!input.checked) return;
+      stake = value;
+      try {
+        store?.setItem(KEY, String(value));
+      } catch {
+        // Not remembered; still used.
+      }
+      onChange(stake);
+    });
+    const text = document.createElement("span");
+    text.textContent = formatStake(value);
+    label.append(input, text);
+    fieldset.append(label);
+  }
+  onChange(stake);
+  return { stake: () => stake };
+}

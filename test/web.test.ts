@@ -9,6 +9,7 @@ import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Redis from "ioredis";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildWeb, type WebBuild } from "../web/build.ts";
 import { launchBrowser, type TestBrowser } from "./support/browser.ts";
@@ -38,6 +39,23 @@ let build: WebBuild;
 let desktop: { context: BrowserContext; page: Page; problems: string[] };
 const numbers: Record<string, unknown> = {};
 
+/** The lowest price in the seeded history: the page can only show it if it read /api/prices. */
+const SEEDED_LOW = 41_500;
+
+/** Three minutes of ticks before the test, one a second, as the price service would have left them. */
+async function seedHistory(url: string) {
+  const client = new Redis(url);
+  const now = Date.now();
+  const pipeline = client.pipeline();
+  for (let i = 180; i >= 5; i--) {
+    const ts = now - i * 1000;
+    const price = i === 120 ? SEEDED_LOW : 42_000 + Math.round(Math.sin(i / 9) * 4000) / 100;
+    pipeline.zadd("prices:btc:usd:ts", ts, JSON.stringify({ symbol: "BTC-USD", price, ts }));
+  }
+  await pipeline.exec();
+  client.disconnect();
+}
+
 const startWs = () => spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
 
 beforeAll(async () => {
@@ -45,6 +63,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tap-web-"));
   dbPath = join(dir, "bets.db");
   redis = await startRedis();
+  await seedHistory(redis.url);
   apiPort = await freePort();
   wsPort = await freePort();
   api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath });
@@ -224,6 +243,9 @@ describe("the page behind nginx", () => {
     await page.waitForFunction(() => performance.getEntriesByName("tap:first-live-price").length > 0, undefined, { timeout: 10_000 });
     numbers.first_live_price_ms = Math.round(await page.evaluate(() => performance.getEntriesByName("tap:first-live-price")[0]!.startTime));
     numbers.first_live_price_wall_ms = Date.now() - started;
+
+    // The chart starts with the history from /api/prices: its lowest price shows as the 5-minute low.
+    await waitFor("the history's low", async () => (await page.locator(".stat-low").textContent()) === "41,500.00");
 
     const seen = await pricesChange(page, 2);
     expect(seen.length).toBeGreaterThanOrEqual(3);

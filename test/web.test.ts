@@ -366,6 +366,21 @@ describe("the page behind nginx", () => {
     expect(measured.fps).toBeGreaterThan(30);
   }, TEST_MS);
 
+  test("when ticks stop while the socket stays up, the price is marked stale and the grid locks", async () => {
+    const { page } = desktop;
+    await price.stop("SIGTERM");
+    try {
+      await waitFor("price marked stale", async () => (await page.locator("[data-testid=price]").getAttribute("data-stale")) === "true", 8000);
+      expect(await conn(page)).toBe("live");
+      expect(await page.locator("[data-testid=stale]").isVisible()).toBe(true);
+      expect(await page.locator("button.cell:not([disabled])").count()).toBe(0);
+    } finally {
+      price = spawnService("price", { REDIS_URL: redis.url, PRICE_INTERVAL_MS: String(TICK_MS), PRICE_MOCK_SEED: "43", PRICE_MOCK_VOLATILITY: "0.0001" });
+    }
+    await pricesChange(page, 2);
+    expect(await page.locator("[data-testid=stale]").isVisible()).toBe(false);
+  }, TEST_MS);
+
   test("after the ws service restarts, the page shows reconnecting, then live again with prices flowing", async () => {
     const { page, problems } = desktop;
     const before = problems.length;

@@ -1,18 +1,18 @@
+import type { BetRequest } from "../../common/contracts/bet.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import { type BetOutcome, fetchPriceHistory } from "./api-client.ts";
-import type { BetRequest } from "../../common/contracts/bet.ts";
 import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
 import { createChartView } from "./chart-view.ts";
 import { formatBand, formatChange, formatClock, formatPrice, formatStake } from "./format.ts";
 import { DEFAULT_GRID, type GridSpec } from "./grid-model.ts";
 import { createGridView } from "./grid-view.ts";
+import type { KeyValueStore } from "./guest-id.ts";
 import { type ConnState, connectPriceFeed, type SocketLike } from "./price-feed.ts";
 import { createPriceSeries } from "./price-series.ts";
-import { boardLayout, type BoardLayout, createPriceFollower, scalesFor } from "./scales.ts";
+import { type BoardLayout, boardLayout, createPriceFollower, scalesFor } from "./scales.ts";
 import { createServerClock } from "./server-clock.ts";
 import { drawSparkline } from "./sparkline.ts";
 import { createStakePicker } from "./stakes.ts";
-import type { KeyValueStore } from "./guest-id.ts";
 
 /** Everything the page takes from the browser, so a test could hand in fakes. */
 export interface AppDeps {

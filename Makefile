@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the whole system, `make test` runs every test.
-# Both install what is missing first (scripts/setup.sh). Bun and tsc come from
+# Both install what is missing first (scripts/setup.sh run|test). Bun and tsc come from
 # node_modules (pinned in package.json), not from PATH.
 
 BUN := node_modules/.bin/bun
@@ -11,21 +11,26 @@ TSC := node_modules/.bin/tsc
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-setup: ## Install what is missing: npm packages, redis-server (apt-get as root)
+setup: ## Install what is missing: npm packages, redis-server, nginx, chromium (apt-get as root)
 	@bash scripts/setup.sh
 
-run: setup ## Start redis, api (:8080), ws (:8081) and price; Ctrl-C stops them
+run: ## Build the page, start redis, api, ws, price and nginx (:80 as root, else :8000); Ctrl-C stops them
+	@bash scripts/setup.sh run
 	$(BUN) scripts/run.ts
 
-typecheck: setup ## tsc --noEmit over the whole tree
+typecheck: ## tsc --noEmit over the whole tree
+	@bash scripts/setup.sh npm
 	$(TSC) --noEmit -p .
 
-test: typecheck ## Type check, then every test (bun test); ends with "N passed, N failed"
-	@bash deploy/ensure-nspawn.sh
+test: ## Type check, then every test (bun test); ends with "N passed, N failed"
+	@bash scripts/setup.sh test
+	$(TSC) --noEmit -p .
 	@bash scripts/test.sh $(TEST_ARGS)
 
-build: setup ## Compile dist/bin/api, dist/bin/ws, dist/bin/price (standalone executables)
+build: ## Compile dist/bin/{api,ws,price} (standalone executables) and the page into dist/web
+	@bash scripts/setup.sh npm
 	@bash scripts/build.sh
+	$(BUN) web/build.ts dist/web
 
 install: build ## Install on this host: systemd units behind nginx (root; docs/deployment.md)
 	@bash deploy/install.sh

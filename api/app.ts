@@ -4,14 +4,20 @@ import { Elysia } from "elysia";
 import type Redis from "ioredis";
 import type { Logger } from "../common/log.ts";
 import type { TickStore } from "../common/prices/tick-store.ts";
-import type { GroupCommitter } from "./bets/group-commit.ts";
+import type { BetStore } from "./bets/bet-store.ts";
+import type { BetPlacement } from "./bets/placement.ts";
 import { betRoutes } from "./bets/routes.ts";
-import type { NewBet } from "./bets/service.ts";
+import type { GridService } from "./grid/grid-service.ts";
+import { gridRoutes } from "./grid/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { httpFoundation } from "./http/foundation.ts";
+import type { RateLimiter } from "./http/rate-limiter.ts";
 import type { RequestLogger } from "./http/request-log.ts";
 import { createRouteTable, type RouteTable } from "./http/route-table.ts";
+import type { PlayerStore } from "./players/player-store.ts";
 import { priceRoutes } from "./prices/routes.ts";
+import { sessionRoutes } from "./sessions/routes.ts";
+import type { SessionTokens } from "../common/sessions/token.ts";
 
 export interface AppParts {
   log: Logger;
@@ -20,14 +26,22 @@ export interface AppParts {
   db: Database;
   redis: Redis;
   ticks: TickStore;
-  bets: GroupCommitter<NewBet>;
+  tokens: SessionTokens;
+  players: PlayerStore;
+  bets: BetStore;
+  placement: BetPlacement;
+  grid: GridService;
+  sessionLimiter: RateLimiter;
+  startingBalanceCents: number;
+  sessionTtlMs: number;
   corsOrigins: string[];
   /** Mounts `/api/_test/panic` (throws) and `/api/_test/slow` (1.5 s): for the recovery and drain tests only. */
   testRoutes?: boolean;
 }
 
 /** Assembles the HTTP API from its parts; no environment, no listening. */
-export function createApp({ log, logRequest, db, redis, ticks, bets, corsOrigins, testRoutes = false }: AppParts) {
+export function createApp(parts: AppParts) {
+  const { log, logRequest, db, redis, ticks, corsOrigins, testRoutes = false } = parts;
   let routeTable: RouteTable | undefined;
   const routes: { method: string; path: string }[] = [];
   const allowedOrigins = new Set(corsOrigins);
@@ -46,7 +60,17 @@ export function createApp({ log, logRequest, db, redis, ticks, bets, corsOrigins
     )
     .use(healthRoutes({ db, redis }))
     .use(priceRoutes({ ticks }))
-    .use(betRoutes({ commits: bets }));
+    .use(gridRoutes({ grid: parts.grid }))
+    .use(
+      sessionRoutes({
+        tokens: parts.tokens,
+        players: parts.players,
+        startingBalanceCents: parts.startingBalanceCents,
+        sessionTtlMs: parts.sessionTtlMs,
+        sessionLimiter: parts.sessionLimiter,
+      }),
+    )
+    .use(betRoutes({ tokens: parts.tokens, placement: parts.placement, bets: parts.bets }));
   if (testRoutes) {
     app
       .get("/api/_test/panic", () => {

@@ -1,7 +1,18 @@
 import { Type as t } from "@sinclair/typebox";
-import { type ConfigOf, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
+import { type ConfigOf, ConfigError, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
+import { toCents } from "../common/money.ts";
+import { readSessionSecret } from "../common/sessions/secret.ts";
 
 const Origin = t.String({ pattern: "^https?://[^/\\s,]+$" });
+const Money = t.Integer({ minimum: 1, description: "cents" });
+const Ms = (min: number, max: number) => t.Integer({ minimum: min, maximum: max });
+
+/** A decimal amount with at most two places, read as cents. */
+const parseMoney = (raw: string) => {
+  const cents = toCents(Number(raw));
+  if (cents === undefined) throw new Error("must be a number with at most two decimals");
+  return cents;
+};
 
 const spec = {
   port: envVar({ name: "PORT", schema: Port, fallback: 8080 }),
@@ -15,11 +26,43 @@ const spec = {
   }),
   /** Mounts routes that exist only for tests (a handler that throws). Never set in production. */
   testRoutes: envVar({ name: "ENABLE_TEST_ROUTES", schema: t.Boolean(), fallback: false }),
+
+  // Players and sessions.
+  startingBalanceCents: envVar({ name: "STARTING_BALANCE", schema: Money, fallback: 100_000, parse: parseMoney }),
+  sessionTtlS: envVar({ name: "SESSION_TTL_S", schema: Ms(60, 90 * 86_400), fallback: 7 * 86_400 }),
+  sessionsPerIpPerMin: envVar({ name: "SESSIONS_PER_IP_PER_MIN", schema: Ms(1, 1_000_000), fallback: 30 }),
+
+  // The grid and its prices.
+  columnMs: envVar({ name: "COLUMN_MS", schema: Ms(1000, 3_600_000), fallback: 5000 }),
+  bandCents: envVar({ name: "BAND", schema: Money, fallback: 1000, parse: parseMoney }),
+  gridColumns: envVar({ name: "GRID_COLUMNS", schema: Ms(1, 120), fallback: 12 }),
+  gridRowsEachSide: envVar({ name: "GRID_ROWS_EACH_SIDE", schema: Ms(1, 100), fallback: 10 }),
+  lockMs: envVar({ name: "LOCK_MS", schema: Ms(0, 3_600_000), fallback: 2000 }),
+  houseEdge: envVar({ name: "HOUSE_EDGE", schema: t.Number({ minimum: 0, maximum: 0.5 }), fallback: 0.05 }),
+  maxMultiplier: envVar({ name: "MAX_MULTIPLIER", schema: t.Number({ minimum: 1.01, maximum: 10_000 }), fallback: 100 }),
+  sigmaFloor: envVar({ name: "SIGMA_FLOOR", schema: t.Number({ exclusiveMinimum: 0, maximum: 0.1 }), fallback: 0.0001 }),
+  /** A price older than this is stale: no bet is priced from it. */
+  staleMs: envVar({ name: "STALE_MS", schema: Ms(100, 3_600_000), fallback: 5000 }),
+
+  /** How long after a window closes settlement waits for a tick before the clock decides it. */
+  settleGraceMs: envVar({ name: "SETTLE_GRACE_MS", schema: Ms(0, 600_000), fallback: 2000 }),
+
+  // Limits on bets.
+  minStakeCents: envVar({ name: "MIN_STAKE", schema: Money, fallback: 10, parse: parseMoney }),
+  maxStakeCents: envVar({ name: "MAX_STAKE", schema: Money, fallback: 10_000, parse: parseMoney }),
+  maxOpenBets: envVar({ name: "MAX_OPEN_BETS", schema: Ms(1, 1_000_000), fallback: 100 }),
+  maxCellLiabilityCents: envVar({ name: "MAX_CELL_LIABILITY", schema: Money, fallback: 5_000_000, parse: parseMoney }),
+  maxHouseLiabilityCents: envVar({ name: "MAX_HOUSE_LIABILITY", schema: Money, fallback: 100_000_000, parse: parseMoney }),
+  betsPerPlayerPerS: envVar({ name: "BETS_PER_PLAYER_PER_S", schema: Ms(1, 1_000_000), fallback: 10 }),
+  /** Bets wait at most this long for company before their batch commits. */
+  batchDelayMs: envVar({ name: "BATCH_DELAY_MS", schema: Ms(0, 50), fallback: 0 }),
 };
 
-export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string };
+export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string };
 
 /** The API's settings from the environment; throws a ConfigError naming the bad variable. */
 export function readApiConfig(env: Record<string, string | undefined>): ApiConfig {
-  return { ...loadConfig(spec, env), redisUrl: redisUrlFrom(env) };
+  const config = loadConfig(spec, env);
+  if (config.minStakeCents > config.maxStakeCents) throw new ConfigError("MIN_STAKE", env.MIN_STAKE, "must not exceed MAX_STAKE");
+  return { ...config, redisUrl: redisUrlFrom(env), sessionSecret: readSessionSecret(env) };
 }

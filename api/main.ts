@@ -1,13 +1,29 @@
+import { createRedisBus } from "../common/bus/redis.ts";
+import { Channels } from "../common/channels.ts";
 import { configOrExit } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
+import { startCheckpointer } from "../common/store/checkpointer.ts";
 import { openStore } from "../common/store/sqlite.ts";
 import { createApp } from "./app.ts";
+import { createBetStore } from "./bets/bet-store.ts";
+import { createExposure } from "./bets/exposure.ts";
 import { createGroupCommitter } from "./bets/group-commit.ts";
-import { createBetRepository } from "./bets/repository.ts";
+import { createBetPlacement } from "./bets/placement.ts";
 import { readApiConfig } from "./config.ts";
+import { createGridService } from "./grid/grid-service.ts";
+import { startGridPublisher } from "./grid/publisher.ts";
+import { createRateLimiter } from "./http/rate-limiter.ts";
 import { createRequestLogger } from "./http/request-log.ts";
+import { startMarketFeed } from "./market/feed.ts";
+import { createMarket } from "./market/market.ts";
+import { createPlayerStore } from "./players/player-store.ts";
+import { createSessionTokens } from "../common/sessions/token.ts";
+import { acceptedEnvelope, openBetOf } from "./settlement/events.ts";
+import { createSettleStore } from "./settlement/settle-store.ts";
+import { createSettlementBook } from "./settlement/settlement-book.ts";
+import { createSettler } from "./settlement/settler.ts";
 
 /** How long in-flight requests may take to finish at shutdown. */
 const DRAIN_MS = 10_000;
@@ -16,30 +32,101 @@ const config = configOrExit("api", () => readApiConfig(process.env));
 const sink = createStdoutSink();
 const log = createLogger({ component: "api", level: config.logLevel, sink });
 
+// This process owns the database's writes (docs/architecture.md).
 const db = openStore(config.dbPath);
-const redis = createRedis(config.redisUrl, log, "commands");
-const repository = createBetRepository(db);
-const bets = createGroupCommitter(repository.insertMany);
+// WAL checkpoints (and their fsyncs) run in a worker thread, never inside a request's commit.
+const checkpointer = startCheckpointer(db, config.dbPath, { onError: (message) => log.warn({ error: message }, "wal checkpoint failed") });
+// Commands of one event-loop turn in one socket write: every accepted bet is a
+// PUBLISH, and a write each cost ~25 % of the API's CPU under load (bench/bets.ts).
+const redis = createRedis(config.redisUrl, log, "commands", { autoPipelining: true });
+const bus = createRedisBus({ publisher: redis, subscriber: createRedis(config.redisUrl, log, "subscriber") });
+const ticks = createRedisTickStore(redis, { retentionMs: 60 * 60 * 1000 });
+
+const market = createMarket({ sigmaFloor: config.sigmaFloor, staleMs: config.staleMs });
+const grid = createGridService({
+  market,
+  settings: {
+    columnMs: config.columnMs,
+    bandCents: config.bandCents,
+    columns: config.gridColumns,
+    rowsEachSide: config.gridRowsEachSide,
+    lockMs: config.lockMs,
+    houseEdge: config.houseEdge,
+    maxMultiplier: config.maxMultiplier,
+    minMultiplier: 1.01,
+  },
+});
+const players = createPlayerStore(db);
+const bets = createBetStore(db);
+const exposure = createExposure(config);
+const openBets = exposure.load(db);
+const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: config.batchDelayMs });
+const tokens = createSessionTokens(config.sessionSecret);
+const settler = createSettler({
+  book: createSettlementBook({ staleMs: config.staleMs, graceMs: config.settleGraceMs }),
+  store: createSettleStore(db),
+  exposure,
+  bus,
+  log,
+});
+const settling = settler.load();
+
 const app = createApp({
   log,
   logRequest: createRequestLogger(sink, log.isLevelEnabled("info")),
   db,
   redis,
-  ticks: createRedisTickStore(redis, { retentionMs: 60 * 60 * 1000 }),
+  ticks,
+  tokens,
+  players,
   bets,
+  grid,
+  placement: createBetPlacement({
+    grid,
+    exposure,
+    bets,
+    commits,
+    limiter: createRateLimiter({ rate: config.betsPerPlayerPerS }),
+    minStakeCents: config.minStakeCents,
+    maxStakeCents: config.maxStakeCents,
+    onPlaced: (bet) => {
+      settler.add(openBetOf(bet));
+      bus.publish(Channels.betEvents, acceptedEnvelope(bet)).catch((error: Error) => log.warn({ err: error.message }, "could not publish a bet event"));
+    },
+  }),
+  sessionLimiter: createRateLimiter({ rate: config.sessionsPerIpPerMin / 60, burst: config.sessionsPerIpPerMin }),
+  startingBalanceCents: config.startingBalanceCents,
+  sessionTtlMs: config.sessionTtlS * 1000,
   corsOrigins: config.corsOrigins,
   testRoutes: config.testRoutes,
 });
 
+// Replay far enough back to settle every open bet whose window passed while we were down.
+const oldestOpen = db.query("SELECT min(t_start) AS t FROM bets WHERE status = 'open'").get() as { t: number | null };
+const feed = startMarketFeed({
+  bus,
+  ticks,
+  listeners: [market.observe, settler.onTick],
+  log,
+  historyFrom: Math.min(Date.now() - 10 * 60 * 1000, (oldestOpen.t ?? Date.now()) - config.staleMs),
+});
+const settleClock = setInterval(settler.onClock, 500);
+const publisher = startGridPublisher({ grid, bus, log });
+
 // Above the API's own 16 KiB limit, so oversized bodies get the error contract from our parser.
 app.listen({ port: config.port, maxRequestBodySize: 1024 * 1024 });
-log.info({ port: app.server?.port, db: config.dbPath, redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@") }, "api listening");
+log.info(
+  { port: app.server?.port, db: config.dbPath, open_bets: openBets, settling, redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@") },
+  "api listening",
+);
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "shutting down: draining in-flight requests");
+  publisher.stop();
+  clearInterval(settleClock);
   const server = app.server;
   if (server) {
     const drained = await Promise.race([server.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);
@@ -48,7 +135,10 @@ async function shutdown(signal: string) {
       await server.stop(true);
     }
   }
-  bets.flush();
+  commits.flush();
+  await checkpointer.stop();
+  await feed.stop().catch(() => {});
+  await bus.close();
   await closeRedis(redis);
   db.close();
   log.info("stopped");

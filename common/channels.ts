@@ -7,6 +7,10 @@
 export const Channels = {
   /** One message per BTC/USD tick: the JSON `Tick`, or (from the original plan) a plain "42012.34". */
   priceTicks: "prices:btc:usd",
+  /** The priced grid (`Grid` JSON), about once a second, from the API. */
+  grid: "grid:btc:usd",
+  /** Per-player bet events (`BetEvent` JSON with its `player_id`), from the API to every ws process. */
+  betEvents: "bets:events",
 } as const;
 
 export const Keys = {
@@ -21,4 +25,5 @@ export type ChannelName = (typeof Channels)[keyof typeof Channels];
 /** The channels a websocket client may subscribe to, by their public topic name. */
 export const PublicTopics = {
   prices: Channels.priceTicks,
+  grid: Channels.grid,
 } as const;

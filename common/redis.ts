@@ -8,8 +8,14 @@ export type { Redis };
  * its state changes: a Redis restart must be survived, not crash the service.
  * `role` names the connection in the logs (publisher, subscriber, commands).
  */
-export function createRedis(url: string, log: Logger, role: string): Redis {
+export interface RedisOptions {
+  /** Batches commands issued in one event-loop turn into one write: for busy publishers. */
+  autoPipelining?: boolean;
+}
+
+export function createRedis(url: string, log: Logger, role: string, { autoPipelining = false }: RedisOptions = {}): Redis {
   const redis = new Redis(url, {
+    enableAutoPipelining: autoPipelining,
     connectionName: `tap-trading:${role}`,
     lazyConnect: false,
     maxRetriesPerRequest: 2,

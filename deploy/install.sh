@@ -50,7 +50,16 @@ getent passwd app >/dev/null ||
   useradd --system --gid app --home-dir /opt/app --no-create-home --shell /usr/sbin/nologin --comment "tap-trading services" app
 install -d -o root -g root -m 0755 /opt/app /opt/app/bin /opt/app/web
 install -d -o app -g app -m 0750 /data
-install -d -o root -g root -m 0750 /etc/tap-trading
+install -d -o root -g app -m 0750 /etc/tap-trading
+
+# The key that signs session tokens: made once, kept across upgrades, readable by app only.
+secret=/etc/tap-trading/session-secret
+if [[ ! -s $secret ]]; then
+  say "generating the session secret ($secret)"
+  (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$secret")
+fi
+chown app:app "$secret"
+chmod 0600 "$secret"
 
 # --- files --------------------------------------------------------------------
 # Copied beside the old file, then renamed over it: a running service keeps its

@@ -1,19 +1,24 @@
 /**
  * `make run`: the whole system on this machine, as one foreground process.
  *
- * Starts a throwaway redis-server (unless REDIS_URL or REDIS_ADDR names one),
- * then api, ws and price as child processes, prints their logs as readable
- * lines, and stops them all on Ctrl-C or when any of them dies.
+ * Builds the page, starts a throwaway redis-server (unless REDIS_URL or
+ * REDIS_ADDR names one), then api, ws, price and nginx in front of them (as in
+ * production) as child processes, prints their logs as readable lines, and
+ * stops them all on Ctrl-C or when any of them dies.
  *
- *   bun scripts/run.ts                      # API on :8080, websocket on :8081
- *   API_PORT=9080 WS_PORT=9081 bun scripts/run.ts
+ *   bun scripts/run.ts                      # nginx on :80 (root) or :8000, API :8080, websocket :8081
+ *   HTTP_PORT=9000 API_PORT=9080 WS_PORT=9081 bun scripts/run.ts
  */
+import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ConfigError } from "../common/config.ts";
+import { findNginx, type RenderedNginx, renderNginx } from "../nginx/render.ts";
+import { buildWeb } from "../web/build.ts";
 import { formatBanner } from "./run/banner.ts";
+import { ensureDevSecret } from "./run/dev-secret.ts";
 import { type LocalRedis, startLocalRedis } from "./run/local-redis.ts";
 import { formatLogLine, formatLogRecord, type LogFormatOptions } from "./run/log-format.ts";
-import { isPortFree, pickPort } from "./run/ports.ts";
+import { isPortFree, pickHttpPort, pickPort } from "./run/ports.ts";
 import { type RunConfig, readRunConfig, serviceEnvironment } from "./run/run-config.ts";
 import { type RunLog, type ServiceSpec, type Supervision, superviseServices } from "./run/supervisor.ts";
 
@@ -57,10 +62,19 @@ async function main(): Promise<number> {
     return EXIT_CONFIG;
   }
 
-  for (const [variable, service, port] of [
+  const nginxProgram = findNginx();
+  if (!nginxProgram) {
+    log("error", "nginx is not installed: make run serves the page and proxies the API through it", {
+      hint: "make setup installs it (as root), or: sudo apt-get install -y nginx",
+    });
+    return EXIT_FAILURE;
+  }
+  const ports: [string, string, number][] = [
     ["API_PORT", "api", config.apiPort],
     ["WS_PORT", "ws", config.wsPort],
-  ] as const) {
+  ];
+  if (config.httpPort !== undefined) ports.push(["HTTP_PORT", "nginx", config.httpPort]);
+  for (const [variable, service, port] of ports) {
     if (!(await isPortFree(port))) {
       log("error", `port ${port} is already in use, so ${service} cannot listen on it`, {
         hint: `stop whatever listens on ${port} (another make run?) or pick another port, e.g. ${variable}=${port + 1000} make run`,
@@ -69,7 +83,24 @@ async function main(): Promise<number> {
     }
   }
 
+  const httpPort = config.httpPort ?? (await pickHttpPort(process.getuid?.() === 0));
+  log("info", `the page will be at http://localhost${httpPort === 80 ? "" : `:${httpPort}`}/ (nginx)`);
+
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => onSignal(signal));
+  // The page as production serves it: built, then handed to nginx.
+  const webDir = join(config.runDir, "web");
+  try {
+    const build = await buildWeb(webDir);
+    log("info", "page built", { dir: pretty(build.outDir), files: build.files.length });
+  } catch (error) {
+    // Bun.build's AggregateError carries one message per problem, with file and line.
+    for (const problem of error instanceof AggregateError ? error.errors : []) onLine("web", String(problem));
+    log("error", `could not build the page: ${(error as Error).message.split("\n")[0]}`, { hint: `bun web/build.ts ${pretty(webDir)} shows the same` });
+    return EXIT_FAILURE;
+  }
+  if (signals > 0) return 0;
+  const secretFile = config.serviceEnv.SESSION_SECRET_FILE;
+  if (secretFile) ensureDevSecret(secretFile);
 
   let redisUrl = config.redisUrl;
   let redisFailed = false;
@@ -119,15 +150,26 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  supervision = superviseServices(serviceSpecs(config, redisUrl), { cwd: ROOT, log, onLine });
+  const nginx = renderNginx({
+    prefix: join(config.runDir, "nginx"),
+    port: httpPort,
+    ...(hasIpv6() ? {} : { host: "0.0.0.0" }),
+    apiPort: config.apiPort,
+    wsPort: config.wsPort,
+    webRoot: webDir,
+    nginx: nginxProgram,
+  });
+  supervision = superviseServices([...serviceSpecs(config, redisUrl), nginxSpec(nginx)], { cwd: ROOT, log, onLine });
   if (await supervision.ready) {
     print(
       formatBanner({
+        httpPort,
         apiPort: config.apiPort,
         wsPort: config.wsPort,
         redisUrl,
         localRedis: redis !== undefined,
         dbPath: pretty(config.serviceEnv.DB_PATH ?? ""),
+        webDir: pretty(webDir),
         color: format.color,
       }),
     );
@@ -157,6 +199,25 @@ function serviceSpecs(config: RunConfig, redisUrl: string): ServiceSpec[] {
     },
     { name: "price", cmd: [bun, "price/main.ts"], env: serviceEnvironment(process.env, config, redisUrl) },
   ];
+}
+
+/**
+ * nginx in the foreground (`daemon off` in its prefix's nginx.conf), so the
+ * supervisor stops it like the rest: SIGTERM is its fast shutdown, workers
+ * included. Healthy once the API answers through it.
+ */
+function nginxSpec(nginx: RenderedNginx): ServiceSpec {
+  return {
+    name: "nginx",
+    cmd: nginx.command,
+    env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+    healthUrl: `http://127.0.0.1:${nginx.port}/api/healthz`,
+  };
+}
+
+/** Whether this host has IPv6, so nginx can also listen on [::] as in production. */
+function hasIpv6(): boolean {
+  return existsSync("/proc/net/if_inet6");
 }
 
 /** Lets the last lines reach a pipe before the process exits. */

@@ -2,6 +2,12 @@
 # Brings this machine up to what `make run` and `make test` need, and does
 # nothing (quickly) when it is already there. Safe to run again and again.
 #
+#   scripts/setup.sh        # everything (make setup)
+#   scripts/setup.sh run    # what make run needs: npm packages, redis-server, nginx
+#   scripts/setup.sh test   # that, plus Chromium and a font for the browser test,
+#                           # and systemd-nspawn for the systemd test (deploy/ensure-nspawn.sh)
+#   scripts/setup.sh npm    # only node_modules (make typecheck, make build)
+#
 #   - node_modules from package-lock.json (npm ci), which brings the pinned Bun
 #     and TypeScript to node_modules/.bin;
 #   - system programs from Debian/Ubuntu packages, installed with apt-get when
@@ -10,6 +16,12 @@
 # A later need is one more line at the bottom, e.g. `need_apt_package nginx nginx`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+mode=${1:-all}
+case $mode in
+  all | run | test | npm) ;;
+  *) printf 'setup: unknown argument %s (expected run, test or npm)\n' "$mode" >&2; exit 64 ;;
+esac
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -48,6 +60,15 @@ need_apt_package() {
   fi
 }
 
+# need_apt_file <path> <package>: <package> provides the file <path>; install it if <path> is missing.
+need_apt_file() {
+  local path=$1 package=$2
+  if [[ ! -e $path ]]; then
+    missing_apt_packages+=("$package")
+    missing_commands+=("")
+  fi
+}
+
 install_missing_apt_packages() {
   ((${#missing_apt_packages[@]} == 0)) && return 0
   local packages="${missing_apt_packages[*]}"
@@ -67,6 +88,7 @@ install_missing_apt_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_apt_packages[@]}" </dev/null
   local i
   for i in "${!missing_commands[@]}"; do
+    [[ -n ${missing_commands[i]} ]] || continue
     if ! PATH="$PATH:/usr/sbin:/sbin" command -v "${missing_commands[i]}" >/dev/null 2>&1; then
       say "installed ${missing_apt_packages[i]}, but ${missing_commands[i]} is still not on PATH ($PATH)"
       exit 1
@@ -77,8 +99,18 @@ install_missing_apt_packages() {
 }
 
 ensure_node_modules
+[[ $mode == npm ]] && exit 0
 
-# `make run` starts its own redis-server, and so do the tests (on free ports).
+# `make run` starts its own redis-server and nginx, and so do the tests (on free ports).
 need_apt_package redis-server redis-server
 need_apt_package nginx nginx
+if [[ $mode != run ]]; then
+  # The browser test (test/web.test.ts) drives Debian's Chromium, with a font that has
+  # the page's glyphs (as web/ensure-chromium.sh installs them).
+  need_apt_package chromium chromium
+  need_apt_file /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core
+fi
 install_missing_apt_packages
+
+# The systemd test boots a throwaway systemd: systemd-container must match systemd's version.
+[[ $mode == run ]] || bash deploy/ensure-nspawn.sh

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
@@ -8,6 +8,8 @@ import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
+
+const TEST_SECRET = "test-secret-0123456789abcdef-0123456789";
 
 let redis: TestRedis;
 let api: RunningService;
@@ -27,6 +29,7 @@ beforeAll(async () => {
     DB_PATH: dbPath,
     ENABLE_TEST_ROUTES: "1",
     CORS_ORIGINS: "http://localhost,http://example.test",
+    SESSION_SECRET: TEST_SECRET,
   });
   await waitForHttp(`${base}/healthz`);
 });
@@ -37,17 +40,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function futureCell(offsetMs = 60_000) {
-  const t_start = Date.now() + offsetMs;
-  return { t_start, t_end: t_start + 5000, price_low: 42000, price_high: 42010 };
-}
-
-function postBet(body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${base}/api/bets`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+function postJson(path: string, body: string, headers: Record<string, string> = {}) {
+  return fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 }
 
 async function expectError(response: Response, status: number, code: string) {
@@ -100,88 +94,27 @@ describe("GET /api/price", () => {
   });
 });
 
-describe("POST /api/bets", () => {
-  test("stores a valid bet in SQLite and answers 202 with its id", async () => {
-    const cell = futureCell();
-    const response = await postBet({ user_id: "player-1", amount: 12.34, cell });
-    expect(response.status).toBe(202);
-    const body = (await response.json()) as { status: string; bet_id: string; message: string };
-    expect(body.status).toBe("accepted");
-    expect(body.bet_id).toMatch(/^[0-9a-f-]{36}$/);
-    const db = new Database(dbPath, { readonly: true });
-    const row = db.query("SELECT * FROM bets WHERE id = ?").get(body.bet_id);
-    db.close();
-    expect(row).toMatchObject({
-      user_id: "player-1",
-      amount_cents: 1234,
-      t_start: cell.t_start,
-      t_end: cell.t_end,
-      price_low_cents: 4_200_000,
-      price_high_cents: 4_201_000,
-      status: "accepted",
-    });
+describe("request bodies", () => {
+  test("malformed JSON is 400 bad_json", async () => {
+    await expectError(await postJson("/api/session", "{not json"), 400, "bad_json");
+    await expectError(await postJson("/api/session", ""), 400, "bad_json");
   });
 
-  test("concurrent bets all get distinct ids and all are stored", async () => {
-    const responses = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => postBet({ user_id: `many-${i}`, amount: 1, cell: futureCell() })),
-    );
-    const ids = await Promise.all(responses.map(async (r) => ((await r.json()) as { bet_id: string }).bet_id));
-    expect(responses.every((r) => r.status === 202)).toBe(true);
-    expect(new Set(ids).size).toBe(200);
-    const db = new Database(dbPath, { readonly: true });
-    expect(db.query("SELECT count(*) AS n FROM bets WHERE user_id LIKE 'many-%'").get()).toEqual({ n: 200 });
-    db.close();
-  });
-
-  const invalid: [string, unknown, string][] = [
-    ["a missing user_id", { amount: 1, cell: futureCell() }, "/user_id"],
-    ["a wrong type", { user_id: "u", amount: "ten", cell: futureCell() }, "/amount"],
-    ["a zero amount", { user_id: "u", amount: 0, cell: futureCell() }, "/amount"],
-    ["a negative amount", { user_id: "u", amount: -5, cell: futureCell() }, "/amount"],
-    ["three decimals", { user_id: "u", amount: 1.005, cell: futureCell() }, "/amount"],
-    ["an amount over the maximum", { user_id: "u", amount: 1e9, cell: futureCell() }, "/amount"],
-    ["price_low above price_high", { user_id: "u", amount: 1, cell: { ...futureCell(), price_low: 42010, price_high: 42000 } }, "/cell/price_high"],
-    ["t_start after t_end", { user_id: "u", amount: 1, cell: { ...futureCell(), t_end: Date.now() } }, "/cell/t_end"],
-    ["a window in the past", { user_id: "u", amount: 1, cell: futureCell(-60_000) }, "/cell/t_end"],
-    ["a missing cell", { user_id: "u", amount: 1 }, "/cell"],
-    ["an unknown field", { user_id: "u", amount: 1, cell: futureCell(), multiplier: 100 }, "/multiplier"],
-  ];
-  for (const [what, body, path] of invalid) {
-    test(`rejects ${what} with 400 naming ${path}`, async () => {
-      const error = await expectError(await postBet(body), 400, "validation_failed");
-      expect(error.details).toContainEqual(expect.objectContaining({ path }));
-    });
-  }
-
-  test("names each problem once, per path", async () => {
-    const error = await expectError(await postBet({}), 400, "validation_failed");
-    const paths = (error.details as { path: string }[]).map((d) => d.path);
-    expect(paths).toEqual(expect.arrayContaining(["/user_id", "/amount", "/cell"]));
-    expect(new Set(paths).size).toBe(paths.length);
-  });
-
-  test("rejects malformed JSON with 400 bad_json", async () => {
-    await expectError(await postBet("{not json"), 400, "bad_json");
-    await expectError(await postBet(""), 400, "bad_json");
-  });
-
-  test("rejects a body that is not JSON with 415", async () => {
-    await expectError(await postBet("{}", { "content-type": "text/plain" }), 415, "unsupported_media_type");
-    const noType = await fetch(`${base}/api/bets`, { method: "POST", body: new Uint8Array([1, 2]) });
+  test("a body that is not JSON is 415", async () => {
+    await expectError(await postJson("/api/session", "{}", { "content-type": "text/plain" }), 415, "unsupported_media_type");
+    const noType = await fetch(`${base}/api/session`, { method: "POST", body: new Uint8Array([1, 2]) });
     await expectError(noType, 415, "unsupported_media_type");
   });
 
-  test("rejects a body over 16 KiB with 413, declared or chunked", async () => {
-    const big = JSON.stringify({ user_id: "u", amount: 1, cell: futureCell(), pad: "x".repeat(17 * 1024) });
-    await expectError(await postBet(big), 413, "payload_too_large");
+  test("a body over 16 KiB is 413, declared or chunked", async () => {
+    await expectError(await postJson("/api/session", JSON.stringify({ pad: "x".repeat(17 * 1024) })), 413, "payload_too_large");
     const chunked = new ReadableStream({
       start(controller) {
         for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
         controller.close();
       },
     });
-    const response = await fetch(`${base}/api/bets`, { method: "POST", headers: { "content-type": "application/json" }, body: chunked });
+    const response = await fetch(`${base}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: chunked });
     await expectError(response, 413, "payload_too_large");
   });
 });
@@ -192,7 +125,7 @@ describe("the error contract", () => {
   });
 
   test("a wrong method on a known route is 405 with Allow", async () => {
-    const response = await fetch(`${base}/api/bets`, { method: "DELETE" });
+    const response = await fetch(`${base}/api/session`, { method: "DELETE" });
     expect(response.headers.get("allow")).toBe("POST");
     await expectError(response, 405, "method_not_allowed");
     const put = await fetch(`${base}/healthz`, { method: "PUT" });
@@ -227,7 +160,7 @@ describe("request ids and logging", () => {
   });
 
   test("error answers are logged with their real status", async () => {
-    const response = await postBet("{}", { "content-type": "text/plain" });
+    const response = await postJson("/api/session", "{}", { "content-type": "text/plain" });
     const id = response.headers.get("x-request-id");
     await api.waitForLog("415 line", (l) => l.request_id === id && l.status === 415);
   });
@@ -239,7 +172,7 @@ describe("CORS", () => {
     expect(allowed.headers.get("access-control-allow-origin")).toBe("http://example.test");
     const other = await fetch(`${base}/api/healthz`, { headers: { origin: "http://evil.test" } });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
-    const preflight = await fetch(`${base}/api/bets`, {
+    const preflight = await fetch(`${base}/api/session`, {
       method: "OPTIONS",
       headers: { origin: "http://localhost", "access-control-request-method": "POST" },
     });
@@ -273,6 +206,7 @@ describe("lifecycle", () => {
       REDIS_URL: redis.url,
       DB_PATH: join(dir, "drain.db"),
       ENABLE_TEST_ROUTES: "1",
+      SESSION_SECRET: TEST_SECRET,
     });
     await waitForHttp(`http://127.0.0.1:${port}/healthz`);
     const slow = fetch(`http://127.0.0.1:${port}/api/_test/slow`);
@@ -291,10 +225,36 @@ describe("lifecycle", () => {
       ["LOG_LEVEL", "loud"],
       ["REDIS_ADDR", "nohost"],
       ["CORS_ORIGINS", "*"],
+      ["HOUSE_EDGE", "0.9"],
+      ["STARTING_BALANCE", "10.001"],
     ] as const) {
-      const bad = spawnService("api", { [name]: value, DB_PATH: join(dir, "bad.db") });
+      const bad = spawnService("api", { SESSION_SECRET: TEST_SECRET, [name]: value, DB_PATH: join(dir, "bad.db") });
       expect(await bad.proc.exited).toBe(78);
       await waitFor("fatal line", () => bad.lines.some((l) => l.includes(name) && l.includes(value)));
     }
+  });
+
+  test("the session secret is required, long enough, and private when read from a file", async () => {
+    const env = { DB_PATH: join(dir, "bad.db") };
+    const missing = spawnService("api", { ...env, SESSION_SECRET: "" });
+    expect(await missing.proc.exited).toBe(78);
+    await waitFor("names SESSION_SECRET", () => missing.lines.some((l) => l.includes("SESSION_SECRET") && l.includes("required")));
+
+    const short = spawnService("api", { ...env, SESSION_SECRET: "too-short" });
+    expect(await short.proc.exited).toBe(78);
+    await waitFor("too short", () => short.lines.some((l) => l.includes("SESSION_SECRET") && l.includes("32 bytes") && !l.includes("too-short")));
+
+    const file = join(dir, "secret");
+    await Bun.write(file, `${TEST_SECRET}\n`);
+    chmodSync(file, 0o644);
+    const open = spawnService("api", { ...env, SESSION_SECRET_FILE: file });
+    expect(await open.proc.exited).toBe(78);
+    await waitFor("names the mode", () => open.lines.some((l) => l.includes("SESSION_SECRET_FILE") && l.includes("0600")));
+
+    chmodSync(file, 0o600);
+    const port = await freePort();
+    const good = spawnService("api", { ...env, SESSION_SECRET_FILE: file, PORT: String(port), REDIS_URL: redis.url });
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    expect(await good.stop()).toBe(0);
   });
 });

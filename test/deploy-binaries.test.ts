@@ -10,7 +10,7 @@ import Redis from "ioredis";
 import { Channels } from "../common/channels.ts";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { waitForHttp } from "./support/service.ts";
+import { TEST_SESSION_SECRET, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -56,7 +56,7 @@ describe("the compiled binaries", () => {
 
   test("api and ws answer /healthz, price publishes ticks, and each stops cleanly on SIGTERM", async () => {
     const [apiPort, wsPort] = [await freePort(), await freePort()];
-    const api = start("api", { PORT: String(apiPort), DB_PATH: join(dir, "data", "bets.db") });
+    const api = start("api", { PORT: String(apiPort), DB_PATH: join(dir, "data", "bets.db"), SESSION_SECRET: TEST_SESSION_SECRET });
     const ws = start("ws", { PORT: String(wsPort) });
     const listener = new Redis(redis.url);
     try {

@@ -116,10 +116,15 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
   });
 
   test("bets go to /data/bets.db, SQLite in WAL mode", async () => {
+    const session = JSON.parse(await sh("curl -sS -X POST http://localhost/api/session")) as { token: string };
     for (let i = 0; i < 3; i++) {
-      const tStart = Date.now() + 60_000;
-      const bet = { user_id: `sandbox-${i}`, amount: 5, cell: { t_start: tStart, t_end: tStart + 5000, price_low: 42_000, price_high: 42_010 } };
-      const answer = await sh(`curl -sS -H 'content-type: application/json' -d '${JSON.stringify(bet)}' http://localhost/api/bets`);
+      const grid = JSON.parse(await sh("curl -sS http://localhost/api/grid")) as { ts: number; cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
+      const cell = grid.cells.find((c) => !c.locked && c.t_start - grid.ts > 10_000);
+      if (!cell) throw new Error("no open cell on the sandbox's grid");
+      const bet = { amount: 5, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };
+      const answer = await sh(
+        `curl -sS -H 'content-type: application/json' -H 'authorization: Bearer ${session.token}' -d '${JSON.stringify(bet)}' http://localhost/api/bets`,
+      );
       betIds.push((JSON.parse(answer) as { bet_id: string }).bet_id);
     }
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));

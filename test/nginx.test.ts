@@ -132,10 +132,10 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
         request_id: `size-${MAX_BODY_BYTES + 1}`,
       },
     });
-    // Exactly the limit passes nginx and reaches the API (which rejects the shape, not the size).
+    // Exactly the limit passes nginx and reaches the API (which asks for a session, not a smaller body).
     const atLimit = await post(MAX_BODY_BYTES);
-    expect(atLimit.status).toBe(400);
-    expect(((await atLimit.json()) as { error: { code: string } }).error.code).toBe("validation_failed");
+    expect(atLimit.status).toBe(401);
+    expect(((await atLimit.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
   });
 
   test("a websocket opens through nginx at /ws and receives the price service's ticks", async () => {

@@ -1,5 +1,6 @@
 // `make run` end to end: scripts/run.ts as a real process, with the real
-// services, its own redis-server and free ports, stopped as a person would.
+// services, its own redis-server, nginx in front serving the built page, free
+// ports, stopped as a person would.
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,9 @@ interface RunScript {
   lines: string[];
   apiPort: number;
   wsPort: number;
-  /** The pids the supervisor logged: api, ws, price and redis. */
+  /** nginx's: the page, /api/ and /ws. */
+  httpPort: number;
+  /** The pids the supervisor logged: api, ws, price, nginx and redis. */
   pids(): Record<string, number>;
   waitForLine(what: string, match: RegExp, timeoutMs?: number): Promise<string>;
 }
@@ -26,18 +29,21 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/** Whether `pid` runs; with `group`, also whether anything in its process group does (nginx's workers). */
+function isAlive(pid: number, group = false): boolean {
+  for (const target of group ? [pid, -pid] : [pid]) {
+    try {
+      process.kill(target, 0);
+      return true;
+    } catch {}
   }
+  return false;
 }
 
 async function startRunScript(env: Record<string, string> = {}): Promise<RunScript> {
   const apiPort = Number(env.API_PORT ?? (await freePort()));
   const wsPort = await freePort();
+  const httpPort = Number(env.HTTP_PORT ?? (await freePort()));
   const runDir = mkdtempSync(join(tmpdir(), "tap-run-"));
   const proc = Bun.spawn([process.execPath, "scripts/run.ts"], {
     cwd: ROOT,
@@ -48,6 +54,7 @@ async function startRunScript(env: Record<string, string> = {}): Promise<RunScri
       NO_COLOR: "1",
       API_PORT: String(apiPort),
       WS_PORT: String(wsPort),
+      HTTP_PORT: String(httpPort),
       REDIS_PORT: String(await freePort()),
       RUN_DIR: runDir,
       LOG_LEVEL: "info",
@@ -72,7 +79,8 @@ async function startRunScript(env: Record<string, string> = {}): Promise<RunScri
     return found;
   };
   cleanups.push(() => {
-    for (const pid of Object.values(pids())) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    // Each child leads its own process group: SIGKILL to the group takes nginx's workers too.
+    for (const pid of Object.values(pids())) if (isAlive(pid, true)) process.kill(-pid, "SIGKILL");
     proc.kill("SIGKILL");
     rmSync(runDir, { recursive: true, force: true });
   });
@@ -81,6 +89,7 @@ async function startRunScript(env: Record<string, string> = {}): Promise<RunScri
     lines,
     apiPort,
     wsPort,
+    httpPort,
     pids,
     waitForLine: (what, match, timeoutMs = 30_000) => waitFor(what, () => lines.find((line) => match.test(line)), timeoutMs, 50),
   };
@@ -96,37 +105,62 @@ async function status(url: string): Promise<number | string> {
   }
 }
 
+async function fetchJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) });
+  const text = await response.text();
+  return { status: response.status, body: text.startsWith("{") ? JSON.parse(text) : text };
+}
+
 async function exitCode(proc: ReturnType<typeof Bun.spawn>, timeoutMs = 25_000): Promise<number | string> {
   return await Promise.race([proc.exited, Bun.sleep(timeoutMs).then(() => `still running after ${timeoutMs} ms`)]);
 }
 
 describe("scripts/run.ts (make run)", () => {
   test(
-    "starts redis, api, ws and price, answers health, and stops them all on SIGINT with exit 0",
+    "starts redis, api, ws, price and nginx serving the built page; a guest can play through nginx; SIGINT stops them all with exit 0",
     async () => {
       const run = await startRunScript();
       await run.waitForLine("the banner", /tap-trading is running/);
-      expect(run.lines).toContainEqual(expect.stringContaining(`http://localhost:${run.apiPort}/api/price`));
-      expect(run.lines).toContainEqual(expect.stringContaining(`ws://localhost:${run.wsPort}/ws`));
+      const site = `http://127.0.0.1:${run.httpPort}`;
+      expect(run.lines).toContainEqual(expect.stringMatching(new RegExp(`open\\s+http://localhost:${run.httpPort}/$`)));
+      expect(run.lines).toContainEqual(expect.stringContaining(`ws://localhost:${run.httpPort}/ws`));
+      expect(run.lines.join("\n")).not.toContain("not yet");
 
+      // The page, built by web/build.ts and served by nginx.
+      const page = await fetch(`${site}/`, { signal: AbortSignal.timeout(2000) });
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(await page.text()).toMatch(/<!doctype html>/i);
+
+      // The API through nginx, and directly.
+      expect(await status(`${site}/api/healthz`)).toBe(200);
       expect(await status(`http://127.0.0.1:${run.apiPort}/healthz`)).toBe(200);
       expect(await status(`http://127.0.0.1:${run.wsPort}/healthz`)).toBe(200);
       // Ready means the api reached the script's own Redis and its SQLite file.
-      expect(await status(`http://127.0.0.1:${run.apiPort}/readyz`)).toBe(200);
-      // And price ticks flow through that Redis to the api.
-      await waitFor("a price from /api/price", async () => (await status(`http://127.0.0.1:${run.apiPort}/api/price`)) === 200, 15_000);
+      expect(await status(`${site}/api/readyz`)).toBe(200);
+
+      // A guest session, and the grid once price ticks flow through that Redis to the api.
+      const session = await fetchJson(`${site}/api/session`, { method: "POST" });
+      expect(session.status).toBe(201);
+      expect(session.body).toMatchObject({ token: expect.any(String), user_id: expect.any(String) });
+      await waitFor("a price from /api/price", async () => (await status(`${site}/api/price`)) === 200, 15_000);
+      await waitFor("a grid from /api/grid", async () => (await status(`${site}/api/grid`)) === 200, 15_000);
+      const grid = await fetchJson(`${site}/api/grid`);
+      expect(grid.body).toMatchObject({ cells: expect.any(Array) });
 
       const pids = run.pids();
-      expect(Object.keys(pids).sort()).toEqual(["api", "price", "redis", "ws"]);
+      expect(Object.keys(pids).sort()).toEqual(["api", "nginx", "price", "redis", "ws"]);
       for (const pid of Object.values(pids)) expect(isAlive(pid)).toBe(true);
       // Pretty-printed service lines, not raw JSON.
       expect(run.lines).toContainEqual(expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} api\s+INFO\s+api listening port=/));
 
       run.proc.kill("SIGINT");
       expect(await exitCode(run.proc)).toBe(0);
-      for (const [name, pid] of Object.entries(pids)) expect({ name, alive: isAlive(pid) }).toEqual({ name, alive: false });
+      for (const [name, pid] of Object.entries(pids)) expect({ name, alive: isAlive(pid, true) }).toEqual({ name, alive: false });
+      expect(await status(`${site}/`)).not.toBe(200);
       expect(await status(`http://127.0.0.1:${run.apiPort}/healthz`)).not.toBe(200);
       expect(await status(`http://127.0.0.1:${run.wsPort}/healthz`)).not.toBe(200);
+      expect(run.lines).toContainEqual(expect.stringMatching(/run\s+INFO\s+nginx stopped/));
       expect(run.lines).toContainEqual(expect.stringMatching(/run\s+INFO\s+all stopped/));
     },
     TIMEOUT_MS,
@@ -141,7 +175,7 @@ describe("scripts/run.ts (make run)", () => {
       process.kill(pids.price ?? 0, "SIGKILL");
       expect(await exitCode(run.proc)).toBe(1);
       expect(run.lines).toContainEqual(expect.stringMatching(/run\s+ERROR price exited unexpectedly signal=SIGKILL/));
-      for (const [name, pid] of Object.entries(pids)) expect({ name, alive: isAlive(pid) }).toEqual({ name, alive: false });
+      for (const [name, pid] of Object.entries(pids)) expect({ name, alive: isAlive(pid, true) }).toEqual({ name, alive: false });
     },
     TIMEOUT_MS,
   );
@@ -153,6 +187,18 @@ describe("scripts/run.ts (make run)", () => {
       const run = await startRunScript({ API_PORT: String(taken.port) });
       expect(await exitCode(run.proc)).toBe(1);
       expect(run.lines.join("\n")).toContain(`port ${taken.port} is already in use`);
+      expect(run.pids()).toEqual({});
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "a taken HTTP_PORT is refused before anything starts",
+    async () => {
+      using taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("someone else") });
+      const run = await startRunScript({ HTTP_PORT: String(taken.port) });
+      expect(await exitCode(run.proc)).toBe(1);
+      expect(run.lines.join("\n")).toContain(`port ${taken.port} is already in use, so nginx cannot listen on it`);
       expect(run.pids()).toEqual({});
     },
     TIMEOUT_MS,

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
 import type { BrowserContext, Page } from "playwright-core";
+import type { Grid } from "../common/contracts/grid.ts";
 import { buildWeb, type WebBuild } from "../web/build.ts";
 import { launchBrowser, type TestBrowser } from "./support/browser.ts";
 import { startNginx, type TestNginx } from "./support/nginx.ts";
@@ -233,6 +234,20 @@ async function acceptedBetId(page: Page, previous?: string | null): Promise<stri
 
 const latestBetId = (page: Page) => page.locator("[data-testid=bet-status]").getAttribute("data-bet-id");
 
+/** The balance the page shows, as a number (from `data-value`), once it shows one. */
+const shownBalance = (page: Page) =>
+  waitFor("a balance on the page", async () => {
+    const value = await page.locator("[data-testid=balance]").getAttribute("data-value");
+    return value === null ? undefined : Number(value);
+  });
+
+/** The guest session the page keeps in localStorage. */
+const keptSession = (page: Page) =>
+  page.evaluate(() => JSON.parse(localStorage.getItem("tap-trading.session") ?? "null") as { token: string; user_id: string } | null);
+
+/** The browser logs every 4xx answer to fetch as a console error; those are what a test provoked, not page faults. */
+const withoutStatus = (problems: string[], status: number) => problems.filter((problem) => !problem.includes(`status of ${status}`));
+
 describe("the page behind nginx", () => {
   test("loads through nginx and shows live prices that change as ticks arrive", async () => {
     const { page, problems } = desktop;
@@ -255,6 +270,15 @@ describe("the page behind nginx", () => {
     const uris = nginx.accessLog().map((line) => String(line.uri));
     expect(uris).toContain("/");
     expect(uris.some((uri) => uri.startsWith("/api/prices?"))).toBe(true);
+    expect(uris).toContain("/api/session");
+    expect(uris).toContain("/api/me");
+
+    // A first visit makes a guest session, kept for the next one, and shows its demo balance.
+    const session = await keptSession(page);
+    expect(session?.token).toBeTruthy();
+    expect(session?.user_id).toBeTruthy();
+    expect(await shownBalance(page)).toBe(1000);
+    expect(await page.locator("[data-testid=balance]").textContent()).toBe("$1,000.00");
     for (const file of build.files) {
       const name = file.path.slice(build.outDir.length);
       if (name !== "/index.html") expect(uris).toContain(name);
@@ -264,8 +288,16 @@ describe("the page behind nginx", () => {
 
   test("cells whose window starts within 2 s are disabled, later ones are not", async () => {
     const { page } = desktop;
-    const cells = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLButtonElement>("button.cell")].map((b) => ({ tStart: Number(b.dataset.tStart), disabled: b.disabled, at: Date.now() })),
+    // The API prices only windows that have not begun; the one under way stays on the page, locked, once a window has opened.
+    const cells = await waitFor(
+      "a locked cell",
+      async () => {
+        const found = await page.evaluate(() =>
+          [...document.querySelectorAll<HTMLButtonElement>("button.cell")].map((b) => ({ tStart: Number(b.dataset.tStart), disabled: b.disabled, at: Date.now() })),
+        );
+        return found.some((c) => c.disabled) ? found : undefined;
+      },
+      6000,
     );
     expect(cells.length).toBeGreaterThan(20);
     // A margin either side of the 2 s line: the page and the test read the clock a moment apart.
@@ -274,25 +306,78 @@ describe("the page behind nginx", () => {
     expect(cells.some((c) => c.disabled)).toBe(true);
   }, TEST_MS);
 
-  test("a click on a cell is answered by an accepted bet that is in SQLite", async () => {
+  test("each cell shows the multiplier the API priced it at", async () => {
+    const { page } = desktop;
+    // The test listens to the same grid channel as the page, and keeps every grid by its quote id.
+    const grids = new Map<string, Grid>();
+    const socket = new WebSocket(`${nginx.url.replace(/^http/, "ws")}/ws`);
+    socket.onopen = () => socket.send(JSON.stringify({ type: "subscribe", channel: "grid" }));
+    socket.onmessage = (event) => {
+      const message = JSON.parse(String(event.data)) as { type: string; grid?: Grid };
+      if (message.type === "grid" && message.grid) grids.set(message.grid.quote_id, message.grid);
+    };
+    try {
+      const { grid, shown } = await waitFor("the page and the test to hold the same grid", async () => {
+        const seen = await page.evaluate(() => ({
+          quoteId: document.querySelector<HTMLElement>(".grid")!.dataset.quoteId ?? "",
+          cells: [...document.querySelectorAll<HTMLButtonElement>("button.cell")].map((b) => ({
+            key: `${b.dataset.tStart}:${Math.round(Number(b.dataset.priceLow) * 100)}`,
+            multiplier: Number(b.dataset.multiplier),
+            text: b.querySelector(".mult")?.textContent ?? "",
+          })),
+        }));
+        const found = grids.get(seen.quoteId);
+        return found && { grid: found, shown: new Map(seen.cells.map((c) => [c.key, c])) };
+      });
+      expect(grid.cells.length).toBeGreaterThan(20);
+      for (const cell of grid.cells) {
+        const onPage = shown.get(`${cell.t_start}:${Math.round(cell.price_low * 100)}`);
+        expect(onPage?.multiplier).toBe(cell.multiplier);
+        expect(onPage?.text).toBe(`${cell.multiplier < 10 ? cell.multiplier.toFixed(2) : cell.multiplier < 100 ? (Math.floor(cell.multiplier * 10) / 10).toFixed(1) : Math.floor(cell.multiplier)}×`);
+      }
+      for (const { multiplier } of shown.values()) expect(multiplier).toBeGreaterThanOrEqual(1.01);
+    } finally {
+      socket.close();
+    }
+  }, TEST_MS);
+
+  test("a click on a cell is answered by an accepted bet that is in SQLite, and the balance falls by the stake", async () => {
     const { page, problems } = desktop;
     const previous = await latestBetId(page);
+    const balanceBefore = await shownBalance(page);
     const key = await tapCell(page, "mouse");
     const betId = await acceptedBetId(page, previous);
     expect(betId).toMatch(/^[0-9a-f-]{36}$/);
     const { button, cell } = await cellOf(page, key);
-    expect(storedBet(betId)).toMatchObject({
-      amount_cents: 500,
+    const session = await keptSession(page);
+    const stored = storedBet(betId);
+    expect(stored).toMatchObject({
+      player_id: session?.user_id,
+      stake_cents: 500,
       t_start: cell.t_start,
       t_end: cell.t_end,
       price_low_cents: Math.round(cell.price_low * 100),
       price_high_cents: Math.round(cell.price_high * 100),
-      status: "accepted",
+      status: "open",
     });
+    // One idempotency key per tap.
+    expect(String(stored?.idempotency_key)).toMatch(/^tap-[a-z0-9-]+$/);
+    expect(Number(stored?.multiplier_centi)).toBeGreaterThanOrEqual(101);
+    await waitFor("the balance to fall by the stake", async () => (await shownBalance(page)) === Math.round((balanceBefore - 5) * 100) / 100);
+    expect(stored?.balance_after_cents).toBe(Math.round((balanceBefore - 5) * 100));
     expect(await button.getAttribute("class")).toContain("accepted");
-    expect(await button.textContent()).toBe("$5");
+    expect(await button.locator(".stake-mark").textContent()).toBe("$5");
     expect(await button.getAttribute("title")).toContain(betId);
+    expect(await page.locator("[data-testid=bet-status]").textContent()).toContain(`${(Number(stored?.multiplier_centi) / 100).toFixed(2)}×`);
     await page.screenshot({ path: join(ARTIFACTS, "web-desktop.png") });
+
+    // A reload keeps the session: the same balance, and the open bet drawn on its cell again.
+    await page.reload();
+    await waitFor("conn live", async () => (await conn(page)) === "live");
+    expect((await keptSession(page))?.user_id).toBe(session!.user_id);
+    expect(await shownBalance(page)).toBe(Math.round((balanceBefore - 5) * 100) / 100);
+    await waitFor("the open bet on its cell", async () => ((await button.getAttribute("class").catch(() => "")) ?? "").includes("accepted"), 5000);
+    expect(await button.locator(".stake-mark").textContent()).toBe("$5");
     expect(problems).toEqual([]);
   }, TEST_MS);
 
@@ -311,7 +396,7 @@ describe("the page behind nginx", () => {
     const previous = await latestBetId(page);
     await page.keyboard.press("Enter");
     const betId = await acceptedBetId(page, previous);
-    expect(storedBet(betId)).toMatchObject({ amount_cents: 2500, t_start: cell.t_start, price_low_cents: Math.round(cell.price_low * 100) });
+    expect(storedBet(betId)).toMatchObject({ stake_cents: 2500, t_start: cell.t_start, price_low_cents: Math.round(cell.price_low * 100) });
   }, TEST_MS);
 
   test("a bet the API cannot take shows the error message on the cell and in the status", async () => {
@@ -402,12 +487,102 @@ describe("the page behind nginx", () => {
     expect(problems.slice(before).filter((problem) => !/WebSocket connection to .*\/ws' failed/.test(problem))).toEqual([]);
   }, TEST_MS);
 
+  test("a stake above the balance is refused in plain words: insufficient funds", async () => {
+    const { page, problems } = desktop;
+    const before = problems.length;
+    // Spend most of the balance through the API with the page's own session, $100 a bet on cells far ahead.
+    const left = await page.evaluate(async () => {
+      const { token } = JSON.parse(localStorage.getItem("tap-trading.session")!) as { token: string };
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const me = async () => ((await (await fetch("/api/me", { headers })).json()) as { balance: number }).balance;
+      let balance = await me();
+      for (let tries = 0; balance >= 100 && tries < 60; tries++) {
+        const grid = (await (await fetch("/api/grid")).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
+        const open = grid.cells.filter((c) => !c.locked && c.t_start - Date.now() > 4000);
+        const pick = open[tries % open.length]!;
+        const cell = { t_start: pick.t_start, t_end: pick.t_end, price_low: pick.price_low, price_high: pick.price_high };
+        const response = await fetch("/api/bets", { method: "POST", headers, body: JSON.stringify({ cell, amount: 100 }) });
+        if (response.status === 202) balance = ((await response.json()) as { balance: number }).balance;
+        else if (response.status === 429) await new Promise((done) => setTimeout(done, 1000));
+      }
+      return balance;
+    });
+    expect(left).toBeLessThan(100);
+    await page.locator("input[name=stake][value='100']").focus();
+    await page.keyboard.press("Space");
+    const key = await tapCell(page, "mouse");
+    const status = page.locator("[data-testid=bet-status]");
+    await waitFor("the bet to be refused", async () => (await status.getAttribute("data-state")) === "rejected");
+    expect(await status.getAttribute("data-code")).toBe("insufficient_funds");
+    expect(await status.textContent()).toContain("insufficient funds");
+    const { button } = await cellOf(page, key);
+    expect(await button.getAttribute("class")).toContain("rejected");
+    expect(await button.getAttribute("title")).toContain("insufficient funds");
+    // The refusal made the page read the balance again: it shows what the server holds.
+    await waitFor("the balance the server holds", async () => (await shownBalance(page)) === left);
+    // ... and the open bets placed elsewhere (here, straight through the API) are drawn on their cells too.
+    await waitFor("the other open bets on the page", async () => (await page.locator("button.cell.accepted .stake-mark", { hasText: "$100" }).count()) > 0);
+    await page.screenshot({ path: join(ARTIFACTS, "web-refused.png") });
+    // 400s are the spending loop's own bets on cells that left the grid as it went (off_grid).
+    expect(withoutStatus(withoutStatus(problems.slice(before), 409), 400)).toEqual([]);
+    problems.splice(before);
+  }, TEST_MS);
+
+  test("taps faster than the API allows are refused in plain words: rate limited", async () => {
+    const { page, problems } = desktop;
+    const before = problems.length;
+    await page.locator("input[name=stake][value='0.1']").focus();
+    await page.keyboard.press("Space");
+    const balanceBefore = await shownBalance(page);
+    // Fifteen taps at once on fifteen cells: the API takes 10 a second from one player.
+    const tapped = await page.evaluate(() => {
+      const cells = [...document.querySelectorAll<HTMLButtonElement>("button.cell:not([disabled])")].filter((b) => Number(b.dataset.tStart) - Date.now() > 3000);
+      const picked = cells.slice(0, 15);
+      for (const button of picked) button.click();
+      return picked.map((button) => button.dataset.key!);
+    });
+    expect(tapped).toHaveLength(15);
+    const status = page.locator("[data-testid=bet-status]");
+    await waitFor("no bet in flight", async () => (await page.locator("button.cell.pending").count()) === 0);
+    const refused = await page
+      .locator("button.cell.rejected")
+      .evaluateAll((buttons, keys) => buttons.filter((b) => keys.includes(b.dataset.key ?? "")).map((b) => b.getAttribute("title") ?? ""), tapped);
+    const rateLimited = refused.filter((title) => title.startsWith("rate limited: too many requests, try again in")).length;
+    expect(rateLimited).toBeGreaterThanOrEqual(1);
+    expect(await status.getAttribute("data-code")).toBe("rate_limited");
+    expect(await status.textContent()).toContain("rate limited");
+    // Every accepted tap took exactly its stake.
+    const acceptedNow = await page.evaluate(() => {
+      const { token } = JSON.parse(localStorage.getItem("tap-trading.session")!) as { token: string };
+      return fetch("/api/bets?status=open&limit=100", { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json()) as Promise<{ bets: { amount: number }[] }>;
+    });
+    const small = acceptedNow.bets.filter((bet) => bet.amount === 0.1).length;
+    // A cell at the grid's edge may have left the grid the server offers by the time its tap arrives (off_grid):
+    // every other tap was either rate limited or accepted.
+    const offGrid = refused.filter((title) => title === "this cell is no longer offered").length;
+    expect(refused.length).toBe(rateLimited + offGrid);
+    expect(small).toBe(15 - rateLimited - offGrid);
+    await waitFor("the balance after the accepted taps", async () => (await shownBalance(page)) === Math.round((balanceBefore - small * 0.1) * 100) / 100);
+    const unexpected = withoutStatus(problems.slice(before), 429);
+    expect(offGrid > 0 ? withoutStatus(unexpected, 400) : unexpected).toEqual([]);
+    problems.splice(before);
+  }, TEST_MS);
+
   test("a phone-sized screen shows the grid, and a tap places a bet", async () => {
     const phone = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     try {
       const { page, problems } = phone;
+      // A token the API never issued (an expired one looks the same): the page drops it and makes a new session.
+      await page.addInitScript(() => {
+        if (!sessionStorage.getItem("seeded")) {
+          sessionStorage.setItem("seeded", "1");
+          localStorage.setItem("tap-trading.session", JSON.stringify({ token: "not-a-real-token", user_id: "nobody" }));
+        }
+      });
       await page.goto(nginx.url);
       await waitFor("conn live", async () => (await conn(page)) === "live");
+      expect(await shownBalance(page)).toBe(1000);
+      expect((await keptSession(page))?.token).not.toBe("not-a-real-token");
       await pricesChange(page, 1);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       expect(width).toBeLessThanOrEqual(390);
@@ -421,9 +596,10 @@ describe("the page behind nginx", () => {
       const key = await tapCell(page, "touch");
       const betId = await acceptedBetId(page);
       const { cell } = await cellOf(page, key);
-      expect(storedBet(betId)).toMatchObject({ t_start: cell.t_start, price_low_cents: Math.round(cell.price_low * 100) });
+      expect(storedBet(betId)).toMatchObject({ t_start: cell.t_start, price_low_cents: Math.round(cell.price_low * 100), player_id: (await keptSession(page))?.user_id });
+      await waitFor("the balance to fall by the stake", async () => (await shownBalance(page)) === 995);
       await page.screenshot({ path: join(ARTIFACTS, "web-phone.png") });
-      expect(problems).toEqual([]);
+      expect(withoutStatus(problems, 401)).toEqual([]);
     } finally {
       await phone.context.close();
     }

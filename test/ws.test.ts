@@ -175,6 +175,37 @@ describe("ws service", () => {
     expect(client.ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  test("a grid subscriber gets the latest grid at once, then each one the API publishes; others get none", async () => {
+    const grid = (n: number) => JSON.stringify({ ts: n, price: 42000, cells: [{ t_start: n, t_end: n + 5000, price_low: 42000, price_high: 42010, multiplier: 2.5, locked: false }] });
+    await using bystander = await connectClient(ws.url);
+    await using client = await connectClient(ws.url);
+    client.ws.send('{"type":"subscribe","channel":"grid"}');
+    await client.next("grid ack", (m) => m.type === "subscribed" && m.channel === "grid");
+    await waitFor("first grid", async () => {
+      await publisher.publish(Channels.grid, grid(1));
+      await Bun.sleep(20);
+      return client.json().some((m) => m.type === "grid");
+    });
+    await publisher.publish(Channels.grid, "not a grid");
+    await publisher.publish(Channels.grid, grid(2));
+    const second = await client.next("second grid", (m) => m.type === "grid" && (m.grid as { ts: number }).ts === 2);
+    expect((second.grid as { cells: unknown[] }).cells).toHaveLength(1);
+    expect(bystander.json().some((m) => m.type === "grid")).toBe(false);
+
+    await using late = await connectClient(ws.url);
+    late.ws.send('{"type":"subscribe","channel":"grid"}');
+    const snapshot = await late.next("latest grid on subscribe", (m) => m.type === "grid");
+    expect((snapshot.grid as { ts: number }).ts).toBe(2);
+    expect((await metrics(ws.http)).grids_dropped).toBeGreaterThanOrEqual(1);
+
+    client.ws.send('{"type":"unsubscribe","channel":"grid"}');
+    await client.next("grid unsubscribed", (m) => m.type === "unsubscribed" && m.channel === "grid");
+    const from = client.received.length;
+    await publisher.publish(Channels.grid, grid(3));
+    await late.next("third grid to the subscriber", (m) => m.type === "grid" && (m.grid as { ts: number }).ts === 3);
+    expect(client.json().slice(from).some((m) => m.type === "grid")).toBe(false);
+  });
+
   test("a message over 64 KiB closes the connection with 1009; 64 KiB exactly is fine", async () => {
     await using client = await connectClient(ws.url);
     const limit = "x".repeat(64 * 1024);

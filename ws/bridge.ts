@@ -6,7 +6,7 @@ import type { Logger } from "../common/log.ts";
 import { parseTickMessage } from "../common/prices/parse-tick.ts";
 
 /** Sends one already serialised message to every socket subscribed to `topic` (`server.publish`). */
-export type PublishToTopic = (topic: WsTopic, message: string) => unknown;
+export type PublishToTopic = (topic: WsTopic | `player:${string}`, message: string) => unknown;
 
 export interface PriceBridgeOptions {
   bus: Bus;
@@ -81,6 +81,77 @@ export async function startPriceBridge({ bus, publish, log, now = Date.now, warn
   return {
     latest: () => latest,
     stats: () => ({ ticks_published: published, ticks_dropped: dropped }),
+    stop: unsubscribe,
+  };
+}
+
+export interface GridBridge {
+  /** The latest grid as a ready-to-send websocket message. */
+  latestMessage(): string | undefined;
+  stats(): { grids_published: number; grids_dropped: number };
+  stop(): Promise<void>;
+}
+
+/**
+ * Relays the priced grid from the API (`grid:btc:usd`) to the `grid` topic,
+ * wrapped as `{"type":"grid","grid":…}` once per grid. A message that is not
+ * a grid object is dropped and counted.
+ */
+export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOptions, "bus" | "publish" | "log">): Promise<GridBridge> {
+  let latest: string | undefined;
+  let published = 0;
+  let dropped = 0;
+  const unsubscribe = await bus.subscribe(Channels.grid, (raw) => {
+    let grid: unknown;
+    try {
+      grid = JSON.parse(raw);
+    } catch {
+      grid = undefined;
+    }
+    if (typeof grid !== "object" || grid === null || !Array.isArray((grid as { cells?: unknown }).cells)) {
+      if (dropped++ % 100 === 0) log.warn({ channel: Channels.grid, sample: raw.slice(0, 120), dropped }, "dropped a message that is not a grid");
+      return;
+    }
+    // The API serialised it; wrapping the text avoids serialising it again.
+    latest = `{"type":"grid","grid":${raw}}`;
+    published++;
+    publish("grid", latest);
+  });
+  return {
+    latestMessage: () => latest,
+    stats: () => ({ grids_published: published, grids_dropped: dropped }),
+    stop: unsubscribe,
+  };
+}
+
+/** The topic a player's authenticated connections are subscribed to. */
+export const playerTopic = (playerId: string) => `player:${playerId}` as const;
+
+/**
+ * Relays per-player bet events from the API (`bets:events`) to the player's
+ * own connections on this process: one publish per event to `player:<id>`,
+ * so no other player hears it. Malformed envelopes are dropped and counted.
+ */
+export async function startBetEventBridge({ bus, publish, log }: Pick<PriceBridgeOptions, "bus" | "publish" | "log">) {
+  let relayed = 0;
+  let dropped = 0;
+  const unsubscribe = await bus.subscribe(Channels.betEvents, (raw) => {
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(raw);
+    } catch {
+      envelope = undefined;
+    }
+    const { player_id: playerId, event } = (envelope ?? {}) as { player_id?: unknown; event?: unknown };
+    if (typeof playerId !== "string" || typeof event !== "object" || event === null || (event as { type?: unknown }).type !== "bet") {
+      if (dropped++ % 100 === 0) log.warn({ channel: Channels.betEvents, sample: raw.slice(0, 120), dropped }, "dropped a malformed bet event");
+      return;
+    }
+    relayed++;
+    publish(playerTopic(playerId), JSON.stringify(event));
+  });
+  return {
+    stats: () => ({ bet_events_relayed: relayed, bet_events_dropped: dropped }),
     stop: unsubscribe,
   };
 }

@@ -10,7 +10,7 @@ export type ReadMessage =
   /** Anything else, invalid JSON included: echoed back unchanged. */
   | { kind: "other" };
 
-const COMMAND_TYPES = new Set<string>(["ping", "subscribe", "unsubscribe"]);
+const COMMAND_TYPES = new Set<string>(["ping", "subscribe", "unsubscribe", "auth"]);
 const OTHER: ReadMessage = { kind: "other" };
 
 /**

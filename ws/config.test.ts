@@ -11,7 +11,13 @@ test("defaults", () => {
     maxConnections: 10_000,
     maxMessagesPerS: 50,
     redisUrl: "redis://127.0.0.1:6379",
+    sessionSecret: undefined,
   });
+});
+
+test("the session secret is optional, but checked when given", () => {
+  expect(readWsConfig({ SESSION_SECRET: "s".repeat(32) }).sessionSecret).toBe("s".repeat(32));
+  expect(() => readWsConfig({ SESSION_SECRET: "short" })).toThrow(ConfigError);
 });
 
 test("reads the variables, REDIS_ADDR included", () => {

@@ -1,4 +1,5 @@
 import { Type as t } from "@sinclair/typebox";
+import { readSessionSecret } from "../common/sessions/secret.ts";
 import { type ConfigOf, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 
 const spec = {
@@ -22,9 +23,11 @@ const spec = {
   maxMessagesPerS: envVar({ name: "WS_MAX_MESSAGES_PER_S", schema: t.Integer({ minimum: 1 }), fallback: 50 }),
 };
 
-export type WsConfig = ConfigOf<typeof spec> & { redisUrl: string };
+export type WsConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string | undefined };
 
 /** The websocket service's settings from the environment; throws a ConfigError naming the bad variable. */
 export function readWsConfig(env: Record<string, string | undefined>): WsConfig {
-  return { ...loadConfig(spec, env), redisUrl: redisUrlFrom(env) };
+  const configured = Boolean(env.SESSION_SECRET?.trim() || env.SESSION_SECRET_FILE?.trim());
+  // Optional here: without it prices and the grid still flow, and `auth` is refused.
+  return { ...loadConfig(spec, env), redisUrl: redisUrlFrom(env), sessionSecret: configured ? readSessionSecret(env) : undefined };
 }

@@ -7,11 +7,14 @@ import { configOrExit } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis, type Redis } from "../common/redis.ts";
+import { createSessionTokens } from "../common/sessions/token.ts";
 import { readWsConfig } from "./config.ts";
 import { startWsServer, type WsServer } from "./server.ts";
 
 const config = configOrExit("ws", () => readWsConfig(process.env));
 const log = createLogger({ component: "ws", level: config.logLevel });
+const tokens = config.sessionSecret ? createSessionTokens(config.sessionSecret) : undefined;
+if (!tokens) log.warn("no SESSION_SECRET or SESSION_SECRET_FILE: players cannot authenticate, so no bet events are delivered");
 
 process.on("unhandledRejection", (error) => log.error({ err: String(error) }, "unhandled rejection"));
 
@@ -57,6 +60,7 @@ if (!stopping) {
     bus,
     latestTick: () => ticks.latest(),
     log,
+    ...(tokens ? { verifyToken: (token: string) => tokens.verify(token, Date.now()) } : {}),
     limits: {
       idleTimeoutS: config.idleTimeoutS,
       backpressureLimitBytes: config.backpressureLimitBytes,

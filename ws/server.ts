@@ -4,7 +4,7 @@ import type { Tick } from "../common/contracts/price.ts";
 import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
 import { withTimeout } from "../common/timeout.ts";
-import { type PriceBridgeStats, priceMessage, startPriceBridge } from "./bridge.ts";
+import { type PriceBridgeStats, playerTopic, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 import { readMessage } from "./commands.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
 import { errorResponse, jsonResponse } from "./http.ts";
@@ -44,9 +44,15 @@ export interface WsServerOptions {
   latestTick: () => Promise<Tick | undefined>;
   log: Logger;
   limits?: Partial<WsLimits>;
+  /** Checks `auth` tokens; without it `auth` is refused (the API's session secret is not configured here). */
+  verifyToken?: (token: string) => { sub: string } | undefined;
 }
 
 export interface WsStats extends PriceBridgeStats {
+  grids_published: number;
+  grids_dropped: number;
+  bet_events_relayed: number;
+  bet_events_dropped: number;
   component: "ws";
   connections: number;
   connections_total: number;
@@ -76,12 +82,14 @@ interface Connection extends Liveness {
   joins: number;
   /** Why the server closed the connection, for the close log. */
   closedBy: string | null;
+  /** The player proven by `auth`, whose bet events this connection receives. */
+  playerId?: string;
 }
 
 type Socket = ServerWebSocket<Connection>;
 
 const HEALTH = JSON.stringify({ status: "ok", component: "ws" });
-const TOPICS = new Set<string>(["prices"] satisfies WsTopic[]);
+const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
 
 function send(ws: Socket, message: ServerMessage): void {
   ws.sendText(JSON.stringify(message));
@@ -98,7 +106,7 @@ function send(ws: Socket, message: ServerMessage): void {
  * await server.shutdown();
  * ```
  */
-export async function startWsServer({ port, hostname, bus, latestTick, log, limits: given = {} }: WsServerOptions): Promise<WsServer> {
+export async function startWsServer({ port, hostname, bus, latestTick, log, limits: given = {}, verifyToken }: WsServerOptions): Promise<WsServer> {
   const limits: WsLimits = { ...defaultLimits, ...given };
   const sockets = new Set<Socket>();
   let connectionsTotal = 0;
@@ -110,6 +118,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
   // Bridge first: its publish target is the server, created just below.
   let server: Server<Connection> | undefined;
   const bridge = await startPriceBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
+  const gridBridge = await startGridBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
+  const betBridge = await startBetEventBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
 
   // Clients that connect together share one read of the stored price.
   let storedRead: Promise<Tick | undefined> | undefined;
@@ -160,6 +170,20 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       case "ping":
         send(ws, { type: "pong", ts: Date.now() });
         return;
+      case "auth": {
+        const claims = verifyToken?.(command.token);
+        if (!claims) {
+          send(ws, { type: "error", code: "unauthorized", message: verifyToken ? "invalid or expired session token" : "this server cannot check session tokens" });
+          ws.data.closedBy = "bad auth";
+          ws.close(WsCloseCode.unauthorized, "unauthorized");
+          return;
+        }
+        if (ws.data.playerId && ws.data.playerId !== claims.sub) ws.unsubscribe(playerTopic(ws.data.playerId));
+        ws.data.playerId = claims.sub;
+        ws.subscribe(playerTopic(claims.sub));
+        send(ws, { type: "authed", user_id: claims.sub });
+        return;
+      }
       case "subscribe":
       case "unsubscribe": {
         if (!TOPICS.has(command.channel)) {
@@ -169,9 +193,15 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
         const channel = command.channel as WsTopic;
         if (command.type === "subscribe") {
           send(ws, { type: "subscribed", channel });
-          if (!ws.data.wantsPrices) void joinPrices(ws);
+          if (channel === "prices" && !ws.data.wantsPrices) void joinPrices(ws);
+          if (channel === "grid" && !ws.isSubscribed("grid")) {
+            const latestGrid = gridBridge.latestMessage();
+            if (latestGrid) ws.sendText(latestGrid);
+            ws.subscribe("grid");
+          }
         } else {
-          leavePrices(ws);
+          if (channel === "prices") leavePrices(ws);
+          else ws.unsubscribe(channel);
           send(ws, { type: "unsubscribed", channel });
         }
         return;
@@ -273,6 +303,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       connections_dead: connectionsDead,
       snapshot_failures: snapshotFailures,
       ...bridge.stats(),
+      ...gridBridge.stats(),
+      ...betBridge.stats(),
       rss_bytes: process.memoryUsage.rss(),
     };
   }
@@ -284,6 +316,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
     async shutdown() {
       heartbeat.stop();
       await bridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the price bridge"));
+      await betBridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the bet event bridge"));
+      await gridBridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the grid bridge"));
       const allClosed = new Promise<void>((resolve) => {
         shuttingDown = resolve;
         if (sockets.size === 0) resolve();

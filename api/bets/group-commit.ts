@@ -1,14 +1,16 @@
 /**
- * Collects the items that arrive within one event-loop turn and writes them
- * with one call (one SQLite transaction), resolving each caller only after its
- * batch is written: so an answer always means the data is stored.
+ * Collects the items that arrive close together (within one event-loop turn,
+ * or up to `maxDelayMs`) and writes them with one call, one SQLite
+ * transaction, answering each caller only after its batch committed: so an
+ * answer always means the data is on disk.
  *
- * When a batch fails, its items are retried one by one so that a single bad
- * item fails alone.
+ * `writeBatch` returns one result per item, in order (an item may be refused
+ * on its own merits without failing the batch). When the call throws, the
+ * batch is retried one item at a time so that a single bad item fails alone.
  */
-export interface GroupCommitter<T> {
-  /** Resolves once `item` is written; rejects with the write's error. */
-  submit(item: T): Promise<void>;
+export interface GroupCommitter<T, R> {
+  /** Resolves with the item's result once its batch is committed; rejects with the write's error. */
+  submit(item: T): Promise<R>;
   /** Writes whatever is pending now (at shutdown). */
   flush(): void;
   readonly pending: number;
@@ -21,13 +23,27 @@ export interface GroupCommitOptions {
   maxDelayMs?: number;
 }
 
-export function createGroupCommitter<T>(
-  writeBatch: (items: readonly T[]) => void,
+interface Waiter<R> {
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+export function createGroupCommitter<T, R>(
+  writeBatch: (items: readonly T[]) => R[],
   { maxBatch = 1024, maxDelayMs = 0 }: GroupCommitOptions = {},
-): GroupCommitter<T> {
+): GroupCommitter<T, R> {
   let items: T[] = [];
-  let waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let waiters: Waiter<R>[] = [];
   let scheduled = false;
+
+  const writeAlone = (item: T, waiter: Waiter<R>) => {
+    try {
+      const [result] = writeBatch([item]);
+      waiter.resolve(result as R);
+    } catch (error) {
+      waiter.reject(error);
+    }
+  };
 
   const flush = () => {
     scheduled = false;
@@ -36,25 +52,20 @@ export function createGroupCommitter<T>(
     const batchWaiters = waiters;
     items = [];
     waiters = [];
+    let results: R[];
     try {
-      writeBatch(batch);
-      for (const waiter of batchWaiters) waiter.resolve();
-    } catch (batchError) {
-      if (batch.length === 1) return batchWaiters[0]?.reject(batchError);
-      batch.forEach((item, index) => {
-        try {
-          writeBatch([item]);
-          batchWaiters[index]?.resolve();
-        } catch (error) {
-          batchWaiters[index]?.reject(error);
-        }
-      });
+      results = writeBatch(batch);
+    } catch (error) {
+      if (batch.length === 1) return batchWaiters[0]?.reject(error);
+      batch.forEach((item, index) => writeAlone(item, batchWaiters[index]!));
+      return;
     }
+    batchWaiters.forEach((waiter, index) => waiter.resolve(results[index] as R));
   };
 
   return {
     submit(item) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<R>((resolve, reject) => {
         items.push(item);
         waiters.push({ resolve, reject });
         if (items.length >= maxBatch) flush();

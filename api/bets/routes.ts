@@ -1,19 +1,62 @@
-import { Elysia } from "elysia";
-import { BetAccepted, BetRequest } from "../../common/contracts/bet.ts";
+import { Elysia, t } from "elysia";
+import { BetAccepted, BetListQuery, BetPage, BetRequest, BetView } from "../../common/contracts/bet.ts";
 import { ErrorBody } from "../../common/contracts/error.ts";
-import type { GroupCommitter } from "./group-commit.ts";
-import { type NewBet, prepareBet } from "./service.ts";
+import { fromCents } from "../../common/money.ts";
+import { HttpError } from "../http/http-error.ts";
+import { bearerAuth } from "../sessions/auth.ts";
+import type { SessionTokens } from "../../common/sessions/token.ts";
+import { type BetRow, type BetStore, potentialPayoutCents } from "./bet-store.ts";
+import type { BetPlacement } from "./placement.ts";
 
-/** `POST /api/bets`: validated, stored in SQLite (group-committed), answered 202 once on disk. */
-export function betRoutes({ commits, now = Date.now }: { commits: GroupCommitter<NewBet>; now?: () => number }) {
-  return new Elysia({ name: "bets" }).post(
-    "/api/bets",
-    async ({ body, set }) => {
-      const bet = prepareBet(body, now());
-      await commits.submit(bet);
-      set.status = 202;
-      return { status: "accepted", bet_id: bet.id, message: "bet stored" } as const;
-    },
-    { body: BetRequest, response: { 202: BetAccepted, 400: ErrorBody } },
-  );
+/** A stored bet as its player sees it. */
+export function betView(bet: BetRow): BetView {
+  return {
+    bet_id: bet.id,
+    status: bet.status,
+    amount: fromCents(bet.stake_cents),
+    multiplier: bet.multiplier_centi / 100,
+    potential_payout: fromCents(potentialPayoutCents(bet.stake_cents, bet.multiplier_centi)),
+    payout: fromCents(bet.payout_cents),
+    cell: { t_start: bet.t_start, t_end: bet.t_end, price_low: fromCents(bet.price_low_cents), price_high: fromCents(bet.price_high_cents) },
+    created_at: bet.created_at,
+    settled_at: bet.settled_at,
+  };
+}
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
+
+/** `POST /api/bets`, `GET /api/bets` and `GET /api/bets/:id`, all for the player in the bearer token. */
+export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; placement: BetPlacement; bets: BetStore }) {
+  return new Elysia({ name: "bets" })
+    .use(bearerAuth({ tokens }))
+    .post(
+      "/api/bets",
+      async ({ body, playerId, request, set }) => {
+        const answer = await placement.place(playerId, body, request.headers.get("idempotency-key"));
+        set.status = 202;
+        return answer;
+      },
+      { body: BetRequest, response: { 202: BetAccepted, ...errors } },
+    )
+    .get(
+      "/api/bets",
+      ({ query, playerId }) => {
+        const limit = query.limit === undefined ? 20 : Number(query.limit);
+        const page = bets.page(playerId, { limit: limit + 1, ...(query.before ? { before: query.before } : {}), ...(query.status ? { status: query.status } : {}) });
+        const more = page.length > limit;
+        const shown = more ? page.slice(0, limit) : page;
+        return { bets: shown.map(betView), next_before: more ? (shown.at(-1)?.id ?? null) : null };
+      },
+      { query: BetListQuery, response: { 200: BetPage, ...errors } },
+    )
+    .get(
+      "/api/bets/:id",
+      ({ params, playerId }) => {
+        const bet = bets.get(playerId, params.id);
+        // Someone else's bet is as absent as one that never existed.
+        if (!bet) throw new HttpError(404, "not_found", "no such bet");
+        return betView(bet);
+      },
+      { params: t.Object({ id: t.String({ maxLength: 64 }) }), response: { 200: BetView, ...errors } },
+    );
 }

@@ -13,11 +13,13 @@ const tooLarge = () => new HttpError(413, "payload_too_large", `request body is 
 export async function readJsonBody(request: Request, contentType: string | undefined): Promise<unknown> {
   // Elysia passes no content type when the body is empty; the header still tells what was meant.
   const declaredType = contentType || request.headers.get("content-type") || "";
+  const declared = request.headers.get("content-length");
+  // No body at all (a bare POST): nothing to parse; a route that needs one says so in its schema.
+  if (declaredType === "" && (declared === "0" || (declared === null && !request.headers.has("transfer-encoding")))) return undefined;
   const mediaType = declaredType.split(";", 1)[0]?.trim().toLowerCase();
   if (mediaType !== "application/json") {
     throw new HttpError(415, "unsupported_media_type", "request body must be application/json");
   }
-  const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
 
   try {

@@ -29,6 +29,8 @@ export interface WrkResult {
   socketErrors: number;
   /** CPU seconds wrk itself used (user + system). */
   generatorCpuSeconds: number;
+  /** Answers by HTTP status, when the script prints a `WRK_STATUS` line (auth-bets.lua). */
+  statuses?: Record<string, number>;
 }
 
 /**
@@ -62,7 +64,9 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const usage = proc.resourceUsage();
   const generatorCpuSeconds = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6 : Number.NaN;
   const { connect, read, write, status, timeout } = report.errors;
+  const statusLine = stdout.split("\n").find((text) => text.startsWith("WRK_STATUS "));
   return {
+    ...(statusLine ? { statuses: JSON.parse(statusLine.slice("WRK_STATUS ".length)) as Record<string, number> } : {}),
     requests: report.requests,
     requestsPerSecond: report.requests / (report.duration_us / 1e6),
     p50Ms: report.latency_us.p50 / 1000,

@@ -8,6 +8,12 @@ export const ErrorCode = t.Union([
   t.Literal("method_not_allowed"),
   t.Literal("payload_too_large"),
   t.Literal("unsupported_media_type"),
+  t.Literal("unauthorized"),
+  t.Literal("off_grid"),
+  t.Literal("cell_locked"),
+  t.Literal("insufficient_funds"),
+  t.Literal("limit_exceeded"),
+  t.Literal("rate_limited"),
   t.Literal("unavailable"),
   t.Literal("internal"),
 ]);

@@ -1,16 +1,19 @@
 import { Type as t, type Static } from "@sinclair/typebox";
+import { BetEvent } from "./bet-event.ts";
+import { GridMessage } from "./grid.ts";
 import { PriceMessage } from "./price.ts";
 
 /**
  * The websocket protocol between the `ws` service and its clients, at `/ws`.
  *
  * On connect a client is subscribed to `prices` and first receives the latest
- * price, then one `price` message per tick. A text message that is not one of
+ * price, then one `price` message per tick. A client that subscribes to `grid`
+ * gets the latest priced grid at once, then each new one (about once a second). A text message that is not one of
  * the commands below comes back unchanged (echo).
  */
 
 /** The topics a client may subscribe to. */
-export const WsTopic = t.Union([t.Literal("prices")]);
+export const WsTopic = t.Union([t.Literal("prices"), t.Literal("grid")]);
 export type WsTopic = Static<typeof WsTopic>;
 
 // Client → server.
@@ -25,12 +28,16 @@ export type SubscribeCommand = Static<typeof SubscribeCommand>;
 export const UnsubscribeCommand = t.Object({ type: t.Literal("unsubscribe"), channel: t.String({ maxLength: 64 }) });
 export type UnsubscribeCommand = Static<typeof UnsubscribeCommand>;
 
-export const ClientCommand = t.Union([PingCommand, SubscribeCommand, UnsubscribeCommand]);
+/** Proves which player this connection belongs to (the session token from POST /api/session). */
+export const AuthCommand = t.Object({ type: t.Literal("auth"), token: t.String({ maxLength: 512 }) });
+export type AuthCommand = Static<typeof AuthCommand>;
+
+export const ClientCommand = t.Union([PingCommand, SubscribeCommand, UnsubscribeCommand, AuthCommand]);
 export type ClientCommand = Static<typeof ClientCommand>;
 
 // Server → client.
 
-export { PriceMessage };
+export { GridMessage, PriceMessage };
 
 export const PongMessage = t.Object({ type: t.Literal("pong"), ts: t.Integer({ description: "server time, ms since the epoch" }) });
 export type PongMessage = Static<typeof PongMessage>;
@@ -41,7 +48,13 @@ export type SubscribedMessage = Static<typeof SubscribedMessage>;
 export const UnsubscribedMessage = t.Object({ type: t.Literal("unsubscribed"), channel: WsTopic });
 export type UnsubscribedMessage = Static<typeof UnsubscribedMessage>;
 
+/** The answer to a good `auth`: from now on the connection gets this player's `bet` events. */
+export const AuthedMessage = t.Object({ type: t.Literal("authed"), user_id: t.String() });
+export type AuthedMessage = Static<typeof AuthedMessage>;
+
 export const WsErrorCode = t.Union([
+  /** `auth` with a bad or expired token; followed by close code 4001. */
+  t.Literal("unauthorized"),
   /** subscribe/unsubscribe named a topic that does not exist; the connection stays open. */
   t.Literal("unknown_channel"),
   /** A known command type with a bad shape; the connection stays open. */
@@ -59,7 +72,7 @@ export const WsErrorMessage = t.Object({
 });
 export type WsErrorMessage = Static<typeof WsErrorMessage>;
 
-export const ServerMessage = t.Union([PriceMessage, PongMessage, SubscribedMessage, UnsubscribedMessage, WsErrorMessage]);
+export const ServerMessage = t.Union([PriceMessage, GridMessage, BetEvent, AuthedMessage, PongMessage, SubscribedMessage, UnsubscribedMessage, WsErrorMessage]);
 export type ServerMessage = Static<typeof ServerMessage>;
 
 /** The close codes the server uses (RFC 6455 §7.4.1). */
@@ -70,6 +83,8 @@ export const WsCloseCode = {
   policyViolation: 1008,
   /** A message over the size limit (64 KiB). */
   messageTooBig: 1009,
+  /** `auth` with a bad or expired session token. */
+  unauthorized: 4001,
 } as const;
 
 /** The largest message a client may send, in bytes. */

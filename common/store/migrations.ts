@@ -34,4 +34,70 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: "players, the money ledger and priced bets",
+    sql: `
+      -- The thin thread's unpriced bets have no player or money behind them: kept, renamed, never read.
+      DROP INDEX bets_user;
+      ALTER TABLE bets RENAME TO legacy_bets;
+
+      CREATE TABLE players (
+        id            TEXT    PRIMARY KEY,
+        created_at    INTEGER NOT NULL,
+        -- Kept equal to the sum of the player's ledger entries by the trigger below; never negative.
+        balance_cents INTEGER NOT NULL DEFAULT 0 CHECK (balance_cents >= 0)
+      ) STRICT;
+
+      CREATE TABLE bets (
+        id               TEXT    PRIMARY KEY,
+        player_id        TEXT    NOT NULL REFERENCES players (id),
+        stake_cents      INTEGER NOT NULL CHECK (stake_cents > 0),
+        t_start          INTEGER NOT NULL,
+        t_end            INTEGER NOT NULL CHECK (t_end > t_start),
+        price_low_cents  INTEGER NOT NULL CHECK (price_low_cents > 0),
+        price_high_cents INTEGER NOT NULL CHECK (price_high_cents > price_low_cents),
+        -- The multiplier in hundredths (2.35x = 235), fixed at acceptance.
+        multiplier_centi INTEGER NOT NULL CHECK (multiplier_centi >= 101),
+        status           TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost', 'void')),
+        payout_cents     INTEGER NOT NULL DEFAULT 0 CHECK (payout_cents >= 0),
+        created_at       INTEGER NOT NULL,
+        settled_at       INTEGER,
+        -- The player's balance right after the stake: a retried request gets the first answer again.
+        balance_after_cents INTEGER NOT NULL CHECK (balance_after_cents >= 0),
+        idempotency_key  TEXT
+      ) STRICT, WITHOUT ROWID;
+      -- Ids are time-ordered (UUIDv7), so the table itself grows at its end.
+      CREATE INDEX bets_player ON bets (player_id, id);
+      CREATE UNIQUE INDEX bets_idempotency ON bets (player_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX bets_open_by_end ON bets (t_end) WHERE status = 'open';
+
+      -- Append-only: every movement of money, signed (credits > 0, stakes < 0).
+      CREATE TABLE ledger (
+        id           INTEGER PRIMARY KEY,
+        player_id    TEXT    NOT NULL REFERENCES players (id),
+        kind         TEXT    NOT NULL CHECK (kind IN ('grant', 'stake', 'payout', 'refund')),
+        amount_cents INTEGER NOT NULL CHECK (amount_cents != 0 AND (kind = 'stake') = (amount_cents < 0)),
+        bet_id       TEXT    REFERENCES bets (id),
+        created_at   INTEGER NOT NULL,
+        CHECK ((kind = 'grant') = (bet_id IS NULL))
+      ) STRICT;
+      -- At most one stake and one settlement credit per bet.
+      CREATE UNIQUE INDEX ledger_bet_stake ON ledger (bet_id) WHERE kind = 'stake';
+      CREATE UNIQUE INDEX ledger_bet_credit ON ledger (bet_id) WHERE kind IN ('payout', 'refund');
+
+      CREATE TRIGGER ledger_moves_balance AFTER INSERT ON ledger
+      BEGIN
+        UPDATE players SET balance_cents = balance_cents + NEW.amount_cents WHERE id = NEW.player_id;
+      END;
+      CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+      BEGIN
+        SELECT RAISE(ABORT, 'ledger is append-only');
+      END;
+      CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+      BEGIN
+        SELECT RAISE(ABORT, 'ledger is append-only');
+      END;
+    `,
+  },
 ];

@@ -32,3 +32,16 @@ export async function anyFreePort(host = "127.0.0.1"): Promise<number> {
 export async function pickPort(preferred: number): Promise<number> {
   return (await isPortFree(preferred)) ? preferred : await anyFreePort();
 }
+
+/**
+ * nginx's port when none is asked for: 80 as production uses when this process
+ * may bind it (root) and nothing listens there, else 8000 or any free port.
+ *
+ * ```ts
+ * const port = await pickHttpPort(process.getuid?.() === 0); // 80, 8000 or e.g. 41234
+ * ```
+ */
+export async function pickHttpPort(isRoot: boolean): Promise<number> {
+  if (isRoot && (await isPortFree(80))) return 80;
+  return await pickPort(8000);
+}

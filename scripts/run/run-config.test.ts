@@ -9,12 +9,14 @@ describe("readRunConfig", () => {
       apiPort: 8080,
       wsPort: 8081,
       redisPort: 6390,
+      httpPort: undefined,
       runDir: "/repo/.run",
       redisUrl: undefined,
       serviceEnv: {
         DB_PATH: "/repo/.run/data/bets.db",
         LOG_LEVEL: "info",
         CORS_ORIGINS: "http://localhost,http://localhost:8080",
+        SESSION_SECRET_FILE: "/repo/.run/session-secret",
       },
     });
   });
@@ -26,10 +28,10 @@ describe("readRunConfig", () => {
 
   test("settings the user gives win", () => {
     const config = readRunConfig(
-      { API_PORT: "9080", WS_PORT: "9081", RUN_DIR: "/tmp/x", LOG_LEVEL: "debug", DB_PATH: "/data/b.db", CORS_ORIGINS: "https://a.example" },
+      { API_PORT: "9080", WS_PORT: "9081", HTTP_PORT: "8088", RUN_DIR: "/tmp/x", LOG_LEVEL: "debug", DB_PATH: "/data/b.db", CORS_ORIGINS: "https://a.example", SESSION_SECRET: "s" },
       "/repo",
     );
-    expect(config).toMatchObject({ apiPort: 9080, wsPort: 9081, runDir: "/tmp/x" });
+    expect(config).toMatchObject({ apiPort: 9080, wsPort: 9081, httpPort: 8088, runDir: "/tmp/x" });
     expect(config.serviceEnv).toEqual({ DB_PATH: "/data/b.db", LOG_LEVEL: "debug", CORS_ORIGINS: "https://a.example" });
   });
 
@@ -37,6 +39,7 @@ describe("readRunConfig", () => {
     expect(() => readRunConfig({ API_PORT: "eighty" }, "/repo")).toThrow(ConfigError);
     expect(() => readRunConfig({ WS_PORT: "0" }, "/repo")).toThrow(/WS_PORT/);
     expect(() => readRunConfig({ LOG_LEVEL: "loud" }, "/repo")).toThrow(/LOG_LEVEL/);
+    expect(() => readRunConfig({ HTTP_PORT: "-1" }, "/repo")).toThrow(/HTTP_PORT/);
   });
 });
 

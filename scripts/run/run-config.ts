@@ -9,6 +9,8 @@ const spec = {
   wsPort: envVar({ name: "WS_PORT", schema: ListenPort, fallback: 8081 }),
   /** Where the local redis-server would like to listen; any free port when this one is taken. */
   redisPort: envVar({ name: "REDIS_PORT", schema: ListenPort, fallback: 6390 }),
+  /** nginx's port; 0 picks one: 80 as root when it is free, else 8000 or any free port. */
+  httpPort: envVar({ name: "HTTP_PORT", schema: t.Integer({ minimum: 0, maximum: 65535 }), fallback: 0 }),
   runDir: envVar({ name: "RUN_DIR", schema: t.String({ minLength: 1 }), fallback: ".run" }),
   logLevel: logLevelVar,
 };
@@ -18,7 +20,9 @@ export interface RunConfig {
   apiPort: number;
   wsPort: number;
   redisPort: number;
-  /** Absolute; holds the database and the local Redis' working folder. */
+  /** The port nginx must listen on; undefined lets `make run` pick one. */
+  httpPort: number | undefined;
+  /** Absolute; holds the database, the built page, nginx's prefix and the local Redis' working folder. */
   runDir: string;
   /** The Redis to use; undefined means start a local one. */
   redisUrl: string | undefined;
@@ -44,10 +48,13 @@ export function readRunConfig(env: Record<string, string | undefined>, root: str
     LOG_LEVEL: config.logLevel,
     CORS_ORIGINS: env.CORS_ORIGINS?.trim() || `http://localhost,http://localhost:${config.apiPort}`,
   };
+  // The API needs a key for session tokens; unless one is given, make run keeps its own in the run folder.
+  if (!env.SESSION_SECRET?.trim() && !env.SESSION_SECRET_FILE?.trim()) serviceEnv.SESSION_SECRET_FILE = join(runDir, "session-secret");
   return {
     apiPort: config.apiPort,
     wsPort: config.wsPort,
     redisPort: config.redisPort,
+    httpPort: config.httpPort === 0 ? undefined : config.httpPort,
     runDir,
     redisUrl: hasRedis ? redisUrlFrom(env) : undefined,
     serviceEnv,

@@ -24,7 +24,7 @@ export interface SuperviseOptions {
 
 export interface Supervision {
   readonly children: readonly Child[];
-  /** True once every health URL answers 200; false if the services began stopping first. */
+  /** True once every health URL answers 200 (checked in the order of the specs); false if the services began stopping first. */
   readonly ready: Promise<boolean>;
   /** The exit status once every child is gone: 0 after `stop`, 1 when a child died on its own or never got healthy. */
   readonly done: Promise<number>;
@@ -95,12 +95,12 @@ export function superviseServices(specs: readonly ServiceSpec[], options: Superv
     const deadline = Date.now() + readyTimeoutMs;
     const pending = specs.filter((spec) => spec.healthUrl !== undefined);
     while (pending.length > 0) {
+      // In the order given, so a proxy listed last is asked only once what it proxies answers.
       for (const spec of [...pending]) {
         if (stopping) return false;
-        if (spec.healthUrl && (await answersOk(spec.healthUrl))) {
-          log("info", `${spec.name} is healthy`, { url: spec.healthUrl });
-          pending.splice(pending.indexOf(spec), 1);
-        }
+        if (!spec.healthUrl || !(await answersOk(spec.healthUrl))) break;
+        log("info", `${spec.name} is healthy`, { url: spec.healthUrl });
+        pending.splice(pending.indexOf(spec), 1);
       }
       if (stopping) return false;
       if (pending.length > 0 && Date.now() > deadline) {

@@ -24,7 +24,13 @@ export interface RunningService {
  * Starts `bun <name>/main.ts` (or `$SERVICE_BIN_DIR/<name>` when the tests run
  * the compiled binaries) with `env` added to a minimal environment.
  */
+/** The session secret test APIs and ws servers run with unless a test sets its own (or "" to have none). */
+export const TEST_SESSION_SECRET = "test-session-secret-0123456789abcdef";
+
 export function spawnService(name: ServiceName, env: Record<string, string>): RunningService {
+  if ((name === "api" || name === "ws") && env.SESSION_SECRET === undefined && env.SESSION_SECRET_FILE === undefined) {
+    env = { SESSION_SECRET: TEST_SESSION_SECRET, ...env };
+  }
   const binDir = process.env.SERVICE_BIN_DIR;
   const cmd = binDir ? [join(binDir, name)] : [process.execPath, join(ROOT, name, "main.ts")];
   const proc = Bun.spawn(cmd, {

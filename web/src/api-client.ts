@@ -1,13 +1,15 @@
-import type { BetAccepted, BetRequest } from "../../common/contracts/bet.ts";
-import type { ErrorBody } from "../../common/contracts/error.ts";
+import type { BetAccepted, BetPage, BetRequest, BetView } from "../../common/contracts/bet.ts";
+import type { ErrorBody, ErrorCode } from "../../common/contracts/error.ts";
+import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import type { PriceHistory } from "../../common/contracts/price-history.ts";
-
-/** The page talks to the API through relative URLs only, so it works behind any proxy on the same site. */
-type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+import type { Me } from "../../common/contracts/session.ts";
+import { type Fetch, type Session, SessionError } from "./session.ts";
 
 /** The outcome of one bet request, ready to show. */
-export type BetOutcome = { ok: true; betId: string } | { ok: false; message: string };
+export type BetOutcome =
+  | { ok: true; betId: string; multiplier: number; potentialPayout: number; balance: number }
+  | { ok: false; code: ErrorCode | "network"; message: string };
 
 /**
  * Reads the history in `[from, to]`, following `truncated` pages up to `maxPages`.
@@ -18,14 +20,14 @@ export type BetOutcome = { ok: true; betId: string } | { ok: false; message: str
  */
 export async function fetchPriceHistory(
   { from, to, limit = 5000, maxPages = 4 }: { from: number; to: number; limit?: number; maxPages?: number },
-  fetchImpl: Fetch = fetch,
+  fetchImpl: Fetch = (input, init) => fetch(input, init),
 ): Promise<Tick[]> {
   const ticks: Tick[] = [];
   let next = Math.max(0, Math.floor(from));
   for (let page = 0; page < maxPages && next <= to; page++) {
     const query = new URLSearchParams({ from: String(next), to: String(Math.floor(to)), limit: String(limit) });
     const response = await fetchImpl(`/api/prices?${query}`, { headers: { accept: "application/json" } });
-    if (!response.ok) throw new Error(await errorMessage(response));
+    if (!response.ok) throw new Error((await readError(response)).message);
     const body = (await response.json()) as PriceHistory;
     ticks.push(...body.ticks);
     const last = body.ticks.at(-1);
@@ -35,39 +37,117 @@ export async function fetchPriceHistory(
   return ticks;
 }
 
-/**
- * Places one bet; never throws. A refusal carries the API's own message and the
- * first detail, which says which field and why.
- */
-export async function placeBet(request: BetRequest, { fetchImpl = fetch, timeoutMs = 8000 }: { fetchImpl?: Fetch; timeoutMs?: number } = {}): Promise<BetOutcome> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
-  try {
-    const response = await fetchImpl("/api/bets", {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(request),
-      signal: abort.signal,
-    });
-    if (response.status === 202) {
-      const body = (await response.json()) as BetAccepted;
-      return { ok: true, betId: body.bet_id };
-    }
-    return { ok: false, message: await errorMessage(response) };
-  } catch (error) {
-    return { ok: false, message: abort.signal.aborted ? "no answer from the server in time" : "could not reach the server" };
-  } finally {
-    clearTimeout(timer);
-  }
+/** `GET /api/grid`: the priced grid now, or undefined while the API has no fresh price (503). */
+export async function fetchGrid(fetchImpl: Fetch = (input, init) => fetch(input, init)): Promise<Grid | undefined> {
+  const response = await fetchImpl("/api/grid", { headers: { accept: "application/json" } });
+  if (response.status === 503) return undefined;
+  if (!response.ok) throw new Error((await readError(response)).message);
+  return (await response.json()) as Grid;
 }
 
-/** The API's error message (and its first detail) or, failing that, the HTTP status. */
-async function errorMessage(response: Response): Promise<string> {
+/** `GET /api/me` for the session's player. */
+export async function fetchMe(session: Session): Promise<Me> {
+  const response = await session.fetch("/api/me", { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error((await readError(response)).message);
+  return (await response.json()) as Me;
+}
+
+/** The player's open bets, newest first, following pages up to `maxPages` of 100. */
+export async function fetchOpenBets(session: Session, { maxPages = 2 }: { maxPages?: number } = {}): Promise<BetView[]> {
+  const bets: BetView[] = [];
+  let before: string | null = null;
+  for (let page = 0; page < maxPages; page++) {
+    const query = new URLSearchParams({ status: "open", limit: "100", ...(before ? { before } : {}) });
+    const response = await session.fetch(`/api/bets?${query}`, { headers: { accept: "application/json" } });
+    if (!response.ok) throw new Error((await readError(response)).message);
+    const body = (await response.json()) as BetPage;
+    bets.push(...body.bets);
+    before = body.next_before;
+    if (!before) break;
+  }
+  return bets;
+}
+
+/** `GET /api/bets/:id`: one of the session's bets (one placed on another device, say). */
+export async function fetchBet(session: Session, betId: string): Promise<BetView> {
+  const response = await session.fetch(`/api/bets/${encodeURIComponent(betId)}`, { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error((await readError(response)).message);
+  return (await response.json()) as BetView;
+}
+
+/**
+ * Places one bet; never throws. `idempotencyKey` names this one tap: a request
+ * that got no answer is sent once more under the same key, so the stake is
+ * debited at most once. A refusal comes back in plain words.
+ */
+export async function placeBet(
+  session: Session,
+  request: BetRequest,
+  { idempotencyKey, timeoutMs = 8000, attempts = 2 }: { idempotencyKey: string; timeoutMs?: number; attempts?: number },
+): Promise<BetOutcome> {
+  let outcome: BetOutcome = { ok: false, code: "network", message: "could not reach the server" };
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const response = await session.fetch("/api/bets", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", "idempotency-key": idempotencyKey },
+        body: JSON.stringify(request),
+        signal: abort.signal,
+      });
+      if (response.status === 202) {
+        const body = (await response.json()) as BetAccepted;
+        return { ok: true, betId: body.bet_id, multiplier: body.multiplier, potentialPayout: body.potential_payout, balance: body.balance };
+      }
+      const { code, message } = await readError(response);
+      return { ok: false, code, message };
+    } catch (error) {
+      if (error instanceof SessionError) {
+        const { code, message } = await readError(error.response);
+        return { ok: false, code, message: `no session: ${message}` };
+      }
+      outcome = { ok: false, code: "network", message: abort.signal.aborted ? "no answer from the server in time" : "could not reach the server" };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return outcome;
+}
+
+/** Seconds from a Retry-After header, if it holds a number. */
+function retryAfter(response: Response): number | undefined {
+  const value = Number(response.headers.get("retry-after"));
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** An API refusal in words a player understands; the API's own message where it already says it plainly. */
+export async function readError(response: Response): Promise<{ code: ErrorCode | "network"; message: string }> {
+  let body: ErrorBody | undefined;
   try {
-    const body = (await response.json()) as ErrorBody;
-    const detail = body.error.details[0];
-    return detail ? `${body.error.message}: ${detail.path} ${detail.message}` : body.error.message;
+    body = (await response.json()) as ErrorBody;
   } catch {
-    return `the server answered ${response.status}`;
+    body = undefined;
+  }
+  if (!body?.error) return { code: "network", message: `the server answered ${response.status}` };
+  const { code, message, details } = body.error;
+  const wait = retryAfter(response);
+  switch (code) {
+    case "cell_locked":
+      return { code, message: "too late: this cell is locked" };
+    case "insufficient_funds":
+      return { code, message: "insufficient funds: the stake is more than your balance" };
+    case "rate_limited":
+      return { code, message: `rate limited: too many requests, try again${wait ? ` in ${wait} s` : " shortly"}` };
+    case "limit_exceeded":
+      return { code, message: `limit exceeded: ${message}` };
+    case "off_grid":
+      return { code, message: "this cell is no longer offered" };
+    case "unauthorized":
+      return { code, message: "your session has ended; reload the page" };
+    default: {
+      const detail = details[0];
+      return { code, message: detail ? `${message}: ${detail.path} ${detail.message}` : message };
+    }
   }
 }

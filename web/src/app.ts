@@ -1,16 +1,17 @@
-import type { BetRequest } from "../../common/contracts/bet.ts";
+import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
-import { type BetOutcome, fetchPriceHistory } from "./api-client.ts";
+import { fetchBet, fetchGrid, fetchMe, fetchOpenBets, fetchPriceHistory, placeBet } from "./api-client.ts";
+import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
 import { createChartView } from "./chart-view.ts";
-import { formatBand, formatChange, formatClock, formatPrice, formatStake } from "./format.ts";
-import { DEFAULT_GRID, type GridSpec } from "./grid-model.ts";
+import { formatBalance, formatBand, formatChange, formatClock, formatMultiplier, formatPrice, formatStake } from "./format.ts";
+import { createPricedGrid, type GridCell } from "./grid-model.ts";
 import { createGridView } from "./grid-view.ts";
-import type { KeyValueStore } from "./guest-id.ts";
 import { type ConnState, connectPriceFeed, type SocketLike } from "./price-feed.ts";
 import { createPriceSeries } from "./price-series.ts";
 import { type BoardLayout, boardLayout, createPriceFollower, scalesFor } from "./scales.ts";
 import { createServerClock } from "./server-clock.ts";
+import type { KeyValueStore, Session } from "./session.ts";
 import { drawSparkline } from "./sparkline.ts";
 import { createStakePicker } from "./stakes.ts";
 
@@ -18,12 +19,11 @@ import { createStakePicker } from "./stakes.ts";
 export interface AppDeps {
   root: HTMLElement;
   wsUrl: string;
-  userId: string;
+  session: Session;
   store: KeyValueStore | undefined;
-  sendBet: (request: BetRequest) => Promise<BetOutcome>;
   fetchHistory?: typeof fetchPriceHistory;
+  fetchPricedGrid?: () => Promise<Grid | undefined>;
   openSocket?: (url: string) => SocketLike;
-  spec?: GridSpec;
   /** How much history the header line and the change cover. */
   historyMs?: number;
 }
@@ -34,11 +34,18 @@ const element = <T extends Element>(root: ParentNode, selector: string): T => {
   return found;
 };
 
+/** A bet's cell stays in the grid's DOM this long after its window, for its result to land on. */
+const RESULT_KEEP_MS = 15_000;
+
+/** A grid older than this is not offered: its prices are no longer quotes (the API has stopped publishing). */
+const GRID_STALE_MS = 10_000;
+
 /**
- * Starts the page: history from `/api/prices`, live ticks from `/ws`, the chart
- * and the grid redrawn each animation frame, bets through `sendBet`.
+ * Starts the page: history from `/api/prices`, live ticks and the priced grid
+ * from `/ws` (`/api/grid` first), the chart and the grid redrawn each animation
+ * frame, bets, balance and open bets through the guest `session`.
  */
-export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = fetchPriceHistory, openSocket, spec = DEFAULT_GRID, historyMs = 5 * 60_000 }: AppDeps) {
+export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPriceHistory, fetchPricedGrid = fetchGrid, openSocket, historyMs = 5 * 60_000 }: AppDeps) {
   const priceEl = element<HTMLOutputElement>(root, "[data-testid=price]");
   const staleEl = element<HTMLElement>(root, "[data-testid=stale]");
   const changeEl = element<HTMLElement>(root, "[data-testid=change]");
@@ -50,16 +57,35 @@ export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = f
   const sparkEl = element<HTMLCanvasElement>(root, ".spark-canvas");
   const highEl = element<HTMLElement>(root, ".stat-high");
   const lowEl = element<HTMLElement>(root, ".stat-low");
+  const balanceEl = element<HTMLOutputElement>(root, "[data-testid=balance]");
 
   const clock = createServerClock();
   const series = createPriceSeries();
-  const book: BetBook = createBetBook({ userId, send: sendBet });
+  const priced = createPricedGrid();
+  const book: BetBook = createBetBook({ send: (request, idempotencyKey) => placeBet(session, request, { idempotencyKey }) });
   const chart = createChartView(element<HTMLCanvasElement>(root, ".chart"));
+  const refreshBalance = async () => {
+    try {
+      book.setBalance((await fetchMe(session)).balance);
+    } catch {
+      // Shown again with the next accepted bet.
+    }
+  };
+  const refreshAccount = () =>
+    refreshBalance().then(async () => {
+      try {
+        book.load(await fetchOpenBets(session));
+      } catch {
+        // New bets still show; the old ones come back on the next load.
+      }
+    });
   const grid = createGridView({
     container: gridEl,
-    spec,
     onTap: (cell) => {
-      void book.place(cell, stakes.stake());
+      void book.place(cell, stakes.stake()).then((outcome) => {
+        // A refusal over money may come from bets this page has not seen (another tab): read the balance and the open bets again.
+        if (!outcome.ok && (outcome.code === "insufficient_funds" || outcome.code === "limit_exceeded")) void refreshAccount();
+      });
     },
   });
   const stakes = createStakePicker(element<HTMLFieldSetElement>(root, ".stakes"), store, (stake) => {
@@ -71,6 +97,7 @@ export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = f
   let lastLive: { tick: Tick; receivedAt: number } | undefined;
   let tickGapMs = 1000;
   let shownStale: boolean | undefined;
+  let shownPaused: string | undefined;
   let firstLiveMarked = false;
   let gapFrom: number | undefined;
 
@@ -107,12 +134,46 @@ export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = f
     if (state !== "live" && gapFrom === undefined) gapFrom = series.last()?.ts;
   };
 
+  /** Whether this connection's refusal has already made a new session: once per refusal, so a broken API is not hammered. */
+  let renewedSession = false;
+  let authedBefore = false;
+  const onBet = (event: BetEvent) => {
+    if (book.apply(event) || event.status !== "accepted") return;
+    // Accepted but unknown: placed on another device, or this tap's own answer is still on its way. Wait for the
+    // latter a moment, then fetch the bet to draw it.
+    setTimeout(() => {
+      if (book.knows(event.bet_id)) return;
+      fetchBet(session, event.bet_id).then(
+        (view) => book.load([view]),
+        () => {},
+      );
+    }, 500);
+  };
+
   const feed = connectPriceFeed({
     url: wsUrl,
     ...(openSocket ? { openSocket } : {}),
     isOnline: () => navigator.onLine,
     onState: setConn,
+    onGrid: (next) => priced.update(next),
     onPong: (sentAt, serverTs, receivedAt) => clock.observe(sentAt, serverTs, receivedAt),
+    authToken: () => session.token(),
+    onAuthed: () => {
+      renewedSession = false;
+      // Results settled while the socket was down were not heard: read the balance and open bets again.
+      if (authedBefore) void refreshAccount();
+      authedBefore = true;
+    },
+    onUnauthorized: (token) => {
+      if (renewedSession) return;
+      renewedSession = true;
+      // The socket closes (4001) and reconnects with the new session's token.
+      session.renew(token).then(
+        () => refreshAccount(),
+        () => {},
+      );
+    },
+    onBet,
     onResumed: () => {
       // Ticks published while the socket was down come from the history.
       if (gapFrom !== undefined) void loadHistory(gapFrom + 1);
@@ -131,6 +192,11 @@ export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = f
   });
   setConn("reconnecting");
   void loadHistory(clock.now() - historyMs);
+  void fetchPricedGrid()
+    .then((first) => first && priced.update(first))
+    .catch(() => {});
+  // The session comes first (one POST /api/session on a first visit), then the balance and the open bets.
+  void refreshAccount();
 
   window.addEventListener("online", () => feed.retryNow());
   document.addEventListener("visibilitychange", () => {
@@ -153,6 +219,24 @@ export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = f
   let lastFrameAt = performance.now();
   let lastSparkAt = 0;
   let statusVersion = -1;
+  let balanceVersion = -1;
+  let lastGridFetchAt = 0;
+
+  /**
+   * The grid's cells, plus the cells of bets the grid no longer offers (locked), so every bet stays on the board; and
+   * for a while after their window, so a result that arrives then still lands on its cell.
+   */
+  const cellsToDraw = (now: number): readonly GridCell[] => {
+    const cells = priced.cells(now);
+    let extra: GridCell[] | undefined;
+    for (const bet of book.accepted()) {
+      if (bet.cell.t_end <= now - RESULT_KEEP_MS || priced.cell(bet.cell.key)) continue;
+      extra ??= [];
+      if (extra.some((cell) => cell.key === bet.cell.key)) continue;
+      extra.push({ ...bet.cell, multiplier: bet.multiplier, locked: true });
+    }
+    return extra ? [...cells, ...extra] : cells;
+  };
 
   const frame = () => {
     const frameAt = performance.now();
@@ -161,17 +245,33 @@ export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = f
     const now = clock.now();
     const stale = isStale(now);
     const price = lastLive?.tick.price ?? series.last()?.price;
+    const spec = priced.spec();
+    const latestGrid = priced.latest();
+    const gridStale = !latestGrid || now - latestGrid.ts > GRID_STALE_MS;
+    // No grid from the socket for a while (it is reconnecting, or the page opened before the API had a price): ask every
+    // few seconds, but not while the price is stale, when the API could only answer 503.
+    if (!stale && (!latestGrid || now - latestGrid.ts > 3000) && frameAt - lastGridFetchAt > 3000) {
+      lastGridFetchAt = frameAt;
+      void fetchPricedGrid()
+        .then((next) => next && priced.update(next))
+        .catch(() => {});
+    }
 
     if (stale !== shownStale) {
       shownStale = stale;
       priceEl.dataset.stale = String(stale);
       staleEl.hidden = !stale || price === undefined;
-      pausedEl.hidden = !stale;
-      pausedEl.textContent = conn === "live" ? "Prices paused — no fresh price" : `Prices paused — ${conn}…`;
       if (!stale && !firstLiveMarked) {
         firstLiveMarked = true;
         performance.mark("tap:first-live-price");
       }
+    }
+
+    const paused = stale ? (conn === "live" ? "Prices paused — no fresh price" : `Prices paused — ${conn}…`) : gridStale && latestGrid ? "Betting paused — waiting for new multipliers" : "";
+    if (paused !== shownPaused) {
+      shownPaused = paused;
+      pausedEl.hidden = paused === "";
+      pausedEl.textContent = paused;
     }
 
     if (price !== undefined) {
@@ -190,8 +290,17 @@ export function startApp({ root, wsUrl, userId, store, sendBet, fetchHistory = f
       stale,
       pastBets: book.accepted().filter((bet) => bet.cell.t_end <= now),
     });
-    if (price !== undefined) grid.render({ layout, scales, frozen: stale, bets: book });
+    if (price !== undefined) grid.render({ layout, scales, spec, cells: cellsToDraw(now), frozen: stale || gridStale, bets: book });
+    gridEl.dataset.quoteId = latestGrid?.quote_id ?? "";
 
+    if (book.version() !== balanceVersion) {
+      balanceVersion = book.version();
+      const balance = book.balance();
+      if (balance !== undefined) {
+        balanceEl.textContent = formatBalance(balance);
+        balanceEl.dataset.value = String(balance);
+      }
+    }
     if (book.version() !== statusVersion) {
       statusVersion = book.version();
       showLatestBet(statusEl, book.latest());
@@ -219,7 +328,15 @@ function showLatestBet(el: HTMLElement, latest: LatestBet | undefined) {
   const { cell, amount } = latest;
   const what = `${formatStake(amount)} on ${formatBand(cell.price_low)}–${formatBand(cell.price_high)} · ${formatClock(cell.t_start)}–${formatClock(cell.t_end)}`;
   el.dataset.state = latest.state;
+  if (latest.state !== "rejected") delete el.dataset.code;
   el.dataset.cellKey = cell.key;
+  if (latest.state === "accepted" && latest.result) {
+    el.dataset.betId = latest.betId;
+    el.dataset.result = latest.result;
+    el.textContent = resultText(latest.result, what, latest.paid ?? 0, latest.multiplier);
+    return;
+  }
+  delete el.dataset.result;
   switch (latest.state) {
     case "pending":
       delete el.dataset.betId;
@@ -227,14 +344,29 @@ function showLatestBet(el: HTMLElement, latest: LatestBet | undefined) {
       return;
     case "accepted":
       el.dataset.betId = latest.betId;
-      el.textContent = `✓ Accepted ${what} · bet ${latest.betId.slice(-8)}`;
+      el.textContent = `✓ Accepted ${what} at ${formatMultiplier(latest.multiplier)} · pays ${formatStake(latest.payout)} · bet ${latest.betId.slice(-8)}`;
       el.title = `bet id ${latest.betId}`;
       return;
     case "rejected":
       delete el.dataset.betId;
+      el.dataset.code = latest.code;
       el.textContent = `✕ Refused ${what}: ${latest.message}`;
       return;
     default:
       throw new TypeError(`unknown bet state ${(latest satisfies never as { state: string }).state}`);
+  }
+}
+
+/** A settled bet in words. */
+function resultText(result: "won" | "lost" | "void", what: string, paid: number, multiplier: number): string {
+  switch (result) {
+    case "won":
+      return `★ Won ${formatStake(paid)} · ${what} at ${formatMultiplier(multiplier)}`;
+    case "lost":
+      return `Lost · ${what} · the price did not touch the band`;
+    case "void":
+      return `Void · ${what} · no price in the window, ${formatStake(paid)} refunded`;
+    default:
+      throw new TypeError(`unknown result ${result satisfies never}`);
   }
 }

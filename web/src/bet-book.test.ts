@@ -1,50 +1,136 @@
 import { expect, test } from "bun:test";
-import type { BetRequest } from "../../common/contracts/bet.ts";
+import type { BetRequest, BetView } from "../../common/contracts/bet.ts";
 import type { BetOutcome } from "./api-client.ts";
-import { createBetBook } from "./bet-book.ts";
-import { DEFAULT_GRID, gridCell } from "./grid-model.ts";
+import { createBetBook, type KeyedCell, newTapKey } from "./bet-book.ts";
+import { cellKey } from "./grid-model.ts";
 
 function deferredSend() {
-  const calls: { request: BetRequest; answer: (outcome: BetOutcome) => void }[] = [];
-  const send = (request: BetRequest) => new Promise<BetOutcome>((answer) => calls.push({ request, answer }));
+  const calls: { request: BetRequest; key: string; answer: (outcome: BetOutcome) => void }[] = [];
+  const send = (request: BetRequest, key: string) => new Promise<BetOutcome>((answer) => calls.push({ request, key, answer }));
   return { calls, send };
 }
 
-const cell = gridCell(10_000, 42_010, DEFAULT_GRID);
-const other = gridCell(15_000, 42_020, DEFAULT_GRID);
+const keyed = (t: number, low: number): KeyedCell & { multiplier: number; locked: boolean } => ({
+  key: cellKey(t, low),
+  t_start: t,
+  t_end: t + 5000,
+  price_low: low,
+  price_high: low + 10,
+  multiplier: 2.5,
+  locked: false,
+});
+const cell = keyed(10_000, 42_010);
+const other = keyed(15_000, 42_020);
+const accepted = (betId: string, balance: number, multiplier = 2): BetOutcome => ({ ok: true, betId, multiplier, potentialPayout: 10, balance });
+let keys = 0;
+const newKey = () => `tap-${++keys}`;
 
-test("a bet goes pending, then accepted, and the cell sums its stakes", async () => {
+test("a bet goes pending, then accepted; only the cell goes on the wire, each tap under its own key", async () => {
   const { calls, send } = deferredSend();
-  const book = createBetBook({ userId: "guest-1", send });
+  const book = createBetBook({ send, newKey });
   const first = book.place(cell, 5);
   expect(book.latest()).toMatchObject({ state: "pending", amount: 5 });
   expect(book.cell(cell.key)?.pending).toBe(1);
-  expect(calls[0]!.request).toEqual({ user_id: "guest-1", amount: 5, cell: { t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020 } });
-  calls[0]!.answer({ ok: true, betId: "b-1" });
+  expect(calls[0]!.request).toEqual({ amount: 5, cell: { t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020 } });
+  calls[0]!.answer(accepted("b-1", 995, 2.35));
   await first;
-  expect(book.latest()).toMatchObject({ state: "accepted", betId: "b-1" });
+  expect(book.latest()).toMatchObject({ state: "accepted", betId: "b-1", multiplier: 2.35 });
+  expect(book.balance()).toBe(995);
   const second = book.place(cell, 0.1);
-  calls[1]!.answer({ ok: true, betId: "b-2" });
+  calls[1]!.answer(accepted("b-2", 994.9));
   await second;
-  expect(book.cell(cell.key)).toEqual({ pending: 0, acceptedCents: 510, betIds: ["b-1", "b-2"], error: undefined, tEnd: 15_000 } as never);
+  expect(calls[0]!.key).not.toBe(calls[1]!.key);
+  expect(book.cell(cell.key)).toMatchObject({ pending: 0, acceptedCents: 510, payoutCents: 2000, betIds: ["b-1", "b-2"], error: undefined });
   expect(book.accepted().map((bet) => bet.betId)).toEqual(["b-1", "b-2"]);
+  expect(book.balance()).toBe(994.9);
 });
 
-test("a refusal keeps the API's message, and an old answer never overwrites a newer status", async () => {
+test("a refusal keeps its code and words, and an old answer never overwrites a newer status or balance", async () => {
   const { calls, send } = deferredSend();
-  const book = createBetBook({ userId: "g", send });
+  const book = createBetBook({ send, newKey });
+  book.setBalance(1000);
   const slow = book.place(cell, 5);
   const fast = book.place(other, 5);
-  calls[1]!.answer({ ok: false, message: "bet is not valid: /cell/t_end must be in the future" });
+  const newest = book.place(other, 1);
+  calls[1]!.answer({ ok: false, code: "insufficient_funds", message: "insufficient funds: the stake is more than your balance" });
   await fast;
-  calls[0]!.answer({ ok: true, betId: "b-1" });
+  calls[2]!.answer(accepted("b-3", 990));
+  await newest;
+  calls[0]!.answer(accepted("b-1", 995));
   await slow;
-  expect(book.latest()).toMatchObject({ state: "rejected", message: "bet is not valid: /cell/t_end must be in the future" });
-  expect(book.cell(other.key)?.error).toContain("must be in the future");
+  expect(book.latest()).toMatchObject({ state: "accepted", betId: "b-3" });
+  expect(book.balance()).toBe(990);
+  expect(book.cell(other.key)?.error).toBeUndefined();
+  expect(book.accepted().map((bet) => bet.betId)).toEqual(["b-1", "b-3"]);
+
+  const refused = book.place(cell, 100);
+  calls[3]!.answer({ ok: false, code: "insufficient_funds", message: "insufficient funds: the stake is more than your balance" });
+  await refused;
+  expect(book.latest()).toMatchObject({ state: "rejected", code: "insufficient_funds" });
+  expect(book.cell(cell.key)?.error).toContain("insufficient funds");
+
   const before = book.version();
   book.forgetBefore(15_001);
   expect(book.cell(cell.key)).toBeUndefined();
   expect(book.cell(other.key)).toBeDefined();
-  expect(book.accepted()).toEqual([]);
+  expect(book.accepted().map((bet) => bet.betId)).toEqual(["b-3"]);
   expect(book.version()).toBeGreaterThan(before);
+});
+
+test("open bets from the server land on their cells once, in window order", () => {
+  const book = createBetBook({ send: deferredSend().send, newKey });
+  const view = (id: string, t: number, status: BetView["status"] = "open"): BetView => ({
+    bet_id: id,
+    status,
+    amount: 2.5,
+    multiplier: 3,
+    potential_payout: 7.5,
+    payout: 0,
+    cell: { t_start: t, t_end: t + 5000, price_low: 42_010, price_high: 42_020 },
+    created_at: 1,
+    settled_at: null,
+  });
+  book.load([view("b-2", 15_000), view("b-1", 10_000), view("b-0", 10_000, "lost")]);
+  book.load([view("b-2", 15_000)]);
+  expect(book.accepted().map((bet) => [bet.betId, bet.cell.key, bet.multiplier])).toEqual([
+    ["b-1", "10000:4201000", 3],
+    ["b-2", "15000:4201000", 3],
+  ]);
+  expect(book.cell("15000:4201000")).toMatchObject({ acceptedCents: 250, payoutCents: 750, betIds: ["b-2"] });
+});
+
+test("tap keys fit the API's Idempotency-Key rule", () => {
+  const key = newTapKey();
+  expect(key).toMatch(/^[A-Za-z0-9._:-]{1,64}$/);
+  expect(newTapKey()).not.toBe(key);
+});
+
+test("bet events: the balance follows them, results land on the bet and its cell, unknown bets are reported", async () => {
+  const { calls, send } = deferredSend();
+  const book = createBetBook({ send, newKey });
+  const placing = book.place(cell, 5);
+  calls[0]!.answer(accepted("b-1", 995, 2.35));
+  await placing;
+  expect(book.apply({ type: "bet", bet_id: "b-1", status: "accepted", payout: 0, balance: 995 })).toBe(true);
+  // Accepted on another device: the book does not know it yet.
+  expect(book.apply({ type: "bet", bet_id: "b-9", status: "accepted", payout: 0, balance: 990 })).toBe(false);
+  expect(book.balance()).toBe(990);
+
+  // A tap in flight keeps the status line; its answer (sent before the event) must not undo the event's balance.
+  const inFlight = book.place(other, 1);
+  expect(book.apply({ type: "bet", bet_id: "b-1", status: "won", payout: 11.75, balance: 1000.75 })).toBe(true);
+  expect(book.latest()).toMatchObject({ state: "pending" });
+  calls[1]!.answer(accepted("b-2", 989));
+  await inFlight;
+  expect(book.balance()).toBe(1000.75);
+  expect(book.cell(cell.key)).toMatchObject({ result: "won", paidCents: 1175 });
+  expect(book.accepted().find((bet) => bet.betId === "b-1")?.result).toBe("won");
+
+  // With nothing in flight a result becomes the latest news; a repeat changes nothing.
+  expect(book.apply({ type: "bet", bet_id: "b-2", status: "lost", payout: 0, balance: 999.75 })).toBe(true);
+  expect(book.latest()).toMatchObject({ state: "accepted", betId: "b-2", result: "lost", paid: 0 });
+  expect(book.apply({ type: "bet", bet_id: "b-2", status: "lost", payout: 0, balance: 999.75 })).toBe(true);
+  expect(book.cell(other.key)).toMatchObject({ result: "lost", paidCents: 0 });
+  expect(book.apply({ type: "bet", bet_id: "gone", status: "void", payout: 5, balance: 1004.75 })).toBe(false);
+  expect(book.balance()).toBe(1004.75);
 });

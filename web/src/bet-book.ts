@@ -1,64 +1,128 @@
-import type { BetRequest } from "../../common/contracts/bet.ts";
+import type { BetRequest, BetView, Cell } from "../../common/contracts/bet.ts";
+import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import type { BetOutcome } from "./api-client.ts";
-import type { GridCell } from "./grid-model.ts";
+import { cellKey } from "./grid-model.ts";
+
+/** How a settled bet ended. */
+export type BetResult = "won" | "lost" | "void";
+
+/** A cell plus its key (`cellKey`), as the grid hands it over. */
+export type KeyedCell = Cell & { key: string };
 
 /** What one cell shows: bets in flight, the stake accepted on it, and the last refusal. */
 export interface CellBets {
   pending: number;
   /** Sum of accepted stakes, in cents to stay exact. */
   acceptedCents: number;
+  /** Sum of what the accepted bets would pay, in cents. */
+  payoutCents: number;
   betIds: string[];
   error: string | undefined;
+  /** How the cell's bets ended, once the server has settled them. */
+  result: BetResult | undefined;
+  /** What the settled bets paid (won: the payout; void: the stake back), in cents. */
+  paidCents: number;
 }
 
 /** The latest bet the player placed; the text and attributes of `data-testid="bet-status"`. */
 export type LatestBet =
-  | { state: "pending"; cell: GridCell; amount: number }
-  | { state: "accepted"; cell: GridCell; amount: number; betId: string }
-  | { state: "rejected"; cell: GridCell; amount: number; message: string };
+  | { state: "pending"; cell: KeyedCell; amount: number }
+  | { state: "accepted"; cell: KeyedCell; amount: number; betId: string; multiplier: number; payout: number; result?: BetResult; paid?: number }
+  | { state: "rejected"; cell: KeyedCell; amount: number; code: string; message: string };
 
 export interface PlacedBet {
-  cell: GridCell;
+  cell: KeyedCell;
   amount: number;
   betId: string;
+  multiplier: number;
+  /** What it pays if won. */
+  payout: number;
+  result?: BetResult;
 }
 
 export interface BetBook {
-  /** Sends a bet for `cell`; the book's state moves to pending, then accepted or rejected. */
-  place(cell: GridCell, amount: number): Promise<BetOutcome>;
+  /** Sends a bet for `cell` under a new idempotency key; the book's state moves to pending, then accepted or rejected. */
+  place(cell: KeyedCell, amount: number): Promise<BetOutcome>;
+  /**
+   * Applies one of the player's `bet` events from the socket: its balance (newer than any answer still
+   * in flight), and a result on the bet and its cell. Returns false for a bet the book does not know
+   * (placed on another device, or forgotten), so the caller can fetch it.
+   */
+  apply(event: BetEvent): boolean;
+  /** Adds bets the server already holds (the open bets at load); ones the book knows are skipped. */
+  load(bets: readonly BetView[]): void;
   cell(key: string): CellBets | undefined;
+  /** True once the book holds the accepted bet `betId`. */
+  knows(betId: string): boolean;
   latest(): LatestBet | undefined;
-  /** Accepted bets, oldest first. */
+  /** Accepted bets, oldest window first. */
   accepted(): readonly PlacedBet[];
+  /** The balance, from `/api/me` (`setBalance`) and then from each accepted bet's answer. */
+  balance(): number | undefined;
+  setBalance(balance: number): void;
   /** Bumped on every change, so a view redraws only when something moved. */
   version(): number;
   /** Forgets bets whose window ended before `before`. */
   forgetBefore(before: number): void;
 }
 
+/** A fresh idempotency key for one tap: letters and digits, well inside the API's 64. */
+export function newTapKey(random: () => number = Math.random): string {
+  let suffix = "";
+  while (suffix.length < 20) suffix += Math.floor(random() * 36).toString(36);
+  return `tap-${Date.now().toString(36)}-${suffix}`;
+}
+
 /**
- * The player's bets as the page knows them. Sending is injected (`send`), so the
- * book has no HTTP in it and a later issue can add balances and multipliers here.
+ * The player's bets and balance as the page knows them. Sending is injected
+ * (`send`), so the book has no HTTP in it.
  *
  * ```ts
- * const book = createBetBook({ userId: "guest-1", send: placeBet });
- * await book.place(gridCell(t, 42_010, DEFAULT_GRID), 5);
+ * const book = createBetBook({ send: (request, key) => placeBet(session, request, { idempotencyKey: key }) });
+ * await book.place({ key: cellKey(t, 42_010), t_start: t, t_end: t + 5000, price_low: 42_010, price_high: 42_020 }, 5);
  * ```
  */
-export function createBetBook({ userId, send }: { userId: string; send: (request: BetRequest) => Promise<BetOutcome> }): BetBook {
+export function createBetBook({
+  send,
+  newKey = newTapKey,
+}: {
+  send: (request: BetRequest, idempotencyKey: string) => Promise<BetOutcome>;
+  newKey?: () => string;
+}): BetBook {
   const cells = new Map<string, CellBets & { tEnd: number }>();
   const placed: PlacedBet[] = [];
+  const known = new Set<string>();
   let latest: LatestBet | undefined;
   let latestSeq = 0;
+  let balance: number | undefined;
+  let balanceSeq = 0;
   let version = 0;
 
-  const entry = (cell: GridCell) => {
+  const setBalance = (value: number) => {
+    // A bet sent before this figure may still answer; it must not undo it, so this one wins over those.
+    balanceSeq = latestSeq + 1;
+    balance = value;
+    version++;
+  };
+
+  const entry = (cell: KeyedCell) => {
     let bets = cells.get(cell.key);
     if (!bets) {
-      bets = { pending: 0, acceptedCents: 0, betIds: [], error: undefined, tEnd: cell.t_end };
+      bets = { pending: 0, acceptedCents: 0, payoutCents: 0, betIds: [], error: undefined, result: undefined, paidCents: 0, tEnd: cell.t_end };
       cells.set(cell.key, bets);
     }
     return bets;
+  };
+
+  const accept = (cell: KeyedCell, amount: number, betId: string, multiplier: number, payout: number) => {
+    if (known.has(betId)) return;
+    known.add(betId);
+    const bets = entry(cell);
+    bets.acceptedCents += Math.round(amount * 100);
+    bets.payoutCents += Math.round(payout * 100);
+    bets.betIds.push(betId);
+    const at = placed.findLastIndex((bet) => bet.cell.t_end <= cell.t_end) + 1;
+    placed.splice(at, 0, { cell, amount, betId, multiplier, payout });
   };
 
   return {
@@ -69,28 +133,69 @@ export function createBetBook({ userId, send }: { userId: string; send: (request
       bets.error = undefined;
       latest = { state: "pending", cell, amount };
       version++;
-      const { key: _key, ...wireCell } = cell;
-      const outcome = await send({ user_id: userId, amount, cell: wireCell });
+      // Only the cell itself goes on the wire: the server prices it again.
+      const wireCell = { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high };
+      const outcome = await send({ amount, cell: wireCell }, newKey());
       bets.pending--;
       if (outcome.ok) {
-        bets.acceptedCents += Math.round(amount * 100);
-        bets.betIds.push(outcome.betId);
-        placed.push({ cell, amount, betId: outcome.betId });
+        accept(cell, amount, outcome.betId, outcome.multiplier, outcome.potentialPayout);
+        bets.error = undefined;
+        // Answers can overtake each other; the newest bet's balance is the one that counts.
+        if (seq >= balanceSeq) {
+          balanceSeq = seq;
+          balance = outcome.balance;
+        }
       } else {
         bets.error = outcome.message;
       }
       // A slow answer to an older bet must not overwrite the status of a newer one.
       if (seq === latestSeq) {
         latest = outcome.ok
-          ? { state: "accepted", cell, amount, betId: outcome.betId }
-          : { state: "rejected", cell, amount, message: outcome.message };
+          ? { state: "accepted", cell, amount, betId: outcome.betId, multiplier: outcome.multiplier, payout: outcome.potentialPayout }
+          : { state: "rejected", cell, amount, code: outcome.code, message: outcome.message };
       }
       version++;
       return outcome;
     },
+    apply(event) {
+      setBalance(event.balance);
+      const result = event.status;
+      if (result === "accepted" || result === "open") return known.has(event.bet_id);
+      const bet = placed.find((candidate) => candidate.betId === event.bet_id);
+      if (!bet) return false;
+      if (bet.result) return true;
+      bet.result = result;
+      const bets = entry(bet.cell);
+      bets.result = result;
+      bets.paidCents += Math.round(event.payout * 100);
+      // News of a result replaces the status line, except while a tap is still being answered.
+      if (latest?.state !== "pending") {
+        latest = {
+          state: "accepted",
+          cell: bet.cell,
+          amount: bet.amount,
+          betId: bet.betId,
+          multiplier: bet.multiplier,
+          payout: bet.payout,
+          result,
+          paid: event.payout,
+        };
+      }
+      return true;
+    },
+    load(views) {
+      for (const view of views) {
+        if (view.status !== "open") continue;
+        accept({ key: cellKey(view.cell.t_start, view.cell.price_low), ...view.cell }, view.amount, view.bet_id, view.multiplier, view.potential_payout);
+      }
+      version++;
+    },
     cell: (key) => cells.get(key),
+    knows: (betId) => known.has(betId),
     latest: () => latest,
     accepted: () => placed,
+    balance: () => balance,
+    setBalance,
     version: () => version,
     forgetBefore(before) {
       let changed = false;

@@ -100,19 +100,22 @@ function drawPastBets(ctx: CanvasRenderingContext2D, { scales, pastBets }: Chart
   ctx.font = theme.font;
   ctx.textBaseline = "middle";
   ctx.textAlign = "center";
-  for (const { cell, amount } of pastBets) {
+  for (const { cell, amount, payout, result } of pastBets) {
     const x = scales.x(cell.t_start);
     const w = scales.x(cell.t_end) - x;
     const y = scales.y(cell.price_high);
     const h = scales.y(cell.price_low) - y;
     if (x + w < 0) continue;
-    ctx.fillStyle = theme.betFill;
+    // Open and won bets in green (a win brighter), lost ones muted, void ones as a dashed outline.
+    ctx.fillStyle = result === "won" ? theme.wonFill : result === "lost" || result === "void" ? theme.settledFill : theme.betFill;
     ctx.fillRect(x + 2, y + 2, w - 4, h - 4);
-    ctx.strokeStyle = theme.bet;
+    ctx.strokeStyle = result === "won" ? theme.won : result === "lost" || result === "void" ? theme.settled : theme.bet;
     ctx.lineWidth = 1;
+    ctx.setLineDash(result === "void" ? [4, 3] : []);
     ctx.strokeRect(x + 2.5, y + 2.5, w - 5, h - 5);
-    ctx.fillStyle = theme.text;
-    ctx.fillText(formatStake(amount), x + w / 2, y + h / 2);
+    ctx.setLineDash([]);
+    ctx.fillStyle = result === "lost" || result === "void" ? theme.axisText : theme.text;
+    ctx.fillText(result === "won" ? `+${formatStake(payout)}` : result === "void" ? `↩ ${formatStake(amount)}` : formatStake(amount), x + w / 2, y + h / 2);
   }
 }
 

@@ -25,3 +25,13 @@ export function formatClock(t: number): string {
   const two = (n: number) => String(n).padStart(2, "0");
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
+
+/** `2.35` → `2.35×`, `12.37` → `12.3×`, `100` → `100×`: shorter for larger ones, never rounded up. */
+export function formatMultiplier(multiplier: number): string {
+  if (multiplier < 10) return `${multiplier.toFixed(2)}×`;
+  if (multiplier < 100) return `${(Math.floor(multiplier * 10) / 10).toFixed(1)}×`;
+  return `${Math.floor(multiplier)}×`;
+}
+
+/** `1234.5` → `$1,234.50`: a balance, always with cents. */
+export const formatBalance = (amount: number): string => `$${priceFormat.format(amount)}`;

@@ -1,10 +1,7 @@
 import type { Cell } from "../../common/contracts/bet.ts";
+import type { Grid } from "../../common/contracts/grid.ts";
 
-/**
- * The grid's geometry, kept apart from any drawing: columns are time windows
- * aligned to the clock, rows are price bands aligned to multiples of the band
- * size. A later priced grid (multipliers) extends this module, not the view.
- */
+/** The grid's geometry, as the server's priced grid states it; the chart and the scales draw with it. */
 export interface GridSpec {
   /** Length of one column's time window, ms. */
   columnMs: number;
@@ -14,55 +11,87 @@ export interface GridSpec {
   lockMs: number;
 }
 
+/** The geometry until the first grid arrives (the API's defaults). */
 export const DEFAULT_GRID: GridSpec = { columnMs: 5000, bandSize: 10, lockMs: 2000 };
 
-/** A cell plus the key that names it in maps and the DOM. */
+/** A priced cell plus the key that names it in maps and the DOM. */
 export interface GridCell extends Cell {
   key: string;
+  multiplier: number;
+  /** Locked by the server when it priced the grid; the page also locks by the clock (`isLocked`). */
+  locked: boolean;
 }
 
-/** The start of the column holding time `t`. */
-export function columnStart(t: number, spec: GridSpec): number {
-  return Math.floor(t / spec.columnMs) * spec.columnMs;
+/** The key of the cell starting at `tStart` whose band starts at `low`, in whole cents so float noise never splits a cell. */
+export function cellKey(tStart: number, low: number): string {
+  return `${tStart}:${Math.round(low * 100)}`;
 }
 
-/** The low edge of the band holding `price`, in whole cents so bands never drift by float noise. */
-export function bandLow(price: number, spec: GridSpec): number {
-  const cents = Math.round(spec.bandSize * 100);
-  return (Math.floor(Math.round(price * 100) / cents) * cents) / 100;
-}
-
-/** The cell for the column starting at `tStart` and the band starting at `low`. */
-export function gridCell(tStart: number, low: number, spec: GridSpec): GridCell {
-  const lowCents = Math.round(low * 100);
-  const highCents = lowCents + Math.round(spec.bandSize * 100);
-  return { key: `${tStart}:${lowCents}`, t_start: tStart, t_end: tStart + spec.columnMs, price_low: lowCents / 100, price_high: highCents / 100 };
-}
-
-/**
- * Column starts from the column still open at `now` up to the last one that
- * begins before `until`.
- *
- * ```ts
- * visibleColumns(12_500, 21_000, DEFAULT_GRID) // [10_000, 15_000, 20_000]
- * ```
- */
-export function visibleColumns(now: number, until: number, spec: GridSpec): number[] {
-  const starts: number[] = [];
-  for (let t = columnStart(now, spec); t < until; t += spec.columnMs) starts.push(t);
-  return starts;
-}
-
-/** Band lows covering `[low, high]`, lowest first. */
-export function visibleBands(low: number, high: number, spec: GridSpec): number[] {
-  const step = Math.round(spec.bandSize * 100);
-  const first = Math.round(bandLow(low, spec) * 100);
-  const bands: number[] = [];
-  for (let cents = first; cents < high * 100; cents += step) bands.push(cents / 100);
-  return bands;
+/** The geometry a grid was built with. */
+export function specOf(grid: Grid): GridSpec {
+  return { columnMs: grid.column_ms, bandSize: grid.band, lockMs: grid.lock_ms };
 }
 
 /** True once the cell's window starts within `lockMs` of `now` (or has started): too late to bet. */
 export function isLocked(cell: Cell, now: number, spec: GridSpec): boolean {
   return cell.t_start - now < spec.lockMs;
+}
+
+/** The page's copy of the priced grid. */
+export interface PricedGrid {
+  /** Takes a grid from the websocket or `GET /api/grid`; an older one than held is ignored. */
+  update(grid: Grid): void;
+  /** The cells to draw: the newest grid's, plus earlier columns (locked) until their window has passed `now`. */
+  cells(now: number): readonly GridCell[];
+  cell(key: string): GridCell | undefined;
+  /** The newest grid received, if any. */
+  latest(): Grid | undefined;
+  spec(): GridSpec;
+}
+
+/**
+ * Holds the latest priced grid. The server offers only columns that have not
+ * started; the column under way stays on screen from the grid before, locked,
+ * so the board does not jump when a window opens.
+ *
+ * ```ts
+ * const grid = createPricedGrid();
+ * grid.update(gridFromServer);
+ * grid.cells(Date.now()).map((c) => c.multiplier);
+ * ```
+ */
+export function createPricedGrid(): PricedGrid {
+  let latest: Grid | undefined;
+  let spec = DEFAULT_GRID;
+  let cells = new Map<string, GridCell>();
+  let list: GridCell[] = [];
+
+  return {
+    update(grid) {
+      if (latest && grid.ts < latest.ts) return;
+      latest = grid;
+      spec = specOf(grid);
+      const firstStart = Math.min(...grid.cells.map((c) => c.t_start), grid.ts + grid.column_ms);
+      const next = new Map<string, GridCell>();
+      for (const [key, cell] of cells) {
+        if (cell.t_start < firstStart && cell.t_end > grid.ts) next.set(key, { ...cell, locked: true });
+      }
+      for (const c of grid.cells) {
+        const key = cellKey(c.t_start, c.price_low);
+        next.set(key, { key, t_start: c.t_start, t_end: c.t_end, price_low: c.price_low, price_high: c.price_high, multiplier: c.multiplier, locked: c.locked });
+      }
+      cells = next;
+      list = [...next.values()];
+    },
+    cells(now) {
+      if (list.some((c) => c.t_end <= now)) {
+        list = list.filter((c) => c.t_end > now);
+        cells = new Map(list.map((c) => [c.key, c]));
+      }
+      return list;
+    },
+    cell: (key) => cells.get(key),
+    latest: () => latest,
+    spec: () => spec,
+  };
 }

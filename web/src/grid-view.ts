@@ -1,11 +1,14 @@
-import type { BetBook } from "./bet-book.ts";
-import { formatBand, formatClock, formatStake } from "./format.ts";
-import { type GridCell, type GridSpec, gridCell, isLocked, visibleBands, visibleColumns } from "./grid-model.ts";
+import type { BetBook, CellBets } from "./bet-book.ts";
+import { formatBand, formatClock, formatMultiplier, formatStake } from "./format.ts";
+import { cellKey, type GridCell, type GridSpec, isLocked } from "./grid-model.ts";
 import type { BoardLayout, Scales } from "./scales.ts";
 
 export interface GridFrame {
   layout: BoardLayout;
   scales: Scales;
+  spec: GridSpec;
+  /** The cells to draw: the priced grid's, and any others holding one of the player's bets (locked). */
+  cells: readonly GridCell[];
   /** True while prices cannot be trusted (stale or disconnected): every cell is locked. */
   frozen: boolean;
   bets: BetBook;
@@ -22,19 +25,23 @@ interface CellNode {
   cell: GridCell;
   button: HTMLButtonElement;
   disabled: boolean;
+  multiplier: number;
   betVersion: number;
+  multEl: HTMLElement;
+  stakeEl: HTMLElement;
 }
 
 /**
- * The tap grid: one `<button>` per cell over the chart's future side, carrying
- * the cell in `data-t-start`, `data-t-end`, `data-price-low` and `data-price-high`.
+ * The tap grid: one `<button>` per priced cell over the chart's future side, carrying
+ * the cell in `data-t-start`, `data-t-end`, `data-price-low`, `data-price-high`
+ * and its multiplier in `data-multiplier` (shown as `2.35×`).
  * Cells sit at fixed offsets inside one layer, and the layer alone moves each
  * frame (a single transform), so scrolling costs no layout.
  *
  * Keyboard: the grid is one tab stop; arrow keys move between cells, Enter or
  * Space taps. `onTap` gets only cells that were tappable when tapped.
  */
-export function createGridView({ container, spec, onTap }: { container: HTMLElement; spec: GridSpec; onTap: (cell: GridCell) => void }): GridView {
+export function createGridView({ container, onTap }: { container: HTMLElement; onTap: (cell: GridCell) => void }): GridView {
   const layer = document.createElement("div");
   layer.className = "grid-layer";
   container.append(layer);
@@ -42,6 +49,7 @@ export function createGridView({ container, spec, onTap }: { container: HTMLElem
   let origin: { t: number; price: number; layout: BoardLayout } | undefined;
   /** The cell that holds the grid's one tab stop. */
   let focusKey: string | undefined;
+  let spec: GridSpec | undefined;
 
   const place = (node: CellNode, layout: BoardLayout, at: { t: number; price: number }, scales: Scales) => {
     const left = (node.cell.t_start - at.t) * scales.pxPerMs;
@@ -61,12 +69,26 @@ export function createGridView({ container, spec, onTap }: { container: HTMLElem
     button.dataset.tEnd = String(cell.t_end);
     button.dataset.priceLow = String(cell.price_low);
     button.dataset.priceHigh = String(cell.price_high);
+    const multEl = document.createElement("span");
+    multEl.className = "mult";
+    const stakeEl = document.createElement("span");
+    stakeEl.className = "stake-mark";
+    button.append(multEl, stakeEl);
+    layer.append(button);
+    const node = { cell, button, disabled: false, multiplier: Number.NaN, betVersion: -1, multEl, stakeEl };
+    showMultiplier(node, cell.multiplier);
+    return node;
+  };
+
+  const showMultiplier = (node: CellNode, multiplier: number) => {
+    node.multiplier = multiplier;
+    const { cell, button } = node;
+    button.dataset.multiplier = String(multiplier);
+    node.multEl.textContent = formatMultiplier(multiplier);
     button.setAttribute(
       "aria-label",
-      `${formatBand(cell.price_low)} to ${formatBand(cell.price_high)}, from ${formatClock(cell.t_start)} to ${formatClock(cell.t_end)}`,
+      `${formatMultiplier(multiplier)} on ${formatBand(cell.price_low)} to ${formatBand(cell.price_high)}, from ${formatClock(cell.t_start)} to ${formatClock(cell.t_end)}`,
     );
-    layer.append(button);
-    return { cell, button, disabled: false, betVersion: -1 };
   };
 
   const showBets = (node: CellNode, bets: BetBook) => {
@@ -75,18 +97,24 @@ export function createGridView({ container, spec, onTap }: { container: HTMLElem
     button.classList.toggle("pending", (state?.pending ?? 0) > 0);
     button.classList.toggle("accepted", (state?.acceptedCents ?? 0) > 0);
     button.classList.toggle("rejected", state?.error !== undefined && state.pending === 0);
-    button.textContent = state && state.acceptedCents > 0 ? formatStake(state.acceptedCents / 100) : state?.pending ? "…" : state?.error ? "!" : "";
+    const result = state?.result;
+    for (const name of ["won", "lost", "void"] as const) button.classList.toggle(name, result === name);
+    if (result) button.dataset.result = result;
+    else delete button.dataset.result;
+    node.stakeEl.textContent = state && state.acceptedCents > 0 ? stakeMark(state) : state?.pending ? "…" : state?.error ? "!" : "";
     if (state?.error) button.title = state.error;
-    else if (state?.betIds.length) button.title = `bet ${state.betIds.join(", ")}`;
+    else if (result === "won") button.title = `won ${formatStake(state!.paidCents / 100)} · bet ${state!.betIds.join(", ")}`;
+    else if (result === "lost") button.title = `lost · bet ${state!.betIds.join(", ")}`;
+    else if (result === "void") button.title = `void: ${formatStake(state!.paidCents / 100)} refunded · bet ${state!.betIds.join(", ")}`;
+    else if (state?.betIds.length) button.title = `pays ${formatStake(state.payoutCents / 100)} if touched · bet ${state.betIds.join(", ")}`;
     else button.removeAttribute("title");
   };
 
   /** The neighbour of `key` a step away, if it is on screen and tappable. */
   const neighbour = (key: string, dColumns: number, dBands: number): CellNode | undefined => {
     const node = nodes.get(key);
-    if (!node) return undefined;
-    const next = gridCell(node.cell.t_start + dColumns * spec.columnMs, node.cell.price_low + dBands * spec.bandSize, spec);
-    const found = nodes.get(next.key);
+    if (!node || !spec) return undefined;
+    const found = nodes.get(cellKey(node.cell.t_start + dColumns * spec.columnMs, node.cell.price_low + dBands * spec.bandSize));
     return found && !found.disabled ? found : undefined;
   };
 
@@ -133,8 +161,9 @@ export function createGridView({ container, spec, onTap }: { container: HTMLElem
 
   return {
     pointing: () => pointerInside || performance.now() < pressedUntil,
-    render({ layout, scales, frozen, bets }) {
+    render({ layout, scales, spec: frameSpec, cells, frozen, bets }) {
       const { now } = scales;
+      spec = frameSpec;
       // A new origin when the board is resized, or when the layer has travelled far (an hour on), to keep offsets small.
       if (!origin || origin.layout !== layout || Math.abs(scales.x(origin.t)) > 20_000 || Math.abs(scales.y(origin.price)) > 20_000) {
         origin = { t: now, price: scales.centerPrice, layout };
@@ -143,28 +172,26 @@ export function createGridView({ container, spec, onTap }: { container: HTMLElem
       // The grid's box starts at the now line: a window that has begun shows only its remaining part.
       layer.style.transform = `translate3d(${scales.x(origin.t) - layout.nowX}px, ${scales.y(origin.price)}px, 0)`;
 
-      const columns = visibleColumns(now, scales.timeAt(layout.plotWidth), spec);
-      const bands = visibleBands(scales.priceAt(layout.plotHeight), scales.priceAt(0), spec);
       const wanted = new Set<string>();
-      for (const t of columns) {
-        for (const low of bands) {
-          const cell = gridCell(t, low, spec);
-          wanted.add(cell.key);
-          let node = nodes.get(cell.key);
-          if (!node) {
-            node = create(cell);
-            nodes.set(cell.key, node);
-            place(node, layout, origin, scales);
-          }
-          const disabled = frozen || isLocked(cell, now, spec);
-          if (disabled !== node.disabled) {
-            node.disabled = disabled;
-            node.button.disabled = disabled;
-          }
-          if (node.betVersion !== bets.version()) {
-            node.betVersion = bets.version();
-            showBets(node, bets);
-          }
+      for (const cell of cells) {
+        wanted.add(cell.key);
+        let node = nodes.get(cell.key);
+        if (!node) {
+          node = create(cell);
+          nodes.set(cell.key, node);
+          place(node, layout, origin, scales);
+        } else if (node.multiplier !== cell.multiplier) {
+          showMultiplier(node, cell.multiplier);
+        }
+        node.cell = cell;
+        const disabled = frozen || cell.locked || isLocked(cell, now, spec);
+        if (disabled !== node.disabled) {
+          node.disabled = disabled;
+          node.button.disabled = disabled;
+        }
+        if (node.betVersion !== bets.version()) {
+          node.betVersion = bets.version();
+          showBets(node, bets);
         }
       }
 
@@ -188,6 +215,21 @@ export function createGridView({ container, spec, onTap }: { container: HTMLElem
       }
     },
   };
+}
+
+/** What a cell with accepted bets shows: the stake, then what it paid. */
+function stakeMark(state: CellBets): string {
+  switch (state.result) {
+    case "won":
+      return `+${formatStake(state.paidCents / 100)}`;
+    case "void":
+      return `↩ ${formatStake(state.paidCents / 100)}`;
+    case "lost":
+    case undefined:
+      return formatStake(state.acceptedCents / 100);
+    default:
+      throw new TypeError(`unknown result ${state.result satisfies never}`);
+  }
 }
 
 /** The tappable cell in the earliest open column nearest the centre price: where a keyboard user starts. */

@@ -1,6 +1,5 @@
-import { placeBet } from "./api-client.ts";
 import { startApp } from "./app.ts";
-import { guestId } from "./guest-id.ts";
+import { createSession } from "./session.ts";
 
 /** localStorage, or nothing when the browser blocks it. */
 function storage(): Storage | undefined {
@@ -16,7 +15,6 @@ const scheme = location.protocol === "https:" ? "wss:" : "ws:";
 startApp({
   root: document.body,
   wsUrl: `${scheme}//${location.host}/ws`,
-  userId: guestId(store),
+  session: createSession({ store }),
   store,
-  sendBet: (request) => placeBet(request),
 });

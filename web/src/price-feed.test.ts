@@ -1,24 +1,34 @@
 import { describe, expect, test } from "bun:test";
+import type { BetEvent } from "../../common/contracts/bet-event.ts";
+import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import { type ConnState, connectPriceFeed, type SocketLike } from "./price-feed.ts";
 
 type FakeSocket = SocketLike & { sent: string[]; open(): void; receive(data: unknown): void; drop(): void };
 
 /** A hand-driven socket and clock: every step of a connection's life is a call in the test. */
-function harness(options: { online?: boolean } = {}) {
+function harness(options: { online?: boolean; grid?: boolean; token?: () => Promise<string> } = {}) {
   let time = 0;
   const timers: { at: number; fn: () => void; id: number }[] = [];
   let nextId = 1;
   const sockets: FakeSocket[] = [];
   const ticks: Tick[] = [];
   const states: ConnState[] = [];
+  const grids: Grid[] = [];
   let resumed = 0;
+  const bets: BetEvent[] = [];
+  const authed: string[] = [];
+  const refused: string[] = [];
   let online = options.online ?? true;
   const feed = connectPriceFeed({
     url: "ws://test/ws",
     onTick: (tick) => ticks.push(tick),
     onState: (state) => states.push(state),
+    ...(options.grid ? { onGrid: (grid: Grid) => void grids.push(grid) } : {}),
     onResumed: () => resumed++,
+    ...(options.token
+      ? { authToken: options.token, onBet: (event: BetEvent) => void bets.push(event), onAuthed: (id: string) => void authed.push(id), onUnauthorized: (t: string) => void refused.push(t) }
+      : {}),
     openSocket: () => {
       const sent: string[] = [];
       const socket: FakeSocket = {
@@ -73,6 +83,10 @@ function harness(options: { online?: boolean } = {}) {
     sockets,
     ticks,
     states,
+    grids,
+    bets,
+    authed,
+    refused,
     advance,
     resumed: () => resumed,
     setOnline: (value: boolean) => (online = value),
@@ -92,6 +106,30 @@ describe("price feed", () => {
     h.last().receive(price(42_000.5, 1000));
     expect(h.ticks).toEqual([{ symbol: "BTC-USD", price: 42_000.5, ts: 1000 }]);
     expect(h.resumed()).toBe(1);
+  });
+
+  test("with onGrid, subscribes to the grid on every connection and passes grids on", () => {
+    const h = harness({ grid: true });
+    h.last().open();
+    expect(h.last().sent.map((m) => JSON.parse(m))).toEqual([
+      { type: "subscribe", channel: "prices" },
+      { type: "subscribe", channel: "grid" },
+    ]);
+    const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, cells: [] };
+    h.last().receive(JSON.stringify({ type: "subscribed", channel: "grid" }));
+    h.last().receive(JSON.stringify({ type: "grid", grid }));
+    h.last().receive(JSON.stringify({ type: "grid", grid: { ...grid, cells: "not a list" } }));
+    expect(h.grids).toEqual([grid]);
+    h.last().drop();
+    h.advance(60_000);
+    h.last().open();
+    expect(h.last().sent.map((m) => JSON.parse(m).channel)).toEqual(["prices", "grid"]);
+  });
+
+  test("without onGrid, subscribes to prices only", () => {
+    const h = harness();
+    h.last().open();
+    expect(h.last().sent).toHaveLength(1);
   });
 
   test("ignores messages that are not well-formed prices", () => {
@@ -163,5 +201,40 @@ describe("price feed", () => {
     h.feed.close();
     h.advance(60_000);
     expect(h.sockets).toHaveLength(2);
+  });
+
+  test("with authToken, proves the token on every connection and passes bet events, authed and a refusal on", async () => {
+    let token = "t1";
+    const h = harness({ token: async () => token });
+    h.last().open();
+    await Promise.resolve();
+    expect(h.last().sent.map((m) => JSON.parse(m))).toContainEqual({ type: "auth", token: "t1" });
+    h.last().receive(JSON.stringify({ type: "authed", user_id: "p1" }));
+    h.last().receive(JSON.stringify({ type: "bet", bet_id: "b1", status: "won", payout: 11.75, balance: 1006.75 }));
+    h.last().receive(JSON.stringify({ type: "bet", bet_id: "b2", status: "maybe", payout: 0, balance: 0 }));
+    expect(h.authed).toEqual(["p1"]);
+    expect(h.bets).toEqual([{ type: "bet", bet_id: "b1", status: "won", payout: 11.75, balance: 1006.75 }]);
+
+    // Refused: the page renews its token, the server closes with 4001, and the next connection proves the new one.
+    h.last().receive(JSON.stringify({ type: "error", code: "unauthorized", message: "bad token" }));
+    expect(h.refused).toEqual(["t1"]);
+    token = "t2";
+    h.last().drop();
+    h.advance(1000);
+    h.last().open();
+    await Promise.resolve();
+    expect(h.sockets).toHaveLength(2);
+    expect(h.last().sent.map((m) => JSON.parse(m))).toContainEqual({ type: "auth", token: "t2" });
+  });
+
+  test("a token that arrives after its socket closed is not sent", async () => {
+    let release: (token: string) => void = () => {};
+    const h = harness({ token: () => new Promise((resolve) => (release = resolve)) });
+    h.last().open();
+    const first = h.last();
+    first.drop();
+    release("t1");
+    await Promise.resolve();
+    expect(first.sent.some((m) => m.includes("auth"))).toBe(false);
   });
 });

@@ -1,3 +1,5 @@
+import type { BetEvent } from "../../common/contracts/bet-event.ts";
+import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import { reconnectDelay } from "./backoff.ts";
 
@@ -19,10 +21,23 @@ export interface PriceFeedOptions {
   url: string;
   onTick: (tick: Tick) => void;
   onState: (state: ConnState) => void;
+  /** The priced grid from the `grid` channel; when given, the feed subscribes to it on every connection. */
+  onGrid?: (grid: Grid) => void;
   /** Each (re)connection, once the server has sent something: the moment to fill a gap in history. */
   onResumed?: () => void;
   /** A pong: for the server clock. */
   onPong?: (sentAt: number, serverTs: number, receivedAt: number) => void;
+  /**
+   * The session token to prove on every (re)connection (`auth`), once it is known; when given, the
+   * connection also carries this player's `bet` events.
+   */
+  authToken?: () => Promise<string>;
+  /** The server took the token: `bet` events follow. */
+  onAuthed?: (userId: string) => void;
+  /** The server refused `token` (close code 4001 follows, and the feed reconnects). */
+  onUnauthorized?: (token: string) => void;
+  /** One of this player's bets was accepted (perhaps on another device) or settled. */
+  onBet?: (event: BetEvent) => void;
   openSocket?: (url: string) => SocketLike;
   /** Local clock, ms. */
   now?: () => number;
@@ -47,7 +62,16 @@ export interface PriceFeed {
 const OPEN = 1;
 
 /** Reads a server message; anything that is not a well-formed price or pong is ignored. */
-function readServerMessage(data: unknown): { type: "price"; tick: Tick } | { type: "pong"; ts: number } | undefined {
+function readServerMessage(
+  data: unknown,
+):
+  | { type: "price"; tick: Tick }
+  | { type: "grid"; grid: Grid }
+  | { type: "pong"; ts: number }
+  | BetEvent
+  | { type: "authed"; user_id: string }
+  | { type: "error"; code: string }
+  | undefined {
   if (typeof data !== "string") return undefined;
   let message: unknown;
   try {
@@ -61,7 +85,24 @@ function readServerMessage(data: unknown): { type: "price"; tick: Tick } | { typ
     return { type: "price", tick: { symbol: "BTC-USD", price: m.price, ts: m.ts as number } };
   }
   if (m.type === "pong" && typeof m.ts === "number") return { type: "pong", ts: m.ts };
+  if (m.type === "grid" && isGrid(m.grid)) return { type: "grid", grid: m.grid };
+  if (m.type === "bet" && isBetEvent(m)) return { type: "bet", bet_id: m.bet_id, status: m.status, payout: m.payout, balance: m.balance };
+  if (m.type === "authed" && typeof m.user_id === "string") return { type: "authed", user_id: m.user_id };
+  if (m.type === "error" && typeof m.code === "string") return { type: "error", code: m.code };
   return undefined;
+}
+
+/** Enough of a grid's shape to draw it; the server is trusted for the rest. */
+function isGrid(value: unknown): value is Grid {
+  if (typeof value !== "object" || value === null) return false;
+  const g = value as Record<string, unknown>;
+  return Array.isArray(g.cells) && typeof g.column_ms === "number" && typeof g.band === "number" && typeof g.lock_ms === "number" && typeof g.ts === "number";
+}
+
+const BET_STATUSES = new Set(["accepted", "won", "lost", "void"]);
+
+function isBetEvent(m: Record<string, unknown>): m is BetEvent {
+  return typeof m.bet_id === "string" && typeof m.status === "string" && BET_STATUSES.has(m.status) && typeof m.payout === "number" && typeof m.balance === "number";
 }
 
 /**
@@ -80,8 +121,13 @@ export function connectPriceFeed(options: PriceFeedOptions): PriceFeed {
     url,
     onTick,
     onState,
+    onGrid,
     onResumed = () => {},
     onPong = () => {},
+    authToken,
+    onAuthed = () => {},
+    onUnauthorized = () => {},
+    onBet = () => {},
     openSocket = (target) => new WebSocket(target) as unknown as SocketLike,
     now = Date.now,
     setTimer = (fn, ms) => setTimeout(fn, ms),
@@ -101,6 +147,8 @@ export function connectPriceFeed(options: PriceFeedOptions): PriceFeed {
   let pingTimer: unknown;
   let lastHeardAt = 0;
   let heardSinceOpen = false;
+  /** The token the current socket sent in `auth`. */
+  let sentToken: string | undefined;
   const pingsInFlight = new Map<number, number>();
 
   const setState = (next: ConnState) => {
@@ -167,9 +215,24 @@ export function connectPriceFeed(options: PriceFeedOptions): PriceFeed {
     }
     socket = next;
     heardSinceOpen = false;
+    sentToken = undefined;
     next.onopen = () => {
       lastHeardAt = now();
       next.send(JSON.stringify({ type: "subscribe", channel: "prices" }));
+      if (onGrid) next.send(JSON.stringify({ type: "subscribe", channel: "grid" }));
+      if (authToken) {
+        authToken().then(
+          (token) => {
+            // The token may come after this socket is gone; the next one sends its own.
+            if (socket !== next || next.readyState !== OPEN) return;
+            sentToken = token;
+            next.send(JSON.stringify({ type: "auth", token }));
+          },
+          () => {
+            // No session yet (the API is down): prices still flow; the next connection tries again.
+          },
+        );
+      }
       setState("live");
       stopPinging();
       pingTimer = setTimer(ping, pingEveryMs);
@@ -185,6 +248,10 @@ export function connectPriceFeed(options: PriceFeedOptions): PriceFeed {
       }
       const message = readServerMessage(event.data);
       if (message?.type === "price") onTick(message.tick);
+      else if (message?.type === "grid") onGrid?.(message.grid);
+      else if (message?.type === "bet") onBet(message);
+      else if (message?.type === "authed") onAuthed(message.user_id);
+      else if (message?.type === "error" && message.code === "unauthorized" && sentToken !== undefined) onUnauthorized(sentToken);
       else if (message?.type === "pong") {
         // Pongs come back in order: the oldest ping in flight is the one answered.
         const first = pingsInFlight.keys().next();

@@ -1,7 +1,8 @@
 import { formatStake } from "./format.ts";
-import type { KeyValueStore } from "./guest-id.ts";
+import type { KeyValueStore } from "./session.ts";
 
-export const STAKES = [1, 5, 10, 25, 100] as const;
+/** Within the API's limits, 0.10 to 100.00. */
+export const STAKES = [0.1, 1, 5, 10, 25, 100] as const;
 const KEY = "tap-trading.stake";
 
 /**

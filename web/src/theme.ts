@@ -16,6 +16,10 @@ export const theme = {
   down: "#ef4444",
   bet: "rgba(34, 197, 94, 0.85)",
   betFill: "rgba(34, 197, 94, 0.14)",
+  won: "#4ade80",
+  wonFill: "rgba(34, 197, 94, 0.42)",
+  settled: "rgba(148, 163, 184, 0.35)",
+  settledFill: "rgba(100, 116, 139, 0.10)",
   font: '500 11px ui-monospace, "SF Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
   fontStrong: '700 11px ui-monospace, "SF Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
 } as const;

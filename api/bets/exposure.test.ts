@@ -1,0 +1,31 @@
+import { describe, expect, test } from "bun:test";
+import { createExposure, type ExposureEntry } from "./exposure.ts";
+
+const bet = (playerId: string, stakeCents: number, tStart = 5000, lowCents = 100): ExposureEntry => ({
+  playerId,
+  tStart,
+  lowCents,
+  stakeCents,
+  multiplierCenti: 200,
+});
+
+describe("exposure limits", () => {
+  test("counts open bets per player and releases them", () => {
+    const exposure = createExposure({ maxOpenBets: 2, maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e9 });
+    expect(exposure.reserve(bet("p", 1)).ok).toBe(true);
+    expect(exposure.reserve(bet("p", 1)).ok).toBe(true);
+    expect(exposure.reserve(bet("p", 1))).toEqual({ ok: false, limit: "max_open_bets" });
+    expect(exposure.reserve(bet("q", 1)).ok).toBe(true);
+    exposure.release(bet("p", 1));
+    expect(exposure.reserve(bet("p", 1)).ok).toBe(true);
+  });
+
+  test("caps the potential payout per cell and for the house", () => {
+    const exposure = createExposure({ maxOpenBets: 100, maxCellLiabilityCents: 1000, maxHouseLiabilityCents: 1500 });
+    expect(exposure.reserve(bet("p", 400)).ok).toBe(true);
+    expect(exposure.reserve(bet("q", 150))).toEqual({ ok: false, limit: "max_cell_liability" });
+    expect(exposure.reserve(bet("q", 100)).ok).toBe(true);
+    expect(exposure.reserve(bet("q", 300, 10_000))).toEqual({ ok: false, limit: "max_house_liability" });
+    expect(exposure.houseLiabilityCents()).toBe(1000);
+  });
+});

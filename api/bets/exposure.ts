@@ -1,0 +1,72 @@
+import type { Database } from "bun:sqlite";
+import { potentialPayoutCents } from "./bet-store.ts";
+
+export interface ExposureLimits {
+  maxOpenBets: number;
+  maxCellLiabilityCents: number;
+  maxHouseLiabilityCents: number;
+}
+
+/** The parts of a bet that count against the limits. */
+export interface ExposureEntry {
+  playerId: string;
+  tStart: number;
+  lowCents: number;
+  stakeCents: number;
+  multiplierCenti: number;
+}
+
+/**
+ * What the house stands to pay on open bets, kept in memory by the process
+ * that owns the writes: open bets per player, potential payout per cell and in
+ * total. A bet reserves its share before it is written (so bets in flight
+ * count too) and releases it when refused or settled.
+ */
+export function createExposure(limits: ExposureLimits) {
+  const openByPlayer = new Map<string, number>();
+  const liabilityByCell = new Map<string, number>();
+  let house = 0;
+
+  const cellKey = (entry: ExposureEntry) => `${entry.tStart}:${entry.lowCents}`;
+  const add = (entry: ExposureEntry, sign: 1 | -1) => {
+    const payout = sign * potentialPayoutCents(entry.stakeCents, entry.multiplierCenti);
+    const open = (openByPlayer.get(entry.playerId) ?? 0) + sign;
+    if (open > 0) openByPlayer.set(entry.playerId, open);
+    else openByPlayer.delete(entry.playerId);
+    const key = cellKey(entry);
+    const cell = (liabilityByCell.get(key) ?? 0) + payout;
+    if (cell > 0) liabilityByCell.set(key, cell);
+    else liabilityByCell.delete(key);
+    house += payout;
+  };
+
+  return {
+    /** Reserves the bet's share, or names the limit it would break. */
+    reserve(entry: ExposureEntry): { ok: true } | { ok: false; limit: "max_open_bets" | "max_cell_liability" | "max_house_liability" } {
+      const payout = potentialPayoutCents(entry.stakeCents, entry.multiplierCenti);
+      if ((openByPlayer.get(entry.playerId) ?? 0) + 1 > limits.maxOpenBets) return { ok: false, limit: "max_open_bets" };
+      if ((liabilityByCell.get(cellKey(entry)) ?? 0) + payout > limits.maxCellLiabilityCents) return { ok: false, limit: "max_cell_liability" };
+      if (house + payout > limits.maxHouseLiabilityCents) return { ok: false, limit: "max_house_liability" };
+      add(entry, 1);
+      return { ok: true };
+    },
+    /** Gives back a bet's share: it was refused, or it is settled. */
+    release(entry: ExposureEntry): void {
+      add(entry, -1);
+    },
+    /** Rebuilds the picture from the open bets on disk (at start). */
+    load(db: Database): number {
+      const rows = db
+        .query("SELECT player_id, t_start, price_low_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'")
+        .all() as { player_id: string; t_start: number; price_low_cents: number; stake_cents: number; multiplier_centi: number }[];
+      for (const row of rows) {
+        add({ playerId: row.player_id, tStart: row.t_start, lowCents: row.price_low_cents, stakeCents: row.stake_cents, multiplierCenti: row.multiplier_centi }, 1);
+      }
+      return rows.length;
+    },
+    houseLiabilityCents: () => house,
+    openBets: (playerId: string) => openByPlayer.get(playerId) ?? 0,
+  };
+}
+
+export type Exposure = ReturnType<typeof createExposure>;

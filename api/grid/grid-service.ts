@@ -1,0 +1,77 @@
+import type { Grid } from "../../common/contracts/grid.ts";
+import { fromCents } from "../../common/money.ts";
+import type { Market } from "../market/market.ts";
+import { buildGrid, type GridCell, type GridSettings, priceCell } from "./build-grid.ts";
+
+/** Why a requested cell cannot be bet on. */
+export type CellVerdict =
+  | { ok: true; multiplier: number }
+  | { ok: false; reason: "off_grid" | "cell_locked" | "no_price" };
+
+/**
+ * The live grid: built from the market on demand (cached for `cacheMs`), and
+ * the judge of whether a requested cell is on it, priced as of now.
+ */
+export function createGridService({ market, settings, cacheMs = 200 }: { market: Market; settings: GridSettings; cacheMs?: number }) {
+  let cached: { at: number; tickTs: number; grid: Grid } | undefined;
+  let quoteSeq = 0;
+
+  const current = (now: number): Grid | undefined => {
+    const tick = market.fresh(now);
+    if (!tick) return undefined;
+    if (cached && cached.tickTs === tick.ts && now - cached.at < cacheMs) return cached.grid;
+    const priceCents = Math.round(tick.price * 100);
+    const sigma = market.sigma();
+    const cells = buildGrid(now, priceCents, sigma, settings).map((cell: GridCell) => ({
+      t_start: cell.t_start,
+      t_end: cell.t_end,
+      price_low: fromCents(cell.lowCents),
+      price_high: fromCents(cell.highCents),
+      multiplier: cell.multiplier,
+      locked: cell.locked,
+    }));
+    const grid: Grid = {
+      ts: now,
+      price: tick.price,
+      price_ts: tick.ts,
+      sigma,
+      quote_id: `${now.toString(36)}-${(++quoteSeq).toString(36)}`,
+      expires_at: now + 1000,
+      column_ms: settings.columnMs,
+      band: fromCents(settings.bandCents),
+      lock_ms: settings.lockMs,
+      house_edge: settings.houseEdge,
+      cells,
+    };
+    cached = { at: now, tickTs: tick.ts, grid };
+    return grid;
+  };
+
+  /**
+   * Judges a cell given in cents: aligned to the grid, not locked, within the
+   * grid's reach, and offered at a multiplier priced now.
+   */
+  const judge = (cell: { t_start: number; t_end: number; lowCents: number; highCents: number }, now: number): CellVerdict => {
+    const { columnMs, bandCents, columns, rowsEachSide, lockMs } = settings;
+    const aligned =
+      cell.t_start % columnMs === 0 &&
+      cell.t_end - cell.t_start === columnMs &&
+      cell.lowCents % bandCents === 0 &&
+      cell.highCents - cell.lowCents === bandCents;
+    if (!aligned) return { ok: false, reason: "off_grid" };
+    if (cell.t_start - now < lockMs) return { ok: false, reason: "cell_locked" };
+    const firstStart = Math.floor(now / columnMs) * columnMs + columnMs;
+    if (cell.t_start >= firstStart + columns * columnMs) return { ok: false, reason: "off_grid" };
+    const tick = market.fresh(now);
+    if (!tick) return { ok: false, reason: "no_price" };
+    const priceCents = Math.round(tick.price * 100);
+    const centreLow = Math.floor(priceCents / bandCents) * bandCents;
+    if (Math.abs(cell.lowCents - centreLow) > rowsEachSide * bandCents) return { ok: false, reason: "off_grid" };
+    const multiplier = priceCell(cell, now, priceCents, market.sigma(), settings);
+    return multiplier === undefined ? { ok: false, reason: "off_grid" } : { ok: true, multiplier };
+  };
+
+  return { current, judge };
+}
+
+export type GridService = ReturnType<typeof createGridService>;

@@ -1,0 +1,106 @@
+import { Database } from "bun:sqlite";
+import { rmSync } from "node:fs";
+import type { Tick } from "../../common/contracts/price.ts";
+import { createSettleStore } from "./settle-store.ts";
+import { createSettlementBook, type Decision } from "./settlement-book.ts";
+
+export interface ReplayOptions {
+  /** The live database (read only here). */
+  dbPath: string;
+  /** Where the scratch copy goes; it is overwritten. */
+  scratchPath: string;
+  /** Bets whose window ends in [from, to] are settled again. */
+  from: number;
+  to: number;
+  /** The stored ticks covering the range (and `staleMs` before it). */
+  ticks: readonly Tick[];
+  staleMs: number;
+  graceMs: number;
+}
+
+export interface ReplayDifference {
+  bet_id: string;
+  recorded: { status: string; payout_cents: number };
+  replayed: { status: string; payout_cents: number };
+}
+
+export interface ReplayReport {
+  bets: number;
+  settled: number;
+  differences: ReplayDifference[];
+}
+
+interface Row {
+  id: string;
+  player_id: string;
+  t_start: number;
+  t_end: number;
+  price_low_cents: number;
+  price_high_cents: number;
+  stake_cents: number;
+  multiplier_centi: number;
+  status: string;
+  payout_cents: number;
+}
+
+/**
+ * An audit: copies the database to a scratch file, reopens there every bet
+ * whose window ended in the range (removing its settlement), settles them
+ * again from the stored ticks with the same code the API runs, and reports
+ * every bet whose outcome or payout differs from what was recorded. Bets
+ * still open in the live database are left out (they are not decided yet).
+ */
+export function replaySettlement({ dbPath, scratchPath, from, to, ticks, staleMs, graceMs }: ReplayOptions): ReplayReport {
+  const live = new Database(dbPath, { readonly: true });
+  rmSync(scratchPath, { force: true });
+  live.run("VACUUM INTO ?", [scratchPath]);
+  live.close();
+
+  const scratch = new Database(scratchPath, { strict: true });
+  try {
+    const recorded = scratch
+      .query("SELECT * FROM bets WHERE t_end BETWEEN ?1 AND ?2 AND status != 'open' ORDER BY id")
+      .all(from, to) as Row[];
+    // The scratch copy only: undo those settlements so they can be made again.
+    scratch.exec("DROP TRIGGER ledger_no_delete");
+    const reopen = scratch.transaction(() => {
+      for (const row of recorded) {
+        const credits = scratch.query("SELECT player_id, amount_cents FROM ledger WHERE bet_id = ?1 AND kind IN ('payout', 'refund')").all(row.id) as {
+          player_id: string;
+          amount_cents: number;
+        }[];
+        for (const credit of credits) scratch.run("UPDATE players SET balance_cents = balance_cents - ?2 WHERE id = ?1", [credit.player_id, credit.amount_cents]);
+        scratch.run("DELETE FROM ledger WHERE bet_id = ?1 AND kind IN ('payout', 'refund')", [row.id]);
+        scratch.run("UPDATE bets SET status = 'open', payout_cents = 0, settled_at = NULL WHERE id = ?1", [row.id]);
+      }
+    });
+    reopen();
+
+    const book = createSettlementBook({ staleMs, graceMs });
+    const ids = new Set(recorded.map((row) => row.id));
+    const store = createSettleStore(scratch);
+    for (const bet of store.openBets()) if (ids.has(bet.id)) book.add(bet);
+    const decisions: Decision[] = [];
+    for (const tick of ticks) decisions.push(...book.onTick(tick.ts, Math.round(tick.price * 100)));
+    decisions.push(...book.onClock(to + graceMs + staleMs));
+    const settled = store.settle(decisions, Date.now());
+
+    const replayed = new Map(
+      (scratch.query("SELECT id, status, payout_cents FROM bets WHERE t_end BETWEEN ?1 AND ?2").all(from, to) as Row[]).map((row) => [row.id, row]),
+    );
+    const differences: ReplayDifference[] = [];
+    for (const row of recorded) {
+      const again = replayed.get(row.id);
+      if (!again || again.status !== row.status || again.payout_cents !== row.payout_cents) {
+        differences.push({
+          bet_id: row.id,
+          recorded: { status: row.status, payout_cents: row.payout_cents },
+          replayed: { status: again?.status ?? "missing", payout_cents: again?.payout_cents ?? 0 },
+        });
+      }
+    }
+    return { bets: recorded.length, settled: settled.length, differences };
+  } finally {
+    scratch.close();
+  }
+}

@@ -1,0 +1,67 @@
+import { describe, expect, test } from "bun:test";
+import { auditMoney } from "../../test/support/money-audit.ts";
+import { openTempStore } from "../../test/support/temp-db.ts";
+import { createBetStore } from "../bets/bet-store.ts";
+import { createPlayerStore } from "../players/player-store.ts";
+import { createSettleStore } from "./settle-store.ts";
+import type { Decision } from "./settlement-book.ts";
+
+const now = 1_700_000_000_000;
+
+function setup() {
+  const db = openTempStore();
+  createPlayerStore(db).create("p1", 10_000, now);
+  const order = (id: string) => ({
+    id,
+    playerId: "p1",
+    stakeCents: 1_000,
+    tStart: now + 5000,
+    tEnd: now + 10_000,
+    lowCents: 4_200_000,
+    highCents: 4_201_000,
+    multiplierCenti: 275,
+    createdAt: now,
+    idempotencyKey: null,
+  });
+  createBetStore(db).placeBatch([order("won"), order("lost"), order("void")]);
+  const settle = createSettleStore(db);
+  const bets = Object.fromEntries(settle.openBets().map((bet) => [bet.id, bet]));
+  const decisions: Decision[] = [
+    { bet: bets.won!, outcome: "won", at: now + 6000 },
+    { bet: bets.lost!, outcome: "lost", at: now + 11_000 },
+    { bet: bets.void!, outcome: "void", at: now + 11_000 },
+  ];
+  return { db, settle, decisions };
+}
+
+describe("settle store", () => {
+  test("pays a win (stake × multiplier, rounded down), refunds a void, credits nothing for a loss", () => {
+    const { db, settle, decisions } = setup();
+    const settled = settle.settle(decisions, now + 11_000);
+    expect(settled.map((s) => [s.betId, s.outcome, s.payoutCents])).toEqual([
+      ["won", "won", 2_750],
+      ["lost", "lost", 0],
+      ["void", "void", 0],
+    ]);
+    // 10,000 − 3 × 1,000 + 2,750 + 1,000
+    expect(settled.at(-1)?.balanceCents).toBe(10_750);
+    expect(db.query("SELECT id, status, payout_cents FROM bets ORDER BY id").all()).toEqual([
+      { id: "lost", status: "lost", payout_cents: 0 },
+      { id: "void", status: "void", payout_cents: 0 },
+      { id: "won", status: "won", payout_cents: 2_750 },
+    ]);
+    expect(auditMoney(db.path)).toMatchObject({ unbalanced: [], betsWithoutStake: [], stakesWithoutBet: 0 });
+    db[Symbol.dispose]();
+  });
+
+  test("settling again pays nothing more: exactly once", () => {
+    const { db, settle, decisions } = setup();
+    settle.settle(decisions, now + 11_000);
+    expect(settle.settle(decisions, now + 12_000)).toEqual([]);
+    expect(settle.openBets()).toEqual([]);
+    expect(db.query("SELECT count(*) AS n FROM ledger WHERE kind IN ('payout', 'refund')").get()).toEqual({ n: 2 });
+    // And the database itself refuses a second credit for a bet.
+    expect(() => db.run("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES ('p1', 'payout', 1, 'won', 0)")).toThrow();
+    db[Symbol.dispose]();
+  });
+});

@@ -1,0 +1,78 @@
+import type { Database } from "bun:sqlite";
+import { potentialPayoutCents } from "../bets/bet-store.ts";
+import type { Decision, OpenBet } from "./settlement-book.ts";
+
+/** A settled bet as told to its player. */
+export interface Settled {
+  betId: string;
+  playerId: string;
+  outcome: "won" | "lost" | "void";
+  payoutCents: number;
+  balanceCents: number;
+}
+
+/**
+ * Writes settlements: per bet, the status change from `open` and its credit
+ * (payout when won, refund when void) in ONE transaction for the whole list.
+ * A bet that is no longer open is skipped, so settling twice pays once; the
+ * database also refuses a second credit for the same bet.
+ */
+export function createSettleStore(db: Database) {
+  const markSettled = db.prepare(
+    "UPDATE bets SET status = ?2, payout_cents = ?3, settled_at = ?4 WHERE id = ?1 AND status = 'open'",
+  );
+  const credit = db.prepare("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  const balance = db.prepare("SELECT balance_cents FROM players WHERE id = ?1");
+  const openBets = db.prepare(
+    "SELECT id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'",
+  );
+
+  const settleAll = db.transaction((decisions: readonly Decision[], now: number) => {
+    const settled: Settled[] = [];
+    // Balances read once per player per batch, then followed as credits are written.
+    const balances = new Map<string, number>();
+    for (const { bet, outcome } of decisions) {
+      const amount = outcome === "won" ? potentialPayoutCents(bet.stakeCents, bet.multiplierCenti) : outcome === "void" ? bet.stakeCents : 0;
+      if (markSettled.run(bet.id, outcome, outcome === "won" ? amount : 0, now).changes !== 1) continue;
+      if (amount > 0) credit.run(bet.playerId, outcome === "won" ? "payout" : "refund", amount, bet.id, now);
+      let after = balances.get(bet.playerId);
+      after = after === undefined ? (balance.get(bet.playerId) as { balance_cents: number }).balance_cents : after + amount;
+      balances.set(bet.playerId, after);
+      settled.push({ betId: bet.id, playerId: bet.playerId, outcome, payoutCents: outcome === "won" ? amount : 0, balanceCents: after });
+    }
+    return settled;
+  });
+
+  return {
+    /** Settles the decided bets in one transaction; returns those that changed. */
+    settle(decisions: readonly Decision[], now: number): Settled[] {
+      return decisions.length === 0 ? [] : settleAll(decisions, now);
+    },
+    /** Every open bet, to rebuild the settlement book at start. */
+    openBets(): OpenBet[] {
+      return (
+        openBets.all() as {
+          id: string;
+          player_id: string;
+          t_start: number;
+          t_end: number;
+          price_low_cents: number;
+          price_high_cents: number;
+          stake_cents: number;
+          multiplier_centi: number;
+        }[]
+      ).map((row) => ({
+        id: row.id,
+        playerId: row.player_id,
+        tStart: row.t_start,
+        tEnd: row.t_end,
+        lowCents: row.price_low_cents,
+        highCents: row.price_high_cents,
+        stakeCents: row.stake_cents,
+        multiplierCenti: row.multiplier_centi,
+      }));
+    },
+  };
+}
+
+export type SettleStore = ReturnType<typeof createSettleStore>;

@@ -1,0 +1,68 @@
+import type { Bus } from "../../common/bus/mod.ts";
+import { Channels } from "../../common/channels.ts";
+import type { BetEventEnvelope } from "../../common/contracts/bet-event.ts";
+import type { Tick } from "../../common/contracts/price.ts";
+import type { Logger } from "../../common/log.ts";
+import { fromCents } from "../../common/money.ts";
+import type { Exposure } from "../bets/exposure.ts";
+import type { SettleStore, Settled } from "./settle-store.ts";
+import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
+
+export interface SettlerParts {
+  book: SettlementBook;
+  store: SettleStore;
+  exposure: Pick<Exposure, "release">;
+  bus: Pick<Bus, "publish">;
+  log: Logger;
+  now?: () => number;
+}
+
+/** The bus message telling a player about a settled bet. */
+export function settledEnvelope(settled: Settled): string {
+  const envelope: BetEventEnvelope = {
+    player_id: settled.playerId,
+    event: { type: "bet", bet_id: settled.betId, status: settled.outcome, payout: fromCents(settled.payoutCents), balance: fromCents(settled.balanceCents) },
+  };
+  return JSON.stringify(envelope);
+}
+
+/**
+ * Runs settlement in the process that owns the database's writes: every tick
+ * (and a clock, for windows no tick closes) goes through the book; what it
+ * decides is written in one transaction, the bets' limits are released, and
+ * each player is told over the bus.
+ */
+export function createSettler({ book, store, exposure, bus, log, now = Date.now }: SettlerParts) {
+  let settledTotal = 0;
+  const apply = (decisions: Decision[]) => {
+    if (decisions.length === 0) return;
+    const settled = store.settle(decisions, now());
+    for (const { bet } of decisions) exposure.release(bet);
+    settledTotal += settled.length;
+    for (const one of settled) {
+      bus.publish(Channels.betEvents, settledEnvelope(one)).catch((error: Error) => log.warn({ err: error.message, bet_id: one.betId }, "could not publish a bet event"));
+    }
+    log.debug({ settled: settled.length }, "settled bets");
+  };
+  return {
+    /** Loads the open bets from the database (at start, before the history replay). */
+    load(): number {
+      const open = store.openBets();
+      for (const bet of open) book.add(bet);
+      return open.length;
+    },
+    /** A newly placed bet joins the book. */
+    add(bet: OpenBet): void {
+      book.add(bet);
+    },
+    onTick(tick: Tick): void {
+      apply(book.onTick(tick.ts, Math.round(tick.price * 100)));
+    },
+    onClock(): void {
+      apply(book.onClock(now()));
+    },
+    stats: () => ({ open_bets: book.openBets, settled: settledTotal, ticks_ignored: book.ignoredTicks }),
+  };
+}
+
+export type Settler = ReturnType<typeof createSettler>;

@@ -1,0 +1,358 @@
+/**
+ * The bets target: authenticated, priced, durable bets at ≥ 20,000 accepted/s
+ * with p99 under 20 ms, 64 connections, on this machine, the generator's own
+ * cost named.
+ *
+ *   bun bench/bets.ts [--rounds 3] [--duration 10] [--warmup 2] [--connections 64] [--threads 1]
+ *                     [--sessions 1000] [--batch-delay-ms 0] [--logs file|null]
+ *                     [--quiet-wait 60] [--quiet-below 15] [--bun-flags=…] [--json out.json]
+ *
+ * Per round: a private redis-server and a constant-price tick feed (a tick on
+ * `prices:btc:usd` and `price:btc:usd` every 200 ms), a fresh API with a temp
+ * database and limits wide enough that the run measures throughput, not
+ * refusals; `--sessions` guest sessions; then wrk posting bets that rotate over
+ * the tokens and the grid's open cells (t_start ≥ 30 s ahead, so none locks
+ * during the run). Reports 202s per second, every other answer by status,
+ * p50/p99, server and wrk CPU, and after the API stopped: rows in SQLite and
+ * the ledger's consistency. See bench/README.md.
+ */
+import { Database } from "bun:sqlite";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Redis from "ioredis";
+import { Channels, Keys } from "../common/channels.ts";
+import { freePort } from "./lib/free-port.ts";
+import { describeMachine } from "./lib/machine.ts";
+import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
+import { type Quiet, waitForQuiet } from "./lib/quiet.ts";
+import { startRedis } from "./lib/redis-server.ts";
+import { answersOk, startServerProcess } from "./lib/server-process.ts";
+import { ROOT } from "./lib/servers.ts";
+import { median } from "./lib/stats.ts";
+import { formatNumber, formatTable } from "./lib/table.ts";
+import { runWrk, type WrkResult } from "./lib/wrk.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    connections: { type: "string", default: "64" },
+    threads: { type: "string", default: "1" },
+    sessions: { type: "string", default: "1000" },
+    "batch-delay-ms": { type: "string", default: "0" },
+    logs: { type: "string", default: "file" },
+    "bun-flags": { type: "string", default: "" },
+    "quiet-wait": { type: "string", default: "60" },
+    "quiet-below": { type: "string", default: "15" },
+    json: { type: "string" },
+  },
+});
+const int = (name: string, raw: string, min = 1) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`--${name} must be an integer ≥ ${min}, not ${raw}`);
+  return value;
+};
+const rounds = int("rounds", args.rounds);
+const durationSeconds = int("duration", args.duration);
+const warmupSeconds = int("warmup", args.warmup, 0);
+const connections = int("connections", args.connections);
+const threads = int("threads", args.threads);
+const sessionCount = int("sessions", args.sessions);
+const batchDelayMs = int("batch-delay-ms", args["batch-delay-ms"], 0);
+if (args.logs !== "file" && args.logs !== "null") throw new RangeError(`--logs must be file or null, not ${args.logs}`);
+const logs = args.logs;
+const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
+const quietWaitSeconds = Number(args["quiet-wait"]);
+const quietBelowPercent = Number(args["quiet-below"]);
+const cores = navigator.hardwareConcurrency;
+const DISTURBED_PERCENT = 30;
+const TARGET = { acceptedPerSecond: 20_000, p99Ms: 20 };
+const PRICE = 42_000;
+const STAKE = 1;
+
+/** Wide limits: the run measures throughput, not refusals. Money in dollars, as the API reads it. */
+const LIMITS = {
+  STARTING_BALANCE: "10000000",
+  MAX_OPEN_BETS: "1000000",
+  BETS_PER_PLAYER_PER_S: "1000000",
+  SESSIONS_PER_IP_PER_MIN: "1000000",
+  MAX_CELL_LIABILITY: "100000000000",
+  MAX_HOUSE_LIABILITY: "100000000000",
+};
+
+interface Run {
+  round: number;
+  wrk: WrkResult;
+  accepted: number;
+  acceptedPerSecond: number;
+  refusals: Record<string, number>;
+  serverCpuPercent: number;
+  generatorCpuPercent: number;
+  redisCpuPercent: number;
+  machineBusyPercent: number;
+  otherCpuPercent: number;
+  before: Quiet;
+  peakRssMb: number;
+  cells: number;
+  /** After the API stopped. */
+  store: StoreCheck;
+  /** 202s over the whole life of the server (pre-flight, warm-up, run). */
+  acceptedTotal: number;
+}
+
+console.log(describeMachine());
+console.log(
+  `load:    wrk -t${threads} -c${connections} -d${durationSeconds}s (after ${warmupSeconds}s warm-up), ${rounds} round(s), ${sessionCount} sessions, ` +
+    `BATCH_DELAY_MS=${batchDelayMs}, logs to ${logs === "file" ? "a file" : "/dev/null"}, LOG_LEVEL=info;\n` +
+    `         each run waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy first${bunFlags.length > 0 ? `; bun ${bunFlags.join(" ")}` : ""}\n`,
+);
+
+const runs: Run[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const dir = mkdtempSync(join(tmpdir(), "tap-bench-bets-"));
+  try {
+    const run = await measure(round, dir);
+    runs.push(run);
+    console.log(describeRun(run));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+printRuns(runs);
+printSummary(runs);
+if (args.json) await Bun.write(args.json, JSON.stringify({ machine: describeMachine(), args, runs }, null, 2));
+
+async function measure(round: number, dir: string): Promise<Run> {
+  await using redis = await startRedis();
+  await using feed = startTickFeed(redis.url);
+  await feed.first;
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const dbPath = join(dir, "bets.db");
+  const server = await startServerProcess({
+    label: "ours api",
+    cmd: [process.execPath, ...bunFlags, join(ROOT, "api", "main.ts")],
+    cwd: ROOT,
+    env: {
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      DB_PATH: dbPath,
+      LOG_LEVEL: "info",
+      SESSION_SECRET: "bench-session-secret-0123456789abcdef",
+      BATCH_DELAY_MS: String(batchDelayMs),
+      ...LIMITS,
+    },
+    logs: logs === "file" ? { kind: "file", path: join(dir, "api.log") } : { kind: "null" },
+    ready: () => answersOk(`${baseUrl}/healthz`),
+  });
+  try {
+    const before = quietWaitSeconds > 0 ? await waitForQuiet({ maxBusyPercent: quietBelowPercent, maxWaitSeconds: quietWaitSeconds }) : { quiet: true, busyPercent: Number.NaN, waitedSeconds: 0 };
+    const tokens = await createSessions(baseUrl, sessionCount);
+    const requestsFile = join(dir, "requests.txt");
+    // Cells are picked after the wait for quiet, so they are still ≥ 30 s ahead when the load starts.
+    const cells = await writeRequests(baseUrl, tokens, requestsFile);
+    const wrkOptions = { url: `${baseUrl}/api/bets`, script: "auth-bets.lua", scriptArgs: [requestsFile], threads, connections };
+    const warmup = warmupSeconds > 0 ? await runWrk({ ...wrkOptions, durationSeconds: warmupSeconds }) : undefined;
+    const meter = startCpuMeter({ server: server.pid, redis: redis.pid });
+    const wrk = await runWrk({ ...wrkOptions, durationSeconds });
+    const cpu = meter.stop();
+    const peakRssMb = readMemory(server.pid).peakKb / 1024;
+    const exit = await server.stop(20_000);
+    if (exit !== 0) throw new Error(`the API exited with ${exit} at SIGTERM`);
+    const statuses = wrk.statuses ?? {};
+    if (logs === "file" && Object.keys(statuses).some((status) => status >= "500")) showServerErrors(join(dir, "api.log"));
+    const accepted = statuses["202"] ?? 0;
+    const refusals = Object.fromEntries(Object.entries(statuses).filter(([status]) => status !== "202"));
+    const generatorCpuPercent = (wrk.generatorCpuSeconds / cpu.wallSeconds) * 100;
+    return {
+      round,
+      wrk,
+      accepted,
+      acceptedPerSecond: accepted / cpu.wallSeconds,
+      refusals,
+      serverCpuPercent: cpu.percentOfCore.server,
+      redisCpuPercent: cpu.percentOfCore.redis,
+      generatorCpuPercent,
+      machineBusyPercent: cpu.machineBusyPercent,
+      otherCpuPercent: cpu.machineBusyPercent * cores - cpu.percentOfCore.server - cpu.percentOfCore.redis - generatorCpuPercent,
+      before: before as Quiet,
+      peakRssMb,
+      cells,
+      store: checkStore(dbPath),
+      acceptedTotal: accepted + 1 + (warmup?.statuses?.["202"] ?? 0),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Prints the first few distinct error lines of the server's log: a 5xx in a benchmark needs its cause in the output. */
+function showServerErrors(path: string): void {
+  const lines = readFileSync(path, "utf8").split("\n");
+  const errors = [...new Set(lines.filter((line) => /"level":"(error|fatal)"/.test(line)).map((line) => line.replace(/"(time|request_id|req_id)":"[^"]*",?/g, "")))];
+  console.log(`server errors (${errors.length} distinct):\n${errors.slice(0, 5).join("\n")}`);
+}
+
+/** A constant price, published as the price service would: a tick on the channel and the latest-price key, every 200 ms. */
+function startTickFeed(url: string) {
+  const redis = new Redis(url, { lazyConnect: false });
+  let resolveFirst: () => void = () => {};
+  const first = new Promise<void>((resolve) => (resolveFirst = resolve));
+  const publish = async () => {
+    const tick = JSON.stringify({ symbol: "BTC-USD", price: PRICE, ts: Date.now() });
+    await redis.set(Keys.latestPrice, tick, "PX", 5000);
+    await redis.publish(Channels.priceTicks, tick);
+    resolveFirst();
+  };
+  void publish();
+  const timer = setInterval(() => void publish().catch(() => {}), 200);
+  const stop = async () => {
+    clearInterval(timer);
+    redis.disconnect();
+  };
+  return { first, [Symbol.asyncDispose]: stop };
+}
+
+async function createSessions(baseUrl: string, count: number): Promise<string[]> {
+  const tokens: string[] = [];
+  const one = async () => {
+    const response = await fetch(`${baseUrl}/api/session`, { method: "POST" });
+    const body = (await response.json()) as { token?: string };
+    if (response.status !== 201 || !body.token) throw new Error(`POST /api/session answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    tokens.push(body.token);
+  };
+  for (let done = 0; done < count; done += 50) await Promise.all(Array.from({ length: Math.min(50, count - done) }, one));
+  return tokens;
+}
+
+/**
+ * Writes one request per line ("<token> <body>"): tokens in turn, each on the
+ * next open cell at least 30 s ahead. Checks one of them answers 202 first (a
+ * benchmark of refusals is worthless). Returns how many cells are used.
+ */
+async function writeRequests(baseUrl: string, tokens: readonly string[], path: string): Promise<number> {
+  let grid: { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] } | undefined;
+  for (let attempt = 0; attempt < 100 && !grid; attempt++) {
+    const response = await fetch(`${baseUrl}/api/grid`);
+    if (response.ok) grid = (await response.json()) as typeof grid;
+    else await Bun.sleep(100);
+  }
+  if (!grid) throw new Error("GET /api/grid never answered 200 (no fresh price?)");
+  const horizon = Date.now() + 30_000;
+  const cells = grid.cells.filter((cell) => !cell.locked && cell.t_start >= horizon);
+  if (cells.length === 0) throw new Error("no grid cell starts ≥ 30 s ahead: raise GRID_COLUMNS or COLUMN_MS");
+  const lines = Array.from({ length: Math.max(tokens.length, cells.length) * 2 }, (_, index) => {
+    const cell = cells[index % cells.length]!;
+    const body = JSON.stringify({ amount: STAKE, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } });
+    return `${tokens[index % tokens.length]} ${body}`;
+  });
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  const [token, body] = [lines[0]!.slice(0, lines[0]!.indexOf(" ")), lines[0]!.slice(lines[0]!.indexOf(" ") + 1)];
+  const response = await fetch(`${baseUrl}/api/bets`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
+  const text = await response.text();
+  if (response.status !== 202) throw new Error(`pre-flight bet answered ${response.status}, not 202: ${text.slice(0, 300)}`);
+  return cells.length;
+}
+
+interface StoreCheck {
+  bets: number;
+  stakes: number;
+  /** Players whose balance is not the sum of their ledger. */
+  unbalancedPlayers: number;
+  /** Bets without exactly their stake in the ledger. */
+  betsWithoutStake: number;
+  negativeBalances: number;
+  integrity: string;
+}
+
+function checkStore(dbPath: string): StoreCheck {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const one = <T>(sql: string) => db.query(sql).get() as T;
+    return {
+      bets: one<{ n: number }>("SELECT count(*) AS n FROM bets").n,
+      stakes: one<{ n: number }>("SELECT count(*) AS n FROM ledger WHERE kind = 'stake'").n,
+      unbalancedPlayers: one<{ n: number }>(
+        "SELECT count(*) AS n FROM players p WHERE p.balance_cents != (SELECT coalesce(sum(amount_cents), 0) FROM ledger l WHERE l.player_id = p.id)",
+      ).n,
+      betsWithoutStake: one<{ n: number }>(
+        "SELECT count(*) AS n FROM bets b LEFT JOIN ledger l ON l.bet_id = b.id AND l.kind = 'stake' WHERE l.id IS NULL OR l.amount_cents != -b.stake_cents",
+      ).n,
+      negativeBalances: one<{ n: number }>("SELECT count(*) AS n FROM players WHERE balance_cents < 0").n,
+      integrity: one<{ quick_check: string }>("PRAGMA quick_check").quick_check,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function ledgerOk(run: Run): boolean {
+  return run.store.unbalancedPlayers === 0 &&
+  run.store.betsWithoutStake === 0 &&
+  run.store.negativeBalances === 0 &&
+  run.store.stakes === run.store.bets &&
+  run.store.bets >= run.acceptedTotal &&
+  run.store.integrity === "ok";
+}
+
+function refusalText(refusals: Record<string, number>): string {
+  return Object.keys(refusals).length === 0 ? "none" : Object.entries(refusals).map(([status, count]) => `${status}×${count}`).join(" ");
+}
+
+function describeRun(run: Run): string {
+  return (
+    `round ${run.round}  ${formatNumber(run.acceptedPerSecond).padStart(7)} accepted/s  p50 ${run.wrk.p50Ms.toFixed(2)} ms  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
+    `non-202 ${refusalText(run.refusals)}  socket errors ${run.wrk.socketErrors}  server CPU ${run.serverCpuPercent.toFixed(0)}%  ` +
+    `wrk CPU ${run.generatorCpuPercent.toFixed(0)}%  other CPU ${run.otherCpuPercent.toFixed(0)}%  ledger ${ledgerOk(run) ? "ok" : "INCONSISTENT"}` +
+    (run.before.quiet ? "" : `  (machine ${run.before.busyPercent.toFixed(0)}% busy before the run)`)
+  );
+}
+
+function printRuns(all: Run[]): void {
+  console.log("\nEvery run:\n");
+  const rows = all.map((run) => ({
+    round: String(run.round),
+    "accepted/s": formatNumber(run.acceptedPerSecond),
+    "p50 ms": run.wrk.p50Ms.toFixed(2),
+    "p99 ms": run.wrk.p99Ms.toFixed(2),
+    "max ms": run.wrk.maxMs.toFixed(1),
+    "non-202": refusalText(run.refusals),
+    "sock err": formatNumber(run.wrk.socketErrors),
+    "server CPU": `${run.serverCpuPercent.toFixed(0)}%`,
+    "µs CPU/bet": ((run.serverCpuPercent / 100 / run.acceptedPerSecond) * 1e6).toFixed(1),
+    "wrk CPU": `${run.generatorCpuPercent.toFixed(0)}%`,
+    "redis CPU": `${run.redisCpuPercent.toFixed(0)}%`,
+    "machine busy": `${run.machineBusyPercent.toFixed(0)}%`,
+    "other CPU": `${run.otherCpuPercent.toFixed(0)}%${run.otherCpuPercent > DISTURBED_PERCENT ? " *" : ""}`,
+    "peak RSS MB": run.peakRssMb.toFixed(0),
+    cells: String(run.cells),
+    "rows (bets)": formatNumber(run.store.bets),
+    "202 answered": formatNumber(run.acceptedTotal),
+    ledger: ledgerOk(run) ? "ok" : JSON.stringify(run.store),
+  }));
+  console.log(formatTable(Object.keys(rows[0] ?? {}), rows));
+}
+
+function printSummary(all: Run[]): void {
+  const accepted = median(all.map((run) => run.acceptedPerSecond));
+  const p99 = median(all.map((run) => run.wrk.p99Ms));
+  const wrkCpu = median(all.map((run) => run.generatorCpuPercent));
+  const serverCpu = median(all.map((run) => run.serverCpuPercent));
+  console.log(
+    `\nMedians over ${all.length} run(s): ${formatNumber(accepted)} accepted/s, p50 ${median(all.map((run) => run.wrk.p50Ms)).toFixed(2)} ms, ` +
+      `p99 ${p99.toFixed(2)} ms, server CPU ${serverCpu.toFixed(0)}%, wrk CPU ${wrkCpu.toFixed(0)}% (CPU in % of one core, ${cores * 100}% = all cores)`,
+  );
+  const met = accepted >= TARGET.acceptedPerSecond && p99 < TARGET.p99Ms;
+  console.log(
+    `${met ? "MET   " : "MISSED"} ≥ ${formatNumber(TARGET.acceptedPerSecond)} accepted/s with p99 < ${TARGET.p99Ms} ms: ${formatNumber(accepted)}/s, p99 ${p99.toFixed(2)} ms ` +
+      `(best: ${formatNumber(Math.max(...all.map((run) => run.acceptedPerSecond)))}/s)`,
+  );
+  console.log(`${all.every(ledgerOk) ? "OK    " : "FAILED"} every 202 is a row, every bet has its stake, every balance equals its ledger, none negative`);
+  console.log(
+    `The load generator costs ${wrkCpu.toFixed(0)}% of a core (one wrk thread${wrkCpu >= 85 ? ": AT ITS LIMIT, the generator may be the bottleneck" : ", not saturated"}); ` +
+      `server + wrk + redis use ${median(all.map((run) => run.serverCpuPercent + run.generatorCpuPercent + run.redisCpuPercent)).toFixed(0)}% of ${cores * 100}%.`,
+  );
+}

@@ -1,0 +1,167 @@
+import type { Database } from "bun:sqlite";
+// Imported as a file, not a module: `bun build --compile` then embeds it, so the
+// compiled binary can start the worker (a worker's entry point is not bundled
+// with the code that starts it, and scripts/build.sh names only main.ts).
+import workerPath from "./checkpoint-worker.js" with { type: "file" };
+
+/** One checkpoint the worker ran (sent only when the WAL had pages). */
+export interface CheckpointReport {
+  kind: "checkpoint";
+  /** PASSIVE: the worker's, on its timer; CATCH_UP: the writer's own, to let the WAL rewind. */
+  mode: "PASSIVE" | "CATCH_UP";
+  /** 1 when the checkpoint could not finish (a reader or writer held it up). */
+  busy: number;
+  /** WAL frames before the checkpoint. */
+  walPages: number;
+  /** Frames copied into the database file (all of them when the checkpoint finished). */
+  checkpointedPages: number;
+  ms: number;
+}
+
+type CheckpointWorkerStart = { kind: "start"; path: string; intervalMs: number; catchUpAbovePages: number };
+type CheckpointWorkerMessage =
+  | CheckpointReport
+  | { kind: "ready" }
+  | { kind: "catch-up"; walPages: number }
+  | { kind: "stopped" }
+  | { kind: "error"; message: string; fatal?: boolean };
+
+export interface CheckpointerOptions {
+  /** How often the worker checkpoints. */
+  intervalMs?: number;
+  /**
+   * A WAL with more pages than this after the worker's checkpoint is caught up
+   * by the writer's own thread, so that it rewinds. That costs the writer one
+   * checkpoint with fsyncs (20–70 ms here under load), once per bound written
+   * (64 MiB at 4 KiB pages: every second or two under full load). A larger
+   * bound makes that rarer but every page lookup slower (SQLite searches the
+   * WAL index, one hash table per 4,096 frames).
+   */
+  catchUpAbovePages?: number;
+  /** Each checkpoint that had pages to copy, for logs and tests. */
+  onCheckpoint?: (report: CheckpointReport) => void;
+  /** The worker failed; SQLite's automatic checkpoint has been switched back on. */
+  onError?: (message: string) => void;
+}
+
+export interface Checkpointer {
+  /** Resolves once the worker has its connection open. */
+  readonly ready: Promise<void>;
+  /** Stops the worker and switches SQLite's automatic checkpoint back on. */
+  stop(): Promise<void>;
+}
+
+/** SQLite's default: checkpoint on commit once the WAL holds this many pages. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * Moves WAL checkpoints off the thread that writes: switches off SQLite's
+ * automatic checkpoint on `db` (which runs inside a commit and fsyncs, stalling
+ * the event loop for tens of ms) and runs `wal_checkpoint(PASSIVE)` every
+ * `intervalMs` from a Bun Worker with its own connection to the same file.
+ * The WAL stays bounded: a checkpoint that caught up lets the next commit
+ * rewind the WAL (written again from its start); when writes never pause long
+ * enough for that and the WAL passes `catchUpAbovePages`, the writer's thread
+ * finishes the checkpoint itself. Durability is SQLite's own: a commit is in
+ * the WAL before it returns, and `synchronous = NORMAL` syncs the WAL at each
+ * checkpoint.
+ *
+ * ```ts
+ * const db = openStore("/data/bets.db");
+ * const checkpointer = startCheckpointer(db, "/data/bets.db");
+ * // … at shutdown, before db.close():
+ * await checkpointer.stop();
+ * ```
+ */
+export function startCheckpointer(
+  db: Database,
+  path: string,
+  { intervalMs = 200, catchUpAbovePages = 16_384, onCheckpoint, onError }: CheckpointerOptions = {},
+): Checkpointer {
+  if (path === ":memory:") return { ready: Promise.resolve(), stop: async () => {} };
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  // No journal_size_limit: the WAL file keeps its high-water mark (bounded by
+  // catchUpAbovePages plus one interval's writes) and is rewritten from its
+  // start after each rewind. Trimming it at the rewind runs an ftruncate of
+  // hundreds of MB inside a commit, on this thread: a stall as bad as the
+  // checkpoints this module moves away.
+  const restoreAutoCheckpoint = () => db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+
+  const worker = new Worker(workerPath);
+  let failed = false;
+  const fail = (message: string) => {
+    if (failed) return;
+    failed = true;
+    try {
+      restoreAutoCheckpoint();
+    } catch {
+      // The database is already closed.
+    }
+    onError?.(message);
+  };
+  // The writer's thread copies what the worker's last pass left, between two
+  // of its own transactions, so the checkpoint finishes and the next commit
+  // rewinds the WAL. It costs this thread one checkpoint with its fsyncs
+  // (20–70 ms measured under load) once per `catchUpAbovePages`. If the worker
+  // is checkpointing right now this returns busy at once, and the worker asks
+  // again after its next pass.
+  const catchUp = () => {
+    if (failed || stopping) return;
+    const started = performance.now();
+    try {
+      const row = db.query("PRAGMA wal_checkpoint(PASSIVE)").get() as { busy: number; log: number; checkpointed: number };
+      onCheckpoint?.({ kind: "checkpoint", mode: "CATCH_UP", busy: row.busy, walPages: row.log, checkpointedPages: row.checkpointed, ms: performance.now() - started });
+    } catch (error) {
+      // Never thrown out of a message handler (that would end the process): the worker asks again.
+      onError?.((error as Error).message);
+    }
+  };
+  let stopping = false;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let markStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+
+  worker.onmessage = (event: MessageEvent<CheckpointWorkerMessage>) => {
+    const message = event.data;
+    switch (message.kind) {
+      case "ready":
+        return markReady();
+      case "checkpoint":
+        return onCheckpoint?.(message);
+      case "catch-up":
+        return catchUp();
+      case "stopped":
+        return markStopped();
+      case "error":
+        // One failed checkpoint (say, the disk was full for a moment) is retried next tick; a failed open is not.
+        if (!message.fatal) return onError?.(message.message);
+        fail(message.message);
+        markReady();
+        return markStopped();
+      default:
+        message satisfies never;
+    }
+  };
+  worker.onerror = (event) => {
+    fail(event.message);
+    markReady();
+    markStopped();
+  };
+  worker.postMessage({ kind: "start", path, intervalMs, catchUpAbovePages } satisfies CheckpointWorkerStart);
+  // Bun workers can be unref'd like timers: this one never keeps the process alive.
+  (worker as Worker & { unref(): void }).unref();
+
+  return {
+    ready,
+    async stop() {
+      stopping = true;
+      if (!failed) {
+        worker.postMessage({ kind: "stop" });
+        await Promise.race([stopped, Bun.sleep(5000)]);
+      }
+      worker.terminate();
+      if (!failed) restoreAutoCheckpoint();
+    },
+  };
+}

@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BetAccepted, BetPage, BetView } from "../common/contracts/bet.ts";
+import type { Me } from "../common/contracts/session.ts";
+import { authed, cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import { waitFor } from "./support/wait.ts";
+
+const SECRET = "bets-test-secret-0123456789abcdef-xyz";
+
+let redis: TestRedis;
+let api: RunningService;
+let pump: TickPump;
+let base: string;
+let dir: string;
+let dbPath: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), "tap-bets-"));
+  dbPath = join(dir, "bets.db");
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  api = spawnService("api", {
+    PORT: String(port),
+    REDIS_URL: redis.url,
+    DB_PATH: dbPath,
+    SESSION_SECRET: SECRET,
+    STARTING_BALANCE: "50",
+    MAX_OPEN_BETS: "5",
+    SESSIONS_PER_IP_PER_MIN: "20",
+  });
+  await waitForHttp(`${base}/healthz`);
+});
+
+afterAll(async () => {
+  await pump?.stop();
+  await api?.stop("SIGKILL");
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function expectError(response: Response, status: number, code: string) {
+  const body = (await response.json()) as { error: { code: string; message: string; details: { path: string }[] } };
+  expect({ status: response.status, code: body.error.code }).toEqual({ status, code });
+  return body.error;
+}
+
+function readDb<T>(run: (db: Database) => T): T {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return run(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe("before any price", () => {
+  test("the grid is 503 and a bet cannot be priced", async () => {
+    await expectError(await fetch(`${base}/api/grid`), 503, "unavailable");
+  });
+});
+
+describe("sessions", () => {
+  test("a guest session gets a token, an id and the starting balance", async () => {
+    const session = await newSession(base);
+    expect(session.user_id).toMatch(/^p_[0-9a-f]{32}$/);
+    expect(session.balance).toBe(50);
+    expect(session.expires_at).toBeGreaterThan(Date.now());
+    const me = await fetch(`${base}/api/me`, { headers: authed(session.token) });
+    expect(await me.json()).toEqual({ user_id: session.user_id, balance: 50, open_bets: 0, open_exposure: 0, potential_payout: 0 });
+    const ledger = readDb((db) => db.query("SELECT kind, amount_cents FROM ledger WHERE player_id = ?").all(session.user_id));
+    expect(ledger).toEqual([{ kind: "grant", amount_cents: 5000 }]);
+  });
+
+  test("player endpoints need a valid bearer token (401 otherwise)", async () => {
+    const missing = await fetch(`${base}/api/me`);
+    expect(missing.headers.get("www-authenticate")).toContain("Bearer");
+    await expectError(missing, 401, "unauthorized");
+    await expectError(await fetch(`${base}/api/me`, { headers: authed("nope.nope") }), 401, "unauthorized");
+    const session = await newSession(base);
+    const [payload] = session.token.split(".");
+    await expectError(await fetch(`${base}/api/me`, { headers: authed(`${payload}.${"A".repeat(43)}`) }), 401, "unauthorized");
+    await expectError(await fetch(`${base}/api/bets`, { headers: { authorization: "Basic abc" } }), 401, "unauthorized");
+    await expectError(await postBet(base, undefined, { amount: 1, cell: {} }), 401, "unauthorized");
+  });
+
+  test("new sessions from one address are rate limited with Retry-After", async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 22; i++) {
+      const response = await fetch(`${base}/api/session`, { method: "POST", headers: { "x-real-ip": "192.0.2.77" } });
+      statuses.push(response.status);
+      if (response.status === 429) retryAfter = response.headers.get("retry-after");
+    }
+    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
+    expect(statuses.at(-1)).toBe(429);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("with a live price", () => {
+  beforeAll(async () => {
+    pump = await startTickPump(redis.url, 42_003.17);
+    await waitFor("grid", async () => (await fetch(`${base}/api/grid`)).status === 200);
+  });
+
+  test("the grid has aligned columns and bands around the price, each with a multiplier", async () => {
+    const grid = await getGrid(base);
+    expect(grid.price).toBe(42_003.17);
+    expect(grid.sigma).toBeGreaterThan(0);
+    expect(grid.column_ms).toBe(5000);
+    expect(grid.band).toBe(10);
+    expect(grid.expires_at).toBeGreaterThan(grid.ts);
+    expect(typeof grid.quote_id).toBe("string");
+    for (const cell of grid.cells) {
+      expect(cell.t_start % 5000).toBe(0);
+      expect(cell.t_end - cell.t_start).toBe(5000);
+      expect(Math.round(cell.price_low * 100) % 1000).toBe(0);
+      expect(cell.price_high - cell.price_low).toBeCloseTo(10, 9);
+      expect(cell.multiplier).toBeGreaterThanOrEqual(1.01);
+      expect(cell.multiplier).toBeLessThanOrEqual(100);
+      expect(cell.locked).toBe(cell.t_start - grid.ts < 2000);
+    }
+    expect(grid.cells.some((c) => c.price_low === 42_000)).toBe(true);
+  });
+
+  test("a bet is priced by the server, debits the stake and is stored with its multiplier", async () => {
+    const session = await newSession(base);
+    const grid = await getGrid(base);
+    const cell = openCell(grid, (cells) => cells.find((c) => c.price_low === 42_030));
+    const response = await postBet(base, session.token, { amount: 12.5, cell: cellOf(cell) });
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as BetAccepted;
+    expect(body.status).toBe("accepted");
+    expect(body.balance).toBe(37.5);
+    expect(Math.abs(body.multiplier - cell.multiplier) / cell.multiplier).toBeLessThan(0.2);
+    expect(body.potential_payout).toBe(Math.floor((1250 * Math.round(body.multiplier * 100)) / 100) / 100);
+    const row = readDb((db) => db.query("SELECT * FROM bets WHERE id = ?").get(body.bet_id)) as Record<string, unknown>;
+    expect(row).toMatchObject({ player_id: session.user_id, stake_cents: 1250, multiplier_centi: Math.round(body.multiplier * 100), status: "open" });
+    const me = (await (await fetch(`${base}/api/me`, { headers: authed(session.token) })).json()) as Me;
+    expect(me).toMatchObject({ balance: 37.5, open_bets: 1, open_exposure: 12.5, potential_payout: body.potential_payout });
+  });
+
+  test("a body that still names user_id is refused, naming it", async () => {
+    const session = await newSession(base);
+    const cell = openCell(await getGrid(base));
+    const error = await expectError(await postBet(base, session.token, { user_id: "someone", amount: 1, cell: cellOf(cell) }), 400, "validation_failed");
+    expect(error.details.map((d) => d.path)).toContain("/user_id");
+  });
+
+  test("off-grid cells are 400, locked ones 409, bad stakes 400, stakes out of bounds 409", async () => {
+    const session = await newSession(base);
+    const grid = await getGrid(base);
+    const cell = cellOf(openCell(grid));
+    const bet = (body: unknown) => postBet(base, session.token, body);
+    await expectError(await bet({ amount: 1, cell: { ...cell, price_low: cell.price_low + 5, price_high: cell.price_high + 5 } }), 400, "off_grid");
+    await expectError(await bet({ amount: 1, cell: { ...cell, t_start: cell.t_start + 1000, t_end: cell.t_end + 1000 } }), 400, "off_grid");
+    await expectError(await bet({ amount: 1, cell: { ...cell, t_start: cell.t_start + 3_600_000, t_end: cell.t_end + 3_600_000 } }), 400, "off_grid");
+    await expectError(await bet({ amount: 1, cell: { ...cell, price_low: cell.price_low + 5000, price_high: cell.price_high + 5000 } }), 400, "off_grid");
+    const current = Math.floor(Date.now() / 5000) * 5000;
+    await expectError(await bet({ amount: 1, cell: { ...cell, t_start: current, t_end: current + 5000 } }), 409, "cell_locked");
+    const error = await expectError(await bet({ amount: 1.005, cell }), 400, "validation_failed");
+    expect(error.details.map((d) => d.path)).toEqual(["/amount"]);
+    await expectError(await bet({ amount: -1, cell }), 400, "validation_failed");
+    await expectError(await bet({ amount: 0.05, cell }), 409, "limit_exceeded");
+    await expectError(await bet({ amount: 100.01, cell }), 409, "limit_exceeded");
+    const me = (await (await fetch(`${base}/api/me`, { headers: authed(session.token) })).json()) as Me;
+    expect(me.balance).toBe(50);
+  });
+
+  test("a stake beyond the balance is 409 insufficient_funds and debits nothing", async () => {
+    const session = await newSession(base);
+    const cell = cellOf(openCell(await getGrid(base)));
+    expect((await postBet(base, session.token, { amount: 30, cell })).status).toBe(202);
+    await expectError(await postBet(base, session.token, { amount: 30, cell }), 409, "insufficient_funds");
+    const me = (await (await fetch(`${base}/api/me`, { headers: authed(session.token) })).json()) as Me;
+    expect(me.balance).toBe(20);
+  });
+
+  test("open bets per player are limited (409 limit_exceeded)", async () => {
+    const session = await newSession(base);
+    const cell = cellOf(openCell(await getGrid(base)));
+    for (let i = 0; i < 5; i++) expect((await postBet(base, session.token, { amount: 1, cell })).status).toBe(202);
+    const error = await expectError(await postBet(base, session.token, { amount: 1, cell }), 409, "limit_exceeded");
+    expect(error.details[0]).toMatchObject({ message: "max_open_bets" });
+  });
+
+  test("past 10 bets a second a player gets 429 with Retry-After", async () => {
+    const session = await newSession(base);
+    const cell = cellOf(openCell(await getGrid(base)));
+    const responses = await Promise.all(Array.from({ length: 14 }, () => postBet(base, session.token, { amount: 1, cell })));
+    const limited = responses.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(3);
+    expect(Number(limited[0]!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await limited[0]!.json()) as unknown).toMatchObject({ error: { code: "rate_limited" } });
+  });
+
+  test("a retry with the same Idempotency-Key gets the first answer and is debited once, even at the same moment", async () => {
+    const session = await newSession(base);
+    const cell = cellOf(openCell(await getGrid(base)));
+    const headers = { "idempotency-key": "retry-me-1" };
+    const together = await Promise.all(Array.from({ length: 4 }, () => postBet(base, session.token, { amount: 2, cell }, headers)));
+    const answers = (await Promise.all(together.map((r) => r.json()))) as BetAccepted[];
+    expect(together.map((r) => r.status)).toEqual([202, 202, 202, 202]);
+    expect(new Set(answers.map((a) => a.bet_id)).size).toBe(1);
+    const later = (await (await postBet(base, session.token, { amount: 2, cell }, headers)).json()) as BetAccepted;
+    expect(later).toEqual(answers[0]!);
+    const stakes = readDb((db) => db.query("SELECT count(*) AS n FROM ledger WHERE player_id = ? AND kind = 'stake'").get(session.user_id));
+    expect(stakes).toEqual({ n: 1 });
+    await expectError(await postBet(base, session.token, { amount: 2, cell }, { "idempotency-key": "bad key!" }), 400, "validation_failed");
+  });
+
+  test("a player lists their own bets newest first, by page and status, and sees only their own", async () => {
+    const alice = await newSession(base);
+    const bob = await newSession(base);
+    const cell = cellOf(openCell(await getGrid(base)));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await postBet(base, alice.token, { amount: 1, cell })).json()) as BetAccepted).bet_id);
+    const bobBet = ((await (await postBet(base, bob.token, { amount: 1, cell })).json()) as BetAccepted).bet_id;
+
+    const first = (await (await fetch(`${base}/api/bets?limit=2`, { headers: authed(alice.token) })).json()) as BetPage;
+    expect(first.bets.map((b) => b.bet_id)).toEqual([ids[2]!, ids[1]!]);
+    expect(first.next_before).toBe(ids[1]!);
+    const second = (await (await fetch(`${base}/api/bets?limit=2&before=${first.next_before}`, { headers: authed(alice.token) })).json()) as BetPage;
+    expect(second).toEqual({ bets: [expect.objectContaining({ bet_id: ids[0]! })], next_before: null });
+    const open = (await (await fetch(`${base}/api/bets?status=open`, { headers: authed(alice.token) })).json()) as BetPage;
+    expect(open.bets).toHaveLength(3);
+    const won = (await (await fetch(`${base}/api/bets?status=won`, { headers: authed(alice.token) })).json()) as BetPage;
+    expect(won.bets).toHaveLength(0);
+
+    const one = (await (await fetch(`${base}/api/bets/${ids[0]}`, { headers: authed(alice.token) })).json()) as BetView;
+    expect(one).toMatchObject({ bet_id: ids[0]!, status: "open", amount: 1, cell, payout: 0, settled_at: null });
+    await expectError(await fetch(`${base}/api/bets/${bobBet}`, { headers: authed(alice.token) }), 404, "not_found");
+    await expectError(await fetch(`${base}/api/bets/01a2-none`, { headers: authed(alice.token) }), 404, "not_found");
+    await expectError(await fetch(`${base}/api/bets?limit=0`, { headers: authed(alice.token) }), 400, "validation_failed");
+    await expectError(await fetch(`${base}/api/bets?limit=101`, { headers: authed(alice.token) }), 400, "validation_failed");
+    await expectError(await fetch(`${base}/api/bets?status=maybe`, { headers: authed(alice.token) }), 400, "validation_failed");
+  });
+
+  test("a stale feed stops new bets with 503 rather than pricing from an old tick", async () => {
+    const session = await newSession(base);
+    const cell = cellOf(openCell(await getGrid(base), (cells) => cells.at(-1)));
+    await pump.stop();
+    try {
+      await waitFor("stale grid", async () => (await fetch(`${base}/api/grid`)).status === 503, 10_000, 200);
+      await expectError(await postBet(base, session.token, { amount: 1, cell }), 503, "unavailable");
+    } finally {
+      pump = await startTickPump(redis.url, 42_003.17);
+    }
+  });
+});

@@ -64,7 +64,9 @@ const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: config.batch
 const tokens = createSessionTokens(config.sessionSecret);
 const settler = createSettler({
   book: createSettlementBook({ staleMs: config.staleMs, graceMs: config.settleGraceMs }),
-  store: createSettleStore(db),
+  store: createSettleStore(db, {
+    onDisagreement: (window) => log.warn({ window }, "the settlement book and the database disagree on a closing window; settled bet by bet"),
+  }),
   exposure,
   bus,
   log,

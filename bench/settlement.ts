@@ -7,7 +7,8 @@
  * Bets are spread over 12 windows × 21 bands like the default grid. Three
  * kinds of tick are timed: one that decides nothing (the index must not scan),
  * one that touches a band (its bets win and are paid in one transaction), and
- * one that closes a window (every remaining bet in it is lost).
+ * one that closes a window (every remaining bet in it is lost). WAL checkpoints
+ * run in their worker thread, as in the API.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { type BetOrder, createBetStore } from "../api/bets/bet-store.ts";
 import { createPlayerStore } from "../api/players/player-store.ts";
 import { createSettleStore } from "../api/settlement/settle-store.ts";
 import { createSettlementBook } from "../api/settlement/settlement-book.ts";
+import { startCheckpointer } from "../common/store/checkpointer.ts";
 import { openStore } from "../common/store/sqlite.ts";
 
 const { values } = parseArgs({ options: { bets: { type: "string", default: "100000" }, rounds: { type: "string", default: "5" } } });
@@ -52,6 +54,10 @@ for (let round = 0; round < rounds; round++) {
   }
   const bets = createBetStore(db);
   for (let i = 0; i < orders.length; i += 5000) bets.placeBatch(orders.slice(i, i + 5000));
+  // As in production: the loading's WAL written back (untimed), then checkpoints in their worker, not in a commit.
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  const checkpointer = startCheckpointer(db, join(dir, "bets.db"));
+  await checkpointer.ready;
   const store = createSettleStore(db);
   const book = createSettlementBook({ staleMs: 5000, graceMs: 2000 });
   for (const bet of store.openBets()) book.add(bet);
@@ -67,6 +73,7 @@ for (let round = 0; round < rounds; round++) {
   timed("no decision", now + 5500, 4_300_000); // inside window 1, above every band
   timed("touch (one band)", now + 6000, 4_210_500); // down into the top band, 4,210,000–4,211,000
   timed("window close", now + 10_001, 4_300_000); // first tick after window 1: the rest of it lost
+  await checkpointer.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -8,7 +8,7 @@ import type { Decision } from "./settlement-book.ts";
 
 const now = 1_700_000_000_000;
 
-function setup() {
+function setup(options: Parameters<typeof createSettleStore>[1] = {}) {
   const db = openTempStore();
   createPlayerStore(db).create("p1", 10_000, now);
   const order = (id: string) => ({
@@ -24,14 +24,14 @@ function setup() {
     idempotencyKey: null,
   });
   createBetStore(db).placeBatch([order("won"), order("lost"), order("void")]);
-  const settle = createSettleStore(db);
+  const settle = createSettleStore(db, options);
   const bets = Object.fromEntries(settle.openBets().map((bet) => [bet.id, bet]));
   const decisions: Decision[] = [
     { bet: bets.won!, outcome: "won", at: now + 6000 },
     { bet: bets.lost!, outcome: "lost", at: now + 11_000 },
     { bet: bets.void!, outcome: "void", at: now + 11_000 },
   ];
-  return { db, settle, decisions };
+  return { db, settle, decisions, order };
 }
 
 describe("settle store", () => {
@@ -62,6 +62,38 @@ describe("settle store", () => {
     expect(db.query("SELECT count(*) AS n FROM ledger WHERE kind IN ('payout', 'refund')").get()).toEqual({ n: 2 });
     // And the database itself refuses a second credit for a bet.
     expect(() => db.run("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES ('p1', 'payout', 1, 'won', 0)")).toThrow();
+    db[Symbol.dispose]();
+  });
+
+  test("a closing window's losses are written together when they are all its open bets", () => {
+    const disagreements: unknown[] = [];
+    const { db, settle, order } = setup({ onDisagreement: (window) => disagreements.push(window) });
+    createBetStore(db).placeBatch([order("l1"), order("l2")]);
+    const open = settle.openBets();
+    const settled = settle.settle(open.map((bet) => ({ bet, outcome: "lost" as const, at: now + 11_000 })), now + 11_000);
+    expect(settled.map((s) => [s.betId, s.outcome, s.payoutCents, s.balanceCents])).toEqual(open.map((bet) => [bet.id, "lost", 0, 5_000]));
+    expect(disagreements).toEqual([]);
+    expect(db.query("SELECT DISTINCT status, settled_at FROM bets").all()).toEqual([{ status: "lost", settled_at: now + 11_000 }]);
+    db[Symbol.dispose]();
+  });
+
+  test("when the book's losses are not exactly the window's open bets, only the decided ones are written, bet by bet", () => {
+    const disagreements: unknown[] = [];
+    const { db, settle, decisions } = setup({ onDisagreement: (window) => disagreements.push(window) });
+    // The book knows "lost" only; "won" and "void" are open in the same window.
+    const settled = settle.settle([decisions[1]!], now + 11_000);
+    expect(settled.map((s) => s.betId)).toEqual(["lost"]);
+    expect(disagreements).toEqual([{ tStart: now + 5000, tEnd: now + 10_000, book: 1, database: 3 }]);
+    expect(db.query("SELECT id, status FROM bets ORDER BY id").all()).toEqual([
+      { id: "lost", status: "lost" },
+      { id: "void", status: "open" },
+      { id: "won", status: "open" },
+    ]);
+    // A lost bet already settled: the window's other bets are still written, the settled one is not told twice.
+    const rest = settle.openBets().map((bet) => ({ bet, outcome: "lost" as const, at: now + 12_000 }));
+    const again = settle.settle([...rest, decisions[1]!], now + 12_000);
+    expect(again.map((s) => s.betId).sort()).toEqual(["void", "won"]);
+    expect(db.query("SELECT DISTINCT status FROM bets").all()).toEqual([{ status: "lost" }]);
     db[Symbol.dispose]();
   });
 });

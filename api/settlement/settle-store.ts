@@ -11,29 +11,75 @@ export interface Settled {
   balanceCents: number;
 }
 
+/** A window whose lost bets the book and the database counted differently. */
+export interface Disagreement {
+  tStart: number;
+  tEnd: number;
+  book: number;
+  database: number;
+}
+
 /**
  * Writes settlements: per bet, the status change from `open` and its credit
  * (payout when won, refund when void) in ONE transaction for the whole list.
  * A bet that is no longer open is skipped, so settling twice pays once; the
  * database also refuses a second credit for the same bet.
+ *
+ * Losses move no money, and a closing window loses all its untouched bets at
+ * once: those are marked by one statement per window when the book's lost
+ * bets are exactly the window's open bets in the database (else bet by bet,
+ * and `onDisagreement` is told).
  */
-export function createSettleStore(db: Database) {
+export function createSettleStore(db: Database, { onDisagreement }: { onDisagreement?: (window: Disagreement) => void } = {}) {
   const markSettled = db.prepare(
-    "UPDATE bets SET status = ?2, payout_cents = ?3, settled_at = ?4 WHERE id = ?1 AND status = 'open'",
+    "UPDATE bets SET status = ?2, payout_cents = ?3, settled_at = ?4 WHERE t_end = ?5 AND id = ?1 AND status = 'open'",
   );
+  // One string of ids, not a row each: reading them is then far cheaper than the update.
+  const windowOpenIds = db.prepare("SELECT group_concat(id, ',') AS ids FROM bets WHERE t_end = ?1 AND t_start = ?2 AND status = 'open'");
+  const markWindowLost = db.prepare("UPDATE bets SET status = 'lost', settled_at = ?3 WHERE t_end = ?1 AND t_start = ?2 AND status = 'open'");
   const credit = db.prepare("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
   const balance = db.prepare("SELECT balance_cents FROM players WHERE id = ?1");
   const openBets = db.prepare(
     "SELECT id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'",
   );
 
+  /** Marks the window's bets lost when they are exactly its open bets in the database; false (nothing written) otherwise. */
+  const loseWindow = (bets: readonly OpenBet[], now: number): boolean => {
+    const { tStart, tEnd } = bets[0]!;
+    const ids = (windowOpenIds.get(tEnd, tStart) as { ids: string | null }).ids;
+    const open = new Set(ids === null ? [] : ids.split(","));
+    if (open.size !== bets.length || !bets.every((bet) => open.has(bet.id))) {
+      onDisagreement?.({ tStart, tEnd, book: bets.length, database: open.size });
+      return false;
+    }
+    markWindowLost.run(tEnd, tStart, now);
+    return true;
+  };
+
+  /** The lost bets written window by window; the rest are left to the per-bet path. */
+  const loseWindows = (decisions: readonly Decision[], now: number): Set<string> => {
+    const byWindow = new Map<string, OpenBet[]>();
+    for (const { bet, outcome } of decisions) {
+      if (outcome !== "lost") continue;
+      const key = `${bet.tStart}:${bet.tEnd}`;
+      const bets = byWindow.get(key);
+      if (bets) bets.push(bet);
+      else byWindow.set(key, [bet]);
+    }
+    const lost = new Set<string>();
+    for (const bets of byWindow.values()) if (loseWindow(bets, now)) for (const bet of bets) lost.add(bet.id);
+    return lost;
+  };
+
   const settleAll = db.transaction((decisions: readonly Decision[], now: number) => {
     const settled: Settled[] = [];
+    const lostInBulk = loseWindows(decisions, now);
     // Balances read once per player per batch, then followed as credits are written.
     const balances = new Map<string, number>();
     for (const { bet, outcome } of decisions) {
       const amount = outcome === "won" ? potentialPayoutCents(bet.stakeCents, bet.multiplierCenti) : outcome === "void" ? bet.stakeCents : 0;
-      if (markSettled.run(bet.id, outcome, outcome === "won" ? amount : 0, now).changes !== 1) continue;
+      const changed = lostInBulk.has(bet.id) || markSettled.run(bet.id, outcome, outcome === "won" ? amount : 0, now, bet.tEnd).changes === 1;
+      if (!changed) continue;
       if (amount > 0) credit.run(bet.playerId, outcome === "won" ? "payout" : "refund", amount, bet.id, now);
       let after = balances.get(bet.playerId);
       after = after === undefined ? (balance.get(bet.playerId) as { balance_cents: number }).balance_cents : after + amount;

@@ -6,6 +6,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Rebuilds a table others reference: run with foreign keys off, then checked. */
+  rebuildsTables?: boolean;
 }
 
 export const migrations: readonly Migration[] = [
@@ -98,6 +100,44 @@ export const migrations: readonly Migration[] = [
       BEGIN
         SELECT RAISE(ABORT, 'ledger is append-only');
       END;
+    `,
+  },
+  {
+    version: 3,
+    name: "bets stored by window",
+    rebuildsTables: true,
+    sql: `
+      -- Settlement reads and writes a window's bets together (a closing window loses all
+      -- its untouched bets at once), so the table is ordered by window end, then id: those
+      -- rows share pages instead of being spread over the whole table. Open bets are
+      -- found by that order, so the partial index on t_end goes.
+      CREATE TABLE bets_by_window (
+        id               TEXT    NOT NULL,
+        player_id        TEXT    NOT NULL REFERENCES players (id),
+        stake_cents      INTEGER NOT NULL CHECK (stake_cents > 0),
+        t_start          INTEGER NOT NULL,
+        t_end            INTEGER NOT NULL CHECK (t_end > t_start),
+        price_low_cents  INTEGER NOT NULL CHECK (price_low_cents > 0),
+        price_high_cents INTEGER NOT NULL CHECK (price_high_cents > price_low_cents),
+        multiplier_centi INTEGER NOT NULL CHECK (multiplier_centi >= 101),
+        status           TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost', 'void')),
+        payout_cents     INTEGER NOT NULL DEFAULT 0 CHECK (payout_cents >= 0),
+        created_at       INTEGER NOT NULL,
+        settled_at       INTEGER,
+        balance_after_cents INTEGER NOT NULL CHECK (balance_after_cents >= 0),
+        idempotency_key  TEXT,
+        PRIMARY KEY (t_end, id)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO bets_by_window (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi,
+                                  status, payout_cents, created_at, settled_at, balance_after_cents, idempotency_key)
+        SELECT id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi,
+               status, payout_cents, created_at, settled_at, balance_after_cents, idempotency_key FROM bets;
+      DROP TABLE bets;
+      ALTER TABLE bets_by_window RENAME TO bets;
+      -- Ids stay unique: the ledger refers to bets by id.
+      CREATE UNIQUE INDEX bets_id ON bets (id);
+      CREATE INDEX bets_player ON bets (player_id, id);
+      CREATE UNIQUE INDEX bets_idempotency ON bets (player_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
     `,
   },
 ];

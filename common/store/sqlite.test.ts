@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { migrations } from "./migrations.ts";
 import { openStore } from "./sqlite.ts";
 
 const dirs: string[] = [];
@@ -27,7 +28,7 @@ describe("openStore", () => {
   test("applies migrations once and keeps data across reopen", () => {
     const path = tempDbPath();
     const first = openStore(path);
-    expect(first.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    expect(first.query("PRAGMA user_version").get()).toEqual({ user_version: Math.max(...migrations.map((m) => m.version)) });
     first
       .query("INSERT INTO health_probe (id, token, checked_at) VALUES (1, 'x', 1)")
       .run();
@@ -47,6 +48,40 @@ describe("openStore", () => {
       ],
     });
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    db.close();
+  });
+
+  test("rebuilding the bets table by window keeps every bet and ledger row, and their references", () => {
+    const path = tempDbPath();
+    const v2 = openStore(path, { migrations: migrations.filter((m) => m.version <= 2) });
+    v2.run("INSERT INTO players (id, created_at, balance_cents) VALUES ('p1', 1, 0)");
+    v2.run("INSERT INTO ledger (player_id, kind, amount_cents, created_at) VALUES ('p1', 'grant', 1000, 1)");
+    for (const [id, tEnd] of [["b2", 20_000], ["b1", 30_000]] as const) {
+      v2.run(
+        `INSERT INTO bets (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at, balance_after_cents)
+         VALUES (?1, 'p1', 100, ?2, ?3, 100, 200, 150, 1, 900)`,
+        [id, tEnd - 5000, tEnd],
+      );
+      v2.run("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES ('p1', 'stake', -100, ?1, 1)", [id]);
+    }
+    v2.close();
+
+    const db = openStore(path);
+    expect(db.query("SELECT id, t_end, status FROM bets ORDER BY t_end").all()).toEqual([
+      { id: "b2", t_end: 20_000, status: "open" },
+      { id: "b1", t_end: 30_000, status: "open" },
+    ]);
+    expect(db.query("SELECT balance_cents FROM players").get()).toEqual({ balance_cents: 800 });
+    expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
+    expect(db.query("PRAGMA foreign_key_check").all()).toEqual([]);
+    // The ledger still refers to bets, and ids stay unique.
+    expect(() => db.run("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES ('p1', 'payout', 150, 'nope', 2)")).toThrow(/FOREIGN KEY/);
+    expect(() =>
+      db.run(
+        `INSERT INTO bets (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at, balance_after_cents)
+         VALUES ('b1', 'p1', 100, 1, 2, 100, 200, 150, 1, 900)`,
+      ),
+    ).toThrow(/UNIQUE/);
     db.close();
   });
 });

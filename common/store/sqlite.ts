@@ -29,16 +29,30 @@ export function openStore(path: string, { busyTimeoutMs = 5000, migrations = all
   return db;
 }
 
-/** Applies the migrations newer than the database's `user_version`, each in its own transaction. */
+/**
+ * Applies the migrations newer than the database's `user_version`, each in its own transaction.
+ * One that rebuilds a table runs with foreign keys off (SQLite's documented way to
+ * rebuild a parent table) and must leave no dangling reference, or it is rolled back.
+ */
 export function migrate(db: Database, migrations: readonly Migration[]): number {
   const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
   let applied = 0;
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (migration.version <= current) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.exec(`PRAGMA user_version = ${migration.version}`);
-    })();
+    // The pragma is a no-op inside a transaction, so it is set around it.
+    if (migration.rebuildsTables) db.exec("PRAGMA foreign_keys = OFF");
+    try {
+      db.transaction(() => {
+        db.exec(migration.sql);
+        if (migration.rebuildsTables) {
+          const dangling = db.query("PRAGMA foreign_key_check").all();
+          if (dangling.length > 0) throw new Error(`migration ${migration.version} (${migration.name}) leaves ${dangling.length} dangling foreign keys`);
+        }
+        db.exec(`PRAGMA user_version = ${migration.version}`);
+      })();
+    } finally {
+      if (migration.rebuildsTables) db.exec("PRAGMA foreign_keys = ON");
+    }
     applied++;
   }
   return applied;

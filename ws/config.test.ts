@@ -10,6 +10,7 @@ test("defaults", () => {
     backpressureLimitBytes: 131072,
     maxConnections: 10_000,
     maxMessagesPerS: 50,
+    priceShards: 10,
     redisUrl: "redis://127.0.0.1:6379",
     sessionSecret: undefined,
   });

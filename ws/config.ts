@@ -21,6 +21,11 @@ const spec = {
   maxConnections: envVar({ name: "WS_MAX_CONNECTIONS", schema: t.Integer({ minimum: 1 }), fallback: 10_000 }),
   /** Messages a client may send per second (bursts up to the same number); past it: error, then close 1008. */
   maxMessagesPerS: envVar({ name: "WS_MAX_MESSAGES_PER_S", schema: t.Integer({ minimum: 1 }), fallback: 50 }),
+  /**
+   * Price subscribers are split over this many topics, one published per turn of the
+   * event loop, so other messages (a player's settled bet) pass between them.
+   */
+  priceShards: envVar({ name: "WS_PRICE_SHARDS", schema: t.Integer({ minimum: 1, maximum: 64 }), fallback: 10 }),
 };
 
 export type WsConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string | undefined };

@@ -66,6 +66,7 @@ if (!stopping) {
       backpressureLimitBytes: config.backpressureLimitBytes,
       maxConnections: config.maxConnections,
       maxMessagesPerS: config.maxMessagesPerS,
+      priceShards: config.priceShards,
     },
   });
   log.info(
@@ -75,6 +76,7 @@ if (!stopping) {
       backpressure_limit_bytes: config.backpressureLimitBytes,
       max_connections: config.maxConnections,
       max_messages_per_s: config.maxMessagesPerS,
+      price_shards: config.priceShards,
     },
     "listening",
   );

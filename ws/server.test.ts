@@ -42,8 +42,8 @@ async function deliver(h: Harness, client: Awaited<ReturnType<typeof connectClie
 }
 
 describe("ws server (in process, memory bus)", () => {
-  test("each tick is serialised and published once, and every client gets the same message", async () => {
-    await using h = await serve(async () => undefined);
+  test("each tick is serialised and published once, and every client, whatever its price shard, gets the same messages in order", async () => {
+    await using h = await serve(async () => undefined, { priceShards: 7 });
     const clients = await Promise.all(Array.from({ length: 20 }, () => connectClient(h.url)));
     await Promise.all(clients.map((client) => deliver(h, client, 1)));
     const from = clients.map((client) => client.received.length);

@@ -9,6 +9,7 @@ import { readMessage } from "./commands.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
 import { errorResponse, jsonResponse } from "./http.ts";
 import { fullBudget, type MessageBudget, takeMessage } from "./rate-limit.ts";
+import { createShardedTopic } from "./sharded-topic.ts";
 
 export interface WsLimits {
   /** A peer silent (no pong, no message) for this long is dropped; pings go out every half of it. */
@@ -23,6 +24,8 @@ export interface WsLimits {
   maxMessageBytes: number;
   /** How long a new client waits for the stored price before it is subscribed without one. */
   snapshotTimeoutMs: number;
+  /** Price subscribers are split over this many topics, published one per event-loop turn (see sharded-topic.ts). */
+  priceShards: number;
 }
 
 export const defaultLimits: WsLimits = {
@@ -32,6 +35,7 @@ export const defaultLimits: WsLimits = {
   maxMessagesPerS: 50,
   maxMessageBytes: WS_MAX_MESSAGE_BYTES,
   snapshotTimeoutMs: 1000,
+  priceShards: 10,
 };
 
 export interface WsServerOptions {
@@ -98,8 +102,8 @@ function send(ws: Socket, message: ServerMessage): void {
 /**
  * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (JSON
  * counters), 404 otherwise. Each client is subscribed to `prices` on connect
- * after being sent the latest price; ticks reach clients through the bridge
- * as one `server.publish` per tick.
+ * after being sent the latest price; ticks reach clients through the bridge,
+ * serialised once and published shard by shard (ws/sharded-topic.ts).
  *
  * ```ts
  * const server = await startWsServer({ port: 0, bus: createMemoryBus(), latestTick: async () => undefined, log });
@@ -117,7 +121,13 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
 
   // Bridge first: its publish target is the server, created just below.
   let server: Server<Connection> | undefined;
-  const bridge = await startPriceBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
+  // A tick reaches thousands of sockets a shard at a time, so a player's settled bet is not kept waiting behind it.
+  const prices = createShardedTopic({ name: "prices", shards: limits.priceShards, publish: (topic, message) => server?.publish(topic, message) });
+  const bridge = await startPriceBridge({
+    bus,
+    publish: (topic, message) => (topic === "prices" ? prices.publish(message) : server?.publish(topic, message)),
+    log,
+  });
   const gridBridge = await startGridBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
   const betBridge = await startBetEventBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
 
@@ -146,13 +156,13 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
     const seen = bridge.latest();
     const latest = stored && seen ? (seen.ts > stored.ts ? seen : stored) : (stored ?? seen);
     if (latest) ws.sendText(priceMessage(latest));
-    ws.subscribe("prices");
+    prices.subscribe(ws);
   };
 
   const leavePrices = (ws: Socket) => {
     ws.data.joins++;
     ws.data.wantsPrices = false;
-    ws.unsubscribe("prices");
+    prices.unsubscribe(ws);
   };
 
   const onText = (ws: Socket, text: string) => {

@@ -1,5 +1,4 @@
 import { createRedisBus } from "../common/bus/redis.ts";
-import { Channels } from "../common/channels.ts";
 import { configOrExit } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
@@ -20,6 +19,7 @@ import { startMarketFeed } from "./market/feed.ts";
 import { createMarket } from "./market/market.ts";
 import { createPlayerStore } from "./players/player-store.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
+import { createBetEventPublisher } from "./settlement/event-publisher.ts";
 import { acceptedEnvelope, openBetOf } from "./settlement/events.ts";
 import { createSettleStore } from "./settlement/settle-store.ts";
 import { createSettlementBook } from "./settlement/settlement-book.ts";
@@ -62,13 +62,14 @@ const exposure = createExposure(config);
 const openBets = exposure.load(db);
 const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: config.batchDelayMs });
 const tokens = createSessionTokens(config.sessionSecret);
+const betEvents = createBetEventPublisher({ bus, log });
 const settler = createSettler({
   book: createSettlementBook({ staleMs: config.staleMs, graceMs: config.settleGraceMs }),
   store: createSettleStore(db, {
     onDisagreement: (window) => log.warn({ window }, "the settlement book and the database disagree on a closing window; settled bet by bet"),
   }),
   exposure,
-  bus,
+  events: betEvents,
   log,
 });
 const settling = settler.load();
@@ -93,7 +94,7 @@ const app = createApp({
     maxStakeCents: config.maxStakeCents,
     onPlaced: (bet) => {
       settler.add(openBetOf(bet));
-      bus.publish(Channels.betEvents, acceptedEnvelope(bet)).catch((error: Error) => log.warn({ err: error.message }, "could not publish a bet event"));
+      betEvents.push(acceptedEnvelope(bet));
     },
   }),
   sessionLimiter: createRateLimiter({ rate: config.sessionsPerIpPerMin / 60, burst: config.sessionsPerIpPerMin }),

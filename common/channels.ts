@@ -9,7 +9,7 @@ export const Channels = {
   priceTicks: "prices:btc:usd",
   /** The priced grid (`Grid` JSON), about once a second, from the API. */
   grid: "grid:btc:usd",
-  /** Per-player bet events (`BetEvent` JSON with its `player_id`), from the API to every ws process. */
+  /** Per-player bet events (a `BetEventBatch`: each `BetEvent` with its `player_id`), from the API to every ws process. */
   betEvents: "bets:events",
 } as const;
 

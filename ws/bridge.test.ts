@@ -3,7 +3,7 @@ import { createMemoryBus } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
 import { createLogger } from "../common/log.ts";
 import { waitFor } from "../test/support/wait.ts";
-import { startPriceBridge } from "./bridge.ts";
+import { startBetEventBridge, startPriceBridge } from "./bridge.ts";
 
 function capturingLog() {
   const lines: Record<string, unknown>[] = [];
@@ -71,5 +71,43 @@ describe("price bridge", () => {
     await bus.publish(Channels.priceTicks, "100");
     await Bun.sleep(10);
     expect(published).toEqual([]);
+  });
+});
+
+describe("bet event bridge", () => {
+  const event = (betId: string) => ({ type: "bet", bet_id: betId, status: "won", payout: 2.5, balance: 12.5 });
+
+  async function setUpEvents() {
+    const bus = createMemoryBus();
+    const published: [string, string][] = [];
+    const { log, lines } = capturingLog();
+    const bridge = await startBetEventBridge({ bus, publish: (topic, message) => published.push([topic, message]), log });
+    return { bus, bridge, published, lines };
+  }
+
+  test("each event of a batch goes to its own player's topic, in order", async () => {
+    const { bus, bridge, published } = await setUpEvents();
+    const batch = [
+      { player_id: "p1", event: event("b1") },
+      { player_id: "p2", event: event("b2") },
+      { player_id: "p1", event: event("b3") },
+    ];
+    await bus.publish(Channels.betEvents, JSON.stringify(batch));
+    await waitFor("three publishes", () => published.length === 3);
+    expect(published).toEqual(batch.map(({ player_id, event }) => [`player:${player_id}`, JSON.stringify(event)]));
+    expect(bridge.stats()).toEqual({ bet_events_relayed: 3, bet_events_dropped: 0 });
+  });
+
+  test("a lone envelope is relayed too; malformed ones are dropped, counted and warned about, the rest of their batch still goes", async () => {
+    const { bus, bridge, published, lines } = await setUpEvents();
+    await bus.publish(Channels.betEvents, JSON.stringify({ player_id: "p1", event: event("b1") }));
+    await bus.publish(Channels.betEvents, JSON.stringify([{ player_id: 7, event: event("bad") }, { player_id: "p2", event: event("b2") }]));
+    await bus.publish(Channels.betEvents, "not json");
+    await bus.publish(Channels.betEvents, "[]");
+    await waitFor("two publishes", () => published.length === 2);
+    await waitFor("every message read", () => bridge.stats().bet_events_dropped === 3);
+    expect(published.map(([topic]) => topic)).toEqual(["player:p1", "player:p2"]);
+    expect(bridge.stats()).toEqual({ bet_events_relayed: 2, bet_events_dropped: 3 });
+    expect(lines.some((line) => line.msg === "dropped a malformed bet event")).toBe(true);
   });
 });

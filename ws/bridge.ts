@@ -128,27 +128,39 @@ export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOpt
 export const playerTopic = (playerId: string) => `player:${playerId}` as const;
 
 /**
- * Relays per-player bet events from the API (`bets:events`) to the player's
- * own connections on this process: one publish per event to `player:<id>`,
- * so no other player hears it. Malformed envelopes are dropped and counted.
+ * Relays per-player bet events from the API (`bets:events`, a batch of
+ * envelopes per message; a lone envelope is taken too) to the player's own
+ * connections on this process: one publish per event to `player:<id>`, so no
+ * other player hears it. Malformed envelopes are dropped and counted; the
+ * rest of their batch still goes out.
  */
 export async function startBetEventBridge({ bus, publish, log }: Pick<PriceBridgeOptions, "bus" | "publish" | "log">) {
   let relayed = 0;
   let dropped = 0;
-  const unsubscribe = await bus.subscribe(Channels.betEvents, (raw) => {
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(raw);
-    } catch {
-      envelope = undefined;
-    }
+  const drop = (raw: string, count = 1) => {
+    if (dropped % 100 === 0) log.warn({ channel: Channels.betEvents, sample: raw.slice(0, 120), dropped: dropped + count }, "dropped a malformed bet event");
+    dropped += count;
+  };
+  const relay = (envelope: unknown, raw: string) => {
     const { player_id: playerId, event } = (envelope ?? {}) as { player_id?: unknown; event?: unknown };
     if (typeof playerId !== "string" || typeof event !== "object" || event === null || (event as { type?: unknown }).type !== "bet") {
-      if (dropped++ % 100 === 0) log.warn({ channel: Channels.betEvents, sample: raw.slice(0, 120), dropped }, "dropped a malformed bet event");
+      drop(raw);
       return;
     }
     relayed++;
     publish(playerTopic(playerId), JSON.stringify(event));
+  };
+  const unsubscribe = await bus.subscribe(Channels.betEvents, (raw) => {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      drop(raw);
+      return;
+    }
+    if (!Array.isArray(message)) relay(message, raw);
+    else if (message.length === 0) drop(raw);
+    else for (const envelope of message) relay(envelope, raw);
   });
   return {
     stats: () => ({ bet_events_relayed: relayed, bet_events_dropped: dropped }),

@@ -17,11 +17,10 @@ export function openBetOf(bet: BetRow): OpenBet {
   };
 }
 
-/** The bus message telling a player (on every device) that a bet was accepted. */
-export function acceptedEnvelope(bet: BetRow): string {
-  const envelope: BetEventEnvelope = {
+/** The event telling a player (on every device) that a bet was accepted. */
+export function acceptedEnvelope(bet: BetRow): BetEventEnvelope {
+  return {
     player_id: bet.player_id,
     event: { type: "bet", bet_id: bet.id, status: "accepted", payout: 0, balance: fromCents(bet.balance_after_cents) },
   };
-  return JSON.stringify(envelope);
 }

@@ -1,10 +1,9 @@
-import type { Bus } from "../../common/bus/mod.ts";
-import { Channels } from "../../common/channels.ts";
 import type { BetEventEnvelope } from "../../common/contracts/bet-event.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import type { Logger } from "../../common/log.ts";
 import { fromCents } from "../../common/money.ts";
 import type { Exposure } from "../bets/exposure.ts";
+import type { BetEventPublisher } from "./event-publisher.ts";
 import type { SettleStore, Settled } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
 
@@ -12,18 +11,17 @@ export interface SettlerParts {
   book: SettlementBook;
   store: SettleStore;
   exposure: Pick<Exposure, "release">;
-  bus: Pick<Bus, "publish">;
+  events: BetEventPublisher;
   log: Logger;
   now?: () => number;
 }
 
-/** The bus message telling a player about a settled bet. */
-export function settledEnvelope(settled: Settled): string {
-  const envelope: BetEventEnvelope = {
+/** The event telling a player about a settled bet. */
+export function settledEnvelope(settled: Settled): BetEventEnvelope {
+  return {
     player_id: settled.playerId,
     event: { type: "bet", bet_id: settled.betId, status: settled.outcome, payout: fromCents(settled.payoutCents), balance: fromCents(settled.balanceCents) },
   };
-  return JSON.stringify(envelope);
 }
 
 /**
@@ -32,16 +30,14 @@ export function settledEnvelope(settled: Settled): string {
  * decides is written in one transaction, the bets' limits are released, and
  * each player is told over the bus.
  */
-export function createSettler({ book, store, exposure, bus, log, now = Date.now }: SettlerParts) {
+export function createSettler({ book, store, exposure, events, log, now = Date.now }: SettlerParts) {
   let settledTotal = 0;
   const apply = (decisions: Decision[]) => {
     if (decisions.length === 0) return;
     const settled = store.settle(decisions, now());
     for (const { bet } of decisions) exposure.release(bet);
     settledTotal += settled.length;
-    for (const one of settled) {
-      bus.publish(Channels.betEvents, settledEnvelope(one)).catch((error: Error) => log.warn({ err: error.message, bet_id: one.betId }, "could not publish a bet event"));
-    }
+    for (const one of settled) events.push(settledEnvelope(one));
     log.debug({ settled: settled.length }, "settled bets");
   };
   return {

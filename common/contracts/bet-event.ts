@@ -17,3 +17,11 @@ export type BetEvent = Static<typeof BetEvent>;
 /** On the bus, an event carries its player so each ws process can route it. */
 export const BetEventEnvelope = t.Object({ player_id: t.String(), event: BetEvent });
 export type BetEventEnvelope = Static<typeof BetEventEnvelope>;
+
+/**
+ * What one message on the bus carries: the events one commit or one tick
+ * produced, in order (at most `MAX_BET_EVENTS_PER_MESSAGE`; more go in further messages).
+ */
+export const MAX_BET_EVENTS_PER_MESSAGE = 500;
+export const BetEventBatch = t.Array(BetEventEnvelope, { minItems: 1, maxItems: MAX_BET_EVENTS_PER_MESSAGE });
+export type BetEventBatch = Static<typeof BetEventBatch>;

@@ -17,12 +17,11 @@
  * the ledger's consistency. See bench/README.md.
  */
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import Redis from "ioredis";
-import { Channels, Keys } from "../common/channels.ts";
+import { BENCH_SESSION_SECRET, createSessions, LIMITS, startTickFeed, writeRequests } from "./lib/authed-bets.ts";
 import { freePort } from "./lib/free-port.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
@@ -70,19 +69,6 @@ const quietBelowPercent = Number(args["quiet-below"]);
 const cores = navigator.hardwareConcurrency;
 const DISTURBED_PERCENT = 30;
 const TARGET = { acceptedPerSecond: 20_000, p99Ms: 20 };
-const PRICE = 42_000;
-const STAKE = 1;
-
-/** Wide limits: the run measures throughput, not refusals. Money in dollars, as the API reads it. */
-const LIMITS = {
-  STARTING_BALANCE: "10000000",
-  MAX_OPEN_BETS: "1000000",
-  BETS_PER_PLAYER_PER_S: "1000000",
-  SESSIONS_PER_IP_PER_MIN: "1000000",
-  MAX_CELL_LIABILITY: "100000000000",
-  MAX_HOUSE_LIABILITY: "100000000000",
-};
-
 interface Run {
   round: number;
   wrk: WrkResult;
@@ -141,7 +127,7 @@ async function measure(round: number, dir: string): Promise<Run> {
       REDIS_URL: redis.url,
       DB_PATH: dbPath,
       LOG_LEVEL: "info",
-      SESSION_SECRET: "bench-session-secret-0123456789abcdef",
+      SESSION_SECRET: BENCH_SESSION_SECRET,
       BATCH_DELAY_MS: String(batchDelayMs),
       ...LIMITS,
     },
@@ -194,67 +180,6 @@ function showServerErrors(path: string): void {
   const lines = readFileSync(path, "utf8").split("\n");
   const errors = [...new Set(lines.filter((line) => /"level":"(error|fatal)"/.test(line)).map((line) => line.replace(/"(time|request_id|req_id)":"[^"]*",?/g, "")))];
   console.log(`server errors (${errors.length} distinct):\n${errors.slice(0, 5).join("\n")}`);
-}
-
-/** A constant price, published as the price service would: a tick on the channel and the latest-price key, every 200 ms. */
-function startTickFeed(url: string) {
-  const redis = new Redis(url, { lazyConnect: false });
-  let resolveFirst: () => void = () => {};
-  const first = new Promise<void>((resolve) => (resolveFirst = resolve));
-  const publish = async () => {
-    const tick = JSON.stringify({ symbol: "BTC-USD", price: PRICE, ts: Date.now() });
-    await redis.set(Keys.latestPrice, tick, "PX", 5000);
-    await redis.publish(Channels.priceTicks, tick);
-    resolveFirst();
-  };
-  void publish();
-  const timer = setInterval(() => void publish().catch(() => {}), 200);
-  const stop = async () => {
-    clearInterval(timer);
-    redis.disconnect();
-  };
-  return { first, [Symbol.asyncDispose]: stop };
-}
-
-async function createSessions(baseUrl: string, count: number): Promise<string[]> {
-  const tokens: string[] = [];
-  const one = async () => {
-    const response = await fetch(`${baseUrl}/api/session`, { method: "POST" });
-    const body = (await response.json()) as { token?: string };
-    if (response.status !== 201 || !body.token) throw new Error(`POST /api/session answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
-    tokens.push(body.token);
-  };
-  for (let done = 0; done < count; done += 50) await Promise.all(Array.from({ length: Math.min(50, count - done) }, one));
-  return tokens;
-}
-
-/**
- * Writes one request per line ("<token> <body>"): tokens in turn, each on the
- * next open cell at least 30 s ahead. Checks one of them answers 202 first (a
- * benchmark of refusals is worthless). Returns how many cells are used.
- */
-async function writeRequests(baseUrl: string, tokens: readonly string[], path: string): Promise<number> {
-  let grid: { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] } | undefined;
-  for (let attempt = 0; attempt < 100 && !grid; attempt++) {
-    const response = await fetch(`${baseUrl}/api/grid`);
-    if (response.ok) grid = (await response.json()) as typeof grid;
-    else await Bun.sleep(100);
-  }
-  if (!grid) throw new Error("GET /api/grid never answered 200 (no fresh price?)");
-  const horizon = Date.now() + 30_000;
-  const cells = grid.cells.filter((cell) => !cell.locked && cell.t_start >= horizon);
-  if (cells.length === 0) throw new Error("no grid cell starts ≥ 30 s ahead: raise GRID_COLUMNS or COLUMN_MS");
-  const lines = Array.from({ length: Math.max(tokens.length, cells.length) * 2 }, (_, index) => {
-    const cell = cells[index % cells.length]!;
-    const body = JSON.stringify({ amount: STAKE, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } });
-    return `${tokens[index % tokens.length]} ${body}`;
-  });
-  writeFileSync(path, `${lines.join("\n")}\n`);
-  const [token, body] = [lines[0]!.slice(0, lines[0]!.indexOf(" ")), lines[0]!.slice(lines[0]!.indexOf(" ") + 1)];
-  const response = await fetch(`${baseUrl}/api/bets`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
-  const text = await response.text();
-  if (response.status !== 202) throw new Error(`pre-flight bet answered ${response.status}, not 202: ${text.slice(0, 300)}`);
-  return cells.length;
 }
 
 interface StoreCheck {

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createSessions, startTickFeed, writeRequests } from "./lib/authed-bets.ts";
 import { buildGoPeer, type GoPeer } from "./lib/go-peer.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
@@ -31,7 +32,7 @@ const ENDPOINTS: readonly Endpoint[] = ["healthz", "bets"];
 /** What each endpoint's target asks of ours / Go's median req/s. */
 const TARGETS: Record<Endpoint, { ratio: number; text: string }> = {
   healthz: { ratio: 1.2, text: "ours ≥ 1.2× Go (both logging every request)" },
-  bets: { ratio: 1.0, text: "ours (validated, stored in SQLite) ≥ Go stub (stores nothing)" },
+  bets: { ratio: 1.0, text: "ours (authenticated, priced, stored in SQLite) ≥ Go stub (stores nothing)" },
 };
 
 const { values: args } = parseArgs({
@@ -67,10 +68,12 @@ const cores = navigator.hardwareConcurrency;
 /** CPU charged to neither the server nor wrk above this (% of one core) marks a run as disturbed. */
 const DISTURBED_PERCENT = 30;
 
-/** One bet window for the whole run: an hour ahead (the API takes windows ending within 24 h), 5 s long. */
+/** The Go stub's bet window for the whole run: an hour ahead, 5 s long (ours bets on its grid's open cells instead). */
 const tStart = Math.ceil((Date.now() + 3_600_000) / 5_000) * 5_000;
 const tEnd = tStart + 5_000;
-const betBody = JSON.stringify({ user_id: "bench-preflight", amount: 10.5, cell: { t_start: tStart, t_end: tEnd, price_low: 42000, price_high: 42010 } });
+const goBetBody = JSON.stringify({ user_id: "bench-preflight", amount: 10.5, cell: { t_start: tStart, t_end: tEnd, price_low: 42000, price_high: 42010 } });
+/** Guest sessions our bets rotate over, as in bets.ts. */
+const SESSIONS = 1000;
 
 interface Run {
   round: number;
@@ -112,7 +115,7 @@ try {
       for (const implementation of order) {
         const dir = mkdtempSync(join(tmpdir(), `tap-bench-http-${implementation}-`));
         try {
-          const run = await measure({ round, endpoint, implementation, dir, server: await startApi(implementation, { redis, goPeer, dir, logs, bunFlags }) });
+          const run = await measure({ round, endpoint, implementation, dir, redisUrl: redis.url, server: await startApi(implementation, { redis, goPeer, dir, logs, bunFlags }) });
           runs.push(run);
           console.log(describeRun(run));
         } finally {
@@ -129,18 +132,32 @@ printRuns(runs);
 printSummary(runs);
 if (args.json) await Bun.write(args.json, JSON.stringify({ machine: describeMachine(), args, runs }, null, 2));
 
-async function measure(options: { round: number; endpoint: Endpoint; implementation: Implementation; dir: string; server: RunningServer }): Promise<Run> {
+async function measure(options: {
+  round: number;
+  endpoint: Endpoint;
+  implementation: Implementation;
+  dir: string;
+  redisUrl: string;
+  server: RunningServer;
+}): Promise<Run> {
   const { round, endpoint, implementation, server } = options;
+  // Our bets are authenticated and priced: a price feed, sessions, and requests over the grid's open cells.
+  await using feed = endpoint === "bets" && implementation === "ours" ? startTickFeed(options.redisUrl) : undefined;
   try {
     const before = quietWaitSeconds > 0 ? await waitForQuiet({ maxBusyPercent: quietBelowPercent, maxWaitSeconds: quietWaitSeconds }) : notWaited();
-    await preflight(endpoint, server);
-    const wrkOptions = {
-      url: `${server.baseUrl}${endpoint === "healthz" ? "/healthz" : "/api/bets"}`,
-      script: endpoint === "healthz" ? "healthz.lua" : "bets.lua",
-      scriptArgs: endpoint === "bets" ? [String(tStart), String(tEnd)] : [],
-      threads,
-      connections,
-    };
+    let script = endpoint === "healthz" ? "healthz.lua" : "bets.lua";
+    let scriptArgs = endpoint === "bets" ? [String(tStart), String(tEnd)] : [];
+    if (feed) {
+      await feed.first;
+      const requestsFile = join(options.dir, "requests.txt");
+      // writeRequests checks one bet answers 202 (its pre-flight).
+      await writeRequests(server.baseUrl, await createSessions(server.baseUrl, SESSIONS), requestsFile);
+      script = "auth-bets.lua";
+      scriptArgs = [requestsFile];
+    } else {
+      await preflight(endpoint, server);
+    }
+    const wrkOptions = { url: `${server.baseUrl}${endpoint === "healthz" ? "/healthz" : "/api/bets"}`, script, scriptArgs, threads, connections };
     const warmup = warmupSeconds > 0 ? await runWrk({ ...wrkOptions, durationSeconds: warmupSeconds }) : undefined;
     const meter = startCpuMeter({ server: server.pid });
     const wrk = await runWrk({ ...wrkOptions, durationSeconds });
@@ -175,7 +192,7 @@ async function preflight(endpoint: Endpoint, server: RunningServer): Promise<voi
   const response =
     endpoint === "healthz"
       ? await fetch(`${server.baseUrl}/healthz`)
-      : await fetch(`${server.baseUrl}/api/bets`, { method: "POST", headers: { "content-type": "application/json" }, body: betBody });
+      : await fetch(`${server.baseUrl}/api/bets`, { method: "POST", headers: { "content-type": "application/json" }, body: goBetBody });
   const text = await response.text();
   if (response.status < 200 || response.status > 299) {
     throw new Error(`${server.label}: ${endpoint} pre-flight answered ${response.status}, not 2xx: ${text.slice(0, 300)}`);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { freePort } from "./free-port.ts";
+import { BENCH_SESSION_SECRET, LIMITS } from "./authed-bets.ts";
 import type { GoPeer } from "./go-peer.ts";
 import type { BenchRedis } from "./redis-server.ts";
 import { answersOk, type LogSink, type ServerProcess, startServerProcess } from "./server-process.ts";
@@ -54,7 +55,8 @@ export async function startApi(implementation: Implementation, context: ServerCo
           ...common,
           cmd: [process.execPath, ...(context.bunFlags ?? []), join(ROOT, "api", "main.ts")],
           cwd: ROOT,
-          env: { PORT: String(port), REDIS_URL: context.redis.url, DB_PATH: dbPath!, LOG_LEVEL: "info" },
+          // Bets are authenticated: a session secret, and limits wide enough that the load is not refused.
+          env: { PORT: String(port), REDIS_URL: context.redis.url, DB_PATH: dbPath!, LOG_LEVEL: "info", SESSION_SECRET: BENCH_SESSION_SECRET, ...LIMITS },
         })
       : await startServerProcess({
           ...common,

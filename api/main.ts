@@ -35,7 +35,13 @@ const log = createLogger({ component: "api", level: config.logLevel, sink });
 // This process owns the database's writes (docs/architecture.md).
 const db = openStore(config.dbPath);
 // WAL checkpoints (and their fsyncs) run in a worker thread, never inside a request's commit.
-const checkpointer = startCheckpointer(db, config.dbPath, { onError: (message) => log.warn({ error: message }, "wal checkpoint failed") });
+const checkpointer = startCheckpointer(db, config.dbPath, {
+  onError: (message) => log.warn({ error: message }, "wal checkpoint failed"),
+  // The writer's own catch-up holds this thread (and every request) for its duration: worth a line each time.
+  onCheckpoint: (report) => {
+    if (report.mode === "CATCH_UP") log.info({ wal_pages: report.walPages, checkpointed_pages: report.checkpointedPages, busy: report.busy, ms: Math.round(report.ms) }, "wal catch-up checkpoint on the writer");
+  },
+});
 // Commands of one event-loop turn in one socket write: every accepted bet is a
 // PUBLISH, and a write each cost ~25 % of the API's CPU under load (bench/bets.ts).
 const redis = createRedis(config.redisUrl, log, "commands", { autoPipelining: true });

@@ -32,11 +32,14 @@ let dir: string;
 let dbPath: string;
 let api: RunningService;
 let ws: RunningService;
+let wsPort: number;
 let nginx: TestNginx;
 let browser: TestBrowser;
 let context: BrowserContext;
 let page: Page;
 const problems: string[] = [];
+
+const startWs = () => spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -45,9 +48,9 @@ beforeAll(async () => {
   redis = await startRedis();
   pump = await startTickPump(redis.url, START_PRICE, 200);
   const apiPort = await freePort();
-  const wsPort = await freePort();
+  wsPort = await freePort();
   api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV });
-  ws = spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
+  ws = startWs();
   const [build, launched] = await Promise.all([
     buildWeb(join(dir, "web")),
     launchBrowser(),
@@ -241,7 +244,7 @@ describe("results on the page", () => {
       });
       expect(response.status).toBe(202);
       const { bet_id } = (await response.json()) as { bet_id: string };
-      await waitFor("the balance from the event", async () => (await fresh.locator("[data-testid=balance]").getAttribute("data-value")) === "999", 3000);
+      await waitFor("the balance from the event", async () => (await fresh.locator("[data-testid=balance]").getAttribute("data-value")) === "999", 5000);
       const drawn = await waitFor(
         "the bet drawn on its cell",
         () => fresh.evaluate((betId) => [...document.querySelectorAll<HTMLButtonElement>("button.cell.accepted")].some((b) => b.title.includes(betId)), bet_id),
@@ -252,4 +255,34 @@ describe("results on the page", () => {
       await other.close();
     }
   }, 20_000);
+
+  test("a bet settled while the socket was down is marked won once it is back, with the payout in the balance", async () => {
+    // Back to the starting price, which the target cells are counted from.
+    await pump.publish(START_PRICE);
+    await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
+    await Bun.sleep(1200);
+    const start = await shownBalance();
+    const { win } = await targetCells(3, 3);
+    const wonId = await tapAndAccept(win.key, await status().getAttribute("data-bet-id"));
+    await waitFor("the balance down by one stake", async () => cents(await shownBalance()) === cents(start) - cents(STAKE));
+
+    const before = problems.length;
+    await ws.stop("SIGTERM");
+    await waitFor("conn not live", async () => (await page.locator("[data-testid=conn]").textContent()) !== "live", 5000);
+    await Bun.sleep(Math.max(0, win.tStart + 150 - Date.now()));
+    await pump.publish((win.low + win.high) / 2);
+    await waitFor("the bet settled in SQLite", () => storedBet(wonId)?.status === "won", 5000);
+    const wonButton = page.locator(`button.cell[data-key="${win.key}"]`);
+    // The page could not have heard it.
+    expect(await wonButton.getAttribute("data-result")).toBeNull();
+
+    ws = startWs();
+    await waitFor("conn live again", async () => (await page.locator("[data-testid=conn]").textContent()) === "live", 15_000);
+    await waitFor("the cell marked won", async () => (await wonButton.getAttribute("data-result")) === "won", 5000);
+    const won = storedBet(wonId)!;
+    await waitFor("the payout credited", async () => cents(await shownBalance()) === cents(start) - cents(STAKE) + won.payout_cents, 5000);
+    // While ws was down the browser itself logs failed websocket handshakes; nothing else may appear.
+    expect(problems.slice(before).filter((problem) => !/WebSocket connection to .*\/ws' failed/.test(problem))).toEqual([]);
+    problems.splice(before);
+  }, 40_000);
 });

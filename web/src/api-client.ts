@@ -68,6 +68,13 @@ export async function fetchOpenBets(session: Session, { maxPages = 2 }: { maxPag
   return bets;
 }
 
+/** `GET /api/bets`: the session's newest bets, whatever their status (one page of up to 100). */
+export async function fetchRecentBets(session: Session): Promise<BetView[]> {
+  const response = await session.fetch("/api/bets?limit=100", { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error((await readError(response)).message);
+  return ((await response.json()) as BetPage).bets;
+}
+
 /** `GET /api/bets/:id`: one of the session's bets (one placed on another device, say). */
 export async function fetchBet(session: Session, betId: string): Promise<BetView> {
   const response = await session.fetch(`/api/bets/${encodeURIComponent(betId)}`, { headers: { accept: "application/json" } });

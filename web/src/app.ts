@@ -1,6 +1,6 @@
 import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
-import { fetchBet, fetchGrid, fetchMe, fetchOpenBets, fetchPriceHistory, placeBet } from "./api-client.ts";
+import { fetchBet, fetchGrid, fetchMe, fetchOpenBets, fetchPriceHistory, fetchRecentBets, placeBet } from "./api-client.ts";
 import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
 import { createChartView } from "./chart-view.ts";
@@ -79,6 +79,13 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
         // New bets still show; the old ones come back on the next load.
       }
     });
+  const refreshResults = async () => {
+    try {
+      book.applyResults(await fetchRecentBets(session));
+    } catch {
+      // The next reconnect tries again; the balance is already right.
+    }
+  };
   const grid = createGridView({
     container: gridEl,
     onTap: (cell) => {
@@ -160,8 +167,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     authToken: () => session.token(),
     onAuthed: () => {
       renewedSession = false;
-      // Results settled while the socket was down were not heard: read the balance and open bets again.
-      if (authedBefore) void refreshAccount();
+      // Results settled while the socket was down were not heard: read the balance, the open bets and the results again.
+      if (authedBefore) void refreshAccount().then(refreshResults);
       authedBefore = true;
     },
     onUnauthorized: (token) => {

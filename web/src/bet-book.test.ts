@@ -134,3 +134,33 @@ test("bet events: the balance follows them, results land on the bet and its cell
   expect(book.apply({ type: "bet", bet_id: "gone", status: "void", payout: 5, balance: 1004.75 })).toBe(false);
   expect(book.balance()).toBe(1004.75);
 });
+
+test("results read from the server mark the bets settled while the socket was down, once, without touching the balance", () => {
+  const book = createBetBook({ send: deferredSend().send, newKey });
+  const view = (id: string, t: number, status: BetView["status"], payout = 0): BetView => ({
+    bet_id: id,
+    status,
+    amount: 2.5,
+    multiplier: 3,
+    potential_payout: 7.5,
+    payout,
+    cell: { t_start: t, t_end: t + 5000, price_low: 42_010, price_high: 42_020 },
+    created_at: 1,
+    settled_at: status === "open" ? null : 2,
+  });
+  book.load([view("b-1", 10_000, "open"), view("b-2", 15_000, "open"), view("b-3", 20_000, "open")]);
+  book.setBalance(1007.5);
+  const before = book.version();
+  book.applyResults([view("b-1", 10_000, "won", 7.5), view("b-2", 15_000, "lost"), view("b-3", 20_000, "open"), view("b-9", 10_000, "won", 7.5)]);
+  expect(book.version()).toBeGreaterThan(before);
+  expect(book.accepted().map((bet) => [bet.betId, bet.result])).toEqual([
+    ["b-1", "won"],
+    ["b-2", "lost"],
+    ["b-3", undefined],
+  ]);
+  expect(book.cell("10000:4201000")).toMatchObject({ result: "won", paidCents: 750 });
+  expect(book.balance()).toBe(1007.5);
+  // The event arriving late changes nothing more: paid once.
+  book.apply({ type: "bet", bet_id: "b-1", status: "won", payout: 7.5, balance: 1007.5 });
+  expect(book.cell("10000:4201000")).toMatchObject({ paidCents: 750 });
+});

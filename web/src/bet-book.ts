@@ -49,6 +49,11 @@ export interface BetBook {
    * (placed on another device, or forgotten), so the caller can fetch it.
    */
   apply(event: BetEvent): boolean;
+  /**
+   * Marks the results of settled bets read from the server (`GET /api/bets`): those settled while
+   * the socket was down, whose events were never heard. Balances are not touched: read them from `/api/me`.
+   */
+  applyResults(bets: readonly BetView[]): void;
   /** Adds bets the server already holds (the open bets at load); ones the book knows are skipped. */
   load(bets: readonly BetView[]): void;
   cell(key: string): CellBets | undefined;
@@ -114,6 +119,22 @@ export function createBetBook({
     return bets;
   };
 
+  /** Marks a known bet's result (once); false when the book does not hold the bet. */
+  const markResult = (betId: string, result: BetResult, payout: number): boolean => {
+    const bet = placed.find((candidate) => candidate.betId === betId);
+    if (!bet) return false;
+    if (bet.result) return true;
+    bet.result = result;
+    const bets = entry(bet.cell);
+    bets.result = result;
+    bets.paidCents += Math.round(payout * 100);
+    // News of a result replaces the status line, except while a tap is still being answered.
+    if (latest?.state !== "pending") {
+      latest = { state: "accepted", cell: bet.cell, amount: bet.amount, betId: bet.betId, multiplier: bet.multiplier, payout: bet.payout, result, paid: payout };
+    }
+    return true;
+  };
+
   const accept = (cell: KeyedCell, amount: number, betId: string, multiplier: number, payout: number) => {
     if (known.has(betId)) return;
     known.add(betId);
@@ -161,27 +182,11 @@ export function createBetBook({
       setBalance(event.balance);
       const result = event.status;
       if (result === "accepted" || result === "open") return known.has(event.bet_id);
-      const bet = placed.find((candidate) => candidate.betId === event.bet_id);
-      if (!bet) return false;
-      if (bet.result) return true;
-      bet.result = result;
-      const bets = entry(bet.cell);
-      bets.result = result;
-      bets.paidCents += Math.round(event.payout * 100);
-      // News of a result replaces the status line, except while a tap is still being answered.
-      if (latest?.state !== "pending") {
-        latest = {
-          state: "accepted",
-          cell: bet.cell,
-          amount: bet.amount,
-          betId: bet.betId,
-          multiplier: bet.multiplier,
-          payout: bet.payout,
-          result,
-          paid: event.payout,
-        };
-      }
-      return true;
+      return markResult(event.bet_id, result, event.payout);
+    },
+    applyResults(views) {
+      for (const view of views) if (view.status !== "open") markResult(view.bet_id, view.status, view.payout);
+      version++;
     },
     load(views) {
       for (const view of views) {

@@ -12,7 +12,15 @@ export function createRequestLogger(sink: DestinationStream, enabled: boolean): 
   if (!enabled) return () => {};
   return (method, path, status, durationMs, requestId) => {
     sink.write(
-      `{"level":"info","time":"${isoNow()}","component":"api","method":${JSON.stringify(method)},"path":${JSON.stringify(path)},"status":${status},"duration_ms":${durationMs},"request_id":${JSON.stringify(requestId)},"msg":"request"}\n`,
+      `{"level":"info","time":"${isoNow()}","component":"api","method":${jsonString(method)},"path":${jsonString(path)},"status":${status},"duration_ms":${durationMs},"request_id":${jsonString(requestId)},"msg":"request"}\n`,
     );
   };
+}
+
+/** Printable ASCII but `"` and `\`: the text is its own JSON string body. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** `JSON.stringify(text)`, skipped for the usual plain method, path and id. */
+export function jsonString(text: string): string {
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
 }

@@ -55,7 +55,7 @@ export interface BookOptions {
 
 export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
   const windows = new Map<string, Window>();
-  const ids = new Set<string>();
+  let openCount = 0;
   let lastTs: number | undefined;
   let lastPriceCents = 0;
   let ignoredTicks = 0;
@@ -65,11 +65,9 @@ export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
 
   const closeWindow = (key: string, window: Window, outcome: "lost" | "void", at: number, decisions: Decision[]) => {
     for (const bets of window.bands.values()) {
-      for (const bet of bets) {
-        ids.delete(bet.id);
-        decisions.push({ bet, outcome, at });
-      }
+      for (const bet of bets) decisions.push({ bet, outcome, at });
     }
+    openCount -= window.size;
     windows.delete(key);
   };
 
@@ -80,20 +78,22 @@ export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
       // Bands are few per window (the grid's rows); each overlapping one is touched.
       const first = bets[0];
       if (first && first.highCents >= lo && first.lowCents <= hi) {
-        for (const bet of bets) {
-          ids.delete(bet.id);
-          decisions.push({ bet, outcome: "won", at });
-        }
+        for (const bet of bets) decisions.push({ bet, outcome: "won", at });
         window.size -= bets.length;
+        openCount -= bets.length;
         window.bands.delete(band);
       }
     }
   };
 
   return {
-    /** Adds an open bet; a bet already in the book is ignored. */
+    /**
+     * Adds an open bet. Each bet is added once: the settler loads the stored open bets at
+     * start, then adds each newly committed one. (A set of ids to guard against a second
+     * add cost ~3 % of the API's throughput at 20,000 bets/s; a bet decided twice would
+     * still be settled once, by the store's status guard.)
+     */
     add(bet: OpenBet): void {
-      if (ids.has(bet.id)) return;
       const key = `${bet.tStart}:${bet.tEnd}`;
       let window = windows.get(key);
       if (!window) {
@@ -101,7 +101,7 @@ export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
         window = { tStart: bet.tStart, tEnd: bet.tEnd, bands: new Map(), size: 0, unobserved: false };
         windows.set(key, window);
       }
-      ids.add(bet.id);
+      openCount++;
       const bandKey = `${bet.lowCents}:${bet.highCents}`;
       const band = window.bands.get(bandKey);
       if (band) band.push(bet);
@@ -149,7 +149,7 @@ export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
     },
 
     get openBets(): number {
-      return ids.size;
+      return openCount;
     },
     get ignoredTicks(): number {
       return ignoredTicks;

@@ -32,6 +32,7 @@ export function settledEnvelope(settled: Settled): BetEventEnvelope {
  */
 export function createSettler({ book, store, exposure, events, log, now = Date.now }: SettlerParts) {
   let settledTotal = 0;
+  let loaded = false;
   const apply = (decisions: Decision[]) => {
     if (decisions.length === 0) return;
     const settled = store.settle(decisions, now());
@@ -41,8 +42,11 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     log.debug({ settled: settled.length }, "settled bets");
   };
   return {
-    /** Loads the open bets from the database (at start, before the history replay). */
+    /** Loads the open bets from the database: once, at start, before the history replay. */
     load(): number {
+      // The book takes each bet once; a second load would add them all again.
+      if (loaded) throw new Error("the settler's open bets are loaded once, at start");
+      loaded = true;
       const open = store.openBets();
       for (const bet of open) book.add(bet);
       return open.length;

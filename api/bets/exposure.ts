@@ -24,19 +24,27 @@ export interface ExposureEntry {
  */
 export function createExposure(limits: ExposureLimits) {
   const openByPlayer = new Map<string, number>();
-  const liabilityByCell = new Map<string, number>();
+  // By window start, then band: numbers all the way, no key string per bet (a closing window releases thousands).
+  const liabilityByCell = new Map<number, Map<number, number>>();
   let house = 0;
 
-  const cellKey = (entry: ExposureEntry) => `${entry.tStart}:${entry.lowCents}`;
+  const cellLiability = (entry: ExposureEntry) => liabilityByCell.get(entry.tStart)?.get(entry.lowCents) ?? 0;
   const add = (entry: ExposureEntry, sign: 1 | -1) => {
     const payout = sign * potentialPayoutCents(entry.stakeCents, entry.multiplierCenti);
     const open = (openByPlayer.get(entry.playerId) ?? 0) + sign;
     if (open > 0) openByPlayer.set(entry.playerId, open);
     else openByPlayer.delete(entry.playerId);
-    const key = cellKey(entry);
-    const cell = (liabilityByCell.get(key) ?? 0) + payout;
-    if (cell > 0) liabilityByCell.set(key, cell);
-    else liabilityByCell.delete(key);
+    let column = liabilityByCell.get(entry.tStart);
+    if (!column) {
+      column = new Map();
+      liabilityByCell.set(entry.tStart, column);
+    }
+    const cell = (column.get(entry.lowCents) ?? 0) + payout;
+    if (cell > 0) column.set(entry.lowCents, cell);
+    else {
+      column.delete(entry.lowCents);
+      if (column.size === 0) liabilityByCell.delete(entry.tStart);
+    }
     house += payout;
   };
 
@@ -45,7 +53,7 @@ export function createExposure(limits: ExposureLimits) {
     reserve(entry: ExposureEntry): { ok: true } | { ok: false; limit: "max_open_bets" | "max_cell_liability" | "max_house_liability" } {
       const payout = potentialPayoutCents(entry.stakeCents, entry.multiplierCenti);
       if ((openByPlayer.get(entry.playerId) ?? 0) + 1 > limits.maxOpenBets) return { ok: false, limit: "max_open_bets" };
-      if ((liabilityByCell.get(cellKey(entry)) ?? 0) + payout > limits.maxCellLiabilityCents) return { ok: false, limit: "max_cell_liability" };
+      if (cellLiability(entry) + payout > limits.maxCellLiabilityCents) return { ok: false, limit: "max_cell_liability" };
       if (house + payout > limits.maxHouseLiabilityCents) return { ok: false, limit: "max_house_liability" };
       add(entry, 1);
       return { ok: true };

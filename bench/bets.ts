@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_SESSION_SECRET, createSessions, LIMITS, startTickFeed, writeRequests } from "./lib/authed-bets.ts";
-import { freePort } from "./lib/free-port.ts";
+import { freePort } from "../test/support/ports.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
 import { type Quiet, waitForQuiet } from "./lib/quiet.ts";

@@ -25,7 +25,7 @@ import { type BenchRedis, startRedis } from "./lib/redis-server.ts";
 import { IMPLEMENTATIONS, type Implementation, type RunningServer, startWs } from "./lib/servers.ts";
 import { createHistogram, histogramMax, histogramPercentile, median, mergeHistogram } from "./lib/stats.ts";
 import { formatNumber, formatRatio, formatTable } from "./lib/table.ts";
-import { waitFor } from "./lib/wait.ts";
+import { waitFor } from "../test/support/wait.ts";
 import type { ClientsReport } from "./lib/ws-clients.ts";
 import { type ClientProcess, spawnClientProcesses } from "./lib/ws-load.ts";
 
@@ -162,7 +162,7 @@ async function measure(round: number, implementation: Implementation, redis: Ben
     await waitFor(
       `${server.label} to subscribe to ${CHANNEL}`,
       async () => Number(((await publisher.send("PUBSUB", ["NUMSUB", CHANNEL])) as [string, number])[1]) >= 1,
-      { timeoutMs: 15_000 },
+      15_000,
     );
     await Bun.sleep(1_000); // let the connection burst settle before measuring
     const rssAfterConnectMb = readMemory(server.pid).rssKb / 1024;

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canConnect, freePort } from "./free-port.ts";
-import { waitFor } from "./wait.ts";
+import { canConnect, freePort } from "../../test/support/ports.ts";
+import { waitFor } from "../../test/support/wait.ts";
 
 /** A private redis-server on a free 127.0.0.1 port, keeping nothing on disk. */
 export interface BenchRedis {

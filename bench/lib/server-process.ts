@@ -1,4 +1,4 @@
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../test/support/wait.ts";
 
 /** Where a server's stdout and stderr go: a file (as under journald, it costs a write) or nowhere. */
 export type LogSink = { kind: "file"; path: string } | { kind: "null" };
@@ -62,7 +62,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
         throw new Error(`${label} exited with ${proc.exitCode ?? proc.signalCode}${logs.kind === "file" ? `; see ${logs.path}` : ""}`);
       }
       return await ready();
-    }, { timeoutMs: readyTimeoutMs, everyMs: 50 });
+    }, readyTimeoutMs, 50);
   } catch (error) {
     await stop(1_000);
     throw error;

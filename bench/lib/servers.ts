@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { freePort } from "./free-port.ts";
+import { freePort } from "../../test/support/ports.ts";
 import { BENCH_SESSION_SECRET, LIMITS } from "./authed-bets.ts";
 import type { GoPeer } from "./go-peer.ts";
 import type { BenchRedis } from "./redis-server.ts";

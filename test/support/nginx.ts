@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findNginx, renderNginx } from "../../nginx/render.ts";
-import { freePort } from "./ports.ts";
+import { canConnect, freePort } from "./ports.ts";
 import { waitFor } from "./wait.ts";
 
 /** A real nginx serving the project's site from a temp prefix on a free port. */
@@ -71,9 +71,7 @@ export async function startNginx({ apiPort, wsPort, webRoot }: StartNginxOptions
   try {
     await waitFor(`nginx listening on ${port}`, async () => {
       if (proc.exitCode !== null) throw new Error(`nginx exited with ${proc.exitCode}: ${stderr}`);
-      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      socket.end();
-      return true;
+      return await canConnect(port);
     });
   } catch (error) {
     await stop();

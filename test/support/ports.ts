@@ -12,3 +12,10 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** True once something accepts TCP connections on 127.0.0.1:`port` (throws while nothing does). */
+export async function canConnect(port: number): Promise<boolean> {
+  const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+  socket.end();
+  return true;
+}

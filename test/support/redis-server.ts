@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./ports.ts";
+import { canConnect, freePort } from "./ports.ts";
 import { waitFor } from "./wait.ts";
 
 /** A private redis-server on a free port, so tests never touch data they did not create. */
@@ -24,11 +24,7 @@ export async function startRedis(): Promise<TestRedis> {
       ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
       { stdout: "ignore", stderr: "inherit" },
     );
-    await waitFor(`redis-server on ${port}`, async () => {
-      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      socket.end();
-      return true;
-    });
+    await waitFor(`redis-server on ${port}`, () => canConnect(port));
   };
   const kill = async () => {
     if (!proc) return;

@@ -3,8 +3,11 @@ import { fromCents } from "../../common/money.ts";
 import type { BetRow } from "../bets/bet-store.ts";
 import type { OpenBet } from "./settlement-book.ts";
 
+/** The columns of a stored bet that the settlement book needs. */
+export type OpenBetRow = Pick<BetRow, "id" | "player_id" | "t_start" | "t_end" | "price_low_cents" | "price_high_cents" | "stake_cents" | "multiplier_centi">;
+
 /** A stored bet as the settlement book holds it. */
-export function openBetOf(bet: BetRow): OpenBet {
+export function openBetOf(bet: OpenBetRow): OpenBet {
   return {
     id: bet.id,
     playerId: bet.player_id,

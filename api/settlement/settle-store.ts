@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { potentialPayoutCents } from "../bets/bet-store.ts";
+import { openBetOf, type OpenBetRow } from "./events.ts";
 import type { Decision, OpenBet } from "./settlement-book.ts";
 
 /** A settled bet as told to its player. */
@@ -96,27 +97,7 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
     },
     /** Every open bet, to rebuild the settlement book at start. */
     openBets(): OpenBet[] {
-      return (
-        openBets.all() as {
-          id: string;
-          player_id: string;
-          t_start: number;
-          t_end: number;
-          price_low_cents: number;
-          price_high_cents: number;
-          stake_cents: number;
-          multiplier_centi: number;
-        }[]
-      ).map((row) => ({
-        id: row.id,
-        playerId: row.player_id,
-        tStart: row.t_start,
-        tEnd: row.t_end,
-        lowCents: row.price_low_cents,
-        highCents: row.price_high_cents,
-        stakeCents: row.stake_cents,
-        multiplierCenti: row.multiplier_centi,
-      }));
+      return (openBets.all() as OpenBetRow[]).map(openBetOf);
     },
   };
 }

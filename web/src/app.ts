@@ -66,7 +66,12 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const chart = createChartView(element<HTMLCanvasElement>(root, ".chart"));
   const refreshBalance = async () => {
     try {
-      book.setBalance((await fetchMe(session)).balance);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const changes = book.balanceChanges();
+        const { balance } = await fetchMe(session);
+        // A bet event or answer that came while this read was on its way may be newer than it: read again.
+        if (book.balanceChanges() === changes) return book.setBalance(balance);
+      }
     } catch {
       // Shown again with the next accepted bet.
     }

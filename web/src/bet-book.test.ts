@@ -164,3 +164,18 @@ test("results read from the server mark the bets settled while the socket was do
   book.apply({ type: "bet", bet_id: "b-1", status: "won", payout: 7.5, balance: 1007.5 });
   expect(book.cell("10000:4201000")).toMatchObject({ paidCents: 750 });
 });
+
+test("every change of the balance is counted, so a slow read of it can tell it was overtaken", async () => {
+  const { calls, send } = deferredSend();
+  const book = createBetBook({ send, newKey });
+  const start = book.balanceChanges();
+  book.setBalance(1000);
+  expect(book.balanceChanges()).toBe(start + 1);
+  const placed = book.place(cell, 5);
+  calls[0]!.answer(accepted("b-1", 995));
+  await placed;
+  expect(book.balanceChanges()).toBe(start + 2);
+  book.apply({ type: "bet", bet_id: "b-1", status: "won", payout: 12.5, balance: 1007.5 });
+  expect(book.balanceChanges()).toBe(start + 3);
+  expect(book.balance()).toBe(1007.5);
+});

@@ -65,6 +65,11 @@ export interface BetBook {
   /** The balance, from `/api/me` (`setBalance`) and then from each accepted bet's answer. */
   balance(): number | undefined;
   setBalance(balance: number): void;
+  /**
+   * Counts every change of the balance (events, answers, `setBalance`). A read of `/api/me`
+   * that saw this count move while it was on its way may be older than the balance shown.
+   */
+  balanceChanges(): number;
   /** Bumped on every change, so a view redraws only when something moved. */
   version(): number;
   /** Forgets bets whose window ended before `before`. */
@@ -101,12 +106,14 @@ export function createBetBook({
   let latestSeq = 0;
   let balance: number | undefined;
   let balanceSeq = 0;
+  let balanceChanges = 0;
   let version = 0;
 
   const setBalance = (value: number) => {
     // A bet sent before this figure may still answer; it must not undo it, so this one wins over those.
     balanceSeq = latestSeq + 1;
     balance = value;
+    balanceChanges++;
     version++;
   };
 
@@ -165,6 +172,7 @@ export function createBetBook({
         if (seq >= balanceSeq) {
           balanceSeq = seq;
           balance = outcome.balance;
+          balanceChanges++;
         }
       } else {
         bets.error = outcome.message;
@@ -201,6 +209,7 @@ export function createBetBook({
     accepted: () => placed,
     balance: () => balance,
     setBalance,
+    balanceChanges: () => balanceChanges,
     version: () => version,
     forgetBefore(before) {
       let changed = false;

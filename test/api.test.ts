@@ -6,13 +6,13 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { type RunningApi, spawnService, startApi, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
 
 const TEST_SECRET = "test-secret-0123456789abcdef-0123456789";
 
 let redis: TestRedis;
-let api: RunningService;
+let api: RunningApi;
 let base: string;
 let dir: string;
 let dbPath: string;
@@ -21,17 +21,14 @@ beforeAll(async () => {
   redis = await startRedis();
   dir = mkdtempSync(join(tmpdir(), "tap-api-"));
   dbPath = join(dir, "bets.db");
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  api = spawnService("api", {
-    PORT: String(port),
+  api = await startApi({
     REDIS_URL: redis.url,
     DB_PATH: dbPath,
     ENABLE_TEST_ROUTES: "1",
     CORS_ORIGINS: "http://localhost,http://example.test",
     SESSION_SECRET: TEST_SECRET,
   });
-  await waitForHttp(`${base}/healthz`);
+  base = api.base;
 });
 
 afterAll(async () => {

@@ -6,16 +6,15 @@ import { join } from "node:path";
 import type { BetAccepted, BetPage, BetView } from "../common/contracts/bet.ts";
 import type { Me } from "../common/contracts/session.ts";
 import { authed, cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
-import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { type RunningApi, startApi } from "./support/service.ts";
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
 
 const SECRET = "bets-test-secret-0123456789abcdef-xyz";
 
 let redis: TestRedis;
-let api: RunningService;
+let api: RunningApi;
 let pump: TickPump;
 let base: string;
 let dir: string;
@@ -25,10 +24,7 @@ beforeAll(async () => {
   redis = await startRedis();
   dir = mkdtempSync(join(tmpdir(), "tap-bets-"));
   dbPath = join(dir, "bets.db");
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  api = spawnService("api", {
-    PORT: String(port),
+  api = await startApi({
     REDIS_URL: redis.url,
     DB_PATH: dbPath,
     SESSION_SECRET: SECRET,
@@ -36,7 +32,7 @@ beforeAll(async () => {
     MAX_OPEN_BETS: "5",
     SESSIONS_PER_IP_PER_MIN: "20",
   });
-  await waitForHttp(`${base}/healthz`);
+  base = api.base;
 });
 
 afterAll(async () => {

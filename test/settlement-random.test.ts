@@ -6,9 +6,8 @@ import { join } from "node:path";
 import type { Grid } from "../common/contracts/grid.ts";
 import { cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
 import { auditMoney } from "./support/money-audit.ts";
-import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { type RunningApi, startApi } from "./support/service.ts";
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -16,7 +15,7 @@ const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_
 
 let redis: TestRedis;
 let pump: TickPump;
-let api: RunningService;
+let api: RunningApi;
 let dir: string;
 
 beforeAll(async () => {
@@ -37,10 +36,8 @@ test("a random run: balances plus the house's takings equal the grants, and the 
 
   pump = await startTickPump(redis.url, 42_000, 60_000); // the test publishes every tick itself
   const dbPath = join(dir, "bets.db");
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  api = spawnService("api", { PORT: String(port), REDIS_URL: redis.url, DB_PATH: dbPath, LOG_LEVEL: "warn", ...ENV });
-  await waitForHttp(`${base}/healthz`);
+  api = await startApi({ REDIS_URL: redis.url, DB_PATH: dbPath, LOG_LEVEL: "warn", ...ENV });
+  const { base } = api;
 
   // A random walk, one tick every 100 ms, with occasional jumps across several bands.
   let price = 42_000;

@@ -10,14 +10,14 @@ import { authed, cellOf, getGrid, newSession, postBet } from "./support/api-clie
 import { auditMoney } from "./support/money-audit.ts";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { type RunningApi, type RunningService, spawnService, startApi, waitForHttp } from "./support/service.ts";
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
 import { connectClient } from "../ws/_test-client.ts";
 
 let redis: TestRedis;
 let pump: TickPump;
-let api: RunningService;
+let api: RunningApi;
 let base: string;
 let dir: string;
 let dbPath: string;
@@ -30,11 +30,8 @@ beforeAll(async () => {
   pump = await startTickPump(redis.url, 42_000, 100);
   dir = mkdtempSync(join(tmpdir(), "tap-settle-"));
   dbPath = join(dir, "bets.db");
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  api = spawnService("api", { PORT: String(port), REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV });
-  await waitForHttp(`${base}/healthz`);
-  await waitFor("a priced grid", async () => (await fetch(`${base}/api/grid`)).status === 200);
+  api = await startApi({ REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV }, { grid: true });
+  base = api.base;
 });
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { freePort } from "./ports.ts";
 import { waitFor } from "./wait.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -20,13 +21,13 @@ export interface RunningService {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** The session secret test APIs and ws servers run with unless a test sets its own (or "" to have none). */
+export const TEST_SESSION_SECRET = "test-session-secret-0123456789abcdef";
+
 /**
  * Starts `bun <name>/main.ts` (or `$SERVICE_BIN_DIR/<name>` when the tests run
  * the compiled binaries) with `env` added to a minimal environment.
  */
-/** The session secret test APIs and ws servers run with unless a test sets its own (or "" to have none). */
-export const TEST_SESSION_SECRET = "test-session-secret-0123456789abcdef";
-
 export function spawnService(name: ServiceName, env: Record<string, string>): RunningService {
   if ((name === "api" || name === "ws") && env.SESSION_SECRET === undefined && env.SESSION_SECRET_FILE === undefined) {
     env = { SESSION_SECRET: TEST_SESSION_SECRET, ...env };
@@ -87,4 +88,30 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Ru
 /** Waits until `url` answers 200. */
 export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(`200 from ${url}`, async () => (await fetch(url)).status === 200, timeoutMs, 50);
+}
+
+/** The API as `startApi` started it: where it listens, too. */
+export type RunningApi = RunningService & { port: number; base: string };
+
+/**
+ * The API on a free port with `env` (REDIS_URL and DB_PATH at least), once `/healthz`
+ * answers; with `grid`, once it also serves a priced grid (it has seen a fresh price).
+ *
+ * ```ts
+ * const api = await startApi({ REDIS_URL: redis.url, DB_PATH: dbPath }, { grid: true });
+ * await fetch(`${api.base}/api/grid`);
+ * ```
+ */
+export async function startApi(env: Record<string, string>, { grid = false }: { grid?: boolean } = {}): Promise<RunningApi> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const api = spawnService("api", { PORT: String(port), ...env });
+  try {
+    await waitForHttp(`${base}/healthz`);
+    if (grid) await waitFor("a priced grid", async () => (await fetch(`${base}/api/grid`)).status === 200);
+  } catch (error) {
+    await api.stop("SIGKILL");
+    throw error;
+  }
+  return Object.assign(api, { port, base });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Channels } from "../../common/channels.ts";
-import { type BetEventEnvelope, MAX_BET_EVENTS_PER_MESSAGE } from "../../common/contracts/bet-event.ts";
+import { Value } from "@sinclair/typebox/value";
+import { BetEventBatch, type BetEventEnvelope, MAX_BET_EVENTS_PER_MESSAGE } from "../../common/contracts/bet-event.ts";
 import { createLogger } from "../../common/log.ts";
 import { createBetEventPublisher } from "./event-publisher.ts";
 
@@ -41,6 +42,8 @@ describe("bet event publisher", () => {
     flushes.shift()!();
     expect(published.map(([, batch]) => batch.length)).toEqual([MAX_BET_EVENTS_PER_MESSAGE, MAX_BET_EVENTS_PER_MESSAGE, 7]);
     expect(published.flatMap(([, batch]) => batch.map((e) => e.event.bet_id))).toEqual(Array.from({ length: count }, (_, i) => `b${i}`));
+    // Every message is a batch as the contract has it (the ws bridge reads exactly this).
+    for (const [, batch] of published) expect(Value.Check(BetEventBatch, batch)).toBe(true);
   });
 
   test("the next job gets a flush of its own", () => {

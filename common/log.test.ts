@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createBufferedSink } from "./log.ts";
+import { createBufferedSink, jsonString } from "./log.ts";
 
 test("lines are gathered and written together on flush, in order", () => {
   const writes: string[] = [];
@@ -27,4 +27,12 @@ test("every flush also flushes the writer underneath", () => {
   const sink = createBufferedSink(() => {}, { afterFlush: () => void flushed++ });
   sink.flush();
   expect(flushed).toBe(1);
+});
+
+test("plain text is quoted as it is; anything JSON must escape goes through JSON.stringify", () => {
+  for (const text of ["POST", "/api/bets", "01a2-b3", "", "/a b~!", "::ffff:127.0.0.1"]) expect(jsonString(text)).toBe(JSON.stringify(text));
+  for (const text of ['/a"b', "/a\\b", "/a\nb", "/é", "/\u0000", "/\u007f"]) {
+    expect(jsonString(text)).toBe(JSON.stringify(text));
+    expect(JSON.parse(jsonString(text))).toBe(text);
+  }
 });

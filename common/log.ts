@@ -63,6 +63,17 @@ export function isoNow(): string {
   return isoText;
 }
 
+/** Printable ASCII but `"` and `\`: the text is its own JSON string body. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * `JSON.stringify(text)`, skipped for the usual plain text (a method, a path,
+ * an id, an address): for the lines written by hand on hot paths.
+ */
+export function jsonString(text: string): string {
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
 export interface LoggerOptions {
   component: "api" | "ws" | "price" | (string & {});
   level: LevelWithSilent;

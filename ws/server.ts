@@ -6,6 +6,7 @@ import type { Logger } from "../common/log.ts";
 import { withTimeout } from "../common/timeout.ts";
 import { type PriceBridgeStats, playerTopic, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 import { readMessage } from "./commands.ts";
+import { createConnectionLog } from "./connection-log.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
 import { errorResponse, jsonResponse } from "./http.ts";
 import { fullBudget, type MessageBudget, takeMessage } from "./rate-limit.ts";
@@ -113,6 +114,7 @@ function send(ws: Socket, message: ServerMessage): void {
 export async function startWsServer({ port, hostname, bus, latestTick, log, limits: given = {}, verifyToken }: WsServerOptions): Promise<WsServer> {
   const limits: WsLimits = { ...defaultLimits, ...given };
   const sockets = new Set<Socket>();
+  const connections = createConnectionLog(log);
   let connectionsTotal = 0;
   let connectionsRejected = 0;
   let connectionsDead = 0;
@@ -262,7 +264,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       open(ws) {
         sockets.add(ws);
         connectionsTotal++;
-        log.info({ conn: ws.data.id, remote: ws.data.remote, forwarded_for: ws.data.forwardedFor }, "connection opened");
+        connections.opened(ws.data.id, ws.data.remote, ws.data.forwardedFor);
         void joinPrices(ws);
       },
       message(ws, message) {
@@ -282,10 +284,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       },
       close(ws, code, reason) {
         sockets.delete(ws);
-        log.info(
-          { conn: ws.data.id, code, reason, duration_ms: Date.now() - ws.data.openedAt, closed_by: ws.data.closedBy ?? "peer" },
-          "connection closed",
-        );
+        connections.closed(ws.data.id, code, reason, Date.now() - ws.data.openedAt, ws.data.closedBy ?? "peer");
         if (shuttingDown && sockets.size === 0) shuttingDown();
       },
       error(error, ws) {

@@ -1,5 +1,5 @@
 import type { DestinationStream } from "pino";
-import { isoNow } from "../../common/log.ts";
+import { isoNow, jsonString } from "../../common/log.ts";
 
 export type RequestLogger = (method: string, path: string, status: number, durationMs: number, requestId: string) => void;
 
@@ -15,12 +15,4 @@ export function createRequestLogger(sink: DestinationStream, enabled: boolean): 
       `{"level":"info","time":"${isoNow()}","component":"api","method":${jsonString(method)},"path":${jsonString(path)},"status":${status},"duration_ms":${durationMs},"request_id":${jsonString(requestId)},"msg":"request"}\n`,
     );
   };
-}
-
-/** Printable ASCII but `"` and `\`: the text is its own JSON string body. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/** `JSON.stringify(text)`, skipped for the usual plain method, path and id. */
-export function jsonString(text: string): string {
-  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
 }

@@ -3,13 +3,16 @@
  *
  *   bun bench/ws-fanout.ts [--clients 5000] [--rate 20] [--duration 20] [--rounds 3] [--processes 2]
  *                          [--servers ours,go] [--concurrency 100] [--logs file|null]
- *                          [--quiet-wait 60] [--quiet-below 15] [--bun-flags=--smol] [--json out.json]
+ *                          [--quiet-wait 60] [--quiet-below 15] [--build compiled|source]
+ *                          [--bun-flags=--smol] [--json out.json]
  *
  * Per run: a fresh server; `--clients` websocket clients spread over `--processes`
  * load-generator processes; ticks published on Redis `prices:btc:usd` at `--rate`
  * per second for `--duration` seconds, each carrying its send time in `ts`; then
  * per-message latency (receive − ts), delivered share, server CPU per delivered
- * message, server RSS, and the generator's own CPU. See bench/README.md.
+ * message, server RSS, and the generator's own CPU. Ours runs as dist/bin/ws, the
+ * compiled executable the production unit runs (built first when stale), unless
+ * `--build source` asks for `bun ws/main.ts`. See bench/README.md.
  */
 import { RedisClient } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,7 +25,7 @@ import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
 import { type Quiet, waitForQuiet } from "./lib/quiet.ts";
 import { type BenchRedis, startRedis } from "./lib/redis-server.ts";
-import { IMPLEMENTATIONS, type Implementation, type RunningServer, startWs } from "./lib/servers.ts";
+import { BUILDS, type Build, buildOurs, IMPLEMENTATIONS, type Implementation, type RunningServer, startWs } from "./lib/servers.ts";
 import { createHistogram, histogramMax, histogramPercentile, median, mergeHistogram } from "./lib/stats.ts";
 import { formatNumber, formatRatio, formatTable } from "./lib/table.ts";
 import { waitFor } from "../test/support/wait.ts";
@@ -46,6 +49,7 @@ const { values: args } = parseArgs({
     "go-path": { type: "string", default: "/ws" },
     logs: { type: "string", default: "file" },
     "bun-flags": { type: "string", default: "" },
+    build: { type: "string", default: "compiled" },
     "quiet-wait": { type: "string", default: "60" },
     "quiet-below": { type: "string", default: "15" },
     json: { type: "string" },
@@ -67,6 +71,9 @@ const quietWaitSeconds = Number(args["quiet-wait"]);
 /** Extra flags for our bun processes (e.g. --bun-flags=--smol, or --bun-flags="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile). */
 const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
 const quietBelowPercent = Number(args["quiet-below"]);
+if (!BUILDS.includes(args.build as Build)) throw new RangeError(`--build must be ${BUILDS.join(" or ")}, not ${args.build}`);
+const build = args.build as Build;
+if (build === "compiled" && bunFlags.length > 0) throw new RangeError("--bun-flags needs --build source (a compiled ws takes no bun flags)");
 const cores = navigator.hardwareConcurrency;
 /** CPU charged to none of server, generators and Redis above this (% of one core) marks a run as disturbed. */
 const DISTURBED_PERCENT = 30;
@@ -122,8 +129,10 @@ console.log(describeMachine());
 console.log(
   `load:    ${formatNumber(clients)} websocket clients over ${processes} generator process(es), ${rate} ticks/s for ${durationSeconds} s ` +
     `(${formatNumber(clients * rate)} messages/s expected), ${rounds} round(s), fresh server per run; open-files limit ${openFilesLimit()};\n` +
-    `         publishing waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy${bunFlags.length > 0 ? `; ours run as bun ${bunFlags.join(" ")}` : ""}\n`,
+    `         publishing waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy;\n` +
+    `         ours run as ${build === "compiled" ? "dist/bin/ws (compiled)" : `bun ${[...bunFlags, "ws/main.ts"].join(" ")}`}\n`,
 );
+if (implementations.includes("ours") && build === "compiled") buildOurs("ws");
 
 const goPeer: GoPeer | undefined = implementations.includes("go") ? buildGoPeer() : undefined;
 const runs: FanoutRun[] = [];
@@ -134,7 +143,7 @@ try {
     for (const implementation of order) {
       const dir = mkdtempSync(join(tmpdir(), `tap-bench-ws-${implementation}-`));
       try {
-        const run = await measure(round, implementation, redis, await startWs(implementation, { redis, goPeer, dir, logs, bunFlags }));
+        const run = await measure(round, implementation, redis, await startWs(implementation, { redis, goPeer, dir, logs, bunFlags, build }));
         runs.push(run);
         console.log(describeRun(run));
       } finally {

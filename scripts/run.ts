@@ -193,7 +193,7 @@ function serviceSpecs(config: RunConfig, redisUrl: string): ServiceSpec[] {
     },
     {
       name: "ws",
-      cmd: [bun, "ws/main.ts"],
+      cmd: [bun, "--smol", "ws/main.ts"], // as the compiled ws runs (scripts/build.sh)
       env: serviceEnvironment(process.env, config, redisUrl, config.wsPort),
       healthUrl: `http://127.0.0.1:${config.wsPort}/healthz`,
     },

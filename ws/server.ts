@@ -6,6 +6,7 @@ import type { Logger } from "../common/log.ts";
 import { withTimeout } from "../common/timeout.ts";
 import { type PriceBridgeStats, playerTopic, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 import { readMessage } from "./commands.ts";
+import { createCollectionNudge } from "./collection-nudge.ts";
 import { createConnectionLog } from "./connection-log.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
 import { errorResponse, jsonResponse } from "./http.ts";
@@ -75,13 +76,11 @@ export interface WsServer {
   shutdown(): Promise<void>;
 }
 
-/** What the server keeps on each connection. */
-interface Connection extends Liveness {
+/** What the server keeps on each connection: one object, its budget inline (thousands of these are live). */
+interface Connection extends Liveness, MessageBudget {
   id: string;
-  remote: string;
   forwardedFor: string | null;
   openedAt: number;
-  budget: MessageBudget;
   /** Whether the client wants ticks; bumped `joins` stop a late snapshot from undoing an unsubscribe. */
   wantsPrices: boolean;
   joins: number;
@@ -93,6 +92,8 @@ interface Connection extends Liveness {
 
 type Socket = ServerWebSocket<Connection>;
 
+/** A connection storm's garbage is collected every this many opens (ws/collection-nudge.ts). */
+const COLLECT_EVERY_OPENS = 1000;
 const HEALTH = JSON.stringify({ status: "ok", component: "ws" });
 const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
 
@@ -115,6 +116,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
   const limits: WsLimits = { ...defaultLimits, ...given };
   const sockets = new Set<Socket>();
   const connections = createConnectionLog(log);
+  const nudge = createCollectionNudge(COLLECT_EVERY_OPENS, () => Bun.gc(false));
   let connectionsTotal = 0;
   let connectionsRejected = 0;
   let connectionsDead = 0;
@@ -238,11 +240,10 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
         const now = Date.now();
         const data: Connection = {
           id: Bun.randomUUIDv7(),
-          remote: server.requestIP(request)?.address ?? "unknown",
           forwardedFor: request.headers.get("x-forwarded-for") ?? request.headers.get("x-real-ip"),
           openedAt: now,
           alive: true,
-          budget: fullBudget(limits.maxMessagesPerS, now),
+          ...fullBudget(limits.maxMessagesPerS, now),
           wantsPrices: false,
           joins: 0,
           closedBy: null,
@@ -264,13 +265,14 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       open(ws) {
         sockets.add(ws);
         connectionsTotal++;
-        connections.opened(ws.data.id, ws.data.remote, ws.data.forwardedFor);
+        connections.opened(ws.data.id, ws.remoteAddress, ws.data.forwardedFor);
+        nudge.opened();
         void joinPrices(ws);
       },
       message(ws, message) {
         if (ws.readyState !== 1) return;
         ws.data.alive = true;
-        if (!takeMessage(ws.data.budget, limits.maxMessagesPerS, Date.now())) {
+        if (!takeMessage(ws.data, limits.maxMessagesPerS, Date.now())) {
           send(ws, { type: "error", code: "rate_limited", message: `more than ${limits.maxMessagesPerS} messages per second` });
           ws.data.closedBy = "rate limit";
           ws.close(WsCloseCode.policyViolation, "rate limit exceeded");

@@ -21,8 +21,28 @@ export interface ServerContext {
   dir: string;
   /** `file` writes stdout+stderr to `<dir>/<service>.log` (closer to journald); `null` discards them. */
   logs: "file" | "null";
-  /** Extra flags for our `bun` processes, e.g. ["--smol"] or ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
+  /** Extra flags for our `bun` processes, e.g. ["--smol"] or ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] (source only). */
   bunFlags?: string[];
+  /**
+   * How our ws runs: `source` is `bun ws/main.ts`; `compiled` is dist/bin/ws, the
+   * standalone executable the production unit runs (the caller builds it first,
+   * see `buildOurs`).
+   */
+  build?: Build;
+}
+
+/** Our service from its TypeScript source, or as the compiled executable that ships. */
+export type Build = "source" | "compiled";
+export const BUILDS: readonly Build[] = ["source", "compiled"];
+
+/**
+ * Compiles our services (scripts/build.sh: only what is older than its sources)
+ * and returns the executables' folder.
+ */
+export function buildOurs(...services: ("api" | "ws" | "price")[]): string {
+  const built = Bun.spawnSync(["bash", join(ROOT, "scripts", "build.sh"), ...services], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (built.exitCode !== 0) throw new Error(`scripts/build.sh ${services.join(" ")} failed:\n${built.stderr.toString()}`);
+  return join(ROOT, "dist", "bin");
 }
 
 export interface RunningServer extends ServerProcess {
@@ -67,7 +87,8 @@ export async function startApi(implementation: Implementation, context: ServerCo
 }
 
 /**
- * Starts the websocket server: ours (`bun ws/main.ts`) or the Go peer's `ws`.
+ * Starts the websocket server: ours (`bun ws/main.ts`, or dist/bin/ws when
+ * `context.build` is `compiled`) or the Go peer's `ws`.
  * Resolves once it accepts TCP connections; whether it has subscribed to Redis
  * yet is for the caller to check (PUBSUB NUMSUB).
  */
@@ -80,7 +101,7 @@ export async function startWs(implementation: Implementation, context: ServerCon
     implementation === "ours"
       ? await startServerProcess({
           ...common,
-          cmd: [process.execPath, ...(context.bunFlags ?? []), join(ROOT, "ws", "main.ts")],
+          cmd: ourCommand("ws", context),
           cwd: ROOT,
           env: { PORT: String(port), REDIS_URL: context.redis.url, LOG_LEVEL: "info" },
         })
@@ -90,6 +111,12 @@ export async function startWs(implementation: Implementation, context: ServerCon
           env: { PORT: String(port), REDIS_ADDR: context.redis.addr },
         });
   return Object.assign(server, { implementation, port, baseUrl, dbPath: undefined });
+}
+
+function ourCommand(service: "ws", context: ServerContext): string[] {
+  if (context.build !== "compiled") return [process.execPath, ...(context.bunFlags ?? []), join(ROOT, service, "main.ts")];
+  if ((context.bunFlags ?? []).length > 0) throw new TypeError("bun flags apply to a service run from source, not to a compiled one");
+  return [join(ROOT, "dist", "bin", service)];
 }
 
 function logSink(context: ServerContext, service: string): LogSink {

@@ -53,8 +53,8 @@ for name in "${services[@]}"; do
   # ws holds thousands of sockets and memory is its limit, not CPU: its per-message
   # work is Bun's native publish. --smol collects its heap more often, and a JIT
   # tier-up 16 times later keeps the optimising compilers (their code and memory)
-  # for what is really hot. At 5,000 clients: peak RSS 70.5 -> 61.8 MB with CPU
-  # per message unchanged (docs/benchmarks.md, "Issue 2").
+  # for what is really hot. Together ~6 MB off its peak RSS at 5,000 clients, CPU
+  # per message unchanged (docs/benchmarks.md, "ws peak RSS: how it came down").
   runtime=()
   [[ $name == ws ]] && runtime=(--compile-exec-argv=--smol --compile-jit-policy=16)
   if ! "$bun" build "$name/main.ts" --compile "${runtime[@]}" --target bun --minify-whitespace --minify-syntax --outfile "$tmp" >"$tmp.log" 2>&1; then

@@ -36,11 +36,11 @@ mkdir -p "$out"
 exec 9>"$out/.build.lock"
 flock 9
 
-# A binary is stale when any source it may include, or the dependency set, is newer.
+# A binary is stale when any source it may include, the dependency set, or how it is built is newer.
 stale() {
   local bin=$out/$1
   [[ -x $bin ]] || return 0
-  [[ -n $(find "$1" common package.json package-lock.json bunfig.toml tsconfig.json -newer "$bin" -type f -print -quit 2>/dev/null) ]]
+  [[ -n $(find "$1" common package.json package-lock.json bunfig.toml tsconfig.json scripts/build.sh -newer "$bin" -type f -print -quit 2>/dev/null) ]]
 }
 
 for name in "${services[@]}"; do

@@ -35,14 +35,13 @@ export interface ServerContext {
 export type Build = "source" | "compiled";
 export const BUILDS: readonly Build[] = ["source", "compiled"];
 
-/**
- * Compiles our services (scripts/build.sh: only what is older than its sources)
- * and returns the executables' folder.
- */
-export function buildOurs(...services: ("api" | "ws" | "price")[]): string {
+/** Where scripts/build.sh puts our compiled services. */
+const OUR_BIN_DIR = join(ROOT, "dist", "bin");
+
+/** Compiles our services into dist/bin (scripts/build.sh: only those older than their sources). */
+export function buildOurs(...services: ("api" | "ws" | "price")[]): void {
   const built = Bun.spawnSync(["bash", join(ROOT, "scripts", "build.sh"), ...services], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (built.exitCode !== 0) throw new Error(`scripts/build.sh ${services.join(" ")} failed:\n${built.stderr.toString()}`);
-  return join(ROOT, "dist", "bin");
 }
 
 export interface RunningServer extends ServerProcess {
@@ -116,7 +115,7 @@ export async function startWs(implementation: Implementation, context: ServerCon
 function ourCommand(service: "ws", context: ServerContext): string[] {
   if (context.build !== "compiled") return [process.execPath, ...(context.bunFlags ?? []), join(ROOT, service, "main.ts")];
   if ((context.bunFlags ?? []).length > 0) throw new TypeError("bun flags apply to a service run from source, not to a compiled one");
-  return [join(ROOT, "dist", "bin", service)];
+  return [join(OUR_BIN_DIR, service)];
 }
 
 function logSink(context: ServerContext, service: string): LogSink {

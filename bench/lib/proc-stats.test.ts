@@ -27,6 +27,10 @@ test("reads resident memory, peak at least current", () => {
   const memory = readMemory(process.pid);
   expect(memory.rssKb).toBeGreaterThan(1000);
   expect(memory.peakKb).toBeGreaterThanOrEqual(memory.rssKb);
+  expect(memory.anonKb).toBeGreaterThan(0);
+  expect(memory.fileKb).toBeGreaterThan(0);
+  // RssShmem is the third part; these two never exceed the whole.
+  expect(memory.anonKb + memory.fileKb).toBeLessThanOrEqual(memory.rssKb);
 });
 
 test("machine CPU and a meter window", async () => {

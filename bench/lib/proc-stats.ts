@@ -28,17 +28,23 @@ export function readCpuSeconds(pid: number, options: { descendants?: boolean } =
   return ticks / CLOCK_TICKS;
 }
 
-/** Resident memory of one process, in kB: now (`VmRSS`) and its peak so far (`VmHWM`). */
+/**
+ * Resident memory of one process, in kB: now (`VmRSS`), its peak so far
+ * (`VmHWM`), and the part of now that is anonymous (heaps, stacks) and
+ * file-backed (the executable's and libraries' pages it touched).
+ */
 export interface Memory {
   rssKb: number;
   peakKb: number;
+  anonKb: number;
+  fileKb: number;
 }
 
-/** Reads VmRSS and VmHWM of `pid` from /proc/PID/status; throws if the process is gone. */
+/** Reads VmRSS, VmHWM, RssAnon and RssFile of `pid` from /proc/PID/status; throws if the process is gone. */
 export function readMemory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
-  return { rssKb: field("VmRSS"), peakKb: field("VmHWM") };
+  return { rssKb: field("VmRSS"), peakKb: field("VmHWM"), anonKb: field("RssAnon"), fileKb: field("RssFile") };
 }
 
 /** CPU time of the whole machine (all cores), in seconds. */

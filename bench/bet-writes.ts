@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { type BetOrder, createBetStore } from "../api/bets/bet-store.ts";
 import { createPlayerStore } from "../api/players/player-store.ts";
 import { openStore } from "../common/store/sqlite.ts";
+import { positiveInt } from "./lib/args.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { formatTable } from "./lib/table.ts";
 
@@ -28,15 +29,10 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "2" },
   },
 });
-const count = (name: keyof typeof args) => {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${name} must be a positive integer, not ${args[name]}`);
-  return value;
-};
-const bets = count("bets");
-const batch = count("batch");
-const playerCount = count("players");
-const rounds = count("rounds");
+const bets = positiveInt("bets", args.bets);
+const batch = positiveInt("batch", args.batch);
+const playerCount = positiveInt("players", args.players);
+const rounds = positiveInt("rounds", args.rounds);
 
 const VARIANTS = {
   "as is": () => {},

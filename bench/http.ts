@@ -21,6 +21,7 @@ import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
 import { type Quiet, waitForQuiet } from "./lib/quiet.ts";
 import { startRedis } from "./lib/redis-server.ts";
+import { listOf, positiveInt } from "./lib/args.ts";
 import { IMPLEMENTATIONS, type Implementation, type RunningServer, startApi } from "./lib/servers.ts";
 import { median } from "./lib/stats.ts";
 import { formatNumber, formatRatio, formatTable } from "./lib/table.ts";
@@ -306,16 +307,4 @@ function printSummary(all: Run[]): void {
 
 function notWaited(): Quiet {
   return { busyPercent: Number.NaN, waitedSeconds: 0, quiet: true };
-}
-
-function positiveInt(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${name} must be a positive integer, not ${raw}`);
-  return value;
-}
-
-function listOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
-  const items = raw.split(",").map((item) => item.trim()).filter(Boolean);
-  for (const item of items) if (!allowed.includes(item as T)) throw new RangeError(`--${name}: unknown "${item}" (allowed: ${allowed.join(", ")})`);
-  return items as T[];
 }

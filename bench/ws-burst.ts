@@ -25,7 +25,8 @@ import { checkConnectionLimits } from "./lib/limits.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { type Memory, readMemory } from "./lib/proc-stats.ts";
 import { startRedis } from "./lib/redis-server.ts";
-import { BUILDS, type Build, buildOurs, IMPLEMENTATIONS, type Implementation, startWs } from "./lib/servers.ts";
+import { listOf, positiveInt } from "./lib/args.ts";
+import { buildOf, buildOurs, IMPLEMENTATIONS, type Implementation, startWs } from "./lib/servers.ts";
 import { formatTable } from "./lib/table.ts";
 import { spawnClientProcesses } from "./lib/ws-load.ts";
 
@@ -43,24 +44,14 @@ const { values: args } = parseArgs({
     "bun-flags": { type: "string", default: "" },
   },
 });
-const count = (name: keyof typeof args) => {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${name} must be a positive integer, not ${args[name]}`);
-  return value;
-};
-const clients = count("clients");
-const runs = count("runs");
-const ticks = count("ticks");
-const rate = count("rate");
-const processes = count("processes");
-const servers = args.servers.split(",").map((name) => {
-  if (!IMPLEMENTATIONS.includes(name as Implementation)) throw new RangeError(`--servers: unknown "${name}"`);
-  return name as Implementation;
-});
-if (!BUILDS.includes(args.build as Build)) throw new RangeError(`--build must be ${BUILDS.join(" or ")}, not ${args.build}`);
-const build = args.build as Build;
+const clients = positiveInt("clients", args.clients);
+const runs = positiveInt("runs", args.runs);
+const ticks = positiveInt("ticks", args.ticks);
+const rate = positiveInt("rate", args.rate);
+const processes = positiveInt("processes", args.processes);
+const servers = listOf("servers", args.servers, IMPLEMENTATIONS);
 const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
-if (build === "compiled" && bunFlags.length > 0) throw new RangeError("--bun-flags needs --build source (a compiled ws takes no bun flags)");
+const build = buildOf(args.build, bunFlags);
 
 const problems = checkConnectionLimits(clients, processes);
 if (problems.length > 0) {

@@ -25,7 +25,8 @@ import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
 import { type Quiet, waitForQuiet } from "./lib/quiet.ts";
 import { type BenchRedis, startRedis } from "./lib/redis-server.ts";
-import { BUILDS, type Build, buildOurs, IMPLEMENTATIONS, type Implementation, type RunningServer, startWs } from "./lib/servers.ts";
+import { listOf, positiveInt } from "./lib/args.ts";
+import { buildOf, buildOurs, IMPLEMENTATIONS, type Implementation, type RunningServer, startWs } from "./lib/servers.ts";
 import { createHistogram, histogramMax, histogramPercentile, median, mergeHistogram } from "./lib/stats.ts";
 import { formatNumber, formatRatio, formatTable } from "./lib/table.ts";
 import { waitFor } from "../test/support/wait.ts";
@@ -61,19 +62,14 @@ const durationSeconds = positiveInt("duration", args.duration);
 const rounds = positiveInt("rounds", args.rounds);
 const processes = positiveInt("processes", args.processes);
 const concurrency = positiveInt("concurrency", args.concurrency);
-const implementations = args.servers.split(",").map((name) => {
-  if (!IMPLEMENTATIONS.includes(name as Implementation)) throw new RangeError(`--servers: unknown "${name}"`);
-  return name as Implementation;
-});
+const implementations = listOf("servers", args.servers, IMPLEMENTATIONS);
 if (args.logs !== "file" && args.logs !== "null") throw new RangeError(`--logs must be file or null, not ${args.logs}`);
 const logs = args.logs;
 const quietWaitSeconds = Number(args["quiet-wait"]);
 /** Extra flags for our bun processes (e.g. --bun-flags=--smol, or --bun-flags="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile). */
 const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
 const quietBelowPercent = Number(args["quiet-below"]);
-if (!BUILDS.includes(args.build as Build)) throw new RangeError(`--build must be ${BUILDS.join(" or ")}, not ${args.build}`);
-const build = args.build as Build;
-if (build === "compiled" && bunFlags.length > 0) throw new RangeError("--bun-flags needs --build source (a compiled ws takes no bun flags)");
+const build = buildOf(args.build, bunFlags);
 const cores = navigator.hardwareConcurrency;
 /** CPU charged to none of server, generators and Redis above this (% of one core) marks a run as disturbed. */
 const DISTURBED_PERCENT = 30;
@@ -399,10 +395,4 @@ function printSummary(all: FanoutRun[]): void {
   }
   const busy = median(all.map((run) => run.machineBusyPercent));
   if (busy > 90) console.log(`The machine was ${busy.toFixed(0)}% busy (median): server, generator and Redis share its ${cores} cores.`);
-}
-
-function positiveInt(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${name} must be a positive integer, not ${raw}`);
-  return value;
 }

@@ -35,6 +35,13 @@ export interface ServerContext {
 export type Build = "source" | "compiled";
 export const BUILDS: readonly Build[] = ["source", "compiled"];
 
+/** `--build` checked against `--bun-flags`, which only a service run from source takes. */
+export function buildOf(raw: string, bunFlags: readonly string[]): Build {
+  if (!BUILDS.includes(raw as Build)) throw new RangeError(`--build must be ${BUILDS.join(" or ")}, not ${raw}`);
+  if (raw === "compiled" && bunFlags.length > 0) throw new RangeError("--bun-flags needs --build source (a compiled ws takes no bun flags)");
+  return raw as Build;
+}
+
 /** Where scripts/build.sh puts our compiled services. */
 const OUR_BIN_DIR = join(ROOT, "dist", "bin");
 

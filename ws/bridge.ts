@@ -5,8 +5,12 @@ import type { WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
 import { parseTickMessage } from "../common/prices/parse-tick.ts";
 
-/** Sends one already serialised message to every socket subscribed to `topic` (`server.publish`). */
-export type PublishToTopic = (topic: WsTopic | `player:${string}`, message: string) => unknown;
+/**
+ * Sends one already serialised message to every socket subscribed to `topic`
+ * (`server.publish`). A price carries its tick's time as `order`, so a client
+ * sent that tick as its snapshot is not sent it again.
+ */
+export type PublishToTopic = (topic: WsTopic | `player:${string}`, message: string, order?: number) => unknown;
 
 export interface PriceBridgeOptions {
   bus: Bus;
@@ -73,7 +77,7 @@ export async function startPriceBridge({ bus, publish, log, now = Date.now, warn
     }
     latest = tick;
     published++;
-    publish("prices", priceMessage(tick));
+    publish("prices", priceMessage(tick), tick.ts);
   };
 
   const unsubscribe: Unsubscribe = await bus.subscribe(Channels.priceTicks, onMessage);

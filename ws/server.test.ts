@@ -84,6 +84,20 @@ describe("ws server (in process, memory bus)", () => {
     expect(client.json().map((m) => m.price)).toEqual([21, 22]);
   });
 
+  test("a stored tick that reaches the bus after a client was sent it as its snapshot is not sent to that client again", async () => {
+    // The price service SETs the key, then PUBLISHes: a client that connects in between reads the tick first.
+    await using h = await serve(async () => ({ symbol: "BTC-USD", price: 30, ts: 5000 }), { priceShards: 3 });
+    const clients = await Promise.all(Array.from({ length: 6 }, () => connectClient(h.url)));
+    await Promise.all(clients.map((client) => client.next("snapshot", isPrice(30))));
+    await h.bus.publish(Channels.priceTicks, tick(30, 5000));
+    await h.bus.publish(Channels.priceTicks, tick(31, 6000));
+    await Promise.all(clients.map((client) => client.next("next tick", isPrice(31))));
+    for (const client of clients) {
+      expect(client.json().map((m) => m.ts)).toEqual([5000, 6000]);
+      await client.close();
+    }
+  });
+
   test("a store that hangs or fails delays the client by the timeout at most, and ticks still arrive", async () => {
     for (const latestTick of [() => new Promise<undefined>(() => {}), () => Promise.reject(new Error("redis down"))]) {
       await using h = await serve(latestTick, { snapshotTimeoutMs: 100 });

@@ -129,7 +129,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
   const prices = createShardedTopic({ name: "prices", shards: limits.priceShards, publish: (topic, message) => server?.publish(topic, message) });
   const bridge = await startPriceBridge({
     bus,
-    publish: (topic, message) => (topic === "prices" ? prices.publish(message) : server?.publish(topic, message)),
+    publish: (topic, message, order) => (topic === "prices" ? prices.publish(message, order) : server?.publish(topic, message)),
     log,
   });
   const gridBridge = await startGridBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
@@ -150,7 +150,11 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       }
     })());
 
-  /** Sends the latest price, then subscribes: the snapshot is always the first price a client sees. */
+  /**
+   * Sends the latest price, then subscribes: the snapshot is always the first
+   * price a client sees, and the ticks after it are newer (a tick still on its
+   * way to this client's shard, or through Redis, is the snapshot itself).
+   */
   const joinPrices = async (ws: Socket) => {
     const join = ++ws.data.joins;
     ws.data.wantsPrices = true;
@@ -160,7 +164,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
     const seen = bridge.latest();
     const latest = stored && seen ? (seen.ts > stored.ts ? seen : stored) : (stored ?? seen);
     if (latest) ws.sendText(priceMessage(latest));
-    prices.subscribe(ws);
+    prices.subscribe(ws, latest?.ts);
   };
 
   const leavePrices = (ws: Socket) => {
@@ -286,6 +290,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       },
       close(ws, code, reason) {
         sockets.delete(ws);
+        prices.forget(ws);
         connections.closed(ws.data.id, code, reason, Date.now() - ws.data.openedAt, ws.data.closedBy ?? "peer");
         if (shuttingDown && sockets.size === 0) shuttingDown();
       },

@@ -78,4 +78,103 @@ describe("sharded topic", () => {
     expect(() => setup(0)).toThrow(RangeError);
     expect(() => setup(1.5)).toThrow(RangeError);
   });
+  describe("a socket sent a snapshot first", () => {
+    /** Sockets that receive what is published to the topics they are on at that moment. */
+    function delivering(shards: number) {
+      const sockets = new Set<Subscriber & { topics: Set<string>; got: string[] }>();
+      const deferred: (() => void)[] = [];
+      let clock = 0;
+      const topic = createShardedTopic({
+        name: "prices",
+        shards,
+        publish: (t, m) => {
+          for (const s of sockets) if (s.topics.has(t)) s.got.push(m);
+        },
+        defer: (task) => deferred.push(task),
+        maxWaitMs: 2000,
+        now: () => clock,
+      });
+      const client = () => {
+        const s = { ...socket(), got: [] as string[] };
+        sockets.add(s);
+        return s;
+      };
+      const drain = () => {
+        while (deferred.length > 0) deferred.shift()!();
+      };
+      return { topic, client, drain, advance: (ms: number) => (clock += ms) };
+    }
+
+    test("does not get that message again when it is still queued for its shard", () => {
+      const { topic, client, drain } = delivering(2);
+      const first = client(); // shard 0
+      const second = client(); // shard 1
+      topic.subscribe(first);
+      topic.publish("t10", 10); // shard 0 now, shard 1 on the next turn
+      second.got.push("snapshot t10");
+      topic.subscribe(second, 10);
+      expect(topic.waiting).toBe(1);
+      drain();
+      topic.publish("t11", 11);
+      drain();
+      expect(second.got).toEqual(["snapshot t10", "t11"]);
+      expect(first.got).toEqual(["t10", "t11"]);
+      expect(topic.waiting).toBe(0);
+    });
+
+    test("does not get it again when it reaches the topic after the snapshot was read (still in Redis)", () => {
+      const { topic, client, drain } = delivering(1);
+      const s = client();
+      topic.publish("t9", 9);
+      topic.subscribe(s, 10);
+      topic.publish("t10", 10);
+      topic.publish("t11", 11);
+      drain();
+      expect(s.got).toEqual(["t11"]);
+    });
+
+    test("gets a newer message at once, and never an older one that arrives late", () => {
+      const { topic, client } = delivering(1);
+      const s = client();
+      topic.subscribe(s, 10);
+      topic.publish("t8", 8);
+      expect(s.got).toEqual([]);
+      topic.publish("t12", 12);
+      expect(s.got).toEqual(["t12"]);
+    });
+
+    test("joins at once when its shard has already published the snapshot's message", () => {
+      const { topic, client } = delivering(1);
+      const s = client();
+      topic.publish("t10", 10);
+      topic.subscribe(s, 10);
+      expect(topic.waiting).toBe(0);
+      topic.publish("t11", 11);
+      expect(s.got).toEqual(["t11"]);
+    });
+
+    test("stops waiting after maxWaitMs, so a clock that went back cannot keep it out", () => {
+      const { topic, client, advance } = delivering(1);
+      const s = client();
+      topic.subscribe(s, 10_000);
+      topic.publish("t5", 5);
+      advance(2000);
+      topic.publish("t6", 6);
+      expect(s.got).toEqual(["t6"]);
+    });
+
+    test("a socket that unsubscribes or closes while waiting never joins", () => {
+      const { topic, client } = delivering(2);
+      const left = client(); // shard 0
+      const closed = client(); // shard 1
+      topic.subscribe(left, 10);
+      topic.subscribe(closed, 10);
+      expect(topic.waiting).toBe(2);
+      topic.unsubscribe(left);
+      topic.forget(closed);
+      expect(topic.waiting).toBe(0);
+      topic.publish("t11", 11);
+      expect([left.got, closed.got, [...left.topics], [...closed.topics]]).toEqual([[], [], [], []]);
+    });
+  });
 });

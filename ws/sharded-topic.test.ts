@@ -78,6 +78,7 @@ describe("sharded topic", () => {
     expect(() => setup(0)).toThrow(RangeError);
     expect(() => setup(1.5)).toThrow(RangeError);
   });
+
   describe("a socket sent a snapshot first", () => {
     /** Sockets that receive what is published to the topics they are on at that moment. */
     function delivering(shards: number) {

@@ -103,6 +103,7 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
 
   test("a caller's request id reaches the API; nginx makes one up otherwise", async () => {
     const given = await fetch(`${nginx.url}/api/healthz`, { headers: { "x-request-id": "nginx-test-42" } });
+    // Once: the API's echo and nginx's header are one value, not two.
     expect(given.headers.get("x-request-id")).toBe("nginx-test-42");
     await given.body?.cancel();
 
@@ -124,6 +125,7 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     const tooLarge = await post(MAX_BODY_BYTES + 1);
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.headers.get("content-type")).toBe("application/json");
+    expect(tooLarge.headers.get("x-request-id")).toBe(`size-${MAX_BODY_BYTES + 1}`);
     expect(await tooLarge.json()).toEqual({
       error: {
         code: "payload_too_large",
@@ -200,6 +202,7 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     await api.stop("SIGKILL");
     const response = await fetch(`${nginx.url}/api/healthz`, { headers: { "x-request-id": "while-down" } });
     expect(response.status).toBe(503);
+    expect(response.headers.get("x-request-id")).toBe("while-down");
     expect(await response.json()).toMatchObject({ error: { code: "unavailable", request_id: "while-down" } });
   });
 });

@@ -58,6 +58,31 @@ async function openSocket(url: string) {
   return { socket, messages };
 }
 
+/** A websocket upgrade sent by hand: nginx's whole answer when it refuses one (status line, headers, body). */
+async function refusedUpgrade(url: string): Promise<{ status: number; requestId: string | undefined; body: string }> {
+  const { hostname, port } = new URL(url);
+  let answer = "";
+  const done = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    hostname,
+    port: Number(port),
+    socket: {
+      data: (_socket, chunk) => void (answer += chunk.toString()),
+      close: () => done.resolve(),
+      error: (_socket, error) => done.reject(error),
+    },
+  });
+  socket.write(
+    `GET /ws HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n` +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Request-ID: one-too-many\r\n\r\n",
+  );
+  // A refusal ends with its JSON body; an accepted upgrade would never close.
+  await Promise.race([done.promise, waitFor("a whole refusal", () => answer.trimEnd().endsWith("}}"))]);
+  socket.end();
+  const [head = "", body = ""] = answer.split("\r\n\r\n");
+  return { status: Number(head.split(" ")[1]), requestId: /^x-request-id: (.*)$/im.exec(head)?.[1], body };
+}
+
 describe.skipIf(!run)("nginx in front of the compiled services", () => {
   beforeAll(async () => {
     if (missing) throw new Error(`CI must have nginx: ${missing}`);
@@ -150,6 +175,28 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
       expect(ticks[0]).toMatchObject({ type: "price", symbol: "BTC-USD" });
     } finally {
       socket.close();
+    }
+  });
+
+  test("one address holds at most 100 websockets; the next upgrade gets 429 in the error contract", async () => {
+    const url = `${nginx.url.replace("http", "ws")}/ws`;
+    const held = await Promise.all(Array.from({ length: 100 }, () => openSocket(url)));
+    try {
+      const refused = await refusedUpgrade(nginx.url);
+      expect(refused.status).toBe(429);
+      expect(refused.requestId).toBe("one-too-many");
+      expect(JSON.parse(refused.body)).toEqual({
+        error: { code: "rate_limited", message: "too many websockets from this address", details: [], request_id: "one-too-many" },
+      });
+      // A place freed is a place taken.
+      held.pop()!.socket.close();
+      const again = await waitFor("a websocket once one closed", () => openSocket(url).catch(() => undefined), 5000, 50);
+      held.push(again);
+    } finally {
+      // Seen closed, and a place free again, before the next test opens a websocket of its own.
+      await Promise.all(held.map(({ socket }) => new Promise((closed) => (socket.addEventListener("close", closed), socket.close()))));
+      const probe = await waitFor("nginx to let the websockets go", () => openSocket(url).catch(() => undefined), 5000, 50);
+      probe.socket.close();
     }
   });
 

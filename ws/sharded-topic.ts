@@ -64,13 +64,11 @@ export function createShardedTopic({ name, shards, publish, defer = setImmediate
   const publishedUpTo: number[] = topics.map(() => Number.NEGATIVE_INFINITY);
   const joining: Map<Subscriber, { after: number; since: number }>[] = topics.map(() => new Map());
   let pending = 0;
-  let waiting = 0;
   let cursor = 0;
   let draining = false;
 
   const join = (shard: number, socket: Subscriber) => {
     joining[shard]!.delete(socket);
-    waiting--;
     socket.subscribe(topics[shard]!);
   };
 
@@ -109,7 +107,7 @@ export function createShardedTopic({ name, shards, publish, defer = setImmediate
 
   const forget = (socket: Subscriber) => {
     const shard = shardOf.get(socket);
-    if (shard !== undefined && joining[shard]!.delete(socket)) waiting--;
+    if (shard !== undefined) joining[shard]!.delete(socket);
   };
 
   return {
@@ -121,7 +119,6 @@ export function createShardedTopic({ name, shards, publish, defer = setImmediate
         return;
       }
       joining[shard]!.set(socket, { after, since: now() });
-      waiting++;
     },
     unsubscribe(socket) {
       forget(socket);
@@ -143,7 +140,7 @@ export function createShardedTopic({ name, shards, publish, defer = setImmediate
       return pending;
     },
     get waiting() {
-      return waiting;
+      return joining.reduce((sum, waiters) => sum + waiters.size, 0);
     },
   };
 }

@@ -12,6 +12,16 @@ const SUB = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN = /^([A-Za-z0-9_-]{1,200})\.([A-Za-z0-9_-]{43})$/;
 
 /**
+ * The bytes of a base64url part, only when the part is their one canonical
+ * spelling: the decoder ignores a last character's unused low bits, so
+ * without this check one token would have several spellings.
+ */
+const canonicalBytes = (part: string): Buffer | undefined => {
+  const bytes = Buffer.from(part, "base64url");
+  return bytes.toString("base64url") === part ? bytes : undefined;
+};
+
+/**
  * Signs and checks bearer tokens: `base64url(claims JSON).base64url(HMAC-SHA256)`.
  * Stateless, so any API process holding the secret can check a token.
  *
@@ -37,12 +47,14 @@ export function createSessionTokens(secret: Uint8Array | string) {
       const parts = TOKEN.exec(token);
       if (!parts) return undefined;
       const [, payload, signature] = parts as unknown as [string, string, string];
-      const given = Buffer.from(signature, "base64url");
+      const given = canonicalBytes(signature);
       const expected = mac(payload);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+      if (given === undefined || given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+      const body = canonicalBytes(payload);
+      if (body === undefined) return undefined;
       let claims: unknown;
       try {
-        claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+        claims = JSON.parse(body.toString("utf8"));
       } catch {
         return undefined;
       }

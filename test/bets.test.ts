@@ -87,6 +87,17 @@ describe("sessions", () => {
     await expectError(await postBet(base, undefined, { amount: 1, cell: {} }), 401, "unauthorized");
   });
 
+  test("a token in another spelling of its signature's last character is 401", async () => {
+    const session = await newSession(base);
+    const [payload, signature] = session.token.split(".") as [string, string];
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const bytes = Buffer.from(signature, "base64url");
+    const others = [...alphabet].map((c) => signature.slice(0, -1) + c).filter((s) => s !== signature && Buffer.from(s, "base64url").equals(bytes));
+    expect(others).toHaveLength(3);
+    for (const other of others) await expectError(await fetch(`${base}/api/me`, { headers: authed(`${payload}.${other}`) }), 401, "unauthorized");
+    expect((await fetch(`${base}/api/me`, { headers: authed(session.token) })).status).toBe(200);
+  });
+
   test("new sessions from one address are rate limited with Retry-After", async () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;

@@ -182,6 +182,18 @@ describe("with a live price", () => {
     expect(me.balance).toBe(50);
   });
 
+  test("a stake with a third decimal is 400 on /amount however small the excess; two decimals are taken exactly", async () => {
+    const session = await newSession(base);
+    const cell = cellOf(openCell(await getGrid(base)));
+    for (const amount of [99.999999999, 10.001, 0.009999999]) {
+      const error = await expectError(await postBet(base, session.token, { amount, cell }), 400, "validation_failed");
+      expect(error.details).toEqual([{ path: "/amount", message: "must have at most two decimal places" }]);
+    }
+    const accepted = await postBet(base, session.token, { amount: 10.01, cell });
+    expect(accepted.status).toBe(202);
+    expect(((await accepted.json()) as BetAccepted).balance).toBe(39.99);
+  });
+
   test("a stake beyond the balance is 409 insufficient_funds and debits nothing", async () => {
     const session = await newSession(base);
     const cell = cellOf(openCell(await getGrid(base)));

@@ -7,10 +7,14 @@ const Origin = t.String({ pattern: "^https?://[^/\\s,]+$" });
 const Money = t.Integer({ minimum: 1, description: "cents" });
 const Ms = (min: number, max: number) => t.Integer({ minimum: min, maximum: max });
 
-/** A decimal amount with at most two places, read as cents. */
+/**
+ * A decimal amount with at most two places, read as cents. The text itself is
+ * checked: `Number("99.99999999999999999")` is 100, and `1e2` or `0x10` are
+ * not how money is written.
+ */
 const parseMoney = (raw: string) => {
-  const cents = toCents(Number(raw));
-  if (cents === undefined) throw new Error("must be a number with at most two decimals");
+  const cents = /^\d+(\.\d{1,2})?$/.test(raw) ? toCents(Number(raw)) : undefined;
+  if (cents === undefined) throw new Error("must be a decimal number with at most two places");
   return cents;
 };
 

@@ -1,0 +1,20 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../common/config.ts";
+import { readApiConfig } from "./config.ts";
+
+const base = { SESSION_SECRET: "config-test-secret-0123456789abcdef", REDIS_URL: "redis://127.0.0.1:6379" };
+
+describe("money settings", () => {
+  test("are read as cents from decimals with at most two places", () => {
+    const config = readApiConfig({ ...base, STARTING_BALANCE: "19.99", MIN_STAKE: "0.07", MAX_STAKE: "100", BAND: "1.1" });
+    expect(config).toMatchObject({ startingBalanceCents: 1999, minStakeCents: 7, maxStakeCents: 10_000, bandCents: 110 });
+    expect(readApiConfig({ ...base, MAX_HOUSE_LIABILITY: "100000000000" }).maxHouseLiabilityCents).toBe(10_000_000_000_000);
+  });
+
+  test("with a third place, however far out, or not written as a plain decimal, stop the API naming the variable", () => {
+    for (const raw of ["1.999", "10.001", "1.999999999", "99.99999999999999999", "1e2", "0x10", "1,5", "-1"]) {
+      expect(() => readApiConfig({ ...base, STARTING_BALANCE: raw })).toThrow(ConfigError);
+      expect(() => readApiConfig({ ...base, STARTING_BALANCE: raw })).toThrow(/^STARTING_BALANCE=/);
+    }
+  });
+});

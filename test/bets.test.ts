@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 async function expectError(response: Response, status: number, code: string) {
-  const body = (await response.json()) as { error: { code: string; message: string; details: { path: string }[] } };
+  const body = (await response.json()) as { error: { code: string; message: string; details: { path: string; message: string }[] } };
   expect({ status: response.status, code: body.error.code }).toEqual({ status, code });
   return body.error;
 }

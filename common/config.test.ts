@@ -1,6 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Type as t } from "@sinclair/typebox";
-import { ConfigError, envVar, loadConfig, Port, redisUrlFrom } from "./config.ts";
+import Redis from "ioredis";
+import { ConfigError, envVar, loadConfig, Port, readSecretFile, redactRedisUrl, redisCredentialsFrom, redisUrlFrom } from "./config.ts";
 
 const spec = {
   port: envVar({ name: "PORT", schema: Port, fallback: 8080 }),
@@ -39,5 +43,85 @@ describe("redisUrlFrom", () => {
   test("rejects a malformed address", () => {
     expect(() => redisUrlFrom({ REDIS_ADDR: "localhost" })).toThrow(/REDIS_ADDR/);
     expect(() => redisUrlFrom({ REDIS_URL: "http://x" })).toThrow(/REDIS_URL/);
+  });
+});
+
+describe("Redis credentials", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tap-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const secretFile = (name: string, text: string, mode = 0o600) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    chmodSync(path, mode);
+    return path;
+  };
+
+  test("REDIS_USERNAME and REDIS_PASSWORD_FILE (its first line) go into the URL", () => {
+    const file = secretFile("api.password", "s3cret-from-file\nignored second line\n");
+    expect(redisUrlFrom({ REDIS_ADDR: "localhost:6379", REDIS_USERNAME: "tap-api", REDIS_PASSWORD_FILE: file })).toBe("redis://tap-api:s3cret-from-file@localhost:6379");
+    expect(redisUrlFrom({ REDIS_URL: "rediss://cache.internal:6380/0", REDIS_USERNAME: "tap-ws", REDIS_PASSWORD: "inline" })).toBe("rediss://tap-ws:inline@cache.internal:6380/0");
+  });
+
+  test("a password alone authenticates as the default user", () => {
+    expect(redisUrlFrom({ REDIS_PASSWORD: "pw" })).toBe("redis://:pw@127.0.0.1:6379");
+    expect(redisCredentialsFrom({ REDIS_PASSWORD: " pw " })).toEqual({ password: "pw" });
+    expect(redisCredentialsFrom({ REDIS_USERNAME: "", REDIS_PASSWORD: "" })).toEqual({});
+  });
+
+  test("characters that mean something in a URL are percent-encoded, and ioredis reads them back", () => {
+    const password = "p@ss:w/rd?#%+ é";
+    const url = redisUrlFrom({ REDIS_ADDR: "h:1", REDIS_USERNAME: "tap-api", REDIS_PASSWORD: password });
+    const redis = new Redis(url, { lazyConnect: true });
+    expect({ username: redis.options.username, password: redis.options.password, host: redis.options.host, port: redis.options.port }).toEqual({
+      username: "tap-api",
+      password,
+      host: "h",
+      port: 1,
+    });
+    redis.disconnect();
+  });
+
+  test("a REDIS_URL with its own credentials is kept, or must agree with the variables", () => {
+    expect(redisUrlFrom({ REDIS_URL: "redis://u:p@h:1" })).toBe("redis://u:p@h:1");
+    // make run hands the services a REDIS_URL made from the same variables they also inherit.
+    expect(redisUrlFrom({ REDIS_URL: "redis://u:p@h:1", REDIS_USERNAME: "u", REDIS_PASSWORD: "p" })).toBe("redis://u:p@h:1");
+    const read = () => redisUrlFrom({ REDIS_URL: "redis://u:old-secret@h:1", REDIS_USERNAME: "u", REDIS_PASSWORD: "new" });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(/REDIS_URL="redis:\/\/\*\*\*@h:1".*other credentials/);
+  });
+
+  test("both REDIS_PASSWORD and REDIS_PASSWORD_FILE, or a username without a password, is an error", () => {
+    const file = secretFile("both.password", "x");
+    expect(() => redisCredentialsFrom({ REDIS_PASSWORD: "x", REDIS_PASSWORD_FILE: file })).toThrow(/REDIS_PASSWORD_FILE=.*not both/);
+    expect(() => redisCredentialsFrom({ REDIS_USERNAME: "tap-api" })).toThrow(/REDIS_PASSWORD_FILE.*required with REDIS_USERNAME/);
+    expect(() => redisCredentialsFrom({ REDIS_USERNAME: "tap api", REDIS_PASSWORD: "x" })).toThrow(/REDIS_USERNAME="tap api"/);
+  });
+
+  test("the password file must exist, be private (0600 or 0400) and hold a password", () => {
+    const missing = join(dir, "missing.password");
+    expect(() => redisUrlFrom({ REDIS_USERNAME: "u", REDIS_PASSWORD_FILE: missing })).toThrow(/REDIS_PASSWORD_FILE=.*missing\.password.*cannot be read/);
+    for (const mode of [0o640, 0o644, 0o604, 0o660]) {
+      const file = secretFile(`mode-${mode.toString(8)}.password`, "s3cret", mode);
+      const read = () => redisUrlFrom({ REDIS_USERNAME: "u", REDIS_PASSWORD_FILE: file });
+      expect(read).toThrow(ConfigError);
+      expect(read).toThrow(`mode ${mode.toString(8)}`);
+      expect(read).not.toThrow(/s3cret/);
+    }
+    // systemd's credentials (LoadCredential=) are 0400.
+    expect(readSecretFile("REDIS_PASSWORD_FILE", secretFile("credential", "from-systemd\n", 0o400))).toBe("from-systemd");
+    expect(() => readSecretFile("REDIS_PASSWORD_FILE", secretFile("empty.password", "\n"))).toThrow(/REDIS_PASSWORD_FILE=.*is empty/);
+  });
+
+  test("a bad REDIS_URL is reported without its password", () => {
+    expect(() => redisUrlFrom({ REDIS_URL: "redis://u:s3cret@h 1" })).toThrow(/REDIS_URL="redis:\/\/\*\*\*@h 1"/);
+  });
+});
+
+describe("redactRedisUrl", () => {
+  test("hides the user info, and leaves a URL without one alone", () => {
+    expect(redactRedisUrl("redis://tap-api:s3cret@10.0.0.5:6379")).toBe("redis://***@10.0.0.5:6379");
+    expect(redactRedisUrl("rediss://:s3cret@h:1/0")).toBe("rediss://***@h:1/0");
+    expect(redactRedisUrl("redis://u:p@ss/w@rd@h:1")).toBe("redis://***@h:1");
+    expect(redactRedisUrl("redis://127.0.0.1:6379")).toBe("redis://127.0.0.1:6379");
   });
 });

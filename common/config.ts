@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from "node:fs";
 import { type Static, type TSchema, Type as t } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
@@ -82,11 +83,25 @@ export const RedisUrl = t.String({ pattern: "^rediss?://" });
 
 export const logLevelVar = envVar({ name: "LOG_LEVEL", schema: LogLevel, fallback: "info" });
 
-/** `REDIS_ADDR` is the production units' `host:port`; `REDIS_URL` wins when both are set. */
+/**
+ * The Redis URL from `REDIS_URL` (wins) or `REDIS_ADDR` (the production units'
+ * `host:port`), with the credentials of `REDIS_USERNAME` and `REDIS_PASSWORD`
+ * or `REDIS_PASSWORD_FILE` (see `redisCredentialsFrom`) put into it, so every
+ * connection made from it authenticates. Log it only through `redactRedisUrl`.
+ *
+ * ```ts
+ * redisUrlFrom({ REDIS_ADDR: "localhost:6379", REDIS_USERNAME: "tap-ws", REDIS_PASSWORD: "s3cret" });
+ * // "redis://tap-ws:s3cret@localhost:6379"
+ * ```
+ */
 export function redisUrlFrom(env: Record<string, string | undefined>): string {
+  return withRedisCredentials(redisAddressFrom(env), redisCredentialsFrom(env));
+}
+
+function redisAddressFrom(env: Record<string, string | undefined>): string {
   const url = env.REDIS_URL?.trim();
   if (url) {
-    if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new ConfigError("REDIS_URL", url, "must look like redis://host:port");
+    if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new ConfigError("REDIS_URL", redactRedisUrl(url), "must look like redis://host:port");
     return url;
   }
   const addr = env.REDIS_ADDR?.trim();
@@ -96,6 +111,88 @@ export function redisUrlFrom(env: Record<string, string | undefined>): string {
     return `redis://${addr}`;
   }
   return "redis://127.0.0.1:6379";
+}
+
+/** Who a service is to Redis: its ACL user (or `default` when unnamed) and password. */
+export interface RedisCredentials {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * `REDIS_USERNAME` and the password: `REDIS_PASSWORD`, or the first line of the
+ * file named by `REDIS_PASSWORD_FILE` (mode 0600 or stricter, as
+ * `readSecretFile` checks). A username needs a password; a password alone
+ * authenticates as Redis's `default` user. Empty when neither is set.
+ */
+export function redisCredentialsFrom(env: Record<string, string | undefined>): RedisCredentials {
+  const username = env.REDIS_USERNAME?.trim();
+  const inline = env.REDIS_PASSWORD?.trim();
+  const file = env.REDIS_PASSWORD_FILE?.trim();
+  if (username && /\s/.test(username)) throw new ConfigError("REDIS_USERNAME", username, "must be one word (an ACL user name)");
+  if (inline && file) throw new ConfigError("REDIS_PASSWORD_FILE", file, "set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both");
+  const password = file ? readSecretFile("REDIS_PASSWORD_FILE", file) : inline;
+  if (username && !password) throw new ConfigError("REDIS_PASSWORD_FILE", undefined, "is required with REDIS_USERNAME (or REDIS_PASSWORD)");
+  return { ...(username ? { username } : {}), ...(password ? { password } : {}) };
+}
+
+const URL_PARTS = /^(rediss?:\/\/)(?:([^@/]*)@)?(.*)$/;
+
+/** `url` with `credentials` as its user info; a URL that already holds other credentials is an error. */
+function withRedisCredentials(url: string, { username, password }: RedisCredentials): string {
+  if (password === undefined) return url;
+  const [, scheme, userinfo, rest] = URL_PARTS.exec(url) as unknown as [string, string, string | undefined, string];
+  const wanted = `${encodeURIComponent(username ?? "")}:${encodeURIComponent(password)}`;
+  if (userinfo !== undefined && decodeUserinfo(userinfo) !== decodeUserinfo(wanted)) {
+    throw new ConfigError("REDIS_URL", redactRedisUrl(url), "holds other credentials than REDIS_USERNAME and REDIS_PASSWORD(_FILE): give them in one place");
+  }
+  return `${scheme}${wanted}@${rest}`;
+}
+
+function decodeUserinfo(userinfo: string): string {
+  const [user = "", ...pass] = userinfo.split(":");
+  try {
+    return `${decodeURIComponent(user)}\n${decodeURIComponent(pass.join(":"))}`;
+  } catch {
+    return userinfo;
+  }
+}
+
+/**
+ * A Redis URL fit for a log line: its user info (the password) replaced by `***`.
+ *
+ * ```ts
+ * redactRedisUrl("redis://tap-api:s3cret@10.0.0.5:6379"); // "redis://***@10.0.0.5:6379"
+ * ```
+ */
+export function redactRedisUrl(url: string): string {
+  // Up to the last "@": a password written into REDIS_URL unencoded may hold "@" or "/".
+  return url.replace(/\/\/.*@/, "//***@");
+}
+
+/**
+ * The first line of a file that holds a secret, trimmed. The file must not be
+ * readable by group or others (mode 0600 or stricter; systemd's credentials
+ * are 0400), and must not be empty; `variable` names the setting in the error.
+ *
+ * ```ts
+ * const password = readSecretFile("REDIS_PASSWORD_FILE", "/run/credentials/tap-trading-api.service/redis-password");
+ * ```
+ */
+export function readSecretFile(variable: string, file: string): string {
+  let mode: number;
+  let line: string;
+  try {
+    mode = statSync(file).mode;
+    line = readFileSync(file, "utf8").split("\n", 1)[0]?.trim() ?? "";
+  } catch (error) {
+    throw new ConfigError(variable, file, `cannot be read: ${(error as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(variable, file, `must not be readable by group or others (mode ${(mode & 0o777).toString(8)}; use 0600)`);
+  }
+  if (!line) throw new ConfigError(variable, file, "is empty: the secret is its first line");
+  return line;
 }
 
 /**

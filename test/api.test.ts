@@ -92,9 +92,35 @@ describe("GET /api/price", () => {
 });
 
 describe("request bodies", () => {
-  test("malformed JSON is 400 bad_json", async () => {
-    await expectError(await postJson("/api/session", "{not json"), 400, "bad_json");
-    await expectError(await postJson("/api/session", ""), 400, "bad_json");
+  test("malformed JSON is 400 bad_json, on a route that reads no body too", async () => {
+    const { token } = (await (await fetch(`${base}/api/session`, { method: "POST" })).json()) as { token: string };
+    for (const body of ["{not json", "{", " "]) {
+      await expectError(await postJson("/api/session", body), 400, "bad_json");
+      await expectError(await postJson("/api/bets", body, { authorization: `Bearer ${token}` }), 400, "bad_json");
+    }
+  });
+
+  test("an empty JSON body is no body: a new session, but 400 where a body is needed", async () => {
+    // One empty chunk: sent chunked, with no Content-Length (a stream with none is sent as length 0).
+    const emptyStream = () =>
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new Uint8Array(0));
+          controller.close();
+        },
+      });
+    for (const body of ["", emptyStream()]) {
+      const response = await fetch(`${base}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect(response.status).toBe(201);
+      const { token } = (await response.json()) as { token: string };
+      expect(token).toContain(".");
+      const bet = await fetch(`${base}/api/bets`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: typeof body === "string" ? body : emptyStream(),
+      });
+      await expectError(bet, 400, "validation_failed");
+    }
   });
 
   test("a body that is not JSON is 415", async () => {

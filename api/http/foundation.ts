@@ -34,7 +34,9 @@ export function httpFoundation({ log, logRequest, routeTable }: FoundationOption
       startedAt.set(request, performance.now());
       set.headers["x-request-id"] = requestIdFor(request.headers.get("x-request-id"));
     })
-    .onParse({ as: "global" }, ({ request, contentType }) => readJsonBody(request, contentType))
+    // A parse hook's undefined makes Elysia parse again by the content type (and fail on an
+    // empty chunked JSON body): null is "no body", and stops it.
+    .onParse({ as: "global" }, async ({ request, contentType }) => (await readJsonBody(request, contentType)) ?? null)
     .onError({ as: "global" }, ({ code, error, set, request, path }) => {
       const requestId = String(set.headers["x-request-id"] ?? requestIdFor(null));
       const failure = toHttpError(code, error, request.method, path, routeTable);

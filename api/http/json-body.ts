@@ -8,7 +8,7 @@ const tooLarge = () => new HttpError(413, "payload_too_large", `request body is 
 /**
  * Reads a JSON request body, refusing other media types (415) and bodies over
  * `MAX_BODY_BYTES` (413) without buffering more than the limit, even when the
- * body is chunked and declares no length.
+ * body is chunked and declares no length. An empty body is no body: undefined.
  */
 export async function readJsonBody(request: Request, contentType: string | undefined): Promise<unknown> {
   // Elysia passes no content type when the body is empty; the header still tells what was meant.
@@ -21,10 +21,14 @@ export async function readJsonBody(request: Request, contentType: string | undef
     throw new HttpError(415, "unsupported_media_type", "request body must be application/json");
   }
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+  // An empty JSON body is no body too (a client's bodyless POST with a default content type).
+  if (declared === "0") return undefined;
 
   try {
     // With a declared length within the limit, Bun reads and parses natively.
-    return declared !== null ? await request.json() : JSON.parse(await readLimited(request));
+    if (declared !== null) return await request.json();
+    const text = await readLimited(request);
+    return text === "" ? undefined : JSON.parse(text);
   } catch (error) {
     if (error instanceof HttpError) throw error;
     throw new HttpError(400, "bad_json", "request body is not valid JSON");

@@ -77,8 +77,15 @@ describe("health", () => {
 });
 
 describe("GET /api/price", () => {
-  test("is 503 in the error contract before any price exists", async () => {
-    await expectError(await fetch(`${base}/api/price`), 503, "unavailable");
+  test("is 503 in the error contract before any price exists, logged as one warn line without a stack", async () => {
+    const response = await fetch(`${base}/api/price`);
+    const id = response.headers.get("x-request-id");
+    await expectError(response, 503, "unavailable");
+    const line = await api.waitForLog("the 503's warn line", (l) => l.request_id === id && l.msg !== "request");
+    expect(line).toMatchObject({ level: "warn", code: "unavailable", status: 503, msg: "no price yet" });
+    expect(JSON.stringify(line)).not.toContain("stack");
+    await api.waitForLog("the request line", (l) => l.request_id === id && l.msg === "request");
+    expect(api.logs().filter((l) => l.request_id === id).map((l) => l.level)).toEqual(["warn", "info"]);
   });
 
   test("returns the latest price stored in Redis", async () => {

@@ -39,11 +39,15 @@ export function httpFoundation({ log, logRequest, routeTable }: FoundationOption
     .onParse({ as: "global" }, async ({ request, contentType }) => (await readJsonBody(request, contentType)) ?? null)
     .onError({ as: "global" }, ({ code, error, set, request, path }) => {
       const requestId = String(set.headers["x-request-id"] ?? requestIdFor(null));
-      const failure = toHttpError(code, error, request.method, path, routeTable);
-      if (failure.status >= 500) {
+      const expected = toHttpError(code, error, request.method, path, routeTable);
+      if (!expected) {
         // The stack goes to the log only; the caller sees the contract and the id to quote.
         log.error({ err: error, request_id: requestId, method: request.method, path }, "unhandled error");
+      } else if (expected.status >= 500) {
+        // A deliberate 5xx (no fresh price, a store unreachable) is a state of the system, not a bug: no stack.
+        log.warn({ request_id: requestId, method: request.method, path, status: expected.status, code: expected.code }, expected.message);
       }
+      const failure = expected ?? internalError;
       set.status = failure.status;
       finished(request, path, failure.status, requestId);
       return errorResponse(failure.status, failure.code, failure.message, requestId, failure.details, failure.headers);
@@ -54,8 +58,10 @@ export function httpFoundation({ log, logRequest, routeTable }: FoundationOption
     });
 }
 
-/** Maps whatever was thrown to the error contract's status and code. */
-function toHttpError(code: string | number, error: unknown, method: string, path: string, routeTable: () => RouteTable): HttpError {
+const internalError = new HttpError(500, "internal", "internal error");
+
+/** Maps what was thrown on purpose (or refused by Elysia) to the error contract's status and code; undefined for anything else. */
+function toHttpError(code: string | number, error: unknown, method: string, path: string, routeTable: () => RouteTable): HttpError | undefined {
   if (error instanceof HttpError) return error;
   // Elysia wraps errors thrown by a parse hook (our 413 and 415) as PARSE.
   if (code === "PARSE") {
@@ -71,7 +77,7 @@ function toHttpError(code: string | number, error: unknown, method: string, path
       ? new HttpError(405, "method_not_allowed", `${method} is not allowed here`, [], { allow: allowed.join(", ") })
       : new HttpError(404, "not_found", `no route for ${method} ${path}`);
   }
-  return new HttpError(500, "internal", "internal error");
+  return undefined;
 }
 
 function validationDetails(error: unknown): ErrorDetail[] {

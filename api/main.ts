@@ -1,5 +1,5 @@
 import { createRedisBus } from "../common/bus/redis.ts";
-import { configOrExit } from "../common/config.ts";
+import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
@@ -125,7 +125,7 @@ const publisher = startGridPublisher({ grid, bus, log });
 // Above the API's own 16 KiB limit, so oversized bodies get the error contract from our parser.
 app.listen({ port: config.port, maxRequestBodySize: 1024 * 1024 });
 log.info(
-  { port: app.server?.port, db: config.dbPath, open_bets: openBets, settling, redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@") },
+  { port: app.server?.port, db: config.dbPath, open_bets: openBets, settling, redis: redactRedisUrl(config.redisUrl) },
   "api listening",
 );
 

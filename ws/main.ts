@@ -3,7 +3,7 @@
  * server, and shuts down cleanly on SIGINT/SIGTERM (clients get 1001).
  */
 import { createRedisBus } from "../common/bus/mod.ts";
-import { configOrExit } from "../common/config.ts";
+import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis, type Redis } from "../common/redis.ts";
@@ -34,7 +34,7 @@ const ticks = createRedisTickStore(commands, { retentionMs: 0 });
  */
 async function untilReady(redis: Redis): Promise<void> {
   if (redis.status === "ready") return;
-  log.debug({ redis: config.redisUrl }, "waiting for redis");
+  log.debug({ redis: redactRedisUrl(config.redisUrl) }, "waiting for redis");
   await new Promise((resolve) => redis.once("ready", resolve));
 }
 

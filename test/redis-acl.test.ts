@@ -1,0 +1,328 @@
+/**
+ * The production Redis ACL (deploy/redis/users.acl, rendered by
+ * deploy/redis/render-acl.sh as deploy/install.sh does) on a real
+ * redis-server: each service's user can do its job and gets NOPERM for
+ * anything else, a client that does not authenticate gets nothing, and the
+ * three services, run as processes with their own credentials, work end to
+ * end while forged ticks, grids and bet events are refused and reach no player.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Redis from "ioredis";
+import { Channels, Keys } from "../common/channels.ts";
+import type { BetAccepted } from "../common/contracts/bet.ts";
+import { connectClient, type TestClient } from "../ws/_test-client.ts";
+import { cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
+import { freePort } from "./support/ports.ts";
+import { type AclUserName, startRedis, type TestRedisUser, type TestRedisWithAcl } from "./support/redis-server.ts";
+import { type RunningApi, type RunningService, spawnService, startApi, waitForHttp } from "./support/service.ts";
+import { waitFor } from "./support/wait.ts";
+
+// Three services as processes, each waiting for the others' messages.
+setDefaultTimeout(30_000);
+
+let redis: TestRedisWithAcl;
+const opened: Redis[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis({ acl: true });
+});
+
+afterAll(async () => {
+  for (const connection of opened) connection.disconnect();
+  await redis?.stop();
+});
+
+/** A connection as `user` (or with no credentials), connected and past ioredis's ready check; no retries. */
+async function connectAs(user: TestRedisUser | undefined, name = "test"): Promise<Redis> {
+  const connection = new Redis(user?.url ?? redis.url, {
+    lazyConnect: true,
+    connectionName: `tap-trading:${name}`,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  connection.on("error", () => {});
+  opened.push(connection);
+  await connection.connect();
+  return connection;
+}
+
+/** The error Redis answered `command` with, or "OK" when it was carried out. */
+async function outcome(connection: Redis, command: string, ...args: (string | number)[]): Promise<string> {
+  try {
+    await connection.call(command, ...args);
+    return "OK";
+  } catch (error) {
+    return (error as Error).message.split(" ")[0]!;
+  }
+}
+
+const tick = (price: number, ts = Date.now()) => JSON.stringify({ symbol: "BTC-USD", price, ts });
+
+/** What no service user may do, whoever it is. */
+const NOBODY: [string, ...(string | number)[]][] = [
+  ["FLUSHALL"],
+  ["FLUSHDB"],
+  ["CONFIG", "GET", "maxmemory"],
+  ["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+  ["KEYS", "*"],
+  ["SCAN", 0],
+  ["ACL", "LIST"],
+  ["ACL", "SETUSER", "intruder", "on", ">x", "+@all"],
+  ["ACL", "WHOAMI"],
+  ["CLIENT", "LIST"],
+  ["CLIENT", "KILL", "ID", 1],
+  ["EVAL", "return redis.call('PUBLISH', 'prices:btc:usd', '1')", 0],
+  ["SELECT", 1],
+  ["SAVE"],
+  ["SCRIPT", "FLUSH"],
+  ["FUNCTION", "LIST"],
+  ["SET", "other:key", "x"],
+  ["GET", "other:key"],
+  ["DEL", Keys.latestPrice],
+  ["PSUBSCRIBE", "*"],
+  ["PUBLISH", "other:channel", "x"],
+];
+
+/** Each user's refusals besides NOBODY's: the other services' channels and keys. */
+const REFUSED: Record<Exclude<AclUserName, "admin">, [string, ...(string | number)[]][]> = {
+  price: [
+    ["PUBLISH", Channels.betEvents, "[]"],
+    ["PUBLISH", Channels.grid, "{}"],
+    ["SUBSCRIBE", Channels.betEvents],
+    ["SET", "readyz:x", "x"],
+    ["EXPIRE", Keys.latestPrice, 1],
+  ],
+  api: [
+    ["PUBLISH", Channels.priceTicks, tick(1)],
+    ["PUBLISH", Channels.priceTicks, "42105"],
+    ["SET", Keys.latestPrice, tick(1)],
+    ["ZADD", Keys.priceHistory, Date.now(), tick(1)],
+    ["ZREMRANGEBYSCORE", Keys.priceHistory, "-inf", "+inf"],
+    ["DEL", Keys.priceHistory],
+    ["SUBSCRIBE", Channels.betEvents],
+    ["SUBSCRIBE", Channels.grid],
+    ["MULTI"],
+  ],
+  ws: [
+    ["PUBLISH", Channels.priceTicks, tick(1)],
+    ["PUBLISH", Channels.grid, "{}"],
+    ["PUBLISH", Channels.betEvents, "[]"],
+    ["SET", Keys.latestPrice, tick(1)],
+    ["ZADD", Keys.priceHistory, Date.now(), tick(1)],
+    ["SET", "readyz:x", "x"],
+    ["DEL", "readyz:x"],
+  ],
+};
+
+describe("the ACL of deploy/redis/users.acl on redis-server", () => {
+  test("a client that does not authenticate gets NOAUTH; the default user, a wrong password and another user's password get WRONGPASS", async () => {
+    const anonymous = new Redis(redis.url, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    anonymous.on("error", () => {});
+    opened.push(anonymous);
+    await anonymous.connect();
+    const commands: [string, ...string[]][] = [["PING"], ["GET", Keys.latestPrice], ["PUBLISH", Channels.priceTicks, tick(1)], ["SUBSCRIBE", Channels.betEvents]];
+    for (const command of commands) {
+      expect({ command, answer: await outcome(anonymous, ...command) }).toEqual({ command, answer: "NOAUTH" });
+    }
+    expect(await outcome(anonymous, "AUTH", "anything")).toBe("WRONGPASS");
+    expect(await outcome(anonymous, "AUTH", "default", "")).toBe("WRONGPASS");
+    expect(await outcome(anonymous, "AUTH", redis.users.api.username, "wrong")).toBe("WRONGPASS");
+    expect(await outcome(anonymous, "AUTH", redis.users.api.username, redis.users.price.password)).toBe("WRONGPASS");
+    expect(await outcome(anonymous, "PING")).toBe("NOAUTH");
+    // ioredis with no credentials never gets past its ready check.
+    const errors: string[] = [];
+    const refused = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    refused.on("error", (error: Error) => errors.push(error.message));
+    opened.push(refused);
+    await expect(refused.connect()).rejects.toThrow();
+    expect(refused.status).not.toBe("ready");
+    expect(errors.join("\n")).toContain("NOAUTH");
+  });
+
+  test("every service user gets through ioredis's connection (AUTH, CLIENT SETNAME, INFO) and may PING", async () => {
+    for (const name of ["api", "ws", "price"] as const) {
+      const connection = await connectAs(redis.users[name], `acl-${name}`);
+      expect(connection.status).toBe("ready");
+      expect(await connection.ping()).toBe("PONG");
+      expect(await connection.info("server")).toContain("redis_version:");
+      expect(await connection.client("SETNAME", `tap-trading:acl-${name}-renamed`)).toBe("OK");
+    }
+    const admin = await connectAs(redis.users.admin);
+    const names = String(await admin.client("LIST"));
+    for (const name of ["api", "ws", "price"]) expect(names).toContain(`name=tap-trading:acl-${name}-renamed `);
+  });
+
+  test("price: writes each tick in one MULTI/EXEC (latest, history, publish) and reads the newest back; nothing else", async () => {
+    const price = await connectAs(redis.users.price);
+    const ts = Date.now();
+    const json = tick(42_000.5, ts);
+    const results = await price
+      .multi()
+      .set(Keys.latestPrice, json, "EX", 3600)
+      .zadd(Keys.priceHistory, ts, json)
+      .zremrangebyscore(Keys.priceHistory, "-inf", `(${ts - 3_600_000}`)
+      .publish(Channels.priceTicks, json)
+      .exec();
+    expect(results?.map(([error]) => error)).toEqual([null, null, null, null]);
+    expect(await price.get(Keys.latestPrice)).toBe(json);
+    expect(await price.zrange(Keys.priceHistory, -1, -1)).toEqual([json]);
+    expect(await price.zrange(Keys.priceHistory, 0, 0, "REV")).toEqual([json]);
+    expect(await price.zrangebyscore(Keys.priceHistory, ts, ts)).toEqual([json]);
+    for (const command of [...NOBODY, ...REFUSED.price]) expect({ command, answer: await outcome(price, ...command) }).toEqual({ command, answer: "NOPERM" });
+  });
+
+  test("api: publishes grids and bet events, subscribes to ticks, reads prices, probes readyz:*; cannot publish or write a price", async () => {
+    const price = await connectAs(redis.users.price);
+    const api = await connectAs(redis.users.api);
+    const subscriber = await connectAs(redis.users.api, "api-subscriber");
+    const heard: string[] = [];
+    subscriber.on("message", (_channel: string, message: string) => heard.push(message));
+    await subscriber.subscribe(Channels.priceTicks);
+    const json = tick(42_001);
+    await price.publish(Channels.priceTicks, json);
+    await waitFor("the api's subscriber hears the price user's tick", () => heard.includes(json));
+    await subscriber.unsubscribe(Channels.priceTicks);
+
+    expect(await api.publish(Channels.grid, '{"cells":[]}')).toBeNumber();
+    expect(await api.publish(Channels.betEvents, "[]")).toBeNumber();
+    expect(await api.get(Keys.latestPrice)).not.toBeNull();
+    expect(await api.zrangebyscore(Keys.priceHistory, 0, "+inf", "LIMIT", 0, 10)).not.toEqual([]);
+    expect(await api.zrange(Keys.priceHistory, -1, -1)).not.toEqual([]);
+    // The readiness probe (api/health/service.ts).
+    expect(await api.set("readyz:probe", "token", "PX", 10_000)).toBe("OK");
+    expect(await api.get("readyz:probe")).toBe("token");
+    expect(await api.del("readyz:probe")).toBe(1);
+
+    for (const command of [...NOBODY, ...REFUSED.api]) expect({ command, answer: await outcome(api, ...command) }).toEqual({ command, answer: "NOPERM" });
+    expect(heard).toEqual([json]);
+  });
+
+  test("ws: subscribes to ticks, the grid and bet events and reads prices; publishes and writes nothing", async () => {
+    const [price, api, ws, subscriber] = await Promise.all([
+      connectAs(redis.users.price),
+      connectAs(redis.users.api),
+      connectAs(redis.users.ws),
+      connectAs(redis.users.ws, "ws-subscriber"),
+    ]);
+    const heard: [string, string][] = [];
+    subscriber.on("message", (channel: string, message: string) => heard.push([channel, message]));
+    await subscriber.subscribe(Channels.priceTicks, Channels.grid, Channels.betEvents);
+    const json = tick(42_002);
+    await price.publish(Channels.priceTicks, json);
+    await api.publish(Channels.grid, '{"cells":[]}');
+    await api.publish(Channels.betEvents, "[]");
+    await waitFor("the ws subscriber hears all three channels", () => heard.length === 3);
+    expect(heard).toEqual([
+      [Channels.priceTicks, json],
+      [Channels.grid, '{"cells":[]}'],
+      [Channels.betEvents, "[]"],
+    ]);
+    expect(await ws.get(Keys.latestPrice)).not.toBeNull();
+    expect(await ws.zrangebyscore(Keys.priceHistory, 0, "+inf", "LIMIT", 0, 10)).not.toEqual([]);
+    expect(await ws.zrange(Keys.priceHistory, -1, -1)).not.toEqual([]);
+    for (const command of [...NOBODY, ...REFUSED.ws]) expect({ command, answer: await outcome(ws, ...command) }).toEqual({ command, answer: "NOPERM" });
+  });
+
+  test("a MULTI that smuggles a forbidden command is refused as a whole", async () => {
+    const api = await connectAs(redis.users.api, "api-multi");
+    await expect(api.multi().publish(Channels.grid, "{}").set(Keys.latestPrice, tick(1)).exec()).rejects.toThrow(/NOPERM|EXECABORT/);
+    const price = await connectAs(redis.users.price, "price-multi");
+    await expect(price.multi().set(Keys.latestPrice, tick(1)).publish(Channels.betEvents, "[]").exec()).rejects.toThrow(/EXECABORT/);
+    expect(await price.get(Keys.latestPrice)).not.toBe(tick(1));
+  });
+});
+
+describe("the services as processes, each with its own Redis user", () => {
+  let dir: string;
+  let price: RunningService;
+  let ws: RunningService;
+  let api: RunningApi;
+  let wsUrl: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tap-acl-"));
+    price = spawnService("price", { ...redis.users.price.env, PRICE_INTERVAL_MS: "100" });
+    const wsPort = await freePort();
+    ws = spawnService("ws", { ...redis.users.ws.env, PORT: String(wsPort) });
+    wsUrl = `ws://127.0.0.1:${wsPort}/ws`;
+    await waitForHttp(`http://127.0.0.1:${wsPort}/healthz`);
+    api = await startApi({ ...redis.users.api.env, DB_PATH: join(dir, "bets.db") }, { grid: true });
+  });
+
+  afterAll(async () => {
+    for (const service of [api, ws, price]) await service?.stop("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("ticks reach a websocket client, the api serves a priced grid and is ready, a bet comes back as the player's bet event", async () => {
+    await using client = await connectClient(wsUrl);
+    const first = await client.next("a tick", (m) => m.type === "price");
+    await client.next("a later tick", (m) => m.type === "price" && (m.ts as number) > (first.ts as number));
+
+    const grid = await getGrid(api.base);
+    expect(grid.cells.length).toBeGreaterThan(0);
+    expect((await fetch(`${api.base}/readyz`)).status).toBe(200);
+
+    const session = await newSession(api.base);
+    client.ws.send(JSON.stringify({ type: "auth", token: session.token }));
+    await client.next("authed", (m) => m.type === "authed");
+    client.ws.send(JSON.stringify({ type: "subscribe", channel: "grid" }));
+    await client.next("a grid", (m) => m.type === "grid");
+
+    const response = await postBet(api.base, session.token, { amount: 1, cell: cellOf(openCell(grid)) });
+    expect(response.status).toBe(202);
+    const placed = (await response.json()) as BetAccepted;
+    expect(await client.next("the bet event", (m) => m.type === "bet" && m.bet_id === placed.bet_id)).toMatchObject({ status: "accepted" });
+
+    await forgeriesReachNobody(client, session.user_id, placed.bet_id);
+  });
+
+  /** Each service's user tries what another service does; Redis refuses, and the client hears none of it. */
+  async function forgeriesReachNobody(client: TestClient, playerId: string, betId: string) {
+    const [asWs, asPrice, asApi] = await Promise.all([connectAs(redis.users.ws, "forger-ws"), connectAs(redis.users.price, "forger-price"), connectAs(redis.users.api, "forger-api")]);
+    const wonEvent = JSON.stringify([{ player_id: playerId, event: { type: "bet", bet_id: betId, status: "won", payout: 1_000_000, balance: 1_000_000 } }]);
+    const forgedGrid = JSON.stringify({ symbol: "BTC-USD", ts: Date.now(), forged: true, cells: [{ t_start: Date.now(), t_end: Date.now() + 5000, price_low: 1, price_high: 2, multiplier: 1000, locked: false }] });
+    const forgeries: [Redis, string, string][] = [
+      [asWs, Channels.betEvents, wonEvent],
+      [asWs, Channels.priceTicks, tick(1)],
+      [asWs, Channels.grid, forgedGrid],
+      [asPrice, Channels.grid, forgedGrid],
+      [asPrice, Channels.betEvents, wonEvent],
+      [asApi, Channels.priceTicks, tick(1)],
+      [asApi, Channels.priceTicks, "1"],
+    ];
+    const from = client.received.length;
+    for (const [connection, channel, message] of forgeries) {
+      expect({ channel, answer: await outcome(connection, "PUBLISH", channel, message) }).toEqual({ channel, answer: "NOPERM" });
+    }
+    expect(await outcome(asWs, "SET", Keys.latestPrice, tick(1))).toBe("NOPERM");
+    expect(await outcome(asApi, "SET", Keys.latestPrice, tick(1))).toBe("NOPERM");
+    expect(await outcome(asApi, "ZADD", Keys.priceHistory, Date.now(), tick(1))).toBe("NOPERM");
+
+    // Real traffic published after the attempts has reached the client: anything forged would have come before it.
+    await waitFor("three ticks and a grid after the forgeries", () => {
+      const after = client.json().slice(from);
+      return after.filter((m) => m.type === "price").length >= 3 && after.some((m) => m.type === "grid");
+    });
+    const heard = client.json();
+    expect(heard.filter((m) => m.type === "bet" && m.status !== "accepted")).toEqual([]);
+    expect(heard.filter((m) => m.type === "price" && (m.price as number) < 1000)).toEqual([]);
+    expect(heard.filter((m) => m.type === "grid" && (m.grid as { forged?: boolean }).forged)).toEqual([]);
+    const latest = (await (await fetch(`${api.base}/api/price`)).json()) as { price: number };
+    expect(latest.price).toBeGreaterThan(1000);
+  }
+
+  test("no password reaches a log line", () => {
+    for (const service of [price, ws, api]) {
+      expect(service.lines.length).toBeGreaterThan(0);
+      for (const user of Object.values(redis.users)) {
+        expect({ service: service.name, leaks: service.lines.filter((line) => line.includes(user.password)) }).toEqual({ service: service.name, leaks: [] });
+      }
+    }
+    // The redacted URL is logged instead.
+    expect(api.logs().find((line) => line.msg === "api listening")).toMatchObject({ redis: `redis://***@127.0.0.1:${redis.port}` });
+  });
+});

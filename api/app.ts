@@ -17,6 +17,7 @@ import { createRouteTable, type RouteTable } from "./http/route-table.ts";
 import type { PlayerStore } from "./players/player-store.ts";
 import { priceRoutes } from "./prices/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
+import type { FeedStatus } from "../common/contracts/health.ts";
 import type { SessionTokens } from "../common/sessions/token.ts";
 
 export interface AppParts {
@@ -25,7 +26,7 @@ export interface AppParts {
   logRequest: RequestLogger;
   db: Database;
   redis: Redis;
-  ticks: TickStore;
+  ticks: Pick<TickStore, "latest" | "range">;
   tokens: SessionTokens;
   players: PlayerStore;
   bets: BetStore;
@@ -35,6 +36,8 @@ export interface AppParts {
   startingBalanceCents: number;
   sessionTtlMs: number;
   corsOrigins: string[];
+  /** The price feed's counters, shown on `/readyz`; undefined until the feed starts. */
+  feedStatus?: () => FeedStatus | undefined;
   /** Mounts `/api/_test/panic` (throws) and `/api/_test/slow` (1.5 s): for the recovery and drain tests only. */
   testRoutes?: boolean;
 }
@@ -58,7 +61,7 @@ export function createApp(parts: AppParts) {
         credentials: false,
       }),
     )
-    .use(healthRoutes({ db, redis }))
+    .use(healthRoutes({ db, redis, ...(parts.feedStatus ? { feed: parts.feedStatus } : {}) }))
     .use(priceRoutes({ ticks }))
     .use(gridRoutes({ grid: parts.grid }))
     .use(

@@ -1,6 +1,7 @@
 import { Type as t } from "@sinclair/typebox";
 import { type ConfigOf, ConfigError, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 import { toCents } from "../common/money.ts";
+import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readSessionSecret } from "../common/sessions/secret.ts";
 
 const Origin = t.String({ pattern: "^https?://[^/\\s,]+$" });
@@ -48,8 +49,14 @@ const spec = {
   /** A price older than this is stale: no bet is priced from it. */
   staleMs: envVar({ name: "STALE_MS", schema: Ms(100, 3_600_000), fallback: 5000 }),
 
-  /** How long after a window closes settlement waits for a tick before the clock decides it. */
+  /** How long after a window closes settlement waits for a tick before it reads the history and voids an unobserved window. */
   settleGraceMs: envVar({ name: "SETTLE_GRACE_MS", schema: Ms(0, 600_000), fallback: 2000 }),
+  /** A window with no tick within this long after it closed is void (docs/rules.md). */
+  settleTimeoutMs: envVar({ name: "SETTLE_TIMEOUT_MS", schema: Ms(1000, 3_600_000), fallback: 60_000 }),
+  /** A tick further ahead of this clock is refused (docs/rules.md, "Bounds"). */
+  tickMaxSkewMs: envVar({ name: "TICK_MAX_SKEW_MS", schema: Ms(0, 60_000), fallback: 1000 }),
+  /** A price further than this, relative, from the last fresh one is refused (docs/rules.md, "Bounds"). */
+  priceMaxJump: envVar({ name: "PRICE_MAX_JUMP", schema: t.Number({ minimum: 0.0001, maximum: 0.5 }), fallback: 0.01 }),
 
   // Limits on bets.
   minStakeCents: envVar({ name: "MIN_STAKE", schema: Money, fallback: 10, parse: parseMoney }),
@@ -62,11 +69,11 @@ const spec = {
   batchDelayMs: envVar({ name: "BATCH_DELAY_MS", schema: Ms(0, 50), fallback: 0 }),
 };
 
-export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string };
+export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string; priceSigningKey: string | undefined };
 
 /** The API's settings from the environment; throws a ConfigError naming the bad variable. */
 export function readApiConfig(env: Record<string, string | undefined>): ApiConfig {
   const config = loadConfig(spec, env);
   if (config.minStakeCents > config.maxStakeCents) throw new ConfigError("MIN_STAKE", env.MIN_STAKE, "must not exceed MAX_STAKE");
-  return { ...config, redisUrl: redisUrlFrom(env), sessionSecret: readSessionSecret(env) };
+  return { ...config, redisUrl: redisUrlFrom(env), sessionSecret: readSessionSecret(env), priceSigningKey: readPriceSigningKey(env) };
 }

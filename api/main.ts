@@ -1,6 +1,7 @@
 import { createRedisBus } from "../common/bus/redis.ts";
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
+import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
 import { startCheckpointer } from "../common/store/checkpointer.ts";
@@ -15,12 +16,12 @@ import { createGridService } from "./grid/grid-service.ts";
 import { startGridPublisher } from "./grid/publisher.ts";
 import { createRateLimiter } from "./http/rate-limiter.ts";
 import { createRequestLogger } from "./http/request-log.ts";
-import { startMarketFeed } from "./market/feed.ts";
 import { createMarket } from "./market/market.ts";
 import { createPlayerStore } from "./players/player-store.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
 import { createBetEventPublisher } from "./settlement/event-publisher.ts";
 import { acceptedEnvelope, openBetOf } from "./settlement/events.ts";
+import { startJudging } from "./settlement/judging.ts";
 import { createSettleStore } from "./settlement/settle-store.ts";
 import { createSettlementBook } from "./settlement/settlement-book.ts";
 import { createSettler } from "./settlement/settler.ts";
@@ -69,17 +70,20 @@ const openBets = exposure.load(db);
 const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: config.batchDelayMs });
 const tokens = createSessionTokens(config.sessionSecret);
 const betEvents = createBetEventPublisher({ bus, log });
+const settleStore = createSettleStore(db, {
+  onDisagreement: (window) => log.warn({ window }, "the settlement book and the database disagree on a closing window; settled bet by bet"),
+});
 const settler = createSettler({
-  book: createSettlementBook({ staleMs: config.staleMs, graceMs: config.settleGraceMs }),
-  store: createSettleStore(db, {
-    onDisagreement: (window) => log.warn({ window }, "the settlement book and the database disagree on a closing window; settled bet by bet"),
-  }),
+  book: createSettlementBook({ staleMs: config.staleMs, graceMs: config.settleGraceMs, timeoutMs: config.settleTimeoutMs }),
+  store: settleStore,
   exposure,
   events: betEvents,
   log,
 });
 const settling = settler.load();
 
+// Started once the app exists (below); /readyz reads its counters.
+let judging: ReturnType<typeof startJudging> | undefined;
 const app = createApp({
   log,
   logRequest: createRequestLogger(sink, log.isLevelEnabled("info")),
@@ -108,18 +112,21 @@ const app = createApp({
   sessionTtlMs: config.sessionTtlS * 1000,
   corsOrigins: config.corsOrigins,
   testRoutes: config.testRoutes,
+  feedStatus: () => judging?.feed.stats(),
 });
 
-// Replay far enough back to settle every open bet whose window passed while we were down.
-const oldestOpen = db.query("SELECT min(t_start) AS t FROM bets WHERE status = 'open'").get() as { t: number | null };
-const feed = startMarketFeed({
+if (!config.priceSigningKey) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: unsigned ticks are believed (development only)");
+judging = startJudging({
+  db,
+  log: settleStore.ticks,
+  settler,
+  market,
   bus,
-  ticks,
-  listeners: [market.observe, settler.onTick],
-  log,
-  historyFrom: Math.min(Date.now() - 10 * 60 * 1000, (oldestOpen.t ?? Date.now()) - config.staleMs),
+  history: ticks,
+  ...(config.priceSigningKey ? { signer: createTickSigner(config.priceSigningKey) } : {}),
+  bounds: { maxSkewMs: config.tickMaxSkewMs, maxJump: config.priceMaxJump, staleMs: config.staleMs },
+  logger: log,
 });
-const settleClock = setInterval(settler.onClock, 500);
 const publisher = startGridPublisher({ grid, bus, log });
 
 // Above the API's own 16 KiB limit, so oversized bodies get the error contract from our parser.
@@ -135,7 +142,6 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info({ signal }, "shutting down: draining in-flight requests");
   publisher.stop();
-  clearInterval(settleClock);
   const server = app.server;
   if (server) {
     const drained = await Promise.race([server.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);
@@ -146,7 +152,7 @@ async function shutdown(signal: string) {
   }
   commits.flush();
   await checkpointer.stop();
-  await feed.stop().catch(() => {});
+  await judging?.stop().catch(() => {});
   await bus.close();
   await closeRedis(redis);
   db.close();

@@ -97,13 +97,13 @@ try {
     {
       const { db, close } = await openBook();
       const store = createSettleStore(db);
-      const book = createSettlementBook({ staleMs: 5000, graceMs: 2000 });
+      const book = createSettlementBook({ staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 });
       for (const bet of store.openBets()) book.add(bet);
       book.onTick(now + 4000, 4_300_000);
       for (const { name, ts, priceCents } of TICKS) {
         const started = performance.now();
         const decisions = book.onTick(ts, priceCents);
-        store.settle(decisions, ts);
+        store.settle(decisions, ts, { tick: { symbol: "BTC-USD", ts, price: priceCents / 100 }, continuous: true });
         record(`${name}: book + SQLite`, performance.now() - started);
         decided.set(name, decisions.length);
       }
@@ -118,7 +118,7 @@ try {
       const exposure = createExposure({ maxOpenBets: 1e9, maxCellLiabilityCents: 1e15, maxHouseLiabilityCents: 1e15 });
       exposure.load(db);
       const settler = createSettler({
-        book: createSettlementBook({ staleMs: 5000, graceMs: 2000 }),
+        book: createSettlementBook({ staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 }),
         store: createSettleStore(db),
         exposure,
         events: createBetEventPublisher({ bus, log }),
@@ -126,10 +126,10 @@ try {
         now: () => now,
       });
       settler.load();
-      settler.onTick({ symbol: "BTC-USD", ts: now + 4000, price: 43_000 });
+      settler.onTick({ tick: { symbol: "BTC-USD", ts: now + 4000, price: 43_000 }, continuous: false });
       for (const { name, ts, priceCents } of TICKS) {
         const started = performance.now();
-        settler.onTick({ symbol: "BTC-USD", ts, price: priceCents / 100 });
+        settler.onTick({ tick: { symbol: "BTC-USD", ts, price: priceCents / 100 }, continuous: true });
         // The events go out at the end of the job (a microtask queued before this await resumes).
         await Promise.resolve();
         record(`${name}: whole settler`, performance.now() - started);

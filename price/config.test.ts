@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError } from "../common/config.ts";
 import { readPriceConfig } from "./config.ts";
 
@@ -14,7 +17,25 @@ describe("readPriceConfig", () => {
       mockVolatility: 0.0005,
       mockSeed: 99,
       redisUrl: "redis://127.0.0.1:6379",
+      signingKey: undefined,
     });
+  });
+
+  test("the signing key: inline, or from a file only its owner can read, at least 32 bytes", () => {
+    expect(readPriceConfig({ PRICE_SIGNING_KEY: "k".repeat(32) }).signingKey).toBe("k".repeat(32));
+    const dir = mkdtempSync(join(tmpdir(), "tap-price-key-"));
+    try {
+      const file = join(dir, "key");
+      writeFileSync(file, `${"f".repeat(40)}\n`, { mode: 0o600 });
+      expect(readPriceConfig({ PRICE_SIGNING_KEY_FILE: file }).signingKey).toBe("f".repeat(40));
+      chmodSync(file, 0o644);
+      expect(() => readPriceConfig({ PRICE_SIGNING_KEY_FILE: file })).toThrow("PRICE_SIGNING_KEY_FILE");
+      expect(() => readPriceConfig({ PRICE_SIGNING_KEY_FILE: join(dir, "missing") })).toThrow("cannot be read");
+      expect(() => readPriceConfig({ PRICE_SIGNING_KEY: "short" })).toThrow("at least 32 bytes");
+      expect(() => readPriceConfig({ PRICE_SIGNING_KEY: "k".repeat(32), PRICE_SIGNING_KEY_FILE: file })).toThrow("not both");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("reads every variable", () => {

@@ -1,5 +1,6 @@
 import { Type as t } from "@sinclair/typebox";
 import { envVar, loadConfig, logLevelVar, redisUrlFrom } from "../common/config.ts";
+import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { priceSourceKinds } from "./sources/mod.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -16,6 +17,7 @@ export function priceConfigSpec(randomSeed: number) {
     intervalMs: envVar({ name: "PRICE_INTERVAL_MS", schema: t.Integer({ minimum: 10, maximum: 60_000 }), fallback: 1000 }),
     retentionMs: envVar({ name: "PRICE_RETENTION_MS", schema: t.Integer({ minimum: 100, maximum: 7 * 24 * HOUR_MS }), fallback: HOUR_MS }),
     summaryMs: envVar({ name: "PRICE_SUMMARY_MS", schema: t.Integer({ minimum: 100, maximum: 24 * HOUR_MS }), fallback: 60_000 }),
+    /** Where the mock starts when no stored tick is left to continue from. */
     mockStart: envVar({ name: "PRICE_MOCK_START", schema: t.Number({ exclusiveMinimum: 0, maximum: 1e9 }), fallback: 42_000 }),
     mockVolatility: envVar({ name: "PRICE_MOCK_VOLATILITY", schema: t.Number({ minimum: 0, maximum: 0.1 }), fallback: 0.0005 }),
     // Random unless set; logged at start so a run can be replayed.
@@ -34,5 +36,5 @@ export type PriceConfig = ReturnType<typeof readPriceConfig>;
  * ```
  */
 export function readPriceConfig(env: Record<string, string | undefined>, randomSeed = Math.floor(Math.random() * 2 ** 32)) {
-  return { ...loadConfig(priceConfigSpec(randomSeed), env), redisUrl: redisUrlFrom(env) };
+  return { ...loadConfig(priceConfigSpec(randomSeed), env), redisUrl: redisUrlFrom(env), signingKey: readPriceSigningKey(env) };
 }

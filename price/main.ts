@@ -1,9 +1,10 @@
-import type { Bus } from "../common/bus/mod.ts";
 import { configOrExit } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
+import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
 import { readPriceConfig } from "./config.ts";
+import { readContinuation } from "./continuation.ts";
 import { createPriceSource } from "./sources/mod.ts";
 import { startPriceWorker } from "./worker.ts";
 
@@ -14,14 +15,32 @@ const config = configOrExit("price", () => readPriceConfig(process.env));
 const log = createLogger({ component: "price", level: config.logLevel });
 
 const redis = createRedis(config.redisUrl, log, "publisher");
-// Price only publishes, so it needs no subscriber connection: PUBLISH goes on the
-// same connection as the tick store's writes, after them.
-const bus: Pick<Bus, "publish"> = {
-  async publish(channel, message) {
-    await redis.publish(channel, message);
-  },
-};
-const source = createPriceSource({ kind: config.source, start: config.mockStart, volatility: config.mockVolatility, seed: config.mockSeed });
+// Price only publishes, so it needs no subscriber connection: each tick is stored and
+// published in one transaction (common/prices/tick-store.ts).
+const ticks = createRedisTickStore(redis, { retentionMs: config.retentionMs });
+const signer = config.signingKey ? createTickSigner(config.signingKey) : undefined;
+if (!signer) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: ticks go out unsigned, and consumers without a key take them");
+
+/** The newest stored tick, read before the first one is made: Redis may still be starting. */
+async function continuation() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readContinuation(ticks, signer);
+    } catch (error) {
+      if (attempt === 1) log.warn({ err: (error as Error).message }, "cannot read the stored ticks yet; retrying before the first tick");
+      await Bun.sleep(Math.min(100 * attempt, 1000));
+    }
+  }
+}
+const resumed = await continuation();
+if (resumed.from) log.info({ seq: resumed.from.seq, ts: resumed.from.ts, price: resumed.from.price }, "continuing from the stored newest tick");
+else log.info("no stored tick to continue: numbering from the first tick's time");
+const source = createPriceSource({
+  kind: config.source,
+  start: resumed.price ?? config.mockStart,
+  volatility: config.mockVolatility,
+  seed: config.mockSeed,
+});
 
 log.info(
   {
@@ -36,8 +55,9 @@ log.info(
 
 const worker = startPriceWorker({
   source,
-  bus,
-  ticks: createRedisTickStore(redis, { retentionMs: config.retentionMs }),
+  ticks,
+  ...(signer ? { sign: signer.sign } : {}),
+  ...(resumed.firstSeq === undefined ? {} : { firstSeq: resumed.firstSeq }),
   intervalMs: config.intervalMs,
   summaryMs: config.summaryMs,
   log,

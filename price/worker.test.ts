@@ -1,8 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { type Bus, createMemoryBus } from "../common/bus/mod.ts";
-import { Channels } from "../common/channels.ts";
-import type { Tick } from "../common/contracts/price.ts";
+import type { BusTick } from "../common/contracts/price.ts";
 import { createLogger } from "../common/log.ts";
+import { createTickSigner } from "../common/prices/tick-signature.ts";
 import type { TickStore } from "../common/prices/tick-store.ts";
 import { waitFor } from "../test/support/wait.ts";
 import type { Clock } from "./clock.ts";
@@ -61,29 +60,38 @@ function countingSource(): PriceSource & { calls: number } {
   return source;
 }
 
-/** An in-memory `TickStore`; `failNext` makes the next record throw. */
+/** An in-memory `TickStore` publisher; `failNext` makes the next publish throw (nothing stored). */
 function memoryTickStore() {
-  const recorded: Tick[] = [];
+  const published: BusTick[] = [];
   let failures = 0;
+  let calls = 0;
+  let hold: Promise<void> | undefined;
   const store = {
-    recorded,
+    published,
     failNext(count = 1) {
       failures += count;
     },
-    async record(tick: Tick) {
+    /** The next publish waits until the returned function is called. */
+    holdNext() {
+      let release = () => {};
+      hold = new Promise<void>((resolve) => (release = resolve));
+      return () => release();
+    },
+    get calls() {
+      return calls;
+    },
+    async publish(tick: BusTick) {
+      calls++;
+      const waiting = hold;
+      hold = undefined;
+      if (waiting) await waiting;
       if (failures > 0) {
         failures--;
-        throw new Error("store down");
+        throw new Error("redis says no");
       }
-      recorded.push(tick);
+      published.push(tick);
     },
-    async latest() {
-      return recorded.at(-1);
-    },
-    async range(from: number, to: number, limit: number) {
-      return recorded.filter((t) => t.ts >= from && t.ts <= to).slice(0, limit);
-    },
-  } satisfies TickStore & Record<string, unknown>;
+  } satisfies Pick<TickStore, "publish"> & Record<string, unknown>;
   return store;
 }
 
@@ -93,45 +101,47 @@ function capturedLog() {
   return { log, lines, messages: (msg: string) => lines.filter((l) => l.msg === msg) };
 }
 
-async function setUp(overrides: Partial<PriceWorkerOptions> = {}, start = 1_000_250) {
+async function setUp(overrides: Partial<PriceWorkerOptions> = {}, start = 1_000_250, firstSeq: number | null = 1) {
   const clock = manualClock(start);
-  const bus = createMemoryBus();
-  const heard: Tick[] = [];
-  await bus.subscribe(Channels.priceTicks, (message) => heard.push(JSON.parse(message) as Tick));
   const ticks = memoryTickStore();
+  const heard = ticks.published;
   const source = countingSource();
   const { log, lines, messages } = capturedLog();
-  const worker = startPriceWorker({ source, bus, ticks, intervalMs: 1000, log, clock, ...overrides });
-  return { clock, bus, heard, ticks, source, worker, lines, messages };
+  const worker = startPriceWorker({ source, ticks, intervalMs: 1000, log, clock, ...(firstSeq === null ? {} : { firstSeq }), ...overrides });
+  return { clock, heard, ticks, source, worker, lines, messages };
 }
 
 describe("price worker", () => {
-  test("publishes and records one tick per interval, on the interval grid", async () => {
-    const { clock, heard, ticks, worker } = await setUp();
+  test("publishes one numbered tick per interval, on the interval grid", async () => {
+    const { clock, heard, worker } = await setUp({ firstSeq: 41 });
     await clock.advance(700);
     expect(heard).toEqual([]); // the first tick waits for the next whole second
     await clock.advance(3000);
-    const expected: Tick[] = [
-      { symbol: "BTC-USD", price: 100, ts: 1_001_000 },
-      { symbol: "BTC-USD", price: 101, ts: 1_002_000 },
-      { symbol: "BTC-USD", price: 102, ts: 1_003_000 },
+    const expected: BusTick[] = [
+      { symbol: "BTC-USD", price: 100, ts: 1_001_000, seq: 41 },
+      { symbol: "BTC-USD", price: 101, ts: 1_002_000, seq: 42 },
+      { symbol: "BTC-USD", price: 102, ts: 1_003_000, seq: 43 },
     ];
     expect(heard).toEqual(expected);
-    expect(ticks.recorded).toEqual(expected);
-    expect(worker.stats()).toMatchObject({ ticks: 3, published: 3, recorded: 3, failed: 0, last: expected[2] });
+    expect(worker.stats()).toMatchObject({ ticks: 3, published: 3, failed: 0, last: expected[2] });
     await worker.stop();
   });
 
-  test("publishes exactly the JSON tick contract", async () => {
-    const messages: string[] = [];
-    const bus: Pick<Bus, "publish"> = {
-      async publish(channel, message) {
-        messages.push(`${channel} ${message}`);
-      },
-    };
-    const { clock, worker } = await setUp({ bus });
-    await clock.advance(1000);
-    expect(messages).toEqual(['prices:btc:usd {"symbol":"BTC-USD","price":100,"ts":1001000}']);
+  test("without a stored tick to continue, the numbering starts at the first tick's time", async () => {
+    const { clock, heard, worker } = await setUp({}, 1_000_000, null);
+    await clock.advance(2000);
+    expect(heard.map((t) => t.seq)).toEqual([1_001_000, 1_001_001]);
+    await worker.stop();
+  });
+
+  test("signs each tick so that the key's holder can check it, and a changed field fails the check", async () => {
+    const signer = createTickSigner("k".repeat(32));
+    const { clock, heard, worker } = await setUp({ sign: signer.sign }, 1_000_000);
+    await clock.advance(2000);
+    expect(heard.map((t) => signer.verify(t))).toEqual([true, true]);
+    const first = heard[0] as BusTick;
+    for (const forged of [{ ...first, price: first.price + 0.01 }, { ...first, ts: first.ts + 1 }, { ...first, seq: 9 }]) expect(signer.verify(forged)).toBe(false);
+    expect(createTickSigner("x".repeat(32)).verify(first)).toBe(false);
     await worker.stop();
   });
 
@@ -147,57 +157,42 @@ describe("price worker", () => {
   });
 
   test("a slow publish skips ticks instead of queueing them", async () => {
-    let release = () => {};
-    let calls = 0;
-    let concurrent = 0;
-    let maxConcurrent = 0;
-    const bus: Pick<Bus, "publish"> = {
-      async publish() {
-        calls++;
-        maxConcurrent = Math.max(maxConcurrent, ++concurrent);
-        if (calls === 1) await new Promise<void>((resolve) => (release = resolve));
-        concurrent--;
-      },
-    };
-    const { clock, ticks, worker } = await setUp({ bus }, 1_000_000);
+    const ticks = memoryTickStore();
+    const release = ticks.holdNext();
+    const { clock, worker } = await setUp({ ticks }, 1_000_000);
     await clock.advance(5000);
-    expect(calls).toBe(1); // ticks 2 to 5 came while the first was in flight
+    expect(ticks.calls).toBe(1); // ticks 2 to 5 came while the first was in flight
     expect(worker.stats().skipped.busy).toBe(4);
     release();
     await Bun.sleep(0);
     await clock.advance(1000);
-    expect(calls).toBe(2);
-    expect(maxConcurrent).toBe(1);
-    expect(ticks.recorded.map((t) => t.ts)).toEqual([1_001_000, 1_006_000]);
+    expect(ticks.calls).toBe(2);
+    expect(ticks.published.map((t) => [t.ts, t.seq])).toEqual([
+      [1_001_000, 1],
+      [1_006_000, 2],
+    ]);
     await worker.stop();
   });
 
-  test("a failed publish or record is logged and the loop goes on", async () => {
-    let publishes = 0;
-    const bus: Pick<Bus, "publish"> = {
-      async publish() {
-        if (++publishes === 2) throw new Error("redis says no");
-      },
-    };
-    const { clock, ticks, worker, messages } = await setUp({ bus }, 1_000_000);
-    await clock.advance(2000);
+  test("a failed publish is logged, its number is used up, and the loop goes on", async () => {
+    const { clock, ticks, worker, messages } = await setUp({}, 1_000_000);
+    await clock.advance(1000);
     ticks.failNext();
     await clock.advance(3000);
-    expect(worker.stats()).toMatchObject({ ticks: 5, published: 4, recorded: 4, failed: 2 });
-    expect(messages("tick not published")).toEqual([expect.objectContaining({ level: "warn", ts: 1_002_000, err: "redis says no" })]);
-    expect(messages("tick not recorded")).toEqual([expect.objectContaining({ level: "warn", ts: 1_003_000, err: "store down" })]);
+    expect(worker.stats()).toMatchObject({ ticks: 4, published: 3, failed: 1 });
+    expect(messages("tick not published")).toEqual([expect.objectContaining({ level: "warn", ts: 1_002_000, seq: 2, err: "redis says no" })]);
+    expect(ticks.published.map((t) => t.seq)).toEqual([1, 3, 4]);
     await worker.stop();
   });
 
   test("a publish that throws synchronously does not stop the loop either", async () => {
-    const bus = {
+    const ticks = {
       publish(): Promise<void> {
         throw new Error("sync boom");
       },
     };
-    const { clock, ticks, worker } = await setUp({ bus }, 1_000_000);
+    const { clock, worker } = await setUp({ ticks }, 1_000_000);
     await clock.advance(3000);
-    expect(ticks.recorded).toHaveLength(3);
     expect(worker.stats()).toMatchObject({ ticks: 3, published: 0, failed: 3 });
     await worker.stop();
   });
@@ -212,8 +207,10 @@ describe("price worker", () => {
     expect(source.calls).toBe(1); // nothing was even sampled for later
     connected = true;
     await clock.advance(1000);
-    expect(heard.map((t) => t.ts)).toEqual([1_001_000, 1_006_000]);
-    expect(ticks.recorded).toHaveLength(2);
+    expect(heard.map((t) => [t.ts, t.seq])).toEqual([
+      [1_001_000, 1],
+      [1_006_000, 2],
+    ]);
     expect(worker.stats().skipped.disconnected).toBe(4);
     expect(messages("skipping ticks")).toEqual([expect.objectContaining({ level: "warn", reason: "disconnected" })]);
     expect(messages("ticks resumed")).toEqual([expect.objectContaining({ level: "info", reason: "disconnected", skipped: 4 })]);
@@ -233,7 +230,7 @@ describe("price worker", () => {
     };
     const { clock, heard, worker, messages } = await setUp({ source }, 1_000_000);
     await clock.advance(3000);
-    expect(heard).toEqual([{ symbol: "BTC-USD", price: 42_000.5, ts: 1_003_000 }]);
+    expect(heard).toEqual([{ symbol: "BTC-USD", price: 42_000.5, ts: 1_003_000, seq: 1 }]);
     expect(worker.stats().skipped["no-price"]).toBe(2);
     expect(messages("price source failed")).toHaveLength(1);
     await worker.stop();
@@ -253,15 +250,9 @@ describe("price worker", () => {
   });
 
   test("stop() waits for the tick in flight, then no timer is left and nothing more is sent", async () => {
-    let release = () => {};
-    let calls = 0;
-    const bus: Pick<Bus, "publish"> = {
-      async publish() {
-        calls++;
-        await new Promise<void>((resolve) => (release = resolve));
-      },
-    };
-    const { clock, worker, messages } = await setUp({ bus }, 1_000_000);
+    const ticks = memoryTickStore();
+    const release = ticks.holdNext();
+    const { clock, worker, messages } = await setUp({ ticks }, 1_000_000);
     await clock.advance(1000);
     let stopped = false;
     const stopping = worker.stop().then(() => (stopped = true));
@@ -271,22 +262,20 @@ describe("price worker", () => {
     await stopping;
     expect(clock.pending()).toBe(0);
     await clock.advance(5000);
-    expect(calls).toBe(1);
+    expect(ticks.calls).toBe(1);
     expect(messages("price worker stopped")).toHaveLength(1);
   });
 
   test("runs on the real clock: ticks about every interval, on the grid", async () => {
-    const bus = createMemoryBus();
-    const heard: Tick[] = [];
-    await bus.subscribe(Channels.priceTicks, (message) => heard.push(JSON.parse(message) as Tick));
     const ticks = memoryTickStore();
-    const worker = startPriceWorker({ source: countingSource(), bus, ticks, intervalMs: 20, log: capturedLog().log });
+    const heard = ticks.published;
+    const worker = startPriceWorker({ source: countingSource(), ticks, intervalMs: 20, log: capturedLog().log });
     await waitFor("five ticks", () => heard.length >= 5);
     await worker.stop();
     const count = heard.length;
     for (const tick of heard) expect(tick.ts % 20).toBe(0);
-    for (let i = 1; i < heard.length; i++) expect((heard[i] as Tick).ts).toBeGreaterThan((heard[i - 1] as Tick).ts);
-    expect(Math.abs((heard.at(-1) as Tick).ts - Date.now())).toBeLessThan(1000);
+    for (let i = 1; i < heard.length; i++) expect((heard[i] as BusTick).ts).toBeGreaterThan((heard[i - 1] as BusTick).ts);
+    expect(Math.abs((heard.at(-1) as BusTick).ts - Date.now())).toBeLessThan(1000);
     await Bun.sleep(60);
     expect(heard).toHaveLength(count);
   });

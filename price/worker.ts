@@ -1,6 +1,4 @@
-import type { Bus } from "../common/bus/mod.ts";
-import { Channels } from "../common/channels.ts";
-import type { Tick } from "../common/contracts/price.ts";
+import type { BusTick } from "../common/contracts/price.ts";
 import type { Logger } from "../common/log.ts";
 import type { TickStore } from "../common/prices/tick-store.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -8,10 +6,17 @@ import type { PriceSource } from "./sources/mod.ts";
 
 export interface PriceWorkerOptions {
   source: PriceSource;
-  /** Where each tick is published; any `Bus` will do (price never subscribes). */
-  bus: Pick<Bus, "publish">;
-  /** Where each tick is kept for late readers (latest price and history). */
-  ticks: TickStore;
+  /** Where each tick is stored (latest price and history) and published, in one transaction. */
+  ticks: Pick<TickStore, "publish">;
+  /** Signs each tick (its symbol, seq, ts and price); without it ticks go out unsigned. */
+  sign?: (tick: BusTick) => string;
+  /**
+   * The first tick's number: the stored newest tick's plus one, so a restart
+   * continues the sequence. Without one (nothing stored) the numbering starts
+   * at the first tick's time in ms: a run publishes at most one tick per 10 ms,
+   * so a fresh start never lands on the next number of an earlier run.
+   */
+  firstSeq?: number;
   /** One tick per interval, on the wall-clock grid (multiples of `intervalMs`). */
   intervalMs: number;
   log: Logger;
@@ -29,14 +34,14 @@ export interface PriceWorkerOptions {
 export type SkipReason = "busy" | "disconnected" | "late" | "no-price";
 
 export interface PriceWorkerStats {
-  /** Ticks sampled and sent to the bus and the store. */
+  /** Ticks sampled and sent to the store. */
   ticks: number;
+  /** Ticks stored and published. */
   published: number;
-  recorded: number;
-  /** Ticks whose publish or record failed. */
+  /** Ticks whose transaction failed (their numbers are used up all the same). */
   failed: number;
   skipped: Record<SkipReason, number>;
-  last?: Tick;
+  last?: BusTick;
 }
 
 export interface PriceWorker {
@@ -48,8 +53,11 @@ export interface PriceWorker {
 
 /**
  * Starts the tick loop: at every multiple of `intervalMs` it samples `source`,
- * records the tick in `ticks` and publishes its JSON on `prices:btc:usd`. A tick's
- * `ts` is its grid time, so ticks are evenly spaced and never share a time.
+ * numbers and signs the tick, and stores and publishes its JSON on
+ * `prices:btc:usd` in one transaction. A tick's `ts` is its grid time, so ticks
+ * are evenly spaced and never share a time. A number is used up by every tick
+ * sent, whether or not its transaction is known to have run: a consumer then
+ * sees at worst a number it cannot read back (a break), never two ticks with one.
  *
  * Timing: the timer is re-aimed at the next grid point after each slot, so ticks
  * do not drift. At most one tick is in flight: a slot that comes while the
@@ -57,18 +65,18 @@ export interface PriceWorker {
  * event loop let pass, is skipped (and counted), never queued.
  *
  * ```ts
- * const worker = startPriceWorker({ source, bus, ticks, intervalMs: 1000, log });
+ * const worker = startPriceWorker({ source, ticks, intervalMs: 1000, log });
  * await worker.stop();
  * ```
  */
 export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
-  const { source, bus, ticks, intervalMs, log, clock = systemClock, summaryMs = 60_000, isConnected = () => true } = options;
+  const { source, ticks, sign, firstSeq, intervalMs, log, clock = systemClock, summaryMs = 60_000, isConnected = () => true } = options;
   if (!(Number.isInteger(intervalMs) && intervalMs > 0)) throw new RangeError(`intervalMs must be a positive integer, got ${intervalMs}`);
 
+  let nextSeq = firstSeq;
   const stats: PriceWorkerStats = {
     ticks: 0,
     published: 0,
-    recorded: 0,
     failed: 0,
     skipped: { busy: 0, disconnected: 0, late: 0, "no-price": 0 },
   };
@@ -105,24 +113,21 @@ export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
     }
     if (price === undefined) return skip("no-price");
     endStreak();
-    const tick: Tick = { symbol: "BTC-USD", price, ts };
+    const seq = nextSeq ?? ts;
+    nextSeq = seq + 1;
+    const tick: BusTick = { symbol: "BTC-USD", price, ts, seq };
+    if (sign) tick.sig = sign(tick);
     stats.ticks++;
     window.ticks++;
     stats.last = tick;
     window.low = Math.min(window.low, price);
     window.high = Math.max(window.high, price);
-    log.debug({ price, ts }, "tick");
-    // Recorded first: on a shared connection the history write then reaches Redis
-    // before the PUBLISH, so a reader woken by the message finds the tick stored.
-    const [recorded, published] = await Promise.allSettled([
-      attempt(() => ticks.record(tick)),
-      attempt(() => bus.publish(Channels.priceTicks, JSON.stringify(tick))),
-    ]);
-    if (recorded.status === "fulfilled") stats.recorded++;
-    else log.warn({ ts, err: errorMessage(recorded.reason) }, "tick not recorded");
-    if (published.status === "fulfilled") stats.published++;
-    else log.warn({ ts, err: errorMessage(published.reason) }, "tick not published");
-    if (recorded.status === "rejected" || published.status === "rejected") {
+    log.debug({ price, ts, seq }, "tick");
+    try {
+      await attempt(() => ticks.publish(tick));
+      stats.published++;
+    } catch (error) {
+      log.warn({ ts, seq, err: errorMessage(error) }, "tick not published");
       stats.failed++;
       window.failed++;
     }
@@ -166,7 +171,7 @@ export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
   };
 
   aim((Math.floor(clock.now() / intervalMs) + 1) * intervalMs);
-  log.info({ source: source.kind, intervalMs }, "price worker started");
+  log.info({ source: source.kind, intervalMs, first_seq: firstSeq ?? null, signed: sign !== undefined }, "price worker started");
 
   return {
     stats: () => structuredClone(stats),
@@ -175,7 +180,7 @@ export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
       stopped = true;
       cancelTimer();
       await inFlight;
-      log.info({ ticks: stats.ticks, published: stats.published, recorded: stats.recorded, failed: stats.failed, skipped: stats.skipped }, "price worker stopped");
+      log.info({ ticks: stats.ticks, published: stats.published, failed: stats.failed, skipped: stats.skipped }, "price worker stopped");
     },
   };
 }

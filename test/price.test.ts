@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { Value } from "@sinclair/typebox/value";
 import pino from "pino";
 import { Channels, Keys } from "../common/channels.ts";
-import { Tick } from "../common/contracts/price.ts";
+import { BusTick, Tick } from "../common/contracts/price.ts";
+import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedis, type Redis } from "../common/redis.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, spawnService } from "./support/service.ts";
@@ -62,12 +63,14 @@ describe("price service", () => {
     const service = startPrice({ PRICE_RETENTION_MS: "400", PRICE_SUMMARY_MS: "250" });
 
     await waitFor("10 ticks on the channel", () => heard.length >= 10);
-    const ticks = heard.map((raw) => JSON.parse(raw) as Tick);
+    const ticks = heard.map((raw) => JSON.parse(raw) as BusTick);
     for (const [i, tick] of ticks.entries()) {
       expect(Value.Check(Tick, tick)).toBe(true);
-      expect(Object.keys(tick)).toEqual(["symbol", "price", "ts"]);
+      expect(Object.keys(tick)).toEqual(["symbol", "price", "ts", "seq"]);
       expect(Number(tick.price.toFixed(2))).toBe(tick.price);
       expect(tick.ts % INTERVAL_MS).toBe(0);
+      // Nothing stored to continue: numbered from the first tick's time, then one by one.
+      expect(tick.seq).toBe(i === 0 ? tick.ts : ((ticks[i - 1] as BusTick).seq as number) + 1);
       if (i > 0) expect(tick.ts).toBeGreaterThan((ticks[i - 1] as Tick).ts);
     }
     expect(Math.abs((ticks.at(-1) as Tick).ts - Date.now())).toBeLessThan(2000);
@@ -132,6 +135,33 @@ describe("price service", () => {
     for (let i = 1; i < after.length; i++) expect((after[i] as Tick).ts).toBeGreaterThan((after[i - 1] as Tick).ts);
 
     expect(await service.stop("SIGTERM")).toBe(0);
+  }, 20_000);
+
+  test("a restart continues the stored sequence and price: no jump, no new numbering", async () => {
+    const heard = await listen();
+    const first = startPrice({ PRICE_MOCK_START: "42000", PRICE_MOCK_VOLATILITY: "0.002" });
+    await waitFor("ticks from the first run", () => heard.length >= 20);
+    expect(await first.stop("SIGKILL")).not.toBe(0);
+    const before = JSON.parse((await client.zrange(Keys.priceHistory, -1, -1))[0] as string) as BusTick;
+    const mark = heard.length;
+    // A different seed and start: only the stored tick can make the second run continue.
+    const second = startPrice({ PRICE_MOCK_START: "10000", PRICE_MOCK_SEED: "99", PRICE_MOCK_VOLATILITY: "0.002" });
+    await waitFor("ticks from the second run", () => heard.length >= mark + 3);
+    const resumed = JSON.parse(heard[mark] as string) as BusTick;
+    expect(resumed.seq).toBe((before.seq as number) + 1);
+    expect(resumed.ts).toBeGreaterThan(before.ts);
+    // One step of the walk (0.2 % per tick), not a jump back to the configured start.
+    expect(Math.abs(resumed.price / before.price - 1)).toBeLessThan(0.002 * 6);
+    await second.waitForLog("the continuation", (l) => l.msg === "continuing from the stored newest tick" && l.seq === before.seq);
+  }, 20_000);
+
+  test("with a signing key, every tick is signed by it", async () => {
+    const key = "price-test-signing-key-0123456789abcdef";
+    const heard = await listen();
+    startPrice({ PRICE_SIGNING_KEY: key });
+    await waitFor("ticks", () => heard.length >= 3);
+    const signer = createTickSigner(key);
+    for (const raw of heard) expect(signer.verify(JSON.parse(raw) as BusTick)).toBe(true);
   }, 20_000);
 
   test("SIGINT stops it with exit 0", async () => {

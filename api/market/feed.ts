@@ -1,90 +1,93 @@
 import type { Bus } from "../../common/bus/mod.ts";
 import { Channels } from "../../common/channels.ts";
-import type { Tick } from "../../common/contracts/price.ts";
+import type { BusTick } from "../../common/contracts/price.ts";
 import type { Logger } from "../../common/log.ts";
-import { parseTickMessage } from "../../common/prices/parse-tick.ts";
+import { parseBusTick } from "../../common/prices/parse-tick.ts";
+import { createTickSequencer, type SequencedTick, type TickSequencerStats } from "../../common/prices/tick-sequencer.ts";
+import type { TickSigner } from "../../common/prices/tick-signature.ts";
 import type { TickStore } from "../../common/prices/tick-store.ts";
-import { withTimeout } from "../../common/timeout.ts";
-
-export type TickListener = (tick: Tick) => void;
+import { admitTick, type TickBounds } from "./tick-bounds.ts";
 
 export interface MarketFeedOptions {
   bus: Bus;
-  ticks: TickStore;
-  /** Called with every tick in time order: the stored history first, then live ones. */
-  listeners: TickListener[];
-  log: Logger;
-  /** Where the history starts (ms since the epoch), e.g. before the oldest open bet's window. */
+  /** The stored tick history, read back for what the channel missed. */
+  history: Pick<TickStore, "history">;
+  /** With a key, a tick without a valid signature is dropped, live or stored. */
+  signer?: TickSigner;
+  bounds: TickBounds;
+  /** The last tick judged before this process started (the stored log), if any. */
+  last?: BusTick;
+  /** Where the history is read from when there is no `last`. */
   historyFrom: number;
+  /** Every tick taken, in time order, once, with whether it continues the one before. */
+  onTick(tick: SequencedTick): void;
+  /** A tick refused by the bounds: the price is in doubt until the next one taken. */
+  onRejected?(tick: BusTick, reason: string): void;
+  log: Logger;
   now?: () => number;
 }
 
+export interface MarketFeedStats extends TickSequencerStats {
+  /** Age of the last tick taken, ms; null before the first. */
+  last_tick_age_ms: number | null;
+  last_seq: number | null;
+  subscribed: boolean;
+}
+
 /**
- * Keeps the API's view of the market current: first the stored history from
- * `historyFrom` (so volatility is known and settlement catches up after a
- * restart), then every tick on the price channel. Live ticks that arrive
- * while the history is read wait, so listeners see one ordered stream.
- * Redis may be down at start: subscribing is retried in the background.
+ * The API's view of the price: every tick on the price channel, checked
+ * (signature, then `bounds`), in order and complete (common/prices/tick-sequencer.ts
+ * reads back from the stored history what the channel missed). At start it
+ * first reads the history after the last judged tick, so windows that closed
+ * while the API was down are decided on the ticks of that time; Redis may be
+ * down then, and both the read and the subscription are retried.
  */
-export function startMarketFeed({ bus, ticks, listeners, log, historyFrom, now = Date.now }: MarketFeedOptions) {
-  let dropped = 0;
+export function startMarketFeed({ bus, history, signer, bounds, last, historyFrom, onTick, onRejected, log, now = Date.now }: MarketFeedOptions) {
+  const accept = (raw: string, receivedAt: number) => {
+    const tick = parseBusTick(raw, receivedAt);
+    return tick && (!signer || signer.verify(tick)) ? tick : undefined;
+  };
+  const sequencer = createTickSequencer({
+    readHistory: (after, to, limit) => history.history(after, to, limit),
+    accept,
+    admit: (tick, previous, at) => admitTick(tick, previous, at, bounds),
+    deliver: onTick,
+    ...(onRejected ? { onRejected } : {}),
+    ...(last ? { last } : {}),
+    historyFrom,
+    log,
+    now,
+  });
   let stopped = false;
   let unsubscribe: (() => Promise<void>) | undefined;
-  let held: Tick[] | undefined = [];
-  const deliver = (tick: Tick) => {
-    for (const listener of listeners) listener(tick);
-  };
-  const onMessage = (raw: string) => {
-    const tick = parseTickMessage(raw, now());
-    if (!tick) {
-      if (++dropped % 100 === 1) log.warn({ dropped, sample: raw.slice(0, 80) }, "dropped a malformed price message");
-      return;
-    }
-    if (held) held.push(tick);
-    else deliver(tick);
-  };
-
-  const replayHistory = async () => {
-    const to = now();
-    let count = 0;
-    try {
-      // Read in pages: an outage can leave many ticks to catch up on.
-      for (let from = historyFrom; from <= to; ) {
-        const page = await withTimeout(ticks.range(from, to, 5000), 5000, "reading the price history");
-        for (const tick of page) deliver(tick);
-        count += page.length;
-        const last = page.at(-1);
-        if (page.length < 5000 || !last) break;
-        from = last.ts + 1;
-      }
-      log.info({ ticks: count, from: historyFrom }, "replayed the price history");
-    } catch (error) {
-      log.warn({ err: (error as Error).message }, "could not read the price history; going on with live ticks");
-    }
-    const waiting = held ?? [];
-    held = undefined;
-    for (const tick of waiting) deliver(tick);
-  };
 
   const ready = (async () => {
+    while (!stopped && !(await sequencer.catchUp("start"))) await Bun.sleep(1000);
     while (!stopped && !unsubscribe) {
       try {
-        unsubscribe = await bus.subscribe(Channels.priceTicks, onMessage);
-        log.info({ channel: Channels.priceTicks }, "subscribed to prices");
+        unsubscribe = await bus.subscribe(Channels.priceTicks, (raw) => sequencer.push(raw));
+        log.info({ channel: Channels.priceTicks, last_seq: sequencer.last()?.seq ?? null }, "subscribed to prices");
       } catch (error) {
         log.warn({ err: (error as Error).message }, "cannot subscribe to prices yet; retrying");
         await Bun.sleep(1000);
       }
     }
-    if (!stopped) await replayHistory();
   })();
 
   return {
-    /** Resolves once the history is replayed and live ticks flow. */
+    /** Resolves once the stored history is read and live ticks flow. */
     ready,
+    /** Reads what the history holds after the last tick; true when every tick stored until now has been taken. */
+    catchUp: (reason: string) => sequencer.catchUp(reason),
+    stats(): MarketFeedStats {
+      const latest = sequencer.last();
+      return { ...sequencer.stats(), last_tick_age_ms: latest ? now() - latest.ts : null, last_seq: latest?.seq ?? null, subscribed: unsubscribe !== undefined };
+    },
     async stop() {
       stopped = true;
       await unsubscribe?.();
     },
   };
 }
+
+export type MarketFeed = ReturnType<typeof startMarketFeed>;

@@ -11,23 +11,30 @@ export interface Market {
   latest(): Tick | undefined;
   /** Per-second volatility of the log-price. */
   sigma(): number;
-  /** The latest tick when it is fresh at `now`; undefined when there is none or it is stale. */
+  /** The latest tick when it is fresh at `now`; undefined when there is none, it is stale, or the price is in doubt. */
   fresh(now: number): Tick | undefined;
+  /** The price is in doubt (a tick was refused): nothing is fresh until the next tick is observed. */
+  doubt(): void;
 }
 
 export function createMarket({ sigmaFloor, staleMs }: { sigmaFloor: number; staleMs: number }): Market {
   const volatility = createVolatilityEstimator({ floor: sigmaFloor });
   let latest: Tick | undefined;
+  let inDoubt = false;
   return {
     observe(tick) {
       if (latest && tick.ts <= latest.ts) return;
-      latest = tick;
+      latest = { symbol: tick.symbol, price: tick.price, ts: tick.ts };
+      inDoubt = false;
       volatility.observe(tick.price, tick.ts);
     },
     latest: () => latest,
     sigma: () => volatility.sigma(),
     fresh(now) {
-      return latest && now - latest.ts <= staleMs ? latest : undefined;
+      return latest && !inDoubt && now - latest.ts <= staleMs ? latest : undefined;
+    },
+    doubt() {
+      inDoubt = true;
     },
   };
 }

@@ -33,9 +33,7 @@ describe("resolveHistoryWindow", () => {
 
 describe("readPriceHistory", () => {
   const tick = (ts: number): Tick => ({ symbol: "BTC-USD", price: 100 + ts, ts });
-  const store = (all: Tick[]): TickStore => ({
-    record: async () => {},
-    latest: async () => all.at(-1),
+  const store = (all: Tick[]): Pick<TickStore, "range"> => ({
     range: async (from, to, limit) => all.filter((t) => t.ts >= from && t.ts <= to).slice(0, limit),
   });
 

@@ -76,7 +76,7 @@ export function resolveHistoryWindow(query: PriceHistoryQuery, now: number): His
 }
 
 /** Reads one window of history; asks the store for one tick more than the limit to know whether it was cut. */
-export async function readPriceHistory(ticks: TickStore, { from, to, limit }: HistoryWindow): Promise<PriceHistory> {
+export async function readPriceHistory(ticks: Pick<TickStore, "range">, { from, to, limit }: HistoryWindow): Promise<PriceHistory> {
   const found = await ticks.range(from, to, limit + 1);
   return { symbol: "BTC-USD", from, to, ticks: found.slice(0, limit), truncated: found.length > limit };
 }

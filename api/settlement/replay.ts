@@ -1,8 +1,8 @@
 import { Database } from "bun:sqlite";
 import { rmSync } from "node:fs";
-import type { Tick } from "../../common/contracts/price.ts";
 import { createSettleStore } from "./settle-store.ts";
 import { createSettlementBook, type Decision } from "./settlement-book.ts";
+import type { JudgedTick } from "./tick-log.ts";
 
 export interface ReplayOptions {
   /** The live database (read only here). */
@@ -12,10 +12,11 @@ export interface ReplayOptions {
   /** Bets whose window ends in [from, to] are settled again. */
   from: number;
   to: number;
-  /** The stored ticks covering the range (and `staleMs` before it). */
-  ticks: readonly Tick[];
+  /** The judged ticks (the `ticks` table) covering the range: from before its windows open to `timeoutMs` after it. */
+  ticks: readonly JudgedTick[];
   staleMs: number;
   graceMs: number;
+  timeoutMs: number;
 }
 
 export interface ReplayDifference {
@@ -46,11 +47,11 @@ interface Row {
 /**
  * An audit: copies the database to a scratch file, reopens there every bet
  * whose window ended in the range (removing its settlement), settles them
- * again from the stored ticks with the same code the API runs, and reports
+ * again from the judged ticks with the same code the API runs, and reports
  * every bet whose outcome or payout differs from what was recorded. Bets
  * still open in the live database are left out (they are not decided yet).
  */
-export function replaySettlement({ dbPath, scratchPath, from, to, ticks, staleMs, graceMs }: ReplayOptions): ReplayReport {
+export function replaySettlement({ dbPath, scratchPath, from, to, ticks, staleMs, graceMs, timeoutMs }: ReplayOptions): ReplayReport {
   const live = new Database(dbPath, { readonly: true });
   rmSync(scratchPath, { force: true });
   live.run("VACUUM INTO ?", [scratchPath]);
@@ -76,13 +77,14 @@ export function replaySettlement({ dbPath, scratchPath, from, to, ticks, staleMs
     });
     reopen();
 
-    const book = createSettlementBook({ staleMs, graceMs });
+    const book = createSettlementBook({ staleMs, graceMs, timeoutMs });
     const ids = new Set(recorded.map((row) => row.id));
     const store = createSettleStore(scratch);
     for (const bet of store.openBets()) if (ids.has(bet.id)) book.add(bet);
     const decisions: Decision[] = [];
-    for (const tick of ticks) decisions.push(...book.onTick(tick.ts, Math.round(tick.price * 100)));
-    decisions.push(...book.onClock(to + graceMs + staleMs));
+    for (const { tick, continuous } of ticks) decisions.push(...book.onTick(tick.ts, Math.round(tick.price * 100), continuous));
+    // Every tick that could decide a window of the range has been fed: what is left is void.
+    decisions.push(...book.onClock(Number.MAX_SAFE_INTEGER));
     const settled = store.settle(decisions, Date.now());
 
     const replayed = new Map(

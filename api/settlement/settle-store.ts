@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { potentialPayoutCents } from "../bets/bet-store.ts";
 import { openBetOf, type OpenBetRow } from "./events.ts";
 import type { Decision, OpenBet } from "./settlement-book.ts";
+import { createTickLog, type JudgedTick } from "./tick-log.ts";
 
 /** A settled bet as told to its player. */
 export interface Settled {
@@ -22,7 +23,9 @@ export interface Disagreement {
 
 /**
  * Writes settlements: per bet, the status change from `open` and its credit
- * (payout when won, refund when void) in ONE transaction for the whole list.
+ * (payout when won, refund when void) in ONE transaction for the whole list,
+ * together with the tick that decided them (the `ticks` table), so what a
+ * settlement was judged on is never lost while the settlement is kept.
  * A bet that is no longer open is skipped, so settling twice pays once; the
  * database also refuses a second credit for the same bet.
  *
@@ -40,6 +43,7 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
   const markWindowLost = db.prepare("UPDATE bets SET status = 'lost', settled_at = ?3 WHERE t_end = ?1 AND t_start = ?2 AND status = 'open'");
   const credit = db.prepare("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
   const balance = db.prepare("SELECT balance_cents FROM players WHERE id = ?1");
+  const ticks = createTickLog(db);
   const openBets = db.prepare(
     "SELECT id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'",
   );
@@ -72,7 +76,8 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
     return lost;
   };
 
-  const settleAll = db.transaction((decisions: readonly Decision[], now: number) => {
+  const settleAll = db.transaction((decisions: readonly Decision[], now: number, judged: JudgedTick | undefined) => {
+    if (judged) ticks.append(judged, now);
     const settled: Settled[] = [];
     const lostInBulk = loseWindows(decisions, now);
     // Balances read once per player per batch, then followed as credits are written.
@@ -91,10 +96,15 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
   });
 
   return {
-    /** Settles the decided bets in one transaction; returns those that changed. */
-    settle(decisions: readonly Decision[], now: number): Settled[] {
-      return decisions.length === 0 ? [] : settleAll(decisions, now);
+    /**
+     * Settles the decided bets in one transaction, with `judged`, the tick that
+     * decided them (stored even when it decided nothing); returns the bets that changed.
+     */
+    settle(decisions: readonly Decision[], now: number, judged?: JudgedTick): Settled[] {
+      return decisions.length === 0 && !judged ? [] : settleAll(decisions, now, judged);
     },
+    /** The ticks already judged (read at start, and by the audit). */
+    ticks,
     /** Every open bet, to rebuild the settlement book at start. */
     openBets(): OpenBet[] {
       return (openBets.all() as OpenBetRow[]).map(openBetOf);

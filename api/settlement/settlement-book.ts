@@ -3,14 +3,18 @@
  * open bets that, fed ticks in time order, says which bets each tick decides.
  *
  * - Won: a tick with t_start ≤ ts ≤ t_end has a price in [low, high]
- *   (inclusive), or two consecutive ticks inside the window lie on opposite
- *   sides of the band (the price passed through it).
- * - Lost: the window closed untouched, decided on the first tick after t_end,
- *   or at t_end + grace when no tick has come since.
- * - Void: the window closed untouched but was not fully observed: somewhere
- *   in it the last tick was more than `staleMs` old. Settlement never decides
- *   a loss on missing data.
+ *   (inclusive), or two consecutive ticks inside the window, with no break
+ *   between them, lie on opposite sides of the band (the price passed through it).
+ * - Lost: the window closed untouched and fully observed, decided on the
+ *   first tick after t_end (at most `timeoutMs` after it).
+ * - Void: the window closed untouched but was not fully observed: at some
+ *   instant of it the last tick was more than `staleMs` old, or a break lay
+ *   over it; or no tick came within `timeoutMs` of t_end. Settlement never
+ *   decides a loss on missing data.
  * - A tick not newer than the last one is ignored (and counted).
+ *
+ * The feed says whether each tick continues the one before (api/market/): a
+ * tick that does not follows a *break*, a stretch of which nothing is known.
  *
  * Bets are grouped by window, then by band, so a tick touches only the
  * windows open at its time and the bands between it and the previous price:
@@ -49,19 +53,25 @@ interface Window {
 export interface BookOptions {
   /** A price older than this does not count as observing the market. */
   staleMs: number;
-  /** How long after t_end a window waits for a tick before it is decided by the clock. */
+  /** How long after t_end the clock waits for a tick before it voids a window it already knows to be unobserved. */
   graceMs: number;
+  /** A window with no tick within this long after t_end is void (decided by the clock `graceMs` later). */
+  timeoutMs: number;
 }
 
-export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
+export function createSettlementBook({ staleMs, graceMs, timeoutMs }: BookOptions) {
   const windows = new Map<string, Window>();
   let openCount = 0;
   let lastTs: number | undefined;
   let lastPriceCents = 0;
   let ignoredTicks = 0;
 
-  /** True when some instant of [from, to] is more than staleMs after the last tick before it. */
-  const uncovered = (window: Window, gapFrom: number, gapTo: number) => gapFrom < gapTo && gapFrom <= window.tEnd && gapTo >= window.tStart;
+  /**
+   * True when the unobserved stretch, the open interval (gapFrom, gapTo), overlaps the
+   * window [tStart, tEnd]. Open: at gapFrom the last price is exactly staleMs old, and
+   * at gapTo a new tick is seen, so both ends are observed (docs/rules.md).
+   */
+  const uncovered = (window: Window, gapFrom: number, gapTo: number) => gapFrom < gapTo && gapFrom < window.tEnd && gapTo > window.tStart;
 
   const closeWindow = (key: string, window: Window, outcome: "lost" | "void", at: number, decisions: Decision[]) => {
     for (const bets of window.bands.values()) {
@@ -109,21 +119,25 @@ export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
       window.size++;
     },
 
-    /** Feeds one tick; returns the bets it decides. */
-    onTick(ts: number, priceCents: number): Decision[] {
+    /**
+     * Feeds one tick; returns the bets it decides. `continuous` is false when a
+     * break lies between this tick and the previous one (the first tick is one).
+     */
+    onTick(ts: number, priceCents: number, continuous = true): Decision[] {
       if (lastTs !== undefined && ts <= lastTs) {
         ignoredTicks++;
         return [];
       }
       const decisions: Decision[] = [];
-      const prevTs = lastTs;
+      const prevTs = continuous ? lastTs : undefined;
       const prevPrice = lastPriceCents;
-      // The stretch since the previous tick that no fresh price covered.
-      const gapFrom = prevTs === undefined ? Number.NEGATIVE_INFINITY : prevTs + staleMs;
+      // The stretch since the previous tick that no fresh price covered: after a break, all of it.
+      const gapFrom = lastTs === undefined ? Number.NEGATIVE_INFINITY : continuous ? lastTs + staleMs : lastTs;
       for (const [key, window] of windows) {
         if (uncovered(window, gapFrom, ts)) window.unobserved = true;
         if (ts > window.tEnd) {
-          closeWindow(key, window, window.unobserved ? "void" : "lost", ts, decisions);
+          const observed = !window.unobserved && ts <= window.tEnd + timeoutMs;
+          closeWindow(key, window, observed ? "lost" : "void", ts, decisions);
           continue;
         }
         if (ts < window.tStart) continue;
@@ -136,16 +150,29 @@ export function createSettlementBook({ staleMs, graceMs }: BookOptions) {
       return decisions;
     },
 
-    /** Decides windows whose grace has passed with no tick since they closed. */
+    /**
+     * Decides windows that no tick closed, once the caller knows every tick up to
+     * `now` has been fed (the history was read): after the grace, a window
+     * already known to be unobserved is void; an observed one waits for the next
+     * tick (which says whether anything was missed) until `timeoutMs` + grace
+     * after it closed, and is then void. Never lost: a loss needs the next tick.
+     */
     onClock(now: number): Decision[] {
       const decisions: Decision[] = [];
+      // No tick since the last one: the stretch after it is unobserved from lastTs + staleMs on.
+      const gapFrom = lastTs === undefined ? Number.NEGATIVE_INFINITY : lastTs + staleMs;
       for (const [key, window] of windows) {
         if (now < window.tEnd + graceMs) continue;
-        const gapFrom = lastTs === undefined ? Number.NEGATIVE_INFINITY : lastTs + staleMs;
         if (uncovered(window, gapFrom, now)) window.unobserved = true;
-        closeWindow(key, window, window.unobserved ? "void" : "lost", now, decisions);
+        if (window.unobserved || now >= window.tEnd + timeoutMs + graceMs) closeWindow(key, window, "void", now, decisions);
       }
       return decisions;
+    },
+
+    /** True when some window's grace has passed with no tick to close it: the clock has work. */
+    hasDue(now: number): boolean {
+      for (const window of windows.values()) if (now >= window.tEnd + graceMs) return true;
+      return false;
     },
 
     get openBets(): number {

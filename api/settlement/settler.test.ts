@@ -22,7 +22,7 @@ function setUp(stored: OpenBet[]) {
     settle: (decisions) => decisions.map(({ bet, outcome }) => ({ betId: bet.id, playerId: bet.playerId, outcome, payoutCents: 0, balanceCents: 0 })),
   } as Pick<SettleStore, "openBets" | "settle"> as SettleStore;
   const settler = createSettler({
-    book: createSettlementBook({ staleMs: 5000, graceMs: 1000 }),
+    book: createSettlementBook({ staleMs: 5000, graceMs: 1000, timeoutMs: 60_000 }),
     store,
     exposure: { release: (entry) => void released.push((entry as OpenBet).id) },
     events: { push: () => {} },
@@ -45,10 +45,10 @@ test("open bets are counted as they are added and decided, and each decided bet'
   settler.add(bet("b", 4_200_000));
   settler.add(bet("c", 4_300_000));
   expect(settler.stats().open_bets).toBe(3);
-  settler.onTick({ symbol: "BTC-USD", ts: 9_000, price: 42_500 });
-  settler.onTick({ symbol: "BTC-USD", ts: 11_000, price: 42_005 });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 9_000, price: 42_500 }, continuous: false });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 11_000, price: 42_005 }, continuous: true });
   expect(settler.stats()).toMatchObject({ open_bets: 1, settled: 2 });
-  settler.onTick({ symbol: "BTC-USD", ts: 15_001, price: 42_005 });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 15_001, price: 42_005 }, continuous: true });
   expect(settler.stats()).toMatchObject({ open_bets: 0, settled: 3 });
   expect(released.sort()).toEqual(["a", "b", "c"]);
 });

@@ -1,11 +1,11 @@
 import type { BetEventEnvelope } from "../../common/contracts/bet-event.ts";
-import type { Tick } from "../../common/contracts/price.ts";
 import type { Logger } from "../../common/log.ts";
 import { fromCents } from "../../common/money.ts";
 import type { Exposure } from "../bets/exposure.ts";
 import type { BetEventPublisher } from "./event-publisher.ts";
 import type { SettleStore, Settled } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
+import type { JudgedTick } from "./tick-log.ts";
 
 export interface SettlerParts {
   book: SettlementBook;
@@ -27,15 +27,15 @@ export function settledEnvelope(settled: Settled): BetEventEnvelope {
 /**
  * Runs settlement in the process that owns the database's writes: every tick
  * (and a clock, for windows no tick closes) goes through the book; what it
- * decides is written in one transaction, the bets' limits are released, and
- * each player is told over the bus.
+ * decides is written in one transaction with the tick itself, the bets'
+ * limits are released, and each player is told over the bus.
  */
 export function createSettler({ book, store, exposure, events, log, now = Date.now }: SettlerParts) {
   let settledTotal = 0;
   let loaded = false;
-  const apply = (decisions: Decision[]) => {
-    if (decisions.length === 0) return;
-    const settled = store.settle(decisions, now());
+  const apply = (decisions: Decision[], judged?: JudgedTick) => {
+    if (decisions.length === 0 && !judged) return;
+    const settled = store.settle(decisions, now(), judged);
     for (const { bet } of decisions) exposure.release(bet);
     settledTotal += settled.length;
     for (const one of settled) events.push(settledEnvelope(one));
@@ -55,12 +55,24 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     add(bet: OpenBet): void {
       book.add(bet);
     },
-    onTick(tick: Tick): void {
-      apply(book.onTick(tick.ts, Math.round(tick.price * 100)));
+    /** A judged tick from the feed: stored with what it decides. */
+    onTick(judged: JudgedTick): void {
+      apply(book.onTick(judged.tick.ts, Math.round(judged.tick.price * 100), judged.continuous), judged);
     },
-    onClock(): void {
-      apply(book.onClock(now()));
+    /**
+     * A tick already stored (read back at start): fed to the book to rebuild what
+     * it knew (which windows went unobserved); anything it decides is written,
+     * which the store makes a no-op for bets already settled.
+     */
+    replay(judged: JudgedTick): void {
+      apply(book.onTick(judged.tick.ts, Math.round(judged.tick.price * 100), judged.continuous));
     },
+    /** Decides windows no tick closed; call it only once every tick stored up to `at` has been fed. */
+    onClock(at: number = now()): void {
+      apply(book.onClock(at));
+    },
+    /** True when the clock has windows to look at (see `onClock`). */
+    hasDue: (at: number) => book.hasDue(at),
     stats: () => ({ open_bets: book.openBets, settled: settledTotal, ticks_ignored: book.ignoredTicks }),
   };
 }

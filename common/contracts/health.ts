@@ -16,10 +16,27 @@ export const CheckResult = t.Object({
 });
 export type CheckResult = Static<typeof CheckResult>;
 
-/** Readiness: a real write-and-read round trip on each dependency. */
+/** What the API's price feed has seen since start: how fresh it is, what it recovered, refused and dropped. */
+export const FeedStatus = t.Object({
+  last_tick_age_ms: t.Union([t.Integer(), t.Null()]),
+  last_seq: t.Union([t.Integer(), t.Null()]),
+  subscribed: t.Boolean(),
+  delivered: t.Integer(),
+  recovered: t.Integer(),
+  breaks: t.Integer(),
+  invalid: t.Integer(),
+  old: t.Integer(),
+  rejected: t.Record(t.String(), t.Integer()),
+  read_failures: t.Integer(),
+  overflow: t.Integer(),
+});
+export type FeedStatus = Static<typeof FeedStatus>;
+
+/** Readiness: a real write-and-read round trip on each dependency, and the price feed's counters. */
 export const Readiness = t.Object({
   status: t.Union([t.Literal("ready"), t.Literal("unavailable")]),
   component: Component,
   checks: t.Object({ sqlite: CheckResult, redis: CheckResult }),
+  feed: t.Optional(FeedStatus),
 });
 export type Readiness = Static<typeof Readiness>;

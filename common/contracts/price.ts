@@ -10,6 +10,20 @@ export const Tick = t.Object({
 });
 export type Tick = Static<typeof Tick>;
 
+/**
+ * A tick as the price service publishes and stores it: numbered (`seq` is the
+ * previous tick's plus one, so a consumer can tell a missed tick) and, when
+ * signing is on, signed (`sig`, common/prices/tick-signature.ts).
+ */
+export const BusTick = t.Object({
+  symbol: Symbol,
+  price: t.Number({ exclusiveMinimum: 0 }),
+  ts: t.Integer({ minimum: 0 }),
+  seq: t.Optional(t.Integer({ minimum: 0 })),
+  sig: t.Optional(t.String({ maxLength: 64 })),
+});
+export type BusTick = Static<typeof BusTick>;
+
 /** A tick as pushed to websocket clients. */
 export const PriceMessage = t.Object({
   type: t.Literal("price"),

@@ -1,29 +1,39 @@
 import { Value } from "@sinclair/typebox/value";
-import { Tick } from "../contracts/price.ts";
+import { BusTick, type Tick } from "../contracts/price.ts";
 
 /** The original plan published bare decimal strings such as "42012.34". */
 const PLAIN_PRICE = /^\d{1,12}(\.\d{1,12})?$/;
 
 /**
- * Reads a message from the price channel: the JSON `Tick`, or a plain decimal
- * string (stamped with `receivedAt`, as it carries no time of its own).
- * Returns undefined for anything else, so a bad publisher cannot crash a reader.
+ * Reads a message from the price channel (or a stored tick) with its number and
+ * signature, if any: the JSON `BusTick`, or a plain decimal string (stamped
+ * with `receivedAt`, as it carries no time of its own). Returns undefined for
+ * anything else, so a bad publisher cannot crash a reader. Whether it may be
+ * believed is the reader's check (common/prices/tick-signature.ts).
  */
-export function parseTickMessage(raw: string, receivedAt: number): Tick | undefined {
+export function parseBusTick(raw: string, receivedAt: number): BusTick | undefined {
   const text = raw.trim();
   if (PLAIN_PRICE.test(text)) {
     const price = Number(text);
     return price > 0 ? { symbol: "BTC-USD", price, ts: receivedAt } : undefined;
   }
-  if (text.startsWith("{")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    if (typeof value === "object" && value !== null && !("symbol" in value)) value = { ...value, symbol: "BTC-USD" };
-    return Value.Check(Tick, value) ? { symbol: value.symbol, price: value.price, ts: value.ts } : undefined;
+  if (!text.startsWith("{")) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  return undefined;
+  if (typeof value === "object" && value !== null && !("symbol" in value)) value = { ...value, symbol: "BTC-USD" };
+  if (!Value.Check(BusTick, value)) return undefined;
+  const tick: BusTick = { symbol: value.symbol, price: value.price, ts: value.ts };
+  if (value.seq !== undefined) tick.seq = value.seq;
+  if (value.sig !== undefined) tick.sig = value.sig;
+  return tick;
+}
+
+/** Reads a tick as readers outside settlement see it: symbol, price and time only. */
+export function parseTickMessage(raw: string, receivedAt: number): Tick | undefined {
+  const tick = parseBusTick(raw, receivedAt);
+  return tick && { symbol: tick.symbol, price: tick.price, ts: tick.ts };
 }

@@ -1,15 +1,24 @@
 import type Redis from "ioredis";
-import { Keys } from "../channels.ts";
-import type { Tick } from "../contracts/price.ts";
+import { Channels, Keys } from "../channels.ts";
+import type { BusTick, Tick } from "../contracts/price.ts";
 import { parseTickMessage } from "./parse-tick.ts";
 
 /** Where ticks are kept for readers that join late: the latest one and a recent history. */
 export interface TickStore {
-  /** Saves `tick` as the latest price and appends it to the history, trimming old entries. */
-  record(tick: Tick): Promise<void>;
+  /**
+   * Saves `tick` as the latest price, appends it to the history (trimming old
+   * entries) and publishes it on `prices:btc:usd`, all in one transaction: a
+   * tick anybody heard is always in the history, so a reader that missed it
+   * can read it back.
+   */
+  publish(tick: BusTick): Promise<void>;
   latest(): Promise<Tick | undefined>;
-  /** Ticks with `from <= ts <= to`, oldest first, at most `limit`. */
+  /** Ticks with `from <= ts <= to`, oldest first, at most `limit` (symbol, price and time only). */
   range(from: number, to: number, limit: number): Promise<Tick[]>;
+  /** The stored messages with `after < ts <= to`, oldest first, at most `limit`, as stored (number and signature included). */
+  history(after: number, to: number, limit: number): Promise<string[]>;
+  /** The newest stored message, as stored; undefined when the history is empty. */
+  newest(): Promise<string | undefined>;
 }
 
 export interface RedisTickStoreOptions {
@@ -26,14 +35,17 @@ export interface RedisTickStoreOptions {
  */
 export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSeconds = 3600 }: RedisTickStoreOptions): TickStore {
   return {
-    async record(tick) {
+    async publish(tick) {
       const json = JSON.stringify(tick);
-      await redis
+      const results = await redis
         .multi()
         .set(Keys.latestPrice, json, "EX", latestTtlSeconds)
         .zadd(Keys.priceHistory, tick.ts, json)
         .zremrangebyscore(Keys.priceHistory, "-inf", `(${tick.ts - retentionMs}`)
+        .publish(Channels.priceTicks, json)
         .exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error("the tick's transaction was discarded");
     },
     async latest() {
       const raw = await redis.get(Keys.latestPrice);
@@ -42,6 +54,13 @@ export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSecon
     async range(from, to, limit) {
       const members = await redis.zrangebyscore(Keys.priceHistory, from, to, "LIMIT", 0, limit);
       return members.flatMap((raw) => parseTickMessage(raw, 0) ?? []);
+    },
+    history(after, to, limit) {
+      return redis.zrangebyscore(Keys.priceHistory, `(${after}`, to, "LIMIT", 0, limit);
+    },
+    async newest() {
+      const [raw] = await redis.zrange(Keys.priceHistory, -1, -1);
+      return raw;
     },
   };
 }

@@ -140,4 +140,22 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX bets_idempotency ON bets (player_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: "the ticks settlement judged",
+    sql: `
+      -- Every tick the API judged bets on, in order, written in the same transaction as
+      -- the settlements it caused: Redis keeps the live history only for an hour (and
+      -- nothing across a restart), so this is what a settlement is recomputed from later.
+      CREATE TABLE ticks (
+        ts          INTEGER PRIMARY KEY,          -- the tick's own time, ms since the epoch
+        seq         INTEGER,                      -- the publisher's number (NULL only for an unsigned tick without one)
+        price       REAL    NOT NULL CHECK (price > 0),
+        price_cents INTEGER NOT NULL,             -- what settlement compares with the bands
+        sig         TEXT,                         -- the publisher's signature, when signing is on
+        continuous  INTEGER NOT NULL CHECK (continuous IN (0, 1)), -- 0: a break lies before this tick
+        received_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,0 +1,97 @@
+import type { Database } from "bun:sqlite";
+import type { Bus } from "../../common/bus/mod.ts";
+import type { Logger } from "../../common/log.ts";
+import type { TickSigner } from "../../common/prices/tick-signature.ts";
+import type { TickStore } from "../../common/prices/tick-store.ts";
+import { startMarketFeed } from "../market/feed.ts";
+import type { Market } from "../market/market.ts";
+import type { TickBounds } from "../market/tick-bounds.ts";
+import type { Settler } from "./settler.ts";
+import type { TickLog } from "./tick-log.ts";
+
+export interface JudgingOptions {
+  db: Database;
+  /** The ticks already judged (the `ticks` table). */
+  log: TickLog;
+  settler: Settler;
+  market: Pick<Market, "observe" | "doubt">;
+  bus: Bus;
+  history: Pick<TickStore, "history">;
+  signer?: TickSigner;
+  bounds: TickBounds;
+  logger: Logger;
+  /** How often the clock looks for windows that no tick closed. */
+  clockMs?: number;
+  now?: () => number;
+}
+
+/** How far back the market's volatility is rebuilt at start. */
+const WARM_UP_MS = 10 * 60 * 1000;
+
+/**
+ * Feeds settlement and the market, from start to stop:
+ *
+ * 1. the ticks already judged (the stored log), from before the oldest open
+ *    window, rebuild what the settlement book knew (which windows went
+ *    unobserved) and the market's volatility;
+ * 2. the price feed then continues after the last judged tick: what Redis
+ *    stored while the API was down first, then live ticks (api/market/feed.ts);
+ * 3. a clock, for windows no tick closed: it reads the stored history first,
+ *    so it never decides on ticks it merely missed.
+ *
+ * ```ts
+ * const judging = startJudging({ db, log: settleStore.ticks, settler, market, bus, history: ticks, bounds, logger });
+ * await judging.stop();
+ * ```
+ */
+export function startJudging({ db, log, settler, market, bus, history, signer, bounds, logger, clockMs = 500, now = Date.now }: JudgingOptions) {
+  const started = now();
+  const oldestOpen = (db.query("SELECT min(t_start) AS t FROM bets WHERE status = 'open'").get() as { t: number | null }).t;
+  const replayFrom = Math.min(started - WARM_UP_MS, (oldestOpen ?? started) - bounds.staleMs);
+  const judged = log.range(replayFrom, Number.MAX_SAFE_INTEGER);
+  for (const tick of judged) {
+    market.observe(tick.tick);
+    settler.replay(tick);
+  }
+  const last = log.last()?.tick;
+  logger.info({ replayed: judged.length, from: replayFrom, last_ts: last?.ts ?? null, last_seq: last?.seq ?? null }, "rebuilt settlement from the judged ticks");
+
+  const feed = startMarketFeed({
+    bus,
+    history,
+    ...(signer ? { signer } : {}),
+    bounds,
+    ...(last ? { last } : {}),
+    historyFrom: started - WARM_UP_MS,
+    onTick({ tick, continuous }) {
+      market.observe(tick);
+      settler.onTick({ tick, continuous });
+    },
+    onRejected: () => market.doubt(),
+    log: logger,
+    now,
+  });
+
+  let ticking = false;
+  const clock = setInterval(async () => {
+    const at = now();
+    if (ticking || !settler.hasDue(at)) return;
+    ticking = true;
+    try {
+      // Only once every tick stored until `at` has been judged: a silent channel proves nothing.
+      if (await feed.catchUp("clock")) settler.onClock(at);
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, "the settlement clock failed");
+    } finally {
+      ticking = false;
+    }
+  }, clockMs);
+
+  return {
+    feed,
+    async stop() {
+      clearInterval(clock);
+      await feed.stop();
+    },
+  };
+}

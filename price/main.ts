@@ -1,4 +1,4 @@
-import { configOrExit } from "../common/config.ts";
+import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
@@ -48,7 +48,7 @@ log.info(
     intervalMs: config.intervalMs,
     retentionMs: config.retentionMs,
     mock: { start: config.mockStart, volatility: config.mockVolatility, seed: config.mockSeed },
-    redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@"),
+    redis: redactRedisUrl(config.redisUrl),
   },
   "price feed starting",
 );

@@ -3,6 +3,9 @@
 #
 #   - user and group `app`; /opt/app/bin, /opt/app/web; /data owned by app;
 #   - redis-server and nginx from apt-get when missing;
+#   - Redis with authentication: one ACL user per service (deploy/redis/users.acl)
+#     and one for the operator, their passwords made once in /etc/tap-trading
+#     (root's, 0600), the ACL in /etc/redis/tap-trading.acl, the default user off;
 #   - the binaries (dist/bin, from scripts/build.sh), the systemd units and the
 #     nginx site; the front end from dist/web, or a placeholder page;
 #   - enables and starts redis-server, nginx and the three services.
@@ -61,6 +64,23 @@ fi
 chown app:app "$secret"
 chmod 0600 "$secret"
 
+# Root's secrets, made once and kept across upgrades: each Redis user's password
+# (the services' and the operator's, tap-admin) and the key that signs ticks.
+# systemd hands each service its own as a credential (LoadCredential=), so app
+# cannot read the others'. Delete one and run this again to rotate it.
+new_secret() { # <file> <what>: 32 random bytes, base64url, when the file is missing or empty
+  if [[ ! -s $1 ]]; then
+    say "generating $2 ($1)"
+    (umask 077 && { head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; echo; } >"$1")
+  fi
+  chown root:root "$1"
+  chmod 0600 "$1"
+}
+for name in admin "${services[@]}"; do
+  new_secret "/etc/tap-trading/redis-$name.password" "the Redis password of $name"
+done
+new_secret /etc/tap-trading/price-signing-key "the key that signs ticks"
+
 # --- files --------------------------------------------------------------------
 # Copied beside the old file, then renamed over it: a running service keeps its
 # old binary (the inode it executes) until it is restarted below.
@@ -85,15 +105,55 @@ for name in "${services[@]}"; do
 done
 systemctl daemon-reload
 
-# --- redis: the plan's eviction advice ---------------------------------------
-# allkeys-lru only matters once `maxmemory` is set (see docs/deployment.md); it
-# is written to redis.conf so that it holds after a restart, and applied live.
+# --- redis: users and their rights, the plan's eviction advice ----------------
+# The ACL is rendered from deploy/redis/users.acl with the password hashes only.
+# redis.conf gets `aclfile` (a restart loads it: Redis reads an ACL file only if
+# it started with one) and `maxmemory-policy allkeys-lru`, which only matters
+# once `maxmemory` is set (see docs/deployment.md). An ACL that changed on an
+# upgrade is loaded with ACL LOAD, as tap-admin, without a restart.
 redis_conf=/etc/redis/redis.conf
-if [[ -f $redis_conf ]] && ! grep -qE '^maxmemory-policy allkeys-lru' "$redis_conf"; then
+redis_acl=/etc/redis/tap-trading.acl
+[[ -f $redis_conf ]] || die "$redis_conf is missing: is redis-server installed?"
+foreign=$(grep -E '^\s*aclfile\s' "$redis_conf" | grep -vxF "aclfile $redis_acl" || true)
+[[ -z $foreign ]] || die "$redis_conf already loads another ACL file ($foreign): add the users of deploy/redis/users.acl to it by hand (docs/deployment.md)"
+grep -qE '^\s*user\s' "$redis_conf" && die "$redis_conf defines users, which Redis refuses beside an ACL file: move them to one (docs/deployment.md)"
+
+"$root/deploy/redis/render-acl.sh" /etc/tap-trading >"$redis_acl.new"
+chown redis:redis "$redis_acl.new"
+chmod 0640 "$redis_acl.new"
+acl_changed=0
+cmp -s "$redis_acl.new" "$redis_acl" || acl_changed=1
+mv -f "$redis_acl.new" "$redis_acl"
+
+conf_changed=0
+if ! grep -qxF "aclfile $redis_acl" "$redis_conf"; then
+  printf '\n# tap-trading (deploy/install.sh): its Redis users (deploy/redis/users.acl); no password, no access.\naclfile %s\n' "$redis_acl" >>"$redis_conf"
+  conf_changed=1
+fi
+if ! grep -qE '^maxmemory-policy allkeys-lru' "$redis_conf"; then
   printf '\n# tap-trading (deploy/install.sh): evict least recently used keys at maxmemory.\nmaxmemory-policy allkeys-lru\n' >>"$redis_conf"
 fi
-systemctl enable --now redis-server.service
-redis-cli CONFIG SET maxmemory-policy allkeys-lru >/dev/null 2>&1 || say "redis is not answering yet: maxmemory-policy applies at its next start"
+
+# redis-cli as the operator; the password goes through the environment, not the command line.
+redis_admin() { REDISCLI_AUTH=$(head -n1 /etc/tap-trading/redis-admin.password) redis-cli --no-auth-warning --user tap-admin "$@"; }
+systemctl enable redis-server.service
+if ! systemctl is-active --quiet redis-server.service; then
+  systemctl start redis-server.service
+elif ((conf_changed)); then
+  say "restarting redis-server: it loads its users from $redis_acl"
+  systemctl restart redis-server.service
+elif ((acl_changed)) && [[ $(redis_admin ACL LOAD 2>&1) != OK ]]; then
+  # The running server knows another tap-admin password (it was rotated): restart it.
+  say "ACL LOAD as tap-admin failed: restarting redis-server to load $redis_acl"
+  systemctl restart redis-server.service
+fi
+if [[ $(redis_admin PING 2>&1) != PONG ]]; then
+  die "redis-server does not accept tap-admin's password: journalctl -u redis-server"
+fi
+redis_admin CONFIG SET maxmemory-policy allkeys-lru >/dev/null # live, without a restart
+# The proof that the default user is off: a client with no password is refused.
+anonymous=$(redis-cli PING 2>&1 || true)
+[[ $anonymous == NOAUTH* ]] || die "redis-server answers a client without a password (\"$anonymous\"), expected NOAUTH"
 
 # --- nginx --------------------------------------------------------------------
 install -o root -g root -m 0644 "$root/nginx/tap-trading.conf" /etc/nginx/sites-available/tap-trading.conf

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Removes what deploy/install.sh installed: the three services and their units,
-# the binaries and web files in /opt/app, the nginx site and /etc/tap-trading.
+# the binaries and web files in /opt/app, the nginx site, /etc/tap-trading (the
+# secrets) and Redis's users (/etc/redis/tap-trading.acl and its `aclfile`
+# line: redis-server, restarted, is back to Debian's passwordless default user).
 # The data stays: /data (the bets database) and the `app` user that owns it
 # are removed only with --purge-data. redis-server and nginx stay installed.
 #
@@ -31,6 +33,16 @@ if [[ -e /etc/nginx/sites-available/tap-trading.conf || -L /etc/nginx/sites-enab
   rm -f /etc/nginx/sites-enabled/tap-trading.conf /etc/nginx/sites-available/tap-trading.conf
   if systemctl is-active --quiet nginx.service && nginx -t -q 2>/dev/null; then systemctl reload nginx.service; fi
 fi
+
+# Redis's users go with their passwords: a running redis-server is restarted
+# without them (its data stays; Debian's redis saves it on the way down).
+redis_conf=/etc/redis/redis.conf
+redis_acl=/etc/redis/tap-trading.acl
+if [[ -f $redis_conf ]] && grep -qxF "aclfile $redis_acl" "$redis_conf"; then
+  sed -i -e '/^# tap-trading (deploy\/install.sh): its Redis users/d' -e "\|^aclfile $redis_acl\$|d" "$redis_conf"
+  systemctl try-restart redis-server.service || say "could not restart redis-server: it keeps tap-trading's users until it restarts"
+fi
+rm -f "$redis_acl"
 
 rm -rf /opt/app /etc/tap-trading
 

@@ -54,6 +54,17 @@ describe.each(SERVICES)("systemd/tap-trading-%s.service", (service) => {
     expect(d.get("EnvironmentFile")).toEqual(["-/etc/tap-trading/tap-trading.env", `-/etc/tap-trading/${service}.env`]);
   });
 
+  test("connects to Redis as its own ACL user, with its password and the tick-signing key as systemd credentials", () => {
+    const environment = d.get("Environment") ?? [];
+    expect(environment).toContain(`REDIS_USERNAME=tap-${service}`);
+    expect(environment).toContain("REDIS_PASSWORD_FILE=%d/redis-password");
+    expect(environment).toContain("PRICE_SIGNING_KEY_FILE=%d/price-signing-key");
+    expect(d.get("LoadCredential")).toEqual([`redis-password:/etc/tap-trading/redis-${service}.password`, "price-signing-key:/etc/tap-trading/price-signing-key"]);
+    // The user the unit names is the one deploy/redis/users.acl gives this service's password to.
+    const acl = readFileSync(join(ROOT, "deploy", "redis", "users.acl"), "utf8");
+    expect(new RegExp(`^user (\\S+) .*@${service}-password-sha256@`, "m").exec(acl)?.[1]).toBe(`tap-${service}`);
+  });
+
   test("gives the graceful shutdown longer than it takes", () => {
     const timeoutS = Number(d.get("TimeoutStopSec")?.[0]);
     expect(timeoutS * 1000).toBeGreaterThan(gracefulStopMs(service));

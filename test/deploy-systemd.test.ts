@@ -33,6 +33,31 @@ async function sh(command: string, timeoutMs = 30_000): Promise<string> {
 
 const show = async (unit: string, property: string) => sh(`systemctl show -p ${property} --value ${unit}`);
 
+/** redis-cli inside the sandbox as one of the installed ACL users, its password read from /etc/tap-trading (through the environment). */
+const redisAs = (user: "admin" | "api" | "ws" | "price", command: string) =>
+  sh(`REDISCLI_AUTH=$(head -n1 /etc/tap-trading/redis-${user}.password) redis-cli --no-auth-warning --user tap-${user} ${command}`);
+
+/** The secrets deploy/install.sh made, and the owner and mode each must have. */
+const SECRETS: Record<string, string> = {
+  "/etc/tap-trading/session-secret": "600 app:app",
+  "/etc/tap-trading/redis-admin.password": "600 root:root",
+  "/etc/tap-trading/redis-api.password": "600 root:root",
+  "/etc/tap-trading/redis-ws.password": "600 root:root",
+  "/etc/tap-trading/redis-price.password": "600 root:root",
+  "/etc/tap-trading/price-signing-key": "600 root:root",
+  "/etc/redis/tap-trading.acl": "640 redis:redis",
+};
+
+const secretDigests = () => sh(`sha256sum ${Object.keys(SECRETS).join(" ")}`);
+
+/** Redis refuses a client without a password; the services are connected, each as its own user. */
+async function expectRedisLocked() {
+  expect(await sh("redis-cli PING 2>&1 || true")).toStartWith("NOAUTH");
+  const clients = await redisAs("admin", "CLIENT LIST");
+  for (const name of SERVICES) expect(clients).toContain(`user=tap-${name} `);
+  expect([...clients.matchAll(/ user=(\S+) /g)].map(([, user]) => user).filter((user) => user === "default")).toEqual([]);
+}
+
 /** deploy/smoke.ts inside the sandbox's network: healthz, readyz, the page and a live tick, all through nginx. */
 async function smoke(): Promise<Record<string, SmokeCheck>> {
   const result = await sandbox.execInNetwork([process.execPath, join(ROOT, "deploy", "smoke.ts"), "http://127.0.0.1"], { timeoutMs: 30_000 });
@@ -111,8 +136,42 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
   test("through nginx: readyz, the page, and a websocket receiving live ticks (price -> Redis -> ws)", async () => {
     await expectSmokeOk();
     // The tick on the websocket came through Redis: the price service keeps the latest there.
-    const latest = JSON.parse(await sh("redis-cli GET price:btc:usd")) as { ts: number };
+    const latest = JSON.parse(await redisAs("ws", "GET price:btc:usd")) as { ts: number };
     expect(Date.now() - latest.ts).toBeLessThan(10_000);
+  });
+
+  test("Redis wants a password: the default user is off, each service is its own ACL user and may do only its part", async () => {
+    await expectRedisLocked();
+    expect(await sh("redis-cli AUTH default anything 2>&1 || true")).toContain("WRONGPASS");
+    expect(await sh("grep -c '^aclfile /etc/redis/tap-trading.acl$' /etc/redis/redis.conf")).toBe("1");
+    expect(await redisAs("admin", "CONFIG GET maxmemory-policy")).toBe("maxmemory-policy\nallkeys-lru");
+    // A few of test/redis-acl.test.ts's refusals, on the installed server.
+    expect(await redisAs("api", "PUBLISH prices:btc:usd 42105")).toStartWith("NOPERM");
+    expect(await redisAs("ws", "PUBLISH bets:events '[]'")).toStartWith("NOPERM");
+    expect(await redisAs("price", "PUBLISH grid:btc:usd '{}'")).toStartWith("NOPERM");
+    expect(await redisAs("price", "FLUSHALL")).toStartWith("NOPERM");
+    expect(await redisAs("api", "GET readyz:none")).toBe("");
+  });
+
+  test("the secrets are files of mode 0600 (root's, handed over by systemd), the ACL file holds no password", async () => {
+    for (const [file, wanted] of Object.entries(SECRETS)) expect({ file, stat: await sh(`stat -c '%a %U:%G' ${file}`) }).toEqual({ file, stat: wanted });
+    for (const name of [...SERVICES, "admin"]) {
+      const password = await sh(`head -n1 /etc/tap-trading/redis-${name}.password`);
+      expect(password.length).toBeGreaterThanOrEqual(40);
+      expect(await sh(`grep -cF -- '${password}' /etc/redis/tap-trading.acl || true`)).toBe("0");
+    }
+    expect((await sh("head -n1 /etc/tap-trading/price-signing-key")).length).toBeGreaterThanOrEqual(43);
+    for (const name of SERVICES) {
+      const unit = `tap-trading-${name}.service`;
+      const environment = await show(unit, "Environment");
+      expect(environment).toContain(`REDIS_USERNAME=tap-${name}`);
+      // What the service reads: systemd's copy, its own and no one else's.
+      const dir = `/run/credentials/${unit}`;
+      expect(environment).toContain(`REDIS_PASSWORD_FILE=${dir}/redis-password`);
+      expect(environment).toContain(`PRICE_SIGNING_KEY_FILE=${dir}/price-signing-key`);
+      expect(await sh(`stat -c '%a %U' ${dir}/redis-password ${dir}/price-signing-key`)).toBe("400 app\n400 app");
+      expect(await sh(`cmp ${dir}/redis-password /etc/tap-trading/redis-${name}.password && echo same`)).toBe("same");
+    }
   });
 
   test("bets go to /data/bets.db, SQLite in WAL mode", async () => {
@@ -151,9 +210,15 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     const starts = async (unit: string) => Number(await sh(`journalctl -u ${unit} -o cat --no-pager | grep -c '^Started ' || true`));
     const before = await Promise.all(UNITS.map(async (unit) => ({ unit, starts: await starts(unit), id: await show(unit, "InvocationID") })));
     const nginxPid = await show("nginx.service", "MainPID");
+    const redisPid = await show("redis-server.service", "MainPID");
+    const secrets = await secretDigests();
 
     const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
     expect(install.code).toBe(0);
+    // The secrets are kept, the ACL is unchanged, so Redis is neither restarted nor reloaded.
+    expect(await secretDigests()).toBe(secrets);
+    expect(await show("redis-server.service", "MainPID")).toBe(redisPid);
+    expect(await sh("grep -c '^aclfile /etc/redis/tap-trading.acl$' /etc/redis/redis.conf")).toBe("1");
 
     for (const { unit, starts: startsBefore, id } of before) {
       expect({ unit, starts: await starts(unit) }).toEqual({ unit, starts: startsBefore + 1 });
@@ -163,6 +228,26 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     await allActive();
     await waitFor("healthz after the upgrade", async () => (await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz")) === "200");
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
+    await waitFor("the services connected to Redis again", async () => {
+      await expectRedisLocked();
+      return true;
+    });
+  }, 60_000);
+
+  test("rotating a password: delete its file and install again; Redis loads the new ACL without a restart", async () => {
+    const redisPid = await show("redis-server.service", "MainPID");
+    const old = await sh("head -n1 /etc/tap-trading/redis-ws.password");
+    await sh("rm /etc/tap-trading/redis-ws.password");
+    const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(install.code).toBe(0);
+    expect(await sh("head -n1 /etc/tap-trading/redis-ws.password")).not.toBe(old);
+    expect(await show("redis-server.service", "MainPID")).toBe(redisPid);
+    expect(await sh(`REDISCLI_AUTH='${old}' redis-cli --no-auth-warning --user tap-ws PING 2>&1 || true`)).toContain("WRONGPASS");
+    await waitFor("ws connected with its new password", async () => {
+      await expectRedisLocked();
+      return true;
+    });
+    await expectSmokeOk();
   }, 60_000);
 
   test("a reboot brings everything back by itself, with the bets still in /data/bets.db", async () => {
@@ -177,6 +262,7 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     await waitFor("healthz after the reboot", async () => (await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz")) === "200");
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
     await expectSmokeOk();
+    await expectRedisLocked();
   }, 90_000);
 
   test("the uninstaller removes the services and keeps /data unless asked", async () => {
@@ -185,6 +271,10 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     expect(await sh("test -e /opt/app && echo present || echo gone")).toBe("gone");
     expect(await sh("test -f /data/bets.db && echo kept")).toBe("kept");
     expect(await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz || true")).not.toBe("200");
+    // Redis's users went with their passwords: redis-server is back to Debian's default user.
+    expect(await sh("grep -c '^aclfile' /etc/redis/redis.conf || true")).toBe("0");
+    expect(await sh("test -e /etc/redis/tap-trading.acl && echo present || echo gone")).toBe("gone");
+    expect(await sh("redis-cli PING")).toBe("PONG");
 
     await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh --purge-data`);
     expect(await sh("test -e /data && echo present || echo gone")).toBe("gone");

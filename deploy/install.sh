@@ -118,7 +118,7 @@ foreign=$(grep -E '^\s*aclfile\s' "$redis_conf" | grep -vxF "aclfile $redis_acl"
 [[ -z $foreign ]] || die "$redis_conf already loads another ACL file ($foreign): add the users of deploy/redis/users.acl to it by hand (docs/deployment.md)"
 grep -qE '^\s*user\s' "$redis_conf" && die "$redis_conf defines users, which Redis refuses beside an ACL file: move them to one (docs/deployment.md)"
 
-"$root/deploy/redis/render-acl.sh" /etc/tap-trading >"$redis_acl.new"
+bash "$root/deploy/redis/render-acl.sh" /etc/tap-trading >"$redis_acl.new"
 chown redis:redis "$redis_acl.new"
 chmod 0640 "$redis_acl.new"
 acl_changed=0

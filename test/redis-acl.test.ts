@@ -235,6 +235,35 @@ describe("the ACL of deploy/redis/users.acl on redis-server", () => {
   });
 });
 
+describe("deploy/redis/render-acl.sh", () => {
+  const render = (dir: string) => Bun.spawnSync(["bash", join(import.meta.dir, "..", "deploy", "redis", "render-acl.sh"), dir], { stdout: "pipe", stderr: "pipe" });
+
+  test("puts each password's SHA-256 in the file, never the password, and keeps no comment", async () => {
+    const acl = await Bun.file(redis.aclFile).text();
+    for (const user of Object.values(redis.users)) {
+      expect(acl).not.toContain(user.password);
+      expect(acl).toContain(`user ${user.username} reset on #${new Bun.CryptoHasher("sha256").update(user.password).digest("hex")} `);
+    }
+    expect(acl.split("\n").filter((line) => line && !line.startsWith("user "))).toEqual([]);
+  });
+
+  test("refuses a missing or empty password file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tap-acl-render-"));
+    try {
+      for (const name of ["admin", "api", "ws"]) await Bun.write(join(dir, `redis-${name}.password`), `pw-${name}\n`);
+      const missing = render(dir);
+      expect({ code: missing.exitCode, stderr: missing.stderr.toString() }).toMatchObject({ code: 1, stderr: expect.stringContaining("redis-price.password is missing") });
+      await Bun.write(join(dir, "redis-price.password"), "\n");
+      const empty = render(dir);
+      expect({ code: empty.exitCode, stderr: empty.stderr.toString() }).toMatchObject({ code: 1, stderr: expect.stringContaining("redis-price.password is empty") });
+      await Bun.write(join(dir, "redis-price.password"), "  pw-price  ");
+      expect(render(dir).stdout.toString()).toContain(`#${new Bun.CryptoHasher("sha256").update("pw-price").digest("hex")} `);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the services as processes, each with its own Redis user", () => {
   let dir: string;
   let price: RunningService;
@@ -244,6 +273,7 @@ describe("the services as processes, each with its own Redis user", () => {
   // A Redis of their own: the tests above left ticks in the history that the services would continue from.
   let redis: TestRedisWithAcl;
 
+  // No PRICE_SIGNING_KEY: what keeps the forgeries below out is the ACL alone, not the ticks' signatures.
   beforeAll(async () => {
     redis = await startRedis({ acl: true });
     dir = mkdtempSync(join(tmpdir(), "tap-acl-"));

@@ -8,6 +8,7 @@ test("defaults", () => {
     logLevel: "info",
     idleTimeoutS: 60,
     backpressureLimitBytes: 131072,
+    slowClientGraceMs: 3000,
     maxConnections: 10_000,
     maxMessagesPerS: 50,
     priceShards: 10,
@@ -22,16 +23,17 @@ test("the session secret is optional, but checked when given", () => {
 });
 
 test("reads the variables, REDIS_ADDR included", () => {
-  expect(readWsConfig({ PORT: "9001", WS_IDLE_TIMEOUT_S: "20", WS_MAX_CONNECTIONS: "5000", REDIS_ADDR: "redis.internal:6380" })).toMatchObject({
+  expect(readWsConfig({ PORT: "9001", WS_IDLE_TIMEOUT_S: "20", WS_MAX_CONNECTIONS: "5000", WS_SLOW_CLIENT_GRACE_MS: "1500", REDIS_ADDR: "redis.internal:6380" })).toMatchObject({
     port: 9001,
     idleTimeoutS: 20,
+    slowClientGraceMs: 1500,
     maxConnections: 5000,
     redisUrl: "redis://redis.internal:6380",
   });
 });
 
 test("a bad value names its variable", () => {
-  for (const [name, value] of [["PORT", "abc"], ["WS_IDLE_TIMEOUT_S", "1"], ["WS_MAX_MESSAGES_PER_S", "0"], ["WS_BACKPRESSURE_LIMIT_BYTES", "1.5"]]) {
+  for (const [name, value] of [["PORT", "abc"], ["WS_IDLE_TIMEOUT_S", "1"], ["WS_MAX_MESSAGES_PER_S", "0"], ["WS_BACKPRESSURE_LIMIT_BYTES", "1.5"], ["WS_SLOW_CLIENT_GRACE_MS", "100"], ["WS_SLOW_CLIENT_GRACE_MS", "soon"]]) {
     const read = () => readWsConfig({ [name!]: value });
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(name);

@@ -11,12 +11,18 @@ const spec = {
    * ws must exceed the ping interval (30 s by default; its own default of 60 s does).
    */
   idleTimeoutS: envVar({ name: "WS_IDLE_TIMEOUT_S", schema: t.Integer({ minimum: 2, maximum: 960 }), fallback: 60 }),
-  /** Bytes queued for one slow client before it is dropped. */
+  /**
+   * Bytes sent to one client and not yet read by it (in ws, the kernel or nginx, as its answers to
+   * pings tell): a client above it for WS_SLOW_CLIENT_GRACE_MS is closed (4003). Also ws's own queue
+   * limit, past which a client is closed at once.
+   */
   backpressureLimitBytes: envVar({
     name: "WS_BACKPRESSURE_LIMIT_BYTES",
     schema: t.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
     fallback: 128 * 1024,
   }),
+  /** How long a client may stay over WS_BACKPRESSURE_LIMIT_BYTES behind before it is closed. */
+  slowClientGraceMs: envVar({ name: "WS_SLOW_CLIENT_GRACE_MS", schema: t.Integer({ minimum: 500, maximum: 60_000 }), fallback: 3000 }),
   /** Open websockets per process; past it an upgrade is answered 503. */
   maxConnections: envVar({ name: "WS_MAX_CONNECTIONS", schema: t.Integer({ minimum: 1 }), fallback: 10_000 }),
   /** Messages a client may send per second (bursts up to the same number); past it: error, then close 1008. */

@@ -8,6 +8,8 @@ export interface Liveness {
 export interface HeartbeatOptions<T extends Liveness> {
   sockets: Iterable<ServerWebSocket<T>>;
   everyMs: number;
+  /** Sends the ping (default `ws.ping()`); the server's carries the socket's byte count (ws/unacked-bytes.ts). */
+  ping?: (ws: ServerWebSocket<T>) => void;
   /** Called for a socket that answered nothing since the previous beat. */
   onDead(ws: ServerWebSocket<T>): void;
 }
@@ -26,7 +28,7 @@ export interface HeartbeatOptions<T extends Liveness> {
  * heartbeat.stop();
  * ```
  */
-export function startHeartbeat<T extends Liveness>({ sockets, everyMs, onDead }: HeartbeatOptions<T>): { stop(): void } {
+export function startHeartbeat<T extends Liveness>({ sockets, everyMs, ping = (ws) => ws.ping(), onDead }: HeartbeatOptions<T>): { stop(): void } {
   const beat = () => {
     for (const ws of sockets) {
       if (!ws.data.alive) {
@@ -34,7 +36,7 @@ export function startHeartbeat<T extends Liveness>({ sockets, everyMs, onDead }:
         continue;
       }
       ws.data.alive = false;
-      ws.ping();
+      ping(ws);
     }
   };
   const timer = setInterval(beat, everyMs);

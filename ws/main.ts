@@ -64,6 +64,7 @@ if (!stopping) {
     limits: {
       idleTimeoutS: config.idleTimeoutS,
       backpressureLimitBytes: config.backpressureLimitBytes,
+      slowClientGraceMs: config.slowClientGraceMs,
       maxConnections: config.maxConnections,
       maxMessagesPerS: config.maxMessagesPerS,
       priceShards: config.priceShards,
@@ -74,6 +75,7 @@ if (!stopping) {
       port: server.port,
       idle_timeout_s: config.idleTimeoutS,
       backpressure_limit_bytes: config.backpressureLimitBytes,
+      slow_client_grace_ms: config.slowClientGraceMs,
       max_connections: config.maxConnections,
       max_messages_per_s: config.maxMessagesPerS,
       price_shards: config.priceShards,

@@ -2,10 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { type Bus, createMemoryBus } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
 import type { Tick } from "../common/contracts/price.ts";
+import { WsCloseCode } from "../common/contracts/ws.ts";
 import { createLogger } from "../common/log.ts";
+import { createSessionTokens } from "../common/sessions/token.ts";
+import { openSlowReader } from "../test/support/slow-reader.ts";
 import { waitFor } from "../test/support/wait.ts";
 import { connectClient, connectRawClient } from "./_test-client.ts";
-import { startWsServer, type WsLimits, type WsServer } from "./server.ts";
+import { startWsServer, type WsLimits, type WsServer, type WsServerOptions } from "./server.ts";
 
 const log = createLogger({ component: "ws", level: "silent" });
 
@@ -15,9 +18,9 @@ interface Harness extends AsyncDisposable {
   url: string;
 }
 
-async function serve(latestTick: () => Promise<Tick | undefined>, limits: Partial<WsLimits> = {}): Promise<Harness> {
+async function serve(latestTick: () => Promise<Tick | undefined>, limits: Partial<WsLimits> = {}, options: Pick<WsServerOptions, "verifyToken"> = {}): Promise<Harness> {
   const bus = createMemoryBus();
-  const server = await startWsServer({ port: 0, hostname: "127.0.0.1", bus, latestTick, log, limits });
+  const server = await startWsServer({ port: 0, hostname: "127.0.0.1", bus, latestTick, log, limits, ...options });
   return {
     bus,
     server,
@@ -154,5 +157,120 @@ describe("ws server (in process, memory bus)", () => {
     await waitFor("a slot", () => h.server.stats().connections === 1);
     await using c = await connectClient(h.url);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+/** A grid as the API publishes it, of about `bytes` bytes (the default grid is ~30 kB). */
+function gridOf(bytes: number, ts = Date.now()): string {
+  const cell = { t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, locked: false };
+  const cells = Array.from({ length: Math.ceil(bytes / (JSON.stringify(cell).length + 1)) }, () => cell);
+  return JSON.stringify({ ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, cells });
+}
+
+const isGrid = (message: Record<string, unknown>) => message.type === "grid";
+
+describe("slow readers (bytes sent and not read, ws/unacked-bytes.ts)", () => {
+  const LIMIT = 64 * 1024;
+  const GRACE_MS = 1000;
+
+  test("a client that stops reading is closed with slow_consumer (4003) a grace after it falls a limit behind; a reading client on the same server is not", async () => {
+    await using h = await serve(async () => undefined, { backpressureLimitBytes: LIMIT, slowClientGraceMs: GRACE_MS, sweepMs: 100 });
+    await using reader = await connectClient(h.url);
+    reader.ws.send('{"type":"subscribe","channel":"grid"}');
+    await reader.next("grid ack", (m) => m.type === "subscribed" && m.channel === "grid");
+    await using slow = await openSlowReader({ port: h.server.port, commands: ['{"type":"subscribe","channel":"grid"}'] });
+    await waitFor("both connected", () => h.server.stats().connections === 2);
+    await Bun.sleep(50); // the slow client's subscribe command is read
+
+    // 30 kB grids at 600 kB/s: over the limit within 0.2 s. The kernel's buffers (MBs) would hold
+    // this for several seconds before ws's own queue reached Bun's limit.
+    const started = performance.now();
+    let published = 0;
+    let droppedAfterMs = Number.NaN;
+    while (performance.now() - started < GRACE_MS + 3000) {
+      await h.bus.publish(Channels.grid, gridOf(30_000));
+      published++;
+      await Bun.sleep(50);
+      if (h.server.stats().connections === 1) {
+        droppedAfterMs = performance.now() - started;
+        break;
+      }
+    }
+    expect(h.server.stats().connections_slow).toBe(1);
+    expect(droppedAfterMs).toBeGreaterThanOrEqual(GRACE_MS);
+    expect(droppedAfterMs).toBeLessThan(GRACE_MS + 2000);
+    // Reading at last, it finds the error and the close code behind what it had not read.
+    expect(await slow.closeFrame()).toMatchObject({ code: WsCloseCode.slowConsumer });
+
+    expect(reader.ws.readyState).toBe(WebSocket.OPEN);
+    await waitFor("every grid on the reading client", () => reader.json().filter(isGrid).length === published);
+    await h.bus.publish(Channels.grid, gridOf(100));
+    await waitFor("a grid after the drop", () => reader.json().filter(isGrid).length === published + 1);
+  });
+
+  test("a client that reads everything is never closed, through a burst of many times the limit per second for longer than the grace", async () => {
+    await using h = await serve(async () => undefined, { backpressureLimitBytes: LIMIT, slowClientGraceMs: GRACE_MS, sweepMs: 100 });
+    await using reader = await connectClient(h.url);
+    reader.ws.send('{"type":"subscribe","channel":"grid"}');
+    await reader.next("grid ack", (m) => m.type === "subscribed" && m.channel === "grid");
+    // 20 kB a turn, about 3 MB/s for 3 grace periods: each sweep sees far more than the limit sent since the last.
+    const started = performance.now();
+    let published = 0;
+    while (performance.now() - started < 3 * GRACE_MS) {
+      await h.bus.publish(Channels.grid, gridOf(20_000));
+      published++;
+      if (published % 2 === 0) await Bun.sleep(1);
+    }
+    await waitFor("every grid read", () => reader.json().filter(isGrid).length === published, 10_000);
+    expect(published * 20_000).toBeGreaterThan(20 * LIMIT);
+    expect(reader.ws.readyState).toBe(WebSocket.OPEN);
+    expect(h.server.stats()).toMatchObject({ connections: 1, connections_slow: 0 });
+  });
+});
+
+describe("session expiry on a live websocket", () => {
+  const tokens = createSessionTokens("s".repeat(32));
+  const verifyToken = (token: string) => tokens.verify(token, Date.now());
+  const betEvent = (playerId: string, betId: string) =>
+    JSON.stringify([{ player_id: playerId, event: { type: "bet", bet_id: betId, status: "accepted", payout: 0, balance: 1000 } }]);
+  const isBet = (betId: string) => (m: Record<string, unknown>) => m.type === "bet" && m.bet_id === betId;
+
+  test("when its token expires the socket gets a session_expired error, then close code 4002; a still-valid one keeps its bet events", async () => {
+    await using h = await serve(async () => undefined, { sweepMs: 50 }, { verifyToken });
+    await using short = await connectClient(h.url);
+    await using long = await connectClient(h.url);
+    const expiresAt = Date.now() + 1000;
+    short.ws.send(JSON.stringify({ type: "auth", token: tokens.sign({ sub: "p_short", exp: expiresAt }) }));
+    long.ws.send(JSON.stringify({ type: "auth", token: tokens.sign({ sub: "p_long", exp: Date.now() + 60_000 }) }));
+    await short.next("authed", (m) => m.type === "authed");
+    await long.next("authed", (m) => m.type === "authed");
+    await h.bus.publish(Channels.betEvents, betEvent("p_short", "b1"));
+    await short.next("bet event before expiry", isBet("b1"));
+
+    const { code } = await short.closed;
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+    expect(Date.now() - expiresAt).toBeLessThan(1000);
+    expect(code).toBe(WsCloseCode.sessionExpired);
+    const errors = short.json().filter((m) => m.type === "error");
+    expect(errors).toEqual([{ type: "error", code: "session_expired", message: expect.any(String) }]);
+    expect(h.server.stats().connections_expired).toBe(1);
+
+    // The other player's connection was not touched and still hears its bets.
+    await h.bus.publish(Channels.betEvents, betEvent("p_long", "b2"));
+    await long.next("bet event after the other expired", isBet("b2"));
+    expect(long.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  test("a connection that re-authenticates with a fresh token is judged by the new expiry", async () => {
+    await using h = await serve(async () => undefined, { sweepMs: 50 }, { verifyToken });
+    await using client = await connectClient(h.url);
+    client.ws.send(JSON.stringify({ type: "auth", token: tokens.sign({ sub: "p_1", exp: Date.now() + 600 }) }));
+    await client.next("authed", (m) => m.type === "authed");
+    client.ws.send(JSON.stringify({ type: "auth", token: tokens.sign({ sub: "p_1", exp: Date.now() + 60_000 }) }));
+    await waitFor("second authed", () => client.json().filter((m) => m.type === "authed").length === 2);
+    await Bun.sleep(900);
+    await h.bus.publish(Channels.betEvents, betEvent("p_1", "b3"));
+    await client.next("bet event", isBet("b3"));
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
   });
 });

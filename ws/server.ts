@@ -11,13 +11,22 @@ import { createConnectionLog } from "./connection-log.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
 import { errorResponse, jsonResponse } from "./http.ts";
 import { fullBudget, type MessageBudget, takeMessage } from "./rate-limit.ts";
-import { createShardedTopic } from "./sharded-topic.ts";
+import { createShardedTopic, type Subscriber } from "./sharded-topic.ts";
+import { createUnackedBytes, type Delivery, frameBytes, newDelivery } from "./unacked-bytes.ts";
 
 export interface WsLimits {
   /** A peer silent (no pong, no message) for this long is dropped; pings go out every half of it. */
   idleTimeoutS: number;
-  /** Bytes queued for one client before it is dropped as a slow consumer. */
+  /**
+   * Bytes sent to one client and not yet read by it, wherever they sit (ws's queue, the kernel's
+   * buffers, nginx): a client that stays above it for `slowClientGraceMs` is closed (ws/unacked-bytes.ts).
+   * Also Bun's own limit on ws's queue, past which a client is closed at once.
+   */
   backpressureLimitBytes: number;
+  /** How long a client may stay more than `backpressureLimitBytes` behind before it is closed. */
+  slowClientGraceMs: number;
+  /** How often every connection is looked at: how far behind it is, whether its session has expired. */
+  sweepMs: number;
   /** Open websockets; past it an upgrade is answered 503. */
   maxConnections: number;
   /** Messages per second per client (and the burst allowed). */
@@ -33,6 +42,8 @@ export interface WsLimits {
 export const defaultLimits: WsLimits = {
   idleTimeoutS: 60,
   backpressureLimitBytes: 128 * 1024,
+  slowClientGraceMs: 3000,
+  sweepMs: 500,
   maxConnections: 10_000,
   maxMessagesPerS: 50,
   maxMessageBytes: WS_MAX_MESSAGE_BYTES,
@@ -50,8 +61,12 @@ export interface WsServerOptions {
   latestTick: () => Promise<Tick | undefined>;
   log: Logger;
   limits?: Partial<WsLimits>;
-  /** Checks `auth` tokens; without it `auth` is refused (the API's session secret is not configured here). */
-  verifyToken?: (token: string) => { sub: string } | undefined;
+  /**
+   * Checks `auth` tokens: the player and the token's expiry (ms since the epoch), after which the
+   * connection is closed with `session_expired`. Without it `auth` is refused (the API's session
+   * secret is not configured here).
+   */
+  verifyToken?: (token: string) => { sub: string; exp: number } | undefined;
 }
 
 export interface WsStats extends PriceBridgeStats {
@@ -65,6 +80,10 @@ export interface WsStats extends PriceBridgeStats {
   connections_rejected: number;
   /** Clients dropped for not answering pings. */
   connections_dead: number;
+  /** Clients closed for staying more than the limit behind in reading for longer than the grace. */
+  connections_slow: number;
+  /** Authenticated clients closed because their session token expired. */
+  connections_expired: number;
   snapshot_failures: number;
   rss_bytes: number;
 }
@@ -76,8 +95,8 @@ export interface WsServer {
   shutdown(): Promise<void>;
 }
 
-/** What the server keeps on each connection: one object, its budget inline (thousands of these are live). */
-interface Connection extends Liveness, MessageBudget {
+/** What the server keeps on each connection: one object, its budget and byte counts inline (thousands of these are live). */
+interface Connection extends Liveness, MessageBudget, Delivery {
   id: string;
   forwardedFor: string | null;
   openedAt: number;
@@ -88,6 +107,10 @@ interface Connection extends Liveness, MessageBudget {
   closedBy: string | null;
   /** The player proven by `auth`, whose bet events this connection receives. */
   playerId?: string;
+  /** When the token proven by `auth` expires (ms since the epoch); infinite before any `auth`. */
+  expiresAt: number;
+  /** This connection as the sharded price topic sees it: joining a shard goes through the byte counts. */
+  priceMember: Subscriber | null;
 }
 
 type Socket = ServerWebSocket<Connection>;
@@ -97,9 +120,6 @@ const COLLECT_EVERY_OPENS = 1000;
 const HEALTH = JSON.stringify({ status: "ok", component: "ws" });
 const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
 
-function send(ws: Socket, message: ServerMessage): void {
-  ws.sendText(JSON.stringify(message));
-}
 
 /**
  * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (JSON
@@ -120,20 +140,43 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
   let connectionsTotal = 0;
   let connectionsRejected = 0;
   let connectionsDead = 0;
+  let connectionsSlow = 0;
+  let connectionsExpired = 0;
   let snapshotFailures = 0;
   let shuttingDown: (() => void) | undefined;
 
+  // What each client has been sent and has read: every send, publish and subscription goes through these.
+  const acks = createUnackedBytes({ limitBytes: limits.backpressureLimitBytes, graceMs: limits.slowClientGraceMs });
+  const sendText = (ws: Socket, text: string) => {
+    acks.sent(ws.data, frameBytes(Buffer.byteLength(text)));
+    ws.sendText(text);
+  };
+  const send = (ws: Socket, message: ServerMessage) => sendText(ws, JSON.stringify(message));
+  const join = (ws: Socket, topic: string) => {
+    ws.subscribe(topic);
+    acks.joined(ws.data, topic);
+  };
+  const leave = (ws: Socket, topic: string) => {
+    ws.unsubscribe(topic);
+    acks.left(ws.data, topic);
+  };
+
   // Bridge first: its publish target is the server, created just below.
   let server: Server<Connection> | undefined;
+  /** One publish to every subscriber of `topic`, counted once for all of them. */
+  const publish = (topic: string, message: string) => {
+    acks.published(topic, frameBytes(Buffer.byteLength(message)));
+    return server?.publish(topic, message);
+  };
   // A tick reaches thousands of sockets a shard at a time, so a player's settled bet is not kept waiting behind it.
-  const prices = createShardedTopic({ name: "prices", shards: limits.priceShards, publish: (topic, message) => server?.publish(topic, message) });
+  const prices = createShardedTopic({ name: "prices", shards: limits.priceShards, publish });
   const bridge = await startPriceBridge({
     bus,
-    publish: (topic, message, order) => (topic === "prices" ? prices.publish(message, order) : server?.publish(topic, message)),
+    publish: (topic, message, order) => (topic === "prices" ? prices.publish(message, order) : publish(topic, message)),
     log,
   });
-  const gridBridge = await startGridBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
-  const betBridge = await startBetEventBridge({ bus, publish: (topic, message) => server?.publish(topic, message), log });
+  const gridBridge = await startGridBridge({ bus, publish, log });
+  const betBridge = await startBetEventBridge({ bus, publish, log });
 
   // Clients that connect together share one read of the stored price.
   let storedRead: Promise<Tick | undefined> | undefined;
@@ -163,20 +206,20 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
     // A tick that went by while the store was read is newer than the stored one.
     const seen = bridge.latest();
     const latest = stored && seen ? (seen.ts > stored.ts ? seen : stored) : (stored ?? seen);
-    if (latest) ws.sendText(priceMessage(latest));
-    prices.subscribe(ws, latest?.ts);
+    if (latest) sendText(ws, priceMessage(latest));
+    prices.subscribe(ws.data.priceMember!, latest?.ts);
   };
 
   const leavePrices = (ws: Socket) => {
     ws.data.joins++;
     ws.data.wantsPrices = false;
-    prices.unsubscribe(ws);
+    prices.unsubscribe(ws.data.priceMember!);
   };
 
   const onText = (ws: Socket, text: string) => {
     const read = readMessage(text);
     if (read.kind === "other") {
-      ws.sendText(text);
+      sendText(ws, text);
       return;
     }
     if (read.kind === "malformed") {
@@ -196,9 +239,10 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
           ws.close(WsCloseCode.unauthorized, "unauthorized");
           return;
         }
-        if (ws.data.playerId && ws.data.playerId !== claims.sub) ws.unsubscribe(playerTopic(ws.data.playerId));
+        if (ws.data.playerId && ws.data.playerId !== claims.sub) leave(ws, playerTopic(ws.data.playerId));
         ws.data.playerId = claims.sub;
-        ws.subscribe(playerTopic(claims.sub));
+        ws.data.expiresAt = claims.exp;
+        join(ws, playerTopic(claims.sub));
         send(ws, { type: "authed", user_id: claims.sub });
         return;
       }
@@ -214,12 +258,12 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
           if (channel === "prices" && !ws.data.wantsPrices) void joinPrices(ws);
           if (channel === "grid" && !ws.isSubscribed("grid")) {
             const latestGrid = gridBridge.latestMessage();
-            if (latestGrid) ws.sendText(latestGrid);
-            ws.subscribe("grid");
+            if (latestGrid) sendText(ws, latestGrid);
+            join(ws, "grid");
           }
         } else {
           if (channel === "prices") leavePrices(ws);
-          else ws.unsubscribe(channel);
+          else leave(ws, channel);
           send(ws, { type: "unsubscribed", channel });
         }
         return;
@@ -251,6 +295,9 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
           wantsPrices: false,
           joins: 0,
           closedBy: null,
+          expiresAt: Number.POSITIVE_INFINITY,
+          priceMember: null,
+          ...newDelivery(),
         };
         if (server.upgrade(request, { data })) return undefined;
         return errorResponse(request, 426, "validation_failed", "expected a websocket upgrade");
@@ -267,6 +314,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       sendPings: true,
       perMessageDeflate: false,
       open(ws) {
+        ws.data.priceMember = { subscribe: (topic) => join(ws, topic), unsubscribe: (topic) => leave(ws, topic) };
         sockets.add(ws);
         connectionsTotal++;
         connections.opened(ws.data.id, ws.remoteAddress, ws.data.forwardedFor);
@@ -283,14 +331,19 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
           return;
         }
         if (typeof message === "string") onText(ws, message);
-        else ws.send(message);
+        else {
+          acks.sent(ws.data, frameBytes(message.byteLength));
+          ws.send(message);
+        }
       },
-      pong(ws) {
+      pong(ws, payload) {
         ws.data.alive = true;
+        acks.pong(ws.data, payload);
       },
       close(ws, code, reason) {
         sockets.delete(ws);
-        prices.forget(ws);
+        if (ws.data.priceMember) prices.forget(ws.data.priceMember);
+        acks.closed(ws.data);
         connections.closed(ws.data.id, code, reason, Date.now() - ws.data.openedAt, ws.data.closedBy ?? "peer");
         if (shuttingDown && sockets.size === 0) shuttingDown();
       },
@@ -303,12 +356,45 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
   const heartbeat = startHeartbeat({
     sockets,
     everyMs: (limits.idleTimeoutS * 1000) / 2,
+    // The heartbeat's pings carry the byte count too: a pong to one acknowledges what came before it.
+    ping: (ws) => acks.ping(ws),
     onDead(ws) {
       connectionsDead++;
       ws.data.closedBy = "no answer to pings";
       ws.terminate();
     },
   });
+
+  /**
+   * A client that does not read: the close frame queues behind what it has
+   * not read (a client that was only slow still learns why), and Bun drops
+   * the socket after its close timeout.
+   */
+  const closeSlow = (ws: Socket) => {
+    connectionsSlow++;
+    const behind = ws.data.pingedAt - ws.data.acked;
+    send(ws, { type: "error", code: "slow_consumer", message: `${behind} bytes sent and not read for over ${limits.slowClientGraceMs} ms` });
+    ws.data.closedBy = "slow reader";
+    ws.close(WsCloseCode.slowConsumer, `not reading: ${behind} bytes behind`);
+  };
+
+  const expire = (ws: Socket) => {
+    connectionsExpired++;
+    send(ws, { type: "error", code: "session_expired", message: "the session token has expired; authenticate again" });
+    ws.data.closedBy = "session expired";
+    ws.close(WsCloseCode.sessionExpired, "session expired");
+  };
+
+  // One pass over every connection: cheaper than a timer per socket with 10,000 of them.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const ws of sockets) {
+      if (ws.readyState !== 1) continue;
+      if (ws.data.expiresAt <= now) expire(ws);
+      else if (acks.check(ws, now)) closeSlow(ws);
+    }
+  }, limits.sweepMs);
+  sweep.unref();
 
   function stats(): WsStats {
     return {
@@ -317,6 +403,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
       connections_total: connectionsTotal,
       connections_rejected: connectionsRejected,
       connections_dead: connectionsDead,
+      connections_slow: connectionsSlow,
+      connections_expired: connectionsExpired,
       snapshot_failures: snapshotFailures,
       ...bridge.stats(),
       ...gridBridge.stats(),
@@ -331,6 +419,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
     stats,
     async shutdown() {
       heartbeat.stop();
+      clearInterval(sweep);
       await bridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the price bridge"));
       await betBridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the bet event bridge"));
       await gridBridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the grid bridge"));

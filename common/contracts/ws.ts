@@ -61,6 +61,10 @@ export const WsErrorCode = t.Union([
   t.Literal("bad_command"),
   /** Too many messages per second; followed by close code 1008. */
   t.Literal("rate_limited"),
+  /** The session token proven by `auth` has expired; followed by close code 4002. Reconnect and `auth` with a new session. */
+  t.Literal("session_expired"),
+  /** The client stayed too far behind in reading what it was sent; followed by close code 4003. */
+  t.Literal("slow_consumer"),
 ]);
 export type WsErrorCode = Static<typeof WsErrorCode>;
 
@@ -85,6 +89,13 @@ export const WsCloseCode = {
   messageTooBig: 1009,
   /** `auth` with a bad or expired session token. */
   unauthorized: 4001,
+  /** The token an authenticated connection proved has expired since (after an `error` with `session_expired`). */
+  sessionExpired: 4002,
+  /**
+   * The client stayed more than the server's limit behind in reading (bytes sent that it has not
+   * read) for longer than a few seconds (after an `error` with `slow_consumer`): reconnect.
+   */
+  slowConsumer: 4003,
 } as const;
 
 /** The largest message a client may send, in bytes. */

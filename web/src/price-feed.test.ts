@@ -227,6 +227,24 @@ describe("price feed", () => {
     expect(h.last().sent.map((m) => JSON.parse(m))).toContainEqual({ type: "auth", token: "t2" });
   });
 
+  test("a token that expires on a live connection is renewed like a refused one, and the next connection proves the new one", async () => {
+    let token = "t1";
+    const h = harness({ token: async () => token });
+    h.last().open();
+    await Promise.resolve();
+    h.last().receive(JSON.stringify({ type: "authed", user_id: "p1" }));
+    // The server's sweep: an error, then close code 4002.
+    h.last().receive(JSON.stringify({ type: "error", code: "session_expired", message: "the session token has expired" }));
+    expect(h.refused).toEqual(["t1"]);
+    token = "t2";
+    h.last().drop();
+    h.advance(1000);
+    h.last().open();
+    await Promise.resolve();
+    expect(h.sockets).toHaveLength(2);
+    expect(h.last().sent.map((m) => JSON.parse(m))).toContainEqual({ type: "auth", token: "t2" });
+  });
+
   test("a token that arrives after its socket closed is not sent", async () => {
     let release: (token: string) => void = () => {};
     const h = harness({ token: () => new Promise((resolve) => (release = resolve)) });

@@ -34,7 +34,10 @@ export interface PriceFeedOptions {
   authToken?: () => Promise<string>;
   /** The server took the token: `bet` events follow. */
   onAuthed?: (userId: string) => void;
-  /** The server refused `token` (close code 4001 follows, and the feed reconnects). */
+  /**
+   * The server refused `token`, or it expired while the connection was open (close code 4001 or
+   * 4002 follows, and the feed reconnects, proving the token `authToken` gives then).
+   */
   onUnauthorized?: (token: string) => void;
   /** One of this player's bets was accepted (perhaps on another device) or settled. */
   onBet?: (event: BetEvent) => void;
@@ -251,7 +254,7 @@ export function connectPriceFeed(options: PriceFeedOptions): PriceFeed {
       else if (message?.type === "grid") onGrid?.(message.grid);
       else if (message?.type === "bet") onBet(message);
       else if (message?.type === "authed") onAuthed(message.user_id);
-      else if (message?.type === "error" && message.code === "unauthorized" && sentToken !== undefined) onUnauthorized(sentToken);
+      else if (message?.type === "error" && (message.code === "unauthorized" || message.code === "session_expired") && sentToken !== undefined) onUnauthorized(sentToken);
       else if (message?.type === "pong") {
         // Pongs come back in order: the oldest ping in flight is the one answered.
         const first = pingsInFlight.keys().next();

@@ -3,7 +3,9 @@ import { createMemoryBus } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
 import { createLogger } from "../common/log.ts";
 import { waitFor } from "../test/support/wait.ts";
-import { startBetEventBridge, startPriceBridge } from "./bridge.ts";
+import type { BusTick } from "../common/contracts/price.ts";
+import { createTickSigner } from "../common/prices/tick-signature.ts";
+import { type PriceBridgeOptions, startBetEventBridge, startPriceBridge } from "./bridge.ts";
 
 function capturingLog() {
   const lines: Record<string, unknown>[] = [];
@@ -15,12 +17,23 @@ function capturingLog() {
   return { log, lines };
 }
 
-async function setUp(now = () => 5_000) {
+async function setUp(now = () => 5_000, options: Pick<PriceBridgeOptions, "history" | "signer"> = {}) {
   const bus = createMemoryBus();
   const published: [string, string][] = [];
   const { log, lines } = capturingLog();
-  const bridge = await startPriceBridge({ bus, publish: (topic, message) => published.push([topic, message]), log, now });
+  const bridge = await startPriceBridge({ bus, publish: (topic, message) => published.push([topic, message]), log, now, ...options });
   return { bus, bridge, published, lines };
+}
+
+/** A stored history the test writes, as the price service does before publishing. */
+function memoryHistory() {
+  const stored: BusTick[] = [];
+  return {
+    stored,
+    async history(after: number, to: number, limit: number) {
+      return stored.filter((t) => t.ts > after && t.ts <= to).slice(0, limit).map((t) => JSON.stringify(t));
+    },
+  };
 }
 
 describe("price bridge", () => {
@@ -30,7 +43,7 @@ describe("price bridge", () => {
     await waitFor("a publish", () => published.length === 1);
     expect(published[0]).toEqual(["prices", '{"type":"price","symbol":"BTC-USD","price":42000.5,"ts":1700000000123}']);
     expect(bridge.latest()).toEqual({ symbol: "BTC-USD", price: 42000.5, ts: 1_700_000_000_123 });
-    expect(bridge.stats()).toEqual({ ticks_published: 1, ticks_dropped: 0 });
+    expect(bridge.stats()).toEqual({ ticks_published: 1, ticks_recovered: 0, ticks_dropped: 0 });
   });
 
   test("stamps a plain price string with the time it was received", async () => {
@@ -45,11 +58,11 @@ describe("price bridge", () => {
     for (const garbage of ["hello", "{not json", '{"price":"x","ts":1}', "-5", ""]) await bus.publish(Channels.priceTicks, garbage);
     await bus.publish(Channels.priceTicks, "100.5");
     await waitFor("the good tick", () => published.length === 1);
-    expect(bridge.stats()).toEqual({ ticks_published: 1, ticks_dropped: 5 });
+    expect(bridge.stats()).toEqual({ ticks_published: 1, ticks_recovered: 0, ticks_dropped: 5 });
     const warnings = lines.filter((line) => line.level === "warn");
     // One warning per second at most: the first bad message is reported with a sample.
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ msg: "dropped a message that is not a tick", sample: "hello", dropped_total: 1 });
+    expect(warnings[0]).toMatchObject({ msg: "dropped a price message that is not a valid tick", sample: "hello", dropped_total: 1 });
   });
 
   test("warns again after the quiet period, with the count dropped in between", async () => {
@@ -62,6 +75,36 @@ describe("price bridge", () => {
     await bus.publish(Channels.priceTicks, "bad-3");
     await waitFor("second warning", () => lines.filter((line) => line.level === "warn").length === 2);
     expect(lines.filter((line) => line.level === "warn").at(-1)).toMatchObject({ dropped: 2, dropped_total: 3, sample: "bad-3" });
+  });
+
+  test("a tick the channel skipped is read back from the history and sent first, each tick once", async () => {
+    const history = memoryHistory();
+    const { bus, bridge, published } = await setUp(() => 5_000, { history });
+    const tick = (seq: number): BusTick => ({ symbol: "BTC-USD", price: 42_000 + seq, ts: seq * 100, seq });
+    const publishTick = async (t: BusTick) => {
+      history.stored.push(t);
+      await bus.publish(Channels.priceTicks, JSON.stringify(t));
+    };
+    await publishTick(tick(1));
+    history.stored.push(tick(2), tick(3)); // published while this process was not subscribed
+    await publishTick(tick(4));
+    await bus.publish(Channels.priceTicks, JSON.stringify(tick(4))); // heard twice
+    await waitFor("four ticks", () => published.length === 4);
+    await Bun.sleep(10);
+    expect(published.map(([, m]) => JSON.parse(m).ts)).toEqual([100, 200, 300, 400]);
+    expect(bridge.stats()).toEqual({ ticks_published: 4, ticks_recovered: 2, ticks_dropped: 0 });
+  });
+
+  test("with a key, a tick that is not signed by it is dropped: a forged price reaches no client", async () => {
+    const signer = createTickSigner("w".repeat(32));
+    const { bus, bridge, published } = await setUp(() => 5_000, { signer });
+    const tick: BusTick = { symbol: "BTC-USD", price: 42_000, ts: 1000, seq: 1 };
+    await bus.publish(Channels.priceTicks, JSON.stringify({ ...tick, sig: signer.sign(tick) }));
+    for (const forged of [JSON.stringify({ ...tick, ts: 2000, seq: 2 }), "42105", JSON.stringify({ ...tick, ts: 3000, seq: 3, sig: signer.sign(tick) })]) {
+      await bus.publish(Channels.priceTicks, forged);
+    }
+    await waitFor("the three forgeries counted", () => bridge.stats().ticks_dropped === 3);
+    expect(published.map(([, m]) => JSON.parse(m).ts)).toEqual([1000]);
   });
 
   test("ignores other channels and stops after stop()", async () => {

@@ -3,7 +3,10 @@ import { Channels } from "../common/channels.ts";
 import type { PriceMessage, Tick } from "../common/contracts/price.ts";
 import type { WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
-import { parseTickMessage } from "../common/prices/parse-tick.ts";
+import { parseBusTick } from "../common/prices/parse-tick.ts";
+import { createTickSequencer } from "../common/prices/tick-sequencer.ts";
+import type { TickSigner } from "../common/prices/tick-signature.ts";
+import type { TickStore } from "../common/prices/tick-store.ts";
 
 /**
  * Sends one already serialised message to every socket subscribed to `topic`
@@ -16,16 +19,20 @@ export interface PriceBridgeOptions {
   bus: Bus;
   publish: PublishToTopic;
   log: Logger;
+  /** The stored tick history, read back for ticks the channel missed; without it a missed tick stays missed. */
+  history?: Pick<TickStore, "history">;
+  /** With a key, a tick without a valid signature is dropped. */
+  signer?: TickSigner;
   /** Stamps plain "42012.34" ticks, which carry no time of their own. */
   now?: () => number;
-  /** At most one warning per this many ms for dropped messages, so a bad publisher cannot flood the log. */
-  warnEveryMs?: number;
 }
 
 export interface PriceBridgeStats {
   /** Ticks published to the `prices` topic. */
   ticks_published: number;
-  /** Messages on the price channel that were not a tick. */
+  /** Of those, ticks read back from the history after the channel missed them. */
+  ticks_recovered: number;
+  /** Messages on the price channel that were not a valid tick (malformed, or not signed by the key). */
   ticks_dropped: number;
 }
 
@@ -45,46 +52,41 @@ export function priceMessage(tick: Tick): string {
 /**
  * The one place where bus messages become websocket messages: each tick on
  * `prices:btc:usd` is serialised once and published once to the `prices`
- * topic, whatever the number of clients. Anything that is not a tick is
- * dropped, counted and warned about; it never throws.
+ * topic, whatever the number of clients. Ticks go out in order, each once: a
+ * tick the channel skipped (a reconnect) is read back from the stored history
+ * and sent before the next one (common/prices/tick-sequencer.ts). Anything
+ * that is not a valid tick is dropped, counted and warned about; it never throws.
  *
  * ```ts
- * const bridge = await startPriceBridge({ bus, publish: (topic, m) => server.publish(topic, m), log });
+ * const bridge = await startPriceBridge({ bus, publish: (topic, m) => server.publish(topic, m), history, log });
  * ```
  */
-export async function startPriceBridge({ bus, publish, log, now = Date.now, warnEveryMs = 1000 }: PriceBridgeOptions): Promise<PriceBridge> {
-  let latest: Tick | undefined;
-  let published = 0;
-  let dropped = 0;
-  let droppedSinceWarning = 0;
-  let lastWarningAt = Number.NEGATIVE_INFINITY;
+export async function startPriceBridge({ bus, publish, log, history, signer, now = Date.now }: PriceBridgeOptions): Promise<PriceBridge> {
+  const sequencer = createTickSequencer({
+    readHistory: (after, to, limit) => (history ? history.history(after, to, limit) : Promise.resolve([])),
+    accept(raw, receivedAt) {
+      const tick = parseBusTick(raw, receivedAt);
+      return tick && (!signer || signer.verify(tick)) ? tick : undefined;
+    },
+    deliver: ({ tick }) => void publish("prices", priceMessage(tick), tick.ts),
+    historyFrom: now(),
+    log,
+    now,
+    // A client wants the next price soon, not a long wait for a history that is down.
+    fillTimeoutMs: 1000,
+  });
 
-  const onMessage = (raw: string) => {
-    const receivedAt = now();
-    const tick = parseTickMessage(raw, receivedAt);
-    if (!tick) {
-      dropped++;
-      droppedSinceWarning++;
-      if (receivedAt - lastWarningAt >= warnEveryMs) {
-        log.warn(
-          { channel: Channels.priceTicks, sample: raw.slice(0, 120), dropped: droppedSinceWarning, dropped_total: dropped },
-          "dropped a message that is not a tick",
-        );
-        lastWarningAt = receivedAt;
-        droppedSinceWarning = 0;
-      }
-      return;
-    }
-    latest = tick;
-    published++;
-    publish("prices", priceMessage(tick), tick.ts);
-  };
-
-  const unsubscribe: Unsubscribe = await bus.subscribe(Channels.priceTicks, onMessage);
+  const unsubscribe: Unsubscribe = await bus.subscribe(Channels.priceTicks, (raw) => sequencer.push(raw));
   log.debug({ channel: Channels.priceTicks, topic: "prices" }, "price bridge subscribed");
   return {
-    latest: () => latest,
-    stats: () => ({ ticks_published: published, ticks_dropped: dropped }),
+    latest() {
+      const tick = sequencer.last();
+      return tick && { symbol: tick.symbol, price: tick.price, ts: tick.ts };
+    },
+    stats() {
+      const { delivered, recovered, invalid } = sequencer.stats();
+      return { ticks_published: delivered, ticks_recovered: recovered, ticks_dropped: invalid };
+    },
     stop: unsubscribe,
   };
 }

@@ -14,7 +14,13 @@ test("defaults", () => {
     priceShards: 10,
     redisUrl: "redis://127.0.0.1:6379",
     sessionSecret: undefined,
+    priceSigningKey: undefined,
   });
+});
+
+test("the price signing key is optional, but checked when given", () => {
+  expect(readWsConfig({ PRICE_SIGNING_KEY: "p".repeat(32) }).priceSigningKey).toBe("p".repeat(32));
+  expect(() => readWsConfig({ PRICE_SIGNING_KEY: "short" })).toThrow(ConfigError);
 });
 
 test("the session secret is optional, but checked when given", () => {

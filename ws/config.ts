@@ -1,4 +1,5 @@
 import { Type as t } from "@sinclair/typebox";
+import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readSessionSecret } from "../common/sessions/secret.ts";
 import { type ConfigOf, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 
@@ -34,11 +35,16 @@ const spec = {
   priceShards: envVar({ name: "WS_PRICE_SHARDS", schema: t.Integer({ minimum: 1, maximum: 64 }), fallback: 10 }),
 };
 
-export type WsConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string | undefined };
+export type WsConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string | undefined; priceSigningKey: string | undefined };
 
 /** The websocket service's settings from the environment; throws a ConfigError naming the bad variable. */
 export function readWsConfig(env: Record<string, string | undefined>): WsConfig {
   const configured = Boolean(env.SESSION_SECRET?.trim() || env.SESSION_SECRET_FILE?.trim());
   // Optional here: without it prices and the grid still flow, and `auth` is refused.
-  return { ...loadConfig(spec, env), redisUrl: redisUrlFrom(env), sessionSecret: configured ? readSessionSecret(env) : undefined };
+  return {
+    ...loadConfig(spec, env),
+    redisUrl: redisUrlFrom(env),
+    sessionSecret: configured ? readSessionSecret(env) : undefined,
+    priceSigningKey: readPriceSigningKey(env),
+  };
 }

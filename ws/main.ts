@@ -5,6 +5,7 @@
 import { createRedisBus } from "../common/bus/mod.ts";
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
+import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis, type Redis } from "../common/redis.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
@@ -59,6 +60,8 @@ if (!stopping) {
     port: config.port,
     bus,
     latestTick: () => ticks.latest(),
+    priceHistory: ticks,
+    ...(config.priceSigningKey ? { priceSigner: createTickSigner(config.priceSigningKey) } : {}),
     log,
     ...(tokens ? { verifyToken: (token: string) => tokens.verify(token, Date.now()) } : {}),
     limits: {

@@ -51,13 +51,15 @@ describe("ws server (in process, memory bus)", () => {
     await Promise.all(clients.map((client) => deliver(h, client, 1)));
     const from = clients.map((client) => client.received.length);
     const before = h.server.stats().ticks_published;
-    for (const price of [2, 3, 4]) await h.bus.publish(Channels.priceTicks, tick(price, 1000 + price));
+    // Newer than the warm-up tick: the bridge sends ticks in time order only.
+    const base = Date.now() + 1000;
+    for (const price of [2, 3, 4]) await h.bus.publish(Channels.priceTicks, tick(price, base + price));
     await Promise.all(clients.map((client, i) => client.next("price 4", isPrice(4), from[i])));
     expect(h.server.stats().ticks_published - before).toBe(3);
     for (const [i, client] of clients.entries()) {
       // Late copies of the warm-up tick (price 1) may still arrive; the rest must be exactly the three ticks.
       const after = client.received.slice(from[i]).filter((m) => typeof m === "string" && !m.includes('"price":1,'));
-      expect(after).toEqual([2, 3, 4].map((p) => `{"type":"price","symbol":"BTC-USD","price":${p},"ts":${1000 + p}}`));
+      expect(after).toEqual([2, 3, 4].map((p) => `{"type":"price","symbol":"BTC-USD","price":${p},"ts":${base + p}}`));
       await client.close();
     }
   });

@@ -4,7 +4,7 @@ import type { Tick } from "../common/contracts/price.ts";
 import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
 import { withTimeout } from "../common/timeout.ts";
-import { type PriceBridgeStats, playerTopic, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
+import { type PriceBridgeOptions, type PriceBridgeStats, playerTopic, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 import { readMessage } from "./commands.ts";
 import { createCollectionNudge } from "./collection-nudge.ts";
 import { createConnectionLog } from "./connection-log.ts";
@@ -59,6 +59,10 @@ export interface WsServerOptions {
   bus: Bus;
   /** The latest stored price (Redis `price:btc:usd`), sent to each client first. */
   latestTick: () => Promise<Tick | undefined>;
+  /** The stored tick history, read back for ticks the channel missed (ws/bridge.ts). */
+  priceHistory?: PriceBridgeOptions["history"];
+  /** With the price service's key, ticks not signed by it are dropped. */
+  priceSigner?: PriceBridgeOptions["signer"];
   log: Logger;
   limits?: Partial<WsLimits>;
   /**
@@ -132,7 +136,7 @@ const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
  * await server.shutdown();
  * ```
  */
-export async function startWsServer({ port, hostname, bus, latestTick, log, limits: given = {}, verifyToken }: WsServerOptions): Promise<WsServer> {
+export async function startWsServer({ port, hostname, bus, latestTick, priceHistory, priceSigner, log, limits: given = {}, verifyToken }: WsServerOptions): Promise<WsServer> {
   const limits: WsLimits = { ...defaultLimits, ...given };
   const sockets = new Set<Socket>();
   const connections = createConnectionLog(log);
@@ -174,6 +178,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, log, limi
     bus,
     publish: (topic, message, order) => (topic === "prices" ? prices.publish(message, order) : publish(topic, message)),
     log,
+    ...(priceHistory ? { history: priceHistory } : {}),
+    ...(priceSigner ? { signer: priceSigner } : {}),
   });
   const gridBridge = await startGridBridge({ bus, publish, log });
   const betBridge = await startBetEventBridge({ bus, publish, log });

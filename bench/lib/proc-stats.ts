@@ -120,7 +120,8 @@ export interface CpuWindow<K extends string> {
   softirqPercentOfCore: number;
 }
 
-function descendantsOf(pid: number): number[] {
+/** The live descendants of `pid` (children, their children, …), from /proc/PID/task/TID/children. */
+export function descendantsOf(pid: number): number[] {
   const found: number[] = [];
   const queue = [pid];
   while (queue.length > 0) {

@@ -29,6 +29,8 @@ export interface ServerContext {
    * see `buildOurs`).
    */
   build?: Build;
+  /** Added to our ws's environment (e.g. `WS_BACKPRESSURE_LIMIT_BYTES`); the Go peer ignores it. */
+  env?: Record<string, string>;
 }
 
 /** Our service from its TypeScript source, or as the compiled executable that ships. */
@@ -109,7 +111,7 @@ export async function startWs(implementation: Implementation, context: ServerCon
           ...common,
           cmd: ourCommand("ws", context),
           cwd: ROOT,
-          env: { PORT: String(port), REDIS_URL: context.redis.url, LOG_LEVEL: "info" },
+          env: { PORT: String(port), REDIS_URL: context.redis.url, LOG_LEVEL: "info", ...context.env },
         })
       : await startServerProcess({
           ...common,

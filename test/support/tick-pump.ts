@@ -1,5 +1,7 @@
 import Redis from "ioredis";
 import { Channels, Keys } from "../../common/channels.ts";
+import type { BusTick } from "../../common/contracts/price.ts";
+import { createTickSigner } from "../../common/prices/tick-signature.ts";
 
 /**
  * Publishes BTC ticks at a price the test controls, stamped with the current
@@ -14,8 +16,16 @@ export interface TickPump {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startTickPump(redisUrl: string, price: number, everyMs = 200): Promise<TickPump> {
+export interface TickPumpOptions {
+  /** Signs every tick with this key, as the price service does with PRICE_SIGNING_KEY. */
+  signingKey?: string;
+}
+
+export async function startTickPump(redisUrl: string, price: number, everyMs = 200, { signingKey }: TickPumpOptions = {}): Promise<TickPump> {
   const redis = new Redis(redisUrl);
+  // A test may restart Redis under the pump: its publishes then fail (and are retried by the test), no noise.
+  redis.on("error", () => {});
+  const signer = signingKey ? createTickSigner(signingKey) : undefined;
   let lastTs = 0;
   let seq: number | undefined;
   const pump: TickPump = {
@@ -25,7 +35,9 @@ export async function startTickPump(redisUrl: string, price: number, everyMs = 2
       const ts = Math.max(Date.now(), lastTs + 1);
       lastTs = ts;
       seq = seq === undefined ? ts : seq + 1;
-      const json = JSON.stringify({ symbol: "BTC-USD", price: pump.price, ts, seq });
+      const tick: BusTick = { symbol: "BTC-USD", price: pump.price, ts, seq };
+      if (signer) tick.sig = signer.sign(tick);
+      const json = JSON.stringify(tick);
       await redis.multi().set(Keys.latestPrice, json, "EX", 3600).zadd(Keys.priceHistory, ts, json).publish(Channels.priceTicks, json).exec();
     },
     async stop() {

@@ -177,7 +177,9 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
   test("bets go to /data/bets.db, SQLite in WAL mode", async () => {
     const session = JSON.parse(await sh("curl -sS -X POST http://localhost/api/session")) as { token: string };
     for (let i = 0; i < 3; i++) {
-      const grid = JSON.parse(await sh("curl -sS http://localhost/api/grid")) as { ts: number; cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
+      const gridAnswer = await sh("curl -sS -w '\\n%{http_code}' http://localhost/api/grid");
+      const grid = JSON.parse(gridAnswer.slice(0, gridAnswer.lastIndexOf("\n"))) as { ts: number; cells?: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
+      if (!grid.cells) throw new Error(`GET /api/grid through nginx answered no grid: ${gridAnswer}`);
       const cell = grid.cells.find((c) => !c.locked && c.t_start - grid.ts > 10_000);
       if (!cell) throw new Error("no open cell on the sandbox's grid");
       const bet = { amount: 5, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };

@@ -13,7 +13,9 @@ import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
 import { auditMoney } from "./support/money-audit.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningApi, startApi } from "./support/service.ts";
+import { freePort } from "./support/ports.ts";
+import { type RunningApi, spawnService, startApi, waitForHttp } from "./support/service.ts";
+import { connectClient } from "../ws/_test-client.ts";
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -176,5 +178,38 @@ describe("forged and out-of-bounds ticks", () => {
     db.close();
     expect(stored.n).toBe(0);
     expect(pump.price).toBe(42_000);
+  }, 30_000);
+});
+
+describe("the websocket bridge", () => {
+  test("killed subscriber: every tick reaches the client once, in order, the missed ones read back", async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+    admin.on("error", () => {});
+    pump = await startTickPump(redis.url, 42_000, 60_000, { signingKey: KEY });
+    const port = await freePort();
+    await using ws = spawnService("ws", { PORT: String(port), REDIS_URL: redis.url, PRICE_SIGNING_KEY: KEY });
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    await using client = await connectClient(`ws://127.0.0.1:${port}/ws`);
+    const prices = () => client.json().filter((m) => m.type === "price");
+    await waitFor("the client hears ticks", async () => {
+      await pump?.publish(42_000);
+      return prices().length > 0;
+    });
+
+    const published: number[] = [];
+    for (let i = 1; i <= 30; i++) {
+      if (i % 10 === 5) await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+      await pump.publish(42_000 + i);
+      published.push(42_000 + i);
+      await Bun.sleep(10);
+    }
+    await waitFor("the last tick", () => prices().some((m) => m.price === 42_030), 10_000);
+    await Bun.sleep(100);
+    const heard = prices().map((m) => m.price as number).filter((p) => p > 42_000);
+    expect(heard).toEqual(published);
+    const stamps = prices().map((m) => m.ts as number);
+    expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+    await ws.waitForLog("the recovery", (l) => l.msg === "recovered ticks from the history" && Number(l.ticks) >= 1);
   }, 30_000);
 });

@@ -77,6 +77,8 @@ export async function startPriceBridge({ bus, publish, log, history, signer, now
   });
 
   const unsubscribe: Unsubscribe = await bus.subscribe(Channels.priceTicks, (raw) => sequencer.push(raw));
+  // What was published while the subscriber was away is read back at once, not at the next tick.
+  bus.onReconnect(() => void sequencer.catchUp("reconnect"));
   log.debug({ channel: Channels.priceTicks, topic: "prices" }, "price bridge subscribed");
   return {
     latest() {

@@ -63,6 +63,8 @@ export function startMarketFeed({ bus, history, signer, bounds, last, historyFro
 
   const ready = (async () => {
     while (!stopped && !(await sequencer.catchUp("start"))) await Bun.sleep(1000);
+    // What was published while the subscriber was away is read back at once, not at the next tick.
+    bus.onReconnect(() => void sequencer.catchUp("reconnect"));
     while (!stopped && !unsubscribe) {
       try {
         unsubscribe = await bus.subscribe(Channels.priceTicks, (raw) => sequencer.push(raw));

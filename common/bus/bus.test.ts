@@ -89,10 +89,12 @@ behavesLikeABus("redis", async () => {
   return bus;
 });
 
-test("redis bus resubscribes by itself after Redis restarts", async () => {
+test("redis bus resubscribes by itself after Redis restarts, and says so once it has", async () => {
   const publisher = createRedis(redis.url, silent, "publisher");
   const bus = createRedisBus({ publisher, subscriber: createRedis(redis.url, silent, "subscriber") });
   const got: string[] = [];
+  let reconnects = 0;
+  bus.onReconnect(() => reconnects++);
   await bus.subscribe("ch:r", (m) => got.push(m));
   await bus.publish("ch:r", "before");
   await waitFor("before restart", () => got.includes("before"));
@@ -101,6 +103,7 @@ test("redis bus resubscribes by itself after Redis restarts", async () => {
     await bus.publish("ch:r", "after").catch(() => {});
     return got.includes("after");
   });
+  await waitFor("the reconnect told", () => reconnects === 1);
   await bus.close();
   publisher.disconnect();
 });

@@ -20,6 +20,8 @@ export function createMemoryBus(onHandlerError: (error: unknown, channel: string
         table.remove(channel, handler);
       };
     },
+    // In one process nothing is ever disconnected.
+    onReconnect() {},
     async close() {
       closed = true;
       table.clear();

@@ -12,6 +12,12 @@ export interface Bus {
   publish(channel: string, message: string): Promise<void>;
   /** Calls `handler` for every message on `channel` until the returned function is called. */
   subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe>;
+  /**
+   * Calls `listener` each time the subscriptions come back after the connection
+   * dropped: what was published in between is lost, so a consumer that keeps the
+   * messages elsewhere (the tick history) reads them back then.
+   */
+  onReconnect(listener: () => void): void;
   /** Ends every subscription and releases connections. */
   close(): Promise<void>;
 }

@@ -11,6 +11,9 @@ export interface RedisBusOptions {
   onHandlerError?: (error: unknown, channel: string) => void;
 }
 
+/** How long after a reconnect the resubscription is taken to be in place. */
+const RESUBSCRIBE_SETTLE_MS = 100;
+
 /**
  * Redis pub/sub as a `Bus`: one subscriber connection per process, however
  * many handlers. ioredis resubscribes after a reconnect (`autoResubscribe`).
@@ -18,6 +21,18 @@ export interface RedisBusOptions {
 export function createRedisBus({ publisher, subscriber, onHandlerError = () => {} }: RedisBusOptions): Bus {
   const table = new HandlerTable(onHandlerError);
   subscriber.on("message", (channel: string, message: string) => table.dispatch(channel, message));
+  const reconnectListeners: (() => void)[] = [];
+  let connectedBefore = subscriber.status === "ready";
+  subscriber.on("ready", () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    // "ready" comes just before ioredis sends the SUBSCRIBEs again: tell listeners once those are in.
+    setTimeout(() => {
+      for (const listener of reconnectListeners) listener();
+    }, RESUBSCRIBE_SETTLE_MS);
+  });
   return {
     async publish(channel, message) {
       await publisher.publish(channel, message);
@@ -35,6 +50,9 @@ export function createRedisBus({ publisher, subscriber, onHandlerError = () => {
       return async () => {
         if (table.remove(channel, handler) && subscriber.status === "ready") await subscriber.unsubscribe(channel);
       };
+    },
+    onReconnect(listener) {
+      reconnectListeners.push(listener);
     },
     async close() {
       table.clear();

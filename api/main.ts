@@ -126,6 +126,11 @@ judging = startJudging({
   ...(config.priceSigningKey ? { signer: createTickSigner(config.priceSigningKey) } : {}),
   bounds: { maxSkewMs: config.tickMaxSkewMs, maxJump: config.priceMaxJump, staleMs: config.staleMs },
   logger: log,
+  // Crash-only: what settlement knows is rebuilt from the database at the next start.
+  onWriteFailed(error) {
+    log.fatal({ err: (error as Error).message }, "a settlement could not be written: exiting so the restart rebuilds it from the database");
+    process.exit(1);
+  },
 });
 const publisher = startGridPublisher({ grid, bus, log });
 

@@ -20,6 +20,12 @@ export interface JudgingOptions {
   signer?: TickSigner;
   bounds: TickBounds;
   logger: Logger;
+  /**
+   * Called when a judged tick could not be written (SQLite failed): the book has
+   * moved on without the database, so the process must stop and rebuild both
+   * from the database at its next start (api/main.ts exits; systemd restarts it).
+   */
+  onWriteFailed(error: unknown): void;
   /** How often the clock looks for windows that no tick closed. */
   clockMs?: number;
   now?: () => number;
@@ -44,7 +50,7 @@ const WARM_UP_MS = 10 * 60 * 1000;
  * await judging.stop();
  * ```
  */
-export function startJudging({ db, log, settler, market, bus, history, signer, bounds, logger, clockMs = 500, now = Date.now }: JudgingOptions) {
+export function startJudging({ db, log, settler, market, bus, history, signer, bounds, logger, onWriteFailed, clockMs = 500, now = Date.now }: JudgingOptions) {
   const started = now();
   const oldestOpen = (db.query("SELECT min(t_start) AS t FROM bets WHERE status = 'open'").get() as { t: number | null }).t;
   const replayFrom = Math.min(started - WARM_UP_MS, (oldestOpen ?? started) - bounds.staleMs);
@@ -65,7 +71,11 @@ export function startJudging({ db, log, settler, market, bus, history, signer, b
     historyFrom: started - WARM_UP_MS,
     onTick({ tick, continuous }) {
       market.observe(tick);
-      settler.onTick({ tick, continuous });
+      try {
+        settler.onTick({ tick, continuous });
+      } catch (error) {
+        onWriteFailed(error);
+      }
     },
     onRejected: () => market.doubt(),
     log: logger,
@@ -81,7 +91,7 @@ export function startJudging({ db, log, settler, market, bus, history, signer, b
       // Only once every tick stored until `at` has been judged: a silent channel proves nothing.
       if (await feed.catchUp("clock")) settler.onClock(at);
     } catch (error) {
-      logger.error({ err: (error as Error).message }, "the settlement clock failed");
+      onWriteFailed(error);
     } finally {
       ticking = false;
     }

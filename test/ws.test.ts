@@ -321,7 +321,7 @@ describe("ws service: limits, heartbeat, start-up", () => {
   });
 
   test("a bad setting stops the service with exit code 78 naming the variable", async () => {
-    for (const [name, value] of [["PORT", "abc"], ["WS_IDLE_TIMEOUT_S", "1"]] as const) {
+    for (const [name, value] of [["PORT", "abc"], ["WS_IDLE_TIMEOUT_S", "1"], ["WS_SLOW_CLIENT_GRACE_MS", "100"]] as const) {
       const service = spawnService("ws", { [name]: value, REDIS_URL: redis.url });
       started.push(service);
       expect(await service.proc.exited).toBe(78);

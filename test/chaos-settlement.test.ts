@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Grid } from "../common/contracts/grid.ts";
 import { cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
-import { auditMoney } from "./support/money-audit.ts";
+import { auditMoney, houseBooks } from "./support/money-audit.ts";
 import { checkTickLog, recomputeSettlements, type StoredTick } from "./support/recompute-settlement.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningApi, type RunningService, spawnService, startApi } from "./support/service.ts";
@@ -176,18 +176,7 @@ test("chaos: subscriber kills and a Redis restart under load; every settlement e
   );
   const apiReconnects = api.logs().filter((line) => line.msg === "redis reconnected" && line.redis === "commands").length;
 
-  const db = new Database(dbPath, { readonly: true });
-  const grants = (db.query("SELECT sum(amount_cents) AS s FROM ledger WHERE kind = 'grant'").get() as { s: number }).s;
-  const balances = (db.query("SELECT sum(balance_cents) AS s FROM players").get() as { s: number }).s;
-  // The house's takings from the bets alone (not the ledger): kept stakes less payouts.
-  const takings = (
-    db
-      .query(
-        "SELECT sum(CASE status WHEN 'lost' THEN stake_cents WHEN 'won' THEN stake_cents - payout_cents WHEN 'open' THEN stake_cents ELSE 0 END) AS s FROM bets",
-      )
-      .get() as { s: number }
-  ).s;
-  db.close();
+  const { grants, balances, takings } = houseBooks(dbPath);
 
   const report = {
     seed,

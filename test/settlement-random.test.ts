@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Grid } from "../common/contracts/grid.ts";
 import { cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
-import { auditMoney } from "./support/money-audit.ts";
+import { auditMoney, houseBooks } from "./support/money-audit.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningApi, startApi } from "./support/service.ts";
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
@@ -78,16 +78,7 @@ test("a random run: balances plus the house's takings equal the grants, and the 
     const lastWindowEnd = Math.ceil(Date.now() / 1000) * 1000;
 
     const db = new Database(dbPath, { readonly: true });
-    const grants = (db.query("SELECT sum(amount_cents) AS s FROM ledger WHERE kind = 'grant'").get() as { s: number }).s;
-    const balances = (db.query("SELECT sum(balance_cents) AS s FROM players").get() as { s: number }).s;
-    // The house's takings from the bets alone (not the ledger): kept stakes less payouts.
-    const takings = (
-      db
-        .query(
-          "SELECT sum(CASE status WHEN 'lost' THEN stake_cents WHEN 'won' THEN stake_cents - payout_cents WHEN 'open' THEN stake_cents ELSE 0 END) AS s FROM bets",
-        )
-        .get() as { s: number }
-    ).s;
+    const { grants, balances, takings } = houseBooks(dbPath);
     const outcomes = db.query("SELECT status, count(*) AS n FROM bets GROUP BY status ORDER BY status").all() as { status: string; n: number }[];
     db.close();
     expect({ seed, sum: balances + takings }).toEqual({ seed, sum: grants });

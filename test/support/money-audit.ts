@@ -39,3 +39,28 @@ export function auditMoney(dbPath: string): MoneyAudit {
     db.close();
   }
 }
+
+/** The money of the whole game, read two ways: what players hold, and what the bets left with the house. */
+export interface HouseBooks {
+  /** Every grant made to players, in cents. */
+  grants: number;
+  /** Every player's balance, summed. */
+  balances: number;
+  /** From the bets alone, not the ledger: stakes kept (lost, and open ones) less payouts. */
+  takings: number;
+}
+
+/** Reads the books read-only; `balances + takings` must equal `grants`. */
+export function houseBooks(dbPath: string): HouseBooks {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const sum = (sql: string) => (db.query(sql).get() as { s: number | null }).s ?? 0;
+    return {
+      grants: sum("SELECT sum(amount_cents) AS s FROM ledger WHERE kind = 'grant'"),
+      balances: sum("SELECT sum(balance_cents) AS s FROM players"),
+      takings: sum("SELECT sum(CASE status WHEN 'lost' THEN stake_cents WHEN 'won' THEN stake_cents - payout_cents WHEN 'open' THEN stake_cents ELSE 0 END) AS s FROM bets"),
+    };
+  } finally {
+    db.close();
+  }
+}

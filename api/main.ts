@@ -47,7 +47,9 @@ const checkpointer = startCheckpointer(db, config.dbPath, {
 // PUBLISH, and a write each cost ~25 % of the API's CPU under load (bench/bets.ts).
 const redis = createRedis(config.redisUrl, log, "commands", { autoPipelining: true });
 const bus = createRedisBus({ publisher: redis, subscriber: createRedis(config.redisUrl, log, "subscriber") });
-const ticks = createRedisTickStore(redis, { retentionMs: 60 * 60 * 1000 });
+// With the price service's key, only ticks it signed are believed: by settlement, the grid and GET /api/price(s).
+const signer = config.priceSigningKey ? createTickSigner(config.priceSigningKey) : undefined;
+const ticks = createRedisTickStore(redis, { retentionMs: 60 * 60 * 1000, ...(signer ? { believe: signer.verify } : {}) });
 
 const market = createMarket({ sigmaFloor: config.sigmaFloor, staleMs: config.staleMs });
 const grid = createGridService({
@@ -115,7 +117,7 @@ const app = createApp({
   feedStatus: () => judging?.feed.stats(),
 });
 
-if (!config.priceSigningKey) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: unsigned ticks are believed (development only)");
+if (!signer) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: unsigned ticks are believed (development only)");
 judging = startJudging({
   db,
   log: settleStore.ticks,
@@ -123,7 +125,7 @@ judging = startJudging({
   market,
   bus,
   history: ticks,
-  ...(config.priceSigningKey ? { signer: createTickSigner(config.priceSigningKey) } : {}),
+  ...(signer ? { signer } : {}),
   bounds: { maxSkewMs: config.tickMaxSkewMs, maxJump: config.priceMaxJump, staleMs: config.staleMs },
   logger: log,
   // Crash-only: what settlement knows is rebuilt from the database at the next start.

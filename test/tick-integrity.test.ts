@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
-import { Channels } from "../common/channels.ts";
+import { Channels, Keys } from "../common/channels.ts";
 import type { BetAccepted } from "../common/contracts/bet.ts";
 import type { Grid, GridCell } from "../common/contracts/grid.ts";
 import type { Readiness } from "../common/contracts/health.ts";
@@ -178,6 +178,24 @@ describe("forged and out-of-bounds ticks", () => {
     db.close();
     expect(stored.n).toBe(0);
     expect(pump.price).toBe(42_000);
+  }, 30_000);
+});
+
+describe("stored ticks", () => {
+  test("a forged latest price or history entry is not shown by GET /api/price(s): only the price service's signed ticks are", async () => {
+    const { pump, admin, base } = await setUp();
+    await pump.stop();
+    const genuine = (await (await fetch(`${base}/api/prices`)).json()) as { ticks: { ts: number }[] };
+    expect(genuine.ticks.length).toBeGreaterThan(0);
+    const forged: BusTick = { symbol: "BTC-USD", price: 99_999, ts: Date.now(), seq: 1 };
+    const json = JSON.stringify({ ...forged, sig: createTickSigner("someone-else-s-key-0123456789abcdefgh").sign(forged) });
+    await admin.set(Keys.latestPrice, json);
+    await admin.zadd(Keys.priceHistory, forged.ts, json, forged.ts + 1, JSON.stringify({ ...forged, ts: forged.ts + 1 }));
+    const latest = await fetch(`${base}/api/price`);
+    expect(latest.status).toBe(503);
+    const history = (await (await fetch(`${base}/api/prices`)).json()) as { ticks: { price: number }[] };
+    expect(history.ticks.length).toBe(genuine.ticks.length);
+    expect(history.ticks.some((t) => t.price === 99_999)).toBe(false);
   }, 30_000);
 });
 

@@ -27,7 +27,9 @@ const bus = createRedisBus({
   onHandlerError: (error, channel) => log.error({ channel, err: String(error) }, "bus handler failed"),
 });
 // ws only reads the latest price; the price service writes it and trims the history.
-const ticks = createRedisTickStore(commands, { retentionMs: 0 });
+// With the price service's key, only ticks it signed reach clients, the snapshot on connect included.
+const priceSigner = config.priceSigningKey ? createTickSigner(config.priceSigningKey) : undefined;
+const ticks = createRedisTickStore(commands, { retentionMs: 0, ...(priceSigner ? { believe: priceSigner.verify } : {}) });
 
 /**
  * A SUBSCRIBE sent while Redis is unreachable fails after a few retries and is
@@ -61,7 +63,7 @@ if (!stopping) {
     bus,
     latestTick: () => ticks.latest(),
     priceHistory: ticks,
-    ...(config.priceSigningKey ? { priceSigner: createTickSigner(config.priceSigningKey) } : {}),
+    ...(priceSigner ? { priceSigner } : {}),
     log,
     ...(tokens ? { verifyToken: (token: string) => tokens.verify(token, Date.now()) } : {}),
     limits: {

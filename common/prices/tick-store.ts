@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import { Channels, Keys } from "../channels.ts";
 import type { BusTick, Tick } from "../contracts/price.ts";
-import { parseTickMessage } from "./parse-tick.ts";
+import { parseBusTick } from "./parse-tick.ts";
 
 /** Where ticks are kept for readers that join late: the latest one and a recent history. */
 export interface TickStore {
@@ -26,6 +26,8 @@ export interface RedisTickStoreOptions {
   retentionMs: number;
   /** The latest-price key expires so a dead feed is not shown as current for ever. */
   latestTtlSeconds?: number;
+  /** Which stored ticks `latest` and `range` may hand out (the price service's signature check); all by default. */
+  believe?: (tick: BusTick) => boolean;
 }
 
 /**
@@ -33,7 +35,12 @@ export interface RedisTickStoreOptions {
  * `prices:btc:usd:ts` scored by tick time. The member is the tick's JSON, which
  * holds its time, so equal prices at different times stay distinct members.
  */
-export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSeconds = 3600 }: RedisTickStoreOptions): TickStore {
+export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSeconds = 3600, believe = () => true }: RedisTickStoreOptions): TickStore {
+  /** A stored message as readers outside settlement see it (symbol, price, time), when it may be believed. */
+  const read = (raw: string, receivedAt: number): Tick | undefined => {
+    const tick = parseBusTick(raw, receivedAt);
+    return tick && believe(tick) ? { symbol: tick.symbol, price: tick.price, ts: tick.ts } : undefined;
+  };
   return {
     async publish(tick) {
       const json = JSON.stringify(tick);
@@ -49,11 +56,11 @@ export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSecon
     },
     async latest() {
       const raw = await redis.get(Keys.latestPrice);
-      return raw === null ? undefined : parseTickMessage(raw, Date.now());
+      return raw === null ? undefined : read(raw, Date.now());
     },
     async range(from, to, limit) {
       const members = await redis.zrangebyscore(Keys.priceHistory, from, to, "LIMIT", 0, limit);
-      return members.flatMap((raw) => parseTickMessage(raw, 0) ?? []);
+      return members.flatMap((raw) => read(raw, 0) ?? []);
     },
     history(after, to, limit) {
       return redis.zrangebyscore(Keys.priceHistory, `(${after}`, to, "LIMIT", 0, limit);

@@ -157,7 +157,8 @@ describe("forged and out-of-bounds ticks", () => {
     // Signed by the key, but an hour ahead, or 5 % away: refused by the bounds.
     const future: BusTick = { symbol: "BTC-USD", price: 42_000, ts: now + 3_600_000, seq: 2 };
     await admin.publish(Channels.priceTicks, JSON.stringify({ ...future, sig: signer.sign(future) }));
-    const jump: BusTick = { symbol: "BTC-USD", price: 44_100, ts: now + 1, seq: 3 };
+    // Newer than any tick the pump has published so far, or it would be dropped as old, not refused.
+    const jump: BusTick = { symbol: "BTC-USD", price: 44_100, ts: Date.now() + 20, seq: 3 };
     await admin.publish(Channels.priceTicks, JSON.stringify({ ...jump, sig: signer.sign(jump) }));
 
     await waitFor("the window decided", () => statusOf(dbPath, forgedTouch.bet_id).status !== "open", 10_000);

@@ -169,6 +169,28 @@ describe("tick sequencer", () => {
     expect(sequencer.stats().rejected).toEqual({ jump: 1 });
   });
 
+  test("a refused tick from outside the sequence (a forgery when signing is off) leaves no break", async () => {
+    const admit = (t: BusTick): Admission => (t.price > 50_000 ? { take: false, reason: "jump" } : { take: true });
+    const { sequencer, publish, seen, settled } = setUp({ admit });
+    publish(tick(1));
+    sequencer.push(json({ ...tick(999, 60_000), ts: 1500 }));
+    publish(tick(2));
+    await settled();
+    expect(seen()).toEqual(["1!", "2"]);
+  });
+
+  test("a refused tick read back again is not judged twice", async () => {
+    const admit = (t: BusTick): Admission => (t.price > 50_000 ? { take: false, reason: "jump" } : { take: true });
+    const { sequencer, publish, store, settled } = setUp({ admit });
+    publish(tick(1));
+    store(tick(2, 60_000)); // refused live below, and in the history too
+    sequencer.push(json(tick(2, 60_000)));
+    await sequencer.catchUp("clock");
+    await sequencer.catchUp("clock");
+    await settled();
+    expect(sequencer.stats().rejected).toEqual({ jump: 1 });
+  });
+
   test("a future tick that is refused does not hold back the ticks after it", async () => {
     const admit = (t: BusTick): Admission => (t.ts > 1_001_000 ? { take: false, reason: "future" } : { take: true });
     const { publish, seen, settled } = setUp({ admit });

@@ -58,6 +58,9 @@ export interface TickSequencerStats {
   overflow: number;
 }
 
+/** Refused ticks remembered between two taken ones; past it the memory starts again (at worst a tick is counted twice). */
+const MAX_REFUSED_REMEMBERED = 1024;
+
 type Job = { kind: "live"; tick: BusTick } | { kind: "catch-up"; reason: string; done: (ok: boolean) => void };
 
 /**
@@ -85,8 +88,10 @@ export function createTickSequencer(options: TickSequencerOptions) {
   let last = options.last;
   /** The highest number heard since `last` (taken or refused): a tick beyond it + 1 means some are missing. */
   let seenSeq = last?.seq;
-  /** A tick was refused since `last`: the next one taken follows a break. */
+  /** An unnumbered tick was refused since `last`: the next one taken follows a break (numbered ones show it by their number). */
   let refusedSinceLast = false;
+  /** The times of ticks refused since `last`, so one read back again is not judged (and counted) twice. */
+  const refused = new Set<number>();
   const stats: TickSequencerStats = { delivered: 0, recovered: 0, breaks: 0, invalid: 0, old: 0, rejected: {}, read_failures: 0, overflow: 0 };
   const queue: Job[] = [];
   let running = false;
@@ -103,7 +108,7 @@ export function createTickSequencer(options: TickSequencerOptions) {
 
   /** Judges one valid tick, in order; never reads. */
   const take = (tick: BusTick, recovered: boolean) => {
-    if (last && tick.ts <= last.ts) {
+    if ((last && tick.ts <= last.ts) || refused.has(tick.ts)) {
       stats.old++;
       return;
     }
@@ -111,20 +116,25 @@ export function createTickSequencer(options: TickSequencerOptions) {
     const verdict: Admission = admit ? admit(tick, last, now()) : { take: true };
     if (!verdict.take) {
       stats.rejected[verdict.reason] = (stats.rejected[verdict.reason] ?? 0) + 1;
-      refusedSinceLast = true;
+      if (tick.seq === undefined) refusedSinceLast = true;
+      if (refused.size >= MAX_REFUSED_REMEMBERED) refused.clear();
+      refused.add(tick.ts);
       log.warn({ reason: verdict.reason, ts: tick.ts, seq: tick.seq ?? null, price: tick.price, last_ts: last?.ts ?? null, last_price: last?.price ?? null }, "rejected a tick");
       onRejected?.(tick, verdict.reason);
       return;
     }
-    // A tick without a number (only taken when signing is off) is trusted to follow the last.
+    // A refused tick of the sequence leaves its number missing, so the next one taken follows a
+    // break; one from outside it (a forgery when signing is off) does not. A tick without a
+    // number (taken only when signing is off) is trusted to follow the last unless one was refused.
     const numbered = tick.seq !== undefined && last?.seq !== undefined;
-    const continuous = last !== undefined && !refusedSinceLast && !verdict.breaks && (!numbered || tick.seq === (last.seq as number) + 1);
+    const continuous = last !== undefined && !verdict.breaks && (numbered ? tick.seq === (last.seq as number) + 1 : !refusedSinceLast);
     if (!continuous) {
       stats.breaks++;
       if (last) log.warn({ from_ts: last.ts, from_seq: last.seq ?? null, to_ts: tick.ts, to_seq: tick.seq ?? null }, "a break in the ticks: the stretch between is unobserved");
     }
     last = tick;
     refusedSinceLast = false;
+    refused.clear();
     stats.delivered++;
     if (recovered) stats.recovered++;
     deliver({ tick, continuous, recovered });

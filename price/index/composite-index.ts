@@ -1,0 +1,149 @@
+import { midOf, type VenueName, type VenueQuote } from "../venues/protocol.ts";
+
+export interface CompositeIndexOptions {
+  /** The venues indexed (`PRICE_VENUES`); `used` and `excluded` list them in this order. */
+  venues: readonly VenueName[];
+  /** A quote received longer ago than this (ms) is stale (`PRICE_VENUE_STALE_MS`, default 2000). */
+  staleMs?: number;
+  /** A fresh venue further than this from the median of all fresh venues is excluded (`PRICE_MAX_DEVIATION_BPS`, default 50). */
+  maxDeviationBps?: number;
+  /** The quorum: fewer usable venues than this, no price (`PRICE_MIN_VENUES`, default 2). */
+  minVenues?: number;
+  /** The time `compute` and `states` use when not given one; `Date.now` by default. */
+  now?: () => number;
+}
+
+/** The index at one instant, made from `venues` venues. */
+export interface IndexPrice {
+  /** The median of the usable venues' mids, in dollars, rounded to cents. */
+  price: number;
+  /** How many venues made it (`used.length`). */
+  venues: number;
+  used: VenueName[];
+  /** (max mid − min mid) × 10,000 / median among the used venues, rounded to 0.01 bps. */
+  dispersion_bps: number;
+  /** Fresh venues left out as outliers. */
+  excluded: VenueName[];
+}
+
+/** Fewer usable venues than the quorum: no price, so no tick. */
+export interface IndexNoQuorum {
+  price: undefined;
+  reason: "no quorum";
+  /** Venues with a fresh quote. */
+  fresh: number;
+  /** Fresh venues that are not excluded. */
+  usable: number;
+}
+
+export type IndexResult = IndexPrice | IndexNoQuorum;
+
+/** A venue as the index sees it (the connection's own state is in `venues/connection.ts`). */
+export type IndexVenueState = "fresh" | "stale" | "excluded" | "none";
+
+export interface CompositeIndex {
+  /** Keeps the quote's mid as its venue's latest; false when it was ignored (no price, an older quote, a venue not indexed). */
+  observe(quote: VenueQuote): boolean;
+  /** The index at `at` (ms since the epoch); updates the venues' exclusions, so call it once per interval. */
+  compute(at?: number): IndexResult;
+  /** Each indexed venue's state at `at`, as of the last `compute`; changes nothing. */
+  states(at?: number): Partial<Record<VenueName, IndexVenueState>>;
+}
+
+interface VenueSlot {
+  venue: VenueName;
+  mid?: number;
+  receivedAt?: number;
+  excluded: boolean;
+}
+
+/**
+ * The reference index of docs/price-index.md: at each interval, the median of
+ * the mids of the venues that are fresh and not excluded, rounded to cents; a
+ * venue more than `maxDeviationBps` from the median of all fresh venues is
+ * excluded until it is back within half of that; below `minVenues` usable
+ * venues there is no price. Pure: no timers, no I/O; O(venues) per compute.
+ *
+ * ```ts
+ * const index = createCompositeIndex({ venues: ["coinbase", "kraken", "bitstamp"] });
+ * index.observe({ venue: "coinbase", bid: 100000, ask: 100000.02, receivedAt: Date.now() });
+ * index.observe({ venue: "kraken", last: 100001, receivedAt: Date.now() });
+ * index.compute(); // { price: 100000.51, venues: 2, used: ["coinbase", "kraken"], dispersion_bps: 0.1, excluded: [] }
+ * ```
+ */
+export function createCompositeIndex(options: CompositeIndexOptions): CompositeIndex {
+  const { venues, staleMs = 2000, maxDeviationBps = 50, minVenues = 2, now = Date.now } = options;
+  if (venues.length === 0) throw new RangeError("the index needs at least one venue");
+  if (new Set(venues).size !== venues.length) throw new RangeError(`venues listed twice: ${venues.join(", ")}`);
+  if (!(Number.isFinite(staleMs) && staleMs > 0)) throw new RangeError(`staleMs must be > 0, got ${staleMs}`);
+  if (!(Number.isFinite(maxDeviationBps) && maxDeviationBps > 0)) throw new RangeError(`maxDeviationBps must be > 0, got ${maxDeviationBps}`);
+  if (!(Number.isInteger(minVenues) && minVenues >= 1 && minVenues <= venues.length)) {
+    throw new RangeError(`minVenues must be an integer from 1 to ${venues.length} (the venues), got ${minVenues}`);
+  }
+  const readmitBps = maxDeviationBps / 2;
+  const slots = new Map<VenueName, VenueSlot>(venues.map((venue) => [venue, { venue, excluded: false }]));
+  const isFresh = (slot: VenueSlot, at: number): slot is VenueSlot & { mid: number } =>
+    slot.mid !== undefined && slot.receivedAt !== undefined && at - slot.receivedAt <= staleMs;
+
+  return {
+    observe(quote) {
+      const slot = slots.get(quote.venue);
+      const mid = midOf(quote);
+      if (!slot || mid === undefined || !Number.isFinite(mid) || !Number.isFinite(quote.receivedAt)) return false;
+      if (slot.receivedAt !== undefined && quote.receivedAt < slot.receivedAt) return false;
+      slot.mid = mid;
+      slot.receivedAt = quote.receivedAt;
+      return true;
+    },
+
+    compute(at = now()) {
+      const fresh: (VenueSlot & { mid: number })[] = [];
+      for (const slot of slots.values()) if (isFresh(slot, at)) fresh.push(slot);
+      if (fresh.length > 0) {
+        const ref = median(fresh.map((slot) => slot.mid));
+        for (const slot of fresh) {
+          const deviation = (Math.abs(slot.mid - ref) * 10_000) / ref;
+          if (!slot.excluded && deviation > maxDeviationBps) slot.excluded = true;
+          else if (slot.excluded && deviation <= readmitBps) slot.excluded = false;
+        }
+      }
+      const used = fresh.filter((slot) => !slot.excluded);
+      if (used.length < minVenues) return { price: undefined, reason: "no quorum", fresh: fresh.length, usable: used.length };
+      const mids = used.map((slot) => slot.mid);
+      const middle = median(mids);
+      return {
+        price: roundTo(middle, 2),
+        venues: used.length,
+        used: used.map((slot) => slot.venue),
+        dispersion_bps: roundTo(((Math.max(...mids) - Math.min(...mids)) * 10_000) / middle, 2),
+        excluded: fresh.filter((slot) => slot.excluded).map((slot) => slot.venue),
+      };
+    },
+
+    states(at = now()) {
+      const states: Partial<Record<VenueName, IndexVenueState>> = {};
+      for (const slot of slots.values()) {
+        states[slot.venue] = slot.mid === undefined ? "none" : !isFresh(slot, at) ? "stale" : slot.excluded ? "excluded" : "fresh";
+      }
+      return states;
+    },
+  };
+}
+
+/** The median of a non-empty list; of an even count, the mean of the two middle values. */
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  const half = sorted.length >> 1;
+  const upper = sorted[half] as number;
+  return sorted.length % 2 === 1 ? upper : ((sorted[half - 1] as number) + upper) / 2;
+}
+
+/**
+ * Rounds half up to `decimals` places. The binary noise is removed first (to
+ * 1e-6 of the last place), so 100001.005, held as 100001.00499999…, still
+ * rounds up as written.
+ */
+function roundTo(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(Number((value * scale).toFixed(6))) / scale;
+}

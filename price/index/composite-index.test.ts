@@ -264,6 +264,17 @@ describe("composite index: figures", () => {
     expect(priced(index.compute(T)).price).toBe(100_000); // 100000.0045
   });
 
+  test("a half cent rounds up even when the arithmetic lands just below it", () => {
+    for (const [a, b, price] of [[61_033.27, 61_034.0, 61_033.64], [144_493.22, 144_493.49, 144_493.36], [34_080.06, 34_080.99, 34_080.53]] as const) {
+      // (61033.27 + 61034) / 2 is 61033.634999999995 in binary: a plain Math.round gives a cent less
+      expect(Math.round(((a + b) / 2) * 100)).toBe(Math.round(price * 100) - 1);
+      const index = indexOf();
+      index.observe(last("coinbase", a));
+      index.observe(last("kraken", b));
+      expect(priced(index.compute(T)).price).toBe(price);
+    }
+  });
+
   test("the worked example of docs/price-index.md", () => {
     const index = indexOf();
     const at = (ms: number) => T + ms;

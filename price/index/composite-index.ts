@@ -140,8 +140,8 @@ function median(values: number[]): number {
 
 /**
  * Rounds half up to `decimals` places. The binary noise is removed first (to
- * 1e-6 of the last place), so 100001.005, held as 100001.00499999…, still
- * rounds up as written.
+ * 1e-6 of the last place): the median of 61033.27 and 61034.00 is computed as
+ * 61033.634999999995 and must still round up, to 61033.64.
  */
 function roundTo(value: number, decimals: number): number {
   const scale = 10 ** decimals;

@@ -1,0 +1,120 @@
+/**
+ * Coinbase Exchange's public market-data feed (no key needed), product BTC-USD.
+ * Follows Coinbase Developer Platform docs "Exchange WebSocket Overview" and
+ * "Exchange WebSocket Channels" (docs.cdp.coinbase.com/exchange/websocket-feed/overview, /channels).
+ */
+import { priceField, type VenueEvent, type VenueProtocol, type VenueQuote } from "./protocol.ts";
+import { rfc3339Ms } from "./rfc3339.ts";
+
+/** The product we read, in Coinbase's spelling. */
+export const coinbaseProduct = "BTC-USD";
+
+/**
+ * The adapter: subscribes to `ticker` (best bid/ask and the last trade on every
+ * match) and `heartbeat` (once a second per product, so a quiet market is not
+ * mistaken for a dead socket). `ticker_batch` and `matches` are read too when
+ * served.
+ *
+ * ```ts
+ * connectVenue({ protocol: coinbase, onQuote, staleMs: 2000, log });
+ * ```
+ */
+export const coinbase = {
+  name: "coinbase",
+  url: "wss://ws-feed.exchange.coinbase.com",
+  // Sent at once on open: Coinbase disconnects a client that has not subscribed within 5 s.
+  subscribe: () => [JSON.stringify({ type: "subscribe", product_ids: [coinbaseProduct], channels: ["ticker", "heartbeat"] })],
+  parse: parseCoinbase,
+  // Heartbeats come every second: five missed is a dead feed.
+  silenceMs: 5_000,
+  // Coinbase limits new connections per IP per second; a second apart at first, at most 30 s.
+  backoff: { baseMs: 1_000, capMs: 30_000 },
+} satisfies VenueProtocol;
+
+type Frame = Record<string, unknown>;
+
+/** Reads one Coinbase Exchange frame; never throws. */
+export function parseCoinbase(text: string, receivedAt: number): VenueEvent[] {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return [{ kind: "invalid", reason: "not JSON" }];
+  }
+  if (typeof frame !== "object" || frame === null || Array.isArray(frame)) return [{ kind: "invalid", reason: "not a JSON object" }];
+  const message = frame as Frame;
+  switch (message.type) {
+    case "ticker":
+    case "ticker_batch":
+      return [readTicker(message, receivedAt)];
+    case "match":
+    case "last_match":
+      return [readMatch(message, receivedAt)];
+    case "heartbeat":
+      return [{ kind: "alive" }];
+    case "subscriptions":
+      return [readSubscriptions(message)];
+    case "error":
+      return [{ kind: "refused", reason: [message.message, message.reason].filter((part) => typeof part === "string" && part).join(": ") || "error" }];
+    default:
+      // The docs: new message types may appear at any time and are to be ignored.
+      return typeof message.type === "string" ? [{ kind: "ignored" }] : [{ kind: "invalid", reason: "no type" }];
+  }
+}
+
+/** A field that is either absent or a price; `null` when present but not a price. */
+function optionalPrice(message: Frame, key: string): number | undefined | null {
+  const value = message[key];
+  if (value === undefined) return undefined;
+  return priceField(value) ?? null;
+}
+
+/** The frame's `time`, or null when it is there but not a time. */
+function venueTime(message: Frame): number | undefined | null {
+  if (message.time === undefined) return undefined;
+  return rfc3339Ms(message.time) ?? null;
+}
+
+function readTicker(message: Frame, receivedAt: number): VenueEvent {
+  if (message.product_id !== coinbaseProduct) return typeof message.product_id === "string" ? { kind: "ignored" } : { kind: "invalid", reason: "ticker without product_id" };
+  const bid = optionalPrice(message, "best_bid");
+  const ask = optionalPrice(message, "best_ask");
+  const last = optionalPrice(message, "price");
+  const venueTs = venueTime(message);
+  if (bid === null || ask === null || last === null) return { kind: "invalid", reason: "ticker price is not a positive number" };
+  if (venueTs === null) return { kind: "invalid", reason: "ticker time is not RFC 3339" };
+  // ticker_batch may leave the book out; half a book is a broken frame.
+  if ((bid === undefined) !== (ask === undefined)) return { kind: "invalid", reason: "ticker with one side of the book" };
+  if (bid === undefined && last === undefined) return { kind: "invalid", reason: "ticker without a price" };
+  return { kind: "quote", quote: quote({ bid, ask, last, venueTs }, receivedAt) };
+}
+
+function readMatch(message: Frame, receivedAt: number): VenueEvent {
+  if (message.product_id !== coinbaseProduct) return typeof message.product_id === "string" ? { kind: "ignored" } : { kind: "invalid", reason: "match without product_id" };
+  const last = priceField(message.price);
+  const venueTs = venueTime(message);
+  if (last === undefined) return { kind: "invalid", reason: "match price is not a positive number" };
+  if (venueTs === null) return { kind: "invalid", reason: "match time is not RFC 3339" };
+  return { kind: "quote", quote: quote({ last, venueTs }, receivedAt) };
+}
+
+/** The ack lists every channel we now have: it must hold the ticker for our product. */
+function readSubscriptions(message: Frame): VenueEvent {
+  const channels = Array.isArray(message.channels) ? message.channels : [];
+  const ticker = channels.some((channel: unknown) => {
+    if (typeof channel !== "object" || channel === null) return false;
+    const { name, product_ids } = channel as Frame;
+    return (name === "ticker" || name === "ticker_batch") && Array.isArray(product_ids) && product_ids.includes(coinbaseProduct);
+  });
+  return ticker ? { kind: "subscribed" } : { kind: "refused", reason: `subscriptions without the ${coinbaseProduct} ticker` };
+}
+
+/** A quote without the fields that are undefined (`exactOptionalPropertyTypes`). */
+function quote(fields: { bid?: number | undefined; ask?: number | undefined; last?: number | undefined; venueTs?: number | undefined }, receivedAt: number): VenueQuote {
+  const result: VenueQuote = { venue: "coinbase", receivedAt };
+  if (fields.bid !== undefined) result.bid = fields.bid;
+  if (fields.ask !== undefined) result.ask = fields.ask;
+  if (fields.last !== undefined) result.last = fields.last;
+  if (fields.venueTs !== undefined) result.venueTs = fields.venueTs;
+  return result;
+}

@@ -1,6 +1,7 @@
 // Bitfinex's own lifecycle against its double: what the shared behaviour suite does not ask of every venue.
 import { afterEach, describe, expect, test } from "bun:test";
 import { createLogger } from "../../common/log.ts";
+import { startVenueDouble } from "../../test/support/venue-double.ts";
 import { startBitfinexDouble } from "../../test/support/venues/bitfinex.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { createBitfinexProtocol } from "./bitfinex.ts";
@@ -93,6 +94,19 @@ describe("bitfinex against its double", () => {
     double.platformStatus = 1;
     const before = double.connections;
     await waitFor("subscribed on a connection after the platform is back", () => double.subscriptions.some((s) => s.connection > before && s.accepted));
+  });
+
+  test("a subscribe never answered, with pongs coming, is given up after two keep-alives", async () => {
+    // Not the double: a server that answers pings and nothing else.
+    await using server = await startVenueDouble({
+      onMessage(client, text) {
+        const { event, cid } = JSON.parse(text) as { event?: string; cid?: number };
+        if (event === "ping") client.send(JSON.stringify({ event: "pong", ts: Date.now(), cid }));
+      },
+    });
+    connect(server.url);
+    await waitFor("a second connection", () => server.connections >= 2);
+    expect(feed?.stats().dropped).toBe(0);
   });
 
   test("a refused subscribe closes and retries; the retry subscribes", async () => {

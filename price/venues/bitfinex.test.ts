@@ -105,6 +105,23 @@ describe("bitfinex: parse", () => {
     expect(protocol.parse(ticker(301), at)[0]?.kind).toBe("quote");
   });
 
+  test("no subscribed answer by the second keep-alive: the next frame asks for a reconnect, so pongs cannot keep a feedless connection", () => {
+    const protocol = createBitfinexProtocol();
+    protocol.subscribe();
+    protocol.keepAlive?.message(at);
+    expect(protocol.parse(frame({ event: "pong", ts: at, cid: 1 }), at)).toEqual([{ kind: "alive" }]);
+    protocol.keepAlive?.message(at);
+    expect(protocol.parse(frame({ event: "pong", ts: at, cid: 2 }), at)).toEqual([{ kind: "reconnect", reason: "no subscribed answer after 2 keep-alives" }]);
+    // A late ack still counts, and then keep-alives are only keep-alives.
+    expect(protocol.parse(subscribed(5), at)).toEqual([{ kind: "subscribed" }]);
+    protocol.keepAlive?.message(at);
+    expect(protocol.parse(frame([5, "hb"]), at)).toEqual([{ kind: "alive" }]);
+    // A new connection starts the count again.
+    protocol.subscribe();
+    protocol.keepAlive?.message(at);
+    expect(protocol.parse(frame({ event: "pong", ts: at, cid: 4 }), at)).toEqual([{ kind: "alive" }]);
+  });
+
   test("a subscribe error is a refusal, except 'already subscribed'", () => {
     const protocol = createBitfinexProtocol();
     protocol.subscribe();

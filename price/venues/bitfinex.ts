@@ -8,6 +8,8 @@ export const BITFINEX_SYMBOL = "tBTCUSD";
 export const bitfinexInfo = { restart: 20051, maintenanceStart: 20060, maintenanceEnd: 20061 } as const;
 /** An `error` answering a subscribe we already have: the data still flows, so it is no refusal. */
 const ALREADY_SUBSCRIBED = 10301;
+/** The ack normally follows the subscribe within a second; with none after two keep-alives (4 s) we start again. */
+const ACK_WITHIN_KEEP_ALIVES = 2;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -24,6 +26,8 @@ const isObject = (value: unknown): value is Json => typeof value === "object" &&
  *   so the connection is retried with backoff; code 20051 (restart) asks for a
  *   reconnect; 20060 (maintenance) pauses: quotes are ignored, the socket kept;
  *   20061 (maintenance over) reconnects, since the docs advise subscribing anew.
+ * - No `subscribed` by the second keep-alive reconnects: without the chanId
+ *   no data can be read, and the pongs would keep the connection alive.
  * - The server heartbeats a quiet channel only every 15 s, so we send
  *   `{"event":"ping","cid":N}` every 2 s and take its `pong` as proof of life.
  * - api-pub allows 20 connections a minute: the backoff's shortest wait
@@ -38,6 +42,8 @@ export function createBitfinexProtocol(): VenueProtocol {
   let chanId: number | undefined;
   let paused = false;
   let cid = 0;
+  /** Keep-alives sent since the subscribe without its `subscribed` yet: pongs alone must not keep a feedless connection. */
+  let unacknowledged = 0;
 
   const parseEvent = (message: Json): VenueEvent => {
     switch (message.event) {
@@ -92,6 +98,7 @@ export function createBitfinexProtocol(): VenueProtocol {
     subscribe() {
       chanId = undefined;
       paused = false;
+      unacknowledged = 0;
       return [JSON.stringify({ event: "subscribe", channel: "ticker", symbol: BITFINEX_SYMBOL })];
     },
     parse(text, receivedAt) {
@@ -101,11 +108,22 @@ export function createBitfinexProtocol(): VenueProtocol {
       } catch {
         return [{ kind: "invalid", reason: "not JSON" }];
       }
-      if (Array.isArray(message)) return [parseChannel(message, receivedAt)];
-      if (isObject(message)) return [parseEvent(message)];
-      return [{ kind: "invalid", reason: "neither an event nor a channel message" }];
+      let event: VenueEvent;
+      if (Array.isArray(message)) event = parseChannel(message, receivedAt);
+      else if (isObject(message)) event = parseEvent(message);
+      else event = { kind: "invalid", reason: "neither an event nor a channel message" };
+      if (chanId === undefined && unacknowledged >= ACK_WITHIN_KEEP_ALIVES && (event.kind === "alive" || event.kind === "ignored")) {
+        return [{ kind: "reconnect", reason: `no subscribed answer after ${unacknowledged} keep-alives` }];
+      }
+      return [event];
     },
-    keepAlive: { everyMs: 2_000, message: () => JSON.stringify({ event: "ping", cid: ++cid }) },
+    keepAlive: {
+      everyMs: 2_000,
+      message() {
+        if (chanId === undefined) unacknowledged++;
+        return JSON.stringify({ event: "ping", cid: ++cid });
+      },
+    },
     silenceMs: 6_000,
     backoff: { baseMs: 6_000, capMs: 60_000 },
   };

@@ -4,6 +4,8 @@
  * sends the `info` event with the version and platform status; it answers a
  * ticker `subscribe` with `subscribed` and a fresh `chanId` (or the documented
  * `error` with its code), `ping` with `pong`, and `conf` with its status.
+ * While silent it is a stalled venue: it answers the subscribes it read once
+ * it wakes (nothing else it would have sent is replayed).
  */
 import { type DoubleClient, startVenueDouble } from "../venue-double.ts";
 import type { DoubleQuote, DoubleQuoteSent, DoubleSubscription, VenueDoubleApi, VenueDoubleApiOptions } from "./double-api.ts";
@@ -49,6 +51,12 @@ export async function startBitfinexDouble({ heartbeatEveryMs, subscribeWithinMs 
   let refuseNext = false;
   let keepAlivesReceived = 0;
   let platformStatus: 0 | 1 = 1;
+  /** Answers to subscribes read while silent: a stalled venue answers its backlog when it wakes. */
+  const backlog: Array<[DoubleClient, string]> = [];
+  const answer = (client: DoubleClient, text: string) => {
+    if (inner.silent) backlog.push([client, text]);
+    else client.send(text);
+  };
 
   const onSubscribe = (client: DoubleClient, session: Session, text: string, message: Record<string, unknown>) => {
     const { channel, symbol } = message;
@@ -61,12 +69,12 @@ export async function startBitfinexDouble({ heartbeatEveryMs, subscribeWithinMs 
     refuseNext = false;
     subscriptions.push({ ...subscription, accepted: refusal === undefined });
     if (refusal !== undefined) {
-      client.send(refusal);
+      answer(client, refusal);
       return;
     }
     const chanId = nextChanId++;
     session.tickers.set(chanId, symbol as string);
-    client.send(frame({ event: "subscribed", channel: "ticker", chanId, symbol, pair: (symbol as string).slice(1) }));
+    answer(client, frame({ event: "subscribed", channel: "ticker", chanId, symbol, pair: (symbol as string).slice(1) }));
   };
 
   const inner = await startVenueDouble({
@@ -200,6 +208,9 @@ export async function startBitfinexDouble({ heartbeatEveryMs, subscribeWithinMs 
     },
     set silent(value: boolean) {
       inner.silent = value;
+      if (value) return;
+      const connected = new Set(inner.clients);
+      for (const [client, text] of backlog.splice(0)) if (connected.has(client)) client.send(text);
     },
     dropAll: () => inner.dropAll(),
     stop,

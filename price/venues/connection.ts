@@ -101,6 +101,8 @@ export function connectVenue({
   const reconnect = (why: string) => {
     stopTimers();
     const current = socket;
+    // Only the connection that just ended can prove health: a later attempt that never opened must not inherit it.
+    const healthy = open && now() - openedAt >= HEALTHY_AFTER_MS;
     socket = undefined;
     open = false;
     if (current) {
@@ -112,7 +114,7 @@ export function connectVenue({
       }
     }
     if (closed || retryTimer) return;
-    if (openedAt > 0 && now() - openedAt >= HEALTHY_AFTER_MS) attempt = 0;
+    if (healthy) attempt = 0;
     const ceiling = Math.min(protocol.backoff.capMs, protocol.backoff.baseMs * 2 ** attempt);
     // Half fixed, half random: spread out, never sooner than half the step.
     const delay = Math.round(ceiling / 2 + (ceiling / 2) * random());

@@ -136,4 +136,12 @@ describe("bitfinex against its double", () => {
     double.silent = false;
     await waitFor("resubscribed", () => double.subscriptions.some((s) => s.connection >= 2 && s.accepted));
   });
+
+  test("the double's subscribeWithinMs closes a connection that never subscribes", async () => {
+    await using double = await startBitfinexDouble({ subscribeWithinMs: 100 });
+    const socket = new WebSocket(double.url);
+    const closed = new Promise<number>((resolve) => socket.addEventListener("close", (event) => resolve(event.code)));
+    expect(await closed).toBe(1008);
+    expect(double.subscriptions).toEqual([]);
+  });
 });

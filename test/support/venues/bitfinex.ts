@@ -185,13 +185,13 @@ export async function startBitfinexDouble({ heartbeatEveryMs, subscribeWithinMs 
     },
     pongsReceived: 0,
     requestReconnect() {
-      everyClient(frame({ event: "info", code: 20051, msg: "Stop/Restart Websocket Server (please reconnect)" }));
+      everyClient(frame({ event: "info", code: 20051, msg: "Stop/Restart Websocket Server" }));
     },
     maintenance(on: boolean) {
       everyClient(
         on
-          ? frame({ event: "info", code: 20060, msg: "Entering in Maintenance mode. Please pause any activity and resume after receiving the info message 20061" })
-          : frame({ event: "info", code: 20061, msg: "Maintenance ended. You can resume normal activity." }),
+          ? frame({ event: "info", code: 20060, msg: "Entering in Maintenance mode" })
+          : frame({ event: "info", code: 20061, msg: "Maintenance ended" }),
       );
     },
     strangerChannel() {

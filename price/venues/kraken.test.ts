@@ -74,6 +74,10 @@ describe("parseKraken", () => {
     expect(parseKraken(JSON.stringify({ method: "pong", req_id: 101, time_in: "2023-09-24T14:10:23.799685Z", time_out: "2023-09-24T14:10:23.799703Z" }), at)).toEqual([{ kind: "alive" }]);
   });
 
+  test("a ping from the server, which Kraken does not document, is answered with a pong all the same", () => {
+    expect(parseKraken(JSON.stringify({ method: "ping", req_id: 7 }), at)).toEqual([{ kind: "ping", reply: JSON.stringify({ method: "pong", req_id: 7 }) }]);
+  });
+
   test("the subscribe ack with success is a confirmation, with success false a refusal", () => {
     const ack = { method: "subscribe", result: { channel: "ticker", event_trigger: "bbo", snapshot: true, symbol: "BTC/USD" }, success: true, time_in: "2023-09-25T09:04:31.742599Z", time_out: "2023-09-25T09:04:31.742648Z" };
     expect(parseKraken(JSON.stringify(ack), at)).toEqual([{ kind: "subscribed" }]);

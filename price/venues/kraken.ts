@@ -65,6 +65,9 @@ function readResponse(message: Frame): VenueEvent {
   switch (message.method) {
     case "pong":
       return { kind: "alive" };
+    case "ping":
+      // Kraken documents only client pings; should the server ever ping, answer in kind rather than ignore it.
+      return { kind: "ping", reply: JSON.stringify({ method: "pong", ...(typeof message.req_id === "number" ? { req_id: message.req_id } : {}) }) };
     case "subscribe": {
       if (message.success === false) return { kind: "refused", reason: typeof message.error === "string" ? message.error : "subscribe failed" };
       if (message.success !== true) return { kind: "invalid", reason: "subscribe response without success" };

@@ -127,8 +127,11 @@ export function behavesLikeAVenue(name: string, { protocol, startDouble, subscri
       using feed = open(double);
       await subscribedOn(double, 1);
       await quoteArrives(double, feed.quotes, "a quote before the silence");
+      const silentFrom = Date.now();
       double.silent = true;
-      await waitFor("a new connection after the silence", () => double.connections >= 2, 3_000);
+      await waitFor("a new connection after the silence", () => double.connections >= 2, 3_000, 5);
+      // Not before the silence has lasted its limit (less the watchdog's own tick).
+      expect(Date.now() - silentFrom).toBeGreaterThanOrEqual(FAST.silenceMs - 80);
       double.silent = false;
       await quoteArrives(double, feed.quotes, "a quote after the reconnect");
       const last = double.connections;
@@ -155,8 +158,12 @@ export function behavesLikeAVenue(name: string, { protocol, startDouble, subscri
     test("a refused subscribe: closes, backs off, and subscribes again", async () => {
       await using double = await startDouble();
       double.refuseNextSubscribe();
-      using feed = open(double);
-      await waitFor("the refusal", () => double.subscriptions.some((s) => s.connection === 1 && !s.accepted), 2_000);
+      const backoff = { baseMs: 200, capMs: 400 };
+      using feed = open(double, { backoff });
+      await waitFor("the refusal", () => double.subscriptions.some((s) => s.connection === 1 && !s.accepted), 2_000, 5);
+      const refusedAt = Date.now();
+      await waitFor("a new connection", () => double.connections >= 2, 3_000, 5);
+      expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(backoff.baseMs / 2 - 10);
       await waitFor("an accepted subscription on a later connection", () => double.subscriptions.some((s) => s.connection >= 2 && s.accepted), 3_000);
       await quoteArrives(double, feed.quotes, "a quote once subscribed");
       expect(feed.feed.stats().reconnects).toBeGreaterThanOrEqual(1);

@@ -275,6 +275,18 @@ describe("composite index: figures", () => {
     }
   });
 
+  test("a venue's fresh top of book is its price; a trade after it does not replace it, and counts once the book is stale", () => {
+    const index = indexOf();
+    index.observe({ venue: "coinbase", bid: 100_000, ask: 100_002, receivedAt: T });
+    index.observe({ venue: "coinbase", last: 100_000, receivedAt: T + 10 });
+    index.observe({ venue: "kraken", bid: 100_001, ask: 100_001, receivedAt: T });
+    expect(priced(index.compute(T + 10)).price).toBe(100_001);
+    // The book is older than staleMs, the trade is not: the trade is the price.
+    index.observe({ venue: "coinbase", last: 100_000.2, receivedAt: T + 2500 });
+    index.observe({ venue: "kraken", bid: 100_001, ask: 100_001, receivedAt: T + 2500 });
+    expect(priced(index.compute(T + 2500)).price).toBe(100_000.6);
+  });
+
   test("the worked example of docs/price-index.md", () => {
     const index = indexOf();
     const at = (ms: number) => T + ms;
@@ -287,12 +299,12 @@ describe("composite index: figures", () => {
     quotes(0, { venue: "bitfinex", bid: 100_600, ask: 100_602, receivedAt: at(0) });
     const first: IndexPrice = { price: 100_000.01, venues: 3, used: ["coinbase", "kraken", "bitstamp"], dispersion_bps: 0.2, excluded: ["bitfinex"] };
     expect(index.compute(at(0))).toEqual(first);
-    quotes(1000, { venue: "bitfinex", last: 100_400, receivedAt: at(1000) });
+    quotes(1000, { venue: "bitfinex", bid: 100_399, ask: 100_401, receivedAt: at(1000) });
     expect(index.compute(at(1000))).toEqual(first);
-    quotes(2000, { venue: "bitfinex", last: 100_200, receivedAt: at(2000) });
+    quotes(2000, { venue: "bitfinex", bid: 100_199, ask: 100_201, receivedAt: at(2000) });
     expect(index.compute(at(2000))).toEqual({ price: 100_001.01, venues: 4, used: all, dispersion_bps: 20, excluded: [] });
     index.observe({ venue: "coinbase", bid: 100_000.0, ask: 100_000.02, receivedAt: at(4500) });
-    index.observe({ venue: "bitfinex", last: 100_200, receivedAt: at(4500) });
+    index.observe({ venue: "bitfinex", bid: 100_199, ask: 100_201, receivedAt: at(4500) });
     expect(priced(index.compute(at(4500)))).toMatchObject({ price: 100_100.01, used: ["coinbase", "bitfinex"] });
     expect(index.compute(at(6501))).toMatchObject({ price: undefined, fresh: 0 });
   });

@@ -50,10 +50,18 @@ export interface CompositeIndex {
   states(at?: number): Partial<Record<VenueName, IndexVenueState>>;
 }
 
+/** A venue's latest observation of one kind: its mid and when we received it. */
+interface Seen {
+  mid: number;
+  receivedAt: number;
+}
+
 interface VenueSlot {
   venue: VenueName;
-  mid?: number;
-  receivedAt?: number;
+  /** The latest sane top of book's mid. */
+  book?: Seen;
+  /** The latest quote's mid when it had no sane book (a trade). */
+  trade?: Seen;
   excluded: boolean;
 }
 
@@ -82,48 +90,60 @@ export function createCompositeIndex(options: CompositeIndexOptions): CompositeI
   }
   const readmitBps = maxDeviationBps / 2;
   const slots = new Map<VenueName, VenueSlot>(venues.map((venue) => [venue, { venue, excluded: false }]));
-  const isFresh = (slot: VenueSlot, at: number): slot is VenueSlot & { mid: number } =>
-    slot.mid !== undefined && slot.receivedAt !== undefined && at - slot.receivedAt <= staleMs;
+  const freshAt = (seen: Seen | undefined, at: number) => seen !== undefined && at - seen.receivedAt <= staleMs;
+  /** The venue's price at `at`: its top of book while fresh, else its last trade while fresh, else the newer of the two (stale). */
+  const current = (slot: VenueSlot, at: number): Seen | undefined => {
+    if (freshAt(slot.book, at)) return slot.book;
+    if (freshAt(slot.trade, at)) return slot.trade;
+    if (!slot.book || !slot.trade) return slot.book ?? slot.trade;
+    return slot.book.receivedAt >= slot.trade.receivedAt ? slot.book : slot.trade;
+  };
+  const isFresh = (slot: VenueSlot, at: number) => freshAt(current(slot, at), at);
 
   return {
     observe(quote) {
       const slot = slots.get(quote.venue);
       const mid = midOf(quote);
       if (!slot || mid === undefined || !Number.isFinite(mid) || !Number.isFinite(quote.receivedAt)) return false;
-      if (slot.receivedAt !== undefined && quote.receivedAt < slot.receivedAt) return false;
-      slot.mid = mid;
-      slot.receivedAt = quote.receivedAt;
+      // A venue that sends its book and its trades: a trade does not replace a fresh book's mid.
+      const kind = hasSaneBook(quote) ? "book" : "trade";
+      const kept = slot[kind];
+      if (kept !== undefined && quote.receivedAt < kept.receivedAt) return false;
+      slot[kind] = { mid, receivedAt: quote.receivedAt };
       return true;
     },
 
     compute(at = now()) {
-      const fresh: (VenueSlot & { mid: number })[] = [];
-      for (const slot of slots.values()) if (isFresh(slot, at)) fresh.push(slot);
+      const fresh: { slot: VenueSlot; mid: number }[] = [];
+      for (const slot of slots.values()) {
+        const seen = current(slot, at);
+        if (seen && freshAt(seen, at)) fresh.push({ slot, mid: seen.mid });
+      }
       if (fresh.length > 0) {
-        const ref = median(fresh.map((slot) => slot.mid));
-        for (const slot of fresh) {
-          const deviation = (Math.abs(slot.mid - ref) * 10_000) / ref;
+        const ref = median(fresh.map((venue) => venue.mid));
+        for (const { slot, mid } of fresh) {
+          const deviation = (Math.abs(mid - ref) * 10_000) / ref;
           if (!slot.excluded && deviation > maxDeviationBps) slot.excluded = true;
           else if (slot.excluded && deviation <= readmitBps) slot.excluded = false;
         }
       }
-      const used = fresh.filter((slot) => !slot.excluded);
+      const used = fresh.filter(({ slot }) => !slot.excluded);
       if (used.length < minVenues) return { price: undefined, reason: "no quorum", fresh: fresh.length, usable: used.length };
-      const mids = used.map((slot) => slot.mid);
+      const mids = used.map((venue) => venue.mid);
       const middle = median(mids);
       return {
         price: roundTo(middle, 2),
         venues: used.length,
-        used: used.map((slot) => slot.venue),
+        used: used.map(({ slot }) => slot.venue),
         dispersion_bps: roundTo(((Math.max(...mids) - Math.min(...mids)) * 10_000) / middle, 2),
-        excluded: fresh.filter((slot) => slot.excluded).map((slot) => slot.venue),
+        excluded: fresh.filter(({ slot }) => slot.excluded).map(({ slot }) => slot.venue),
       };
     },
 
     states(at = now()) {
       const states: Partial<Record<VenueName, IndexVenueState>> = {};
       for (const slot of slots.values()) {
-        states[slot.venue] = slot.mid === undefined ? "none" : !isFresh(slot, at) ? "stale" : slot.excluded ? "excluded" : "fresh";
+        states[slot.venue] = current(slot, at) === undefined ? "none" : !isFresh(slot, at) ? "stale" : slot.excluded ? "excluded" : "fresh";
       }
       return states;
     },
@@ -146,4 +166,9 @@ function median(values: number[]): number {
 function roundTo(value: number, decimals: number): number {
   const scale = 10 ** decimals;
   return Math.round(Number((value * scale).toFixed(6))) / scale;
+}
+
+/** Whether a quote carries a usable top of book (what `midOf` then takes the mid of). */
+function hasSaneBook(quote: VenueQuote): boolean {
+  return quote.bid !== undefined && quote.ask !== undefined && quote.bid > 0 && quote.ask >= quote.bid;
 }

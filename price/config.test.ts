@@ -9,6 +9,7 @@ describe("readPriceConfig", () => {
   test("defaults: mock source, one tick a second, an hour of history", () => {
     expect(readPriceConfig({}, 99)).toEqual({
       logLevel: "info",
+      port: 8082,
       source: "mock",
       intervalMs: 1000,
       retentionMs: 3_600_000,
@@ -18,6 +19,7 @@ describe("readPriceConfig", () => {
       mockSeed: 99,
       redisUrl: "redis://127.0.0.1:6379",
       signingKey: undefined,
+      venues: { venues: ["coinbase", "kraken", "bitstamp", "bitfinex"], urls: {}, staleMs: 2000, maxDeviationBps: 50, minVenues: 2 },
     });
   });
 

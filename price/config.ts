@@ -1,7 +1,8 @@
 import { Type as t } from "@sinclair/typebox";
-import { envVar, loadConfig, logLevelVar, redisUrlFrom } from "../common/config.ts";
+import { envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { priceSourceKinds } from "./sources/mod.ts";
+import { readVenueConfig } from "./venues/config.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -9,6 +10,8 @@ const HOUR_MS = 60 * 60 * 1000;
 export function priceConfigSpec(randomSeed: number) {
   return {
     logLevel: logLevelVar,
+    /** `GET /healthz` (price/health.ts), on 127.0.0.1. */
+    port: envVar({ name: "PORT", schema: Port, fallback: 8082 }),
     source: envVar({
       name: "PRICE_SOURCE",
       schema: t.Union(priceSourceKinds.map((kind) => t.Literal(kind))),
@@ -36,5 +39,10 @@ export type PriceConfig = ReturnType<typeof readPriceConfig>;
  * ```
  */
 export function readPriceConfig(env: Record<string, string | undefined>, randomSeed = Math.floor(Math.random() * 2 ** 32)) {
-  return { ...loadConfig(priceConfigSpec(randomSeed), env), redisUrl: redisUrlFrom(env), signingKey: readPriceSigningKey(env) };
+  return {
+    ...loadConfig(priceConfigSpec(randomSeed), env),
+    redisUrl: redisUrlFrom(env),
+    signingKey: readPriceSigningKey(env),
+    venues: readVenueConfig(env),
+  };
 }

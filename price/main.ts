@@ -5,7 +5,10 @@ import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
 import { readPriceConfig } from "./config.ts";
 import { readContinuation } from "./continuation.ts";
+import { type PriceHealth, startPriceHealth } from "./health.ts";
 import { createPriceSource } from "./sources/mod.ts";
+import { createVenuesSource } from "./sources/venues.ts";
+import { startVenueFeeds } from "./venues/mod.ts";
 import { startPriceWorker } from "./worker.ts";
 
 /** How long shutdown waits for the tick in flight before closing Redis under it. */
@@ -35,12 +38,11 @@ async function continuation() {
 const resumed = await continuation();
 if (resumed.from) log.info({ seq: resumed.from.seq, ts: resumed.from.ts, price: resumed.from.price }, "continuing from the stored newest tick");
 else log.info("no stored tick to continue: numbering from the first tick's time");
-const source = createPriceSource({
-  kind: config.source,
-  start: resumed.price ?? config.mockStart,
-  volatility: config.mockVolatility,
-  seed: config.mockSeed,
-});
+// The exchanges' feeds, or the mock; never both, never a fallback from one to the other here.
+const feeds = config.source === "venues" ? startVenueFeeds({ config: config.venues, log }) : undefined;
+const venuesSource = feeds ? createVenuesSource({ index: feeds.index, release: feeds.close }) : undefined;
+const source =
+  venuesSource ?? createPriceSource({ kind: "mock", start: resumed.price ?? config.mockStart, volatility: config.mockVolatility, seed: config.mockSeed });
 
 log.info(
   {
@@ -65,6 +67,26 @@ const worker = startPriceWorker({
   isConnected: () => redis.status === "ready",
 });
 
+/** ok: every venue live; degraded: a quorum, not all; down: no tick can be made (no quorum, or none made lately). */
+function health(): PriceHealth {
+  const now = Date.now();
+  const last = worker.stats().last;
+  const lastTick = last ? { ts: last.ts, age_ms: now - last.ts, venues: last.venues ?? null } : null;
+  if (!feeds) return { status: lastTick && lastTick.age_ms <= 5 * config.intervalMs ? "ok" : "down", source: config.source, venues: {}, last_tick: lastTick };
+  const venues = feeds.health(now);
+  // As of the last tick's computation: the index is computed once per interval, by the tick loop only.
+  const quorum = venuesSource?.lastResult()?.price !== undefined;
+  const allLive = Object.values(venues).every((venue) => venue.state === "live");
+  return { status: !quorum ? "down" : allLive ? "ok" : "degraded", source: config.source, venues, last_tick: lastTick };
+}
+let healthServer: ReturnType<typeof startPriceHealth> | undefined;
+try {
+  healthServer = startPriceHealth({ port: config.port, report: health, log });
+} catch (error) {
+  // Ticks matter more than the health check: say so and go on publishing.
+  log.error({ port: config.port, err: (error as Error).message }, "cannot listen for /healthz; going on without it");
+}
+
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -72,6 +94,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, "shutting down");
   const stopped = await Promise.race([worker.stop().then(() => true), Bun.sleep(STOP_MS).then(() => false)]);
   if (!stopped) log.warn({ stop_ms: STOP_MS }, "tick in flight did not finish: closing anyway");
+  await healthServer?.stop();
   await source.close();
   await closeRedis(redis);
   log.info("stopped");

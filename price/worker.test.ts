@@ -118,12 +118,25 @@ describe("price worker", () => {
     expect(heard).toEqual([]); // the first tick waits for the next whole second
     await clock.advance(3000);
     const expected: BusTick[] = [
-      { symbol: "BTC-USD", price: 100, ts: 1_001_000, seq: 41 },
-      { symbol: "BTC-USD", price: 101, ts: 1_002_000, seq: 42 },
-      { symbol: "BTC-USD", price: 102, ts: 1_003_000, seq: 43 },
+      { symbol: "BTC-USD", price: 100, ts: 1_001_000, seq: 41, source: "mock" },
+      { symbol: "BTC-USD", price: 101, ts: 1_002_000, seq: 42, source: "mock" },
+      { symbol: "BTC-USD", price: 102, ts: 1_003_000, seq: 43, source: "mock" },
     ];
     expect(heard).toEqual(expected);
     expect(worker.stats()).toMatchObject({ ticks: 3, published: 3, failed: 0, last: expected[2] });
+    await worker.stop();
+  });
+
+  test("a tick says where its price came from: the source's kind, and what it describes (the venues' count and spread)", async () => {
+    const source: PriceSource = {
+      kind: "venues",
+      sample: async () => 42_000.25,
+      describe: () => ({ venues: 3, dispersion_bps: 1.25 }),
+      async close() {},
+    };
+    const { clock, heard, worker } = await setUp({ source }, 1_000_000);
+    await clock.advance(1000);
+    expect(heard).toEqual([{ symbol: "BTC-USD", price: 42_000.25, ts: 1_001_000, seq: 1, source: "venues", venues: 3, dispersion_bps: 1.25 }]);
     await worker.stop();
   });
 
@@ -230,7 +243,7 @@ describe("price worker", () => {
     };
     const { clock, heard, worker, messages } = await setUp({ source }, 1_000_000);
     await clock.advance(3000);
-    expect(heard).toEqual([{ symbol: "BTC-USD", price: 42_000.5, ts: 1_003_000, seq: 1 }]);
+    expect(heard).toEqual([{ symbol: "BTC-USD", price: 42_000.5, ts: 1_003_000, seq: 1, source: "mock" }]);
     expect(worker.stats().skipped["no-price"]).toBe(2);
     expect(messages("price source failed")).toHaveLength(1);
     await worker.stop();

@@ -115,7 +115,7 @@ export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
     endStreak();
     const seq = nextSeq ?? ts;
     nextSeq = seq + 1;
-    const tick: BusTick = { symbol: "BTC-USD", price, ts, seq };
+    const tick: BusTick = { symbol: "BTC-USD", price, ts, seq, source: source.kind, ...source.describe?.() };
     if (sign) tick.sig = sign(tick);
     stats.ticks++;
     window.ticks++;

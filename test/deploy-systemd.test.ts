@@ -99,6 +99,9 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     if (build.exitCode !== 0) throw new Error(`scripts/build.sh failed:\n${build.stdout}${build.stderr}`);
     sandbox = await createSandbox({ source: ROOT });
     await sandbox.boot();
+    // The unit reads the exchanges (PRICE_SOURCE=venues); the sandbox has no internet, so this
+    // site override runs the mock, as an operator would for an offline demo.
+    await sh("install -d -m 0750 /etc/tap-trading && printf 'PRICE_SOURCE=mock\\n' > /etc/tap-trading/price.env");
     const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
     if (install.code !== 0) throw new Error(`deploy/install.sh failed (${install.code}):\n${install.stdout}${install.stderr}`);
   }, 180_000);
@@ -172,6 +175,12 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
       expect(await sh(`stat -c '%a %U' ${dir}/redis-password ${dir}/price-signing-key`)).toBe("400 app\n400 app");
       expect(await sh(`cmp ${dir}/redis-password /etc/tap-trading/redis-${name}.password && echo same`)).toBe("same");
     }
+  });
+
+  test("price reads the exchanges by default; the site's price.env (the mock, offline here) wins, and /healthz says which", async () => {
+    expect(await show("tap-trading-price.service", "Environment")).toContain("PRICE_SOURCE=venues");
+    const health = JSON.parse(await sh("curl -s http://127.0.0.1:8082/healthz")) as { status: string; source: string };
+    expect(health).toMatchObject({ status: "ok", source: "mock" });
   });
 
   test("bets go to /data/bets.db, SQLite in WAL mode", async () => {

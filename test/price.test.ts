@@ -66,7 +66,8 @@ describe("price service", () => {
     const ticks = heard.map((raw) => JSON.parse(raw) as BusTick);
     for (const [i, tick] of ticks.entries()) {
       expect(Value.Check(Tick, tick)).toBe(true);
-      expect(Object.keys(tick)).toEqual(["symbol", "price", "ts", "seq"]);
+      expect(Object.keys(tick)).toEqual(["symbol", "price", "ts", "seq", "source"]);
+      expect(tick.source).toBe("mock");
       expect(Number(tick.price.toFixed(2))).toBe(tick.price);
       expect(tick.ts % INTERVAL_MS).toBe(0);
       // Nothing stored to continue: numbered from the first tick's time, then one by one.

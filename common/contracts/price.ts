@@ -21,6 +21,11 @@ export const BusTick = t.Object({
   ts: t.Integer({ minimum: 0 }),
   seq: t.Optional(t.Integer({ minimum: 0 })),
   sig: t.Optional(t.String({ maxLength: 64 })),
+  /** Where the price came from: `venues` (the exchanges' composite index) or `mock` (simulated). */
+  source: t.Optional(t.Union([t.Literal("venues"), t.Literal("mock")])),
+  /** How many venues the index was made from, and their mids' spread in basis points. */
+  venues: t.Optional(t.Integer({ minimum: 0 })),
+  dispersion_bps: t.Optional(t.Number({ minimum: 0 })),
 });
 export type BusTick = Static<typeof BusTick>;
 

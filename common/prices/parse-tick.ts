@@ -29,6 +29,9 @@ export function parseBusTick(raw: string, receivedAt: number): BusTick | undefin
   const tick: BusTick = { symbol: value.symbol, price: value.price, ts: value.ts };
   if (value.seq !== undefined) tick.seq = value.seq;
   if (value.sig !== undefined) tick.sig = value.sig;
+  if (value.source !== undefined) tick.source = value.source;
+  if (value.venues !== undefined) tick.venues = value.venues;
+  if (value.dispersion_bps !== undefined) tick.dispersion_bps = value.dispersion_bps;
   return tick;
 }
 

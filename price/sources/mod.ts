@@ -1,4 +1,6 @@
+import type { CompositeIndex } from "../index/mod.ts";
 import { createMockSource, type MockSourceOptions } from "./mock.ts";
+import { createVenuesSource } from "./venues.ts";
 
 /**
  * Where prices come from. The worker samples a source once per tick, so a
@@ -10,15 +12,28 @@ export interface PriceSource {
   readonly kind: PriceSourceKind;
   /** The BTC/USD price now, in dollars; undefined while the source knows none yet. */
   sample(): Promise<number | undefined>;
+  /** What the last sample was made from, carried in its tick (the venues' count and spread). */
+  describe?(): TickOrigin | undefined;
   /** Releases the source's connections, if any. */
   close(): Promise<void>;
 }
 
+/** What a tick says of where its price came from. */
+export interface TickOrigin {
+  /** How many venues the index was made from. */
+  venues: number;
+  /** (highest mid − lowest mid) / median among them, in basis points. */
+  dispersion_bps: number;
+}
+
 /** Every kind of source; `PRICE_SOURCE` takes one of these. */
-export const priceSourceKinds = ["mock"] as const;
+export const priceSourceKinds = ["mock", "venues"] as const;
 export type PriceSourceKind = (typeof priceSourceKinds)[number];
 
-export type PriceSourceOptions = { kind: "mock" } & MockSourceOptions;
+export type PriceSourceOptions =
+  | ({ kind: "mock" } & MockSourceOptions)
+  /** The exchanges' composite index (price/venues/mod.ts `startVenueFeeds` makes `index` and `release`). */
+  | { kind: "venues"; index: Pick<CompositeIndex, "compute">; release: () => void };
 
 /**
  * Builds the source `options.kind` names, throwing on a kind it does not know
@@ -33,6 +48,8 @@ export function createPriceSource(options: PriceSourceOptions): PriceSource {
   switch (kind) {
     case "mock":
       return createMockSource(options);
+    case "venues":
+      return createVenuesSource({ index: options.index, release: options.release });
     default: {
       const unknown: never = kind;
       throw new TypeError(`unknown price source kind: ${JSON.stringify(unknown)}`);

@@ -1,5 +1,5 @@
 import type { CompositeIndex, IndexResult } from "../index/composite-index.ts";
-import type { PriceSource } from "./mod.ts";
+import type { PriceSource, TickOrigin } from "./mod.ts";
 
 export interface VenuesSourceOptions {
   /** The composite index the venue feeds observe into. */
@@ -10,12 +10,8 @@ export interface VenuesSourceOptions {
   release?: () => Promise<void> | void;
 }
 
-/**
- * A `PriceSource` of kind `venues`. It is a `PriceSource` once `venues` is one
- * of `priceSourceKinds` (the wiring adds it there); until then its `kind` is
- * the only field that differs.
- */
-export interface VenuesSource extends Omit<PriceSource, "kind"> {
+/** A `PriceSource` of kind `venues`. */
+export interface VenuesSource extends PriceSource {
   readonly kind: "venues";
   /** The index as the last `sample` computed it (its `venues` and `dispersion_bps` go in the tick); undefined before the first. */
   lastResult(): IndexResult | undefined;
@@ -43,6 +39,9 @@ export function createVenuesSource({ index, now, release }: VenuesSourceOptions)
       return last.price;
     },
     lastResult: () => last,
+    describe(): TickOrigin | undefined {
+      return last?.price === undefined ? undefined : { venues: last.venues, dispersion_bps: last.dispersion_bps };
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -32,6 +32,8 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Ru
   if ((name === "api" || name === "ws") && env.SESSION_SECRET === undefined && env.SESSION_SECRET_FILE === undefined) {
     env = { SESSION_SECRET: TEST_SESSION_SECRET, ...env };
   }
+  // price's /healthz on any free port unless a test names one: tests run several at once.
+  if (name === "price" && env.PORT === undefined) env = { PORT: "0", ...env };
   const binDir = process.env.SERVICE_BIN_DIR;
   const cmd = binDir ? [join(binDir, name)] : [process.execPath, join(ROOT, name, "main.ts")];
   const proc = Bun.spawn(cmd, {

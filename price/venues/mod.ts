@@ -1,0 +1,101 @@
+import type { Logger } from "../../common/log.ts";
+import type { VenueHealth } from "../health.ts";
+import { type CompositeIndex, createCompositeIndex } from "../index/mod.ts";
+import { createBitfinexProtocol } from "./bitfinex.ts";
+import { bitstamp } from "./bitstamp.ts";
+import { coinbase } from "./coinbase.ts";
+import type { VenueConfig } from "./config.ts";
+import { connectVenue, type VenueConnection } from "./connection.ts";
+import { kraken } from "./kraken.ts";
+import type { VenueName, VenueProtocol } from "./protocol.ts";
+
+/**
+ * The protocol of venue `name`. A fresh one each call: Bitfinex's keeps the
+ * channel id of its subscription, so each connection needs its own.
+ */
+export function protocolFor(name: VenueName): VenueProtocol {
+  switch (name) {
+    case "coinbase":
+      return coinbase;
+    case "kraken":
+      return kraken;
+    case "bitstamp":
+      return bitstamp;
+    case "bitfinex":
+      return createBitfinexProtocol();
+    default: {
+      const unknown: never = name;
+      throw new TypeError(`unknown venue: ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export interface VenueFeeds {
+  index: CompositeIndex;
+  /** Each venue's state for `/healthz`: the connection's, and the index's verdict on a live one (excluded, stale). */
+  health(now?: number): Record<string, VenueHealth>;
+  /** Closes every connection. */
+  close(): void;
+}
+
+/**
+ * Opens one connection per configured venue, each feeding its quotes into
+ * the composite index (docs/price-index.md).
+ *
+ * ```ts
+ * const feeds = startVenueFeeds({ config: readVenueConfig(process.env), log });
+ * const source = createVenuesSource({ index: feeds.index, release: feeds.close });
+ * ```
+ */
+export function startVenueFeeds({
+  config,
+  log,
+  now = Date.now,
+  protocols = protocolFor,
+}: {
+  config: VenueConfig;
+  log: Logger;
+  now?: () => number;
+  /** Where each venue's protocol comes from (tests shorten silences and backoffs). */
+  protocols?: (name: VenueName) => VenueProtocol;
+}): VenueFeeds {
+  const index = createCompositeIndex({
+    venues: config.venues,
+    staleMs: config.staleMs,
+    maxDeviationBps: config.maxDeviationBps,
+    minVenues: config.minVenues,
+    now,
+  });
+  const connections = new Map<VenueName, VenueConnection>();
+  for (const name of config.venues) {
+    const protocol = protocols(name);
+    connections.set(
+      name,
+      connectVenue({
+        protocol,
+        url: config.urls[name] ?? protocol.url,
+        onQuote: (quote) => void index.observe(quote),
+        staleMs: config.staleMs,
+        log,
+        now,
+      }),
+    );
+  }
+  return {
+    index,
+    health(at = now()) {
+      const verdicts = index.states(at);
+      const report: Record<string, VenueHealth> = {};
+      for (const [name, connection] of connections) {
+        const stats = connection.stats();
+        const verdict = verdicts[name];
+        const state = stats.state === "live" && verdict === "excluded" ? "excluded" : stats.state === "live" && verdict === "stale" ? "stale" : stats.state;
+        report[name] = { state, age_ms: stats.age_ms, reconnects: stats.reconnects, dropped: stats.dropped };
+      }
+      return report;
+    },
+    close() {
+      for (const connection of connections.values()) connection.close();
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { createLogger } from "../common/log.ts";
 import { waitFor } from "../test/support/wait.ts";
 import type { BusTick } from "../common/contracts/price.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
-import { type PriceBridgeOptions, startBetEventBridge, startPriceBridge } from "./bridge.ts";
+import { type PriceBridgeOptions, priceMessage, startBetEventBridge, startPriceBridge } from "./bridge.ts";
 
 function capturingLog() {
   const lines: Record<string, unknown>[] = [];
@@ -44,6 +44,18 @@ describe("price bridge", () => {
     expect(published[0]).toEqual(["prices", '{"type":"price","symbol":"BTC-USD","price":42000.5,"ts":1700000000123}']);
     expect(bridge.latest()).toEqual({ symbol: "BTC-USD", price: 42000.5, ts: 1_700_000_000_123 });
     expect(bridge.stats()).toEqual({ ticks_published: 1, ticks_recovered: 0, ticks_dropped: 0 });
+  });
+
+  test("a tick's source and venue count reach the page; its signature and sequence number do not", async () => {
+    const { bus, published } = await setUp();
+    await bus.publish(Channels.priceTicks, JSON.stringify({ symbol: "BTC-USD", price: 42000.5, ts: 1_000, seq: 7, source: "venues", venues: 3, dispersion_bps: 1.2 }));
+    await bus.publish(Channels.priceTicks, JSON.stringify({ symbol: "BTC-USD", price: 42001, ts: 2_000, seq: 8, source: "mock" }));
+    await waitFor("two publishes", () => published.length === 2);
+    expect(published.map(([, message]) => message)).toEqual([
+      '{"type":"price","symbol":"BTC-USD","price":42000.5,"ts":1000,"source":"venues","venues":3}',
+      '{"type":"price","symbol":"BTC-USD","price":42001,"ts":2000,"source":"mock"}',
+    ]);
+    expect(priceMessage({ symbol: "BTC-USD", price: 1, ts: 2 })).toBe('{"type":"price","symbol":"BTC-USD","price":1,"ts":2}');
   });
 
   test("stamps a plain price string with the time it was received", async () => {

@@ -1,6 +1,6 @@
 import type { Bus, Unsubscribe } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
-import type { PriceMessage, Tick } from "../common/contracts/price.ts";
+import type { BusTick, PriceMessage, Tick } from "../common/contracts/price.ts";
 import type { WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
 import { parseBusTick } from "../common/prices/parse-tick.ts";
@@ -43,9 +43,20 @@ export interface PriceBridge {
   stop(): Promise<void>;
 }
 
-/** The websocket message for a tick; its `ts` is the tick's own time. */
-export function priceMessage(tick: Tick): string {
+/**
+ * The websocket message for a tick; its `ts` is the tick's own time. The tick's
+ * `source` and venue count go along when it has them (not its signature or
+ * sequence number: those are for the services).
+ *
+ * ```ts
+ * priceMessage({ symbol: "BTC-USD", price: 42000.5, ts: 1, source: "venues", venues: 3 });
+ * // '{"type":"price","symbol":"BTC-USD","price":42000.5,"ts":1,"source":"venues","venues":3}'
+ * ```
+ */
+export function priceMessage(tick: Tick & Pick<BusTick, "source" | "venues">): string {
   const message: PriceMessage = { type: "price", symbol: tick.symbol, price: tick.price, ts: tick.ts };
+  if (tick.source !== undefined) message.source = tick.source;
+  if (tick.venues !== undefined) message.venues = tick.venues;
   return JSON.stringify(message);
 }
 

@@ -29,11 +29,17 @@ export const BusTick = t.Object({
 });
 export type BusTick = Static<typeof BusTick>;
 
-/** A tick as pushed to websocket clients. */
+/**
+ * A tick as pushed to websocket clients, with where it came from when the tick
+ * says so (`source`, and for `venues` how many made it), so the page can label
+ * a simulated price as such.
+ */
 export const PriceMessage = t.Object({
   type: t.Literal("price"),
   symbol: Symbol,
   price: t.Number(),
   ts: t.Integer(),
+  source: t.Optional(t.Union([t.Literal("venues"), t.Literal("mock")])),
+  venues: t.Optional(t.Integer({ minimum: 0 })),
 });
 export type PriceMessage = Static<typeof PriceMessage>;

@@ -38,6 +38,8 @@ export interface AppParts {
   corsOrigins: string[];
   /** The price feed's counters, shown on `/readyz`; undefined until the feed starts. */
   feedStatus?: () => FeedStatus | undefined;
+  /** `/readyz` is not ready while the last tick is older than this. */
+  staleMs?: number;
   /** Mounts `/api/_test/panic` (throws) and `/api/_test/slow` (1.5 s): for the recovery and drain tests only. */
   testRoutes?: boolean;
 }
@@ -61,7 +63,7 @@ export function createApp(parts: AppParts) {
         credentials: false,
       }),
     )
-    .use(healthRoutes({ db, redis, ...(parts.feedStatus ? { feed: parts.feedStatus } : {}) }))
+    .use(healthRoutes({ db, redis, ...(parts.feedStatus ? { feed: parts.feedStatus } : {}), ...(parts.staleMs === undefined ? {} : { staleMs: parts.staleMs }) }))
     .use(priceRoutes({ ticks }))
     .use(gridRoutes({ grid: parts.grid }))
     .use(

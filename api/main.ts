@@ -115,6 +115,7 @@ const app = createApp({
   corsOrigins: config.corsOrigins,
   testRoutes: config.testRoutes,
   feedStatus: () => judging?.feed.stats(),
+  staleMs: config.staleMs,
 });
 
 if (!signer) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: unsigned ticks are believed (development only)");

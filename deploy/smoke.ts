@@ -40,9 +40,15 @@ export async function smokeCheck(base: string, { timeoutMs = 10_000 } = {}): Pro
 
   await attempt("healthz", async () => JSON.parse((await get("/api/healthz")).text));
   await attempt("readyz", async () => {
-    const body = JSON.parse((await get("/api/readyz")).text) as { checks: { sqlite: { ok: boolean }; redis: { ok: boolean } } };
-    if (!body.checks.sqlite.ok || !body.checks.redis.ok) throw new Error(`not ready: ${JSON.stringify(body)}`);
-    return body.checks;
+    // Ready needs a fresh price too: a service just restarted may take a tick or two to get one.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await fetch(`${base}/api/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+      const body = JSON.parse(await response.text()) as { checks: { sqlite: { ok: boolean }; redis: { ok: boolean }; price?: { ok: boolean } } };
+      if (response.status === 200 && body.checks.sqlite.ok && body.checks.redis.ok) return body.checks;
+      if (Date.now() >= deadline) throw new Error(`not ready: ${response.status} ${JSON.stringify(body)}`);
+      await Bun.sleep(250);
+    }
   });
   await attempt("page", async () => {
     const { response, text } = await get("/");

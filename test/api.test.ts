@@ -7,6 +7,7 @@ import Redis from "ioredis";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningApi, spawnService, startApi, waitForHttp } from "./support/service.ts";
+import { startTickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
 
 const TEST_SECRET = "test-secret-0123456789abcdef-0123456789";
@@ -61,14 +62,15 @@ describe("health", () => {
     }
   });
 
-  test("readyz proves a SQLite and a Redis round trip", async () => {
+  test("readyz proves a SQLite and a Redis round trip, and is not ready without a price", async () => {
     for (const path of ["/readyz", "/api/readyz"]) {
       const response = await fetch(base + path);
-      expect(response.status).toBe(200);
-      const body = (await response.json()) as { status: string; checks: Record<string, { ok: boolean }> };
-      expect(body.status).toBe("ready");
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as { status: string; checks: Record<string, { ok: boolean; error?: string; age_ms?: number | null }> };
+      expect(body.status).toBe("unavailable");
       expect(body.checks.sqlite?.ok).toBe(true);
       expect(body.checks.redis?.ok).toBe(true);
+      expect(body.checks.price).toEqual({ ok: false, age_ms: null, error: "no price yet" });
     }
     const db = new Database(dbPath, { readonly: true });
     expect(db.query("SELECT count(*) AS n FROM health_probe").get()).toEqual({ n: 1 });
@@ -211,8 +213,23 @@ describe("CORS", () => {
   });
 });
 
-describe("readiness when Redis is down", () => {
+describe("readiness with a price, and when Redis is down", () => {
+  test("readyz is ready with fresh ticks, 503 once they are older than STALE_MS", async () => {
+    await using pump = await startTickPump(redis.url, 42_000, 100);
+    await waitFor("ready with a price", async () => (await fetch(`${base}/readyz`)).status === 200);
+    const body = (await (await fetch(`${base}/readyz`)).json()) as { checks: { price: { ok: boolean; age_ms: number } } };
+    expect(body.checks.price.ok).toBe(true);
+    expect(body.checks.price.age_ms).toBeLessThanOrEqual(5000);
+    await pump.stop();
+    // STALE_MS is 5 s by default here: the price ages past it, and readiness goes with it.
+    await waitFor("not ready with a stale price", async () => (await fetch(`${base}/readyz`)).status === 503, 10_000, 250);
+    const stale = (await (await fetch(`${base}/readyz`)).json()) as { checks: { price: { ok: boolean; error: string } } };
+    expect(stale.checks.price.error).toMatch(/^the last tick is \d+ ms old \(over 5000 ms\)$/);
+  }, 20_000);
+
   test("readyz is 503 naming Redis while it is down, and ready again after", async () => {
+    await using pump = await startTickPump(redis.url, 42_000, 100);
+    await waitFor("ready with a price", async () => (await fetch(`${base}/readyz`)).status === 200);
     await redis.restart(0).catch(() => {});
     // Stop Redis entirely for the check: restart() with a long pause in the background.
     const downFor = redis.restart(2500);

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type Redis from "ioredis";
-import type { CheckResult } from "../../common/contracts/health.ts";
+import type { CheckResult, PriceCheck } from "../../common/contracts/health.ts";
 import { withTimeout } from "../../common/timeout.ts";
 
 async function timed(check: () => Promise<void> | void): Promise<CheckResult> {
@@ -37,4 +37,10 @@ export function checkRedis(redis: Redis, timeoutMs = 1000): Promise<CheckResult>
     );
     if (read !== token) throw new Error("read back a different value");
   });
+}
+
+/** A price the API may quote: the last judged tick at most `staleMs` old (none yet, or older: not ready). */
+export function checkPrice(ageMs: number | null, staleMs: number): PriceCheck {
+  if (ageMs === null) return { ok: false, age_ms: null, error: "no price yet" };
+  return ageMs <= staleMs ? { ok: true, age_ms: ageMs } : { ok: false, age_ms: ageMs, error: `the last tick is ${ageMs} ms old (over ${staleMs} ms)` };
 }

@@ -32,11 +32,24 @@ export const FeedStatus = t.Object({
 });
 export type FeedStatus = Static<typeof FeedStatus>;
 
-/** Readiness: a real write-and-read round trip on each dependency, and the price feed's counters. */
+/** Whether the API has a price it may quote: its last judged tick is at most STALE_MS old. */
+export const PriceCheck = t.Object({
+  ok: t.Boolean(),
+  /** Age of the last tick, ms; null before the first. */
+  age_ms: t.Union([t.Integer(), t.Null()]),
+  error: t.Optional(t.String()),
+});
+export type PriceCheck = Static<typeof PriceCheck>;
+
+/**
+ * Readiness: a real write-and-read round trip on each dependency, and a fresh
+ * price (without one the API quotes nothing: the index is stale or has no quorum),
+ * with the price feed's counters.
+ */
 export const Readiness = t.Object({
   status: t.Union([t.Literal("ready"), t.Literal("unavailable")]),
   component: Component,
-  checks: t.Object({ sqlite: CheckResult, redis: CheckResult }),
+  checks: t.Object({ sqlite: CheckResult, redis: CheckResult, price: t.Optional(PriceCheck) }),
   feed: t.Optional(FeedStatus),
 });
 export type Readiness = Static<typeof Readiness>;

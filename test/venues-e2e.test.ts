@@ -5,6 +5,8 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import { Channels } from "../common/channels.ts";
 import type { BusTick } from "../common/contracts/price.ts";
+import { Database } from "bun:sqlite";
+import { cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningApi, type RunningService, spawnService, startApi, waitForHttp } from "./support/service.ts";
@@ -119,6 +121,14 @@ describe("the composite index through the price service", () => {
     book.kraken = null;
     const mark = heard.length;
     await ticksAfter(mark, 3, (t) => t.venues === 3, "ticks from the three others");
+    // A bet on a window that opens after the venues fall silent: nothing observes it, so it is void and refunded.
+    const player = await newSession(api.base);
+    const grid = await getGrid(api.base);
+    const start = grid.cells.map((c) => c.t_start).filter((t) => t - Date.now() >= 2500).sort((a, b) => a - b)[0]!;
+    const cell = grid.cells.find((c) => c.t_start === start)!;
+    const placed = await postBet(api.base, player.token, { amount: 1, cell: cellOf(cell) });
+    expect(placed.status).toBe(202);
+    const { bet_id: betId } = (await placed.json()) as { bet_id: string };
     for (const name of NAMES) {
       doubles[name].silent = true;
       book[name] = null;
@@ -128,6 +138,14 @@ describe("the composite index through the price service", () => {
     await Bun.sleep(1000);
     expect(heard.length - quiet).toBeLessThanOrEqual(1); // at most one tick already on its way
     await waitFor("the grid stops quoting", async () => (await fetch(`${api.base}/api/grid`)).status === 503, 15_000);
+    await waitFor("the bet on the unobserved window void", () => {
+      const db = new Database(join(dir, "bets.db"), { readonly: true });
+      try {
+        return (db.query("SELECT status FROM bets WHERE id = ?").get(betId) as { status: string }).status === "void";
+      } finally {
+        db.close();
+      }
+    }, 15_000);
 
     for (const name of ["coinbase", "bitstamp"] as const) {
       doubles[name].silent = false;

@@ -187,6 +187,9 @@ describe("price service", () => {
       ["PRICE_INTERVAL_MS", "abc"],
       ["PRICE_INTERVAL_MS", "0"],
       ["PRICE_SOURCE", "binance"],
+      ["PRICE_VENUES", "coinbase,binance"],
+      ["PRICE_VENUE_URL_KRAKEN", "http://127.0.0.1:1"],
+      ["PRICE_MIN_VENUES", "9"],
     ] as const) {
       const service = startPrice({ [name]: value });
       expect(await service.proc.exited).toBe(78);

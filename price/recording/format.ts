@@ -1,0 +1,32 @@
+import type { BusTick } from "../../common/contracts/price.ts";
+import type { IndexResult } from "../index/mod.ts";
+import type { VenueName } from "../venues/protocol.ts";
+
+/** What the index was made with: the replay builds the same one. */
+export interface RecordedIndexConfig {
+  venues: VenueName[];
+  staleMs: number;
+  maxDeviationBps: number;
+  minVenues: number;
+}
+
+/**
+ * One NDJSON line of a recording (docs/price-index.md, "Recording and replay").
+ * Lines are written in the order the service handled them, and that order,
+ * not their times, is what the replay follows.
+ *
+ * - `start`: the first line of every file: the run (its start time, ISO), the
+ *   file's part number in that run (0 for the first), and the index's settings.
+ * - `open`: a venue connection opened (Bitfinex's channel id lives per connection).
+ * - `frame`: a raw text frame from a venue, with the time it was received (the
+ *   `receivedAt` its adapter was given).
+ * - `index`: the index computed at `at` (a tick's sample), with its result,
+ *   quorum or not: each computation moves the exclusions, so each is replayed.
+ * - `tick`: a published tick, `at` its grid slot (= `ts`).
+ */
+export type RecordLine =
+  | { t: "start"; at: number; run: string; part: number; intervalMs: number; index: RecordedIndexConfig }
+  | { t: "open"; venue: VenueName; at: number }
+  | { t: "frame"; venue: VenueName; at: number; text: string }
+  | { t: "index"; at: number; result: IndexResult }
+  | ({ t: "tick"; at: number } & BusTick);

@@ -6,6 +6,10 @@
  * production) as child processes, prints their logs as readable lines, and
  * stops them all on Ctrl-C or when any of them dies.
  *
+ * Prices come from the exchanges (PRICE_SOURCE=venues) unless PRICE_SOURCE
+ * says otherwise; when no exchange answers within 10 s, price alone is
+ * restarted with simulated prices (PRICE_SOURCE=mock) and the banner says so.
+ *
  *   bun scripts/run.ts                      # nginx on :80 (root) or :8000, API :8080, websocket :8081
  *   HTTP_PORT=9000 API_PORT=9080 WS_PORT=9081 bun scripts/run.ts
  */
@@ -19,6 +23,7 @@ import { ensureDevSecret } from "./run/dev-secret.ts";
 import { type LocalRedis, startLocalRedis } from "./run/local-redis.ts";
 import { formatLogLine, formatLogRecord, type LogFormatOptions } from "./run/log-format.ts";
 import { isPortFree, pickHttpPort, pickPort } from "./run/ports.ts";
+import { type PriceSourceOutcome, VENUE_WAIT_MS, waitForLiveVenue, waitForPriceTicks } from "./run/price-source.ts";
 import { type RunConfig, readRunConfig, serviceEnvironment } from "./run/run-config.ts";
 import { type RunLog, type ServiceSpec, type Supervision, superviseServices } from "./run/supervisor.ts";
 
@@ -85,6 +90,8 @@ async function main(): Promise<number> {
 
   const httpPort = config.httpPort ?? (await pickHttpPort(process.getuid?.() === 0));
   log("info", `the page will be at http://localhost${httpPort === 80 ? "" : `:${httpPort}`}/ (nginx)`);
+  const pricePort = await pickPort(config.pricePort);
+  if (pricePort !== config.pricePort) log("info", `port ${config.pricePort} is taken: price's /healthz uses ${pricePort}`);
 
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => onSignal(signal));
   // The page as production serves it: built, then handed to nginx.
@@ -159,8 +166,18 @@ async function main(): Promise<number> {
     webRoot: webDir,
     nginx: nginxProgram,
   });
-  supervision = superviseServices([...serviceSpecs(config, redisUrl), nginxSpec(nginx)], { cwd: ROOT, log, onLine });
-  if (await supervision.ready) {
+  const priceSource = config.priceSource ?? "venues";
+  const specs = serviceSpecs(config, redisUrl, pricePort, priceSource);
+  supervision = superviseServices([...specs, nginxSpec(nginx)], { cwd: ROOT, log, onLine });
+  const [ready, prices] = await Promise.all([
+    supervision.ready,
+    settlePriceSource(supervision, {
+      asked: config.priceSource,
+      healthUrl: `http://127.0.0.1:${pricePort}/healthz`,
+      mock: priceSpec(config, redisUrl, pricePort, "mock"),
+    }),
+  ]);
+  if (ready && prices && !supervision.stopping()) {
     print(
       formatBanner({
         httpPort,
@@ -170,6 +187,7 @@ async function main(): Promise<number> {
         localRedis: redis !== undefined,
         dbPath: pretty(config.serviceEnv.DB_PATH ?? ""),
         webDir: pretty(webDir),
+        prices,
         color: format.color,
       }),
     );
@@ -181,8 +199,52 @@ async function main(): Promise<number> {
   return failed ? EXIT_FAILURE : 0;
 }
 
-/** api and ws on their ports with a health check; price has no port. */
-function serviceSpecs(config: RunConfig, redisUrl: string): ServiceSpec[] {
+/**
+ * Where the prices come from, settled within VENUE_WAIT_MS of price's start:
+ * as asked when PRICE_SOURCE is set (no fallback), else the exchanges if one is
+ * live by then, else price restarted alone with PRICE_SOURCE=mock. Then waits
+ * (as long again at most) for price to make ticks, so the banner comes once
+ * the page has a price. Undefined when the services began stopping meanwhile.
+ */
+async function settlePriceSource(
+  run: Supervision,
+  { asked, healthUrl, mock }: { asked: string | undefined; healthUrl: string; mock: ServiceSpec },
+): Promise<PriceSourceOutcome | undefined> {
+  const startedAt = Date.now();
+  const cancelled = () => run.stopping();
+  let outcome: PriceSourceOutcome;
+  if (asked !== undefined && asked !== "venues") {
+    outcome = { source: "mock", fallback: false };
+  } else {
+    log("info", `waiting up to ${VENUE_WAIT_MS / 1000} s for an exchange to answer`, { health: healthUrl });
+    const seen = await waitForLiveVenue({ healthUrl, timeoutMs: VENUE_WAIT_MS, cancelled });
+    if (run.stopping()) return undefined;
+    if (seen.live.length > 0) {
+      log("info", "live prices from the exchanges", { live: seen.live.join(","), configured: seen.configured, after_ms: Date.now() - startedAt });
+      outcome = { source: "venues", live: seen.live, configured: seen.configured, asked: asked !== undefined };
+    } else if (asked !== undefined) {
+      log("warn", `no exchange answered within ${VENUE_WAIT_MS / 1000} s; PRICE_SOURCE=venues was asked for, so price keeps trying and the page stays paused`);
+      return { source: "venues", live: [], configured: seen.configured, asked: true };
+    } else {
+      log("warn", `no exchange answered within ${VENUE_WAIT_MS / 1000} s (no internet?): restarting price with PRICE_SOURCE=mock, simulated prices`);
+      if (!(await run.replace(mock))) return undefined;
+      outcome = { source: "mock", fallback: true };
+    }
+  }
+  const ticking = await waitForPriceTicks({ healthUrl, timeoutMs: VENUE_WAIT_MS, cancelled });
+  if (run.stopping()) return undefined;
+  if (ticking) log("info", `${outcome.source === "mock" ? "simulated" : "live"} prices flowing`, { after_ms: Date.now() - startedAt });
+  else log("warn", `price has made no tick within ${VENUE_WAIT_MS / 1000} s: the page shows paused until it does`, { health: healthUrl });
+  return outcome;
+}
+
+/** price, from `source`, with its /healthz on `port` (no health check of the supervisor's: no quorum is not a failure). */
+function priceSpec(config: RunConfig, redisUrl: string, port: number, source: string): ServiceSpec {
+  return { name: "price", cmd: [process.execPath, "price/main.ts"], env: { ...serviceEnvironment(process.env, config, redisUrl, port), PRICE_SOURCE: source } };
+}
+
+/** api and ws on their ports with a health check; price with its /healthz on `pricePort`. */
+function serviceSpecs(config: RunConfig, redisUrl: string, pricePort: number, priceSource: string): ServiceSpec[] {
   const bun = process.execPath;
   return [
     {
@@ -197,7 +259,7 @@ function serviceSpecs(config: RunConfig, redisUrl: string): ServiceSpec[] {
       env: serviceEnvironment(process.env, config, redisUrl, config.wsPort),
       healthUrl: `http://127.0.0.1:${config.wsPort}/healthz`,
     },
-    { name: "price", cmd: [bun, "price/main.ts"], env: serviceEnvironment(process.env, config, redisUrl) },
+    priceSpec(config, redisUrl, pricePort, priceSource),
   ];
 }
 

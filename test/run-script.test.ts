@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readLines } from "../scripts/run/child.ts";
 import { freePort } from "./support/ports.ts";
+import { startCoinbaseDouble } from "./support/venues/coinbase.ts";
+import { startKrakenDouble } from "./support/venues/kraken.ts";
 import { waitFor } from "./support/wait.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -19,6 +21,8 @@ interface RunScript {
   wsPort: number;
   /** nginx's: the page, /api/ and /ws. */
   httpPort: number;
+  /** price's /healthz. */
+  pricePort: number;
   /** The pids the supervisor logged: api, ws, price, nginx and redis. */
   pids(): Record<string, number>;
   waitForLine(what: string, match: RegExp, timeoutMs?: number): Promise<string>;
@@ -44,6 +48,7 @@ async function startRunScript(env: Record<string, string> = {}): Promise<RunScri
   const apiPort = Number(env.API_PORT ?? (await freePort()));
   const wsPort = await freePort();
   const httpPort = Number(env.HTTP_PORT ?? (await freePort()));
+  const pricePort = await freePort();
   const runDir = mkdtempSync(join(tmpdir(), "tap-run-"));
   const proc = Bun.spawn([process.execPath, "scripts/run.ts"], {
     cwd: ROOT,
@@ -58,7 +63,10 @@ async function startRunScript(env: Record<string, string> = {}): Promise<RunScri
       REDIS_PORT: String(await freePort()),
       RUN_DIR: runDir,
       LOG_LEVEL: "info",
+      PRICE_PORT: String(pricePort),
       PRICE_INTERVAL_MS: "100",
+      // Simulated prices at once unless a test says otherwise: the exchanges' wait is tested on its own.
+      PRICE_SOURCE: "mock",
       ...env,
     },
     stdin: "ignore",
@@ -90,6 +98,7 @@ async function startRunScript(env: Record<string, string> = {}): Promise<RunScri
     apiPort,
     wsPort,
     httpPort,
+    pricePort,
     pids,
     waitForLine: (what, match, timeoutMs = 30_000) => waitFor(what, () => lines.find((line) => match.test(line)), timeoutMs, 50),
   };
@@ -125,6 +134,9 @@ describe("scripts/run.ts (make run)", () => {
       expect(run.lines).toContainEqual(expect.stringMatching(new RegExp(`open\\s+http://localhost:${run.httpPort}/$`)));
       expect(run.lines).toContainEqual(expect.stringContaining(`ws://localhost:${run.httpPort}/ws`));
       expect(run.lines.join("\n")).not.toContain("not yet");
+      // PRICE_SOURCE=mock asked for: no wait for the exchanges, and the banner says the prices are simulated.
+      expect(run.lines).toContainEqual(expect.stringMatching(/prices\s+simulated \(PRICE_SOURCE=mock\)/));
+      expect(run.lines.join("\n")).not.toContain("waiting up to 10 s");
 
       // The page, built by web/build.ts and served by nginx.
       const page = await fetch(`${site}/`, { signal: AbortSignal.timeout(2000) });
@@ -162,6 +174,82 @@ describe("scripts/run.ts (make run)", () => {
       expect(await status(`http://127.0.0.1:${run.wsPort}/healthz`)).not.toBe(200);
       expect(run.lines).toContainEqual(expect.stringMatching(/run\s+INFO\s+nginx stopped/));
       expect(run.lines).toContainEqual(expect.stringMatching(/run\s+INFO\s+all stopped/));
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "by default prices come from the exchanges; when none answers within 10 s, price alone restarts simulated and the banner says so loudly",
+    async () => {
+      const closed = await Promise.all(["COINBASE", "KRAKEN", "BITSTAMP", "BITFINEX"].map(async (name) => [`PRICE_VENUE_URL_${name}`, `ws://127.0.0.1:${await freePort()}`]));
+      const run = await startRunScript({ PRICE_SOURCE: "", ...Object.fromEntries(closed) });
+      await run.waitForLine("the banner", /tap-trading is running/, 40_000);
+      const text = run.lines.join("\n");
+      expect(text).toContain("price feed starting source=venues");
+      expect(text).toContain("PRICES ARE SIMULATED: no exchange answered within 10 s (no internet?)");
+      expect(run.lines).toContainEqual(expect.stringMatching(/prices\s+simulated \(fell back to PRICE_SOURCE=mock\)/));
+      // Only price was restarted, ten seconds after it started, and the others kept running.
+      const started = run.lines.filter((line) => /run\s+INFO\s+started /.test(line));
+      expect(started.map((line) => /started (\w+)/.exec(line)?.[1])).toEqual(["api", "ws", "price", "nginx", "price"]);
+      const at = (line: string | undefined) => {
+        const [h, m, sec] = (line ?? "").slice(0, 12).split(":").map(Number);
+        return ((h ?? 0) * 3600 + (m ?? 0) * 60 + (sec ?? 0)) * 1000;
+      };
+      const waited = at(run.lines.find((line) => line.includes("no exchange answered within 10 s (no internet?): restarting price"))) - at(started[2]);
+      expect(waited).toBeGreaterThanOrEqual(9_900);
+      expect(waited).toBeLessThan(12_000);
+      expect(text).toContain("price stopped to be replaced code=0");
+      expect(text).not.toContain("exited unexpectedly");
+
+      // Simulated ticks flow to the api and the page is served.
+      const health = await fetchJson(`http://127.0.0.1:${run.pricePort}/healthz`);
+      expect(health.body).toMatchObject({ status: "ok", source: "mock" });
+      const site = `http://127.0.0.1:${run.httpPort}`;
+      expect(await status(`${site}/`)).toBe(200);
+      await waitFor("a price from /api/price", async () => (await status(`${site}/api/price`)) === 200, 10_000);
+
+      const pids = run.pids();
+      const firstPrice = Number(/pid=(\d+)/.exec(started[2] ?? "")?.[1]);
+      expect(isAlive(firstPrice)).toBe(false);
+      run.proc.kill("SIGINT");
+      expect(await exitCode(run.proc)).toBe(0);
+      for (const [name, pid] of Object.entries(pids)) expect({ name, alive: isAlive(pid, true) }).toEqual({ name, alive: false });
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "with an exchange answering there is no fallback: the banner says live from N venues and the api prices from them",
+    async () => {
+      await using coinbase = await startCoinbaseDouble();
+      await using kraken = await startKrakenDouble();
+      const pump = setInterval(() => {
+        coinbase.quote({ bid: 42_000, ask: 42_001, last: 42_000 });
+        kraken.quote({ bid: 42_001, ask: 42_002, last: 42_001 });
+      }, 100);
+      cleanups.push(() => clearInterval(pump));
+      const run = await startRunScript({
+        PRICE_SOURCE: "",
+        PRICE_VENUES: "coinbase,kraken",
+        PRICE_VENUE_URL_COINBASE: coinbase.url,
+        PRICE_VENUE_URL_KRAKEN: kraken.url,
+      });
+      const banner = await run.waitForLine("the banner's prices", /prices\s+live from/, 30_000);
+      expect(banner).toMatch(/live from [12] venues? \((coinbase|kraken)[^;]*; 2 configured\)/);
+      const text = run.lines.join("\n");
+      expect(text).not.toContain("SIMULATED");
+      expect(text).not.toContain("restarting price");
+      expect(run.lines.filter((line) => /run\s+INFO\s+started price/.test(line))).toHaveLength(1);
+
+      const site = `http://127.0.0.1:${run.httpPort}`;
+      const price = await waitFor("a price from the venues", async () => {
+        const answer = await fetchJson(`${site}/api/price`);
+        return answer.status === 200 ? (answer.body as { price: number }) : undefined;
+      }, 10_000);
+      // The median of the two mids, 42,000.5 and 42,001.5.
+      expect(price.price).toBe(42_001);
+      run.proc.kill("SIGINT");
+      expect(await exitCode(run.proc)).toBe(0);
     },
     TIMEOUT_MS,
   );

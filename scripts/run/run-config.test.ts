@@ -9,6 +9,8 @@ describe("readRunConfig", () => {
       apiPort: 8080,
       wsPort: 8081,
       redisPort: 6390,
+      pricePort: 8082,
+      priceSource: undefined,
       httpPort: undefined,
       runDir: "/repo/.run",
       redisUrl: undefined,
@@ -32,6 +34,7 @@ describe("readRunConfig", () => {
       "/repo",
     );
     expect(config).toMatchObject({ apiPort: 9080, wsPort: 9081, httpPort: 8088, runDir: "/tmp/x" });
+    expect(readRunConfig({ PRICE_PORT: "9082", PRICE_SOURCE: " mock " }, "/repo")).toMatchObject({ pricePort: 9082, priceSource: "mock" });
     expect(config.serviceEnv).toEqual({ DB_PATH: "/data/b.db", LOG_LEVEL: "debug", CORS_ORIGINS: "https://a.example" });
   });
 
@@ -40,6 +43,7 @@ describe("readRunConfig", () => {
     expect(() => readRunConfig({ WS_PORT: "0" }, "/repo")).toThrow(/WS_PORT/);
     expect(() => readRunConfig({ LOG_LEVEL: "loud" }, "/repo")).toThrow(/LOG_LEVEL/);
     expect(() => readRunConfig({ HTTP_PORT: "-1" }, "/repo")).toThrow(/HTTP_PORT/);
+    expect(() => readRunConfig({ PRICE_PORT: "x" }, "/repo")).toThrow(/PRICE_PORT/);
   });
 });
 

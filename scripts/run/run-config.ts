@@ -7,6 +7,8 @@ const ListenPort = t.Integer({ minimum: 1, maximum: 65535 });
 const spec = {
   apiPort: envVar({ name: "API_PORT", schema: ListenPort, fallback: 8080 }),
   wsPort: envVar({ name: "WS_PORT", schema: ListenPort, fallback: 8081 }),
+  /** price's /healthz, which make run reads to tell live exchanges from none; any free port when this one is taken. */
+  pricePort: envVar({ name: "PRICE_PORT", schema: ListenPort, fallback: 8082 }),
   /** Where the local redis-server would like to listen; any free port when this one is taken. */
   redisPort: envVar({ name: "REDIS_PORT", schema: ListenPort, fallback: 6390 }),
   /** nginx's port; 0 picks one: 80 as root when it is free, else 8000 or any free port. */
@@ -20,6 +22,13 @@ export interface RunConfig {
   apiPort: number;
   wsPort: number;
   redisPort: number;
+  /** The preferred port of price's /healthz. */
+  pricePort: number;
+  /**
+   * `PRICE_SOURCE` as the user set it; undefined means make run's own choice:
+   * the exchanges, or simulated prices when none answers in time. Checked by price itself.
+   */
+  priceSource: string | undefined;
   /** The port nginx must listen on; undefined lets `make run` pick one. */
   httpPort: number | undefined;
   /** Absolute; holds the database, the built page, nginx's prefix and the local Redis' working folder. */
@@ -54,6 +63,8 @@ export function readRunConfig(env: Record<string, string | undefined>, root: str
     apiPort: config.apiPort,
     wsPort: config.wsPort,
     redisPort: config.redisPort,
+    pricePort: config.pricePort,
+    priceSource: env.PRICE_SOURCE?.trim() || undefined,
     httpPort: config.httpPort === 0 ? undefined : config.httpPort,
     runDir,
     redisUrl: hasRedis ? redisUrlFrom(env) : undefined,

@@ -85,6 +85,34 @@ describe("superviseServices", () => {
     for (const child of run.children) expect(isAlive(child.pid)).toBe(false);
   });
 
+  test("replace restarts one service with a new spec on the same port; the others keep running and the run still ends 0", async () => {
+    const port = await anyFreePort();
+    const rec = recorder();
+    const run = superviseServices([fake("steady"), fake("swapped", { FAKE_PORT: String(port) })], {
+      cwd: import.meta.dir,
+      log: rec.log,
+      onLine: rec.onLine,
+    });
+    await waitUntil(() => rec.lines.filter((line) => line.includes("listening")).length === 2);
+    const [steady, first] = run.children;
+    const second = await run.replace(fake("swapped", { FAKE_PORT: String(port) }));
+    expect(second?.pid).not.toBe(first?.pid);
+    expect(run.children.map((child) => child.pid)).toEqual([steady!.pid, second!.pid]);
+    expect(isAlive(first!.pid)).toBe(false);
+    expect(isAlive(steady!.pid)).toBe(true);
+    // The new one took the port the old one gave up.
+    await waitUntil(() => rec.lines.filter((line) => line.startsWith("swapped:") && line.includes("listening")).length === 2);
+    expect(rec.lines.filter((line) => line.startsWith("swapped:") && line.includes(`"port":${port}`))).toHaveLength(2);
+    expect(rec.records.some((r) => r.level === "error")).toBe(false);
+    expect(rec.messages()).toContain("swapped stopped to be replaced");
+    expect(run.stopping()).toBe(false);
+    run.stop("test");
+    expect(run.stopping()).toBe(true);
+    expect(await run.done).toBe(0);
+    for (const child of run.children) expect(isAlive(child.pid)).toBe(false);
+    expect(await run.replace(fake("swapped"))).toBeUndefined();
+  });
+
   test("a health URL that never answers fails the run after the ready timeout", async () => {
     const port = await anyFreePort();
     const rec = recorder();

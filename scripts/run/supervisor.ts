@@ -23,6 +23,7 @@ export interface SuperviseOptions {
 }
 
 export interface Supervision {
+  /** The children running now (a replaced one gives way to its successor). */
   readonly children: readonly Child[];
   /** True once every health URL answers 200 (checked in the order of the specs); false if the services began stopping first. */
   readonly ready: Promise<boolean>;
@@ -32,6 +33,16 @@ export interface Supervision {
   stop(reason: string): void;
   /** SIGKILL to every child now (a second Ctrl-C). */
   kill(): void;
+  /** True once `stop` or `kill` was called, or a child died on its own. */
+  stopping(): boolean;
+  /**
+   * Restarts the service named `spec.name` as `spec` (another environment, say)
+   * and leaves the others alone: SIGTERM to the running one, SIGKILL after
+   * `stopTimeoutMs`, and the new one is started once the old one has exited (so
+   * it can take the same port). That exit is not a failure. Resolves with the
+   * new child, or undefined when the services began stopping meanwhile.
+   */
+  replace(spec: ServiceSpec): Promise<Child | undefined>;
 }
 
 /**
@@ -52,22 +63,15 @@ export function superviseServices(specs: readonly ServiceSpec[], options: Superv
   let failed = false;
   const stopRequested = Promise.withResolvers<void>();
 
-  const children = specs.map((spec) => {
-    const child = spawnChild({ name: spec.name, cmd: spec.cmd, cwd, env: spec.env, onLine });
-    log("info", `started ${spec.name}`, { pid: child.pid });
-    return child;
-  });
+  /** Children stopped on purpose by `replace`: their exit is expected. */
+  const replaced = new Set<Child>();
 
-  const stop = (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    log("info", "stopping every service", { reason });
-    for (const child of children) child.kill("SIGTERM");
-    stopRequested.resolve();
-  };
-
-  for (const child of children) {
+  const watch = (child: Child) => {
     void child.exited.then((status) => {
+      if (replaced.has(child)) {
+        log("info", `${child.name} stopped to be replaced`, exitFields(status));
+        return;
+      }
       if (stopping) {
         log("info", `${child.name} stopped`, exitFields(status));
         return;
@@ -77,7 +81,22 @@ export function superviseServices(specs: readonly ServiceSpec[], options: Superv
       log("error", `${child.name} exited unexpectedly`, { ...exitFields(status), ...(hint ? { hint } : {}) });
       stop(`${child.name} exited`);
     });
-  }
+  };
+  const start = (spec: ServiceSpec) => {
+    const child = spawnChild({ name: spec.name, cmd: spec.cmd, cwd, env: spec.env, onLine });
+    log("info", `started ${spec.name}`, { pid: child.pid });
+    watch(child);
+    return child;
+  };
+  const children = specs.map(start);
+
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", "stopping every service", { reason });
+    for (const child of children) child.kill("SIGTERM");
+    stopRequested.resolve();
+  };
 
   const done = stopRequested.promise.then(async () => {
     const killer = setTimeout(() => {
@@ -86,7 +105,8 @@ export function superviseServices(specs: readonly ServiceSpec[], options: Superv
         child.kill("SIGKILL");
       }
     }, stopTimeoutMs);
-    await Promise.all(children.map((child) => child.exited));
+    // A child being replaced is in `replaced` and no longer in `children`; wait for it too.
+    await Promise.all([...children, ...replaced].map((child) => child.exited));
     clearTimeout(killer);
     return failed ? 1 : 0;
   });
@@ -114,11 +134,37 @@ export function superviseServices(specs: readonly ServiceSpec[], options: Superv
     return !stopping;
   })();
 
+  const replace = async (spec: ServiceSpec): Promise<Child | undefined> => {
+    const at = children.findIndex((child) => child.name === spec.name);
+    const old = children[at];
+    if (!old) throw new RangeError(`no service named ${spec.name} to replace`);
+    if (stopping) return undefined;
+    replaced.add(old);
+    log("info", `restarting ${spec.name}`, { pid: old.pid });
+    old.kill("SIGTERM");
+    const killer = setTimeout(() => {
+      log("warn", `${old.name} did not stop within ${stopTimeoutMs} ms: SIGKILL`, { pid: old.pid });
+      old.kill("SIGKILL");
+    }, stopTimeoutMs);
+    await old.exited;
+    clearTimeout(killer);
+    replaced.delete(old);
+    if (stopping) {
+      children.splice(at, 1);
+      return undefined;
+    }
+    const next = start(spec);
+    children[at] = next;
+    return next;
+  };
+
   return {
     children,
     ready,
     done,
     stop,
+    stopping: () => stopping,
+    replace,
     kill() {
       stop("forced");
       for (const child of children) {

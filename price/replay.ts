@@ -8,12 +8,23 @@ const USAGE = "usage: price replay <recording.ndjson>...  (the files of one reco
 export interface ReplayOutput {
   out(line: string): void;
   err(line: string): void;
+  /** Resolves once everything is written (the caller exits right after). */
+  drain?(): Promise<void>;
 }
 
-const processOutput: ReplayOutput = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
+/** Buffered writers on stdout and stderr, drained before the exit status is returned: `process.exit` drops pending pipe writes. */
+function processOutput(): ReplayOutput {
+  const stdout = Bun.stdout.writer();
+  const stderr = Bun.stderr.writer();
+  return {
+    out: (line) => void stdout.write(`${line}\n`),
+    err: (line) => void stderr.write(`${line}\n`),
+    async drain() {
+      await stdout.flush();
+      await stderr.flush();
+    },
+  };
+}
 
 /**
  * `price replay <file...>`: rebuilds the ticks of a recording made with
@@ -26,7 +37,15 @@ const processOutput: ReplayOutput = {
  * process.exit(await replayCommand(["/var/lib/tap/price/price-20261202T053616.123Z.ndjson"]));
  * ```
  */
-export async function replayCommand(args: string[], output: ReplayOutput = processOutput): Promise<number> {
+export async function replayCommand(args: string[], output: ReplayOutput = processOutput()): Promise<number> {
+  try {
+    return await replayFiles(args, output);
+  } finally {
+    await output.drain?.();
+  }
+}
+
+async function replayFiles(args: string[], output: ReplayOutput): Promise<number> {
   if (args.length === 0 || args.some((arg) => arg === "-h" || arg === "--help" || arg.startsWith("-"))) {
     output.err(USAGE);
     return 2;

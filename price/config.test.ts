@@ -20,7 +20,21 @@ describe("readPriceConfig", () => {
       redisUrl: "redis://127.0.0.1:6379",
       signingKey: undefined,
       venues: { venues: ["coinbase", "kraken", "bitstamp", "bitfinex"], urls: {}, staleMs: 2000, maxDeviationBps: 50, minVenues: 2 },
+      recording: { dir: undefined, maxBytes: 64 * 1024 * 1024, maxFiles: 24 },
     });
+  });
+
+  test("recording: an absolute directory, a file size and a file count, each named when bad", () => {
+    expect(readPriceConfig({ PRICE_RECORD_DIR: "/var/lib/tap/price", PRICE_RECORD_MAX_BYTES: "1048576", PRICE_RECORD_FILES: "3" }).recording).toEqual({
+      dir: "/var/lib/tap/price",
+      maxBytes: 1_048_576,
+      maxFiles: 3,
+    });
+    expect(() => readPriceConfig({ PRICE_RECORD_DIR: "relative/dir" })).toThrow(ConfigError);
+    expect(() => readPriceConfig({ PRICE_RECORD_DIR: "relative/dir" })).toThrow("PRICE_RECORD_DIR");
+    expect(() => readPriceConfig({ PRICE_RECORD_MAX_BYTES: "100" })).toThrow("PRICE_RECORD_MAX_BYTES");
+    expect(() => readPriceConfig({ PRICE_RECORD_MAX_BYTES: "1e3x" })).toThrow("PRICE_RECORD_MAX_BYTES");
+    expect(() => readPriceConfig({ PRICE_RECORD_FILES: "0" })).toThrow("PRICE_RECORD_FILES");
   });
 
   test("the signing key: inline, or from a file only its owner can read, at least 32 bytes", () => {

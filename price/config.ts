@@ -1,6 +1,7 @@
 import { Type as t } from "@sinclair/typebox";
 import { envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
+import { readRecordingConfig } from "./recording/config.ts";
 import { priceSourceKinds } from "./sources/mod.ts";
 import { readVenueConfig } from "./venues/config.ts";
 
@@ -44,5 +45,6 @@ export function readPriceConfig(env: Record<string, string | undefined>, randomS
     redisUrl: redisUrlFrom(env),
     signingKey: readPriceSigningKey(env),
     venues: readVenueConfig(env),
+    recording: readRecordingConfig(env),
   };
 }

@@ -5,6 +5,8 @@ import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
 import { readPriceConfig } from "./config.ts";
 import { readContinuation } from "./continuation.ts";
+import { createRecorder, recordComputes } from "./recording/mod.ts";
+import { replayCommand } from "./replay.ts";
 import { type PriceHealth, startPriceHealth } from "./health.ts";
 import { createPriceSource } from "./sources/mod.ts";
 import { createVenuesSource } from "./sources/venues.ts";
@@ -13,6 +15,9 @@ import { startPriceWorker } from "./worker.ts";
 
 /** How long shutdown waits for the tick in flight before closing Redis under it. */
 const STOP_MS = 3000;
+
+// `price replay <file...>` rebuilds a recording's ticks (docs/price-index.md) and exits; it starts no service.
+if (process.argv[2] === "replay") process.exit(await replayCommand(process.argv.slice(3)));
 
 const config = configOrExit("price", () => readPriceConfig(process.env));
 const log = createLogger({ component: "price", level: config.logLevel });
@@ -38,9 +43,15 @@ async function continuation() {
 const resumed = await continuation();
 if (resumed.from) log.info({ seq: resumed.from.seq, ts: resumed.from.ts, price: resumed.from.price }, "continuing from the stored newest tick");
 else log.info("no stored tick to continue: numbering from the first tick's time");
+// Recording the venues' frames and the ticks, for `price replay`: only the venues' ticks can be rebuilt.
+if (config.recording.dir && config.source !== "venues") log.warn({ dir: config.recording.dir }, "PRICE_RECORD_DIR is set but PRICE_SOURCE is not venues: nothing is recorded");
+const recorder =
+  config.recording.dir && config.source === "venues"
+    ? createRecorder({ dir: config.recording.dir, maxBytes: config.recording.maxBytes, maxFiles: config.recording.maxFiles, intervalMs: config.intervalMs, index: config.venues, log })
+    : undefined;
 // The exchanges' feeds, or the mock; never both, never a fallback from one to the other here.
-const feeds = config.source === "venues" ? startVenueFeeds({ config: config.venues, log }) : undefined;
-const venuesSource = feeds ? createVenuesSource({ index: feeds.index, release: feeds.close }) : undefined;
+const feeds = config.source === "venues" ? startVenueFeeds({ config: config.venues, log, ...(recorder ? { onOpen: recorder.open, onFrame: recorder.frame } : {}) }) : undefined;
+const venuesSource = feeds ? createVenuesSource({ index: recorder ? recordComputes(feeds.index, recorder) : feeds.index, release: feeds.close }) : undefined;
 const source =
   venuesSource ?? createPriceSource({ kind: "mock", start: resumed.price ?? config.mockStart, volatility: config.mockVolatility, seed: config.mockSeed });
 
@@ -65,6 +76,7 @@ const worker = startPriceWorker({
   log,
   // Ticks are skipped while Redis is away rather than piled into ioredis's offline queue.
   isConnected: () => redis.status === "ready",
+  ...(recorder ? { onPublished: recorder.tick } : {}),
 });
 
 /** ok: every venue live; degraded: a quorum, not all; down: no tick can be made (no quorum, or none made lately). */
@@ -96,6 +108,7 @@ async function shutdown(signal: string) {
   if (!stopped) log.warn({ stop_ms: STOP_MS }, "tick in flight did not finish: closing anyway");
   await healthServer?.stop();
   await source.close();
+  await recorder?.close();
   await closeRedis(redis);
   log.info("stopped");
   process.exit(0);

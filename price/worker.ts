@@ -28,6 +28,8 @@ export interface PriceWorkerOptions {
    * not queued, so an outage costs no memory and no burst of stale ticks after.
    */
   isConnected?: () => boolean;
+  /** Sees each tick once it is stored and published (recording); must not throw. */
+  onPublished?: (tick: BusTick) => void;
 }
 
 /** Why a grid slot passed without a tick. */
@@ -70,7 +72,7 @@ export interface PriceWorker {
  * ```
  */
 export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
-  const { source, ticks, sign, firstSeq, intervalMs, log, clock = systemClock, summaryMs = 60_000, isConnected = () => true } = options;
+  const { source, ticks, sign, firstSeq, intervalMs, log, clock = systemClock, summaryMs = 60_000, isConnected = () => true, onPublished } = options;
   if (!(Number.isInteger(intervalMs) && intervalMs > 0)) throw new RangeError(`intervalMs must be a positive integer, got ${intervalMs}`);
 
   let nextSeq = firstSeq;
@@ -126,6 +128,7 @@ export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
     try {
       await attempt(() => ticks.publish(tick));
       stats.published++;
+      onPublished?.(tick);
     } catch (error) {
       log.warn({ ts, seq, err: errorMessage(error) }, "tick not published");
       stats.failed++;

@@ -28,6 +28,9 @@ export interface VenueConnectionOptions {
   random?: () => number;
   /** The WebSocket class (Bun's by default). */
   WebSocketClass?: typeof WebSocket;
+  /** Sees each connection open and each text frame before it is parsed, with the time its adapter is given (recording). */
+  onOpen?(at: number): void;
+  onFrame?(text: string, receivedAt: number): void;
 }
 
 export interface VenueConnection {
@@ -65,6 +68,8 @@ export function connectVenue({
   now = Date.now,
   random = Math.random,
   WebSocketClass = WebSocket,
+  onOpen: seeOpen,
+  onFrame: seeFrame,
 }: VenueConnectionOptions): VenueConnection {
   const venue = protocol.name;
   let socket: WebSocket | undefined;
@@ -141,6 +146,7 @@ export function connectVenue({
       drop("not a text frame", String(data));
       return;
     }
+    seeFrame?.(data, at);
     for (const event of protocol.parse(data, at)) {
       switch (event.kind) {
         case "quote":
@@ -192,6 +198,7 @@ export function connectVenue({
       open = true;
       openedAt = now();
       lastFrameAt = openedAt;
+      seeOpen?.(openedAt);
       log.info({ venue, url }, "venue connected");
       for (const frame of protocol.subscribe()) send(frame);
       const keepAlive = protocol.keepAlive;

@@ -52,12 +52,17 @@ export function startVenueFeeds({
   log,
   now = Date.now,
   protocols = protocolFor,
+  onOpen,
+  onFrame,
 }: {
   config: VenueConfig;
   log: Logger;
   now?: () => number;
   /** Where each venue's protocol comes from (tests shorten silences and backoffs). */
   protocols?: (name: VenueName) => VenueProtocol;
+  /** See each venue's connections open and its text frames (recording). */
+  onOpen?(venue: VenueName, at: number): void;
+  onFrame?(venue: VenueName, text: string, receivedAt: number): void;
 }): VenueFeeds {
   const index = createCompositeIndex({
     venues: config.venues,
@@ -78,6 +83,8 @@ export function startVenueFeeds({
         staleMs: config.staleMs,
         log,
         now,
+        ...(onOpen ? { onOpen: (at: number) => onOpen(name, at) } : {}),
+        ...(onFrame ? { onFrame: (text: string, at: number) => onFrame(name, text, at) } : {}),
       }),
     );
   }

@@ -142,4 +142,17 @@ describe("recording the venues and replaying the recording", () => {
     expect(altered.err).toContain(`tick seq ${victim.seq}`);
     expect(altered.lines.at(-1)).toMatchObject({ ticks_differ: 1, identical: false });
   }, 90_000);
+
+  test("a bad recording setting stops the service with exit 78, naming the variable", async () => {
+    for (const [name, value] of [
+      ["PRICE_RECORD_DIR", "relative/dir"],
+      ["PRICE_RECORD_MAX_BYTES", "10"],
+      ["PRICE_RECORD_FILES", "0"],
+    ] as const) {
+      const service = spawnService("price", { REDIS_URL: redis.url, PRICE_SOURCE: "venues", [name]: value });
+      expect(await service.proc.exited).toBe(78);
+      const fatal = await service.waitForLog("the fatal line", (line) => line.level === "fatal");
+      expect(fatal).toMatchObject({ component: "price", variable: name, value });
+    }
+  }, 20_000);
 });

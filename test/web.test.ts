@@ -268,6 +268,11 @@ describe("the page behind nginx", () => {
     const seen = await pricesChange(page, 2);
     expect(seen.length).toBeGreaterThanOrEqual(3);
     for (const text of seen) expect(text).toMatch(/^\d{1,3}(,\d{3})*\.\d{2}$/);
+    // The mock price service's ticks say so: the page labels the price simulated.
+    const source = page.locator("[data-testid=source]");
+    expect(await source.isVisible()).toBe(true);
+    expect(await source.textContent()).toBe("simulated");
+    expect(await source.getAttribute("data-source")).toBe("mock");
 
     // Everything came through nginx: the page, its assets, the history and the websocket.
     const uris = nginx.accessLog().map((line) => String(line.uri));
@@ -454,19 +459,23 @@ describe("the page behind nginx", () => {
     expect(measured.fps).toBeGreaterThan(30);
   }, TEST_MS);
 
-  test("when ticks stop while the socket stays up, the price is marked stale and the grid locks", async () => {
+  test("when ticks stop while the socket stays up, the price is marked stale, the page says it is paused and the grid locks", async () => {
     const { page } = desktop;
     await price.stop("SIGTERM");
     try {
       await waitFor("price marked stale", async () => (await page.locator("[data-testid=price]").getAttribute("data-stale")) === "true", 8000);
       expect(await conn(page)).toBe("live");
       expect(await page.locator("[data-testid=stale]").isVisible()).toBe(true);
+      expect(await page.locator("[data-testid=stale]").textContent()).toBe("PAUSED");
+      expect(await page.locator(".paused").isVisible()).toBe(true);
+      expect(await page.locator(".paused").textContent()).toBe("Paused: no live price");
       expect(await page.locator("button.cell:not([disabled])").count()).toBe(0);
     } finally {
       price = spawnService("price", { REDIS_URL: redis.url, PRICE_INTERVAL_MS: String(TICK_MS), PRICE_MOCK_SEED: "43", PRICE_MOCK_VOLATILITY: "0.0001" });
     }
     await pricesChange(page, 2);
     expect(await page.locator("[data-testid=stale]").isVisible()).toBe(false);
+    expect(await page.locator(".paused").textContent()).not.toContain("no live price");
   }, TEST_MS);
 
   test("after the ws service restarts, the page shows reconnecting, then live again with prices flowing", async () => {

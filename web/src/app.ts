@@ -7,7 +7,8 @@ import { createChartView } from "./chart-view.ts";
 import { formatBalance, formatBand, formatChange, formatClock, formatMultiplier, formatPrice, formatStake } from "./format.ts";
 import { createPricedGrid, type GridCell } from "./grid-model.ts";
 import { createGridView } from "./grid-view.ts";
-import { type ConnState, connectPriceFeed, type SocketLike } from "./price-feed.ts";
+import { type ConnState, connectPriceFeed, type PriceOrigin, type SocketLike } from "./price-feed.ts";
+import { PAUSED_BADGE, pausedText, sourceLabel } from "./price-label.ts";
 import { createPriceSeries } from "./price-series.ts";
 import { type BoardLayout, boardLayout, createPriceFollower, scalesFor } from "./scales.ts";
 import { createServerClock } from "./server-clock.ts";
@@ -48,6 +49,7 @@ const GRID_STALE_MS = 10_000;
 export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPriceHistory, fetchPricedGrid = fetchGrid, openSocket, historyMs = 5 * 60_000 }: AppDeps) {
   const priceEl = element<HTMLOutputElement>(root, "[data-testid=price]");
   const staleEl = element<HTMLElement>(root, "[data-testid=stale]");
+  const sourceEl = element<HTMLElement>(root, "[data-testid=source]");
   const changeEl = element<HTMLElement>(root, "[data-testid=change]");
   const connEl = element<HTMLElement>(root, "[data-testid=conn]");
   const statusEl = element<HTMLElement>(root, "[data-testid=bet-status]");
@@ -117,6 +119,18 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const isStale = (now: number) => {
     if (conn !== "live" || !lastLive) return true;
     return performance.now() - lastLive.receivedAt > staleAfterMs() || now - lastLive.tick.ts > staleAfterMs() + 2000;
+  };
+
+  let shownSource = "";
+  /** The label beside the price; a message that does not say (the snapshot on connect) keeps the last one. */
+  const showOrigin = (origin: PriceOrigin) => {
+    const label = sourceLabel(origin);
+    if (label.kind === "unknown" || `${label.kind}:${label.text}` === shownSource) return;
+    shownSource = `${label.kind}:${label.text}`;
+    sourceEl.textContent = label.text;
+    sourceEl.dataset.source = label.kind;
+    sourceEl.title = label.kind === "mock" ? "Simulated prices: a random walk, not the market" : `The median of ${label.text} quoting BTC/USD`;
+    sourceEl.hidden = false;
   };
 
   const showPrice = (tick: Tick, previous: Tick | undefined) => {
@@ -191,7 +205,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       if (gapFrom !== undefined) void loadHistory(gapFrom + 1);
       gapFrom = undefined;
     },
-    onTick: (tick) => {
+    onTick: (tick, origin) => {
       const previous = lastLive?.tick;
       const receivedAt = performance.now();
       if (previous && tick.ts > previous.ts && tick.ts - previous.ts < 60_000) {
@@ -199,7 +213,10 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       }
       if (!previous || tick.ts >= previous.ts) lastLive = { tick, receivedAt };
       series.add(tick);
-      if (lastLive?.tick === tick) showPrice(tick, previous);
+      if (lastLive?.tick === tick) {
+        showPrice(tick, previous);
+        showOrigin(origin);
+      }
     },
   });
   setConn("reconnecting");
@@ -273,13 +290,14 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       shownStale = stale;
       priceEl.dataset.stale = String(stale);
       staleEl.hidden = !stale || price === undefined;
+      staleEl.textContent = PAUSED_BADGE;
       if (!stale && !firstLiveMarked) {
         firstLiveMarked = true;
         performance.mark("tap:first-live-price");
       }
     }
 
-    const paused = stale ? (conn === "live" ? "Prices paused — no fresh price" : `Prices paused — ${conn}…`) : gridStale && latestGrid ? "Betting paused — waiting for new multipliers" : "";
+    const paused = pausedText({ stale, conn, gridStale, hasGrid: latestGrid !== undefined });
     if (paused !== shownPaused) {
       shownPaused = paused;
       pausedEl.hidden = paused === "";
@@ -325,7 +343,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
         highEl.textContent = formatPrice(range.high);
         lowEl.textContent = formatPrice(range.low);
       }
-      if (price !== undefined) document.title = `${formatPrice(price)}${stale ? " (stale)" : ""} · BTC Tap Trading`;
+      if (price !== undefined) document.title = `${formatPrice(price)}${stale ? " (paused)" : ""} · BTC Tap Trading`;
     }
     requestAnimationFrame(frame);
   };

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
-import { type ConnState, connectPriceFeed, type SocketLike } from "./price-feed.ts";
+import { type ConnState, connectPriceFeed, type PriceOrigin, type SocketLike } from "./price-feed.ts";
 
 type FakeSocket = SocketLike & { sent: string[]; open(): void; receive(data: unknown): void; drop(): void };
 
@@ -13,6 +13,7 @@ function harness(options: { online?: boolean; grid?: boolean; token?: () => Prom
   let nextId = 1;
   const sockets: FakeSocket[] = [];
   const ticks: Tick[] = [];
+  const origins: PriceOrigin[] = [];
   const states: ConnState[] = [];
   const grids: Grid[] = [];
   let resumed = 0;
@@ -22,7 +23,10 @@ function harness(options: { online?: boolean; grid?: boolean; token?: () => Prom
   let online = options.online ?? true;
   const feed = connectPriceFeed({
     url: "ws://test/ws",
-    onTick: (tick) => ticks.push(tick),
+    onTick: (tick, origin) => {
+      ticks.push(tick);
+      origins.push(origin);
+    },
     onState: (state) => states.push(state),
     ...(options.grid ? { onGrid: (grid: Grid) => void grids.push(grid) } : {}),
     onResumed: () => resumed++,
@@ -82,6 +86,7 @@ function harness(options: { online?: boolean; grid?: boolean; token?: () => Prom
     feed,
     sockets,
     ticks,
+    origins,
     states,
     grids,
     bets,
@@ -106,6 +111,18 @@ describe("price feed", () => {
     h.last().receive(price(42_000.5, 1000));
     expect(h.ticks).toEqual([{ symbol: "BTC-USD", price: 42_000.5, ts: 1000 }]);
     expect(h.resumed()).toBe(1);
+  });
+
+  test("passes on where each price came from, when its message says so and says it well", () => {
+    const h = harness();
+    h.last().open();
+    const withOrigin = (extra: Record<string, unknown>) => JSON.stringify({ type: "price", symbol: "BTC-USD", price: 1, ts: 1000, ...extra });
+    h.last().receive(withOrigin({ source: "venues", venues: 3 }));
+    h.last().receive(withOrigin({ source: "mock" }));
+    h.last().receive(withOrigin({}));
+    h.last().receive(withOrigin({ source: "binance", venues: 2.5 }));
+    expect(h.origins).toEqual([{ source: "venues", venues: 3 }, { source: "mock" }, {}, {}]);
+    expect(h.ticks).toHaveLength(4);
   });
 
   test("with onGrid, subscribes to the grid on every connection and passes grids on", () => {

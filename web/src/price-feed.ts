@@ -1,7 +1,10 @@
 import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import type { Grid } from "../../common/contracts/grid.ts";
-import type { Tick } from "../../common/contracts/price.ts";
+import type { PriceMessage, Tick } from "../../common/contracts/price.ts";
 import { reconnectDelay } from "./backoff.ts";
+
+/** Where a tick came from, when its message says: `mock` (simulated) or `venues` (the exchanges' index, from `venues` of them). */
+export type PriceOrigin = Pick<PriceMessage, "source" | "venues">;
 
 /** What the page shows about the websocket; the text of `data-testid="conn"`. */
 export type ConnState = "live" | "reconnecting" | "offline";
@@ -19,7 +22,8 @@ export interface SocketLike {
 
 export interface PriceFeedOptions {
   url: string;
-  onTick: (tick: Tick) => void;
+  /** Each price, with where it came from (empty when the message does not say, as the snapshot on connect may not). */
+  onTick: (tick: Tick, origin: PriceOrigin) => void;
   onState: (state: ConnState) => void;
   /** The priced grid from the `grid` channel; when given, the feed subscribes to it on every connection. */
   onGrid?: (grid: Grid) => void;
@@ -68,7 +72,7 @@ const OPEN = 1;
 function readServerMessage(
   data: unknown,
 ):
-  | { type: "price"; tick: Tick }
+  | { type: "price"; tick: Tick; origin: PriceOrigin }
   | { type: "grid"; grid: Grid }
   | { type: "pong"; ts: number }
   | BetEvent
@@ -85,7 +89,10 @@ function readServerMessage(
   if (typeof message !== "object" || message === null) return undefined;
   const m = message as Record<string, unknown>;
   if (m.type === "price" && m.symbol === "BTC-USD" && typeof m.price === "number" && m.price > 0 && Number.isInteger(m.ts)) {
-    return { type: "price", tick: { symbol: "BTC-USD", price: m.price, ts: m.ts as number } };
+    const origin: PriceOrigin = {};
+    if (m.source === "mock" || m.source === "venues") origin.source = m.source;
+    if (Number.isInteger(m.venues) && (m.venues as number) >= 0) origin.venues = m.venues as number;
+    return { type: "price", tick: { symbol: "BTC-USD", price: m.price, ts: m.ts as number }, origin };
   }
   if (m.type === "pong" && typeof m.ts === "number") return { type: "pong", ts: m.ts };
   if (m.type === "grid" && isGrid(m.grid)) return { type: "grid", grid: m.grid };
@@ -250,7 +257,7 @@ export function connectPriceFeed(options: PriceFeedOptions): PriceFeed {
         onResumed();
       }
       const message = readServerMessage(event.data);
-      if (message?.type === "price") onTick(message.tick);
+      if (message?.type === "price") onTick(message.tick, message.origin);
       else if (message?.type === "grid") onGrid?.(message.grid);
       else if (message?.type === "bet") onBet(message);
       else if (message?.type === "authed") onAuthed(message.user_id);

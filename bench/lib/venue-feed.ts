@@ -57,11 +57,14 @@ async function main() {
   const periodMs = 1000 / schedule.rate;
   const perSlot = schedule.intervalMs / periodMs;
   if (!Number.isInteger(perSlot) || perSlot < 1) throw new RangeError(`interval ${schedule.intervalMs} ms is not a multiple of ${periodMs} ms (1000 / rate)`);
+  // Heartbeats once a second, as the venues send them: the price service reconnects a venue
+  // silent for 5 s, and nothing else is sent while the parent waits for a quiet machine.
+  const options = { heartbeatEveryMs: 1000 };
   const doubles: Record<string, VenueDoubleApi> = {
-    coinbase: await startCoinbaseDouble(),
-    kraken: await startKrakenDouble(),
-    bitstamp: await startBitstampDouble(),
-    bitfinex: await startBitfinexDouble(),
+    coinbase: await startCoinbaseDouble(options),
+    kraken: await startKrakenDouble(options),
+    bitstamp: await startBitstampDouble(options),
+    bitfinex: await startBitfinexDouble(options),
   };
   const all = Object.values(doubles);
   const stop = async () => {

@@ -88,8 +88,20 @@ const lines = readLines(feed.stdout as ReadableStream<Uint8Array>);
 const subscriber = new RedisClient(redis.url);
 /** ts → the tick and when it arrived. */
 const arrivals = new Map<number, { price: number; venues: number | undefined; arrivedAt: number }>();
+/** seq → when the probe client here received it. */
+const probeAt = new Map<number, number>();
+let probeSocket: WebSocket | undefined;
 try {
   const ready = (await lines.next()).value as { type: "ready"; urls: Record<string, string> };
+  // A probe: this process subscribes at the Coinbase double too and notes when each message
+  // reaches it, to tell a message late leaving the feed from one late into the index.
+  const probe = (probeSocket = new WebSocket(ready.urls.coinbase!));
+  probe.onopen = () => probe.send(JSON.stringify({ type: "subscribe", product_ids: ["BTC-USD"], channels: ["ticker"] }));
+  probe.onmessage = (event) => {
+    const at = preciseNow();
+    const message = JSON.parse(String(event.data)) as { type?: string; best_bid?: string };
+    if (message.type === "ticker") probeAt.set(Number(message.best_bid) + 0.5 - BASE, at);
+  };
   await subscriber.subscribe("prices:btc:usd", (message) => {
     const arrivedAt = preciseNow();
     const tick = JSON.parse(message) as { price: number; ts: number; venues?: number };
@@ -123,6 +135,7 @@ try {
   // This process's own CPU (the subscriber), without its children.
   const benchBefore = process.cpuUsage();
   const done = (await lines.next()).value as { type: "done"; sends: FeedSend[]; frames: Record<string, number>; reconnects: Record<string, number> };
+  done.reconnects.coinbase! -= 1; // the probe's connection
   await waitFor("the last tick", () => arrivals.has(lastSlot) || Date.now() > lastSlot + 3_000, 5_000, 5);
   const cpu = meter.stop();
   const benchUsage = process.cpuUsage(benchBefore);
@@ -136,7 +149,7 @@ try {
   const latencies: number[] = [];
   const slotToArrival: number[] = [];
   const byLead = new Map<number, { ticks: number; included: number; onTime: number; includedOnTime: number; latencies: number[] }>();
-  const details: { ts: number; lead: number; effectiveLeadMs: number; newest: number; included: boolean; latencyMs: number; slotToArrivalMs: number }[] = [];
+  const details: { ts: number; lead: number; effectiveLeadMs: number; probeBeforeSlotMs: number; newest: number; included: boolean; latencyMs: number; slotToArrivalMs: number }[] = [];
   let missing = 0;
   let undecodable = 0;
   let fewerVenues = 0;
@@ -172,7 +185,7 @@ try {
     if (included) row.included++;
     if (onTime) row.onTime++;
     if (onTime && included) row.includedOnTime++;
-    details.push({ ts, lead, effectiveLeadMs: ts - leadSend.sentAt, newest, included, latencyMs: latency, slotToArrivalMs: tick.arrivedAt - ts });
+    details.push({ ts, lead, effectiveLeadMs: ts - leadSend.sentAt, probeBeforeSlotMs: ts - (probeAt.get(slot * perSlot) ?? Number.NaN), newest, included, latencyMs: latency, slotToArrivalMs: tick.arrivedAt - ts });
   }
   const lateness = done.sends.map((send) => send.sentAt - send.plannedAt);
   const measuredSends = done.sends.filter((send) => send.plannedAt >= firstSlot - intervalMs);
@@ -243,6 +256,12 @@ try {
       `reconnects ${JSON.stringify(done.reconnects)}; ticks missing ${missing}, undecodable ${undecodable}, with < 4 venues ${fewerVenues}; ` +
       `"skipping ticks" lines in price's log ${summary.skippedInLog}; machine ${quiet.quiet ? "quiet" : "NOT quiet"} before (${quiet.busyPercent.toFixed(0)}% busy)`,
   );
+  const notIncluded = details.filter((tick) => !tick.included);
+  const probedEarly = notIncluded.filter((tick) => tick.probeBeforeSlotMs > 0);
+  console.log(
+    `lead message not in its tick: ${notIncluded.length} of ${details.length} ticks; in ${probedEarly.length} of them the probe here had it before the slot ` +
+      `(median ${formatNumber(percentile(probedEarly.map((tick) => tick.probeBeforeSlotMs), 0.5), 2)} ms before; those ticks' slot → arrival median ${formatNumber(percentile(probedEarly.map((tick) => tick.slotToArrivalMs), 0.5), 2)} ms)`,
+  );
   const verdict = (met: boolean, text: string) => console.log(`${met ? "MET   " : "MISSED"} ${text}`);
   verdict(summary.latency.p99 < TARGET_P99_MS && missing === 0 && undecodable === 0, `venue message → index tick published p99 < ${TARGET_P99_MS} ms: ${formatNumber(summary.latency.p99, 2)} ms over ${latencies.length} ticks (${missing} missing)`);
   verdict(summary.peakRssMb < TARGET_RSS_MB, `peak RSS (VmHWM) of ${build === "compiled" ? "dist/bin/price" : "bun price/main.ts"} < ${TARGET_RSS_MB} MB: ${formatNumber(summary.peakRssMb, 1)} MB`);
@@ -251,6 +270,7 @@ try {
   if (args.json) writeFileSync(args.json, JSON.stringify({ args, summary, rows, details }, null, 2));
 } finally {
   subscriber.close();
+  probeSocket?.close();
   feed.kill("SIGTERM");
   await feed.exited;
   await redis.stop();

@@ -98,7 +98,7 @@ async function main() {
     while (preciseNow() < plannedAt);
     const price = schedule.base + seq;
     const sentAt = preciseNow();
-    for (const [name, double] of Object.entries(doubles)) frames[name]! += double.quote({ bid: price - 0.5, ask: price + 0.5 }).frames * double.clients.length;
+    for (const [name, double] of Object.entries(doubles)) frames[name]! += double.quote({ bid: price - 0.5, ask: price + 0.5 }).frames;
     sends.push({ seq, sentAt, plannedAt });
   }
   say({ type: "done", sends, frames, reconnects: Object.fromEntries(Object.entries(doubles).map(([name, double]) => [name, double.connections - 1])) });

@@ -35,6 +35,8 @@ export function createVenuesSource({ index, now, release }: VenuesSourceOptions)
   return {
     kind: "venues",
     async sample() {
+      // One event-loop turn first: venue frames that have already arrived are read, so the index includes them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       last = index.compute(now?.());
       return last.price;
     },

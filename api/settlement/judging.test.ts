@@ -8,7 +8,7 @@ import { waitFor } from "../../test/support/wait.ts";
 import { createBetStore } from "../bets/bet-store.ts";
 import { createMarket } from "../market/market.ts";
 import { createPlayerStore } from "../players/player-store.ts";
-import { startJudging } from "./judging.ts";
+import { type JudgingOptions, startJudging } from "./judging.ts";
 import { createSettleStore } from "./settle-store.ts";
 import { createSettlementBook } from "./settlement-book.ts";
 import { createSettler } from "./settler.ts";
@@ -42,21 +42,10 @@ function setUp(now: { value: number }) {
     },
   };
   const status = () => (db.query("SELECT status FROM bets WHERE id = 'b1'").get() as { status: string }).status;
-  return { db, store, settler, stored, history, logger, status };
-}
-
-describe("judging", () => {
-  test("at start, the judged ticks rebuild what the book knew, and the ticks missed while down follow them: an observed window is lost, not void", async () => {
-    const now = { value: T + 1500 };
-    const { db, store, settler, stored, history, logger, status } = setUp(now);
-    // Judged before the restart, every 500 ms: the window is observed up to T+1500.
-    db.transaction(() => {
-      for (const seq of [0, 5, 10, 15]) store.ticks.append({ tick: tick(seq), continuous: seq > 0 }, T);
-    })();
-    // Stored by the price service while the API was down.
-    for (let seq = 16; seq <= 20; seq++) stored.push(tick(seq));
-    const bus = createMemoryBus();
-    const judging = startJudging({
+  const bus = createMemoryBus();
+  /** Starts judging over these parts; a failed write throws unless `onWriteFailed` says otherwise. */
+  const start = (options: Partial<Pick<JudgingOptions, "onWriteFailed" | "clockMs">> = {}) =>
+    startJudging({
       db,
       log: store.ticks,
       settler,
@@ -69,7 +58,22 @@ describe("judging", () => {
         throw error;
       },
       now: () => now.value,
+      ...options,
     });
+  return { db, store, stored, bus, start, status };
+}
+
+describe("judging", () => {
+  test("at start, the judged ticks rebuild what the book knew, and the ticks missed while down follow them: an observed window is lost, not void", async () => {
+    const now = { value: T + 1500 };
+    const { db, store, stored, bus, start, status } = setUp(now);
+    // Judged before the restart, every 500 ms: the window is observed up to T+1500.
+    db.transaction(() => {
+      for (const seq of [0, 5, 10, 15]) store.ticks.append({ tick: tick(seq), continuous: seq > 0 }, T);
+    })();
+    // Stored by the price service while the API was down.
+    for (let seq = 16; seq <= 20; seq++) stored.push(tick(seq));
+    const judging = start();
     await judging.feed.ready;
     now.value = T + 2500;
     await bus.publish(Channels.priceTicks, JSON.stringify(tick(21)));
@@ -83,23 +87,8 @@ describe("judging", () => {
 
   test("the clock decides nothing on silence before it has read the history: a touch it only finds there wins", async () => {
     const now = { value: T + 500 };
-    const { db, store, settler, stored, history, logger, status } = setUp(now);
-    const bus = createMemoryBus();
-    const judging = startJudging({
-      db,
-      log: store.ticks,
-      settler,
-      market: createMarket({ sigmaFloor: 0.0001, staleMs: STALE }),
-      bus,
-      history,
-      bounds: { maxSkewMs: 1000, maxJump: 0.01, staleMs: STALE },
-      logger,
-      onWriteFailed: (error) => {
-        throw error;
-      },
-      clockMs: 10,
-      now: () => now.value,
-    });
+    const { db, store, stored, bus, start, status } = setUp(now);
+    const judging = start({ clockMs: 10 });
     await judging.feed.ready;
     stored.push(tick(5));
     await bus.publish(Channels.priceTicks, JSON.stringify(tick(5)));
@@ -116,21 +105,9 @@ describe("judging", () => {
 
   test("a tick whose settlement cannot be written stops the process (crash-only), never skips it", async () => {
     const now = { value: T + 500 };
-    const { db, store, settler, history, logger } = setUp(now);
+    const { db, bus, start } = setUp(now);
     const failures: unknown[] = [];
-    const bus = createMemoryBus();
-    const judging = startJudging({
-      db,
-      log: store.ticks,
-      settler,
-      market: createMarket({ sigmaFloor: 0.0001, staleMs: STALE }),
-      bus,
-      history,
-      bounds: { maxSkewMs: 1000, maxJump: 0.01, staleMs: STALE },
-      logger,
-      onWriteFailed: (error) => void failures.push(error),
-      now: () => now.value,
-    });
+    const judging = start({ onWriteFailed: (error) => void failures.push(error) });
     await judging.feed.ready;
     db.exec("DROP TABLE ticks");
     await bus.publish(Channels.priceTicks, JSON.stringify(tick(5)));

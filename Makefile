@@ -6,7 +6,7 @@ BUN := node_modules/.bin/bun
 TSC := node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test typecheck clean build install uninstall
+.PHONY: help setup run test unit typecheck clean build install uninstall
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -17,6 +17,10 @@ setup: ## Install what is missing: npm packages, redis-server, nginx, chromium (
 run: ## Build the page, start redis, api, ws, price and nginx (:80 as root, else :8000); Ctrl-C stops them
 	@bash scripts/setup.sh run
 	$(BUN) scripts/run.ts
+
+unit: ## The fast loop: the tests beside the modules (about 40 s), not test/'s end-to-end ones
+	@bash scripts/setup.sh test
+	@bash scripts/test.sh ./api ./common ./price ./ws ./web/src ./bench ./scripts ./nginx $(TEST_ARGS)
 
 typecheck: ## tsc --noEmit over the whole tree
 	@bash scripts/setup.sh npm

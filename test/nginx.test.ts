@@ -118,12 +118,16 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     expect(await response.json()).toEqual({ status: "ok", component: "api" });
   });
 
-  test("/api/readyz proves SQLite and Redis through nginx", async () => {
-    const response = await fetch(`${nginx.url}/api/readyz`);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { checks: { sqlite: { ok: boolean }; redis: { ok: boolean } } };
+  test("/api/readyz proves SQLite, Redis and a fresh price through nginx", async () => {
+    // Ready needs the price service's first ticks too, which may still be on their way.
+    const response = await waitFor("ready through nginx", async () => {
+      const answer = await fetch(`${nginx.url}/api/readyz`);
+      return answer.status === 200 ? answer : undefined;
+    });
+    const body = (await response.json()) as { checks: { sqlite: { ok: boolean }; redis: { ok: boolean }; price: { ok: boolean } } };
     expect(body.checks.sqlite.ok).toBe(true);
     expect(body.checks.redis.ok).toBe(true);
+    expect(body.checks.price.ok).toBe(true);
   });
 
   test("a caller's request id reaches the API; nginx makes one up otherwise", async () => {

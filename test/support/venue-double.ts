@@ -29,6 +29,7 @@ export interface VenueDoubleOptions {
  */
 export async function startVenueDouble({ onOpen, onMessage }: VenueDoubleOptions = {}) {
   const clients = new Set<ServerWebSocket<DoubleClient>>();
+  const deadlines = new Set<ReturnType<typeof setTimeout>>();
   let silent = false;
   let connections = 0;
   const server: Server<DoubleClient> = Bun.serve<DoubleClient>({
@@ -87,11 +88,23 @@ export async function startVenueDouble({ onOpen, onMessage }: VenueDoubleOptions
     dropAll() {
       for (const ws of clients) ws.terminate();
     },
+    /**
+     * Closes `client` with 1008 and `reason` after `withinMs` unless `subscribed()` says it has
+     * subscribed by then, as a venue that requires an early subscribe does (Coinbase: 5 s).
+     */
+    closeUnlessSubscribed(client: DoubleClient, withinMs: number, subscribed: () => boolean, reason: string) {
+      const timer = setTimeout(() => {
+        deadlines.delete(timer);
+        if (!subscribed()) client.close(1008, reason);
+      }, withinMs);
+      deadlines.add(timer);
+    },
     async stop() {
+      for (const timer of deadlines) clearTimeout(timer);
       await server.stop(true);
     },
     async [Symbol.asyncDispose]() {
-      await server.stop(true);
+      await double.stop();
     },
   };
   return double;

@@ -45,7 +45,6 @@ export async function startBitfinexDouble({ heartbeatEveryMs, subscribeWithinMs 
   const sessions = new Map<DoubleClient, Session>();
   const subscriptions: DoubleSubscription[] = [];
   const unrecognised: string[] = [];
-  const timers = new Set<ReturnType<typeof setTimeout>>();
   let accepted = 0;
   let nextChanId = 224555;
   let refuseNext = false;
@@ -82,13 +81,7 @@ export async function startBitfinexDouble({ heartbeatEveryMs, subscribeWithinMs 
       const session: Session = { connection: ++accepted, tickers: new Map() };
       sessions.set(client, session);
       client.send(frame({ event: "info", version: 2, serverId: "double", platform: { status: platformStatus } }));
-      if (subscribeWithinMs !== undefined) {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (session.tickers.size === 0) client.close(1008, "no subscription");
-        }, subscribeWithinMs);
-        timers.add(timer);
-      }
+      if (subscribeWithinMs !== undefined) inner.closeUnlessSubscribed(client, subscribeWithinMs, () => session.tickers.size > 0, "no subscription");
     },
     onMessage(client, text) {
       const session = sessions.get(client);
@@ -141,7 +134,6 @@ export async function startBitfinexDouble({ heartbeatEveryMs, subscribeWithinMs 
   const heartbeats = heartbeatEveryMs === undefined ? undefined : setInterval(heartbeat, heartbeatEveryMs);
   const stop = async () => {
     if (heartbeats) clearInterval(heartbeats);
-    for (const timer of timers) clearTimeout(timer);
     await inner.stop();
   };
   /** BID, BID_SIZE, ASK, ASK_SIZE, DAILY_CHANGE, DAILY_CHANGE_RELATIVE, LAST_PRICE, VOLUME, HIGH, LOW. */

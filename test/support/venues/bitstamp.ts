@@ -36,7 +36,6 @@ export async function startBitstampDouble({ heartbeatEveryMs, subscribeWithinMs 
   const sessions = new Map<DoubleClient, Session>();
   const subscriptions: DoubleSubscription[] = [];
   const unrecognised: string[] = [];
-  const timers = new Set<ReturnType<typeof setTimeout>>();
   let accepted = 0;
   let refuseNext = false;
   let keepAlivesReceived = 0;
@@ -63,13 +62,7 @@ export async function startBitstampDouble({ heartbeatEveryMs, subscribeWithinMs 
     onOpen(client) {
       const session = { connection: ++accepted, channels: new Set<string>() };
       sessions.set(client, session);
-      if (subscribeWithinMs !== undefined) {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (session.channels.size === 0) client.close(1008, "no subscription");
-        }, subscribeWithinMs);
-        timers.add(timer);
-      }
+      if (subscribeWithinMs !== undefined) inner.closeUnlessSubscribed(client, subscribeWithinMs, () => session.channels.size > 0, "no subscription");
     },
     onMessage(client, text) {
       const session = sessions.get(client);
@@ -119,7 +112,6 @@ export async function startBitstampDouble({ heartbeatEveryMs, subscribeWithinMs 
   const heartbeats = heartbeatEveryMs === undefined ? undefined : setInterval(heartbeat, heartbeatEveryMs);
   const stop = async () => {
     if (heartbeats) clearInterval(heartbeats);
-    for (const timer of timers) clearTimeout(timer);
     await inner.stop();
   };
 

@@ -44,7 +44,6 @@ export async function startCoinbaseDouble({ heartbeatEveryMs, subscribeWithinMs 
   const sessions = new Map<DoubleClient, Session>();
   const subscriptions: DoubleSubscription[] = [];
   const unrecognised: string[] = [];
-  const timers = new Set<ReturnType<typeof setTimeout>>();
   let accepted = 0;
   let refuseNext = false;
   let sequence = 37_475_248_783;
@@ -84,13 +83,7 @@ export async function startCoinbaseDouble({ heartbeatEveryMs, subscribeWithinMs 
     onOpen(client) {
       const session: Session = { connection: ++accepted, channels: new Map() };
       sessions.set(client, session);
-      if (subscribeWithinMs !== undefined) {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (session.channels.size === 0) client.close(1008, "subscribe within 5 seconds");
-        }, subscribeWithinMs);
-        timers.add(timer);
-      }
+      if (subscribeWithinMs !== undefined) inner.closeUnlessSubscribed(client, subscribeWithinMs, () => session.channels.size > 0, "subscribe within 5 seconds");
     },
     onMessage(client, text) {
       const session = sessions.get(client);
@@ -207,7 +200,6 @@ export async function startCoinbaseDouble({ heartbeatEveryMs, subscribeWithinMs 
     },
     async stop() {
       if (heartbeatTimer) clearInterval(heartbeatTimer);
-      for (const timer of timers) clearTimeout(timer);
       await inner.stop();
     },
     async [Symbol.asyncDispose]() {

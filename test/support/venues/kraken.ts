@@ -41,7 +41,6 @@ export async function startKrakenDouble({ heartbeatEveryMs, subscribeWithinMs }:
   const sessions = new Map<DoubleClient, Session>();
   const subscriptions: DoubleSubscription[] = [];
   const unrecognised: string[] = [];
-  const timers = new Set<ReturnType<typeof setTimeout>>();
   let accepted = 0;
   let refuseNext = false;
   let keepAlivesReceived = 0;
@@ -90,13 +89,7 @@ export async function startKrakenDouble({ heartbeatEveryMs, subscribeWithinMs }:
       const session: Session = { connection: ++accepted, channels: new Map(), snapshots: new Set() };
       sessions.set(client, session);
       client.send(JSON.stringify({ channel: "status", type: "update", data: [{ version: "2.0.0", system: "online", api_version: "v2", connection_id: 12393906104898154000 + session.connection }] }));
-      if (subscribeWithinMs !== undefined) {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (session.channels.size === 0) client.close(1008, "no subscription");
-        }, subscribeWithinMs);
-        timers.add(timer);
-      }
+      if (subscribeWithinMs !== undefined) inner.closeUnlessSubscribed(client, subscribeWithinMs, () => session.channels.size > 0, "no subscription");
     },
     onMessage(client, text) {
       const session = sessions.get(client);
@@ -201,7 +194,6 @@ export async function startKrakenDouble({ heartbeatEveryMs, subscribeWithinMs }:
     },
     async stop() {
       if (heartbeatTimer) clearInterval(heartbeatTimer);
-      for (const timer of timers) clearTimeout(timer);
       await inner.stop();
     },
     async [Symbol.asyncDispose]() {

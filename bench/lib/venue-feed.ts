@@ -92,8 +92,9 @@ async function main() {
   const frames: Record<string, number> = Object.fromEntries(Object.keys(doubles).map((name) => [name, 0]));
   for (let seq = 0; seq < plan.length; seq++) {
     const plannedAt = plan[seq]!;
-    // A timer gets close, a short spin makes the time exact (the lead is a fraction of a ms).
-    const coarse = plannedAt - preciseNow() - 2;
+    // A timer gets within about a millisecond (it takes whole ms and fires about 0.2 ms late),
+    // a short spin makes the time exact; a longer spin would take a core from the price service.
+    const coarse = Math.floor(plannedAt - preciseNow() - 1);
     if (coarse > 0) await Bun.sleep(coarse);
     while (preciseNow() < plannedAt);
     const price = schedule.base + seq;

@@ -98,6 +98,15 @@ describe("GET /api/price", () => {
     expect(await response.json()).toEqual({ symbol: "BTC-USD", price: 42123.45, ts: 1_700_000_000_000 });
     client.disconnect();
   });
+
+  test("says where the latest price came from (source, venue count), without its number or signature", async () => {
+    const client = new Redis(redis.url);
+    const stored = { symbol: "BTC-USD", price: 42123.5, ts: 1_700_000_001_000, seq: 7, source: "venues", venues: 3, dispersion_bps: 1.2 };
+    await client.set("price:btc:usd", JSON.stringify(stored));
+    const response = await fetch(`${base}/api/price`);
+    expect(await response.json()).toEqual({ symbol: "BTC-USD", price: 42123.5, ts: 1_700_000_001_000, source: "venues", venues: 3 });
+    client.disconnect();
+  });
 });
 
 describe("request bodies", () => {

@@ -1,12 +1,12 @@
 import type { Bus, Unsubscribe } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
-import type { BusTick, PriceMessage, Tick } from "../common/contracts/price.ts";
+import type { LabelledTick, PriceMessage } from "../common/contracts/price.ts";
 import type { WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
 import { parseBusTick } from "../common/prices/parse-tick.ts";
 import { createTickSequencer } from "../common/prices/tick-sequencer.ts";
 import type { TickSigner } from "../common/prices/tick-signature.ts";
-import type { TickStore } from "../common/prices/tick-store.ts";
+import { labelled, type TickStore } from "../common/prices/tick-store.ts";
 
 /**
  * Sends one already serialised message to every socket subscribed to `topic`
@@ -38,7 +38,7 @@ export interface PriceBridgeStats {
 
 export interface PriceBridge {
   /** The newest tick seen on the channel since start. */
-  latest(): Tick | undefined;
+  latest(): LabelledTick | undefined;
   stats(): PriceBridgeStats;
   stop(): Promise<void>;
 }
@@ -53,7 +53,7 @@ export interface PriceBridge {
  * // '{"type":"price","symbol":"BTC-USD","price":42000.5,"ts":1,"source":"venues","venues":3}'
  * ```
  */
-export function priceMessage(tick: Tick & Pick<BusTick, "source" | "venues">): string {
+export function priceMessage(tick: LabelledTick): string {
   const message: PriceMessage = { type: "price", symbol: tick.symbol, price: tick.price, ts: tick.ts };
   if (tick.source !== undefined) message.source = tick.source;
   if (tick.venues !== undefined) message.venues = tick.venues;
@@ -94,7 +94,7 @@ export async function startPriceBridge({ bus, publish, log, history, signer, now
   return {
     latest() {
       const tick = sequencer.last();
-      return tick && { symbol: tick.symbol, price: tick.price, ts: tick.ts };
+      return tick && labelled(tick);
     },
     stats() {
       const { delivered, recovered, invalid } = sequencer.stats();

@@ -76,6 +76,18 @@ describe("ws server (in process, memory bus)", () => {
     expect(second.json()[0]).toMatchObject({ type: "price", price: 11 });
   });
 
+  test("the snapshot says where the price came from, stored or seen on the bus, so the page labels it from the start", async () => {
+    await using h = await serve(async () => ({ symbol: "BTC-USD", price: 10, ts: 1000, source: "venues", venues: 3 }));
+    await using first = await connectClient(h.url);
+    await first.next("snapshot", isPrice(10));
+    expect(first.json()[0]).toEqual({ type: "price", symbol: "BTC-USD", price: 10, ts: 1000, source: "venues", venues: 3 });
+    await h.bus.publish(Channels.priceTicks, JSON.stringify({ symbol: "BTC-USD", price: 11, ts: 2000, source: "mock" }));
+    await first.next("bus tick", isPrice(11));
+    await using second = await connectClient(h.url);
+    await second.next("snapshot", (m) => m.type === "price");
+    expect(second.json()[0]).toEqual({ type: "price", symbol: "BTC-USD", price: 11, ts: 2000, source: "mock" });
+  });
+
   test("ticks that go by while the stored price is read are not sent before it, nor twice", async () => {
     const stored = Promise.withResolvers<Tick>();
     await using h = await serve(() => stored.promise);

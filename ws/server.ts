@@ -1,6 +1,6 @@
 import type { Server, ServerWebSocket } from "bun";
 import type { Bus } from "../common/bus/mod.ts";
-import type { Tick } from "../common/contracts/price.ts";
+import type { LabelledTick } from "../common/contracts/price.ts";
 import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
 import { withTimeout } from "../common/timeout.ts";
@@ -58,7 +58,7 @@ export interface WsServerOptions {
   /** Where ticks arrive (`prices:btc:usd`): the Redis bus in production, a memory bus in tests. */
   bus: Bus;
   /** The latest stored price (Redis `price:btc:usd`), sent to each client first. */
-  latestTick: () => Promise<Tick | undefined>;
+  latestTick: () => Promise<LabelledTick | undefined>;
   /** The stored tick history, read back for ticks the channel missed (ws/bridge.ts). */
   priceHistory?: PriceBridgeOptions["history"];
   /** With the price service's key, ticks not signed by it are dropped. */
@@ -185,7 +185,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
   const betBridge = await startBetEventBridge({ bus, publish, log });
 
   // Clients that connect together share one read of the stored price.
-  let storedRead: Promise<Tick | undefined> | undefined;
+  let storedRead: Promise<LabelledTick | undefined> | undefined;
   const readStored = () =>
     (storedRead ??= (async () => {
       try {

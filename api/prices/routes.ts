@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { ErrorBody } from "../../common/contracts/error.ts";
-import { Tick } from "../../common/contracts/price.ts";
+import { LabelledTick } from "../../common/contracts/price.ts";
 import { PriceHistory } from "../../common/contracts/price-history.ts";
 import type { TickStore } from "../../common/prices/tick-store.ts";
 import { withTimeout } from "../../common/timeout.ts";
@@ -21,7 +21,7 @@ export function priceRoutes({ ticks, now = Date.now }: { ticks: Pick<TickStore, 
     .get(
       "/api/price",
       async () => {
-        let latest: Tick | undefined;
+        let latest: LabelledTick | undefined;
         try {
           latest = await withTimeout(ticks.latest(), STORE_TIMEOUT_MS, "reading the latest price");
         } catch {
@@ -30,7 +30,7 @@ export function priceRoutes({ ticks, now = Date.now }: { ticks: Pick<TickStore, 
         if (!latest) throw new HttpError(503, "unavailable", "no price yet", [], { "retry-after": "1" });
         return latest;
       },
-      { response: { 200: Tick, 503: ErrorBody } },
+      { response: { 200: LabelledTick, 503: ErrorBody } },
     )
     .get(
       "/api/prices",

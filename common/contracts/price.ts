@@ -10,6 +10,16 @@ export const Tick = t.Object({
 });
 export type Tick = Static<typeof Tick>;
 
+/** A tick with where it came from, when the price service said so: the latest price as clients are shown it. */
+export const LabelledTick = t.Object({
+  ...Tick.properties,
+  /** `venues` (the exchanges' composite index) or `mock` (simulated). */
+  source: t.Optional(t.Union([t.Literal("venues"), t.Literal("mock")])),
+  /** How many venues the index was made from. */
+  venues: t.Optional(t.Integer({ minimum: 0 })),
+});
+export type LabelledTick = Static<typeof LabelledTick>;
+
 /**
  * A tick as the price service publishes and stores it: numbered (`seq` is the
  * previous tick's plus one, so a consumer can tell a missed tick) and, when

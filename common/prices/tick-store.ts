@@ -1,6 +1,6 @@
 import type Redis from "ioredis";
 import { Channels, Keys } from "../channels.ts";
-import type { BusTick, Tick } from "../contracts/price.ts";
+import type { BusTick, LabelledTick, Tick } from "../contracts/price.ts";
 import { parseBusTick } from "./parse-tick.ts";
 
 /** Where ticks are kept for readers that join late: the latest one and a recent history. */
@@ -12,7 +12,8 @@ export interface TickStore {
    * can read it back.
    */
   publish(tick: BusTick): Promise<void>;
-  latest(): Promise<Tick | undefined>;
+  /** The latest tick, with its `source` and venue count when it has them. */
+  latest(): Promise<LabelledTick | undefined>;
   /** Ticks with `from <= ts <= to`, oldest first, at most `limit` (symbol, price and time only). */
   range(from: number, to: number, limit: number): Promise<Tick[]>;
   /** The stored messages with `after < ts <= to`, oldest first, at most `limit`, as stored (number and signature included). */
@@ -56,7 +57,8 @@ export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSecon
     },
     async latest() {
       const raw = await redis.get(Keys.latestPrice);
-      return raw === null ? undefined : read(raw, Date.now());
+      const tick = raw === null ? undefined : parseBusTick(raw, Date.now());
+      return tick && believe(tick) ? labelled(tick) : undefined;
     },
     async range(from, to, limit) {
       const members = await redis.zrangebyscore(Keys.priceHistory, from, to, "LIMIT", 0, limit);
@@ -70,4 +72,12 @@ export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSecon
       return raw;
     },
   };
+}
+
+/** A tick's price, time and label (`source`, `venues`), without its number and signature. */
+export function labelled(tick: BusTick): LabelledTick {
+  const result: LabelledTick = { symbol: tick.symbol, price: tick.price, ts: tick.ts };
+  if (tick.source !== undefined) result.source = tick.source;
+  if (tick.venues !== undefined) result.venues = tick.venues;
+  return result;
 }

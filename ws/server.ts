@@ -9,7 +9,7 @@ import { readMessage } from "./commands.ts";
 import { createCollectionNudge } from "./collection-nudge.ts";
 import { createConnectionLog } from "./connection-log.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
-import { errorResponse, jsonResponse } from "./http.ts";
+import { errorAnswer, jsonResponse } from "./http.ts";
 import { fullBudget, type MessageBudget, takeMessage } from "./rate-limit.ts";
 import { createShardedTopic, type Subscriber } from "./sharded-topic.ts";
 import { createUnackedBytes, type Delivery, frameBytes, newDelivery } from "./unacked-bytes.ts";
@@ -289,7 +289,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       if (path === "/ws") {
         if (shuttingDown || sockets.size >= limits.maxConnections) {
           connectionsRejected++;
-          return errorResponse(request, 503, "unavailable", "too many connections, try again later");
+          return errorAnswer(request, 503, "unavailable", "too many connections, try again later");
         }
         const now = Date.now();
         const data: Connection = {
@@ -306,11 +306,11 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
           ...newDelivery(),
         };
         if (server.upgrade(request, { data })) return undefined;
-        return errorResponse(request, 426, "validation_failed", "expected a websocket upgrade");
+        return errorAnswer(request, 426, "validation_failed", "expected a websocket upgrade");
       }
       if (path === "/healthz" || path === "/ws/healthz") return new Response(HEALTH, { headers: { "content-type": "application/json" } });
       if (path === "/metrics") return jsonResponse(stats());
-      return errorResponse(request, 404, "not_found", `no route for ${request.method} ${path}`);
+      return errorAnswer(request, 404, "not_found", `no route for ${request.method} ${path}`);
     },
     websocket: {
       maxPayloadLength: limits.maxMessageBytes,

@@ -1,10 +1,10 @@
 import { Elysia, ValidationError } from "elysia";
 import type { ErrorDetail } from "../../common/contracts/error.ts";
+import { errorResponse } from "../../common/http/error-response.ts";
 import type { Logger } from "../../common/log.ts";
-import { errorResponse } from "./error-response.ts";
+import { requestIdFor } from "../../common/request-id.ts";
 import { HttpError } from "./http-error.ts";
 import { readJsonBody } from "./json-body.ts";
-import { requestIdFor } from "./request-id.ts";
 import type { RequestLogger } from "./request-log.ts";
 import type { RouteTable } from "./route-table.ts";
 
@@ -50,7 +50,7 @@ export function httpFoundation({ log, logRequest, routeTable }: FoundationOption
       const failure = expected ?? internalError;
       set.status = failure.status;
       finished(request, path, failure.status, requestId);
-      return errorResponse(failure.status, failure.code, failure.message, requestId, failure.details, failure.headers);
+      return errorResponse(failure.status, { code: failure.code, message: failure.message, requestId, details: failure.details, headers: failure.headers });
     })
     .onAfterHandle({ as: "global" }, ({ request, set, path, responseValue }) => {
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;

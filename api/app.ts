@@ -82,6 +82,8 @@ export function createApp(parts: AppParts) {
         throw new Error("deliberate failure for the recovery test");
       })
       .get("/api/_test/slow", async () => {
+        // The drain test sends SIGTERM once it reads this line: the request is then in flight.
+        log.info("slow request started");
         await Bun.sleep(1500);
         return { status: "ok", component: "api" } as const;
       });

@@ -242,9 +242,10 @@ describe("readiness with a price, and when Redis is down", () => {
     await redis.restart(0).catch(() => {});
     // Stop Redis entirely for the check: restart() with a long pause in the background.
     const downFor = redis.restart(2500);
-    await Bun.sleep(200);
-    const down = await fetch(`${base}/readyz`);
-    expect(down.status).toBe(503);
+    const down = await waitFor("readyz to go unready with Redis down", async () => {
+      const answer = await fetch(`${base}/readyz`);
+      return answer.status === 503 ? answer : undefined;
+    });
     const body = (await down.json()) as { status: string; checks: { sqlite: { ok: boolean }; redis: { ok: boolean; error?: string } } };
     expect(body.status).toBe("unavailable");
     expect(body.checks.sqlite.ok).toBe(true);
@@ -266,8 +267,7 @@ describe("lifecycle", () => {
     });
     await waitForHttp(`http://127.0.0.1:${port}/healthz`);
     const slow = fetch(`http://127.0.0.1:${port}/api/_test/slow`);
-    await own.waitForLog("slow request started", () => true);
-    await Bun.sleep(100);
+    await own.waitForLog("slow request started", (line) => line.msg === "slow request started");
     own.proc.kill("SIGTERM");
     const response = await slow;
     expect(response.status).toBe(200);

@@ -4,13 +4,13 @@ import type { LabelledTick } from "../common/contracts/price.ts";
 import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
 import { withTimeout } from "../common/timeout.ts";
+import { fullBucket, type TokenBucket, takeToken } from "../common/token-bucket.ts";
 import { type PriceBridgeOptions, type PriceBridgeStats, playerTopic, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 import { readMessage } from "./commands.ts";
 import { createCollectionNudge } from "./collection-nudge.ts";
 import { createConnectionLog } from "./connection-log.ts";
 import { type Liveness, startHeartbeat } from "./heartbeat.ts";
 import { errorAnswer, jsonResponse } from "./http.ts";
-import { fullBudget, type MessageBudget, takeMessage } from "./rate-limit.ts";
 import { createShardedTopic, type Subscriber } from "./sharded-topic.ts";
 import { createUnackedBytes, type Delivery, frameBytes, newDelivery } from "./unacked-bytes.ts";
 
@@ -100,7 +100,7 @@ export interface WsServer {
 }
 
 /** What the server keeps on each connection: one object, its budget and byte counts inline (thousands of these are live). */
-interface Connection extends Liveness, MessageBudget, Delivery {
+interface Connection extends Liveness, TokenBucket, Delivery {
   id: string;
   forwardedFor: string | null;
   openedAt: number;
@@ -138,6 +138,7 @@ const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
  */
 export async function startWsServer({ port, hostname, bus, latestTick, priceHistory, priceSigner, log, limits: given = {}, verifyToken }: WsServerOptions): Promise<WsServer> {
   const limits: WsLimits = { ...defaultLimits, ...given };
+  const messageRate = { rate: limits.maxMessagesPerS, burst: limits.maxMessagesPerS };
   const sockets = new Set<Socket>();
   const connections = createConnectionLog(log);
   const nudge = createCollectionNudge(COLLECT_EVERY_OPENS, () => Bun.gc(false));
@@ -297,7 +298,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
           forwardedFor: request.headers.get("x-forwarded-for") ?? request.headers.get("x-real-ip"),
           openedAt: now,
           alive: true,
-          ...fullBudget(limits.maxMessagesPerS, now),
+          ...fullBucket(limits.maxMessagesPerS, now),
           wantsPrices: false,
           joins: 0,
           closedBy: null,
@@ -330,7 +331,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       message(ws, message) {
         if (ws.readyState !== 1) return;
         ws.data.alive = true;
-        if (!takeMessage(ws.data, limits.maxMessagesPerS, Date.now())) {
+        if (!takeToken(ws.data, messageRate, Date.now())) {
           send(ws, { type: "error", code: "rate_limited", message: `more than ${limits.maxMessagesPerS} messages per second` });
           ws.data.closedBy = "rate limit";
           ws.close(WsCloseCode.policyViolation, "rate limit exceeded");

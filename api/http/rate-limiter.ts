@@ -1,3 +1,5 @@
+import { fullBucket, msUntilToken, type TokenBucket, takeToken } from "../../common/token-bucket.ts";
+
 /**
  * Token buckets per key (a player, an address): `rate` tokens a second, up to
  * `burst`. Buckets that have refilled completely are forgotten, and the table
@@ -9,14 +11,24 @@ export interface RateLimiter {
   readonly size: number;
 }
 
+/**
+ * A table of token buckets (`common/token-bucket.ts`), one per key.
+ *
+ * ```ts
+ * const limiter = createRateLimiter({ rate: 10 });
+ * const taken = limiter.take(playerId, Date.now());
+ * if (!taken.ok) console.log(`retry in ${taken.retryAfterMs} ms`);
+ * ```
+ */
 export function createRateLimiter({ rate, burst = rate, maxKeys = 100_000 }: { rate: number; burst?: number; maxKeys?: number }): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const buckets = new Map<string, TokenBucket>();
+  const refill = { rate, burst };
   const fullAfterMs = (burst / rate) * 1000;
   let lastSweep = 0;
 
   const sweep = (now: number) => {
     lastSweep = now;
-    for (const [key, bucket] of buckets) if (now - bucket.at >= fullAfterMs) buckets.delete(key);
+    for (const [key, bucket] of buckets) if (now - bucket.refilledAt >= fullAfterMs) buckets.delete(key);
   };
 
   return {
@@ -26,17 +38,10 @@ export function createRateLimiter({ rate, burst = rate, maxKeys = 100_000 }: { r
         if (buckets.size >= maxKeys || now - lastSweep > fullAfterMs) sweep(now);
         // Still full of live buckets: refuse rather than grow.
         if (buckets.size >= maxKeys) return { ok: false, retryAfterMs: Math.ceil(1000 / rate) };
-        bucket = { tokens: burst, at: now };
+        bucket = fullBucket(burst, now);
         buckets.set(key, bucket);
-      } else {
-        bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000);
-        bucket.at = now;
       }
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return { ok: true };
-      }
-      return { ok: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) * 1000) / rate) };
+      return takeToken(bucket, refill, now) ? { ok: true } : { ok: false, retryAfterMs: msUntilToken(bucket, rate) };
     },
     get size() {
       return buckets.size;

@@ -1,11 +1,12 @@
 import { Elysia, t } from "elysia";
 import { BetAccepted, BetListQuery, BetPage, BetRequest, BetView } from "../../common/contracts/bet.ts";
-import { ErrorBody } from "../../common/contracts/error.ts";
+import { ErrorBody, type ErrorCode } from "../../common/contracts/error.ts";
 import { fromCents } from "../../common/money.ts";
 import { HttpError } from "../http/http-error.ts";
 import { bearerAuth } from "../sessions/auth.ts";
 import type { SessionTokens } from "../../common/sessions/token.ts";
 import { type BetRow, type BetStore, potentialPayoutCents } from "./bet-store.ts";
+import { type BetRefusal, BetRefused } from "./bet-refused.ts";
 import type { BetPlacement } from "./placement.ts";
 
 /** A stored bet as its player sees it. */
@@ -23,6 +24,34 @@ export function betView(bet: BetRow): BetView {
   };
 }
 
+/** Each refusal's place in the error contract. */
+const REFUSAL_ANSWERS: Record<BetRefusal, { status: number; code: ErrorCode }> = {
+  invalid: { status: 400, code: "validation_failed" },
+  off_grid: { status: 400, code: "off_grid" },
+  unknown_player: { status: 401, code: "unauthorized" },
+  stake_out_of_range: { status: 409, code: "limit_exceeded" },
+  limit_exceeded: { status: 409, code: "limit_exceeded" },
+  cell_locked: { status: 409, code: "cell_locked" },
+  insufficient_funds: { status: 409, code: "insufficient_funds" },
+  rate_limited: { status: 429, code: "rate_limited" },
+  no_price: { status: 503, code: "unavailable" },
+};
+
+/**
+ * A refused bet as the error contract's answer (a `Retry-After` in whole
+ * seconds when waiting helps); anything else is rethrown as it is.
+ *
+ * ```ts
+ * refusalAnswer(new BetRefused("cell_locked", "this cell's window starts too soon or has started")); // HttpError 409 cell_locked
+ * ```
+ */
+export function refusalAnswer(error: unknown): unknown {
+  if (!(error instanceof BetRefused)) return error;
+  const { status, code } = REFUSAL_ANSWERS[error.reason];
+  const headers = error.retryAfterMs === undefined ? {} : { "retry-after": String(Math.ceil(error.retryAfterMs / 1000)) };
+  return new HttpError(status, code, error.message, error.details, headers);
+}
+
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 
 /** `POST /api/bets`, `GET /api/bets` and `GET /api/bets/:id`, all for the player in the bearer token. */
@@ -32,7 +61,12 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
     .post(
       "/api/bets",
       async ({ body, playerId, request, set }) => {
-        const answer = await placement.place(playerId, body, request.headers.get("idempotency-key"));
+        let answer: BetAccepted;
+        try {
+          answer = await placement.place(playerId, body, request.headers.get("idempotency-key"));
+        } catch (error) {
+          throw refusalAnswer(error);
+        }
         set.status = 202;
         return answer;
       },

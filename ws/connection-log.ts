@@ -1,5 +1,6 @@
-import pino from "pino";
-import { isoNow, jsonString, type Logger } from "../common/log.ts";
+import type { DestinationStream } from "pino";
+import { createLogLine } from "../common/log-line.ts";
+import { jsonString, type Logger } from "../common/log.ts";
 
 /** The two lines each websocket connection leaves in the log. */
 export interface ConnectionLog {
@@ -8,32 +9,36 @@ export interface ConnectionLog {
 }
 
 /**
- * Writes the connection lifecycle lines in the JSON shape pino writes, built by
- * hand, to `log`'s own destination (so they stay in order with its other
- * lines). Connections come in storms (every client reconnecting after a
- * restart), and pino's generic serialiser left megabytes of short-lived strings
- * per thousand connections; one template per line leaves one string.
- * Nothing is written when `log` is above info.
+ * Logs the connection lifecycle. Given `sink`, the destination `log` writes
+ * to, the lines are built by hand and written there (`common/log-line.ts`), in
+ * order with `log`'s other lines: connections come in storms (every client
+ * reconnecting after a restart), and pino's generic serialiser left megabytes
+ * of short-lived strings per thousand connections. Without it they go through
+ * `log`, in the same shape. Nothing is written when `log` is above info.
  *
  * ```ts
- * const connections = createConnectionLog(log);
+ * const sink = createStdoutSink();
+ * const log = createLogger({ component: "ws", level: "info", sink });
+ * const connections = createConnectionLog(log, sink);
  * connections.opened(id, "203.0.113.7", null);
  * ```
  */
-export function createConnectionLog(log: Logger): ConnectionLog {
+export function createConnectionLog(log: Logger, sink?: DestinationStream): ConnectionLog {
   if (!log.isLevelEnabled("info")) return { opened() {}, closed() {} };
-  const sink = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
-  if (!sink) throw new TypeError("the logger has no destination stream");
+  if (!sink) {
+    return {
+      opened: (conn, remote, forwardedFor) => log.info({ conn, remote, forwarded_for: forwardedFor }, "connection opened"),
+      closed: (conn, code, reason, durationMs, closedBy) => log.info({ conn, code, reason, duration_ms: durationMs, closed_by: closedBy }, "connection closed"),
+    };
+  }
+  const openedLine = createLogLine(sink, { component: "ws", msg: "connection opened" });
+  const closedLine = createLogLine(sink, { component: "ws", msg: "connection closed" });
   return {
     opened(conn, remote, forwardedFor) {
-      sink.write(
-        `{"level":"info","time":"${isoNow()}","component":"ws","conn":${jsonString(conn)},"remote":${jsonString(remote)},"forwarded_for":${forwardedFor === null ? "null" : jsonString(forwardedFor)},"msg":"connection opened"}\n`,
-      );
+      openedLine(`"conn":${jsonString(conn)},"remote":${jsonString(remote)},"forwarded_for":${forwardedFor === null ? "null" : jsonString(forwardedFor)}`);
     },
     closed(conn, code, reason, durationMs, closedBy) {
-      sink.write(
-        `{"level":"info","time":"${isoNow()}","component":"ws","conn":${jsonString(conn)},"code":${code},"reason":${jsonString(reason)},"duration_ms":${durationMs},"closed_by":${jsonString(closedBy)},"msg":"connection closed"}\n`,
-      );
+      closedLine(`"conn":${jsonString(conn)},"code":${code},"reason":${jsonString(reason)},"duration_ms":${durationMs},"closed_by":${jsonString(closedBy)}`);
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { createRedisBus } from "../common/bus/mod.ts";
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
-import { createLogger } from "../common/log.ts";
+import { createLogger, createStdoutSink } from "../common/log.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis, type Redis } from "../common/redis.ts";
@@ -13,7 +13,8 @@ import { readWsConfig } from "./config.ts";
 import { startWsServer, type WsServer } from "./server.ts";
 
 const config = configOrExit("ws", () => readWsConfig(process.env));
-const log = createLogger({ component: "ws", level: config.logLevel });
+const logSink = createStdoutSink();
+const log = createLogger({ component: "ws", level: config.logLevel, sink: logSink });
 const tokens = config.sessionSecret ? createSessionTokens(config.sessionSecret) : undefined;
 if (!tokens) log.warn("no SESSION_SECRET or SESSION_SECRET_FILE: players cannot authenticate, so no bet events are delivered");
 
@@ -65,6 +66,7 @@ if (!stopping) {
     priceHistory: ticks,
     ...(priceSigner ? { priceSigner } : {}),
     log,
+    logSink,
     ...(tokens ? { verifyToken: (token: string) => tokens.verify(token, Date.now()) } : {}),
     limits: {
       idleTimeoutS: config.idleTimeoutS,

@@ -1,4 +1,5 @@
 import type { Server, ServerWebSocket } from "bun";
+import type { DestinationStream } from "pino";
 import type { Bus } from "../common/bus/mod.ts";
 import type { LabelledTick } from "../common/contracts/price.ts";
 import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
@@ -64,6 +65,11 @@ export interface WsServerOptions {
   /** With the price service's key, ticks not signed by it are dropped. */
   priceSigner?: PriceBridgeOptions["signer"];
   log: Logger;
+  /**
+   * Where `log` writes (`createLogger`'s `sink`): the connection lines are built by hand and written
+   * there, cheap in a connection storm (ws/connection-log.ts). Without it they go through `log`.
+   */
+  logSink?: DestinationStream;
   limits?: Partial<WsLimits>;
   /**
    * Checks `auth` tokens: the player and the token's expiry (ms since the epoch), after which the
@@ -136,11 +142,11 @@ const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
  * await server.shutdown();
  * ```
  */
-export async function startWsServer({ port, hostname, bus, latestTick, priceHistory, priceSigner, log, limits: given = {}, verifyToken }: WsServerOptions): Promise<WsServer> {
+export async function startWsServer({ port, hostname, bus, latestTick, priceHistory, priceSigner, log, logSink, limits: given = {}, verifyToken }: WsServerOptions): Promise<WsServer> {
   const limits: WsLimits = { ...defaultLimits, ...given };
   const messageRate = { rate: limits.maxMessagesPerS, burst: limits.maxMessagesPerS };
   const sockets = new Set<Socket>();
-  const connections = createConnectionLog(log);
+  const connections = createConnectionLog(log, logSink);
   const nudge = createCollectionNudge(COLLECT_EVERY_OPENS, () => Bun.gc(false));
   let connectionsTotal = 0;
   let connectionsRejected = 0;

@@ -18,9 +18,12 @@ run: ## Build the page, start redis, api, ws, price and nginx (:80 as root, else
 	@bash scripts/setup.sh run
 	$(BUN) scripts/run.ts
 
-unit: ## The fast loop: the tests beside the modules (about 40 s), not test/'s end-to-end ones
-	@bash scripts/setup.sh test
-	@bash scripts/test.sh ./api ./common ./price ./ws ./web/src ./bench ./scripts ./nginx $(TEST_ARGS)
+# The folders whose tests sit beside their modules; test/ holds the end-to-end ones.
+UNIT_DIRS := ./api ./common ./price ./ws ./web/src ./bench ./scripts ./nginx
+
+unit: ## The fast loop: the tests beside the modules, 4 files at a time, no set-up or tsc (about 15 s)
+	@bash scripts/setup.sh npm
+	@bash scripts/test.sh --parallel=4 $(UNIT_DIRS) $(TEST_ARGS)
 
 typecheck: ## tsc --noEmit over the whole tree
 	@bash scripts/setup.sh npm

@@ -1,5 +1,12 @@
 import { touchProbability } from "../pricing/touch-probability.ts";
 
+/**
+ * The shape and pricing of the grid (read from the API's config).
+ *
+ * ```ts
+ * const settings: GridSettings = { ...defaultGridSettings, houseEdge: 0.03 };
+ * ```
+ */
 export interface GridSettings {
   /** Width of a column (a time window), ms; columns are aligned to multiples of it. */
   columnMs: number;
@@ -19,6 +26,14 @@ export interface GridSettings {
   minMultiplier: number;
 }
 
+/**
+ * The settings the API runs with unless configured otherwise: 5 s columns,
+ * $10 bands, 12 columns, 10 rows each side, a 2 s lock and a 5% edge.
+ *
+ * ```ts
+ * buildGrid(Date.now(), 4_200_037, 0.0004, defaultGridSettings);
+ * ```
+ */
 export const defaultGridSettings: GridSettings = {
   columnMs: 5000,
   bandCents: 1000,
@@ -30,6 +45,13 @@ export const defaultGridSettings: GridSettings = {
   minMultiplier: 1.01,
 };
 
+/**
+ * One offered cell, its band in cents (the contract's `GridCell` has dollars).
+ *
+ * ```ts
+ * const cell: GridCell = { t_start: 1_700_000_005_000, t_end: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplier: 2.35, locked: false };
+ * ```
+ */
 export interface GridCell {
   t_start: number;
   t_end: number;
@@ -44,6 +66,11 @@ export interface GridCell {
  * Multiplier for a touch probability: (1 − edge) / P rounded DOWN to cents and
  * capped, so the expected payout P × multiplier never exceeds 1 − edge.
  * Undefined when below the minimum (the cell is not offered).
+ *
+ * ```ts
+ * multiplierFor(0.5, defaultGridSettings); // 1.9
+ * multiplierFor(0.95, defaultGridSettings); // undefined
+ * ```
  */
 export function multiplierFor(probability: number, settings: Pick<GridSettings, "houseEdge" | "maxMultiplier" | "minMultiplier">): number | undefined {
   if (!(probability > 0)) return settings.maxMultiplier;
@@ -53,7 +80,15 @@ export function multiplierFor(probability: number, settings: Pick<GridSettings, 
   return multiplier >= settings.minMultiplier ? multiplier : undefined;
 }
 
-/** Prices one cell as of `now`, at spot `priceCents` and volatility `sigma` (per √second). */
+/**
+ * Prices one cell as of `now`, at spot `priceCents` and volatility `sigma`
+ * (per √second): its multiplier, or undefined when it is not offered.
+ *
+ * ```ts
+ * const cell = { t_start: 1_700_000_010_000, t_end: 1_700_000_015_000, lowCents: 4_203_000, highCents: 4_204_000 };
+ * priceCell(cell, 1_700_000_001_234, 4_200_037, 0.0004, defaultGridSettings); // e.g. 2.35
+ * ```
+ */
 export function priceCell(
   cell: { t_start: number; t_end: number; lowCents: number; highCents: number },
   now: number,
@@ -75,6 +110,11 @@ export function priceCell(
 /**
  * The grid as of `now`: the next `columns` windows, and the bands around the
  * one holding the price, each offered cell with its multiplier.
+ *
+ * ```ts
+ * const cells = buildGrid(Date.now(), 4_200_037, 0.0004, defaultGridSettings);
+ * cells.filter((cell) => !cell.locked); // what a player can tap
+ * ```
  */
 export function buildGrid(now: number, priceCents: number, sigma: number, settings: GridSettings): GridCell[] {
   const { columnMs, bandCents, columns, rowsEachSide, lockMs } = settings;

@@ -3,16 +3,42 @@ import { fromCents } from "../../common/money.ts";
 import type { Market } from "../market/market.ts";
 import { buildGrid, type GridCell, type GridSettings, priceCell } from "./build-grid.ts";
 
-/** Why a requested cell cannot be bet on. */
+/**
+ * How long a grid's quote stands, ms: its `expires_at` is this after its `ts`.
+ *
+ * ```ts
+ * grid.expires_at - grid.ts === QUOTE_TTL_MS; // true
+ * ```
+ */
+export const QUOTE_TTL_MS = 1000;
+
+/** How long a built grid is served again for the same tick, ms, unless the caller sets `cacheMs`. */
+const DEFAULT_CACHE_MS = 200;
+
+/**
+ * A requested cell's multiplier as of now, or why it cannot be bet on.
+ *
+ * ```ts
+ * const verdict: CellVerdict = grid.judge(cell, Date.now());
+ * if (!verdict.ok) throw new HttpError(409, verdict.reason, "…");
+ * ```
+ */
 export type CellVerdict =
   | { ok: true; multiplier: number }
   | { ok: false; reason: "off_grid" | "cell_locked" | "no_price" };
 
 /**
- * The live grid: built from the market on demand (cached for `cacheMs`), and
- * the judge of whether a requested cell is on it, priced as of now.
+ * The live grid: built from the market on demand (the same tick's grid is
+ * served again for `cacheMs`), and the judge of whether a requested cell is on
+ * it, priced as of now.
+ *
+ * ```ts
+ * const grid = createGridService({ market, settings: defaultGridSettings });
+ * grid.current(Date.now()); // the priced grid, or undefined without a fresh price
+ * grid.judge({ t_start, t_end, lowCents, highCents }, Date.now()); // { ok: true, multiplier: 2.35 }
+ * ```
  */
-export function createGridService({ market, settings, cacheMs = 200 }: { market: Market; settings: GridSettings; cacheMs?: number }) {
+export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS }: { market: Market; settings: GridSettings; cacheMs?: number }) {
   let cached: { at: number; tickTs: number; grid: Grid } | undefined;
   let quoteSeq = 0;
 
@@ -36,7 +62,7 @@ export function createGridService({ market, settings, cacheMs = 200 }: { market:
       price_ts: tick.ts,
       sigma,
       quote_id: `${now.toString(36)}-${(++quoteSeq).toString(36)}`,
-      expires_at: now + 1000,
+      expires_at: now + QUOTE_TTL_MS,
       column_ms: settings.columnMs,
       band: fromCents(settings.bandCents),
       lock_ms: settings.lockMs,
@@ -71,7 +97,18 @@ export function createGridService({ market, settings, cacheMs = 200 }: { market:
     return multiplier === undefined ? { ok: false, reason: "off_grid" } : { ok: true, multiplier };
   };
 
-  return { current, judge };
+  return {
+    /** The priced grid as of `now`; undefined while there is no fresh price. */
+    current,
+    judge,
+  };
 }
 
+/**
+ * What `createGridService` returns: `current` and `judge`.
+ *
+ * ```ts
+ * function gridRoutes({ grid }: { grid: GridService }) { … }
+ * ```
+ */
 export type GridService = ReturnType<typeof createGridService>;

@@ -7,6 +7,11 @@ import type { GridService } from "./grid-service.ts";
  * Publishes the grid on the bus about once a second (aligned to the second),
  * for the ws processes to push to subscribers of the `grid` channel. Skips
  * while there is no fresh price; never more than one publish in flight.
+ *
+ * ```ts
+ * const publisher = startGridPublisher({ grid, bus, log });
+ * publisher.stop(); // at shutdown
+ * ```
  */
 export function startGridPublisher({ grid, bus, log, everyMs = 1000, now = Date.now }: { grid: GridService; bus: Pick<Bus, "publish">; log: Logger; everyMs?: number; now?: () => number }) {
   let timer: Timer | undefined;

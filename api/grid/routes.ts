@@ -4,7 +4,13 @@ import { Grid } from "../../common/contracts/grid.ts";
 import { HttpError } from "../http/http-error.ts";
 import type { GridService } from "./grid-service.ts";
 
-/** `GET /api/grid`: the priced grid as of now; 503 while there is no fresh price. */
+/**
+ * `GET /api/grid`: the priced grid as of now; 503 while there is no fresh price.
+ *
+ * ```ts
+ * new Elysia().use(gridRoutes({ grid: createGridService({ market, settings }) }));
+ * ```
+ */
 export function gridRoutes({ grid, now = Date.now }: { grid: GridService; now?: () => number }) {
   return new Elysia({ name: "grid" }).get(
     "/api/grid",

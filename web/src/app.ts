@@ -7,7 +7,6 @@ import { createChartView } from "./chart-view.ts";
 import { formatBalance, formatBand, formatChange, formatClock, formatMultiplier, formatPrice, formatStake } from "./format.ts";
 import { createPricedGrid, type GridCell } from "./grid-model.ts";
 import { createGridView } from "./grid-view.ts";
-import { type ConnState, connectPriceFeed, type PriceOrigin, type SocketLike } from "./price-feed.ts";
 import { PAUSED_BADGE, pausedText, sourceLabel } from "./price-label.ts";
 import { createPriceSeries } from "./price-series.ts";
 import { type BoardLayout, boardLayout, createPriceFollower, scalesFor } from "./scales.ts";
@@ -15,6 +14,7 @@ import { createServerClock } from "./server-clock.ts";
 import type { KeyValueStore, Session } from "./session.ts";
 import { drawSparkline } from "./sparkline.ts";
 import { createStakePicker } from "./stakes.ts";
+import { type ConnState, connectLiveFeed, type PriceOrigin, type SocketLike } from "./ws-client/mod.ts";
 
 /** Everything the page takes from the browser, so a test could hand in fakes. */
 export interface AppDeps {
@@ -176,7 +176,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     }, 500);
   };
 
-  const feed = connectPriceFeed({
+  const feed = connectLiveFeed({
     url: wsUrl,
     ...(openSocket ? { openSocket } : {}),
     isOnline: () => navigator.onLine,

@@ -1,4 +1,4 @@
-import type { ConnState, PriceOrigin } from "./price-feed.ts";
+import type { ConnState, PriceOrigin } from "./ws-client/mod.ts";
 
 /** The label beside the price: its text and a kind for styling (`data-source`). */
 export interface SourceLabel {

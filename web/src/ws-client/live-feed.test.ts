@@ -1,17 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import type { BetEvent } from "../../common/contracts/bet-event.ts";
-import type { Grid } from "../../common/contracts/grid.ts";
-import type { Tick } from "../../common/contracts/price.ts";
-import { type ConnState, connectPriceFeed, type PriceOrigin, type SocketLike } from "./price-feed.ts";
+import type { BetEvent } from "../../../common/contracts/bet-event.ts";
+import type { Grid } from "../../../common/contracts/grid.ts";
+import type { Tick } from "../../../common/contracts/price.ts";
+import { createFakeClock, createFakeSockets } from "./_test-doubles.ts";
+import type { ConnState } from "./connection.ts";
+import { connectLiveFeed } from "./live-feed.ts";
+import type { PriceOrigin } from "./server-messages.ts";
 
-type FakeSocket = SocketLike & { sent: string[]; open(): void; receive(data: unknown): void; drop(): void };
-
-/** A hand-driven socket and clock: every step of a connection's life is a call in the test. */
+/** The feed over fake sockets and a fake clock, with everything it hands on recorded. */
 function harness(options: { online?: boolean; grid?: boolean; token?: () => Promise<string> } = {}) {
-  let time = 0;
-  const timers: { at: number; fn: () => void; id: number }[] = [];
-  let nextId = 1;
-  const sockets: FakeSocket[] = [];
+  const fakes = createFakeSockets();
+  const clock = createFakeClock();
   const ticks: Tick[] = [];
   const origins: PriceOrigin[] = [];
   const states: ConnState[] = [];
@@ -20,8 +19,9 @@ function harness(options: { online?: boolean; grid?: boolean; token?: () => Prom
   const bets: BetEvent[] = [];
   const authed: string[] = [];
   const refused: string[] = [];
+  const pongs: [number, number, number][] = [];
   let online = options.online ?? true;
-  const feed = connectPriceFeed({
+  const feed = connectLiveFeed({
     url: "ws://test/ws",
     onTick: (tick, origin) => {
       ticks.push(tick);
@@ -30,61 +30,17 @@ function harness(options: { online?: boolean; grid?: boolean; token?: () => Prom
     onState: (state) => states.push(state),
     ...(options.grid ? { onGrid: (grid: Grid) => void grids.push(grid) } : {}),
     onResumed: () => resumed++,
+    onPong: (sentAt, serverTs, receivedAt) => void pongs.push([sentAt, serverTs, receivedAt]),
     ...(options.token
       ? { authToken: options.token, onBet: (event: BetEvent) => void bets.push(event), onAuthed: (id: string) => void authed.push(id), onUnauthorized: (t: string) => void refused.push(t) }
       : {}),
-    openSocket: () => {
-      const sent: string[] = [];
-      const socket: FakeSocket = {
-        readyState: 0,
-        sent,
-        onopen: null,
-        onmessage: null,
-        onclose: null,
-        onerror: null,
-        send: (data) => void sent.push(data),
-        close: () => void (socket.readyState = 3),
-        open: () => {
-          socket.readyState = 1;
-          socket.onopen?.({});
-        },
-        receive: (data) => socket.onmessage?.({ data }),
-        drop: () => {
-          socket.readyState = 3;
-          socket.onclose?.({});
-        },
-      };
-      sockets.push(socket);
-      return socket;
-    },
-    now: () => time,
-    setTimer: (fn, ms) => {
-      const id = nextId++;
-      timers.push({ at: time + ms, fn, id });
-      return id;
-    },
-    clearTimer: (id) => {
-      const index = timers.findIndex((timer) => timer.id === id);
-      if (index >= 0) timers.splice(index, 1);
-    },
-    random: () => 0,
+    openSocket: fakes.openSocket,
+    ...clock.seams,
     isOnline: () => online,
   });
-  const advance = (ms: number) => {
-    const until = time + ms;
-    for (;;) {
-      timers.sort((a, b) => a.at - b.at);
-      const due = timers[0];
-      if (!due || due.at > until) break;
-      timers.shift();
-      time = due.at;
-      due.fn();
-    }
-    time = until;
-  };
   return {
     feed,
-    sockets,
+    sockets: fakes.sockets,
     ticks,
     origins,
     states,
@@ -92,16 +48,17 @@ function harness(options: { online?: boolean; grid?: boolean; token?: () => Prom
     bets,
     authed,
     refused,
-    advance,
+    pongs,
+    advance: clock.advance,
     resumed: () => resumed,
     setOnline: (value: boolean) => (online = value),
-    last: () => sockets.at(-1)!,
+    last: fakes.last,
   };
 }
 
 const price = (value: number, ts: number) => JSON.stringify({ type: "price", symbol: "BTC-USD", price: value, ts });
 
-describe("price feed", () => {
+describe("live feed", () => {
   test("starts reconnecting, turns live on open, subscribes, and passes ticks on", () => {
     const h = harness();
     expect(h.feed.state()).toBe("reconnecting");
@@ -158,66 +115,40 @@ describe("price feed", () => {
     expect(h.ticks).toEqual([]);
   });
 
-  test("reconnects after a close with growing, jittered delays, and resubscribes", () => {
+  test("resubscribes after a reconnect, and passes the new connection's ticks on", () => {
     const h = harness();
     h.last().open();
     h.last().receive(price(1, 1));
     h.last().drop();
-    expect(h.feed.state()).toBe("reconnecting");
-    expect(h.sockets).toHaveLength(1);
-    h.advance(249);
-    expect(h.sockets).toHaveLength(1);
-    h.advance(1); // attempt 0 waits 250..500 ms (random = 0 here)
-    expect(h.sockets).toHaveLength(2);
+    h.advance(250);
     h.last().drop(); // refused
-    h.advance(499);
-    expect(h.sockets).toHaveLength(2);
-    h.advance(1); // attempt 1 waits 500..1000 ms
+    h.advance(500);
     expect(h.sockets).toHaveLength(3);
     h.last().open();
-    expect(h.feed.state()).toBe("live");
     expect(JSON.parse(h.last().sent[0]!)).toEqual({ type: "subscribe", channel: "prices" });
     h.last().receive(price(2, 2));
     expect(h.resumed()).toBe(2);
     expect(h.ticks.map((tick) => tick.price)).toEqual([1, 2]);
   });
 
-  test("reads offline after several failures in a row, or at once when the browser is offline", () => {
-    const h = harness();
-    for (let i = 0; i < 4; i++) {
-      h.last().drop();
-      h.advance(20_000);
-    }
-    expect(h.states).toEqual(["offline"]);
-    h.last().open();
-    expect(h.feed.state()).toBe("live");
-
-    const away = harness();
-    away.last().open();
-    away.setOnline(false);
-    away.last().drop();
-    expect(away.feed.state()).toBe("offline");
-  });
-
-  test("pings, and replaces a socket that has gone silent", () => {
+  test("pairs each pong with its ping for the server clock, and forgets the pings of a dropped socket", () => {
     const h = harness();
     h.last().open();
     h.advance(5000);
-    expect(h.last().sent.at(-1)).toBe('{"type":"ping"}');
-    h.advance(10_000); // silent for 15 s: past deadAfterMs
-    expect(h.feed.state()).toBe("reconnecting");
-    h.advance(500);
-    expect(h.sockets).toHaveLength(2);
-  });
-
-  test("retryNow skips the wait, and close stops everything", () => {
-    const h = harness();
+    h.advance(5000);
+    h.last().receive(JSON.stringify({ type: "pong", ts: 7_000 }));
+    h.advance(20);
+    h.last().receive(JSON.stringify({ type: "pong", ts: 12_000 }));
+    expect(h.pongs).toEqual([
+      [5000, 7_000, 10_000],
+      [10_000, 12_000, 10_020],
+    ]);
+    h.advance(4980); // a third ping, never answered on this socket
     h.last().drop();
-    h.feed.retryNow();
-    expect(h.sockets).toHaveLength(2);
-    h.feed.close();
-    h.advance(60_000);
-    expect(h.sockets).toHaveLength(2);
+    h.advance(250);
+    h.last().open();
+    h.last().receive(JSON.stringify({ type: "pong", ts: 20_000 }));
+    expect(h.pongs).toHaveLength(2);
   });
 
   test("with authToken, proves the token on every connection and passes bet events, authed and a refusal on", async () => {
@@ -260,6 +191,14 @@ describe("price feed", () => {
     await Promise.resolve();
     expect(h.sockets).toHaveLength(2);
     expect(h.last().sent.map((m) => JSON.parse(m))).toContainEqual({ type: "auth", token: "t2" });
+  });
+
+  test("other errors are not a refusal of the session", async () => {
+    const h = harness({ token: async () => "t1" });
+    h.last().open();
+    await Promise.resolve();
+    h.last().receive(JSON.stringify({ type: "error", code: "bad_request", message: "unknown channel" }));
+    expect(h.refused).toEqual([]);
   });
 
   test("a token that arrives after its socket closed is not sent", async () => {

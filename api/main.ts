@@ -20,9 +20,9 @@ import { createMarket } from "./market/market.ts";
 import { createPlayerStore } from "./players/player-store.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
 import { createBetEventPublisher } from "./settlement/event-publisher.ts";
-import { acceptedEnvelope, openBetOf } from "./settlement/events.ts";
+import { acceptedEnvelope } from "./settlement/events.ts";
 import { startJudging } from "./settlement/judging.ts";
-import { createSettleStore } from "./settlement/settle-store.ts";
+import { createSettleStore, openBetOf } from "./settlement/settle-store.ts";
 import { createSettlementBook } from "./settlement/settlement-book.ts";
 import { createSettler } from "./settlement/settler.ts";
 

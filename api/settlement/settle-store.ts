@@ -1,8 +1,30 @@
 import type { Database } from "bun:sqlite";
-import { potentialPayoutCents } from "../bets/bet-store.ts";
-import { openBetOf, type OpenBetRow } from "./events.ts";
+import { type BetRow, potentialPayoutCents } from "../bets/bet-store.ts";
 import type { Decision, OpenBet } from "./settlement-book.ts";
 import { createTickLog, type JudgedTick } from "./tick-log.ts";
+
+/** The columns of a stored bet that the settlement book needs. */
+export type OpenBetRow = Pick<BetRow, "id" | "player_id" | "t_start" | "t_end" | "price_low_cents" | "price_high_cents" | "stake_cents" | "multiplier_centi">;
+
+/**
+ * A stored bet as the settlement book holds it: the one row-to-`OpenBet` mapping.
+ *
+ * ```ts
+ * settler.add(openBetOf(placedRow));
+ * ```
+ */
+export function openBetOf(bet: OpenBetRow): OpenBet {
+  return {
+    id: bet.id,
+    playerId: bet.player_id,
+    tStart: bet.t_start,
+    tEnd: bet.t_end,
+    lowCents: bet.price_low_cents,
+    highCents: bet.price_high_cents,
+    stakeCents: bet.stake_cents,
+    multiplierCenti: bet.multiplier_centi,
+  };
+}
 
 /** A settled bet as told to its player. */
 export interface Settled {

@@ -1,6 +1,10 @@
 import { expect, test } from "bun:test";
+import type { BetEventEnvelope } from "../../common/contracts/bet-event.ts";
 import { createLogger } from "../../common/log.ts";
-import type { SettleStore } from "./settle-store.ts";
+import { openTempStore } from "../../test/support/temp-db.ts";
+import { createBetStore } from "../bets/bet-store.ts";
+import { createPlayerStore } from "../players/player-store.ts";
+import { createSettleStore, type SettleStore } from "./settle-store.ts";
 import { createSettler } from "./settler.ts";
 import { createSettlementBook, type OpenBet } from "./settlement-book.ts";
 
@@ -51,4 +55,43 @@ test("open bets are counted as they are added and decided, and each decided bet'
   settler.onTick({ tick: { symbol: "BTC-USD", ts: 15_001, price: 42_005 }, continuous: true });
   expect(settler.stats()).toMatchObject({ open_bets: 0, settled: 3 });
   expect(released.sort()).toEqual(["a", "b", "c"]);
+});
+
+test("each settled bet is told to its player: outcome, payout and the balance after it, as the database holds them", () => {
+  using db = openTempStore();
+  createPlayerStore(db).create("p1", 1000, 0);
+  createPlayerStore(db).create("p2", 1000, 0);
+  const order = (id: string, playerId: string, lowCents: number, tEnd = 15_000) => ({
+    id,
+    playerId,
+    stakeCents: 100,
+    tStart: 10_000,
+    tEnd,
+    lowCents,
+    highCents: lowCents + 1000,
+    multiplierCenti: 275,
+    createdAt: 0,
+    idempotencyKey: null,
+  });
+  // Won (touched), lost (observed, untouched), void (no tick within the timeout).
+  createBetStore(db).placeBatch([order("won", "p1", 4_200_000), order("lost", "p2", 4_300_000), order("void", "p2", 4_400_000, 16_000)]);
+  const events: BetEventEnvelope[] = [];
+  const settler = createSettler({
+    book: createSettlementBook({ staleMs: 5000, graceMs: 1000, timeoutMs: 2000 }),
+    store: createSettleStore(db),
+    exposure: { release() {} },
+    events: { push: (envelope) => void events.push(envelope) },
+    log: createLogger({ component: "api", level: "silent" }),
+    now: () => 0,
+  });
+  settler.load();
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 9_000, price: 42_500 }, continuous: false });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 11_000, price: 42_005 }, continuous: true });
+  expect(events).toEqual([{ player_id: "p1", event: { type: "bet", bet_id: "won", status: "won", payout: 2.75, balance: 11.75 } }]);
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 15_001, price: 42_005 }, continuous: true });
+  expect(events.slice(1)).toEqual([{ player_id: "p2", event: { type: "bet", bet_id: "lost", status: "lost", payout: 0, balance: 8 } }]);
+  // No tick after t_end = 16,000 within the timeout (and the grace after it): void, the stake refunded.
+  settler.onClock(16_000 + 2000 + 1000);
+  expect(events.slice(2)).toEqual([{ player_id: "p2", event: { type: "bet", bet_id: "void", status: "void", payout: 0, balance: 9 } }]);
+  expect(settler.stats()).toMatchObject({ open_bets: 0, settled: 3 });
 });

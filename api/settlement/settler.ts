@@ -1,9 +1,8 @@
-import type { BetEventEnvelope } from "../../common/contracts/bet-event.ts";
 import type { Logger } from "../../common/log.ts";
-import { fromCents } from "../../common/money.ts";
 import type { Exposure } from "../bets/exposure.ts";
 import type { BetEventPublisher } from "./event-publisher.ts";
-import type { SettleStore, Settled } from "./settle-store.ts";
+import { settledEnvelope } from "./events.ts";
+import type { SettleStore } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
@@ -14,14 +13,6 @@ export interface SettlerParts {
   events: BetEventPublisher;
   log: Logger;
   now?: () => number;
-}
-
-/** The event telling a player about a settled bet. */
-export function settledEnvelope(settled: Settled): BetEventEnvelope {
-  return {
-    player_id: settled.playerId,
-    event: { type: "bet", bet_id: settled.betId, status: settled.outcome, payout: fromCents(settled.payoutCents), balance: fromCents(settled.balanceCents) },
-  };
 }
 
 /**

@@ -8,6 +8,13 @@ import type { TickSigner } from "../../common/prices/tick-signature.ts";
 import type { TickStore } from "../../common/prices/tick-store.ts";
 import { admitTick, type TickBounds } from "./tick-bounds.ts";
 
+/**
+ * What `startMarketFeed` reads from, checks with and delivers to.
+ *
+ * ```ts
+ * const options: MarketFeedOptions = { bus, history: ticks, bounds, historyFrom: Date.now() - 600_000, onTick, log };
+ * ```
+ */
 export interface MarketFeedOptions {
   bus: Bus;
   /** The stored tick history, read back for what the channel missed. */
@@ -27,6 +34,14 @@ export interface MarketFeedOptions {
   now?: () => number;
 }
 
+/**
+ * The feed's counters, for `/readyz` and the logs.
+ *
+ * ```ts
+ * const stats: MarketFeedStats = feed.stats();
+ * stats.last_tick_age_ms; // 180, or null before the first tick
+ * ```
+ */
 export interface MarketFeedStats extends TickSequencerStats {
   /** Age of the last tick taken, ms; null before the first. */
   last_tick_age_ms: number | null;
@@ -41,6 +56,12 @@ export interface MarketFeedStats extends TickSequencerStats {
  * first reads the history after the last judged tick, so windows that closed
  * while the API was down are decided on the ticks of that time; Redis may be
  * down then, and both the read and the subscription are retried.
+ *
+ * ```ts
+ * const feed = startMarketFeed({ bus, history: ticks, bounds, historyFrom: Date.now() - 600_000, onTick: ({ tick }) => market.observe(tick), log });
+ * await feed.ready;
+ * await feed.stop();
+ * ```
  */
 export function startMarketFeed({ bus, history, signer, bounds, last, historyFrom, onTick, onRejected, log, now = Date.now }: MarketFeedOptions) {
   const accept = (raw: string, receivedAt: number) => {
@@ -81,15 +102,15 @@ export function startMarketFeed({ bus, history, signer, bounds, last, historyFro
     ready,
     /** Reads what the history holds after the last tick; true when every tick stored until now has been taken. */
     catchUp: (reason: string) => sequencer.catchUp(reason),
+    /** What the feed has taken, refused and dropped so far, and how old its last tick is. */
     stats(): MarketFeedStats {
       const latest = sequencer.last();
       return { ...sequencer.stats(), last_tick_age_ms: latest ? now() - latest.ts : null, last_seq: latest?.seq ?? null, subscribed: unsubscribe !== undefined };
     },
+    /** Stops retrying and unsubscribes; no tick is delivered after it resolves. */
     async stop() {
       stopped = true;
       await unsubscribe?.();
     },
   };
 }
-
-export type MarketFeed = ReturnType<typeof startMarketFeed>;

@@ -5,9 +5,16 @@ import { createVolatilityEstimator } from "../pricing/volatility.ts";
  * What the API knows of the market: the latest tick and the volatility
  * estimated from the ticks seen so far. Fed by the price channel (and, at
  * start, by the stored history); older ticks than the latest are ignored.
+ *
+ * ```ts
+ * market.observe({ symbol: "BTC-USD", price: 42_000, ts: Date.now() });
+ * market.fresh(Date.now())?.price; // 42_000
+ * ```
  */
 export interface Market {
+  /** Takes `tick` as the latest when it is newer than the latest, and ends any doubt. */
   observe(tick: Tick): void;
+  /** The latest tick, fresh or not (its symbol, price and time only). */
   latest(): Tick | undefined;
   /** Per-second volatility of the log-price. */
   sigma(): number;
@@ -17,6 +24,14 @@ export interface Market {
   doubt(): void;
 }
 
+/**
+ * The market in memory; a tick older than `staleMs` is not fresh, and the
+ * volatility never goes below `sigmaFloor`.
+ *
+ * ```ts
+ * const market = createMarket({ sigmaFloor: 0.0001, staleMs: 5000 });
+ * ```
+ */
 export function createMarket({ sigmaFloor, staleMs }: { sigmaFloor: number; staleMs: number }): Market {
   const volatility = createVolatilityEstimator({ floor: sigmaFloor });
   let latest: Tick | undefined;

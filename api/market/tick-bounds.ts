@@ -1,7 +1,13 @@
 import type { BusTick } from "../../common/contracts/price.ts";
 import type { Admission } from "../../common/prices/tick-sequencer.ts";
 
-/** The API's limits on a signed tick (docs/rules.md, "Bounds"). */
+/**
+ * The API's limits on a signed tick (docs/rules.md, "Bounds").
+ *
+ * ```ts
+ * const bounds: TickBounds = { maxSkewMs: 1000, maxJump: 0.01, staleMs: 5000 };
+ * ```
+ */
 export interface TickBounds {
   /** A tick more than this far ahead of the API's clock is refused. */
   maxSkewMs: number;

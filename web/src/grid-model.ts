@@ -28,7 +28,7 @@ export function cellKey(tStart: number, low: number): string {
 }
 
 /** The geometry a grid was built with. */
-export function specOf(grid: Grid): GridSpec {
+function specOf(grid: Grid): GridSpec {
   return { columnMs: grid.column_ms, bandSize: grid.band, lockMs: grid.lock_ms };
 }
 

@@ -13,7 +13,7 @@ export interface KeyValueStore {
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
 /** What the page keeps of a guest session. */
-export interface KeptSession {
+interface KeptSession {
   token: string;
   user_id: string;
 }

@@ -2,7 +2,7 @@ import { formatStake } from "./format.ts";
 import type { KeyValueStore } from "./session.ts";
 
 /** Within the API's limits, 0.10 to 100.00. */
-export const STAKES = [0.1, 1, 5, 10, 25, 100] as const;
+const STAKES = [0.1, 1, 5, 10, 25, 100] as const;
 const KEY = "tap-trading.stake";
 
 /**

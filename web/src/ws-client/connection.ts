@@ -58,11 +58,11 @@ export interface Connection {
 }
 
 /** How often a ping goes out on an open socket, ms. */
-export const PING_EVERY_MS = 5_000;
+const PING_EVERY_MS = 5_000;
 /** A socket that has sent nothing for this long (two pings unanswered, and then some) is taken for dead, ms. */
-export const DEAD_AFTER_MS = 12_000;
+const DEAD_AFTER_MS = 12_000;
 /** Failed attempts in a row after which the state reads `offline`. */
-export const OFFLINE_AFTER_FAILURES = 4;
+const OFFLINE_AFTER_FAILURES = 4;
 
 /** `WebSocket.OPEN`, spelt out because a fake socket has no such static. */
 const OPEN = 1;

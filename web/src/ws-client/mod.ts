@@ -17,5 +17,5 @@
  * @module
  */
 export type { ConnState, SocketLike } from "./connection.ts";
-export { connectLiveFeed, type LiveFeed, type LiveFeedOptions } from "./live-feed.ts";
+export { connectLiveFeed } from "./live-feed.ts";
 export type { PriceOrigin } from "./server-messages.ts";

@@ -6,10 +6,13 @@
  *   bun web/build.ts /opt/app/web  # → wherever Nginx serves from
  *
  * The output directory is replaced whole, so no stale asset lingers.
+ *
+ * @module
  */
 import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
+/** Where the page was built, and each file's size, raw and gzipped. */
 export interface WebBuild {
   outDir: string;
   files: { path: string; bytes: number; gzipBytes: number }[];

@@ -12,16 +12,19 @@ export interface ChartFrame {
   spec: GridSpec;
   /** Ticks from the left edge of the plot to now, oldest first. */
   ticks: readonly Tick[];
-  /** The price shown as current, and whether it may be trusted as live. */
+  /** The price shown as current. */
   price: number | undefined;
+  /** True when the price may not be trusted as live: drawn grey, without the pulse. */
   stale: boolean;
   /** Accepted bets whose window has closed: drawn as boxes that scroll into the past. */
   pastBets: readonly PlacedBet[];
 }
 
+/** The chart's canvas, drawn once a frame. */
 export interface ChartView {
   /** Matches the canvas to the board's size and the screen's pixel ratio. */
   resize(layout: BoardLayout, pixelRatio: number): void;
+  /** Draws the whole chart for one frame. */
   draw(frame: ChartFrame): void;
 }
 
@@ -29,6 +32,12 @@ export interface ChartView {
  * The price chart on a canvas: band and window lines, the price line and its
  * area up to the now line, the current price across the board and on the axis,
  * and the time axis. The grid's cells are DOM buttons laid over it (`grid-view`).
+ *
+ * ```ts
+ * const chart = createChartView(document.querySelector("canvas.chart")!);
+ * chart.resize(layout, window.devicePixelRatio);
+ * chart.draw({ layout, scales, spec, ticks, price, stale: false, pastBets: [] });
+ * ```
  */
 export function createChartView(canvas: HTMLCanvasElement): ChartView {
   const context = canvas.getContext("2d", { alpha: false });

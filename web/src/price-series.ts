@@ -15,6 +15,17 @@ export interface PriceSeries {
   size(): number;
 }
 
+/**
+ * An empty series, sorted on insertion (a binary search), so history that
+ * arrives after live ticks slots in behind them.
+ *
+ * ```ts
+ * const series = createPriceSeries();
+ * series.add({ symbol: "BTC-USD", price: 42_000, ts: 2000 });
+ * series.add({ symbol: "BTC-USD", price: 41_990, ts: 1000 });
+ * series.between(0, 5000).map((tick) => tick.ts); // [1000, 2000]
+ * ```
+ */
 export function createPriceSeries(): PriceSeries {
   const ticks: Tick[] = [];
   /** Index of the first tick with `ts >= t`. */

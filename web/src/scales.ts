@@ -4,12 +4,15 @@ import type { GridSpec } from "./grid-model.ts";
 export interface BoardLayout {
   width: number;
   height: number;
-  /** The plot is the board less the price axis (right) and the time axis (bottom). */
+  /** The board less the price axis on the right. */
   plotWidth: number;
+  /** The board less the time axis at the bottom. */
   plotHeight: number;
   /** The "now" line: the past is drawn left of it, the grid of future windows right of it. */
   nowX: number;
+  /** One column (one time window) wide. */
   columnWidth: number;
+  /** One row (one price band) high. */
   rowHeight: number;
 }
 
@@ -45,6 +48,15 @@ export interface Scales {
   priceAt(y: number): number;
 }
 
+/**
+ * The scales for one frame: `now` at the now line, `centerPrice` in the middle
+ * of the plot, one column per `spec.columnMs` and one row per `spec.bandSize`.
+ *
+ * ```ts
+ * const scales = scalesFor(boardLayout(1280, 640), DEFAULT_GRID, Date.now(), 42_000);
+ * scales.y(42_000); // 309: the middle of the plot
+ * ```
+ */
 export function scalesFor(layout: BoardLayout, spec: GridSpec, now: number, centerPrice: number): Scales {
   const pxPerMs = layout.columnWidth / spec.columnMs;
   const pxPerPrice = layout.rowHeight / spec.bandSize;

@@ -9,7 +9,15 @@ export interface ServerClock {
   observe(sentAt: number, serverTs: number, receivedAt: number): void;
 }
 
-/** Keeps the offset from the quickest of the last few round trips: the least disturbed by queueing. */
+/**
+ * Keeps the offset from the quickest of the last `keep` round trips: the least disturbed by queueing.
+ *
+ * ```ts
+ * const clock = createServerClock();
+ * clock.observe(sentAt, pong.ts, Date.now());
+ * clock.now(); // the server's time, give or take half the quickest round trip
+ * ```
+ */
 export function createServerClock(localNow: () => number = Date.now, keep = 8): ServerClock {
   const samples: { rtt: number; offset: number }[] = [];
   let offset = 0;

@@ -9,7 +9,10 @@ export interface KeyValueStore {
   removeItem?(key: string): void;
 }
 
-/** The page talks to the API through relative URLs only, so it works behind any proxy on the same site. */
+/**
+ * `fetch` as the page calls it: with a path, never a full URL. The page talks to the API through relative
+ * URLs only, so it works behind any proxy on the same site.
+ */
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
 /** What the page keeps of a guest session. */

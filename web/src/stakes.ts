@@ -1,7 +1,7 @@
 import { formatStake } from "./format.ts";
 import type { KeyValueStore } from "./session.ts";
 
-/** Within the API's limits, 0.10 to 100.00. */
+/** The stakes offered, within the API's limits (0.10 to 100.00). */
 const STAKES = [0.1, 1, 5, 10, 25, 100] as const;
 const KEY = "tap-trading.stake";
 

@@ -1,7 +1,8 @@
+/** How `reconnectDelay` grows: from `baseMs`, doubling, up to `maxMs`. */
 export interface BackoffOptions {
-  /** The delay before the first retry is between half this and this, ms. */
+  /** The delay before the first retry is between half this and this, ms (500). */
   baseMs?: number;
-  /** The ceiling the doubling stops at, ms. */
+  /** The ceiling the doubling stops at, ms (10,000). */
   maxMs?: number;
   /** A number in [0, 1): `Math.random` unless a test fixes it. */
   random?: () => number;

@@ -22,6 +22,7 @@ export interface OpenSocket {
   isCurrent(): boolean;
 }
 
+/** Where to connect, what to tell the page, and the seams a test replaces (socket, clock, timers, randomness). */
 export interface ConnectionOptions {
   url: string;
   onState: (state: ConnState) => void;
@@ -50,6 +51,7 @@ export interface ConnectionOptions {
   offlineAfterFailures?: number;
 }
 
+/** A kept connection: its state, and the two ways the page steers it. */
 export interface Connection {
   state(): ConnState;
   /** Retry now instead of waiting out the backoff (the browser came back online, the tab became visible). */

@@ -1,6 +1,7 @@
 import { authCommand } from "./client-commands.ts";
 import type { OpenSocket } from "./connection.ts";
 
+/** Where the token comes from, and whom to tell when the server refuses it. */
 export interface SocketAuthOptions {
   /** The session token, once it is known (a first visit makes the session first). */
   authToken: () => Promise<string>;

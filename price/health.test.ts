@@ -10,7 +10,7 @@ test("GET /healthz answers the report: 200 while ok or degraded, 503 when down; 
   try {
     const url = `http://127.0.0.1:${health.port}`;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    report = { ...report, status: "degraded", venues: { kraken: { state: "stale", age_ms: 4000, reconnects: 2, dropped: 1 } } };
+    report = { ...report, status: "degraded", venues: { kraken: { state: "stale", age_ms: 4000, reconnects: 2, dropped: 1, gaps: 3 } } };
     const degraded = await fetch(`${url}/healthz`);
     expect(degraded.status).toBe(200);
     expect(await degraded.json()).toEqual(report);

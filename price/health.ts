@@ -6,8 +6,10 @@ export interface VenueHealth {
   /** Age of its last quote, ms; null before the first. */
   age_ms: number | null;
   reconnects: number;
-  /** Frames that did not parse. */
+  /** Frames that did not parse, and messages older than one already read. */
   dropped: number;
+  /** Times the venue's own ids showed missed messages (Coinbase: a heartbeat ahead of the tickers). */
+  gaps: number;
 }
 
 /** The price service's health: `down` without a quorum (no tick is published). */

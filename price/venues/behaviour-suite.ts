@@ -5,7 +5,7 @@
  * seconds; everything else is the adapter as shipped.
  *
  * ```ts
- * behavesLikeAVenue("coinbase", { protocol: coinbase, startDouble: startCoinbaseDouble, subscription: { channels: ["heartbeat", "ticker"], symbols: ["BTC-USD"] } });
+ * behavesLikeAVenue("coinbase", { protocol: createCoinbaseProtocol(), startDouble: startCoinbaseDouble, subscription: { channels: ["heartbeat", "ticker"], symbols: ["BTC-USD"] } });
  * ```
  */
 import { describe, expect, test } from "bun:test";

@@ -4,11 +4,12 @@ import { startCoinbaseDouble } from "../../test/support/venues/coinbase.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { behavesLikeAVenue } from "./behaviour-suite.ts";
 import { connectVenue } from "./connection.ts";
-import { coinbase } from "./coinbase.ts";
+import { createCoinbaseProtocol } from "./coinbase.ts";
 import type { VenueQuote } from "./protocol.ts";
 
 behavesLikeAVenue("coinbase", {
-  protocol: coinbase,
+  // One protocol for the suite: its tests open one connection at a time, and each subscribe starts it afresh.
+  protocol: createCoinbaseProtocol(),
   // Coinbase's own rule: no subscribe within 5 s and the connection is closed.
   startDouble: (options) => startCoinbaseDouble({ subscribeWithinMs: 5_000, ...options }),
   subscription: { channels: ["ticker", "heartbeat"], symbols: ["BTC-USD"] },
@@ -18,7 +19,7 @@ describe("coinbase: the channels we read but do not subscribe to by default", ()
   test("ticker_batch and matches from the double arrive as quotes", async () => {
     await using double = await startCoinbaseDouble();
     const quotes: VenueQuote[] = [];
-    const protocol = { ...coinbase, subscribe: () => [JSON.stringify({ type: "subscribe", product_ids: ["BTC-USD"], channels: ["ticker_batch", "matches", "heartbeat"] })] };
+    const protocol = { ...createCoinbaseProtocol(), subscribe: () => [JSON.stringify({ type: "subscribe", product_ids: ["BTC-USD"], channels: ["ticker_batch", "matches", "heartbeat"] })] };
     const feed = connectVenue({ protocol, url: double.url, onQuote: (quote) => quotes.push(quote), staleMs: 1_000, log: createLogger({ component: "test", level: "silent" }) });
     try {
       await waitFor("subscribed", () => double.subscriptions.some((s) => s.accepted));

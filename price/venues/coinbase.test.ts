@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { coinbase, parseCoinbase } from "./coinbase.ts";
+import { createCoinbaseProtocol, parseCoinbase } from "./coinbase.ts";
+import type { VenueEvent } from "./protocol.ts";
 
 const at = 1_700_000_000_000;
 
@@ -26,7 +27,7 @@ const ticker = {
 
 describe("coinbase subscribe", () => {
   test("one subscribe to the BTC-USD ticker and heartbeat channels", () => {
-    expect(coinbase.subscribe().map((frame) => JSON.parse(frame))).toEqual([{ type: "subscribe", product_ids: ["BTC-USD"], channels: ["ticker", "heartbeat"] }]);
+    expect(createCoinbaseProtocol().subscribe().map((frame) => JSON.parse(frame))).toEqual([{ type: "subscribe", product_ids: ["BTC-USD"], channels: ["ticker", "heartbeat"] }]);
   });
 });
 
@@ -50,7 +51,7 @@ describe("parseCoinbase", () => {
     expect(parseCoinbase(JSON.stringify({ ...match, type: "last_match" }), at)[0]?.kind).toBe("quote");
   });
 
-  test("a heartbeat is proof of life", () => {
+  test("a heartbeat on its own is proof of life", () => {
     expect(parseCoinbase(JSON.stringify({ type: "heartbeat", sequence: 90, last_trade_id: 20, product_id: "BTC-USD", time: "2014-11-07T08:19:28.464459Z" }), at)).toEqual([{ kind: "alive" }]);
   });
 
@@ -87,5 +88,87 @@ describe("parseCoinbase", () => {
     const events = parseCoinbase(text, at);
     expect(events).toHaveLength(1);
     expect(events[0]?.kind).toBe("invalid");
+  });
+});
+
+// Shaped like the heartbeat example of the same page, for BTC-USD.
+const heartbeat = { type: "heartbeat", sequence: 90, last_trade_id: 20, product_id: "BTC-USD", time: "2014-11-07T08:19:28.464459Z" };
+
+describe("createCoinbaseProtocol: sequences and trade ids on one connection", () => {
+  /** A protocol after its subscribe, and a reader of frames given as objects. */
+  const connection = () => {
+    const protocol = createCoinbaseProtocol();
+    protocol.subscribe();
+    const read = (message: object): VenueEvent[] => protocol.parse(JSON.stringify(message), at);
+    return { protocol, read };
+  };
+  const kinds = (events: VenueEvent[]) => events.map((event) => event.kind);
+
+  test("a ticker whose sequence is not newer than the newest read is outdated: no quote", () => {
+    const { read } = connection();
+    expect(kinds(read({ ...ticker, sequence: 100, trade_id: 10 }))).toEqual(["quote"]);
+    expect(read({ ...ticker, sequence: 99, trade_id: 9, best_bid: "1.00", best_ask: "1.01" })).toEqual([{ kind: "outdated", reason: "ticker sequence 99 is not newer than 100" }]);
+    expect(kinds(read({ ...ticker, sequence: 100, trade_id: 10 }))).toEqual(["outdated"]);
+    expect(kinds(read({ ...ticker, sequence: 101, trade_id: 11 }))).toEqual(["quote"]);
+  });
+
+  test("sequences are compared per message type, and a frame without one is read as before", () => {
+    const { read } = connection();
+    expect(kinds(read({ ...ticker, sequence: 100, trade_id: 10 }))).toEqual(["quote"]);
+    expect(kinds(read({ ...ticker, type: "ticker_batch", sequence: 50 }))).toEqual(["quote"]);
+    expect(kinds(read({ type: "match", trade_id: 10, sequence: 100, time: ticker.time, product_id: "BTC-USD", size: "0.1", price: "64210.55", side: "sell" }))).toEqual(["quote"]);
+    const { sequence, ...unsequenced } = ticker;
+    expect(kinds(read(unsequenced))).toEqual(["quote"]);
+  });
+
+  test("a heartbeat whose last_trade_id is ahead of the newest ticker's trade_id is a gap, reported once", () => {
+    const { read } = connection();
+    read({ ...ticker, sequence: 80, trade_id: 17 });
+    expect(read(heartbeat)).toEqual([{ kind: "gap", reason: "heartbeat (sequence 90) last_trade_id 20 is ahead of the newest trade_id read, 17: 3 trade(s) without their ticker" }]);
+    // The same heartbeat again: the gap is already counted.
+    expect(read({ ...heartbeat, sequence: 91 })).toEqual([{ kind: "alive" }]);
+    expect(kinds(read({ ...ticker, sequence: 92, trade_id: 21 }))).toEqual(["quote"]);
+    expect(read({ ...heartbeat, sequence: 93, last_trade_id: 21 })).toEqual([{ kind: "alive" }]);
+  });
+
+  test("no gap while the heartbeats are in step with the tickers, or behind them", () => {
+    const { read } = connection();
+    read({ ...ticker, sequence: 85, trade_id: 20 });
+    expect(read(heartbeat)).toEqual([{ kind: "alive" }]);
+    read({ ...ticker, sequence: 95, trade_id: 22 });
+    expect(read({ ...heartbeat, sequence: 94, last_trade_id: 21 })).toEqual([{ kind: "alive" }]);
+    // Coinbase has been seen to send last_trade_id 0: never ahead.
+    expect(read({ ...heartbeat, last_trade_id: 0 })).toEqual([{ kind: "alive" }]);
+  });
+
+  test("no gap before the first ticker, from another product's heartbeat, or against ticker_batch's lagging ids", () => {
+    const { read } = connection();
+    expect(read(heartbeat)).toEqual([{ kind: "alive" }]);
+    read({ ...ticker, type: "ticker_batch", sequence: 80, trade_id: 5 });
+    expect(read({ ...heartbeat, last_trade_id: 30 })).toEqual([{ kind: "alive" }]);
+    read({ ...ticker, sequence: 81, trade_id: 17 });
+    expect(read({ ...heartbeat, product_id: "ETH-USD", last_trade_id: 900 })).toEqual([{ kind: "alive" }]);
+  });
+
+  test("a match's trade id counts as read, as a ticker's does", () => {
+    const { read } = connection();
+    read({ type: "match", trade_id: 20, sequence: 89, time: ticker.time, product_id: "BTC-USD", size: "0.1", price: "400.23", side: "sell" });
+    expect(read(heartbeat)).toEqual([{ kind: "alive" }]);
+  });
+
+  test("a new connection (subscribe) starts afresh: its first ticker is a quote and no gap is carried over", () => {
+    const { protocol, read } = connection();
+    read({ ...ticker, sequence: 100, trade_id: 10 });
+    protocol.subscribe();
+    expect(kinds(read({ ...ticker, sequence: 60, trade_id: 5 }))).toEqual(["quote"]);
+    protocol.subscribe();
+    expect(read({ ...heartbeat, last_trade_id: 50 })).toEqual([{ kind: "alive" }]);
+  });
+
+  test("two protocols do not share what they read", () => {
+    const first = connection();
+    const second = connection();
+    first.read({ ...ticker, sequence: 100, trade_id: 10 });
+    expect(kinds(second.read({ ...ticker, sequence: 90, trade_id: 9 }))).toEqual(["quote"]);
   });
 });

@@ -34,7 +34,7 @@ class FakeSocket {
   }
 }
 
-/** A protocol whose frames are their own meaning: `quote:<price>`, `refuse`, anything else invalid. */
+/** A protocol whose frames are their own meaning: `quote:<price>`, `refuse`, `gap:<reason>`, `old`, anything else invalid. */
 const protocol: VenueProtocol = {
   name: "kraken",
   url: "ws://fake",
@@ -42,6 +42,8 @@ const protocol: VenueProtocol = {
   parse(text, receivedAt): VenueEvent[] {
     if (text.startsWith("quote:")) return [{ kind: "quote", quote: { venue: "kraken", last: Number(text.slice(6)), receivedAt } }];
     if (text === "refuse") return [{ kind: "refused", reason: "no" }];
+    if (text.startsWith("gap:")) return [{ kind: "gap", reason: text.slice(4) }];
+    if (text === "old") return [{ kind: "outdated", reason: "older than the last" }];
     return [{ kind: "invalid", reason: "test" }];
   },
   silenceMs: 60_000,
@@ -52,6 +54,7 @@ const protocol: VenueProtocol = {
 function start({ random = () => 0, clock = { now: 1_000_000 } }: { random?: () => number; clock?: { now: number } } = {}) {
   FakeSocket.instances = [];
   const delays: number[] = [];
+  const warnings: Record<string, unknown>[] = [];
   const log = createLogger({
     component: "test",
     level: "warn",
@@ -59,13 +62,14 @@ function start({ random = () => 0, clock = { now: 1_000_000 } }: { random?: () =
       write(line: string) {
         const record = JSON.parse(line) as { retry_in_ms?: number };
         if (record.retry_in_ms !== undefined) delays.push(record.retry_in_ms);
+        else warnings.push(record);
       },
     },
   });
   const feed = connectVenue({ protocol, onQuote: () => {}, staleMs: 1_000, log, now: () => clock.now, random, WebSocketClass: FakeSocket as unknown as typeof WebSocket });
   /** The nth socket, once the feed has opened it. */
   const socket = (n: number) => waitFor(`socket ${n}`, () => FakeSocket.instances[n - 1], 2_000, 1);
-  return { feed, delays, clock, socket, [Symbol.dispose]: () => feed.close() };
+  return { feed, delays, warnings, clock, socket, [Symbol.dispose]: () => feed.close() };
 }
 
 /** Lets `count` sockets in a row fail before they open. */
@@ -164,5 +168,30 @@ describe("connectVenue's backoff", () => {
     first.onmessage?.({ data: new Uint8Array([1, 2]) });
     first.message("quote:64000.5");
     expect(feed.feed.stats()).toMatchObject({ dropped: 2, quotes: 1, reconnects: 0, state: "live" });
+  });
+
+  test("gaps are counted and warned about at most every 10 s, naming the venue and the ids; the quotes go on", async () => {
+    using feed = start();
+    const first = await feed.socket(1);
+    first.open();
+    first.message("gap:last_trade_id 20 ahead of 17");
+    first.message("gap:last_trade_id 25 ahead of 21");
+    first.message("quote:64000.5");
+    expect(feed.feed.stats()).toMatchObject({ gaps: 2, dropped: 0, quotes: 1, reconnects: 0, state: "live" });
+    const gapWarnings = () => feed.warnings.filter((record) => record.gaps_total !== undefined);
+    expect(gapWarnings()).toMatchObject([{ venue: "kraken", reason: "last_trade_id 20 ahead of 17", gaps: 1, gaps_total: 1 }]);
+    feed.clock.now += 10_000;
+    first.message("gap:last_trade_id 30 ahead of 26");
+    expect(gapWarnings()).toMatchObject([{ gaps_total: 1 }, { reason: "last_trade_id 30 ahead of 26", gaps: 2, gaps_total: 3 }]);
+    expect(feed.feed.stats().gaps).toBe(3);
+  });
+
+  test("an outdated message is dropped and counted as a bad frame is", async () => {
+    using feed = start();
+    const first = await feed.socket(1);
+    first.open();
+    first.message("quote:64000.5");
+    first.message("old");
+    expect(feed.feed.stats()).toMatchObject({ dropped: 1, gaps: 0, quotes: 1 });
   });
 });

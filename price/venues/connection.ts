@@ -10,8 +10,10 @@ export interface VenueConnectionStats {
   age_ms: number | null;
   /** Connections opened after the first. */
   reconnects: number;
-  /** Frames that did not parse (or were not text). */
+  /** Frames that did not parse (or were not text), and messages older than one already read. */
   dropped: number;
+  /** Times the venue's own ids showed that messages were missed (Coinbase's heartbeat against its tickers). */
+  gaps: number;
   quotes: number;
 }
 
@@ -40,6 +42,9 @@ export interface VenueConnection {
   close(): void;
 }
 
+/** At most one warning of a kind (dropped frames, gaps) this often, with the count since the last. */
+const WARN_EVERY_MS = 10_000;
+
 /** A connection that stayed open this long was healthy: the next failure starts the backoff again from its base. */
 const HEALTHY_AFTER_MS = 30_000;
 
@@ -52,11 +57,14 @@ const HEALTHY_AFTER_MS = 30_000;
  * capped at `capMs`; the backoff starts again only after a connection that
  * stayed open for a while, so a venue that accepts and drops at once is not
  * hammered (Kraken bans an address past ~150 connections in 10 minutes). A
- * frame that does not parse is dropped and counted, never thrown.
+ * frame that does not parse is dropped and counted, never thrown; so is one the
+ * adapter finds out of order. A gap the adapter finds in the venue's ids is
+ * counted and logged (at most one warning per 10 s, with the count since the
+ * last); the quotes go on.
  *
  * ```ts
- * const feed = connectVenue({ protocol: coinbase, onQuote: (q) => index.observe(q), staleMs: 2000, log });
- * feed.stats(); // { state: "live", age_ms: 120, reconnects: 0, dropped: 0, quotes: 42 }
+ * const feed = connectVenue({ protocol: createCoinbaseProtocol(), onQuote: (q) => index.observe(q), staleMs: 2000, log });
+ * feed.stats(); // { state: "live", age_ms: 120, reconnects: 0, dropped: 0, gaps: 0, quotes: 42 }
  * ```
  */
 export function connectVenue({
@@ -84,6 +92,9 @@ export function connectVenue({
   let dropped = 0;
   let droppedSinceWarning = 0;
   let lastDropWarning = Number.NEGATIVE_INFINITY;
+  let gaps = 0;
+  let gapsSinceWarning = 0;
+  let lastGapWarning = Number.NEGATIVE_INFINITY;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -91,10 +102,20 @@ export function connectVenue({
     dropped++;
     droppedSinceWarning++;
     const at = now();
-    if (at - lastDropWarning < 10_000) return;
+    if (at - lastDropWarning < WARN_EVERY_MS) return;
     log.warn({ venue, reason, sample: sample.slice(0, 160), dropped: droppedSinceWarning, dropped_total: dropped }, "dropped a venue frame");
     lastDropWarning = at;
     droppedSinceWarning = 0;
+  };
+
+  const gap = (reason: string) => {
+    gaps++;
+    gapsSinceWarning++;
+    const at = now();
+    if (at - lastGapWarning < WARN_EVERY_MS) return;
+    log.warn({ venue, reason, gaps: gapsSinceWarning, gaps_total: gaps }, "the venue's ids show missed messages");
+    lastGapWarning = at;
+    gapsSinceWarning = 0;
   };
 
   const stopTimers = () => {
@@ -168,7 +189,11 @@ export function connectVenue({
           reconnect(`refused: ${event.reason}`);
           return;
         case "invalid":
+        case "outdated":
           drop(event.reason, data);
+          break;
+        case "gap":
+          gap(event.reason);
           break;
         case "alive":
         case "ignored":
@@ -224,7 +249,7 @@ export function connectVenue({
 
   return {
     state,
-    stats: () => ({ state: state(), age_ms: lastQuoteAt === undefined ? null : now() - lastQuoteAt, reconnects: Math.max(0, opens - 1), dropped, quotes }),
+    stats: () => ({ state: state(), age_ms: lastQuoteAt === undefined ? null : now() - lastQuoteAt, reconnects: Math.max(0, opens - 1), dropped, gaps, quotes }),
     close() {
       closed = true;
       clearInterval(watchdog);

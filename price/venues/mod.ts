@@ -3,7 +3,7 @@ import type { VenueHealth } from "../health.ts";
 import { type CompositeIndex, createCompositeIndex } from "../index/mod.ts";
 import { createBitfinexProtocol } from "./bitfinex.ts";
 import { bitstamp } from "./bitstamp.ts";
-import { coinbase } from "./coinbase.ts";
+import { createCoinbaseProtocol } from "./coinbase.ts";
 import type { VenueConfig } from "./config.ts";
 import { connectVenue, type VenueConnection } from "./connection.ts";
 import { kraken } from "./kraken.ts";
@@ -11,12 +11,13 @@ import type { VenueName, VenueProtocol } from "./protocol.ts";
 
 /**
  * The protocol of venue `name`. A fresh one each call: Bitfinex's keeps the
- * channel id of its subscription, so each connection needs its own.
+ * channel id of its subscription and Coinbase's the newest sequence and trade
+ * id it has read, so each connection needs its own.
  */
 export function protocolFor(name: VenueName): VenueProtocol {
   switch (name) {
     case "coinbase":
-      return coinbase;
+      return createCoinbaseProtocol();
     case "kraken":
       return kraken;
     case "bitstamp":
@@ -97,7 +98,7 @@ export function startVenueFeeds({
         const stats = connection.stats();
         const verdict = verdicts[name];
         const state = stats.state === "live" && verdict === "excluded" ? "excluded" : stats.state === "live" && verdict === "stale" ? "stale" : stats.state;
-        report[name] = { state, age_ms: stats.age_ms, reconnects: stats.reconnects, dropped: stats.dropped };
+        report[name] = { state, age_ms: stats.age_ms, reconnects: stats.reconnects, dropped: stats.dropped, gaps: stats.gaps };
       }
       return report;
     },

@@ -39,6 +39,14 @@ export type VenueEvent =
   | { kind: "reconnect"; reason: string }
   /** The venue refused something (a subscribe): the connection is closed and retried with backoff. */
   | { kind: "refused"; reason: string }
+  /**
+   * The venue's own ids show that messages were missed on this connection
+   * (Coinbase: a heartbeat's `last_trade_id` ahead of the last ticker's
+   * `trade_id`): counted as a gap and logged; `reason` names the ids.
+   */
+  | { kind: "gap"; reason: string }
+  /** A message older than one already read (its sequence is not newer): not used, dropped and counted. */
+  | { kind: "outdated"; reason: string }
   /** A valid frame we do not use (a status line, another channel). */
   | { kind: "ignored" }
   /** Not a frame of this protocol, or a price that does not parse: dropped and counted. */

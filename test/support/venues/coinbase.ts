@@ -8,6 +8,14 @@
  * `ticker_batch`, `match` and `heartbeat` messages to the connections subscribed
  * to them. Coinbase sends nothing on connect and never pings at the
  * application level.
+ *
+ * Its ids are the product's, as Coinbase's are: one `sequence` that every
+ * message moves on and one trade id that every ticker, ticker_batch and match
+ * moves on, the same for every connection; a heartbeat carries the current
+ * two (so a trade served on one channel only is, to a client of another, a
+ * trade it missed). Faults in those ids on demand: `missTicker()` (a trade whose ticker
+ * never arrives, so the next heartbeat's `last_trade_id` skips ahead) and
+ * `lateTicker()` (a ticker older than the last one sent).
  */
 import { type DoubleClient, startVenueDouble } from "../venue-double.ts";
 import type { DoubleQuote, DoubleQuoteSent, DoubleSubscription, VenueDoubleApi, VenueDoubleApiOptions } from "./double-api.ts";
@@ -26,6 +34,17 @@ export interface CoinbaseDouble extends VenueDoubleApi {
   tickerBatch(quote: DoubleQuote): DoubleQuoteSent;
   /** A `match` (a trade) to connections subscribed to `matches`. */
   match(price: number, ts?: number): void;
+  /**
+   * A trade whose ticker is lost on the way: the sequence and trade id move on
+   * and nothing is sent, so the next `heartbeat()` shows a `last_trade_id` ahead
+   * of the last ticker's `trade_id`. Returns the trade id skipped.
+   */
+  missTicker(): number;
+  /**
+   * A ticker that arrives after a newer one: it carries the sequence and trade
+   * id just before the last ticker's (the double's ids do not move).
+   */
+  lateTicker(quote: DoubleQuote): DoubleQuoteSent;
 }
 
 /** Coinbase stamps in RFC 3339 with microseconds. */
@@ -105,17 +124,20 @@ export async function startCoinbaseDouble({ heartbeatEveryMs, subscribeWithinMs 
     },
   });
 
-  /** Sends `frame(product)` to every connection subscribed to `channel` for BTC-USD. */
-  const toSubscribed = (channel: string, frame: () => string) => {
+  /** Sends `frame` to every connection subscribed to `channel` for BTC-USD: one message, the same ids for all. */
+  const toSubscribed = (channel: string, frame: string) => {
     for (const client of inner.clients) {
-      if (sessions.get(client)?.channels.get(channel)?.has("BTC-USD")) client.send(frame());
+      if (sessions.get(client)?.channels.get(channel)?.has("BTC-USD")) client.send(frame);
     }
   };
 
-  const tickerFrame = (type: "ticker" | "ticker_batch", { bid, ask, last, ts = Date.now() }: DoubleQuote) => () =>
+  /** The last ticker's ids, for `lateTicker`. */
+  let lastTicker: { sequence: number; tradeId: number } | undefined;
+
+  const tickerFrame = (type: "ticker" | "ticker_batch", { bid, ask, last, ts = Date.now() }: DoubleQuote, ids = { sequence: ++sequence, tradeId: ++tradeId }) =>
     JSON.stringify({
       type,
-      sequence: ++sequence,
+      sequence: ids.sequence,
       product_id: "BTC-USD",
       price: String(last ?? (bid + ask) / 2),
       open_24h: "63001.10",
@@ -129,7 +151,7 @@ export async function startCoinbaseDouble({ heartbeatEveryMs, subscribeWithinMs 
       best_ask_size: "1.56637040",
       side: "buy",
       time: coinbaseTime(ts),
-      trade_id: ++tradeId,
+      trade_id: ids.tradeId,
       last_size: "0.0396987",
     });
 
@@ -148,6 +170,17 @@ export async function startCoinbaseDouble({ heartbeatEveryMs, subscribeWithinMs 
     quote(quote) {
       const ts = quote.ts ?? Date.now();
       toSubscribed("ticker", tickerFrame("ticker", { ...quote, ts }));
+      lastTicker = { sequence, tradeId };
+      return { venueTs: ts, frames: 1 };
+    },
+    missTicker() {
+      sequence++;
+      return ++tradeId;
+    },
+    lateTicker(quote) {
+      const ts = quote.ts ?? Date.now();
+      const before = lastTicker ?? { sequence, tradeId };
+      toSubscribed("ticker", tickerFrame("ticker", { ...quote, ts }, { sequence: before.sequence - 1, tradeId: before.tradeId - 1 }));
       return { venueTs: ts, frames: 1 };
     },
     tickerBatch(quote) {
@@ -156,23 +189,23 @@ export async function startCoinbaseDouble({ heartbeatEveryMs, subscribeWithinMs 
       return { venueTs: ts, frames: 1 };
     },
     match(price, ts = Date.now()) {
-      const frame = () =>
-        JSON.stringify({
-          type: "match",
-          trade_id: ++tradeId,
-          sequence: ++sequence,
-          maker_order_id: "ac928c66-ca53-498f-9c13-a110027a60e8",
-          taker_order_id: "132fb6ae-456b-4654-b4e0-d681ac05cea1",
-          time: coinbaseTime(ts),
-          product_id: "BTC-USD",
-          size: "0.01",
-          price: String(price),
-          side: "sell",
-        });
+      const frame = JSON.stringify({
+        type: "match",
+        trade_id: ++tradeId,
+        sequence: ++sequence,
+        maker_order_id: "ac928c66-ca53-498f-9c13-a110027a60e8",
+        taker_order_id: "132fb6ae-456b-4654-b4e0-d681ac05cea1",
+        time: coinbaseTime(ts),
+        product_id: "BTC-USD",
+        size: "0.01",
+        price: String(price),
+        side: "sell",
+      });
       toSubscribed("matches", frame);
     },
     heartbeat() {
-      toSubscribed("heartbeat", () => JSON.stringify({ type: "heartbeat", sequence, last_trade_id: tradeId, product_id: "BTC-USD", time: coinbaseTime(Date.now()) }));
+      // Shaped like the docs' example: the product's current sequence and its last trade's id.
+      toSubscribed("heartbeat", JSON.stringify({ type: "heartbeat", sequence, last_trade_id: tradeId, product_id: "BTC-USD", time: coinbaseTime(Date.now()) }));
     },
     malformed() {
       const frames = [

@@ -8,7 +8,6 @@ import { startCheckpointer } from "../common/store/checkpointer.ts";
 import { openStore } from "../common/store/sqlite.ts";
 import { createApp } from "./app.ts";
 import { createBetStore } from "./bets/bet-store.ts";
-import { createExposure } from "./bets/exposure.ts";
 import { createGroupCommitter } from "./bets/group-commit.ts";
 import { createBetPlacement } from "./bets/placement.ts";
 import { readApiConfig } from "./config.ts";
@@ -16,15 +15,10 @@ import { createGridService } from "./grid/grid-service.ts";
 import { startGridPublisher } from "./grid/publisher.ts";
 import { createRateLimiter } from "./http/rate-limiter.ts";
 import { createRequestLogger } from "./http/request-log.ts";
+import { createBetLifecycle } from "./lifecycle/bet-lifecycle.ts";
 import { createMarket } from "./market/market.ts";
 import { createPlayerStore } from "./players/player-store.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
-import { createBetEventPublisher } from "./settlement/event-publisher.ts";
-import { acceptedEnvelope } from "./settlement/events.ts";
-import { startJudging } from "./settlement/judging.ts";
-import { createSettleStore, openBetOf } from "./settlement/settle-store.ts";
-import { createSettlementBook } from "./settlement/settlement-book.ts";
-import { createSettler } from "./settlement/settler.ts";
 
 /** How long in-flight requests may take to finish at shutdown. */
 const DRAIN_MS = 10_000;
@@ -67,25 +61,19 @@ const grid = createGridService({
 });
 const players = createPlayerStore(db);
 const bets = createBetStore(db);
-const exposure = createExposure(config);
-const openBets = exposure.load(db);
 const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: config.batchDelayMs });
 const tokens = createSessionTokens(config.sessionSecret);
-const betEvents = createBetEventPublisher({ bus, log });
-const settleStore = createSettleStore(db, {
-  onDisagreement: (window) => log.warn({ window }, "the settlement book and the database disagree on a closing window; settled bet by bet"),
-});
-const settler = createSettler({
-  book: createSettlementBook({ staleMs: config.staleMs, graceMs: config.settleGraceMs, timeoutMs: config.settleTimeoutMs }),
-  store: settleStore,
-  exposure,
-  events: betEvents,
+const lifecycle = createBetLifecycle({
+  db,
+  bus,
   log,
+  limits: config,
+  settlement: { staleMs: config.staleMs, graceMs: config.settleGraceMs, timeoutMs: config.settleTimeoutMs },
 });
-const settling = settler.load();
+const { openBets, settling } = lifecycle.load();
 
 // Started once the app exists (below); /readyz reads its counters.
-let judging: ReturnType<typeof startJudging> | undefined;
+let judging: ReturnType<typeof lifecycle.startJudging> | undefined;
 const app = createApp({
   log,
   logRequest: createRequestLogger(sink, log.isLevelEnabled("info")),
@@ -98,16 +86,13 @@ const app = createApp({
   grid,
   placement: createBetPlacement({
     grid,
-    exposure,
+    exposure: lifecycle.exposure,
     bets,
     commits,
     limiter: createRateLimiter({ rate: config.betsPerPlayerPerS }),
     minStakeCents: config.minStakeCents,
     maxStakeCents: config.maxStakeCents,
-    onPlaced: (bet) => {
-      settler.add(openBetOf(bet));
-      betEvents.push(acceptedEnvelope(bet));
-    },
+    onPlaced: lifecycle.placed,
   }),
   sessionLimiter: createRateLimiter({ rate: config.sessionsPerIpPerMin / 60, burst: config.sessionsPerIpPerMin }),
   startingBalanceCents: config.startingBalanceCents,
@@ -119,16 +104,11 @@ const app = createApp({
 });
 
 if (!signer) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: unsigned ticks are believed (development only)");
-judging = startJudging({
-  db,
-  log: settleStore.ticks,
-  settler,
+judging = lifecycle.startJudging({
   market,
-  bus,
   history: ticks,
   ...(signer ? { signer } : {}),
   bounds: { maxSkewMs: config.tickMaxSkewMs, maxJump: config.priceMaxJump, staleMs: config.staleMs },
-  logger: log,
   // Crash-only: what settlement knows is rebuilt from the database at the next start.
   onWriteFailed(error) {
     log.fatal({ err: (error as Error).message }, "a settlement could not be written: exiting so the restart rebuilds it from the database");

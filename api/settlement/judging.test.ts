@@ -46,8 +46,7 @@ function setUp(now: { value: number }) {
   /** Starts judging over these parts; a failed write throws unless `onWriteFailed` says otherwise. */
   const start = (options: Partial<Pick<JudgingOptions, "onWriteFailed" | "clockMs">> = {}) =>
     startJudging({
-      db,
-      log: store.ticks,
+      store,
       settler,
       market: createMarket({ sigmaFloor: 0.0001, staleMs: STALE }),
       bus,

@@ -1,4 +1,3 @@
-import type { Database } from "bun:sqlite";
 import type { Bus } from "../../common/bus/mod.ts";
 import type { Logger } from "../../common/log.ts";
 import type { TickSigner } from "../../common/prices/tick-signature.ts";
@@ -6,13 +5,12 @@ import type { TickStore } from "../../common/prices/tick-store.ts";
 import { startMarketFeed } from "../market/feed.ts";
 import type { Market } from "../market/market.ts";
 import type { TickBounds } from "../market/tick-bounds.ts";
+import type { SettleStore } from "./settle-store.ts";
 import type { Settler } from "./settler.ts";
-import type { TickLog } from "./tick-log.ts";
 
 export interface JudgingOptions {
-  db: Database;
-  /** The ticks already judged (the `ticks` table). */
-  log: TickLog;
+  /** The ticks already judged (the `ticks` table), and where the open bets begin. */
+  store: Pick<SettleStore, "ticks" | "oldestOpenStart">;
   settler: Settler;
   market: Pick<Market, "observe" | "doubt">;
   bus: Bus;
@@ -34,6 +32,9 @@ export interface JudgingOptions {
 /** How far back the market's volatility is rebuilt at start. */
 const WARM_UP_MS = 10 * 60 * 1000;
 
+/** How often, by default, the clock looks for windows no tick closed: well inside the settle grace. */
+const SETTLE_CLOCK_MS = 500;
+
 /**
  * Feeds settlement and the market, from start to stop:
  *
@@ -46,20 +47,19 @@ const WARM_UP_MS = 10 * 60 * 1000;
  *    so it never decides on ticks it merely missed.
  *
  * ```ts
- * const judging = startJudging({ db, log: settleStore.ticks, settler, market, bus, history: ticks, bounds, logger });
+ * const judging = startJudging({ store: settleStore, settler, market, bus, history: ticks, bounds, logger, onWriteFailed });
  * await judging.stop();
  * ```
  */
-export function startJudging({ db, log, settler, market, bus, history, signer, bounds, logger, onWriteFailed, clockMs = 500, now = Date.now }: JudgingOptions) {
+export function startJudging({ store, settler, market, bus, history, signer, bounds, logger, onWriteFailed, clockMs = SETTLE_CLOCK_MS, now = Date.now }: JudgingOptions) {
   const started = now();
-  const oldestOpen = (db.query("SELECT min(t_start) AS t FROM bets WHERE status = 'open'").get() as { t: number | null }).t;
-  const replayFrom = Math.min(started - WARM_UP_MS, (oldestOpen ?? started) - bounds.staleMs);
-  const judged = log.range(replayFrom, Number.MAX_SAFE_INTEGER);
+  const replayFrom = Math.min(started - WARM_UP_MS, (store.oldestOpenStart() ?? started) - bounds.staleMs);
+  const judged = store.ticks.range(replayFrom, Number.MAX_SAFE_INTEGER);
   for (const tick of judged) {
     market.observe(tick.tick);
     settler.replay(tick);
   }
-  const last = log.last()?.tick;
+  const last = store.ticks.last()?.tick;
   logger.info({ replayed: judged.length, from: replayFrom, last_ts: last?.ts ?? null, last_seq: last?.seq ?? null }, "rebuilt settlement from the judged ticks");
 
   const feed = startMarketFeed({

@@ -69,6 +69,7 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
   const openBets = db.prepare(
     "SELECT id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'",
   );
+  const oldestOpen = db.prepare("SELECT min(t_start) AS t FROM bets WHERE status = 'open'");
 
   /** Marks the window's bets lost when they are exactly its open bets in the database; false (nothing written) otherwise. */
   const loseWindow = (bets: readonly OpenBet[], now: number): boolean => {
@@ -130,6 +131,10 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
     /** Every open bet, to rebuild the settlement book at start. */
     openBets(): OpenBet[] {
       return (openBets.all() as OpenBetRow[]).map(openBetOf);
+    },
+    /** The earliest window start of an open bet (where the replay at start must begin); undefined when none is open. */
+    oldestOpenStart(): number | undefined {
+      return (oldestOpen.get() as { t: number | null }).t ?? undefined;
     },
   };
 }

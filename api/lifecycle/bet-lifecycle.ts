@@ -1,0 +1,70 @@
+import type { Database } from "bun:sqlite";
+import type { Bus } from "../../common/bus/mod.ts";
+import type { Logger } from "../../common/log.ts";
+import type { BetRow } from "../bets/bet-store.ts";
+import { createExposure, type ExposureLimits } from "../bets/exposure.ts";
+import { createBetEventPublisher } from "../settlement/event-publisher.ts";
+import { acceptedEnvelope } from "../settlement/events.ts";
+import { type JudgingOptions, startJudging } from "../settlement/judging.ts";
+import { createSettleStore, openBetOf } from "../settlement/settle-store.ts";
+import { type BookOptions, createSettlementBook } from "../settlement/settlement-book.ts";
+import { createSettler } from "../settlement/settler.ts";
+
+/** What the lifecycle is built from; everything else it makes itself. */
+export interface BetLifecycleParts {
+  /** The database this process owns the writes of. */
+  db: Database;
+  /** Where the players' bet events go (`Channels.betEvents`). */
+  bus: Bus;
+  log: Logger;
+  limits: ExposureLimits;
+  settlement: BookOptions;
+  now?: () => number;
+}
+
+/** What judging needs beyond the lifecycle's own parts: the market, the tick history and the rules for ticks. */
+export type JudgingFeed = Omit<JudgingOptions, "store" | "settler" | "bus" | "logger" | "now">;
+
+/**
+ * A bet from acceptance to settlement, in the process that owns the writes:
+ * the limits a bet holds while it is open (`exposure`, for placement), a
+ * stored bet entering the settlement book and its player told (`placed`),
+ * and the judging of ticks that settles it, tells its player and gives its
+ * share of the limits back (`startJudging`).
+ *
+ * ```ts
+ * const lifecycle = createBetLifecycle({ db, bus, log, limits: config, settlement: { staleMs, graceMs, timeoutMs } });
+ * const { openBets } = lifecycle.load();
+ * const placement = createBetPlacement({ grid, exposure: lifecycle.exposure, bets, commits, limiter, minStakeCents, maxStakeCents, onPlaced: lifecycle.placed });
+ * const judging = lifecycle.startJudging({ market, history: ticks, bounds, onWriteFailed });
+ * ```
+ */
+export function createBetLifecycle({ db, bus, log, limits, settlement, now = Date.now }: BetLifecycleParts) {
+  const exposure = createExposure(limits);
+  const events = createBetEventPublisher({ bus, log });
+  const store = createSettleStore(db, {
+    onDisagreement: (window) => log.warn({ window }, "the settlement book and the database disagree on a closing window; settled bet by bet"),
+  });
+  const settler = createSettler({ book: createSettlementBook(settlement), store, exposure, events, log, now });
+
+  return {
+    /** The limits open bets hold: placement reserves a bet's share, settlement gives it back. */
+    exposure: exposure as Pick<typeof exposure, "reserve" | "release">,
+    /** Loads the open bets from the database into the limits and the settlement book: once, at start. */
+    load(): { openBets: number; settling: number } {
+      return { openBets: exposure.load(db), settling: settler.load() };
+    },
+    /** A newly stored bet: it joins the settlement book and its player is told it was accepted. */
+    placed(bet: BetRow): void {
+      settler.add(openBetOf(bet));
+      events.push(acceptedEnvelope(bet));
+    },
+    /** Starts judging ticks (after `load`): the stored ones first, then the feed, and the clock for windows no tick closes. */
+    startJudging(feed: JudgingFeed): ReturnType<typeof startJudging> {
+      return startJudging({ ...feed, store, settler, bus, logger: log, now });
+    },
+  };
+}
+
+/** The bet lifecycle (see `createBetLifecycle`). */
+export type BetLifecycle = ReturnType<typeof createBetLifecycle>;

@@ -25,7 +25,7 @@ export interface AppDeps {
   fetchHistory?: typeof fetchPriceHistory;
   fetchPricedGrid?: () => Promise<Grid | undefined>;
   openSocket?: (url: string) => SocketLike;
-  /** How much history the header line and the change cover. */
+  /** How much history the header line and the change cover (`HISTORY_MS`). */
   historyMs?: number;
 }
 
@@ -41,12 +41,54 @@ const RESULT_KEEP_MS = 15_000;
 /** A grid older than this is not offered: its prices are no longer quotes (the API has stopped publishing). */
 const GRID_STALE_MS = 10_000;
 
+/** With no grid from the socket for this long, the page asks `GET /api/grid`, and asks again no sooner than this. */
+const GRID_FETCH_AFTER_MS = 3000;
+
+/** How much history the header line and its change cover by default: five minutes, the `· 5m` beside the change. */
+const HISTORY_MS = 5 * 60_000;
+
+/** Ticks this much older than the header line's history are kept a while, then trimmed. */
+const HISTORY_TRIM_MARGIN_MS = 60_000;
+
+/** History is asked up to this far past the server's now, so a tick stamped a little ahead is not missed. */
+const HISTORY_LOOKAHEAD_MS = 1000;
+
+/** The gap between ticks assumed until ticks show the real one. */
+const FIRST_TICK_GAP_MS = 1000;
+
+/** A gap between ticks longer than this is an outage, not the feed's pace, and is not learnt. */
+const TICK_GAP_MAX_MS = 60_000;
+
+/** How much of each new gap the learnt tick gap takes in (an exponential moving average). */
+const TICK_GAP_WEIGHT = 0.2;
+
+/** A price is stale once no tick has come for this many tick gaps (and `STALE_AFTER_MIN_MS`). */
+const STALE_AFTER_TICK_GAPS = 3;
+
+/** However fast ticks come, a price is not stale sooner than this. */
+const STALE_AFTER_MIN_MS = 3000;
+
+/** A tick's own timestamp may lag the server clock this much more before the price reads stale. */
+const TICK_AGE_SLACK_MS = 2000;
+
+/** A balance read that raced a bet event or answer is read again, at most this many times in all. */
+const BALANCE_READ_ATTEMPTS = 3;
+
+/** A bet accepted on the socket but unknown waits this long for this tap's own answer before it is fetched. */
+const OWN_ANSWER_WAIT_MS = 500;
+
+/** A frame after a long pause (a background tab) moves the view as if only this much time had passed. */
+const MAX_FRAME_STEP_MS = 100;
+
+/** The sparkline, the high and low, the title and the trimming of history happen this often, not every frame. */
+const HEADER_EVERY_MS = 500;
+
 /**
  * Starts the page: history from `/api/prices`, live ticks and the priced grid
  * from `/ws` (`/api/grid` first), the chart and the grid redrawn each animation
  * frame, bets, balance and open bets through the guest `session`.
  */
-export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPriceHistory, fetchPricedGrid = fetchGrid, openSocket, historyMs = 5 * 60_000 }: AppDeps) {
+export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPriceHistory, fetchPricedGrid = fetchGrid, openSocket, historyMs = HISTORY_MS }: AppDeps) {
   const priceEl = element<HTMLOutputElement>(root, "[data-testid=price]");
   const staleEl = element<HTMLElement>(root, "[data-testid=stale]");
   const sourceEl = element<HTMLElement>(root, "[data-testid=source]");
@@ -68,7 +110,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const chart = createChartView(element<HTMLCanvasElement>(root, ".chart"));
   const refreshBalance = async () => {
     try {
-      for (let attempt = 0; attempt < 3; attempt++) {
+      for (let attempt = 0; attempt < BALANCE_READ_ATTEMPTS; attempt++) {
         const changes = book.balanceChanges();
         const { balance } = await fetchMe(session);
         // A bet event or answer that came while this read was on its way may be newer than it: read again.
@@ -109,16 +151,16 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   let conn: ConnState = "reconnecting";
   /** The newest tick received live, and when (local clock): staleness is judged on both. */
   let lastLive: { tick: Tick; receivedAt: number } | undefined;
-  let tickGapMs = 1000;
+  let tickGapMs = FIRST_TICK_GAP_MS;
   let shownStale: boolean | undefined;
   let shownPaused: string | undefined;
   let firstLiveMarked = false;
   let gapFrom: number | undefined;
 
-  const staleAfterMs = () => Math.max(3000, tickGapMs * 3);
+  const staleAfterMs = () => Math.max(STALE_AFTER_MIN_MS, tickGapMs * STALE_AFTER_TICK_GAPS);
   const isStale = (now: number) => {
     if (conn !== "live" || !lastLive) return true;
-    return performance.now() - lastLive.receivedAt > staleAfterMs() || now - lastLive.tick.ts > staleAfterMs() + 2000;
+    return performance.now() - lastLive.receivedAt > staleAfterMs() || now - lastLive.tick.ts > staleAfterMs() + TICK_AGE_SLACK_MS;
   };
 
   let shownSource = "";
@@ -146,7 +188,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
 
   const loadHistory = async (from: number) => {
     try {
-      const ticks = await fetchHistory({ from, to: clock.now() + 1000 });
+      const ticks = await fetchHistory({ from, to: clock.now() + HISTORY_LOOKAHEAD_MS });
       for (const tick of ticks) series.add(tick);
     } catch {
       // The live feed still works; the chart simply starts shorter.
@@ -173,7 +215,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
         (view) => book.load([view]),
         () => {},
       );
-    }, 500);
+    }, OWN_ANSWER_WAIT_MS);
   };
 
   const feed = connectLiveFeed({
@@ -208,8 +250,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     onTick: (tick, origin) => {
       const previous = lastLive?.tick;
       const receivedAt = performance.now();
-      if (previous && tick.ts > previous.ts && tick.ts - previous.ts < 60_000) {
-        tickGapMs = tickGapMs * 0.8 + (tick.ts - previous.ts) * 0.2;
+      if (previous && tick.ts > previous.ts && tick.ts - previous.ts < TICK_GAP_MAX_MS) {
+        tickGapMs = tickGapMs * (1 - TICK_GAP_WEIGHT) + (tick.ts - previous.ts) * TICK_GAP_WEIGHT;
       }
       if (!previous || tick.ts >= previous.ts) lastLive = { tick, receivedAt };
       series.add(tick);
@@ -269,7 +311,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
 
   const frame = () => {
     const frameAt = performance.now();
-    const dt = Math.min(100, frameAt - lastFrameAt);
+    const dt = Math.min(MAX_FRAME_STEP_MS, frameAt - lastFrameAt);
     lastFrameAt = frameAt;
     const now = clock.now();
     const stale = isStale(now);
@@ -279,7 +321,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     const gridStale = !latestGrid || now - latestGrid.ts > GRID_STALE_MS;
     // No grid from the socket for a while (it is reconnecting, or the page opened before the API had a price): ask every
     // few seconds, but not while the price is stale, when the API could only answer 503.
-    if (!stale && (!latestGrid || now - latestGrid.ts > 3000) && frameAt - lastGridFetchAt > 3000) {
+    if (!stale && (!latestGrid || now - latestGrid.ts > GRID_FETCH_AFTER_MS) && frameAt - lastGridFetchAt > GRID_FETCH_AFTER_MS) {
       lastGridFetchAt = frameAt;
       void fetchPricedGrid()
         .then((next) => next && priced.update(next))
@@ -335,9 +377,9 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       statusVersion = book.version();
       showLatestBet(statusEl, book.latest());
     }
-    if (frameAt - lastSparkAt > 500) {
+    if (frameAt - lastSparkAt > HEADER_EVERY_MS) {
       lastSparkAt = frameAt;
-      series.trimBefore(now - historyMs - 60_000);
+      series.trimBefore(now - historyMs - HISTORY_TRIM_MARGIN_MS);
       const range = drawSparkline(sparkEl, series.between(now - historyMs, now), { stale, pixelRatio: window.devicePixelRatio || 1 });
       if (range) {
         highEl.textContent = formatPrice(range.high);

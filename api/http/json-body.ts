@@ -1,6 +1,13 @@
 import { HttpError } from "./http-error.ts";
 
-/** The largest request body the API reads, in bytes. Nginx's client_max_body_size matches it. */
+/**
+ * The largest request body the API reads, in bytes (16 KiB). Nginx's
+ * client_max_body_size matches it (nginx/render.test.ts checks that).
+ *
+ * ```ts
+ * if (Number(request.headers.get("content-length")) > MAX_BODY_BYTES) throw tooLarge();
+ * ```
+ */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 const tooLarge = () => new HttpError(413, "payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -9,6 +16,10 @@ const tooLarge = () => new HttpError(413, "payload_too_large", `request body is 
  * Reads a JSON request body, refusing other media types (415) and bodies over
  * `MAX_BODY_BYTES` (413) without buffering more than the limit, even when the
  * body is chunked and declares no length. An empty body is no body: undefined.
+ *
+ * ```ts
+ * new Elysia().onParse(async ({ request, contentType }) => (await readJsonBody(request, contentType)) ?? null);
+ * ```
  */
 export async function readJsonBody(request: Request, contentType: string | undefined): Promise<unknown> {
   // Elysia passes no content type when the body is empty; the header still tells what was meant.
@@ -35,6 +46,7 @@ export async function readJsonBody(request: Request, contentType: string | undef
   }
 }
 
+/** The body as text, refused (413) as soon as it passes `MAX_BODY_BYTES`. */
 async function readLimited(request: Request): Promise<string> {
   if (!request.body) return "";
   const chunks: Uint8Array[] = [];

@@ -9,17 +9,34 @@ import { bearerAuth } from "./auth.ts";
 import { clientAddress } from "./client-address.ts";
 import type { SessionTokens } from "../../common/sessions/token.ts";
 
+/**
+ * What the session routes need.
+ *
+ * ```ts
+ * const parts: SessionRouteParts = { tokens, players, startingBalanceCents: 100_000, sessionTtlMs: 86_400_000, sessionLimiter };
+ * ```
+ */
 export interface SessionRouteParts {
+  /** Signs new sessions' tokens and checks them on `GET /api/me`. */
   tokens: SessionTokens;
   players: PlayerStore;
+  /** What a new guest player starts with, in cents. */
   startingBalanceCents: number;
+  /** How long a new session's token is valid, ms. */
   sessionTtlMs: number;
   /** Keyed by client address: guest players are rows in the database, so their creation is bounded. */
   sessionLimiter: RateLimiter;
   now?: () => number;
 }
 
-/** `POST /api/session` (a new guest player) and `GET /api/me`. */
+/**
+ * `POST /api/session` (a new guest player, rate limited per address) and
+ * `GET /api/me` (the token's player, balance and open exposure).
+ *
+ * ```ts
+ * new Elysia().use(sessionRoutes({ tokens, players, startingBalanceCents: 100_000, sessionTtlMs: 86_400_000, sessionLimiter }));
+ * ```
+ */
 export function sessionRoutes({ tokens, players, startingBalanceCents, sessionTtlMs, sessionLimiter, now = Date.now }: SessionRouteParts) {
   return new Elysia({ name: "sessions" })
     .post(

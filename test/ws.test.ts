@@ -83,6 +83,7 @@ describe("ws service", () => {
     const plain = await fetch(`${ws.http}/ws`);
     expect(plain.status).toBe(426);
     expect(plain.headers.get("content-type")).toBe("application/json");
+    expect((await plain.json()) as unknown).toMatchObject({ error: { code: "upgrade_required", details: [] } });
   });
 
   test("a new client first receives the stored price, then ticks", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { type Bus, createMemoryBus } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
 import type { Tick } from "../common/contracts/price.ts";
-import { WsCloseCode } from "../common/contracts/ws.ts";
+import { WS_MAX_MESSAGE_BYTES, WsCloseCode } from "../common/contracts/ws.ts";
 import { createLogger } from "../common/log.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
 import { openSlowReader } from "../test/support/slow-reader.ts";
@@ -156,6 +156,31 @@ describe("ws server (in process, memory bus)", () => {
     );
     expect(reader.ws.readyState).toBe(WebSocket.OPEN);
     await deliver(h, reader, 2);
+  });
+
+  test("/ws without a websocket upgrade is a 426 upgrade_required in the error contract, echoing the caller's request id", async () => {
+    await using h = await serve(async () => undefined);
+    const plain = await fetch(h.url.replace("ws:", "http:"), { headers: { "x-request-id": "plain-get-1" } });
+    expect(plain.status).toBe(426);
+    expect(plain.headers.get("x-request-id")).toBe("plain-get-1");
+    expect((await plain.json()) as unknown).toEqual({ error: { code: "upgrade_required", message: "expected a websocket upgrade", details: [], request_id: "plain-get-1" } });
+  });
+
+  test("a message at the size limit is taken (echoed); one byte over closes the connection with 1009", async () => {
+    await using h = await serve(async () => undefined);
+    await using client = await connectClient(h.url);
+    const atLimit = "x".repeat(WS_MAX_MESSAGE_BYTES);
+    client.ws.send(atLimit);
+    await waitFor("the echo at the limit", () => client.received.includes(atLimit));
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    let closeCode: number | undefined;
+    void client.closed.then(({ code }) => (closeCode = code));
+    const overLimit = "y".repeat(WS_MAX_MESSAGE_BYTES + 1);
+    client.ws.send(overLimit);
+    // Either it closes or, with a larger limit, the message comes back: fail at once, not at a timeout.
+    await waitFor("a close or an echo", () => closeCode !== undefined || client.received.includes(overLimit));
+    expect(client.received.includes(overLimit)).toBe(false);
+    expect(closeCode).toBe(WsCloseCode.messageTooBig);
   });
 
   test("past maxConnections an upgrade is answered 503", async () => {

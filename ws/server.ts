@@ -1,56 +1,27 @@
-import type { Server, ServerWebSocket } from "bun";
+import type { Server } from "bun";
 import type { DestinationStream } from "pino";
 import type { Bus } from "../common/bus/mod.ts";
 import type { LabelledTick } from "../common/contracts/price.ts";
-import { type ServerMessage, WS_MAX_MESSAGE_BYTES, WsCloseCode, type WsTopic } from "../common/contracts/ws.ts";
+import { WsCloseCode } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
-import { withTimeout } from "../common/timeout.ts";
-import { fullBucket, type TokenBucket, takeToken } from "../common/token-bucket.ts";
-import { type PriceBridgeOptions, type PriceBridgeStats, playerTopic, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
-import { readMessage } from "./commands.ts";
+import { takeToken } from "../common/token-bucket.ts";
+import { type PriceBridgeOptions, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 import { createCollectionNudge } from "./collection-nudge.ts";
+import { createCommandHandler, type VerifyToken } from "./command-handler.ts";
+import { type Connection, OPEN, type Socket } from "./connection.ts";
 import { createConnectionLog } from "./connection-log.ts";
-import { type Liveness, startHeartbeat } from "./heartbeat.ts";
-import { errorAnswer, jsonResponse } from "./http.ts";
-import { createShardedTopic, type Subscriber } from "./sharded-topic.ts";
-import { createUnackedBytes, type Delivery, frameBytes, newDelivery } from "./unacked-bytes.ts";
+import { createCountedOutput } from "./counted-output.ts";
+import { startHeartbeat } from "./heartbeat.ts";
+import { defaultLimits, type WsLimits } from "./limits.ts";
+import { newConnectionCounts, type WsStats, wsStats } from "./metrics.ts";
+import { createPriceSubscriptions } from "./price-subscriptions.ts";
+import { createRoutes } from "./routes.ts";
+import { createShardedTopic } from "./sharded-topic.ts";
+import { startSweep } from "./sweep.ts";
+import { createUnackedBytes, frameBytes } from "./unacked-bytes.ts";
 
-export interface WsLimits {
-  /** A peer silent (no pong, no message) for this long is dropped; pings go out every half of it. */
-  idleTimeoutS: number;
-  /**
-   * Bytes sent to one client and not yet read by it, wherever they sit (ws's queue, the kernel's
-   * buffers, nginx): a client that stays above it for `slowClientGraceMs` is closed (ws/unacked-bytes.ts).
-   * Also Bun's own limit on ws's queue, past which a client is closed at once.
-   */
-  backpressureLimitBytes: number;
-  /** How long a client may stay more than `backpressureLimitBytes` behind before it is closed. */
-  slowClientGraceMs: number;
-  /** How often every connection is looked at: how far behind it is, whether its session has expired. */
-  sweepMs: number;
-  /** Open websockets; past it an upgrade is answered 503. */
-  maxConnections: number;
-  /** Messages per second per client (and the burst allowed). */
-  maxMessagesPerS: number;
-  /** Largest message a client may send; a larger one closes the connection with 1009. */
-  maxMessageBytes: number;
-  /** How long a new client waits for the stored price before it is subscribed without one. */
-  snapshotTimeoutMs: number;
-  /** Price subscribers are split over this many topics, published one per event-loop turn (see sharded-topic.ts). */
-  priceShards: number;
-}
-
-export const defaultLimits: WsLimits = {
-  idleTimeoutS: 60,
-  backpressureLimitBytes: 128 * 1024,
-  slowClientGraceMs: 3000,
-  sweepMs: 500,
-  maxConnections: 10_000,
-  maxMessagesPerS: 50,
-  maxMessageBytes: WS_MAX_MESSAGE_BYTES,
-  snapshotTimeoutMs: 1000,
-  priceShards: 10,
-};
+export { defaultLimits, type WsLimits } from "./limits.ts";
+export type { WsStats } from "./metrics.ts";
 
 export interface WsServerOptions {
   /** 0 picks a free port. */
@@ -76,28 +47,10 @@ export interface WsServerOptions {
    * connection is closed with `session_expired`. Without it `auth` is refused (the API's session
    * secret is not configured here).
    */
-  verifyToken?: (token: string) => { sub: string; exp: number } | undefined;
+  verifyToken?: VerifyToken;
 }
 
-export interface WsStats extends PriceBridgeStats {
-  grids_published: number;
-  grids_dropped: number;
-  bet_events_relayed: number;
-  bet_events_dropped: number;
-  component: "ws";
-  connections: number;
-  connections_total: number;
-  connections_rejected: number;
-  /** Clients dropped for not answering pings. */
-  connections_dead: number;
-  /** Clients closed for staying more than the limit behind in reading for longer than the grace. */
-  connections_slow: number;
-  /** Authenticated clients closed because their session token expired. */
-  connections_expired: number;
-  snapshot_failures: number;
-  rss_bytes: number;
-}
-
+/** A running websocket service. */
 export interface WsServer {
   port: number;
   stats(): WsStats;
@@ -105,37 +58,21 @@ export interface WsServer {
   shutdown(): Promise<void>;
 }
 
-/** What the server keeps on each connection: one object, its budget and byte counts inline (thousands of these are live). */
-interface Connection extends Liveness, TokenBucket, Delivery {
-  id: string;
-  forwardedFor: string | null;
-  openedAt: number;
-  /** Whether the client wants ticks; bumped `joins` stop a late snapshot from undoing an unsubscribe. */
-  wantsPrices: boolean;
-  joins: number;
-  /** Why the server closed the connection, for the close log. */
-  closedBy: string | null;
-  /** The player proven by `auth`, whose bet events this connection receives. */
-  playerId?: string;
-  /** When the token proven by `auth` expires (ms since the epoch); infinite before any `auth`. */
-  expiresAt: number;
-  /** This connection as the sharded price topic sees it: joining a shard goes through the byte counts. */
-  priceMember: Subscriber | null;
-}
-
-type Socket = ServerWebSocket<Connection>;
-
 /** A connection storm's garbage is collected every this many opens (ws/collection-nudge.ts). */
 const COLLECT_EVERY_OPENS = 1000;
-const HEALTH = JSON.stringify({ status: "ok", component: "ws" });
-const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
-
+/** How long shutdown waits for clients to close, then for the listener to stop. */
+const CLOSE_CLIENTS_MS = 2000;
+const STOP_LISTENING_MS = 1000;
 
 /**
  * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (JSON
- * counters), 404 otherwise. Each client is subscribed to `prices` on connect
- * after being sent the latest price; ticks reach clients through the bridge,
- * serialised once and published shard by shard (ws/sharded-topic.ts).
+ * counters), 404 otherwise (ws/routes.ts). Each client is subscribed to
+ * `prices` on connect after being sent the latest price
+ * (ws/price-subscriptions.ts); ticks reach clients through the bridge,
+ * serialised once and published shard by shard (ws/sharded-topic.ts). This
+ * file wires the parts and handles the socket lifecycle; commands are answered
+ * in ws/command-handler.ts, idle and slow clients found by ws/heartbeat.ts and
+ * ws/sweep.ts.
  *
  * ```ts
  * const server = await startWsServer({ port: 0, bus: createMemoryBus(), latestTick: async () => undefined, log });
@@ -146,31 +83,14 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
   const limits: WsLimits = { ...defaultLimits, ...given };
   const messageRate = { rate: limits.maxMessagesPerS, burst: limits.maxMessagesPerS };
   const sockets = new Set<Socket>();
+  const counts = newConnectionCounts();
   const connections = createConnectionLog(log, logSink);
   const nudge = createCollectionNudge(COLLECT_EVERY_OPENS, () => Bun.gc(false));
-  let connectionsTotal = 0;
-  let connectionsRejected = 0;
-  let connectionsDead = 0;
-  let connectionsSlow = 0;
-  let connectionsExpired = 0;
-  let snapshotFailures = 0;
   let shuttingDown: (() => void) | undefined;
 
   // What each client has been sent and has read: every send, publish and subscription goes through these.
   const acks = createUnackedBytes({ limitBytes: limits.backpressureLimitBytes, graceMs: limits.slowClientGraceMs });
-  const sendText = (ws: Socket, text: string) => {
-    acks.sent(ws.data, frameBytes(Buffer.byteLength(text)));
-    ws.sendText(text);
-  };
-  const send = (ws: Socket, message: ServerMessage) => sendText(ws, JSON.stringify(message));
-  const join = (ws: Socket, topic: string) => {
-    ws.subscribe(topic);
-    acks.joined(ws.data, topic);
-  };
-  const leave = (ws: Socket, topic: string) => {
-    ws.unsubscribe(topic);
-    acks.left(ws.data, topic);
-  };
+  const output = createCountedOutput(acks);
 
   // Bridge first: its publish target is the server, created just below.
   let server: Server<Connection> | undefined;
@@ -180,10 +100,10 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
     return server?.publish(topic, message);
   };
   // A tick reaches thousands of sockets a shard at a time, so a player's settled bet is not kept waiting behind it.
-  const prices = createShardedTopic({ name: "prices", shards: limits.priceShards, publish });
+  const priceTopic = createShardedTopic({ name: "prices", shards: limits.priceShards, publish });
   const bridge = await startPriceBridge({
     bus,
-    publish: (topic, message, order) => (topic === "prices" ? prices.publish(message, order) : publish(topic, message)),
+    publish: (topic, message, order) => (topic === "prices" ? priceTopic.publish(message, order) : publish(topic, message)),
     log,
     ...(priceHistory ? { history: priceHistory } : {}),
     ...(priceSigner ? { signer: priceSigner } : {}),
@@ -191,134 +111,28 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
   const gridBridge = await startGridBridge({ bus, publish, log });
   const betBridge = await startBetEventBridge({ bus, publish, log });
 
-  // Clients that connect together share one read of the stored price.
-  let storedRead: Promise<LabelledTick | undefined> | undefined;
-  const readStored = () =>
-    (storedRead ??= (async () => {
-      try {
-        return await withTimeout(latestTick(), limits.snapshotTimeoutMs, "reading the latest price");
-      } catch (error) {
-        snapshotFailures++;
-        log.warn({ err: (error as Error).message }, "could not read the latest price; clients get the next tick");
-        return undefined;
-      } finally {
-        storedRead = undefined;
-      }
-    })());
+  const prices = createPriceSubscriptions({
+    topic: priceTopic,
+    latestTick,
+    seen: () => bridge.latest(),
+    timeoutMs: limits.snapshotTimeoutMs,
+    sendText: output.sendText,
+    log,
+    onReadFailed: () => counts.snapshotFailures++,
+  });
+  const onText = createCommandHandler({ output, prices, latestGrid: () => gridBridge.latestMessage(), verifyToken });
 
-  /**
-   * Sends the latest price, then subscribes: the snapshot is always the first
-   * price a client sees, and the ticks after it are newer (a tick still on its
-   * way to this client's shard, or through Redis, is the snapshot itself).
-   */
-  const joinPrices = async (ws: Socket) => {
-    const join = ++ws.data.joins;
-    ws.data.wantsPrices = true;
-    const stored = await readStored();
-    if (ws.readyState !== 1 || ws.data.joins !== join) return;
-    // A tick that went by while the store was read is newer than the stored one.
-    const seen = bridge.latest();
-    const latest = stored && seen ? (seen.ts > stored.ts ? seen : stored) : (stored ?? seen);
-    if (latest) sendText(ws, priceMessage(latest));
-    prices.subscribe(ws.data.priceMember!, latest?.ts);
-  };
-
-  const leavePrices = (ws: Socket) => {
-    ws.data.joins++;
-    ws.data.wantsPrices = false;
-    prices.unsubscribe(ws.data.priceMember!);
-  };
-
-  const onText = (ws: Socket, text: string) => {
-    const read = readMessage(text);
-    if (read.kind === "other") {
-      sendText(ws, text);
-      return;
-    }
-    if (read.kind === "malformed") {
-      send(ws, { type: "error", code: "bad_command", message: `malformed ${read.type} command` });
-      return;
-    }
-    const command = read.command;
-    switch (command.type) {
-      case "ping":
-        send(ws, { type: "pong", ts: Date.now() });
-        return;
-      case "auth": {
-        const claims = verifyToken?.(command.token);
-        if (!claims) {
-          send(ws, { type: "error", code: "unauthorized", message: verifyToken ? "invalid or expired session token" : "this server cannot check session tokens" });
-          ws.data.closedBy = "bad auth";
-          ws.close(WsCloseCode.unauthorized, "unauthorized");
-          return;
-        }
-        if (ws.data.playerId && ws.data.playerId !== claims.sub) leave(ws, playerTopic(ws.data.playerId));
-        ws.data.playerId = claims.sub;
-        ws.data.expiresAt = claims.exp;
-        join(ws, playerTopic(claims.sub));
-        send(ws, { type: "authed", user_id: claims.sub });
-        return;
-      }
-      case "subscribe":
-      case "unsubscribe": {
-        if (!TOPICS.has(command.channel)) {
-          send(ws, { type: "error", code: "unknown_channel", message: `no channel named ${JSON.stringify(command.channel)}`, channel: command.channel });
-          return;
-        }
-        const channel = command.channel as WsTopic;
-        if (command.type === "subscribe") {
-          send(ws, { type: "subscribed", channel });
-          if (channel === "prices" && !ws.data.wantsPrices) void joinPrices(ws);
-          if (channel === "grid" && !ws.isSubscribed("grid")) {
-            const latestGrid = gridBridge.latestMessage();
-            if (latestGrid) sendText(ws, latestGrid);
-            join(ws, "grid");
-          }
-        } else {
-          if (channel === "prices") leavePrices(ws);
-          else leave(ws, channel);
-          send(ws, { type: "unsubscribed", channel });
-        }
-        return;
-      }
-      default: {
-        const unhandled: never = command;
-        throw new TypeError(`unhandled command ${JSON.stringify(unhandled)}`);
-      }
-    }
-  };
+  const stats = (): WsStats => wsStats(sockets.size, counts, { ...bridge.stats(), ...gridBridge.stats(), ...betBridge.stats() });
 
   server = Bun.serve<Connection>({
     port,
     ...(hostname === undefined ? {} : { hostname }),
-    fetch(request, server) {
-      const path = new URL(request.url).pathname;
-      if (path === "/ws") {
-        if (shuttingDown || sockets.size >= limits.maxConnections) {
-          connectionsRejected++;
-          return errorAnswer(request, 503, "unavailable", "too many connections, try again later");
-        }
-        const now = Date.now();
-        const data: Connection = {
-          id: Bun.randomUUIDv7(),
-          forwardedFor: request.headers.get("x-forwarded-for") ?? request.headers.get("x-real-ip"),
-          openedAt: now,
-          alive: true,
-          ...fullBucket(limits.maxMessagesPerS, now),
-          wantsPrices: false,
-          joins: 0,
-          closedBy: null,
-          expiresAt: Number.POSITIVE_INFINITY,
-          priceMember: null,
-          ...newDelivery(),
-        };
-        if (server.upgrade(request, { data })) return undefined;
-        return errorAnswer(request, 426, "validation_failed", "expected a websocket upgrade");
-      }
-      if (path === "/healthz" || path === "/ws/healthz") return new Response(HEALTH, { headers: { "content-type": "application/json" } });
-      if (path === "/metrics") return jsonResponse(stats());
-      return errorAnswer(request, 404, "not_found", `no route for ${request.method} ${path}`);
-    },
+    fetch: createRoutes({
+      accepting: () => !shuttingDown && sockets.size < limits.maxConnections,
+      onRejected: () => counts.rejected++,
+      maxMessagesPerS: limits.maxMessagesPerS,
+      metrics: stats,
+    }),
     websocket: {
       maxPayloadLength: limits.maxMessageBytes,
       backpressureLimit: limits.backpressureLimitBytes,
@@ -327,27 +141,24 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       sendPings: true,
       perMessageDeflate: false,
       open(ws) {
-        ws.data.priceMember = { subscribe: (topic) => join(ws, topic), unsubscribe: (topic) => leave(ws, topic) };
+        ws.data.priceMember = { subscribe: (topic) => output.join(ws, topic), unsubscribe: (topic) => output.leave(ws, topic) };
         sockets.add(ws);
-        connectionsTotal++;
+        counts.total++;
         connections.opened(ws.data.id, ws.remoteAddress, ws.data.forwardedFor);
         nudge.opened();
-        void joinPrices(ws);
+        void prices.join(ws);
       },
       message(ws, message) {
-        if (ws.readyState !== 1) return;
+        if (ws.readyState !== OPEN) return;
         ws.data.alive = true;
         if (!takeToken(ws.data, messageRate, Date.now())) {
-          send(ws, { type: "error", code: "rate_limited", message: `more than ${limits.maxMessagesPerS} messages per second` });
+          output.send(ws, { type: "error", code: "rate_limited", message: `more than ${limits.maxMessagesPerS} messages per second` });
           ws.data.closedBy = "rate limit";
           ws.close(WsCloseCode.policyViolation, "rate limit exceeded");
           return;
         }
         if (typeof message === "string") onText(ws, message);
-        else {
-          acks.sent(ws.data, frameBytes(message.byteLength));
-          ws.send(message);
-        }
+        else output.sendBinary(ws, message);
       },
       pong(ws, payload) {
         ws.data.alive = true;
@@ -355,7 +166,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       },
       close(ws, code, reason) {
         sockets.delete(ws);
-        if (ws.data.priceMember) prices.forget(ws.data.priceMember);
+        if (ws.data.priceMember) priceTopic.forget(ws.data.priceMember);
         acks.closed(ws.data);
         connections.closed(ws.data.id, code, reason, Date.now() - ws.data.openedAt, ws.data.closedBy ?? "peer");
         if (shuttingDown && sockets.size === 0) shuttingDown();
@@ -372,59 +183,20 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
     // The heartbeat's pings carry the byte count too: a pong to one acknowledges what came before it.
     ping: (ws) => acks.ping(ws),
     onDead(ws) {
-      connectionsDead++;
+      counts.dead++;
       ws.data.closedBy = "no answer to pings";
       ws.terminate();
     },
   });
-
-  /**
-   * A client that does not read: the close frame queues behind what it has
-   * not read (a client that was only slow still learns why), and Bun drops
-   * the socket after its close timeout.
-   */
-  const closeSlow = (ws: Socket) => {
-    connectionsSlow++;
-    const behind = ws.data.pingedAt - ws.data.acked;
-    send(ws, { type: "error", code: "slow_consumer", message: `${behind} bytes sent and not read for over ${limits.slowClientGraceMs} ms` });
-    ws.data.closedBy = "slow reader";
-    ws.close(WsCloseCode.slowConsumer, `not reading: ${behind} bytes behind`);
-  };
-
-  const expire = (ws: Socket) => {
-    connectionsExpired++;
-    send(ws, { type: "error", code: "session_expired", message: "the session token has expired; authenticate again" });
-    ws.data.closedBy = "session expired";
-    ws.close(WsCloseCode.sessionExpired, "session expired");
-  };
-
-  // One pass over every connection: cheaper than a timer per socket with 10,000 of them.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const ws of sockets) {
-      if (ws.readyState !== 1) continue;
-      if (ws.data.expiresAt <= now) expire(ws);
-      else if (acks.check(ws, now)) closeSlow(ws);
-    }
-  }, limits.sweepMs);
-  sweep.unref();
-
-  function stats(): WsStats {
-    return {
-      component: "ws",
-      connections: sockets.size,
-      connections_total: connectionsTotal,
-      connections_rejected: connectionsRejected,
-      connections_dead: connectionsDead,
-      connections_slow: connectionsSlow,
-      connections_expired: connectionsExpired,
-      snapshot_failures: snapshotFailures,
-      ...bridge.stats(),
-      ...gridBridge.stats(),
-      ...betBridge.stats(),
-      rss_bytes: process.memoryUsage.rss(),
-    };
-  }
+  const sweep = startSweep({
+    sockets,
+    everyMs: limits.sweepMs,
+    acks,
+    graceMs: limits.slowClientGraceMs,
+    send: output.send,
+    onSlow: () => counts.slow++,
+    onExpired: () => counts.expired++,
+  });
 
   const listening = server;
   return {
@@ -432,7 +204,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
     stats,
     async shutdown() {
       heartbeat.stop();
-      clearInterval(sweep);
+      sweep.stop();
       await bridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the price bridge"));
       await betBridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the bet event bridge"));
       await gridBridge.stop().catch((error: Error) => log.warn({ err: error.message }, "could not unsubscribe the grid bridge"));
@@ -444,8 +216,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
         ws.data.closedBy = "shutdown";
         ws.close(WsCloseCode.goingAway, "server shutting down");
       }
-      await Promise.race([allClosed, Bun.sleep(2000)]);
-      await Promise.race([listening.stop(true), Bun.sleep(1000)]);
+      await Promise.race([allClosed, Bun.sleep(CLOSE_CLIENTS_MS)]);
+      await Promise.race([listening.stop(true), Bun.sleep(STOP_LISTENING_MS)]);
     },
   };
 }

@@ -1,6 +1,12 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 
-/** Machine-readable error codes; every non-2xx answer carries one. */
+/**
+ * Machine-readable error codes; every non-2xx answer carries one.
+ *
+ * ```ts
+ * const code: ErrorCode = "insufficient_funds";
+ * ```
+ */
 export const ErrorCode = t.Union([
   t.Literal("validation_failed"),
   t.Literal("bad_json"),
@@ -14,18 +20,36 @@ export const ErrorCode = t.Union([
   t.Literal("insufficient_funds"),
   t.Literal("limit_exceeded"),
   t.Literal("rate_limited"),
+  /** A plain request to the websocket endpoint: 426, it must be a websocket upgrade. */
+  t.Literal("upgrade_required"),
   t.Literal("unavailable"),
   t.Literal("internal"),
 ]);
 export type ErrorCode = Static<typeof ErrorCode>;
 
+/**
+ * One thing wrong with a request: where (a JSON pointer into the body or query) and what.
+ *
+ * ```ts
+ * const detail: ErrorDetail = { path: "/amount", message: "too many decimals" };
+ * ```
+ */
 export const ErrorDetail = t.Object({
   path: t.String(),
   message: t.String(),
 });
 export type ErrorDetail = Static<typeof ErrorDetail>;
 
-/** The one error contract for every 4xx and 5xx answer of the API. */
+/**
+ * The one error contract for every 4xx and 5xx answer of the API.
+ *
+ * ```ts
+ * const body: ErrorBody = {
+ *   error: { code: "validation_failed", message: "request does not match the contract", details: [detail],
+ *     request_id: "0192f0c5-1d2e-7f3a-8b4c-5d6e7f8a9b0c" },
+ * };
+ * ```
+ */
 export const ErrorBody = t.Object({
   error: t.Object({
     code: ErrorCode,

@@ -1,0 +1,43 @@
+import type { Server } from "bun";
+import { type Connection, newConnection } from "./connection.ts";
+import { errorAnswer, jsonResponse } from "./http.ts";
+
+const HEALTH = JSON.stringify({ status: "ok", component: "ws" });
+const HEALTH_HEADERS = { "content-type": "application/json" };
+
+export interface RoutesOptions {
+  /** Whether a new websocket may open now (not shutting down, under the connection limit). */
+  accepting: () => boolean;
+  /** Called for each upgrade refused by `accepting`. */
+  onRejected: () => void;
+  maxMessagesPerS: number;
+  /** The counters for `GET /metrics`. */
+  metrics: () => unknown;
+}
+
+/**
+ * The service's HTTP side: `/ws` (the websocket upgrade: 503 `unavailable`
+ * when not accepting, 426 `upgrade_required` for a request that is not an
+ * upgrade), `/healthz` (also `/ws/healthz`, through nginx), `/metrics`, and a
+ * 404 in the error contract otherwise.
+ *
+ * ```ts
+ * Bun.serve<Connection>({ port: 0, fetch: createRoutes({ accepting: () => true, onRejected() {}, maxMessagesPerS: 50, metrics }), websocket });
+ * ```
+ */
+export function createRoutes({ accepting, onRejected, maxMessagesPerS, metrics }: RoutesOptions) {
+  return (request: Request, server: Server<Connection>): Response | undefined => {
+    const path = new URL(request.url).pathname;
+    if (path === "/ws") {
+      if (!accepting()) {
+        onRejected();
+        return errorAnswer(request, 503, "unavailable", "too many connections, try again later");
+      }
+      if (server.upgrade(request, { data: newConnection(request, maxMessagesPerS, Date.now()) })) return undefined;
+      return errorAnswer(request, 426, "upgrade_required", "expected a websocket upgrade");
+    }
+    if (path === "/healthz" || path === "/ws/healthz") return new Response(HEALTH, { headers: HEALTH_HEADERS });
+    if (path === "/metrics") return jsonResponse(metrics());
+    return errorAnswer(request, 404, "not_found", `no route for ${request.method} ${path}`);
+  };
+}

@@ -5,6 +5,10 @@ import { Type as t, type Static } from "@sinclair/typebox";
  * stakes carry at most two decimals; that rule is checked beside the schema
  * (`toCents`), because JSON Schema `multipleOf: 0.01` misjudges binary floats
  * such as 0.07.
+ *
+ * ```ts
+ * const cell: Cell = { t_start: 1_767_225_600_000, t_end: 1_767_225_605_000, price_low: 87_410, price_high: 87_420 };
+ * ```
  */
 export const Cell = t.Object(
   {
@@ -17,7 +21,13 @@ export const Cell = t.Object(
 );
 export type Cell = Static<typeof Cell>;
 
-/** `POST /api/bets`. The player comes from the bearer token; the server prices the cell itself. */
+/**
+ * `POST /api/bets`. The player comes from the bearer token; the server prices the cell itself.
+ *
+ * ```ts
+ * const request: BetRequest = { cell, amount: 2.5 };
+ * ```
+ */
 export const BetRequest = t.Object(
   {
     cell: Cell,
@@ -27,7 +37,13 @@ export const BetRequest = t.Object(
 );
 export type BetRequest = Static<typeof BetRequest>;
 
-/** 202: the bet is stored and the stake debited. */
+/**
+ * 202: the bet is stored and the stake debited.
+ *
+ * ```ts
+ * const accepted: BetAccepted = { status: "accepted", bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", multiplier: 3.2, potential_payout: 8, balance: 997.5 };
+ * ```
+ */
 export const BetAccepted = t.Object({
   status: t.Literal("accepted"),
   bet_id: t.String(),
@@ -37,10 +53,26 @@ export const BetAccepted = t.Object({
 });
 export type BetAccepted = Static<typeof BetAccepted>;
 
+/**
+ * Where a bet stands: `open` until its window is judged, then `won`, `lost` or `void`.
+ *
+ * ```ts
+ * const status: BetStatus = "won";
+ * ```
+ */
 export const BetStatus = t.Union([t.Literal("open"), t.Literal("won"), t.Literal("lost"), t.Literal("void")]);
 export type BetStatus = Static<typeof BetStatus>;
 
-/** A bet as its player sees it. */
+/**
+ * A bet as its player sees it; `settled_at` is null while it is open.
+ *
+ * ```ts
+ * const bet: BetView = {
+ *   bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", status: "open", amount: 2.5, multiplier: 3.2,
+ *   potential_payout: 8, payout: 0, cell, created_at: 1_767_225_598_000, settled_at: null,
+ * };
+ * ```
+ */
 export const BetView = t.Object({
   bet_id: t.String(),
   status: BetStatus,
@@ -54,14 +86,28 @@ export const BetView = t.Object({
 });
 export type BetView = Static<typeof BetView>;
 
-/** `GET /api/bets`: newest first; pass `next_before` as `before` for the next page. */
+/**
+ * `GET /api/bets`: newest first; pass `next_before` as `before` for the next page
+ * (null on the last page).
+ *
+ * ```ts
+ * const page: BetPage = { bets: [bet], next_before: null };
+ * ```
+ */
 export const BetPage = t.Object({
   bets: t.Array(BetView),
   next_before: t.Union([t.String(), t.Null()]),
 });
 export type BetPage = Static<typeof BetPage>;
 
-/** Query strings arrive as text: `limit` is 1–100 written in digits. */
+/**
+ * The query of `GET /api/bets`. Query strings arrive as text: `limit` is 1–100
+ * written in digits.
+ *
+ * ```ts
+ * const query: BetListQuery = { status: "open", limit: "50", before: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c" };
+ * ```
+ */
 export const BetListQuery = t.Object(
   {
     status: t.Optional(BetStatus),

@@ -1,5 +1,14 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 
+/**
+ * One offered cell of the grid: a `Cell` with the multiplier it pays if the
+ * price touches its band within its window, and whether it is locked (its
+ * window starts within `lock_ms`, too soon to bet on).
+ *
+ * ```ts
+ * const gridCell: GridCell = { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430, multiplier: 3.2, locked: false };
+ * ```
+ */
 export const GridCell = t.Object({
   t_start: t.Integer(),
   t_end: t.Integer(),
@@ -14,6 +23,14 @@ export type GridCell = Static<typeof GridCell>;
  * The priced grid (`GET /api/grid`, and the websocket `grid` channel about once
  * a second). `sigma` is the volatility the prices use: the standard deviation
  * of the log-price change over one second.
+ *
+ * ```ts
+ * const grid: Grid = {
+ *   ts: 1_767_225_600_000, price: 87_415.3, price_ts: 1_767_225_599_900, sigma: 0.0004,
+ *   quote_id: "mjuohs00-1", expires_at: 1_767_225_601_000, column_ms: 5000, band: 10,
+ *   lock_ms: 2000, house_edge: 0.05, cells: [gridCell],
+ * };
+ * ```
  */
 export const Grid = t.Object({
   ts: t.Integer({ description: "when the grid was priced, ms since the epoch" }),
@@ -30,6 +47,12 @@ export const Grid = t.Object({
 });
 export type Grid = Static<typeof Grid>;
 
-/** The grid as pushed on the websocket. */
+/**
+ * The grid as pushed on the websocket.
+ *
+ * ```ts
+ * const message: GridMessage = { type: "grid", grid };
+ * ```
+ */
 export const GridMessage = t.Object({ type: t.Literal("grid"), grid: Grid });
 export type GridMessage = Static<typeof GridMessage>;

@@ -1,6 +1,12 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 
-/** `POST /api/session`: a new guest player with a demo balance, and the bearer token that proves it. */
+/**
+ * `POST /api/session`: a new guest player with a demo balance, and the bearer token that proves it.
+ *
+ * ```ts
+ * const created: SessionCreated = { token: "eyJzdWIiOiJwXzEyMyJ9.…", user_id: "p_123", balance: 1000, expires_at: 1_767_312_000_000 };
+ * ```
+ */
 export const SessionCreated = t.Object({
   token: t.String(),
   user_id: t.String(),
@@ -9,7 +15,13 @@ export const SessionCreated = t.Object({
 });
 export type SessionCreated = Static<typeof SessionCreated>;
 
-/** `GET /api/me`. */
+/**
+ * `GET /api/me`: the player's balance and what their open bets stake and could pay.
+ *
+ * ```ts
+ * const me: Me = { user_id: "p_123", balance: 997.5, open_bets: 1, open_exposure: 2.5, potential_payout: 8 };
+ * ```
+ */
 export const Me = t.Object({
   user_id: t.String(),
   balance: t.Number(),

@@ -12,26 +12,66 @@ import { PriceMessage } from "./price.ts";
  * the commands below comes back unchanged (echo).
  */
 
-/** The topics a client may subscribe to. */
+/**
+ * The topics a client may subscribe to.
+ *
+ * ```ts
+ * const topic: WsTopic = "grid";
+ * ```
+ */
 export const WsTopic = t.Union([t.Literal("prices"), t.Literal("grid")]);
 export type WsTopic = Static<typeof WsTopic>;
 
 // Client → server.
 
+/**
+ * Asks for a `pong` with the server's time (a round-trip and clock check).
+ *
+ * ```json
+ * { "type": "ping" }
+ * ```
+ */
 export const PingCommand = t.Object({ type: t.Literal("ping") });
 export type PingCommand = Static<typeof PingCommand>;
 
-/** `channel` is a string here so that an unknown one gets an `unknown_channel` error, not an echo. */
+/**
+ * Starts the messages of a topic. `channel` is a string here so that an unknown
+ * one gets an `unknown_channel` error, not an echo.
+ *
+ * ```json
+ * { "type": "subscribe", "channel": "grid" }
+ * ```
+ */
 export const SubscribeCommand = t.Object({ type: t.Literal("subscribe"), channel: t.String({ maxLength: 64 }) });
 export type SubscribeCommand = Static<typeof SubscribeCommand>;
 
+/**
+ * Stops the messages of a topic.
+ *
+ * ```json
+ * { "type": "unsubscribe", "channel": "prices" }
+ * ```
+ */
 export const UnsubscribeCommand = t.Object({ type: t.Literal("unsubscribe"), channel: t.String({ maxLength: 64 }) });
 export type UnsubscribeCommand = Static<typeof UnsubscribeCommand>;
 
-/** Proves which player this connection belongs to (the session token from POST /api/session). */
+/**
+ * Proves which player this connection belongs to (the session token from POST /api/session).
+ *
+ * ```json
+ * { "type": "auth", "token": "eyJzdWIiOiJwXzEyMyJ9.…" }
+ * ```
+ */
 export const AuthCommand = t.Object({ type: t.Literal("auth"), token: t.String({ maxLength: 512 }) });
 export type AuthCommand = Static<typeof AuthCommand>;
 
+/**
+ * Every command a client may send.
+ *
+ * ```ts
+ * const command: ClientCommand = { type: "subscribe", channel: "grid" };
+ * ```
+ */
 export const ClientCommand = t.Union([PingCommand, SubscribeCommand, UnsubscribeCommand, AuthCommand]);
 export type ClientCommand = Static<typeof ClientCommand>;
 
@@ -39,19 +79,53 @@ export type ClientCommand = Static<typeof ClientCommand>;
 
 export { GridMessage, PriceMessage };
 
+/**
+ * The answer to `ping`.
+ *
+ * ```json
+ * { "type": "pong", "ts": 1767225600000 }
+ * ```
+ */
 export const PongMessage = t.Object({ type: t.Literal("pong"), ts: t.Integer({ description: "server time, ms since the epoch" }) });
 export type PongMessage = Static<typeof PongMessage>;
 
+/**
+ * The answer to a good `subscribe`.
+ *
+ * ```json
+ * { "type": "subscribed", "channel": "grid" }
+ * ```
+ */
 export const SubscribedMessage = t.Object({ type: t.Literal("subscribed"), channel: WsTopic });
 export type SubscribedMessage = Static<typeof SubscribedMessage>;
 
+/**
+ * The answer to a good `unsubscribe`.
+ *
+ * ```json
+ * { "type": "unsubscribed", "channel": "grid" }
+ * ```
+ */
 export const UnsubscribedMessage = t.Object({ type: t.Literal("unsubscribed"), channel: WsTopic });
 export type UnsubscribedMessage = Static<typeof UnsubscribedMessage>;
 
-/** The answer to a good `auth`: from now on the connection gets this player's `bet` events. */
+/**
+ * The answer to a good `auth`: from now on the connection gets this player's `bet` events.
+ *
+ * ```json
+ * { "type": "authed", "user_id": "p_123" }
+ * ```
+ */
 export const AuthedMessage = t.Object({ type: t.Literal("authed"), user_id: t.String() });
 export type AuthedMessage = Static<typeof AuthedMessage>;
 
+/**
+ * Why the server refused a command or is about to close the connection.
+ *
+ * ```ts
+ * const code: WsErrorCode = "unknown_channel";
+ * ```
+ */
 export const WsErrorCode = t.Union([
   /** `auth` with a bad or expired token; followed by close code 4001. */
   t.Literal("unauthorized"),
@@ -68,6 +142,13 @@ export const WsErrorCode = t.Union([
 ]);
 export type WsErrorCode = Static<typeof WsErrorCode>;
 
+/**
+ * An error sent to a client; `channel` names the topic a refused subscribe/unsubscribe asked for.
+ *
+ * ```json
+ * { "type": "error", "code": "unknown_channel", "message": "no channel named \"trades\"", "channel": "trades" }
+ * ```
+ */
 export const WsErrorMessage = t.Object({
   type: t.Literal("error"),
   code: WsErrorCode,
@@ -76,10 +157,23 @@ export const WsErrorMessage = t.Object({
 });
 export type WsErrorMessage = Static<typeof WsErrorMessage>;
 
+/**
+ * Every message the server sends.
+ *
+ * ```ts
+ * const message: ServerMessage = { type: "pong", ts: Date.now() };
+ * ```
+ */
 export const ServerMessage = t.Union([PriceMessage, GridMessage, BetEvent, AuthedMessage, PongMessage, SubscribedMessage, UnsubscribedMessage, WsErrorMessage]);
 export type ServerMessage = Static<typeof ServerMessage>;
 
-/** The close codes the server uses (RFC 6455 §7.4.1). */
+/**
+ * The close codes the server uses (RFC 6455 §7.4.1).
+ *
+ * ```ts
+ * ws.close(WsCloseCode.unauthorized, "unauthorized");
+ * ```
+ */
 export const WsCloseCode = {
   /** The server is shutting down or restarting: reconnect. */
   goingAway: 1001,
@@ -98,5 +192,11 @@ export const WsCloseCode = {
   slowConsumer: 4003,
 } as const;
 
-/** The largest message a client may send, in bytes. */
+/**
+ * The largest message a client may send, in bytes (64 KiB); a larger one closes with `WsCloseCode.messageTooBig`.
+ *
+ * ```ts
+ * Bun.serve({ fetch, websocket: { message, maxPayloadLength: WS_MAX_MESSAGE_BYTES } });
+ * ```
+ */
 export const WS_MAX_MESSAGE_BYTES = 64 * 1024;

@@ -3,6 +3,10 @@
  *
  * Channels carry pub/sub messages (fire and forget); keys hold state that a
  * process joining late can read (the latest price, the recent tick history).
+ *
+ * ```ts
+ * await bus.subscribe(Channels.priceTicks, (raw) => sequencer.push(raw));
+ * ```
  */
 export const Channels = {
   /** One message per BTC/USD tick: the JSON `Tick`, or (from the original plan) a plain "42012.34". */
@@ -13,17 +17,16 @@ export const Channels = {
   betEvents: "bets:events",
 } as const;
 
+/**
+ * The Redis keys the services share (common/prices/tick-store.ts writes them).
+ *
+ * ```ts
+ * await redis.zrangebyscore(Keys.priceHistory, from, to);
+ * ```
+ */
 export const Keys = {
   /** The latest tick as JSON, with a TTL so a dead feed does not look alive forever. */
   latestPrice: "price:btc:usd",
   /** Sorted set of recent ticks scored by their time in ms; member is the tick's JSON. */
   priceHistory: "prices:btc:usd:ts",
-} as const;
-
-export type ChannelName = (typeof Channels)[keyof typeof Channels];
-
-/** The channels a websocket client may subscribe to, by their public topic name. */
-export const PublicTopics = {
-  prices: Channels.priceTicks,
-  grid: Channels.grid,
 } as const;

@@ -3,9 +3,16 @@ import { type Static, type TSchema, Type as t } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
 /** Exit status for a configuration error (sysexits EX_CONFIG); systemd shows it as such. */
-export const EXIT_CONFIG = 78;
+const EXIT_CONFIG = 78;
 
-/** A configuration variable that is missing, malformed or out of range. */
+/**
+ * A configuration variable that is missing, malformed or out of range; its
+ * message names the variable and the value.
+ *
+ * ```ts
+ * new ConfigError("PORT", "http", "must be an integer").message; // 'PORT="http": must be an integer'
+ * ```
+ */
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -17,7 +24,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** How one setting is read from the environment. */
+/**
+ * How one setting is read from the environment.
+ *
+ * ```ts
+ * const port: EnvVar<typeof Port> = { name: "PORT", schema: Port, fallback: 8080 };
+ * ```
+ */
 export interface EnvVar<S extends TSchema = TSchema> {
   /** The environment variable's name. */
   name: string;
@@ -29,10 +42,30 @@ export interface EnvVar<S extends TSchema = TSchema> {
   parse?: (raw: string) => unknown;
 }
 
+/**
+ * A service's settings: each config key and the variable it is read from.
+ *
+ * ```ts
+ * const spec = { port: envVar({ name: "PORT", schema: Port, fallback: 8080 }), logLevel: logLevelVar } satisfies ConfigSpec;
+ * ```
+ */
 export type ConfigSpec = Record<string, EnvVar>;
+/**
+ * The parsed config `loadConfig` returns for a spec: each key with its schema's type.
+ *
+ * ```ts
+ * type Config = ConfigOf<typeof spec>; // { port: number; logLevel: "fatal" | "error" | … | "silent" }
+ * ```
+ */
 export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: Static<S[K]["schema"]> };
 
-/** Declares one variable, keeping its schema's static type. */
+/**
+ * Declares one variable, keeping its schema's static type (so `fallback` is checked against it).
+ *
+ * ```ts
+ * const retention = envVar({ name: "PRICE_RETENTION_MS", schema: t.Integer({ minimum: 100 }), fallback: 3_600_000 });
+ * ```
+ */
 export function envVar<S extends TSchema>(spec: EnvVar<S>): EnvVar<S> {
   return spec;
 }
@@ -69,8 +102,16 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Record<string, st
 
 // Schemas and variables the services share.
 
+/**
+ * A TCP port; 0 (any free port) included.
+ *
+ * ```ts
+ * envVar({ name: "PORT", schema: Port, fallback: 8080 });
+ * ```
+ */
 export const Port = t.Integer({ minimum: 0, maximum: 65535 });
-export const LogLevel = t.Union([
+/** The log levels `LOG_LEVEL` accepts. */
+const LogLevel = t.Union([
   t.Literal("fatal"),
   t.Literal("error"),
   t.Literal("warn"),
@@ -79,8 +120,22 @@ export const LogLevel = t.Union([
   t.Literal("trace"),
   t.Literal("silent"),
 ]);
+/**
+ * A Redis URL, `redis://` or `rediss://` (TLS).
+ *
+ * ```ts
+ * Value.Check(RedisUrl, "redis://127.0.0.1:6379"); // true
+ * ```
+ */
 export const RedisUrl = t.String({ pattern: "^rediss?://" });
 
+/**
+ * `LOG_LEVEL`, shared by every service: one of `fatal` … `trace` or `silent`, `info` when unset.
+ *
+ * ```ts
+ * const spec = { port: envVar({ name: "PORT", schema: Port, fallback: 8082 }), logLevel: logLevelVar };
+ * ```
+ */
 export const logLevelVar = envVar({ name: "LOG_LEVEL", schema: LogLevel, fallback: "info" });
 
 /**
@@ -113,7 +168,13 @@ function redisAddressFrom(env: Record<string, string | undefined>): string {
   return "redis://127.0.0.1:6379";
 }
 
-/** Who a service is to Redis: its ACL user (or `default` when unnamed) and password. */
+/**
+ * Who a service is to Redis: its ACL user (or `default` when unnamed) and password.
+ *
+ * ```ts
+ * const credentials: RedisCredentials = { username: "tap-api", password: "s3cret" };
+ * ```
+ */
 export interface RedisCredentials {
   username?: string;
   password?: string;
@@ -124,6 +185,11 @@ export interface RedisCredentials {
  * file named by `REDIS_PASSWORD_FILE` (mode 0600 or stricter, as
  * `readSecretFile` checks). A username needs a password; a password alone
  * authenticates as Redis's `default` user. Empty when neither is set.
+ *
+ * ```ts
+ * redisCredentialsFrom({ REDIS_USERNAME: "tap-api", REDIS_PASSWORD: "s3cret" }); // { username: "tap-api", password: "s3cret" }
+ * redisCredentialsFrom({}); // {}
+ * ```
  */
 export function redisCredentialsFrom(env: Record<string, string | undefined>): RedisCredentials {
   const username = env.REDIS_USERNAME?.trim();
@@ -198,6 +264,10 @@ export function readSecretFile(variable: string, file: string): string {
 /**
  * Runs `read` and, on a `ConfigError`, prints it and exits with `EXIT_CONFIG`:
  * a service with a bad setting must not start half-configured.
+ *
+ * ```ts
+ * const config = configOrExit("price", () => loadConfig(priceConfigSpec, process.env));
+ * ```
  */
 export function configOrExit<T>(component: string, read: () => T): T {
   try {

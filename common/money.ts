@@ -27,7 +27,13 @@ export function toCents(amount: number): number | undefined {
   return sign ? -cents : cents;
 }
 
-/** Integer cents back to a decimal number for the wire. */
+/**
+ * Integer cents back to a decimal number for the wire.
+ *
+ * ```ts
+ * fromCents(1234) // 12.34
+ * ```
+ */
 export function fromCents(cents: number): number {
   return cents / 100;
 }

@@ -4,23 +4,42 @@ import type { Logger } from "./log.ts";
 export type { Redis };
 
 /**
- * An ioredis connection that retries for ever with a capped backoff, and logs
- * its state changes: a Redis restart must be survived, not crash the service.
- * `role` names the connection in the logs (publisher, subscriber, commands).
+ * How `createRedis` sets up a connection beyond its defaults.
+ *
+ * ```ts
+ * const options: RedisOptions = { autoPipelining: true };
+ * ```
  */
 export interface RedisOptions {
   /** Batches commands issued in one event-loop turn into one write: for busy publishers. */
   autoPipelining?: boolean;
 }
 
+/** A command fails after this many reconnections rather than waiting for Redis for ever. */
+const MAX_RETRIES_PER_REQUEST = 2;
+/** Reconnection waits 100, 200, 400, … ms, at most `RECONNECT_MAX_MS`. */
+const RECONNECT_BASE_MS = 50;
+const RECONNECT_MAX_MS = 2000;
+/** How long a polite `QUIT` may take before the connection is dropped. */
+const QUIT_TIMEOUT_MS = 1000;
+
+/**
+ * An ioredis connection that retries for ever with a capped backoff, and logs
+ * its state changes: a Redis restart must be survived, not crash the service.
+ * `role` names the connection in the logs (publisher, subscriber, commands).
+ *
+ * ```ts
+ * const publisher = createRedis(config.redisUrl, log, "publisher", { autoPipelining: true });
+ * ```
+ */
 export function createRedis(url: string, log: Logger, role: string, { autoPipelining = false }: RedisOptions = {}): Redis {
   const redis = new Redis(url, {
     enableAutoPipelining: autoPipelining,
     connectionName: `tap-trading:${role}`,
     lazyConnect: false,
-    maxRetriesPerRequest: 2,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     enableOfflineQueue: true,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    retryStrategy: (attempt) => Math.min(RECONNECT_BASE_MS * 2 ** attempt, RECONNECT_MAX_MS),
   });
   let wasReady = false;
   redis.on("ready", () => {
@@ -32,11 +51,18 @@ export function createRedis(url: string, log: Logger, role: string, { autoPipeli
   return redis;
 }
 
-/** Closes a connection politely, falling back to a hard disconnect when Redis is gone. */
+/**
+ * Closes a connection politely, falling back to a hard disconnect when Redis is
+ * gone (no answer to `QUIT` within a second). Closing a closed one does nothing.
+ *
+ * ```ts
+ * await closeRedis(publisher);
+ * ```
+ */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === "end") return;
   try {
-    await Promise.race([redis.quit(), Bun.sleep(1000).then(() => Promise.reject(new Error("quit timed out")))]);
+    await Promise.race([redis.quit(), Bun.sleep(QUIT_TIMEOUT_MS).then(() => Promise.reject(new Error("quit timed out")))]);
   } catch {
     redis.disconnect();
   }

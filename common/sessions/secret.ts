@@ -6,6 +6,10 @@ import { ConfigError } from "../config.ts";
  * the file named by `SESSION_SECRET_FILE`, which must not be readable by
  * others (mode 0600 or stricter). There is no default: a missing secret is a
  * start-up error.
+ *
+ * ```ts
+ * const tokens = createSessionTokens(readSessionSecret(process.env));
+ * ```
  */
 export function readSessionSecret(env: Record<string, string | undefined>): string {
   const inline = env.SESSION_SECRET?.trim();

@@ -1,6 +1,12 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-/** What a session token proves: who the player is, until when. */
+/**
+ * What a session token proves: who the player is, until when.
+ *
+ * ```ts
+ * const claims: SessionClaims = { sub: "p_123", exp: Date.now() + 86_400_000 };
+ * ```
+ */
 export interface SessionClaims {
   /** The player's id. */
   sub: string;
@@ -66,4 +72,11 @@ export function createSessionTokens(secret: Uint8Array | string) {
   };
 }
 
+/**
+ * The signer and checker `createSessionTokens` makes, as passed to the routes that need it.
+ *
+ * ```ts
+ * const playerOf = (tokens: SessionTokens, bearer: string) => tokens.verify(bearer, Date.now())?.sub;
+ * ```
+ */
 export type SessionTokens = ReturnType<typeof createSessionTokens>;

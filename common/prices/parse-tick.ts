@@ -10,6 +10,12 @@ const PLAIN_PRICE = /^\d{1,12}(\.\d{1,12})?$/;
  * with `receivedAt`, as it carries no time of its own). Returns undefined for
  * anything else, so a bad publisher cannot crash a reader. Whether it may be
  * believed is the reader's check (common/prices/tick-signature.ts).
+ *
+ * ```ts
+ * parseBusTick('{"price":87415.3,"ts":1767225600000,"seq":7}', Date.now()); // { symbol: "BTC-USD", price: 87415.3, ts: 1767225600000, seq: 7 }
+ * parseBusTick("87415.30", 1_767_225_600_000); // { symbol: "BTC-USD", price: 87415.3, ts: 1767225600000 }
+ * parseBusTick("hello", Date.now()); // undefined
+ * ```
  */
 export function parseBusTick(raw: string, receivedAt: number): BusTick | undefined {
   const text = raw.trim();
@@ -35,7 +41,14 @@ export function parseBusTick(raw: string, receivedAt: number): BusTick | undefin
   return tick;
 }
 
-/** Reads a tick as readers outside settlement see it: symbol, price and time only. */
+/**
+ * Reads a tick as readers outside settlement see it: symbol, price and time only.
+ *
+ * ```ts
+ * parseTickMessage('{"symbol":"BTC-USD","price":87415.3,"ts":1767225600000,"seq":7,"source":"mock"}', Date.now());
+ * // { symbol: "BTC-USD", price: 87415.3, ts: 1767225600000 }
+ * ```
+ */
 export function parseTickMessage(raw: string, receivedAt: number): Tick | undefined {
   const tick = parseBusTick(raw, receivedAt);
   return tick && { symbol: tick.symbol, price: tick.price, ts: tick.ts };

@@ -2,7 +2,13 @@ import type { BusTick } from "../contracts/price.ts";
 import type { Logger } from "../log.ts";
 import { parseBusTick } from "./parse-tick.ts";
 
-/** A tick in order, with whether it continues the one before it. */
+/**
+ * A tick in order, with whether it continues the one before it.
+ *
+ * ```ts
+ * deliver({ tick: { symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_600_000, seq: 52_114 }, continuous: true, recovered: false });
+ * ```
+ */
 export interface SequencedTick {
   tick: BusTick;
   /** False when a break lies between this tick and the previous one (ticks lost for good, a rejected one, or none before). */
@@ -11,9 +17,31 @@ export interface SequencedTick {
   recovered: boolean;
 }
 
-/** Whether a tick that passed its signature check is taken: `breaks` takes it after a break. */
+/**
+ * Whether a tick that passed its signature check is taken: `breaks` takes it after a break.
+ *
+ * ```ts
+ * const admit = (tick: BusTick, last: BusTick | undefined, now: number): Admission =>
+ *   tick.ts > now + 1000 ? { take: false, reason: "future" } : { take: true };
+ * ```
+ */
 export type Admission = { take: true; breaks?: boolean } | { take: false; reason: string };
 
+/**
+ * What `createTickSequencer` reads from, judges with and delivers to; the
+ * optional ones default to `Date.now`, `DEFAULT_FILL_TIMEOUT_MS`,
+ * `DEFAULT_PAGE_SIZE` and `DEFAULT_MAX_HELD`.
+ *
+ * ```ts
+ * const options: TickSequencerOptions = {
+ *   readHistory: (after, to, limit) => ticks.history(after, to, limit),
+ *   accept: (raw, at) => parseBusTick(raw, at),
+ *   deliver: ({ tick }) => settle(tick),
+ *   historyFrom: Date.now() - 600_000,
+ *   log,
+ * };
+ * ```
+ */
 export interface TickSequencerOptions {
   /** The stored messages with `after < ts <= to`, oldest first, at most `limit` (common/prices/tick-store.ts `history`). */
   readHistory(after: number, to: number, limit: number): Promise<string[]>;
@@ -39,6 +67,13 @@ export interface TickSequencerOptions {
   maxHeld?: number;
 }
 
+/**
+ * What a sequencer has counted since it was made (the API reports it as `FeedStatus`).
+ *
+ * ```ts
+ * const { delivered, breaks } = sequencer.stats();
+ * ```
+ */
 export interface TickSequencerStats {
   /** Ticks delivered, live and recovered. */
   delivered: number;
@@ -60,6 +95,18 @@ export interface TickSequencerStats {
 
 /** Refused ticks remembered between two taken ones; past it the memory starts again (at worst a tick is counted twice). */
 const MAX_REFUSED_REMEMBERED = 1024;
+
+/** How long a missing tick is looked for in the history before its stretch is judged a break, unless set. */
+const DEFAULT_FILL_TIMEOUT_MS = 5000;
+/** Messages read per history round trip, unless set. */
+const DEFAULT_PAGE_SIZE = 5000;
+/** Live ticks held while the history is read, unless set. */
+const DEFAULT_MAX_HELD = 10_000;
+/** At most one warning about invalid messages per this many ms, so a flood of them does not flood the log. */
+const INVALID_WARNING_INTERVAL_MS = 1000;
+/** A failed history read is retried after 100, 200, 400, 800 ms, then each second. */
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 1000;
 
 type Job = { kind: "live"; tick: BusTick } | { kind: "catch-up"; reason: string; done: (ok: boolean) => void };
 
@@ -84,7 +131,7 @@ type Job = { kind: "live"; tick: BusTick } | { kind: "catch-up"; reason: string;
  * ```
  */
 export function createTickSequencer(options: TickSequencerOptions) {
-  const { readHistory, accept, admit, deliver, onRejected, historyFrom, log, now = Date.now, fillTimeoutMs = 5000, pageSize = 5000, maxHeld = 10_000 } = options;
+  const { readHistory, accept, admit, deliver, onRejected, historyFrom, log, now = Date.now, fillTimeoutMs = DEFAULT_FILL_TIMEOUT_MS, pageSize = DEFAULT_PAGE_SIZE, maxHeld = DEFAULT_MAX_HELD } = options;
   let last = options.last;
   /** The highest number heard since `last` (taken or refused): a tick beyond it + 1 means some are missing. */
   let seenSeq = last?.seq;
@@ -100,7 +147,7 @@ export function createTickSequencer(options: TickSequencerOptions) {
 
   const warnInvalid = (raw: string, at: number) => {
     invalidSinceWarning++;
-    if (at - lastInvalidWarning < 1000) return;
+    if (at - lastInvalidWarning < INVALID_WARNING_INTERVAL_MS) return;
     log.warn({ sample: raw.slice(0, 120), dropped: invalidSinceWarning, dropped_total: stats.invalid }, "dropped a price message that is not a valid tick");
     lastInvalidWarning = at;
     invalidSinceWarning = 0;
@@ -171,7 +218,7 @@ export function createTickSequencer(options: TickSequencerOptions) {
         stats.read_failures++;
         if (attempt === 1) log.warn({ err: (error as Error).message, why }, "cannot read the stored ticks; retrying");
         if (now() >= deadline) return undefined;
-        await Bun.sleep(Math.min(50 * 2 ** attempt, 1000));
+        await Bun.sleep(Math.min(RETRY_BASE_MS * 2 ** attempt, RETRY_MAX_MS));
       }
     }
   };
@@ -256,8 +303,17 @@ export function createTickSequencer(options: TickSequencerOptions) {
     },
     /** The last tick delivered. */
     last: (): BusTick | undefined => last,
+    /** A copy of the counters. */
     stats: (): TickSequencerStats => ({ ...stats, rejected: { ...stats.rejected } }),
   };
 }
 
+/**
+ * A running sequencer: `push` live messages, `catchUp` on a timer, read `last` and `stats`.
+ *
+ * ```ts
+ * const sequencer: TickSequencer = createTickSequencer(options);
+ * sequencer.last()?.seq; // the number of the last tick delivered
+ * ```
+ */
 export type TickSequencer = ReturnType<typeof createTickSequencer>;

@@ -7,6 +7,13 @@ function signedText(tick: Pick<BusTick, "symbol" | "seq" | "ts" | "price">): str
   return `${tick.symbol}|${tick.seq}|${tick.ts}|${String(tick.price)}`;
 }
 
+/**
+ * Signs ticks and checks their signatures with one key (`createTickSigner`).
+ *
+ * ```ts
+ * const believe: (tick: BusTick) => boolean = signer.verify;
+ * ```
+ */
 export interface TickSigner {
   /** The signature of `tick` (its symbol, seq, ts and price): base64url HMAC-SHA256. */
   sign(tick: Pick<BusTick, "symbol" | "seq" | "ts" | "price">): string;
@@ -43,6 +50,11 @@ export function createTickSigner(key: string): TickSigner {
  * named by `PRICE_SIGNING_KEY_FILE` (mode 0600 or stricter), at least 32
  * bytes. Undefined when neither is set: ticks are then neither signed nor
  * checked (a developer can publish a test tick by hand).
+ *
+ * ```ts
+ * const key = readPriceSigningKey(process.env);
+ * const signer = key === undefined ? undefined : createTickSigner(key);
+ * ```
  */
 export function readPriceSigningKey(env: Record<string, string | undefined>): string | undefined {
   const inline = env.PRICE_SIGNING_KEY?.trim();

@@ -3,7 +3,14 @@ import { Channels, Keys } from "../channels.ts";
 import type { BusTick, LabelledTick, Tick } from "../contracts/price.ts";
 import { parseBusTick } from "./parse-tick.ts";
 
-/** Where ticks are kept for readers that join late: the latest one and a recent history. */
+/**
+ * Where ticks are kept for readers that join late: the latest one and a recent history.
+ *
+ * ```ts
+ * await ticks.publish({ symbol: "BTC-USD", price: 87_415.3, ts: Date.now(), seq: 7 });
+ * const lastMinute = await ticks.range(Date.now() - 60_000, Date.now(), 1000);
+ * ```
+ */
 export interface TickStore {
   /**
    * Saves `tick` as the latest price, appends it to the history (trimming old
@@ -22,6 +29,14 @@ export interface TickStore {
   newest(): Promise<string | undefined>;
 }
 
+/**
+ * How much history `createRedisTickStore` keeps, how long the latest price
+ * stands (`DEFAULT_LATEST_TTL_SECONDS` unless set), and which ticks it hands out.
+ *
+ * ```ts
+ * const options: RedisTickStoreOptions = { retentionMs: 3_600_000, believe: signer.verify };
+ * ```
+ */
 export interface RedisTickStoreOptions {
   /** History older than this (relative to the newest tick) is trimmed on each write. */
   retentionMs: number;
@@ -31,12 +46,20 @@ export interface RedisTickStoreOptions {
   believe?: (tick: BusTick) => boolean;
 }
 
+/** The latest price outlives a feed that stopped by an hour at most, then reads as none. */
+const DEFAULT_LATEST_TTL_SECONDS = 3600;
+
 /**
  * Ticks in Redis: `price:btc:usd` (the latest, with a TTL) and the sorted set
  * `prices:btc:usd:ts` scored by tick time. The member is the tick's JSON, which
  * holds its time, so equal prices at different times stay distinct members.
+ *
+ * ```ts
+ * const ticks = createRedisTickStore(createRedis(config.redisUrl), { retentionMs: 3_600_000 });
+ * await ticks.latest(); // undefined until a tick is published
+ * ```
  */
-export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSeconds = 3600, believe = () => true }: RedisTickStoreOptions): TickStore {
+export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSeconds = DEFAULT_LATEST_TTL_SECONDS, believe = () => true }: RedisTickStoreOptions): TickStore {
   /** A stored message as readers outside settlement see it (symbol, price, time), when it may be believed. */
   const read = (raw: string, receivedAt: number): Tick | undefined => {
     const tick = parseBusTick(raw, receivedAt);
@@ -74,7 +97,14 @@ export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSecon
   };
 }
 
-/** A tick's price, time and label (`source`, `venues`), without its number and signature. */
+/**
+ * A tick's price, time and label (`source`, `venues`), without its number and signature.
+ *
+ * ```ts
+ * labelled({ symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_600_000, seq: 7, sig: "…", source: "venues", venues: 3, dispersion_bps: 1.2 });
+ * // { symbol: "BTC-USD", price: 87415.3, ts: 1767225600000, source: "venues", venues: 3 }
+ * ```
+ */
 export function labelled(tick: BusTick): LabelledTick {
   const result: LabelledTick = { symbol: tick.symbol, price: tick.price, ts: tick.ts };
   if (tick.source !== undefined) result.source = tick.source;

@@ -4,7 +4,13 @@ import type { Database } from "bun:sqlite";
 // with the code that starts it, and scripts/build.sh names only main.ts).
 import workerPath from "./checkpoint-worker.js" with { type: "file" };
 
-/** One checkpoint the worker ran (sent only when the WAL had pages). */
+/**
+ * One checkpoint the worker ran (sent only when the WAL had pages), or the writer's own catch-up.
+ *
+ * ```ts
+ * const report: CheckpointReport = { kind: "checkpoint", mode: "PASSIVE", busy: 0, walPages: 1200, checkpointedPages: 1200, ms: 3.1 };
+ * ```
+ */
 export interface CheckpointReport {
   kind: "checkpoint";
   /** PASSIVE: the worker's, on its timer; CATCH_UP: the writer's own, to let the WAL rewind. */
@@ -15,6 +21,7 @@ export interface CheckpointReport {
   walPages: number;
   /** Frames copied into the database file (all of them when the checkpoint finished). */
   checkpointedPages: number;
+  /** How long the checkpoint took. */
   ms: number;
 }
 
@@ -26,8 +33,16 @@ type CheckpointWorkerMessage =
   | { kind: "stopped" }
   | { kind: "error"; message: string; fatal?: boolean };
 
+/**
+ * How often `startCheckpointer` checkpoints, when the writer catches up, and
+ * whom it tells; `DEFAULT_INTERVAL_MS` and `DEFAULT_CATCH_UP_ABOVE_PAGES` unless set.
+ *
+ * ```ts
+ * const options: CheckpointerOptions = { intervalMs: 100, onError: (message) => log.error({ err: message }, "checkpointer failed") };
+ * ```
+ */
 export interface CheckpointerOptions {
-  /** How often the worker checkpoints. */
+  /** How often the worker checkpoints, ms. */
   intervalMs?: number;
   /**
    * A WAL with more pages than this after the worker's checkpoint is caught up
@@ -45,6 +60,14 @@ export interface CheckpointerOptions {
   onError?: (message: string) => void;
 }
 
+/**
+ * A running checkpointer (`startCheckpointer`): wait for it, and stop it before closing the database.
+ *
+ * ```ts
+ * await checkpointer.ready;
+ * await checkpointer.stop();
+ * ```
+ */
 export interface Checkpointer {
   /** Resolves once the worker has its connection open. */
   readonly ready: Promise<void>;
@@ -54,6 +77,13 @@ export interface Checkpointer {
 
 /** SQLite's default: checkpoint on commit once the WAL holds this many pages. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/** The worker checkpoints this often, ms, unless `intervalMs` is set. */
+const DEFAULT_INTERVAL_MS = 200;
+/** The writer catches up past 64 Ki pages (256 MiB at 4 KiB pages), unless set; `catchUpAbovePages` says why. */
+const DEFAULT_CATCH_UP_ABOVE_PAGES = 65_536;
+/** `stop` waits this long for the worker to say it stopped, then terminates it anyway. */
+const STOP_TIMEOUT_MS = 5000;
 
 /**
  * Moves WAL checkpoints off the thread that writes: switches off SQLite's
@@ -77,7 +107,7 @@ const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 export function startCheckpointer(
   db: Database,
   path: string,
-  { intervalMs = 200, catchUpAbovePages = 65_536, onCheckpoint, onError }: CheckpointerOptions = {},
+  { intervalMs = DEFAULT_INTERVAL_MS, catchUpAbovePages = DEFAULT_CATCH_UP_ABOVE_PAGES, onCheckpoint, onError }: CheckpointerOptions = {},
 ): Checkpointer {
   if (path === ":memory:") return { ready: Promise.resolve(), stop: async () => {} };
   db.exec("PRAGMA wal_autocheckpoint = 0");
@@ -159,7 +189,7 @@ export function startCheckpointer(
       stopping = true;
       if (!failed) {
         worker.postMessage({ kind: "stop" });
-        await Promise.race([stopped, Bun.sleep(5000)]);
+        await Promise.race([stopped, Bun.sleep(STOP_TIMEOUT_MS)]);
       }
       worker.terminate();
       if (!failed) restoreAutoCheckpoint();

@@ -1,6 +1,10 @@
 /**
  * Versioned schema changes, applied in order at start. Never edit a shipped
  * migration: add the next version. `PRAGMA user_version` records the last applied.
+ *
+ * ```ts
+ * const next: Migration = { version: 5, name: "players' display names", sql: "ALTER TABLE players ADD COLUMN name TEXT;" };
+ * ```
  */
 export interface Migration {
   version: number;
@@ -10,6 +14,14 @@ export interface Migration {
   rebuildsTables?: boolean;
 }
 
+/**
+ * Every migration of the bets database, oldest first; `openStore` applies
+ * those newer than the file's `user_version`.
+ *
+ * ```ts
+ * const db = openStore("/data/bets.db", { migrations });
+ * ```
+ */
 export const migrations: readonly Migration[] = [
   {
     version: 1,

@@ -3,11 +3,22 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Migration, migrations as allMigrations } from "./migrations.ts";
 
+/**
+ * How `openStore` opens a database: its lock wait (`DEFAULT_BUSY_TIMEOUT_MS`
+ * unless set) and the migrations to apply (all of them unless set).
+ *
+ * ```ts
+ * const db = openStore(":memory:", { busyTimeoutMs: 1000, migrations: migrations.slice(0, 2) });
+ * ```
+ */
 export interface StoreOptions {
-  /** How long a writer waits for a lock held by another connection. */
+  /** How long a writer waits for a lock held by another connection, ms. */
   busyTimeoutMs?: number;
   migrations?: readonly Migration[];
 }
+
+/** A writer waits this long for another connection's lock (say, a checkpoint) before SQLITE_BUSY. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
  * Opens (creating when missing) the SQLite database at `path` in WAL mode and
@@ -17,7 +28,7 @@ export interface StoreOptions {
  * const db = openStore("/data/bets.db");
  * ```
  */
-export function openStore(path: string, { busyTimeoutMs = 5000, migrations = allMigrations }: StoreOptions = {}): Database {
+export function openStore(path: string, { busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS, migrations = allMigrations }: StoreOptions = {}): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
@@ -33,8 +44,9 @@ export function openStore(path: string, { busyTimeoutMs = 5000, migrations = all
  * Applies the migrations newer than the database's `user_version`, each in its own transaction.
  * One that rebuilds a table runs with foreign keys off (SQLite's documented way to
  * rebuild a parent table) and must leave no dangling reference, or it is rolled back.
+ * Returns how many it applied.
  */
-export function migrate(db: Database, migrations: readonly Migration[]): number {
+function migrate(db: Database, migrations: readonly Migration[]): number {
   const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
   let applied = 0;
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {

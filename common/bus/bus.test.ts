@@ -7,8 +7,10 @@ import { type Bus, createMemoryBus, createRedisBus } from "./mod.ts";
 
 const silent = pino({ level: "silent" });
 
-/** One behaviour suite for every Bus implementation. */
-function behavesLikeABus(name: string, make: () => Promise<Bus>) {
+type HandlerErrorListener = (error: unknown, channel: string) => void;
+
+/** One behaviour suite for every Bus implementation; `make` passes `onHandlerError` to it. */
+function behavesLikeABus(name: string, make: (onHandlerError?: HandlerErrorListener) => Promise<Bus>) {
   describe(`${name} bus`, () => {
     test("delivers a message to every subscriber of its channel, in order", async () => {
       const bus = await make();
@@ -50,22 +52,30 @@ function behavesLikeABus(name: string, make: () => Promise<Bus>) {
       await bus.close();
     });
 
-    test("a throwing handler does not stop delivery to the others", async () => {
-      const bus = await make();
+    test("a throwing handler does not stop delivery to the others, and its error is reported with the channel", async () => {
+      const reported: [unknown, string][] = [];
+      const bus = await make((error, channel) => reported.push([error, channel]));
       const got: string[] = [];
+      const boom = new Error("boom");
       await bus.subscribe("ch:t", () => {
-        throw new Error("boom");
+        throw boom;
       });
       await bus.subscribe("ch:t", (m) => got.push(m));
       await bus.publish("ch:t", "x");
       await bus.publish("ch:t", "y");
       await waitFor("both messages", () => got.length === 2);
+      expect(got).toEqual(["x", "y"]);
+      expect(reported).toEqual([
+        [boom, "ch:t"],
+        [boom, "ch:t"],
+      ]);
+      expect(reported[0]![0]).toBe(boom);
       await bus.close();
     });
   });
 }
 
-behavesLikeABus("memory", async () => createMemoryBus());
+behavesLikeABus("memory", async (onHandlerError) => createMemoryBus(onHandlerError));
 
 let redis: TestRedis;
 const opened: Bus[] = [];
@@ -77,9 +87,9 @@ afterAll(async () => {
   await redis.stop();
 });
 
-behavesLikeABus("redis", async () => {
+behavesLikeABus("redis", async (onHandlerError) => {
   const publisher = createRedis(redis.url, silent, "publisher");
-  const bus = createRedisBus({ publisher, subscriber: createRedis(redis.url, silent, "subscriber") });
+  const bus = createRedisBus({ publisher, subscriber: createRedis(redis.url, silent, "subscriber"), ...(onHandlerError ? { onHandlerError } : {}) });
   const close = bus.close;
   bus.close = async () => {
     await close();

@@ -6,6 +6,19 @@ import type { PriceHistory } from "../../common/contracts/price-history.ts";
 import type { Me } from "../../common/contracts/session.ts";
 import { type Fetch, type Session, SessionError } from "./session.ts";
 
+/** Ticks asked for per page of `GET /api/prices`: the API's largest page (`PRICE_HISTORY_MAX_LIMIT`). */
+const HISTORY_PAGE_LIMIT = 5000;
+/** Pages of history read at most: 20,000 ticks, over five hours at one a second. */
+const HISTORY_MAX_PAGES = 4;
+/** Bets asked for per page of `GET /api/bets`: the API's largest page. */
+const BETS_PAGE_LIMIT = 100;
+/** Pages of open bets read at most. */
+const OPEN_BETS_MAX_PAGES = 2;
+/** A bet request with no answer in this long is given up (and sent once more, under the same key). */
+const BET_TIMEOUT_MS = 8000;
+/** How many times one tap's bet is sent at most. */
+const BET_ATTEMPTS = 2;
+
 /** The outcome of one bet request, ready to show. */
 export type BetOutcome =
   | { ok: true; betId: string; multiplier: number; potentialPayout: number; balance: number }
@@ -19,7 +32,7 @@ export type BetOutcome =
  * ```
  */
 export async function fetchPriceHistory(
-  { from, to, limit = 5000, maxPages = 4 }: { from: number; to: number; limit?: number; maxPages?: number },
+  { from, to, limit = HISTORY_PAGE_LIMIT, maxPages = HISTORY_MAX_PAGES }: { from: number; to: number; limit?: number; maxPages?: number },
   fetchImpl: Fetch = (input, init) => fetch(input, init),
 ): Promise<Tick[]> {
   const ticks: Tick[] = [];
@@ -52,12 +65,12 @@ export async function fetchMe(session: Session): Promise<Me> {
   return (await response.json()) as Me;
 }
 
-/** The player's open bets, newest first, following pages up to `maxPages` of 100. */
-export async function fetchOpenBets(session: Session, { maxPages = 2 }: { maxPages?: number } = {}): Promise<BetView[]> {
+/** The player's open bets, newest first, following pages up to `maxPages` of `BETS_PAGE_LIMIT`. */
+export async function fetchOpenBets(session: Session, { maxPages = OPEN_BETS_MAX_PAGES }: { maxPages?: number } = {}): Promise<BetView[]> {
   const bets: BetView[] = [];
   let before: string | null = null;
   for (let page = 0; page < maxPages; page++) {
-    const query = new URLSearchParams({ status: "open", limit: "100", ...(before ? { before } : {}) });
+    const query = new URLSearchParams({ status: "open", limit: String(BETS_PAGE_LIMIT), ...(before ? { before } : {}) });
     const response = await session.fetch(`/api/bets?${query}`, { headers: { accept: "application/json" } });
     if (!response.ok) throw new Error((await readError(response)).message);
     const body = (await response.json()) as BetPage;
@@ -68,9 +81,9 @@ export async function fetchOpenBets(session: Session, { maxPages = 2 }: { maxPag
   return bets;
 }
 
-/** `GET /api/bets`: the session's newest bets, whatever their status (one page of up to 100). */
+/** `GET /api/bets`: the session's newest bets, whatever their status (one page of up to `BETS_PAGE_LIMIT`). */
 export async function fetchRecentBets(session: Session): Promise<BetView[]> {
-  const response = await session.fetch("/api/bets?limit=100", { headers: { accept: "application/json" } });
+  const response = await session.fetch(`/api/bets?limit=${BETS_PAGE_LIMIT}`, { headers: { accept: "application/json" } });
   if (!response.ok) throw new Error((await readError(response)).message);
   return ((await response.json()) as BetPage).bets;
 }
@@ -90,7 +103,7 @@ export async function fetchBet(session: Session, betId: string): Promise<BetView
 export async function placeBet(
   session: Session,
   request: BetRequest,
-  { idempotencyKey, timeoutMs = 8000, attempts = 2 }: { idempotencyKey: string; timeoutMs?: number; attempts?: number },
+  { idempotencyKey, timeoutMs = BET_TIMEOUT_MS, attempts = BET_ATTEMPTS }: { idempotencyKey: string; timeoutMs?: number; attempts?: number },
 ): Promise<BetOutcome> {
   let outcome: BetOutcome = { ok: false, code: "network", message: "could not reach the server" };
   for (let attempt = 0; attempt < attempts; attempt++) {

@@ -76,10 +76,13 @@ export interface BetBook {
   forgetBefore(before: number): void;
 }
 
+/** Random base-36 characters in a tap's idempotency key: about 103 bits, so two taps never share one. */
+const TAP_KEY_RANDOM_CHARS = 20;
+
 /** A fresh idempotency key for one tap: letters and digits, well inside the API's 64. */
 export function newTapKey(random: () => number = Math.random): string {
   let suffix = "";
-  while (suffix.length < 20) suffix += Math.floor(random() * 36).toString(36);
+  while (suffix.length < TAP_KEY_RANDOM_CHARS) suffix += Math.floor(random() * 36).toString(36);
   return `tap-${Date.now().toString(36)}-${suffix}`;
 }
 

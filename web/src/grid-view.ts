@@ -3,6 +3,13 @@ import { formatBand, formatClock, formatMultiplier, formatStake } from "./format
 import { cellKey, type GridCell, type GridSpec, isLocked } from "./grid-model.ts";
 import type { BoardLayout, Scales } from "./scales.ts";
 
+/** After a touch ends, the view holds still this much longer: a touch has no hover to say the finger is still near. */
+const TOUCH_HOLD_MS = 400;
+
+/** The layer's cells are placed afresh once it has travelled this far (px) from where they were placed, to keep offsets small. */
+const MAX_LAYER_TRAVEL_PX = 20_000;
+
+/** What one frame of the grid shows. */
 export interface GridFrame {
   layout: BoardLayout;
   scales: Scales;
@@ -14,7 +21,9 @@ export interface GridFrame {
   bets: BetBook;
 }
 
+/** The grid's buttons, brought up to date once a frame. */
 export interface GridView {
+  /** Adds, moves, updates and removes cell buttons to match `frame`. */
   render(frame: GridFrame): void;
   /** True while a pointer is over the grid or pressing it: the view should not pan under it. */
   pointing(): boolean;
@@ -132,7 +141,7 @@ export function createGridView({ container, onTap }: { container: HTMLElement; o
   container.addEventListener("pointerleave", () => (pointerInside = false));
   // A touch has no hover: hold from the press until a moment after it ends.
   container.addEventListener("pointerdown", () => (pressedUntil = Number.POSITIVE_INFINITY));
-  const released = () => (pressedUntil = performance.now() + 400);
+  const released = () => (pressedUntil = performance.now() + TOUCH_HOLD_MS);
   container.addEventListener("pointerup", released);
   container.addEventListener("pointercancel", released);
 
@@ -165,7 +174,7 @@ export function createGridView({ container, onTap }: { container: HTMLElement; o
       const { now } = scales;
       spec = frameSpec;
       // A new origin when the board is resized, or when the layer has travelled far (an hour on), to keep offsets small.
-      if (!origin || origin.layout !== layout || Math.abs(scales.x(origin.t)) > 20_000 || Math.abs(scales.y(origin.price)) > 20_000) {
+      if (!origin || origin.layout !== layout || Math.abs(scales.x(origin.t)) > MAX_LAYER_TRAVEL_PX || Math.abs(scales.y(origin.price)) > MAX_LAYER_TRAVEL_PX) {
         origin = { t: now, price: scales.centerPrice, layout };
         for (const node of nodes.values()) place(node, layout, origin, scales);
       }

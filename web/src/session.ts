@@ -1,5 +1,6 @@
 import type { SessionCreated } from "../../common/contracts/session.ts";
 
+/** Where the guest session is kept, in `localStorage`. */
 const KEY = "tap-trading.session";
 
 /** The part of `localStorage` used here; it may throw (storage disabled) and that is fine. */

@@ -3,6 +3,9 @@ import type { KeyValueStore } from "./session.ts";
 
 /** The stakes offered, within the API's limits (0.10 to 100.00). */
 const STAKES = [0.1, 1, 5, 10, 25, 100] as const;
+/** The stake picked until the player picks another. */
+const DEFAULT_STAKE = 5;
+/** Where the picked stake is remembered, in `localStorage`. */
 const KEY = "tap-trading.stake";
 
 /**
@@ -16,7 +19,7 @@ export function createStakePicker(fieldset: HTMLFieldSetElement, store: KeyValue
   } catch {
     kept = undefined;
   }
-  let stake: number = STAKES.find((s) => s === kept) ?? 5;
+  let stake: number = STAKES.find((s) => s === kept) ?? DEFAULT_STAKE;
   for (const value of STAKES) {
     const label = document.createElement("label");
     label.className = "stake";

@@ -266,7 +266,7 @@ export function readSecretFile(variable: string, file: string): string {
  * a service with a bad setting must not start half-configured.
  *
  * ```ts
- * const config = configOrExit("price", () => loadConfig(priceConfigSpec, process.env));
+ * const config = configOrExit("price", () => readPriceConfig(process.env));
  * ```
  */
 export function configOrExit<T>(component: string, read: () => T): T {

@@ -233,9 +233,22 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     expect(page.headers.get("content-type")).toStartWith("text/html");
     expect(page.headers.get("content-encoding")).toBe("gzip");
     expect(await page.text()).toContain("tap-trading test page");
-    for (const header of ["x-content-type-options", "x-frame-options", "content-security-policy", "referrer-policy"]) {
-      expect(page.headers.get(header)).toBeTruthy();
-    }
+    expect({
+      "x-content-type-options": page.headers.get("x-content-type-options"),
+      "x-frame-options": page.headers.get("x-frame-options"),
+      "referrer-policy": page.headers.get("referrer-policy"),
+      "permissions-policy": page.headers.get("permissions-policy"),
+      "cross-origin-opener-policy": page.headers.get("cross-origin-opener-policy"),
+      "content-security-policy": page.headers.get("content-security-policy"),
+    }).toEqual({
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "referrer-policy": "strict-origin-when-cross-origin",
+      "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+      "cross-origin-opener-policy": "same-origin",
+      "content-security-policy":
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    });
     expect(page.headers.get("server")).toBe("nginx"); // server_tokens off: no version
 
     const css = await fetch(`${nginx.url}/app.css`, { headers: { "accept-encoding": "gzip" } });

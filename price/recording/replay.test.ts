@@ -10,8 +10,9 @@ const T = 1_764_000_000_000;
 const dir = mkdtempSync(join(tmpdir(), "tap-replay-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const coinbaseTicker = (bid: string, ask: string) =>
-  JSON.stringify({ type: "ticker", sequence: 1, product_id: "BTC-USD", price: bid, best_bid: bid, best_ask: ask, side: "buy", time: "2025-11-24T16:00:00.000Z", trade_id: 1, last_size: "0.1" });
+/** Coinbase's ticker; each on one connection has a newer `sequence` (an older one is dropped as out of order). */
+const coinbaseTicker = (sequence: number, bid: string, ask: string) =>
+  JSON.stringify({ type: "ticker", sequence, product_id: "BTC-USD", price: bid, best_bid: bid, best_ask: ask, side: "buy", time: "2025-11-24T16:00:00.000Z", trade_id: sequence, last_size: "0.1" });
 const bitfinexTicker = (chanId: number, bid: number, ask: number) => JSON.stringify([chanId, [bid, 1, ask, 1, 0, 0, bid, 100, ask, bid]]);
 const subscribed = (chanId: number) => JSON.stringify({ event: "subscribed", channel: "ticker", chanId, symbol: "tBTCUSD", pair: "BTCUSD" });
 
@@ -26,14 +27,14 @@ function handMade(): RecordLine[] {
     { t: "open", venue: "bitfinex", at: T + 1 },
     { t: "frame", venue: "bitfinex", at: T + 5, text: JSON.stringify({ event: "info", version: 2, platform: { status: 1 } }) },
     { t: "frame", venue: "bitfinex", at: T + 6, text: subscribed(7) },
-    { t: "frame", venue: "coinbase", at: T + 10, text: coinbaseTicker("64210.01", "64210.56") },
+    { t: "frame", venue: "coinbase", at: T + 10, text: coinbaseTicker(1, "64210.01", "64210.56") },
     { t: "frame", venue: "bitfinex", at: T + 12, text: bitfinexTicker(7, 64211, 64212) },
     { t: "frame", venue: "coinbase", at: T + 20, text: "not json" },
     { t: "index", at: T + 1001, result: { price: 64210.89, venues: 2, used: ["coinbase", "bitfinex"], dispersion_bps: 0.19, excluded: [] } },
     // Received in the same millisecond as the computation, but after it: not in it.
-    { t: "frame", venue: "coinbase", at: T + 1001, text: coinbaseTicker("64500.00", "64500.02") },
+    { t: "frame", venue: "coinbase", at: T + 1001, text: coinbaseTicker(2, "64500.00", "64500.02") },
     { t: "tick", at: T + 1000, symbol: "BTC-USD", price: 64210.89, ts: T + 1000, seq: 41, source: "venues", venues: 2, dispersion_bps: 0.19 },
-    { t: "frame", venue: "coinbase", at: T + 1010, text: coinbaseTicker("64210.01", "64210.56") },
+    { t: "frame", venue: "coinbase", at: T + 1010, text: coinbaseTicker(3, "64210.01", "64210.56") },
     // A new Bitfinex connection: channel 7 means nothing on it until it is subscribed again (read as a quote, 70,000.5 would leave no quorum).
     { t: "open", venue: "bitfinex", at: T + 1500 },
     { t: "frame", venue: "bitfinex", at: T + 1501, text: bitfinexTicker(7, 70000, 70001) },

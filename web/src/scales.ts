@@ -18,6 +18,23 @@ export interface BoardLayout {
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
+/** A board narrower than this (px) is laid out for a phone. */
+const NARROW_BELOW_PX = 640;
+/** The price axis's width (px), on a phone and wider. */
+const PRICE_AXIS_PX = { narrow: 60, wide: 70 };
+/** The time axis's height (px). */
+const TIME_AXIS_PX = 22;
+/** Where the now line sits, as a share of the plot's width: more future on a phone. */
+const NOW_LINE_AT = { narrow: 0.26, wide: 0.36 };
+/** Columns right of the now line: eight, and half of one more peeking in at the edge. */
+const FUTURE_COLUMNS = 8.5;
+/** A column's width (px): at least thumb-sized on a phone, and never wider than `max`. */
+const COLUMN_PX = { narrowMin: 50, wideMin: 64, max: 104 };
+/** Rows over the plot's height, before the limits on a row's height. */
+const ROWS = 15;
+/** A row's height (px): tall enough to tap, and never taller than `max`. */
+const ROW_PX = { narrowMin: 32, wideMin: 30, max: 44 };
+
 /**
  * Sizes the board for a screen: about eight future columns on a desktop, fewer
  * but still thumb-sized ones on a phone, and rows tall enough to tap.
@@ -27,12 +44,12 @@ const clamp = (value: number, low: number, high: number) => Math.min(high, Math.
  * ```
  */
 export function boardLayout(width: number, height: number): BoardLayout {
-  const narrow = width < 640;
-  const plotWidth = Math.max(1, width - (narrow ? 60 : 70));
-  const plotHeight = Math.max(1, height - 22);
-  const nowX = Math.round(plotWidth * (narrow ? 0.26 : 0.36));
-  const columnWidth = Math.round(clamp((plotWidth - nowX) / 8.5, narrow ? 50 : 64, 104));
-  const rowHeight = Math.round(clamp(plotHeight / 15, narrow ? 32 : 30, 44));
+  const narrow = width < NARROW_BELOW_PX;
+  const plotWidth = Math.max(1, width - (narrow ? PRICE_AXIS_PX.narrow : PRICE_AXIS_PX.wide));
+  const plotHeight = Math.max(1, height - TIME_AXIS_PX);
+  const nowX = Math.round(plotWidth * (narrow ? NOW_LINE_AT.narrow : NOW_LINE_AT.wide));
+  const columnWidth = Math.round(clamp((plotWidth - nowX) / FUTURE_COLUMNS, narrow ? COLUMN_PX.narrowMin : COLUMN_PX.wideMin, COLUMN_PX.max));
+  const rowHeight = Math.round(clamp(plotHeight / ROWS, narrow ? ROW_PX.narrowMin : ROW_PX.wideMin, ROW_PX.max));
   return { width, height, plotWidth, plotHeight, nowX, columnWidth, rowHeight };
 }
 
@@ -73,6 +90,13 @@ export function scalesFor(layout: BoardLayout, spec: GridSpec, now: number, cent
   };
 }
 
+/** A price further than this many half-ranges from the centre (a long outage) is jumped to, not panned to. */
+const JUMP_HALF_RANGES = 4;
+/** Panning starts once the price is this share of the half-range from the centre; further while the player points at the grid. */
+const PAN_FROM = { free: 0.5, holding: 0.8 };
+/** Panning stops once the price is within this share of the half-range of the centre. */
+const PAN_UNTIL = 0.05;
+
 /**
  * Where the view centres, frame by frame. It holds still while the price stays in
  * the middle of the plot, so the cells under a finger do not slide; once the price
@@ -92,15 +116,15 @@ export function createPriceFollower({ tauMs = 250 }: { tauMs?: number } = {}) {
     follow({ price, halfRange, dtMs, hold }: { price: number; halfRange: number; dtMs: number; hold: boolean }): number {
       const offset = Math.abs(price - center);
       // The first price, or a jump (a long outage): no slow pan across it.
-      if (!Number.isFinite(center) || offset > halfRange * 4) {
+      if (!Number.isFinite(center) || offset > halfRange * JUMP_HALF_RANGES) {
         center = price;
         panning = false;
         return center;
       }
-      if (!panning && offset > halfRange * (hold ? 0.8 : 0.5)) panning = true;
+      if (!panning && offset > halfRange * (hold ? PAN_FROM.holding : PAN_FROM.free)) panning = true;
       if (panning) {
         center += (price - center) * (1 - Math.exp(-dtMs / tauMs));
-        if (Math.abs(price - center) < halfRange * 0.05) panning = false;
+        if (Math.abs(price - center) < halfRange * PAN_UNTIL) panning = false;
       }
       return center;
     },

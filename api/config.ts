@@ -3,6 +3,7 @@ import { type ConfigOf, ConfigError, envVar, loadConfig, logLevelVar, Port, redi
 import { toCents } from "../common/money.ts";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readSessionSecret } from "../common/sessions/secret.ts";
+import { settlementVars } from "./settlement/config.ts";
 
 const Origin = t.String({ pattern: "^https?://[^/\\s,]+$" });
 const Money = t.Integer({ minimum: 1, description: "cents" });
@@ -46,13 +47,8 @@ const spec = {
   houseEdge: envVar({ name: "HOUSE_EDGE", schema: t.Number({ minimum: 0, maximum: 0.5 }), fallback: 0.05 }),
   maxMultiplier: envVar({ name: "MAX_MULTIPLIER", schema: t.Number({ minimum: 1.01, maximum: 10_000 }), fallback: 100 }),
   sigmaFloor: envVar({ name: "SIGMA_FLOOR", schema: t.Number({ exclusiveMinimum: 0, maximum: 0.1 }), fallback: 0.0001 }),
-  /** A price older than this is stale: no bet is priced from it. */
-  staleMs: envVar({ name: "STALE_MS", schema: Ms(100, 3_600_000), fallback: 5000 }),
-
-  /** How long after a window closes settlement waits for a tick before it reads the history and voids an unobserved window. */
-  settleGraceMs: envVar({ name: "SETTLE_GRACE_MS", schema: Ms(0, 600_000), fallback: 2000 }),
-  /** A window with no tick within this long after it closed is void (docs/rules.md). */
-  settleTimeoutMs: envVar({ name: "SETTLE_TIMEOUT_MS", schema: Ms(1000, 3_600_000), fallback: 60_000 }),
+  // STALE_MS, SETTLE_GRACE_MS, SETTLE_TIMEOUT_MS: shared with the audit (api/replay.ts).
+  ...settlementVars,
   /** A tick further ahead of this clock is refused (docs/rules.md, "Bounds"). */
   tickMaxSkewMs: envVar({ name: "TICK_MAX_SKEW_MS", schema: Ms(0, 60_000), fallback: 1000 }),
   /** A price further than this, relative, from the last fresh one is refused (docs/rules.md, "Bounds"). */

@@ -1,4 +1,10 @@
-/** Time as the worker sees it, so tests can drive it by hand. */
+/**
+ * Time as the worker sees it, so tests can drive it by hand.
+ *
+ * ```ts
+ * const cancel = clock.setTimer(() => log.info("slot"), 1000 - (clock.now() % 1000));
+ * ```
+ */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
@@ -14,6 +20,11 @@ export interface Clock {
  * clock, then yielding to the event loop until the millisecond turns starts a
  * slot's tick within microseconds of its grid time, for under a millisecond of
  * polling per timer.
+ *
+ * ```ts
+ * systemClock.setTimer(fn, 30);            // sleeps about 29 ms, then polls
+ * systemClock.setTimer(fn, TIMER_LEAD_MS); // due within the lead: polls from the start
+ * ```
  */
 export const TIMER_LEAD_MS = 1;
 
@@ -24,6 +35,11 @@ const preciseNow = () => performance.timeOrigin + performance.now();
  * The real clock: `Date.now`, and a timer that sleeps with `setTimeout` until
  * shortly before its time, then polls with `setImmediate` (which still lets
  * socket reads run) until `Date.now()` reaches it.
+ *
+ * ```ts
+ * const cancel = systemClock.setTimer(() => console.log(systemClock.now()), 250);
+ * cancel(); // it never fires
+ * ```
  */
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -3,7 +3,14 @@ import { parseBusTick } from "../common/prices/parse-tick.ts";
 import type { TickSigner } from "../common/prices/tick-signature.ts";
 import type { TickStore } from "../common/prices/tick-store.ts";
 
-/** Where a starting price service picks up: the stored newest tick it made, if any. */
+/**
+ * Where a starting price service picks up: the stored newest tick it made, if
+ * any; all three are undefined when there is none (`{}`).
+ *
+ * ```ts
+ * const resumed: Continuation = { firstSeq: 52_115, price: 87_415.3, from: { symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_600_000, seq: 52_114 } };
+ * ```
+ */
 export interface Continuation {
   /** The number of the first tick to publish; undefined when nothing can be continued. */
   firstSeq?: number;

@@ -15,6 +15,11 @@ import { startPriceWorker } from "./worker.ts";
 
 /** How long shutdown waits for the tick in flight before closing Redis under it. */
 const STOP_MS = 3000;
+/** Without venues, the service is down once its last tick is older than this many intervals. */
+const STALE_AFTER_INTERVALS = 5;
+/** Reading the stored newest tick is retried after 100, 200, … ms, then every second. */
+const CONTINUATION_RETRY_STEP_MS = 100;
+const CONTINUATION_RETRY_MAX_MS = 1000;
 
 // `price replay <file...>` rebuilds a recording's ticks (docs/price-index.md) and exits; it starts no service.
 if (process.argv[2] === "replay") process.exit(await replayCommand(process.argv.slice(3)));
@@ -36,7 +41,7 @@ async function continuation() {
       return await readContinuation(ticks, signer);
     } catch (error) {
       if (attempt === 1) log.warn({ err: (error as Error).message }, "cannot read the stored ticks yet; retrying before the first tick");
-      await Bun.sleep(Math.min(100 * attempt, 1000));
+      await Bun.sleep(Math.min(CONTINUATION_RETRY_STEP_MS * attempt, CONTINUATION_RETRY_MAX_MS));
     }
   }
 }
@@ -84,7 +89,7 @@ function health(): PriceHealth {
   const now = Date.now();
   const last = worker.stats().last;
   const lastTick = last ? { ts: last.ts, age_ms: now - last.ts, venues: last.venues ?? null } : null;
-  if (!feeds) return { status: lastTick && lastTick.age_ms <= 5 * config.intervalMs ? "ok" : "down", source: config.source, venues: {}, last_tick: lastTick };
+  if (!feeds) return { status: lastTick && lastTick.age_ms <= STALE_AFTER_INTERVALS * config.intervalMs ? "ok" : "down", source: config.source, venues: {}, last_tick: lastTick };
   const venues = feeds.health(now);
   // As of the last tick's computation: the index is computed once per interval, by the tick loop only.
   const quorum = venuesSource?.lastResult()?.price !== undefined;

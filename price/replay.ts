@@ -2,9 +2,21 @@ import { basename } from "node:path";
 import type { RecordLine } from "./recording/format.ts";
 import { createReplay, parseRecordLine, RecordingError } from "./recording/replay.ts";
 
+/** Exit statuses: 1 when a rebuilt tick differs, 2 for bad usage or a file that is not a recording. */
+const EXIT_DIFFERS = 1;
+const EXIT_USAGE = 2;
+
 const USAGE = "usage: price replay <recording.ndjson>...  (the files of one recording, any order: they are put in the order they were written)";
 
-/** Where the command writes; the process's streams by default. */
+/**
+ * Where the command writes; the process's streams by default.
+ *
+ * ```ts
+ * const lines: string[] = [];
+ * const output: ReplayOutput = { out: (line) => lines.push(line), err: (line) => console.error(line) };
+ * const status = await replayCommand(files, output);
+ * ```
+ */
 export interface ReplayOutput {
   out(line: string): void;
   err(line: string): void;
@@ -48,7 +60,7 @@ export async function replayCommand(args: string[], output: ReplayOutput = proce
 async function replayFiles(args: string[], output: ReplayOutput): Promise<number> {
   if (args.length === 0 || args.some((arg) => arg === "-h" || arg === "--help" || arg.startsWith("-"))) {
     output.err(USAGE);
-    return 2;
+    return EXIT_USAGE;
   }
   const files: { path: string; run: string; part: number; lines: RecordLine[] }[] = [];
   try {
@@ -82,7 +94,7 @@ async function replayFiles(args: string[], output: ReplayOutput): Promise<number
   } catch (error) {
     if (!(error instanceof RecordingError)) throw error;
     output.err(`price replay: ${error.message}`);
-    return 2;
+    return EXIT_USAGE;
   }
   // In the order written: by run, then part (names sort the same way; this does not rely on them).
   files.sort((a, b) => (a.run === b.run ? a.part - b.part : a.run < b.run ? -1 : 1));
@@ -102,5 +114,5 @@ async function replayFiles(args: string[], output: ReplayOutput): Promise<number
       ? `price replay: ${summary.ticks} tick(s) and ${summary.computes} index computation(s) rebuilt identically from ${summary.frames} frame(s)`
       : `price replay: ${summary.ticks_differ} of ${summary.ticks} tick(s) and ${summary.computes_differ} of ${summary.computes} computation(s) differ`,
   );
-  return summary.identical ? 0 : 1;
+  return summary.identical ? 0 : EXIT_DIFFERS;
 }

@@ -4,7 +4,15 @@ import type { TickStore } from "../common/prices/tick-store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { PriceSource } from "./sources/mod.ts";
 
+/**
+ * What `startPriceWorker` samples, where it stores and publishes, and how often.
+ *
+ * ```ts
+ * const options: PriceWorkerOptions = { source, ticks, sign: signer.sign, intervalMs: 1000, log, isConnected: () => redis.status === "ready" };
+ * ```
+ */
 export interface PriceWorkerOptions {
+  /** Where each tick's price comes from. */
   source: PriceSource;
   /** Where each tick is stored (latest price and history) and published, in one transaction. */
   ticks: Pick<TickStore, "publish">;
@@ -21,7 +29,7 @@ export interface PriceWorkerOptions {
   intervalMs: number;
   log: Logger;
   clock?: Clock;
-  /** How often an info summary is logged (per-tick lines are debug). */
+  /** How often an info summary is logged (per-tick lines are debug); `DEFAULT_SUMMARY_MS` unless set. */
   summaryMs?: number;
   /**
    * False while ticks cannot be delivered (Redis down): those ticks are skipped,
@@ -32,9 +40,23 @@ export interface PriceWorkerOptions {
   onPublished?: (tick: BusTick) => void;
 }
 
-/** Why a grid slot passed without a tick. */
+/**
+ * Why a grid slot passed without a tick: the previous tick was still being
+ * written, Redis was away, the event loop woke after the slot, or the source had no price.
+ *
+ * ```ts
+ * worker.stats().skipped["no-price"]; // slots without a quorum of venues, say
+ * ```
+ */
 export type SkipReason = "busy" | "disconnected" | "late" | "no-price";
 
+/**
+ * What a worker has counted since it started, and the last tick it made.
+ *
+ * ```ts
+ * const { published, failed, last } = worker.stats();
+ * ```
+ */
 export interface PriceWorkerStats {
   /** Ticks sampled and sent to the store. */
   ticks: number;
@@ -42,16 +64,29 @@ export interface PriceWorkerStats {
   published: number;
   /** Ticks whose transaction failed (their numbers are used up all the same). */
   failed: number;
+  /** Slots that passed without a tick, by reason. */
   skipped: Record<SkipReason, number>;
+  /** The last tick sampled, published or not. */
   last?: BusTick;
 }
 
+/**
+ * A running tick loop (`startPriceWorker`).
+ *
+ * ```ts
+ * const worker: PriceWorker = startPriceWorker(options);
+ * await worker.stop();
+ * ```
+ */
 export interface PriceWorker {
   /** Counts since start. */
   stats(): PriceWorkerStats;
   /** Stops the loop and waits for the tick in flight, if any. */
   stop(): Promise<void>;
 }
+
+/** The info summary's period unless `summaryMs` is set: a line a minute. */
+const DEFAULT_SUMMARY_MS = 60_000;
 
 /**
  * Starts the tick loop: at every multiple of `intervalMs` it samples `source`,
@@ -72,7 +107,7 @@ export interface PriceWorker {
  * ```
  */
 export function startPriceWorker(options: PriceWorkerOptions): PriceWorker {
-  const { source, ticks, sign, firstSeq, intervalMs, log, clock = systemClock, summaryMs = 60_000, isConnected = () => true, onPublished } = options;
+  const { source, ticks, sign, firstSeq, intervalMs, log, clock = systemClock, summaryMs = DEFAULT_SUMMARY_MS, isConnected = () => true, onPublished } = options;
   if (!(Number.isInteger(intervalMs) && intervalMs > 0)) throw new RangeError(`intervalMs must be a positive integer, got ${intervalMs}`);
 
   let nextSeq = firstSeq;

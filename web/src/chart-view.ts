@@ -5,6 +5,26 @@ import type { GridSpec } from "./grid-model.ts";
 import type { BoardLayout, Scales } from "./scales.ts";
 import { theme } from "./theme.ts";
 
+/** Every this many bands, a band line is drawn stronger. */
+const STRONG_LINE_EVERY_BANDS = 5;
+/** A past bet's box sits this far inside its cell (px). */
+const BET_BOX_INSET_PX = 2;
+/** The dot at the head of the price line (px). */
+const HEAD_DOT_RADIUS_PX = 4;
+/** The ring around the head breathes once this often (ms), growing this much (px): the feed is alive. */
+const PULSE_PERIOD_MS = 1000;
+const PULSE_GROWTH_PX = 10;
+/** Rows at least this tall (px) get a price label on every band edge; shorter ones on every other. */
+const LABEL_EVERY_BAND_FROM_ROW_PX = 26;
+/** No price label closer than this (px) to the plot's top or bottom, where it would be cut off. */
+const PRICE_LABEL_EDGE_PX = 8;
+/** Half the current price tag's height (px). */
+const PRICE_TAG_HALF_HEIGHT_PX = 10;
+/** Columns at least this wide (px) get a time label each; narrower ones every other. */
+const LABEL_EVERY_COLUMN_FROM_PX = 70;
+/** No time label closer than this (px) to the plot's left or right edge. */
+const TIME_LABEL_EDGE_PX = 24;
+
 /** What one frame of the chart shows. */
 export interface ChartFrame {
   layout: BoardLayout;
@@ -84,7 +104,7 @@ function drawBandLines(ctx: CanvasRenderingContext2D, { layout, scales, spec }: 
   ctx.lineWidth = 1;
   for (let p = Math.floor(bottom / spec.bandSize) * spec.bandSize; p <= top; p += spec.bandSize) {
     const y = Math.round(scales.y(p)) + 0.5;
-    ctx.strokeStyle = Math.round(p) % (spec.bandSize * 5) === 0 ? theme.gridLineStrong : theme.gridLine;
+    ctx.strokeStyle = Math.round(p) % (spec.bandSize * STRONG_LINE_EVERY_BANDS) === 0 ? theme.gridLineStrong : theme.gridLine;
     ctx.beginPath();
     ctx.moveTo(0, y);
     ctx.lineTo(layout.plotWidth, y);
@@ -117,11 +137,13 @@ function drawPastBets(ctx: CanvasRenderingContext2D, { scales, pastBets }: Chart
     if (x + w < 0) continue;
     // Open and won bets in green (a win brighter), lost ones muted, void ones as a dashed outline.
     ctx.fillStyle = result === "won" ? theme.wonFill : result === "lost" || result === "void" ? theme.settledFill : theme.betFill;
-    ctx.fillRect(x + 2, y + 2, w - 4, h - 4);
+    ctx.fillRect(x + BET_BOX_INSET_PX, y + BET_BOX_INSET_PX, w - 2 * BET_BOX_INSET_PX, h - 2 * BET_BOX_INSET_PX);
     ctx.strokeStyle = result === "won" ? theme.won : result === "lost" || result === "void" ? theme.settled : theme.bet;
     ctx.lineWidth = 1;
     ctx.setLineDash(result === "void" ? [4, 3] : []);
-    ctx.strokeRect(x + 2.5, y + 2.5, w - 5, h - 5);
+    // Half a pixel further in, so the 1 px outline falls on whole pixels.
+    const outline = BET_BOX_INSET_PX + 0.5;
+    ctx.strokeRect(x + outline, y + outline, w - 2 * outline, h - 2 * outline);
     ctx.setLineDash([]);
     ctx.fillStyle = result === "lost" || result === "void" ? theme.axisText : theme.text;
     ctx.fillText(result === "won" ? `+${formatStake(payout)}` : result === "void" ? `↩ ${formatStake(amount)}` : formatStake(amount), x + w / 2, y + h / 2);
@@ -148,7 +170,7 @@ function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, p
   area.lineTo(scales.x(ticks[0]!.ts), layout.plotHeight);
   area.closePath();
   const gradient = ctx.createLinearGradient(0, 0, 0, layout.plotHeight);
-  gradient.addColorStop(0, stale ? "rgba(107,114,128,0.18)" : theme.areaTop);
+  gradient.addColorStop(0, stale ? theme.staleAreaTop : theme.areaTop);
   gradient.addColorStop(1, theme.areaBottom);
   ctx.fillStyle = gradient;
   ctx.fill(area);
@@ -166,7 +188,7 @@ function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, p
 
   // The current price across the whole board, so a player sees which row it is in.
   ctx.setLineDash([4, 4]);
-  ctx.strokeStyle = stale ? theme.stale : "rgba(247, 162, 27, 0.55)";
+  ctx.strokeStyle = stale ? theme.stale : theme.priceAcross;
   ctx.lineWidth = 1;
   ctx.beginPath();
   ctx.moveTo(headX, Math.round(headY) + 0.5);
@@ -176,15 +198,15 @@ function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, p
 
   ctx.fillStyle = color;
   ctx.beginPath();
-  ctx.arc(layout.nowX, headY, 4, 0, Math.PI * 2);
+  ctx.arc(layout.nowX, headY, HEAD_DOT_RADIUS_PX, 0, Math.PI * 2);
   ctx.fill();
   if (!stale) {
     // A ring that breathes once a second: the feed is alive.
-    const phase = (performance.now() % 1000) / 1000;
+    const phase = (performance.now() % PULSE_PERIOD_MS) / PULSE_PERIOD_MS;
     ctx.strokeStyle = `rgba(247, 162, 27, ${0.6 * (1 - phase)})`;
     ctx.lineWidth = 2;
     ctx.beginPath();
-    ctx.arc(layout.nowX, headY, 4 + phase * 10, 0, Math.PI * 2);
+    ctx.arc(layout.nowX, headY, HEAD_DOT_RADIUS_PX + phase * PULSE_GROWTH_PX, 0, Math.PI * 2);
     ctx.stroke();
   }
 }
@@ -218,26 +240,27 @@ function drawPriceAxis(ctx: CanvasRenderingContext2D, { layout, scales, spec, pr
   const top = scales.priceAt(0);
   const bottom = scales.priceAt(layout.plotHeight);
   // A label on every band edge when rows are tall, every other one when they are not.
-  const step = layout.rowHeight >= 26 ? spec.bandSize : spec.bandSize * 2;
+  const step = layout.rowHeight >= LABEL_EVERY_BAND_FROM_ROW_PX ? spec.bandSize : spec.bandSize * 2;
   for (let p = Math.ceil(bottom / step) * step; p <= top; p += step) {
     const y = scales.y(p);
-    if (y < 8 || y > layout.plotHeight - 8) continue;
+    if (y < PRICE_LABEL_EDGE_PX || y > layout.plotHeight - PRICE_LABEL_EDGE_PX) continue;
     ctx.fillText(formatBand(p), left + 6, y);
   }
 
   if (price === undefined) return;
   // The current price tag, pinned to the axis.
-  const y = Math.min(layout.plotHeight - 10, Math.max(10, scales.y(price)));
+  const half = PRICE_TAG_HALF_HEIGHT_PX;
+  const y = Math.min(layout.plotHeight - half, Math.max(half, scales.y(price)));
   ctx.fillStyle = stale ? theme.stale : theme.line;
   ctx.beginPath();
   ctx.moveTo(left, y);
-  ctx.lineTo(left + 6, y - 10);
-  ctx.lineTo(layout.width, y - 10);
-  ctx.lineTo(layout.width, y + 10);
-  ctx.lineTo(left + 6, y + 10);
+  ctx.lineTo(left + 6, y - half);
+  ctx.lineTo(layout.width, y - half);
+  ctx.lineTo(layout.width, y + half);
+  ctx.lineTo(left + 6, y + half);
   ctx.closePath();
   ctx.fill();
-  ctx.fillStyle = "#0a0d14";
+  ctx.fillStyle = theme.priceTagText;
   ctx.font = theme.fontStrong;
   const label = formatPrice(price);
   // On a narrow axis the thousands separator goes before the digits do.
@@ -258,11 +281,11 @@ function drawTimeAxis(ctx: CanvasRenderingContext2D, { layout, scales }: ChartFr
   ctx.textBaseline = "middle";
   ctx.textAlign = "center";
   ctx.fillStyle = theme.axisText;
-  const every = layout.columnWidth >= 70 ? spec.columnMs : spec.columnMs * 2;
+  const every = layout.columnWidth >= LABEL_EVERY_COLUMN_FROM_PX ? spec.columnMs : spec.columnMs * 2;
   const first = Math.ceil(scales.timeAt(0) / every) * every;
-  for (let t = first; scales.x(t) < layout.plotWidth - 24; t += every) {
+  for (let t = first; scales.x(t) < layout.plotWidth - TIME_LABEL_EDGE_PX; t += every) {
     const x = scales.x(t);
-    if (x < 24) continue;
+    if (x < TIME_LABEL_EDGE_PX) continue;
     ctx.fillText(formatClock(t), x, top + (layout.height - top) / 2);
   }
 }

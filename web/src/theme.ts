@@ -10,6 +10,12 @@ export const theme = {
   lineGlow: "rgba(247, 162, 27, 0.45)",
   areaTop: "rgba(247, 162, 27, 0.22)",
   areaBottom: "rgba(247, 162, 27, 0)",
+  /** The area's top while the price is stale: the stale grey, faint. */
+  staleAreaTop: "rgba(107,114,128,0.18)",
+  /** The dashed line carrying the current price across the board. */
+  priceAcross: "rgba(247, 162, 27, 0.55)",
+  /** The text on the price tag: the background's colour on the line's. */
+  priceTagText: "#0a0d14",
   stale: "#6b7280",
   nowLine: "rgba(230, 233, 239, 0.45)",
   up: "#22c55e",

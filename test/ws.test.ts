@@ -178,7 +178,20 @@ describe("ws service", () => {
   });
 
   test("a grid subscriber gets the latest grid at once, then each one the API publishes; others get none", async () => {
-    const grid = (n: number) => JSON.stringify({ ts: n, price: 42000, cells: [{ t_start: n, t_end: n + 5000, price_low: 42000, price_high: 42010, multiplier: 2.5, locked: false }] });
+    const grid = (n: number) =>
+      JSON.stringify({
+        ts: n,
+        price: 42000,
+        price_ts: n,
+        sigma: 0.0005,
+        quote_id: `q${n}`,
+        expires_at: n + 1000,
+        column_ms: 5000,
+        band: 10,
+        lock_ms: 2000,
+        house_edge: 0.05,
+        cells: [{ t_start: n, t_end: n + 5000, price_low: 42000, price_high: 42010, multiplier: 2.5, locked: false }],
+      });
     await using bystander = await connectClient(ws.url);
     await using client = await connectClient(ws.url);
     client.ws.send('{"type":"subscribe","channel":"grid"}');

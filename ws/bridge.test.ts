@@ -5,7 +5,9 @@ import { createLogger } from "../common/log.ts";
 import { waitFor } from "../test/support/wait.ts";
 import type { BusTick } from "../common/contracts/price.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
-import { type PriceBridgeOptions, priceMessage, startBetEventBridge, startPriceBridge } from "./bridge.ts";
+import { Value } from "@sinclair/typebox/value";
+import { type Grid, GridMessage } from "../common/contracts/grid.ts";
+import { type PriceBridgeOptions, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 
 function capturingLog() {
   const lines: Record<string, unknown>[] = [];
@@ -129,6 +131,53 @@ describe("price bridge", () => {
   });
 });
 
+describe("grid bridge", () => {
+  const grid = (ts: number): Grid => ({
+    ts,
+    price: 42005,
+    price_ts: ts,
+    sigma: 0.0005,
+    quote_id: "q",
+    expires_at: ts + 1000,
+    column_ms: 5000,
+    band: 10,
+    lock_ms: 2000,
+    house_edge: 0.05,
+    cells: [{ t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, locked: false }],
+  });
+
+  test("a grid of the contract goes to the grid topic as a grid message, wrapped once, and is the latest", async () => {
+    const bus = createMemoryBus();
+    const published: [string, string][] = [];
+    const bridge = await startGridBridge({ bus, publish: (topic, message) => published.push([topic, message]), log: capturingLog().log });
+    await bus.publish(Channels.grid, JSON.stringify(grid(1)));
+    await waitFor("one publish", () => published.length === 1);
+    const [topic, message] = published[0]!;
+    expect(topic).toBe("grid");
+    expect(Value.Check(GridMessage, JSON.parse(message))).toBe(true);
+    expect(JSON.parse(message)).toEqual({ type: "grid", grid: grid(1) });
+    expect(bridge.latestMessage()).toBe(message);
+    expect(bridge.stats()).toEqual({ grids_published: 1, grids_dropped: 0 });
+  });
+
+  test("what is not a grid of the contract is dropped, counted and warned about, and the latest grid stays", async () => {
+    const bus = createMemoryBus();
+    const published: [string, string][] = [];
+    const { log, lines } = capturingLog();
+    const bridge = await startGridBridge({ bus, publish: (topic, message) => published.push([topic, message]), log });
+    await bus.publish(Channels.grid, JSON.stringify(grid(1)));
+    const { sigma: _, ...noSigma } = grid(2);
+    const badCell = { ...grid(3), cells: [{ ...grid(3).cells[0]!, multiplier: "2" }] };
+    for (const bad of ["not json", "null", "{}", JSON.stringify({ ...grid(4), cells: "none" }), JSON.stringify(noSigma), JSON.stringify(badCell)]) {
+      await bus.publish(Channels.grid, bad);
+    }
+    await waitFor("every message read", () => bridge.stats().grids_dropped === 6);
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(bridge.latestMessage()!).grid.ts).toBe(1);
+    expect(lines.some((line) => line.msg === "dropped a message that is not a grid")).toBe(true);
+  });
+});
+
 describe("bet event bridge", () => {
   const event = (betId: string) => ({ type: "bet", bet_id: betId, status: "won", payout: 2.5, balance: 12.5 });
 
@@ -164,5 +213,21 @@ describe("bet event bridge", () => {
     expect(published.map(([topic]) => topic)).toEqual(["player:p1", "player:p2"]);
     expect(bridge.stats()).toEqual({ bet_events_relayed: 2, bet_events_dropped: 3 });
     expect(lines.some((line) => line.msg === "dropped a malformed bet event")).toBe(true);
+  });
+
+  test("an envelope whose event is not a bet event of the contract is dropped", async () => {
+    const { bus, bridge, published } = await setUpEvents();
+    const { balance: _, ...noBalance } = event("b2");
+    const bad = [
+      { player_id: "p1", event: noBalance },
+      { player_id: "p1", event: { ...event("b3"), status: "maybe" } },
+      { player_id: "p1", event: { ...event("b4"), payout: "2.5" } },
+      { player_id: "p1", event: { ...event("b5"), type: "grid" } },
+      { player_id: "p1" },
+    ];
+    await bus.publish(Channels.betEvents, JSON.stringify([...bad, { player_id: "p1", event: event("b1") }]));
+    await waitFor("every envelope read", () => bridge.stats().bet_events_dropped === bad.length);
+    expect(published).toEqual([["player:p1", JSON.stringify(event("b1"))]]);
+    expect(bridge.stats()).toEqual({ bet_events_relayed: 1, bet_events_dropped: bad.length });
   });
 });

@@ -1,5 +1,8 @@
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { Bus, Unsubscribe } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
+import { BetEventEnvelope } from "../common/contracts/bet-event.ts";
+import { Grid } from "../common/contracts/grid.ts";
 import type { LabelledTick, PriceMessage } from "../common/contracts/price.ts";
 import type { WsTopic } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
@@ -104,6 +107,7 @@ export async function startPriceBridge({ bus, publish, log, history, signer, now
   };
 }
 
+/** The grid bridge: the latest grid, its counters, and `stop`. */
 export interface GridBridge {
   /** The latest grid as a ready-to-send websocket message. */
   latestMessage(): string | undefined;
@@ -111,23 +115,35 @@ export interface GridBridge {
   stop(): Promise<void>;
 }
 
+// The contracts the API's publishers are tested against, compiled once: a check per message is then a few property reads.
+const isGrid = TypeCompiler.Compile(Grid);
+const isBetEventEnvelope = TypeCompiler.Compile(BetEventEnvelope);
+
+/** JSON.parse that answers undefined for text that is not JSON. */
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Relays the priced grid from the API (`grid:btc:usd`) to the `grid` topic,
  * wrapped as `{"type":"grid","grid":…}` once per grid. A message that is not
- * a grid object is dropped and counted.
+ * a `Grid` (common/contracts/grid.ts) is dropped and counted.
+ *
+ * ```ts
+ * const grids = await startGridBridge({ bus, publish: (topic, m) => server.publish(topic, m), log });
+ * grids.latestMessage(); // '{"type":"grid","grid":{…}}', sent to a client as it subscribes
+ * ```
  */
 export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOptions, "bus" | "publish" | "log">): Promise<GridBridge> {
   let latest: string | undefined;
   let published = 0;
   let dropped = 0;
   const unsubscribe = await bus.subscribe(Channels.grid, (raw) => {
-    let grid: unknown;
-    try {
-      grid = JSON.parse(raw);
-    } catch {
-      grid = undefined;
-    }
-    if (typeof grid !== "object" || grid === null || !Array.isArray((grid as { cells?: unknown }).cells)) {
+    if (!isGrid.Check(parseJson(raw))) {
       if (dropped++ % 100 === 0) log.warn({ channel: Channels.grid, sample: raw.slice(0, 120), dropped }, "dropped a message that is not a grid");
       return;
     }
@@ -143,40 +159,50 @@ export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOpt
   };
 }
 
-/** The topic a player's authenticated connections are subscribed to. */
+/**
+ * The topic a player's authenticated connections are subscribed to.
+ *
+ * ```ts
+ * playerTopic("p_1"); // "player:p_1"
+ * ```
+ */
 export const playerTopic = (playerId: string) => `player:${playerId}` as const;
 
+/** The bet event bridge: its counters and `stop`. */
+export interface BetEventBridge {
+  stats(): { bet_events_relayed: number; bet_events_dropped: number };
+  stop(): Promise<void>;
+}
+
 /**
- * Relays per-player bet events from the API (`bets:events`, a batch of
- * envelopes per message; a lone envelope is taken too) to the player's own
- * connections on this process: one publish per event to `player:<id>`, so no
- * other player hears it. Malformed envelopes are dropped and counted; the
- * rest of their batch still goes out.
+ * Relays per-player bet events from the API (`bets:events`, a `BetEventBatch`
+ * per message; a lone envelope is taken too) to the player's own connections
+ * on this process: one publish per event to `player:<id>`, so no other player
+ * hears it. An envelope that is not a `BetEventEnvelope`
+ * (common/contracts/bet-event.ts) is dropped and counted; the rest of its
+ * batch still goes out.
+ *
+ * ```ts
+ * const events = await startBetEventBridge({ bus, publish: (topic, m) => server.publish(topic, m), log });
+ * await events.stop();
+ * ```
  */
-export async function startBetEventBridge({ bus, publish, log }: Pick<PriceBridgeOptions, "bus" | "publish" | "log">) {
+export async function startBetEventBridge({ bus, publish, log }: Pick<PriceBridgeOptions, "bus" | "publish" | "log">): Promise<BetEventBridge> {
   let relayed = 0;
   let dropped = 0;
-  const drop = (raw: string, count = 1) => {
-    if (dropped % 100 === 0) log.warn({ channel: Channels.betEvents, sample: raw.slice(0, 120), dropped: dropped + count }, "dropped a malformed bet event");
-    dropped += count;
+  const drop = (raw: string) => {
+    if (dropped++ % 100 === 0) log.warn({ channel: Channels.betEvents, sample: raw.slice(0, 120), dropped }, "dropped a malformed bet event");
   };
   const relay = (envelope: unknown, raw: string) => {
-    const { player_id: playerId, event } = (envelope ?? {}) as { player_id?: unknown; event?: unknown };
-    if (typeof playerId !== "string" || typeof event !== "object" || event === null || (event as { type?: unknown }).type !== "bet") {
+    if (!isBetEventEnvelope.Check(envelope)) {
       drop(raw);
       return;
     }
     relayed++;
-    publish(playerTopic(playerId), JSON.stringify(event));
+    publish(playerTopic(envelope.player_id), JSON.stringify(envelope.event));
   };
   const unsubscribe = await bus.subscribe(Channels.betEvents, (raw) => {
-    let message: unknown;
-    try {
-      message = JSON.parse(raw);
-    } catch {
-      drop(raw);
-      return;
-    }
+    const message = parseJson(raw);
     if (!Array.isArray(message)) relay(message, raw);
     else if (message.length === 0) drop(raw);
     else for (const envelope of message) relay(envelope, raw);

@@ -1,6 +1,12 @@
 import type { Tick } from "../../common/contracts/price.ts";
 import { theme } from "./theme.ts";
 
+/** Room left (px) at the sparkline's sides, and at its top and bottom, so the line's width is not cut off. */
+const PAD_X_PX = 2;
+const PAD_Y_PX = 3;
+/** The price range never counts as less than this, so a flat line does not divide by zero. */
+const MIN_SPAN = 1e-9;
+
 /** A small line of the last minutes for the header, redrawn a few times a second; returns the range it drew. */
 export function drawSparkline(canvas: HTMLCanvasElement, ticks: readonly Tick[], { stale, pixelRatio }: { stale: boolean; pixelRatio: number }): { low: number; high: number } | undefined {
   const width = canvas.clientWidth;
@@ -19,11 +25,11 @@ export function drawSparkline(canvas: HTMLCanvasElement, ticks: readonly Tick[],
     low = Math.min(low, tick.price);
     high = Math.max(high, tick.price);
   }
-  const span = Math.max(high - low, 1e-9);
+  const span = Math.max(high - low, MIN_SPAN);
   const t0 = ticks[0]!.ts;
   const dt = Math.max(ticks.at(-1)!.ts - t0, 1);
-  const x = (t: number) => ((t - t0) / dt) * (width - 4) + 2;
-  const y = (p: number) => height - 3 - ((p - low) / span) * (height - 6);
+  const x = (t: number) => ((t - t0) / dt) * (width - 2 * PAD_X_PX) + PAD_X_PX;
+  const y = (p: number) => height - PAD_Y_PX - ((p - low) / span) * (height - 2 * PAD_Y_PX);
   const rising = ticks.at(-1)!.price >= ticks[0]!.price;
   ctx.beginPath();
   ticks.forEach((tick, i) => (i === 0 ? ctx.moveTo(x(tick.ts), y(tick.price)) : ctx.lineTo(x(tick.ts), y(tick.price))));

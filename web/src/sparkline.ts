@@ -1,8 +1,9 @@
 import type { Tick } from "../../common/contracts/price.ts";
 import { theme } from "./theme.ts";
 
-/** Room left (px) at the sparkline's sides, and at its top and bottom, so the line's width is not cut off. */
+/** Room left (px) at the sparkline's left and right, so the line's ends are not cut off. */
 const PAD_X_PX = 2;
+/** Room left (px) at its top and bottom, so the line's width is not cut off at the high and the low. */
 const PAD_Y_PX = 3;
 /** The price range never counts as less than this, so a flat line does not divide by zero. */
 const MIN_SPAN = 1e-9;

@@ -22,6 +22,12 @@ import { createSessionTokens } from "../common/sessions/token.ts";
 
 /** How long in-flight requests may take to finish at shutdown. */
 const DRAIN_MS = 10_000;
+/** How long the tick history stays in Redis: more than the start-up warm-up and any catch-up read back from it. */
+const TICK_RETENTION_MS = 60 * 60 * 1000;
+/** No cell is offered that pays less than this (a win must return more than the stake). */
+const MIN_MULTIPLIER = 1.01;
+/** Bun's own body limit, above the API's 16 KiB, so an oversized body gets the error contract from our parser. */
+const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 const config = configOrExit("api", () => readApiConfig(process.env));
 const sink = createStdoutSink();
@@ -43,7 +49,7 @@ const redis = createRedis(config.redisUrl, log, "commands", { autoPipelining: tr
 const bus = createRedisBus({ publisher: redis, subscriber: createRedis(config.redisUrl, log, "subscriber") });
 // With the price service's key, only ticks it signed are believed: by settlement, the grid and GET /api/price(s).
 const signer = config.priceSigningKey ? createTickSigner(config.priceSigningKey) : undefined;
-const ticks = createRedisTickStore(redis, { retentionMs: 60 * 60 * 1000, ...(signer ? { believe: signer.verify } : {}) });
+const ticks = createRedisTickStore(redis, { retentionMs: TICK_RETENTION_MS, ...(signer ? { believe: signer.verify } : {}) });
 
 const market = createMarket({ sigmaFloor: config.sigmaFloor, staleMs: config.staleMs });
 const grid = createGridService({
@@ -56,7 +62,7 @@ const grid = createGridService({
     lockMs: config.lockMs,
     houseEdge: config.houseEdge,
     maxMultiplier: config.maxMultiplier,
-    minMultiplier: 1.01,
+    minMultiplier: MIN_MULTIPLIER,
   },
 });
 const players = createPlayerStore(db);
@@ -117,8 +123,7 @@ judging = lifecycle.startJudging({
 });
 const publisher = startGridPublisher({ grid, bus, log });
 
-// Above the API's own 16 KiB limit, so oversized bodies get the error contract from our parser.
-app.listen({ port: config.port, maxRequestBodySize: 1024 * 1024 });
+app.listen({ port: config.port, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
 log.info(
   { port: app.server?.port, db: config.dbPath, open_bets: openBets, settling, redis: redactRedisUrl(config.redisUrl) },
   "api listening",

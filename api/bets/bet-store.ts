@@ -14,6 +14,7 @@ export interface BetOrder {
   idempotencyKey: string | null;
 }
 
+/** Where a bet stands: `open` until settled, then once and for all won, lost or void. */
 export type BetStatus = "open" | "won" | "lost" | "void";
 
 /** A bet as stored. */
@@ -42,7 +43,13 @@ export type PlaceOutcome =
   | { kind: "insufficient_funds"; balanceCents: number }
   | { kind: "unknown_player" };
 
-/** The stake a bet pays out when it wins: stake × multiplier, rounded down to the cent. */
+/**
+ * What a bet pays when it wins: stake × multiplier, rounded down to the cent.
+ *
+ * ```ts
+ * potentialPayoutCents(333, 275); // 915: 3.33 × 2.75 = 9.1575, paid 9.15
+ * ```
+ */
 export function potentialPayoutCents(stakeCents: number, multiplierCenti: number): number {
   return Math.floor((stakeCents * multiplierCenti) / 100);
 }
@@ -53,6 +60,11 @@ export function potentialPayoutCents(stakeCents: number, multiplierCenti: number
  * trigger, and the database refuses to let it go below zero) and the bet.
  * An order refused on its merits (funds) writes nothing and does not fail
  * the others.
+ *
+ * ```ts
+ * const bets = createBetStore(db);
+ * const [outcome] = bets.placeBatch([order]); // { kind: "placed", bet } or a refusal
+ * ```
  */
 export function createBetStore(db: Database) {
   const selectBalance = db.prepare("SELECT balance_cents FROM players WHERE id = ?1");
@@ -132,4 +144,5 @@ export function createBetStore(db: Database) {
   };
 }
 
+/** The bet store (see `createBetStore`). */
 export type BetStore = ReturnType<typeof createBetStore>;

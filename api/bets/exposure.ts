@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { potentialPayoutCents } from "./bet-store.ts";
 
+/** The limits on open bets (MAX_OPEN_BETS, MAX_CELL_LIABILITY, MAX_HOUSE_LIABILITY). */
 export interface ExposureLimits {
   maxOpenBets: number;
   maxCellLiabilityCents: number;
@@ -21,6 +22,12 @@ export interface ExposureEntry {
  * that owns the writes: open bets per player, potential payout per cell and in
  * total. A bet reserves its share before it is written (so bets in flight
  * count too) and releases it when refused or settled.
+ *
+ * ```ts
+ * const exposure = createExposure({ maxOpenBets: 100, maxCellLiabilityCents: 5_000_000, maxHouseLiabilityCents: 100_000_000 });
+ * exposure.load(db);
+ * const reserved = exposure.reserve(entry); // { ok: true } or { ok: false, limit: "max_cell_liability" }
+ * ```
  */
 export function createExposure(limits: ExposureLimits) {
   const openByPlayer = new Map<string, number>();
@@ -77,4 +84,5 @@ export function createExposure(limits: ExposureLimits) {
   };
 }
 
+/** The exposure book (see `createExposure`). */
 export type Exposure = ReturnType<typeof createExposure>;

@@ -16,6 +16,7 @@ export interface GroupCommitter<T, R> {
   readonly pending: number;
 }
 
+/** How big a batch may grow and how long its first item may wait. */
 export interface GroupCommitOptions {
   /** A batch is written as soon as it holds this many items. */
   maxBatch?: number;
@@ -28,6 +29,14 @@ interface Waiter<R> {
   reject: (error: unknown) => void;
 }
 
+/**
+ * A group committer over `writeBatch` (see `GroupCommitter`).
+ *
+ * ```ts
+ * const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: 0 });
+ * const outcome = await commits.submit(order); // once its batch is on disk
+ * ```
+ */
 export function createGroupCommitter<T, R>(
   writeBatch: (items: readonly T[]) => R[],
   { maxBatch = 1024, maxDelayMs = 0 }: GroupCommitOptions = {},

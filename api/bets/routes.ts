@@ -10,7 +10,7 @@ import { type BetRefusal, BetRefused } from "./bet-refused.ts";
 import type { BetPlacement } from "./placement.ts";
 
 /** A stored bet as its player sees it. */
-export function betView(bet: BetRow): BetView {
+function betView(bet: BetRow): BetView {
   return {
     bet_id: bet.id,
     status: bet.status,
@@ -54,7 +54,14 @@ export function refusalAnswer(error: unknown): unknown {
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 
-/** `POST /api/bets`, `GET /api/bets` and `GET /api/bets/:id`, all for the player in the bearer token. */
+/**
+ * `POST /api/bets`, `GET /api/bets` and `GET /api/bets/:id`, all for the player
+ * in the bearer token; a refused bet is answered in the error contract.
+ *
+ * ```ts
+ * new Elysia().use(betRoutes({ tokens, placement, bets }));
+ * ```
+ */
 export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; placement: BetPlacement; bets: BetStore }) {
   return new Elysia({ name: "bets" })
     .use(bearerAuth({ tokens }))

@@ -65,6 +65,3 @@ export function createBetLifecycle({ db, bus, log, limits, settlement, now = Dat
     },
   };
 }
-
-/** The bet lifecycle (see `createBetLifecycle`). */
-export type BetLifecycle = ReturnType<typeof createBetLifecycle>;

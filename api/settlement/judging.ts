@@ -8,6 +8,7 @@ import type { TickBounds } from "../market/tick-bounds.ts";
 import type { SettleStore } from "./settle-store.ts";
 import type { Settler } from "./settler.ts";
 
+/** What judging feeds and from where; `onWriteFailed` decides what a failed write does to the process. */
 export interface JudgingOptions {
   /** The ticks already judged (the `ticks` table), and where the open bets begin. */
   store: Pick<SettleStore, "ticks" | "oldestOpenStart">;

@@ -4,6 +4,7 @@ import { createSettleStore } from "./settle-store.ts";
 import { createSettlementBook, type Decision } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
+/** What to audit and with which settings (the API's). */
 export interface ReplayOptions {
   /** The live database (read only here). */
   dbPath: string;
@@ -19,12 +20,14 @@ export interface ReplayOptions {
   timeoutMs: number;
 }
 
+/** A bet the audit settled otherwise than the record says. */
 export interface ReplayDifference {
   bet_id: string;
   recorded: { status: string; payout_cents: number };
   replayed: { status: string; payout_cents: number };
 }
 
+/** What the audit found: the bets of the range, how many it settled again, and every difference. */
 export interface ReplayReport {
   bets: number;
   settled: number;
@@ -50,6 +53,11 @@ interface Row {
  * again from the judged ticks with the same code the API runs, and reports
  * every bet whose outcome or payout differs from what was recorded. Bets
  * still open in the live database are left out (they are not decided yet).
+ *
+ * ```ts
+ * const report = replaySettlement({ dbPath, scratchPath: "/tmp/replay.db", from, to, ticks, staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 });
+ * report.differences; // [] when every recorded settlement is made again alike
+ * ```
  */
 export function replaySettlement({ dbPath, scratchPath, from, to, ticks, staleMs, graceMs, timeoutMs }: ReplayOptions): ReplayReport {
   const live = new Database(dbPath, { readonly: true });

@@ -4,7 +4,7 @@ import type { Decision, OpenBet } from "./settlement-book.ts";
 import { createTickLog, type JudgedTick } from "./tick-log.ts";
 
 /** The columns of a stored bet that the settlement book needs. */
-export type OpenBetRow = Pick<BetRow, "id" | "player_id" | "t_start" | "t_end" | "price_low_cents" | "price_high_cents" | "stake_cents" | "multiplier_centi">;
+type OpenBetRow = Pick<BetRow, "id" | "player_id" | "t_start" | "t_end" | "price_low_cents" | "price_high_cents" | "stake_cents" | "multiplier_centi">;
 
 /**
  * A stored bet as the settlement book holds it: the one row-to-`OpenBet` mapping.
@@ -55,6 +55,11 @@ export interface Disagreement {
  * once: those are marked by one statement per window when the book's lost
  * bets are exactly the window's open bets in the database (else bet by bet,
  * and `onDisagreement` is told).
+ *
+ * ```ts
+ * const store = createSettleStore(db, { onDisagreement: (window) => log.warn({ window }, "settled bet by bet") });
+ * const settled = store.settle(book.onTick(ts, priceCents, continuous), Date.now(), judged);
+ * ```
  */
 export function createSettleStore(db: Database, { onDisagreement }: { onDisagreement?: (window: Disagreement) => void } = {}) {
   const markSettled = db.prepare(
@@ -139,4 +144,5 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
   };
 }
 
+/** The settle store (see `createSettleStore`). */
 export type SettleStore = ReturnType<typeof createSettleStore>;

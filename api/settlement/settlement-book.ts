@@ -1,3 +1,45 @@
+/** An open bet as the book holds it: money in cents, the multiplier in hundredths. */
+export interface OpenBet {
+  id: string;
+  playerId: string;
+  tStart: number;
+  tEnd: number;
+  lowCents: number;
+  highCents: number;
+  stakeCents: number;
+  multiplierCenti: number;
+}
+
+type Outcome = "won" | "lost" | "void";
+
+/** What the book decided for one bet, and when. */
+export interface Decision {
+  bet: OpenBet;
+  outcome: Outcome;
+  /** The time the decision rests on: the deciding tick's, or the clock's for a grace decision. */
+  at: number;
+}
+
+interface Window {
+  tStart: number;
+  tEnd: number;
+  /** Open bets by their band (`low:high` in cents). */
+  bands: Map<string, OpenBet[]>;
+  size: number;
+  /** Some instant of the window lacked a fresh price. */
+  unobserved: boolean;
+}
+
+/** The settlement settings of docs/rules.md, in ms. */
+export interface BookOptions {
+  /** A price older than this does not count as observing the market. */
+  staleMs: number;
+  /** How long after t_end the clock waits for a tick before it voids a window it already knows to be unobserved. */
+  graceMs: number;
+  /** A window with no tick within this long after t_end is void (decided by the clock `graceMs` later). */
+  timeoutMs: number;
+}
+
 /**
  * The settlement rules (docs/rules.md), kept apart from storage: an index of
  * open bets that, fed ticks in time order, says which bets each tick decides.
@@ -19,46 +61,13 @@
  * Bets are grouped by window, then by band, so a tick touches only the
  * windows open at its time and the bands between it and the previous price:
  * never a scan of every open bet.
+ *
+ * ```ts
+ * const book = createSettlementBook({ staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 });
+ * book.add(bet);
+ * const decisions = book.onTick(tick.ts, Math.round(tick.price * 100), continuous); // [{ bet, outcome: "won", at }]
+ * ```
  */
-export interface OpenBet {
-  id: string;
-  playerId: string;
-  tStart: number;
-  tEnd: number;
-  lowCents: number;
-  highCents: number;
-  stakeCents: number;
-  multiplierCenti: number;
-}
-
-export type Outcome = "won" | "lost" | "void";
-
-export interface Decision {
-  bet: OpenBet;
-  outcome: Outcome;
-  /** The time the decision rests on: the deciding tick's, or the clock's for a grace decision. */
-  at: number;
-}
-
-interface Window {
-  tStart: number;
-  tEnd: number;
-  /** Open bets by their band (`low:high` in cents). */
-  bands: Map<string, OpenBet[]>;
-  size: number;
-  /** Some instant of the window lacked a fresh price. */
-  unobserved: boolean;
-}
-
-export interface BookOptions {
-  /** A price older than this does not count as observing the market. */
-  staleMs: number;
-  /** How long after t_end the clock waits for a tick before it voids a window it already knows to be unobserved. */
-  graceMs: number;
-  /** A window with no tick within this long after t_end is void (decided by the clock `graceMs` later). */
-  timeoutMs: number;
-}
-
 export function createSettlementBook({ staleMs, graceMs, timeoutMs }: BookOptions) {
   const windows = new Map<string, Window>();
   let openCount = 0;
@@ -187,4 +196,5 @@ export function createSettlementBook({ staleMs, graceMs, timeoutMs }: BookOption
   };
 }
 
+/** The settlement book (see `createSettlementBook`). */
 export type SettlementBook = ReturnType<typeof createSettlementBook>;

@@ -6,6 +6,7 @@ import type { SettleStore } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
+/** What the settler works with; `events` hears every settled bet. */
 export interface SettlerParts {
   book: SettlementBook;
   store: SettleStore;
@@ -20,6 +21,12 @@ export interface SettlerParts {
  * (and a clock, for windows no tick closes) goes through the book; what it
  * decides is written in one transaction with the tick itself, the bets'
  * limits are released, and each player is told over the bus.
+ *
+ * ```ts
+ * const settler = createSettler({ book, store, exposure, events, log });
+ * settler.load(); // the open bets on disk, once
+ * settler.onTick({ tick, continuous: true });
+ * ```
  */
 export function createSettler({ book, store, exposure, events, log, now = Date.now }: SettlerParts) {
   let settledTotal = 0;
@@ -68,4 +75,5 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
   };
 }
 
+/** The settler (see `createSettler`). */
 export type Settler = ReturnType<typeof createSettler>;

@@ -55,4 +55,3 @@ export function createTickLog(db: Database) {
   };
 }
 
-export type TickLog = ReturnType<typeof createTickLog>;

@@ -52,6 +52,9 @@ export function refusalAnswer(error: unknown): unknown {
   return new HttpError(status, code, error.message, error.details, headers);
 }
 
+/** Bets per page of `GET /api/bets` when the query names no `limit` (BetListQuery). */
+const DEFAULT_PAGE_SIZE = 20;
+
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 
 /**
@@ -82,7 +85,7 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
     .get(
       "/api/bets",
       ({ query, playerId }) => {
-        const limit = query.limit === undefined ? 20 : Number(query.limit);
+        const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);
         const page = bets.page(playerId, { limit: limit + 1, ...(query.before ? { before: query.before } : {}), ...(query.status ? { status: query.status } : {}) });
         const more = page.length > limit;
         const shown = more ? page.slice(0, limit) : page;

@@ -1,5 +1,43 @@
 import { midOf, type VenueName, type VenueQuote } from "../venues/protocol.ts";
 
+/**
+ * A venue's latest quote older than this, ms, is stale: not used, not counted
+ * (`PRICE_VENUE_STALE_MS`'s default).
+ *
+ * ```ts
+ * createCompositeIndex({ venues, staleMs: DEFAULT_STALE_MS }); // the same as leaving it out
+ * ```
+ */
+export const DEFAULT_STALE_MS = 2000;
+/**
+ * A venue more than 50 bps (0.5 %) from the median of the fresh venues is left
+ * out as an outlier (`PRICE_MAX_DEVIATION_BPS`'s default).
+ *
+ * ```ts
+ * createCompositeIndex({ venues, maxDeviationBps: DEFAULT_MAX_DEVIATION_BPS * 2 }); // a looser bound
+ * ```
+ */
+export const DEFAULT_MAX_DEVIATION_BPS = 50;
+/**
+ * No price from fewer than two usable venues (`PRICE_MIN_VENUES`'s default):
+ * a lone venue is its own median, so nothing could show it wrong.
+ *
+ * ```ts
+ * createCompositeIndex({ venues: ["coinbase", "kraken", "bitstamp"], minVenues: DEFAULT_MIN_VENUES });
+ * ```
+ */
+export const DEFAULT_MIN_VENUES = 2;
+/** Basis points in one (a relative difference × this is in bps). */
+const BPS = 10_000;
+
+/**
+ * How `createCompositeIndex` makes its price; the limits default to
+ * `DEFAULT_STALE_MS`, `DEFAULT_MAX_DEVIATION_BPS` and `DEFAULT_MIN_VENUES`.
+ *
+ * ```ts
+ * const options: CompositeIndexOptions = { venues: ["coinbase", "kraken", "bitstamp"], minVenues: 2 };
+ * ```
+ */
 export interface CompositeIndexOptions {
   /** The venues indexed (`PRICE_VENUES`); `used` and `excluded` list them in this order. */
   venues: readonly VenueName[];
@@ -13,7 +51,13 @@ export interface CompositeIndexOptions {
   now?: () => number;
 }
 
-/** The index at one instant, made from `venues` venues. */
+/**
+ * The index at one instant, made from `venues` venues.
+ *
+ * ```ts
+ * const price: IndexPrice = { price: 87_415.25, venues: 3, used: ["coinbase", "kraken", "bitstamp"], dispersion_bps: 1.37, excluded: [] };
+ * ```
+ */
 export interface IndexPrice {
   /** The median of the usable venues' mids, in dollars, rounded to cents. */
   price: number;
@@ -26,7 +70,13 @@ export interface IndexPrice {
   excluded: VenueName[];
 }
 
-/** Fewer usable venues than the quorum: no price, so no tick. */
+/**
+ * Fewer usable venues than the quorum: no price, so no tick.
+ *
+ * ```ts
+ * const none: IndexNoQuorum = { price: undefined, reason: "no quorum", fresh: 1, usable: 1 };
+ * ```
+ */
 export interface IndexNoQuorum {
   price: undefined;
   reason: "no quorum";
@@ -36,11 +86,34 @@ export interface IndexNoQuorum {
   usable: number;
 }
 
+/**
+ * What one `compute` gives: a price, or why there is none; tell them apart by `price`.
+ *
+ * ```ts
+ * const result: IndexResult = index.compute();
+ * if (result.price === undefined) log.warn({ fresh: result.fresh }, "no quorum");
+ * ```
+ */
 export type IndexResult = IndexPrice | IndexNoQuorum;
 
-/** A venue as the index sees it (the connection's own state is in `venues/connection.ts`). */
+/**
+ * A venue as the index sees it (the connection's own state is in `venues/connection.ts`):
+ * quoting, quoting too long ago, left out as an outlier, or never heard.
+ *
+ * ```ts
+ * index.states(); // { coinbase: "fresh", kraken: "none", bitstamp: "stale" }
+ * ```
+ */
 export type IndexVenueState = "fresh" | "stale" | "excluded" | "none";
 
+/**
+ * A composite index (`createCompositeIndex`): feed it quotes, compute it once per interval.
+ *
+ * ```ts
+ * index.observe({ venue: "kraken", last: 87_415.2, receivedAt: Date.now() }); // true
+ * const result = index.compute();
+ * ```
+ */
 export interface CompositeIndex {
   /** Keeps the quote's mid as its venue's latest; false when it was ignored (no price, an older quote, a venue not indexed). */
   observe(quote: VenueQuote): boolean;
@@ -80,7 +153,7 @@ interface VenueSlot {
  * ```
  */
 export function createCompositeIndex(options: CompositeIndexOptions): CompositeIndex {
-  const { venues, staleMs = 2000, maxDeviationBps = 50, minVenues = 2, now = Date.now } = options;
+  const { venues, staleMs = DEFAULT_STALE_MS, maxDeviationBps = DEFAULT_MAX_DEVIATION_BPS, minVenues = DEFAULT_MIN_VENUES, now = Date.now } = options;
   if (venues.length === 0) throw new RangeError("the index needs at least one venue");
   if (new Set(venues).size !== venues.length) throw new RangeError(`venues listed twice: ${venues.join(", ")}`);
   if (!(Number.isFinite(staleMs) && staleMs > 0)) throw new RangeError(`staleMs must be > 0, got ${staleMs}`);
@@ -122,7 +195,7 @@ export function createCompositeIndex(options: CompositeIndexOptions): CompositeI
       if (fresh.length > 0) {
         const ref = median(fresh.map((venue) => venue.mid));
         for (const { slot, mid } of fresh) {
-          const deviation = (Math.abs(mid - ref) * 10_000) / ref;
+          const deviation = (Math.abs(mid - ref) * BPS) / ref;
           if (!slot.excluded && deviation > maxDeviationBps) slot.excluded = true;
           else if (slot.excluded && deviation <= readmitBps) slot.excluded = false;
         }
@@ -135,7 +208,7 @@ export function createCompositeIndex(options: CompositeIndexOptions): CompositeI
         price: roundTo(middle, 2),
         venues: used.length,
         used: used.map(({ slot }) => slot.venue),
-        dispersion_bps: roundTo(((Math.max(...mids) - Math.min(...mids)) * 10_000) / middle, 2),
+        dispersion_bps: roundTo(((Math.max(...mids) - Math.min(...mids)) * BPS) / middle, 2),
         excluded: fresh.filter(({ slot }) => slot.excluded).map(({ slot }) => slot.venue),
       };
     },

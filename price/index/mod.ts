@@ -7,5 +7,5 @@
  * const index = createCompositeIndex({ venues: ["coinbase", "kraken", "bitstamp", "bitfinex"] });
  * ```
  */
-export { createCompositeIndex } from "./composite-index.ts";
+export { createCompositeIndex, DEFAULT_MAX_DEVIATION_BPS, DEFAULT_MIN_VENUES, DEFAULT_STALE_MS } from "./composite-index.ts";
 export type { CompositeIndex, CompositeIndexOptions, IndexNoQuorum, IndexPrice, IndexResult, IndexVenueState } from "./composite-index.ts";

@@ -1,18 +1,27 @@
 import { Type as t } from "@sinclair/typebox";
 import { ConfigError, envVar, loadConfig } from "../../common/config.ts";
+import { DEFAULT_MAX_DEVIATION_BPS, DEFAULT_MIN_VENUES, DEFAULT_STALE_MS } from "../index/mod.ts";
 import { type VenueName, venueNames } from "./protocol.ts";
 
 const spec = {
-  staleMs: envVar({ name: "PRICE_VENUE_STALE_MS", schema: t.Integer({ minimum: 100, maximum: 60_000 }), fallback: 2000 }),
-  maxDeviationBps: envVar({ name: "PRICE_MAX_DEVIATION_BPS", schema: t.Number({ exclusiveMinimum: 0, maximum: 10_000 }), fallback: 50 }),
-  minVenues: envVar({ name: "PRICE_MIN_VENUES", schema: t.Integer({ minimum: 1, maximum: venueNames.length }), fallback: 2 }),
+  staleMs: envVar({ name: "PRICE_VENUE_STALE_MS", schema: t.Integer({ minimum: 100, maximum: 60_000 }), fallback: DEFAULT_STALE_MS }),
+  maxDeviationBps: envVar({ name: "PRICE_MAX_DEVIATION_BPS", schema: t.Number({ exclusiveMinimum: 0, maximum: 10_000 }), fallback: DEFAULT_MAX_DEVIATION_BPS }),
+  minVenues: envVar({ name: "PRICE_MIN_VENUES", schema: t.Integer({ minimum: 1, maximum: venueNames.length }), fallback: DEFAULT_MIN_VENUES }),
 };
 
-/** The venues' settings: which venues, where, and the index's limits (docs/price-index.md). */
+/**
+ * The venues' settings: which venues, where, and the index's limits (docs/price-index.md).
+ *
+ * ```ts
+ * const config: VenueConfig = { venues: ["coinbase", "kraken"], urls: { kraken: "ws://127.0.0.1:9001" }, staleMs: 2000, maxDeviationBps: 50, minVenues: 2 };
+ * ```
+ */
 export interface VenueConfig {
+  /** The venues indexed (`PRICE_VENUES`), each once, in the order listed. */
   venues: VenueName[];
   /** `PRICE_VENUE_URL_<NAME>` where given; the venue's documented URL otherwise. */
   urls: Partial<Record<VenueName, string>>;
+  /** `PRICE_VENUE_STALE_MS`, `PRICE_MAX_DEVIATION_BPS`, `PRICE_MIN_VENUES`: see `CompositeIndexOptions`. */
   staleMs: number;
   maxDeviationBps: number;
   minVenues: number;

@@ -2,10 +2,10 @@
 import { priceField, type VenueEvent, type VenueProtocol } from "./protocol.ts";
 
 /** Trading pairs are upper case with a `t` in front. */
-export const BITFINEX_SYMBOL = "tBTCUSD";
+const BITFINEX_SYMBOL = "tBTCUSD";
 
 /** The `code` of an `info` event; only the code is part of the protocol, not its text. */
-export const bitfinexInfo = { restart: 20051, maintenanceStart: 20060, maintenanceEnd: 20061 } as const;
+const bitfinexInfo = { restart: 20051, maintenanceStart: 20060, maintenanceEnd: 20061 } as const;
 /** An `error` answering a subscribe we already have: the data still flows, so it is no refusal. */
 const ALREADY_SUBSCRIBED = 10301;
 /** The ack normally follows the subscribe within a second; with none after two keep-alives (4 s) we start again. */

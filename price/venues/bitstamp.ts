@@ -2,11 +2,11 @@
 import { priceField, type VenueEvent, type VenueProtocol, type VenueQuote } from "./protocol.ts";
 
 /** The pair we read; Bitstamp spells markets in lower case. */
-export const BITSTAMP_PAIR = "btcusd";
+const BITSTAMP_PAIR = "btcusd";
 /** Top of book: every frame is the whole visible book (up to 100 levels a side), best first. */
-export const BITSTAMP_BOOK_CHANNEL = `order_book_${BITSTAMP_PAIR}`;
+const BITSTAMP_BOOK_CHANNEL = `order_book_${BITSTAMP_PAIR}`;
 /** One message per trade, for the last price. */
-export const BITSTAMP_TRADES_CHANNEL = `live_trades_${BITSTAMP_PAIR}`;
+const BITSTAMP_TRADES_CHANNEL = `live_trades_${BITSTAMP_PAIR}`;
 
 const subscribeFrame = (channel: string) => JSON.stringify({ event: "bts:subscribe", data: { channel } });
 
@@ -17,6 +17,12 @@ const isObject = (value: unknown): value is Json => typeof value === "object" &&
  * Bitstamp's time for a frame, ms since the epoch: `microtimestamp` (µs, a
  * string) where sent, else `timestamp` (seconds, a string; some channels send
  * ms there, told apart by size). Undefined when neither reads as digits.
+ *
+ * ```ts
+ * bitstampTime({ microtimestamp: "1767225600123456" }); // 1767225600123
+ * bitstampTime({ timestamp: "1767225600" });            // 1767225600000
+ * bitstampTime({});                                     // undefined
+ * ```
  */
 export function bitstampTime(data: Json): number | undefined {
   const { microtimestamp, timestamp } = data;

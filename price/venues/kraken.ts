@@ -7,7 +7,7 @@ import { priceField, type VenueEvent, type VenueProtocol, type VenueQuote } from
 import { rfc3339Ms } from "./rfc3339.ts";
 
 /** The pair we read, in Kraken v2's spelling. */
-export const krakenSymbol = "BTC/USD";
+const krakenSymbol = "BTC/USD";
 
 /**
  * The adapter: subscribes to `ticker` (level 1: best bid/ask and the last
@@ -36,7 +36,15 @@ export const kraken = {
 
 type Frame = Record<string, unknown>;
 
-/** Reads one Kraken v2 frame; never throws. */
+/**
+ * Reads one Kraken v2 frame; never throws.
+ *
+ * ```ts
+ * parseKraken('{"channel":"heartbeat"}', Date.now()); // [{ kind: "alive" }]
+ * parseKraken('{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":87415.1,"ask":87415.2,"last":87415.2}]}', 1_767_225_600_000);
+ * // [{ kind: "quote", quote: { venue: "kraken", receivedAt: 1767225600000, bid: 87415.1, ask: 87415.2, last: 87415.2 } }]
+ * ```
+ */
 export function parseKraken(text: string, receivedAt: number): VenueEvent[] {
   let frame: unknown;
   try {

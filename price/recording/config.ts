@@ -10,11 +10,19 @@ const spec = {
   maxFiles: envVar({ name: "PRICE_RECORD_FILES", schema: t.Integer({ minimum: 1, maximum: 10_000 }), fallback: 24 }),
 };
 
-/** Recording (docs/price-index.md, "Recording and replay"): where, and how much at most. */
+/**
+ * Recording (docs/price-index.md, "Recording and replay"): where, and how much at most.
+ *
+ * ```ts
+ * const recording: RecordingConfig = { dir: "/var/lib/tap/price", maxBytes: 64 * 1024 * 1024, maxFiles: 24 };
+ * ```
+ */
 export interface RecordingConfig {
   /** An absolute directory; undefined when recording is off. */
   dir: string | undefined;
+  /** A file's size before the next begins, bytes. */
   maxBytes: number;
+  /** Files kept; the oldest go first. */
   maxFiles: number;
 }
 

@@ -2,7 +2,13 @@ import type { BusTick } from "../../common/contracts/price.ts";
 import type { IndexResult } from "../index/mod.ts";
 import type { VenueName } from "../venues/protocol.ts";
 
-/** What the index was made with: the replay builds the same one. */
+/**
+ * What the index was made with: the replay builds the same one.
+ *
+ * ```ts
+ * const index: RecordedIndexConfig = { venues: ["coinbase", "kraken", "bitstamp", "bitfinex"], staleMs: 2000, maxDeviationBps: 50, minVenues: 2 };
+ * ```
+ */
 export interface RecordedIndexConfig {
   venues: VenueName[];
   staleMs: number;
@@ -23,6 +29,14 @@ export interface RecordedIndexConfig {
  * - `index`: the index computed at `at` (a tick's sample), with its result,
  *   quorum or not: each computation moves the exclusions, so each is replayed.
  * - `tick`: a published tick, `at` its grid slot (= `ts`).
+ *
+ * ```ts
+ * const lines: RecordLine[] = [
+ *   { t: "start", at: 1_767_225_600_000, run: "2026-01-01T00:00:00.000Z", part: 0, intervalMs: 1000, index },
+ *   { t: "open", venue: "kraken", at: 1_767_225_600_050 },
+ *   { t: "frame", venue: "kraken", at: 1_767_225_600_310, text: '{"channel":"heartbeat"}' },
+ * ];
+ * ```
  */
 export type RecordLine =
   | { t: "start"; at: number; run: string; part: number; intervalMs: number; index: RecordedIndexConfig }

@@ -6,13 +6,27 @@ import type { CompositeIndex, IndexResult } from "../index/mod.ts";
 import type { VenueName } from "../venues/protocol.ts";
 import type { RecordedIndexConfig, RecordLine } from "./format.ts";
 
-/** Where lines go: a Bun `FileSink` (buffered) by default. */
+/**
+ * Where lines go: a Bun `FileSink` (buffered) by default.
+ *
+ * ```ts
+ * const openSink = (path: string): RecordSink => Bun.file(path).writer();
+ * ```
+ */
 export interface RecordSink {
   write(text: string): unknown;
   flush(): unknown;
   end(): unknown;
 }
 
+/**
+ * Where `createRecorder` writes, how much it keeps, and what each file's `start`
+ * line says; the buffer is written out every `DEFAULT_FLUSH_EVERY_MS` unless set.
+ *
+ * ```ts
+ * const options: RecorderOptions = { dir: "/var/lib/tap/price", maxBytes: 64 << 20, maxFiles: 24, intervalMs: 1000, index: config.venues, log };
+ * ```
+ */
 export interface RecorderOptions {
   /** The directory of the `price-<start>.ndjson` files; made if missing. */
   dir: string;
@@ -22,6 +36,7 @@ export interface RecorderOptions {
   maxFiles: number;
   /** The settings every file's `start` line repeats. */
   intervalMs: number;
+  /** The index's settings (a `VenueConfig` will do: only these fields are kept). */
   index: RecordedIndexConfig;
   log: Logger;
   now?: () => number;
@@ -31,7 +46,14 @@ export interface RecorderOptions {
   openSink?: (path: string) => RecordSink;
 }
 
-/** Appends a recording's lines; never throws: a failure is logged and the line is lost, the ticks go on. */
+/**
+ * Appends a recording's lines; never throws: a failure is logged and the line is lost, the ticks go on.
+ *
+ * ```ts
+ * const feeds = startVenueFeeds({ config: config.venues, log, onOpen: recorder.open, onFrame: recorder.frame });
+ * startPriceWorker({ source, ticks, intervalMs: 1000, log, onPublished: recorder.tick });
+ * ```
+ */
 export interface Recorder {
   open(venue: VenueName, at: number): void;
   frame(venue: VenueName, text: string, at: number): void;
@@ -43,6 +65,11 @@ export interface Recorder {
   close(): Promise<void>;
   stats(): { lines: number; files: number; failures: number; file: string | undefined };
 }
+
+/** The buffer is written out once a second unless `flushEveryMs` is set: a crash loses at most about a second of lines. */
+const DEFAULT_FLUSH_EVERY_MS = 1000;
+/** A file that cannot be opened is tried again no sooner than this, ms, so a full disk is not hammered on every frame. */
+const REOPEN_AFTER_MS = 1000;
 
 const FILE_PATTERN = /^price-\d{8}T\d{6}\.\d{3}Z\.ndjson$/;
 
@@ -65,7 +92,7 @@ function fileStamp(at: number): string {
  * ```
  */
 export function createRecorder(options: RecorderOptions): Recorder {
-  const { dir, maxBytes, maxFiles, intervalMs, log, now = Date.now, flushEveryMs = 1000 } = options;
+  const { dir, maxBytes, maxFiles, intervalMs, log, now = Date.now, flushEveryMs = DEFAULT_FLUSH_EVERY_MS } = options;
   // Only the index's settings (a venue config also carries the URLs).
   const { venues, staleMs, maxDeviationBps, minVenues } = options.index;
   const index: RecordedIndexConfig = { venues: [...venues], staleMs, maxDeviationBps, minVenues };
@@ -135,7 +162,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
       sink = openSink(path);
     } catch (error) {
       fail("opening a file", error);
-      retryAt = at + 1000;
+      retryAt = at + REOPEN_AFTER_MS;
       return false;
     }
     file = path;

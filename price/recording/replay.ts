@@ -3,7 +3,16 @@ import { protocolFor } from "../venues/mod.ts";
 import { type VenueName, type VenueProtocol, venueNames } from "../venues/protocol.ts";
 import type { RecordLine } from "./format.ts";
 
-/** A tick as the replay rebuilt it, beside the recorded one. */
+/**
+ * A tick as the replay rebuilt it, beside the recorded one.
+ *
+ * ```ts
+ * const tick: ReplayedTick = {
+ *   t: "tick", symbol: "BTC-USD", ts: 1_767_225_601_000, seq: 52_115, price: 87_415.25, venues: 3, dispersion_bps: 1.37,
+ *   same: true, recorded: { price: 87_415.25, venues: 3, dispersion_bps: 1.37 },
+ * };
+ * ```
+ */
 export interface ReplayedTick {
   t: "tick";
   symbol: string;
@@ -18,6 +27,13 @@ export interface ReplayedTick {
   recorded: { price: number; venues: number | undefined; dispersion_bps: number | undefined };
 }
 
+/**
+ * What a whole replay found: counts of what it replayed and of what differs.
+ *
+ * ```ts
+ * const summary: ReplaySummary = { t: "summary", frames: 4210, opens: 4, computes: 60, computes_differ: 0, ticks: 60, ticks_differ: 0, identical: true };
+ * ```
+ */
 export interface ReplaySummary {
   t: "summary";
   frames: number;
@@ -31,7 +47,13 @@ export interface ReplaySummary {
   identical: boolean;
 }
 
-/** A line that is not part of a recording. */
+/**
+ * A line or file that is not part of a recording (`price replay` exits 2 on it).
+ *
+ * ```ts
+ * parseRecordLine("{}"); // throws RecordingError: unknown line type undefined
+ * ```
+ */
 export class RecordingError extends Error {
   override name = "RecordingError";
 }
@@ -133,7 +155,14 @@ export function createReplay(): { feed(line: RecordLine): ReplayedTick[]; summar
   };
 }
 
-/** Reads one line of a recording, checking only what the replay relies on. */
+/**
+ * Reads one line of a recording, checking only what the replay relies on;
+ * throws a `RecordingError` for anything else.
+ *
+ * ```ts
+ * parseRecordLine('{"t":"open","venue":"kraken","at":1767225600000}'); // { t: "open", venue: "kraken", at: 1767225600000 }
+ * ```
+ */
 export function parseRecordLine(text: string): RecordLine {
   let line: unknown;
   try {

@@ -1,5 +1,12 @@
 import type { PriceSource } from "./mod.ts";
 
+/**
+ * Where the mock walk starts, how far each step goes, and its seed.
+ *
+ * ```ts
+ * const options: MockSourceOptions = { start: 42_000, volatility: 0.0005, seed: 7 };
+ * ```
+ */
 export interface MockSourceOptions {
   /** The first price, in dollars. */
   start: number;

@@ -6,6 +6,11 @@ import { createVenuesSource } from "./venues.ts";
  * Where prices come from. The worker samples a source once per tick, so a
  * push feed (an exchange websocket) keeps its latest trade and returns it here,
  * and a generator (the mock) takes one step per call.
+ *
+ * ```ts
+ * const price = await source.sample(); // 42003.17, or undefined: the slot is skipped
+ * await source.close();
+ * ```
  */
 export interface PriceSource {
   /** The source's kind, for logs. */
@@ -18,7 +23,13 @@ export interface PriceSource {
   close(): Promise<void>;
 }
 
-/** What a tick says of where its price came from. */
+/**
+ * What a tick says of where its price came from.
+ *
+ * ```ts
+ * const origin: TickOrigin = { venues: 3, dispersion_bps: 1.37 };
+ * ```
+ */
 export interface TickOrigin {
   /** How many venues the index was made from. */
   venues: number;
@@ -26,10 +37,30 @@ export interface TickOrigin {
   dispersion_bps: number;
 }
 
-/** Every kind of source; `PRICE_SOURCE` takes one of these. */
+/**
+ * Every kind of source; `PRICE_SOURCE` takes one of these.
+ *
+ * ```ts
+ * t.Union(priceSourceKinds.map((kind) => t.Literal(kind))); // the schema of PRICE_SOURCE
+ * ```
+ */
 export const priceSourceKinds = ["mock", "venues"] as const;
+/**
+ * One kind of source.
+ *
+ * ```ts
+ * const kind: PriceSourceKind = "venues";
+ * ```
+ */
 export type PriceSourceKind = (typeof priceSourceKinds)[number];
 
+/**
+ * What `createPriceSource` builds, by `kind`, with that kind's settings.
+ *
+ * ```ts
+ * const options: PriceSourceOptions = { kind: "mock", start: 42_000, volatility: 0.0005, seed: 1 };
+ * ```
+ */
 export type PriceSourceOptions =
   | ({ kind: "mock" } & MockSourceOptions)
   /** The exchanges' composite index (price/venues/mod.ts `startVenueFeeds` makes `index` and `release`). */

@@ -1,6 +1,13 @@
 import type { CompositeIndex, IndexResult } from "../index/composite-index.ts";
 import type { PriceSource, TickOrigin } from "./mod.ts";
 
+/**
+ * The index `createVenuesSource` samples, its clock, and what to release on `close`.
+ *
+ * ```ts
+ * const options: VenuesSourceOptions = { index: feeds.index, release: feeds.close };
+ * ```
+ */
 export interface VenuesSourceOptions {
   /** The composite index the venue feeds observe into. */
   index: Pick<CompositeIndex, "compute">;
@@ -10,7 +17,13 @@ export interface VenuesSourceOptions {
   release?: () => Promise<void> | void;
 }
 
-/** A `PriceSource` of kind `venues`. */
+/**
+ * A `PriceSource` of kind `venues`, which also tells what its last sample was made of.
+ *
+ * ```ts
+ * const quorum = source.lastResult()?.price !== undefined;
+ * ```
+ */
 export interface VenuesSource extends PriceSource {
   readonly kind: "venues";
   /** The index as the last `sample` computed it (its `venues` and `dispersion_bps` go in the tick); undefined before the first. */

@@ -1,7 +1,13 @@
 import type { DestinationStream } from "pino";
 import { isoNow, jsonString } from "./log.ts";
 
-/** The JSON fields of one line, written as `"name":value` pairs joined by commas, every value already JSON. */
+/**
+ * The JSON fields of one line, written as `"name":value` pairs joined by commas, every value already JSON.
+ *
+ * ```ts
+ * const fields: LineFields = `"conn":${jsonString(id)},"code":1000`;
+ * ```
+ */
 export type LineFields = string;
 
 /**

@@ -1,6 +1,11 @@
 /**
  * A token bucket's state: plain fields, so a caller with thousands of them
  * (ws, one per connection) can keep them inline on its own objects.
+ *
+ * ```ts
+ * interface Connection extends TokenBucket { id: string }
+ * const connection: Connection = { id: "c1", ...fullBucket(50, Date.now()) };
+ * ```
  */
 export interface TokenBucket {
   tokens: number;
@@ -8,7 +13,14 @@ export interface TokenBucket {
   refilledAt: number;
 }
 
-/** How a bucket refills: `rate` tokens a second, holding at most `burst`. */
+/**
+ * How a bucket refills: `rate` tokens a second, holding at most `burst`.
+ *
+ * ```ts
+ * const perPlayer: BucketRate = { rate: 10, burst: 10 };
+ * takeToken(bucket, perPlayer, Date.now());
+ * ```
+ */
 export interface BucketRate {
   rate: number;
   burst: number;

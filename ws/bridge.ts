@@ -15,9 +15,20 @@ import { labelled, type TickStore } from "../common/prices/tick-store.ts";
  * Sends one already serialised message to every socket subscribed to `topic`
  * (`server.publish`). A price carries its tick's time as `order`, so a client
  * sent that tick as its snapshot is not sent it again.
+ *
+ * ```ts
+ * const publish: PublishToTopic = (topic, message) => server.publish(topic, message);
+ * ```
  */
 export type PublishToTopic = (topic: WsTopic | `player:${string}`, message: string, order?: number) => unknown;
 
+/**
+ * What the price bridge reads from and writes to.
+ *
+ * ```ts
+ * const options: PriceBridgeOptions = { bus, publish, log, history: ticks, signer };
+ * ```
+ */
 export interface PriceBridgeOptions {
   bus: Bus;
   publish: PublishToTopic;
@@ -30,6 +41,13 @@ export interface PriceBridgeOptions {
   now?: () => number;
 }
 
+/**
+ * The price bridge's counters, part of `GET /metrics`.
+ *
+ * ```ts
+ * const { ticks_published, ticks_dropped } = bridge.stats();
+ * ```
+ */
 export interface PriceBridgeStats {
   /** Ticks published to the `prices` topic. */
   ticks_published: number;
@@ -39,12 +57,24 @@ export interface PriceBridgeStats {
   ticks_dropped: number;
 }
 
+/**
+ * A running price bridge.
+ *
+ * ```ts
+ * const bridge = await startPriceBridge({ bus, publish, log });
+ * bridge.latest(); // the newest tick seen, or undefined
+ * await bridge.stop();
+ * ```
+ */
 export interface PriceBridge {
   /** The newest tick seen on the channel since start. */
   latest(): LabelledTick | undefined;
   stats(): PriceBridgeStats;
   stop(): Promise<void>;
 }
+
+/** How long a gap is waited on while the history is read: a client wants the next price soon, not a long wait for a history that is down. */
+const HISTORY_FILL_TIMEOUT_MS = 1000;
 
 /**
  * The websocket message for a tick; its `ts` is the tick's own time. The tick's
@@ -86,8 +116,7 @@ export async function startPriceBridge({ bus, publish, log, history, signer, now
     historyFrom: now(),
     log,
     now,
-    // A client wants the next price soon, not a long wait for a history that is down.
-    fillTimeoutMs: 1000,
+    fillTimeoutMs: HISTORY_FILL_TIMEOUT_MS,
   });
 
   const unsubscribe: Unsubscribe = await bus.subscribe(Channels.priceTicks, (raw) => sequencer.push(raw));
@@ -107,13 +136,24 @@ export async function startPriceBridge({ bus, publish, log, history, signer, now
   };
 }
 
-/** The grid bridge: the latest grid, its counters, and `stop`. */
+/**
+ * The grid bridge: the latest grid, its counters, and `stop`.
+ *
+ * ```ts
+ * const grids = await startGridBridge({ bus, publish, log });
+ * grids.stats(); // { grids_published: 0, grids_dropped: 0 }
+ * ```
+ */
 export interface GridBridge {
   /** The latest grid as a ready-to-send websocket message. */
   latestMessage(): string | undefined;
   stats(): { grids_published: number; grids_dropped: number };
   stop(): Promise<void>;
 }
+
+/** A dropped message is warned about once per this many, with a sample of this many characters. */
+const WARN_EVERY_DROPS = 100;
+const SAMPLE_CHARS = 120;
 
 // The contracts the API's publishers are tested against, compiled once: a check per message is then a few property reads.
 const isGrid = TypeCompiler.Compile(Grid);
@@ -144,7 +184,7 @@ export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOpt
   let dropped = 0;
   const unsubscribe = await bus.subscribe(Channels.grid, (raw) => {
     if (!isGrid.Check(parseJson(raw))) {
-      if (dropped++ % 100 === 0) log.warn({ channel: Channels.grid, sample: raw.slice(0, 120), dropped }, "dropped a message that is not a grid");
+      if (dropped++ % WARN_EVERY_DROPS === 0) log.warn({ channel: Channels.grid, sample: raw.slice(0, SAMPLE_CHARS), dropped }, "dropped a message that is not a grid");
       return;
     }
     // The API serialised it; wrapping the text avoids serialising it again.
@@ -168,7 +208,14 @@ export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOpt
  */
 export const playerTopic = (playerId: string) => `player:${playerId}` as const;
 
-/** The bet event bridge: its counters and `stop`. */
+/**
+ * The bet event bridge: its counters and `stop`.
+ *
+ * ```ts
+ * const events = await startBetEventBridge({ bus, publish, log });
+ * events.stats(); // { bet_events_relayed: 0, bet_events_dropped: 0 }
+ * ```
+ */
 export interface BetEventBridge {
   stats(): { bet_events_relayed: number; bet_events_dropped: number };
   stop(): Promise<void>;
@@ -191,7 +238,7 @@ export async function startBetEventBridge({ bus, publish, log }: Pick<PriceBridg
   let relayed = 0;
   let dropped = 0;
   const drop = (raw: string) => {
-    if (dropped++ % 100 === 0) log.warn({ channel: Channels.betEvents, sample: raw.slice(0, 120), dropped }, "dropped a malformed bet event");
+    if (dropped++ % WARN_EVERY_DROPS === 0) log.warn({ channel: Channels.betEvents, sample: raw.slice(0, SAMPLE_CHARS), dropped }, "dropped a malformed bet event");
   };
   const relay = (envelope: unknown, raw: string) => {
     if (!isBetEventEnvelope.Check(envelope)) {

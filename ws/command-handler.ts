@@ -5,9 +5,22 @@ import type { Socket } from "./connection.ts";
 import type { CountedOutput } from "./counted-output.ts";
 import type { PriceSubscriptions } from "./price-subscriptions.ts";
 
-/** Checks an `auth` token: the player and the token's expiry (ms since the epoch), or undefined when it is not good. */
+/**
+ * Checks an `auth` token: the player and the token's expiry (ms since the epoch), or undefined when it is not good.
+ *
+ * ```ts
+ * const verifyToken: VerifyToken = (token) => tokens.verify(token, Date.now());
+ * ```
+ */
 export type VerifyToken = (token: string) => { sub: string; exp: number } | undefined;
 
+/**
+ * What the command handler answers with.
+ *
+ * ```ts
+ * const options: CommandHandlerOptions = { output, prices, latestGrid: () => gridBridge.latestMessage(), verifyToken };
+ * ```
+ */
 export interface CommandHandlerOptions {
   output: CountedOutput;
   prices: PriceSubscriptions;

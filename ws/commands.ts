@@ -1,7 +1,14 @@
 import { Value } from "@sinclair/typebox/value";
 import { type ClientCommand as ClientCommandType, ClientCommand } from "../common/contracts/ws.ts";
 
-/** What a text message from a client turned out to be. */
+/**
+ * What a text message from a client turned out to be.
+ *
+ * ```ts
+ * const read: ReadMessage = readMessage(text);
+ * if (read.kind === "command") console.log(read.command.type);
+ * ```
+ */
 export type ReadMessage =
   /** One of the commands, well formed. */
   | { kind: "command"; command: ClientCommandType }
@@ -12,6 +19,7 @@ export type ReadMessage =
 
 const COMMAND_TYPES = new Set<string>(["ping", "subscribe", "unsubscribe", "auth"]);
 const OTHER: ReadMessage = { kind: "other" };
+const OPEN_BRACE = "{".charCodeAt(0);
 
 /**
  * Reads a client's text message as a command. Cheap for the common case: a
@@ -23,7 +31,7 @@ const OTHER: ReadMessage = { kind: "other" };
  * ```
  */
 export function readMessage(text: string): ReadMessage {
-  if (text.charCodeAt(0) !== 123 /* { */ && !text.trimStart().startsWith("{")) return OTHER;
+  if (text.charCodeAt(0) !== OPEN_BRACE && !text.trimStart().startsWith("{")) return OTHER;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -2,7 +2,14 @@ import type { DestinationStream } from "pino";
 import { createLogLine } from "../common/log-line.ts";
 import { jsonString, type Logger } from "../common/log.ts";
 
-/** The two lines each websocket connection leaves in the log. */
+/**
+ * The two lines each websocket connection leaves in the log.
+ *
+ * ```ts
+ * const connections: ConnectionLog = createConnectionLog(log, sink);
+ * connections.closed(id, 1000, "bye", 5200, "peer");
+ * ```
+ */
 export interface ConnectionLog {
   opened(conn: string, remote: string, forwardedFor: string | null): void;
   closed(conn: string, code: number, reason: string, durationMs: number, closedBy: string): void;

@@ -8,6 +8,11 @@ import { type Delivery, newDelivery } from "./unacked-bytes.ts";
  * What the server keeps on each connection: one object, with its message
  * budget (a token bucket), liveness and byte counts inline (thousands of these
  * are live).
+ *
+ * ```ts
+ * server.upgrade(request, { data: newConnection(request, limits.maxMessagesPerS, Date.now()) });
+ * // later, in a handler: ws.data.playerId, ws.data.closedBy, …
+ * ```
  */
 export interface Connection extends Liveness, TokenBucket, Delivery {
   id: string;
@@ -26,10 +31,22 @@ export interface Connection extends Liveness, TokenBucket, Delivery {
   priceMember: Subscriber | null;
 }
 
-/** A server-side websocket with its `Connection`. */
+/**
+ * A server-side websocket with its `Connection`.
+ *
+ * ```ts
+ * const playerOf = (ws: Socket) => ws.data.playerId;
+ * ```
+ */
 export type Socket = ServerWebSocket<Connection>;
 
-/** `readyState` of a socket that can still send and receive (the standard `WebSocket.OPEN`). */
+/**
+ * `readyState` of a socket that can still send and receive (the standard `WebSocket.OPEN`).
+ *
+ * ```ts
+ * if (ws.readyState !== OPEN) return; // closing or closed: nothing more is sent
+ * ```
+ */
 export const OPEN = 1;
 
 /**

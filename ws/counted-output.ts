@@ -5,6 +5,11 @@ import { frameBytes, type UnackedBytes } from "./unacked-bytes.ts";
 /**
  * Everything the server sends a socket, and every topic it joins or leaves,
  * counted in the socket's byte counts (ws/unacked-bytes.ts) on the way.
+ *
+ * ```ts
+ * const output: CountedOutput = createCountedOutput(acks);
+ * output.sendText(ws, priceMessage(tick));
+ * ```
  */
 export interface CountedOutput {
   /** Sends an already serialised message. */

@@ -1,10 +1,23 @@
 import type { ServerWebSocket } from "bun";
 
-/** What the heartbeat keeps on each connection: set true by any pong or message. */
+/**
+ * What the heartbeat keeps on each connection: set true by any pong or message.
+ *
+ * ```ts
+ * pong(ws) { ws.data.alive = true; } // any pong or message
+ * ```
+ */
 export interface Liveness {
   alive: boolean;
 }
 
+/**
+ * What the heartbeat pings, how often, and what it does with a dead peer.
+ *
+ * ```ts
+ * const options: HeartbeatOptions<Connection> = { sockets, everyMs: 30_000, onDead: (ws) => ws.terminate() };
+ * ```
+ */
 export interface HeartbeatOptions<T extends Liveness> {
   sockets: Iterable<ServerWebSocket<T>>;
   everyMs: number;

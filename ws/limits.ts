@@ -1,6 +1,12 @@
 import { WS_MAX_MESSAGE_BYTES } from "../common/contracts/ws.ts";
 
-/** The websocket server's limits; `defaultLimits` fills in what a caller leaves out. */
+/**
+ * The websocket server's limits; `defaultLimits` fills in what a caller leaves out.
+ *
+ * ```ts
+ * await startWsServer({ port: 0, bus, latestTick, log, limits: { maxConnections: 100 } satisfies Partial<WsLimits> });
+ * ```
+ */
 export interface WsLimits {
   /** A peer silent (no pong, no message) for this long is dropped; pings go out every half of it. */
   idleTimeoutS: number;

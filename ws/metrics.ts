@@ -1,6 +1,13 @@
 import type { PriceBridgeStats } from "./bridge.ts";
 
-/** The counters at `GET /metrics`. */
+/**
+ * The counters at `GET /metrics`.
+ *
+ * ```ts
+ * const stats: WsStats = await (await fetch("http://127.0.0.1:8081/metrics")).json();
+ * stats.connections; // open websockets
+ * ```
+ */
 export interface WsStats extends PriceBridgeStats {
   grids_published: number;
   grids_dropped: number;
@@ -20,7 +27,13 @@ export interface WsStats extends PriceBridgeStats {
   rss_bytes: number;
 }
 
-/** What happened to connections since start, counted by the server's parts. */
+/**
+ * What happened to connections since start, counted by the server's parts.
+ *
+ * ```ts
+ * onDead(ws) { counts.dead++; ws.terminate(); }
+ * ```
+ */
 export interface ConnectionCounts {
   total: number;
   rejected: number;
@@ -42,7 +55,13 @@ export function newConnectionCounts(): ConnectionCounts {
   return { total: 0, rejected: 0, dead: 0, slow: 0, expired: 0, snapshotFailures: 0 };
 }
 
-/** The bridges' own counters, merged into the stats as they are. */
+/**
+ * The bridges' own counters, merged into the stats as they are.
+ *
+ * ```ts
+ * const bridges: BridgeStats = { ...bridge.stats(), ...gridBridge.stats(), ...betBridge.stats() };
+ * ```
+ */
 export type BridgeStats = PriceBridgeStats & Pick<WsStats, "grids_published" | "grids_dropped" | "bet_events_relayed" | "bet_events_dropped">;
 
 /**

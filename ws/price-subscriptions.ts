@@ -5,6 +5,13 @@ import { priceMessage } from "./bridge.ts";
 import { OPEN, type Socket } from "./connection.ts";
 import type { ShardedTopic } from "./sharded-topic.ts";
 
+/**
+ * Where prices come from and how a snapshot is sent.
+ *
+ * ```ts
+ * const options: PriceSubscriptionsOptions = { topic, latestTick: () => ticks.latest(), seen: () => bridge.latest(), timeoutMs: 1000, sendText, log, onReadFailed: () => failures++ };
+ * ```
+ */
 export interface PriceSubscriptionsOptions {
   /** The sharded `prices` topic (ws/sharded-topic.ts). */
   topic: ShardedTopic;
@@ -20,7 +27,14 @@ export interface PriceSubscriptionsOptions {
   onReadFailed: () => void;
 }
 
-/** Subscribes sockets to prices and unsubscribes them. */
+/**
+ * Subscribes sockets to prices and unsubscribes them.
+ *
+ * ```ts
+ * void prices.join(ws); // on open, and on {"type":"subscribe","channel":"prices"}
+ * prices.leave(ws);     // on {"type":"unsubscribe","channel":"prices"}
+ * ```
+ */
 export interface PriceSubscriptions {
   /**
    * Sends the latest price, then subscribes: the snapshot is always the first

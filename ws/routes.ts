@@ -5,6 +5,13 @@ import { errorAnswer, jsonResponse } from "./http.ts";
 const HEALTH = JSON.stringify({ status: "ok", component: "ws" });
 const HEALTH_HEADERS = { "content-type": "application/json" };
 
+/**
+ * What the routes need to know of the server.
+ *
+ * ```ts
+ * const options: RoutesOptions = { accepting: () => sockets.size < 10_000, onRejected: () => rejected++, maxMessagesPerS: 50, metrics: stats };
+ * ```
+ */
 export interface RoutesOptions {
   /** Whether a new websocket may open now (not shutting down, under the connection limit). */
   accepting: () => boolean;

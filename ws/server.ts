@@ -23,6 +23,13 @@ import { createUnackedBytes, frameBytes } from "./unacked-bytes.ts";
 export { defaultLimits, type WsLimits } from "./limits.ts";
 export type { WsStats } from "./metrics.ts";
 
+/**
+ * What the websocket server is built from; only `main.ts` picks the real parts.
+ *
+ * ```ts
+ * const options: WsServerOptions = { port: 0, bus: createMemoryBus(), latestTick: async () => undefined, log };
+ * ```
+ */
 export interface WsServerOptions {
   /** 0 picks a free port. */
   port: number;
@@ -50,7 +57,15 @@ export interface WsServerOptions {
   verifyToken?: VerifyToken;
 }
 
-/** A running websocket service. */
+/**
+ * A running websocket service.
+ *
+ * ```ts
+ * const server = await startWsServer(options);
+ * server.stats().connections; // 0
+ * await server.shutdown();
+ * ```
+ */
 export interface WsServer {
   port: number;
   stats(): WsStats;

@@ -1,9 +1,22 @@
-/** What a sharded topic needs of a socket: Bun's `ServerWebSocket` subscribe and unsubscribe. */
+/**
+ * What a sharded topic needs of a socket: Bun's `ServerWebSocket` subscribe and unsubscribe.
+ *
+ * ```ts
+ * const member: Subscriber = { subscribe: (topic) => ws.subscribe(topic), unsubscribe: (topic) => ws.unsubscribe(topic) };
+ * ```
+ */
 export interface Subscriber {
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
 }
 
+/**
+ * How a topic is split and published.
+ *
+ * ```ts
+ * const options: ShardedTopicOptions = { name: "prices", shards: 10, publish: (topic, message) => server.publish(topic, message) };
+ * ```
+ */
 export interface ShardedTopicOptions {
   /** The topic's name; shard `i` is the Bun topic `<name>#<i>`. */
   name: string;
@@ -17,6 +30,15 @@ export interface ShardedTopicOptions {
   now?: () => number;
 }
 
+/**
+ * One topic over several Bun topics (see `createShardedTopic`).
+ *
+ * ```ts
+ * const prices: ShardedTopic = createShardedTopic(options);
+ * prices.subscribe(member);
+ * prices.publish(message);
+ * ```
+ */
 export interface ShardedTopic {
   /**
    * Subscribes the socket to its shard (the same one each time). With `after`,

@@ -3,6 +3,13 @@ import { OPEN, type Socket } from "./connection.ts";
 import type { CountedOutput } from "./counted-output.ts";
 import type { UnackedBytes } from "./unacked-bytes.ts";
 
+/**
+ * What the sweep looks at, how often, and whom it tells.
+ *
+ * ```ts
+ * const options: SweepOptions = { sockets, everyMs: 500, acks, graceMs: 3000, send: output.send, onSlow: () => slow++, onExpired: () => expired++ };
+ * ```
+ */
 export interface SweepOptions {
   sockets: Iterable<Socket>;
   everyMs: number;

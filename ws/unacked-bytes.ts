@@ -32,7 +32,13 @@ interface Membership {
   mark: number;
 }
 
-/** What the accounting keeps on each connection (inline in the connection's data). */
+/**
+ * What the accounting keeps on each connection (inline in the connection's data).
+ *
+ * ```ts
+ * const data = { id: "c1", ...newDelivery() }; // inline in the connection's data
+ * ```
+ */
 export interface Delivery {
   /** Bytes sent directly, and by topics it has left. */
   sentBase: number;
@@ -47,18 +53,38 @@ export interface Delivery {
   overSince: number;
 }
 
-/** A socket as the accounting sees it: Bun's `ServerWebSocket` fits. */
+/**
+ * A socket as the accounting sees it: Bun's `ServerWebSocket` fits.
+ *
+ * ```ts
+ * const socket: PingableSocket = { data: newDelivery(), ping: () => {} };
+ * ```
+ */
 export interface PingableSocket<T extends Delivery = Delivery> {
   readonly data: T;
   ping(data?: string): unknown;
 }
 
-/** The fields a new connection starts with. */
+/**
+ * The fields a new connection starts with.
+ *
+ * ```ts
+ * newDelivery(); // { sentBase: 0, joined: [], acked: 0, pings: [], pingedAt: 0, overSince: NaN }
+ * ```
+ */
 export function newDelivery(): Delivery {
   return { sentBase: 0, joined: [], acked: 0, pings: [], pingedAt: 0, overSince: Number.NaN };
 }
 
-/** A websocket frame's size on the wire (server frames are not masked). */
+/**
+ * A websocket frame's size on the wire (server frames are not masked).
+ *
+ * ```ts
+ * frameBytes(100);    // 102
+ * frameBytes(1000);   // 1004
+ * frameBytes(100_000); // 100010
+ * ```
+ */
 export function frameBytes(payloadBytes: number): number {
   return payloadBytes + (payloadBytes < 126 ? 2 : payloadBytes < 65_536 ? 4 : 10);
 }
@@ -67,7 +93,17 @@ export function frameBytes(payloadBytes: number): number {
 const MAX_PINGS_OUT = 4;
 /** The longest pong payload a count can be ("9007199254740991"). */
 const MAX_COUNT_DIGITS = 16;
+/** A count is ASCII digits. */
+const DIGIT_0 = "0".charCodeAt(0);
+const DIGIT_9 = "9".charCodeAt(0);
 
+/**
+ * How far behind a client may be, and for how long.
+ *
+ * ```ts
+ * const options: UnackedBytesOptions = { limitBytes: 128 * 1024, graceMs: 3000 };
+ * ```
+ */
 export interface UnackedBytesOptions {
   /** A client that stays more than this many bytes behind for `graceMs` is slow. */
   limitBytes: number;
@@ -76,6 +112,14 @@ export interface UnackedBytesOptions {
   pingEveryBytes?: number;
 }
 
+/**
+ * The byte counts of every connection of one server (see `createUnackedBytes`).
+ *
+ * ```ts
+ * acks.sent(ws.data, frameBytes(text.length));
+ * acks.unacked(ws.data); // bytes sent and not yet read
+ * ```
+ */
 export interface UnackedBytes {
   /** A message published to `topic` (once per publish, not per subscriber). */
   published(topic: string, bytes: number): void;
@@ -106,6 +150,9 @@ export interface UnackedBytes {
 }
 
 /**
+ * The byte accounting described at the top of this file, for every
+ * connection of one server.
+ *
  * ```ts
  * const acks = createUnackedBytes({ limitBytes: 128 * 1024, graceMs: 3000 });
  * acks.joined(ws.data, "grid");
@@ -172,8 +219,8 @@ export function createUnackedBytes({ limitBytes, graceMs, pingEveryBytes = Math.
       if (payload.length === 0 || payload.length > MAX_COUNT_DIGITS) return;
       let count = 0;
       for (const byte of payload) {
-        if (byte < 48 || byte > 57) return;
-        count = count * 10 + (byte - 48);
+        if (byte < DIGIT_0 || byte > DIGIT_9) return;
+        count = count * 10 + (byte - DIGIT_0);
       }
       const answered = delivery.pings.indexOf(count);
       if (answered < 0) return;

@@ -4,6 +4,11 @@ import { fullBucket, msUntilToken, type TokenBucket, takeToken } from "../../com
  * Token buckets per key (a player, an address): `rate` tokens a second, up to
  * `burst`. Buckets that have refilled completely are forgotten, and the table
  * never holds more than `maxKeys`, so callers cannot make it grow without bound.
+ *
+ * ```ts
+ * const taken = limiter.take(address, Date.now());
+ * if (!taken.ok) throw new HttpError(429, "rate_limited", "slow down", [], { "retry-after": String(Math.ceil(taken.retryAfterMs / 1000)) });
+ * ```
  */
 export interface RateLimiter {
   /** Takes one token for `key`; when none is left, how many ms until one is. */

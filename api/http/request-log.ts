@@ -2,7 +2,14 @@ import type { DestinationStream } from "pino";
 import { createLogLine } from "../../common/log-line.ts";
 import { jsonString } from "../../common/log.ts";
 
-/** Logs one finished request. */
+/**
+ * Logs one finished request.
+ *
+ * ```ts
+ * const logRequest: RequestLogger = createRequestLogger(sink, true);
+ * logRequest("POST", "/api/bets", 202, 1.7, requestId);
+ * ```
+ */
 export type RequestLogger = (method: string, path: string, status: number, durationMs: number, requestId: string) => void;
 
 /**

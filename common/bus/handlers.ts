@@ -4,6 +4,12 @@ import type { MessageHandler } from "./mod.ts";
  * The handlers registered per channel, shared by the implementations: one
  * transport subscription per channel however many handlers there are.
  * A throwing handler is reported and never stops delivery to the others.
+ *
+ * ```ts
+ * const table = new HandlerTable((error, channel) => console.error(channel, error));
+ * if (table.add("ch", handler)) await subscriber.subscribe("ch"); // the channel's first handler
+ * table.dispatch("ch", "hello");
+ * ```
  */
 export class HandlerTable {
   readonly #byChannel = new Map<string, Set<MessageHandler>>();
@@ -28,6 +34,7 @@ export class HandlerTable {
     return true;
   }
 
+  /** Calls every handler of `channel` with `message`; one that throws is reported, and the rest still run. */
   dispatch(channel: string, message: string): void {
     const handlers = this.#byChannel.get(channel);
     if (!handlers) return;
@@ -40,6 +47,7 @@ export class HandlerTable {
     }
   }
 
+  /** Forgets every handler (the bus is closing). */
   clear(): void {
     this.#byChannel.clear();
   }

@@ -6,6 +6,13 @@
  *   so state that must survive (the latest price) also lives in keys;
  * - in order per channel from one publisher;
  * - a subscription outlives reconnects: the implementation resubscribes by itself.
+ *
+ * ```ts
+ * const bus: Bus = createMemoryBus();
+ * const stop = await bus.subscribe("grid:btc:usd", (message, channel) => console.log(channel, message));
+ * await bus.publish("grid:btc:usd", "{}");
+ * await stop();
+ * ```
  */
 export interface Bus {
   /** Sends `message` to every current subscriber of `channel`. */
@@ -22,7 +29,22 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/**
+ * Called with each message on a subscribed channel; what it throws goes to the bus's `onHandlerError`.
+ *
+ * ```ts
+ * const handler: MessageHandler = (message, channel) => log.debug({ channel, bytes: message.length }, "message");
+ * ```
+ */
 export type MessageHandler = (message: string, channel: string) => void;
+/**
+ * Ends one subscription (the channel's others stay).
+ *
+ * ```ts
+ * const unsubscribe: Unsubscribe = await bus.subscribe(channel, handler);
+ * await unsubscribe();
+ * ```
+ */
 export type Unsubscribe = () => Promise<void>;
 
 export { createMemoryBus } from "./memory.ts";

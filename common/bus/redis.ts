@@ -3,6 +3,13 @@ import { closeRedis } from "../redis.ts";
 import { HandlerTable } from "./handlers.ts";
 import type { Bus, MessageHandler } from "./mod.ts";
 
+/**
+ * The two Redis connections a Redis bus uses, and where handler errors go.
+ *
+ * ```ts
+ * const options: RedisBusOptions = { publisher: createRedis(url, log, "commands"), subscriber: createRedis(url, log, "subscriber") };
+ * ```
+ */
 export interface RedisBusOptions {
   /** Connection for PUBLISH; may be shared with other commands. */
   publisher: Redis;
@@ -17,6 +24,11 @@ const RESUBSCRIBE_SETTLE_MS = 100;
 /**
  * Redis pub/sub as a `Bus`: one subscriber connection per process, however
  * many handlers. ioredis resubscribes after a reconnect (`autoResubscribe`).
+ *
+ * ```ts
+ * const bus = createRedisBus({ publisher, subscriber, onHandlerError: (error, channel) => log.error({ channel, err: String(error) }, "bus handler failed") });
+ * bus.onReconnect(() => log.info("resubscribed"));
+ * ```
  */
 export function createRedisBus({ publisher, subscriber, onHandlerError = () => {} }: RedisBusOptions): Bus {
   const table = new HandlerTable(onHandlerError);

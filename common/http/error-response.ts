@@ -1,6 +1,13 @@
 import type { ErrorBody, ErrorCode, ErrorDetail } from "../contracts/error.ts";
 
-/** What an error answer says besides its status; see `common/contracts/error.ts`. */
+/**
+ * What an error answer says besides its status; see `common/contracts/error.ts`.
+ *
+ * ```ts
+ * const answer: ErrorAnswer = { code: "rate_limited", message: "slow down", requestId, headers: { "retry-after": "1" } };
+ * errorResponse(429, answer);
+ * ```
+ */
 export interface ErrorAnswer {
   code: ErrorCode;
   message: string;

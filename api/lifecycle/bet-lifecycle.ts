@@ -2,7 +2,7 @@ import type { Database } from "bun:sqlite";
 import type { Bus } from "../../common/bus/mod.ts";
 import type { Logger } from "../../common/log.ts";
 import type { BetRow } from "../bets/bet-store.ts";
-import { createExposure, type ExposureLimits } from "../bets/exposure.ts";
+import { createExposure, type Exposure, type ExposureLimits } from "../bets/exposure.ts";
 import { createBetEventPublisher } from "../settlement/event-publisher.ts";
 import { acceptedEnvelope } from "../settlement/events.ts";
 import { type JudgingOptions, startJudging } from "../settlement/judging.ts";
@@ -46,10 +46,12 @@ export function createBetLifecycle({ db, bus, log, limits, settlement, now = Dat
     onDisagreement: (window) => log.warn({ window }, "the settlement book and the database disagree on a closing window; settled bet by bet"),
   });
   const settler = createSettler({ book: createSettlementBook(settlement), store, exposure, events, log, now });
+  // Placement only reserves and gives back; loading is the lifecycle's.
+  const limitsHeld: Pick<Exposure, "reserve" | "release"> = exposure;
 
   return {
     /** The limits open bets hold: placement reserves a bet's share, settlement gives it back. */
-    exposure: exposure as Pick<typeof exposure, "reserve" | "release">,
+    exposure: limitsHeld,
     /** Loads the open bets from the database into the limits and the settlement book: once, at start. */
     load(): { openBets: number; settling: number } {
       return { openBets: exposure.load(db), settling: settler.load() };

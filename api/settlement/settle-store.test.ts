@@ -96,4 +96,16 @@ describe("settle store", () => {
     expect(db.query("SELECT DISTINCT status FROM bets").all()).toEqual([{ status: "lost" }]);
     db[Symbol.dispose]();
   });
+
+  test("the oldest open window start is where the replay at start begins; none when every bet is settled", () => {
+    const { db, settle, decisions } = setup();
+    using _ = db;
+    createBetStore(db).placeBatch([{ id: "earlier", playerId: "p1", stakeCents: 100, tStart: now + 1000, tEnd: now + 2000, lowCents: 1, highCents: 2, multiplierCenti: 200, createdAt: now, idempotencyKey: null }]);
+    expect(settle.oldestOpenStart()).toBe(now + 1000);
+    const earlier = settle.openBets().find((bet) => bet.id === "earlier")!;
+    settle.settle([{ bet: earlier, outcome: "void", at: now + 3000 }], now + 3000);
+    expect(settle.oldestOpenStart()).toBe(now + 5000);
+    settle.settle(decisions, now + 11_000);
+    expect(settle.oldestOpenStart()).toBeUndefined();
+  });
 });

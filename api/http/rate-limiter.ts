@@ -1,9 +1,7 @@
 import { fullBucket, msUntilToken, type TokenBucket, takeToken } from "../../common/token-bucket.ts";
 
 /**
- * Token buckets per key (a player, an address): `rate` tokens a second, up to
- * `burst`. Buckets that have refilled completely are forgotten, and the table
- * never holds more than `maxKeys`, so callers cannot make it grow without bound.
+ * Limits how often each key (a player, an address) may do something.
  *
  * ```ts
  * const taken = limiter.take(address, Date.now());
@@ -13,11 +11,15 @@ import { fullBucket, msUntilToken, type TokenBucket, takeToken } from "../../com
 export interface RateLimiter {
   /** Takes one token for `key`; when none is left, how many ms until one is. */
   take(key: string, now: number): { ok: true } | { ok: false; retryAfterMs: number };
+  /** Keys with a bucket now. */
   readonly size: number;
 }
 
 /**
- * A table of token buckets (`common/token-bucket.ts`), one per key.
+ * A table of token buckets (`common/token-bucket.ts`), one per key: `rate`
+ * tokens a second, up to `burst`. Buckets that have refilled completely are
+ * forgotten, and the table never holds more than `maxKeys`, so callers cannot
+ * make it grow without bound.
  *
  * ```ts
  * const limiter = createRateLimiter({ rate: 10 });

@@ -1,4 +1,4 @@
-import { Value } from "@sinclair/typebox/value";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type ClientCommand as ClientCommandType, ClientCommand } from "../common/contracts/ws.ts";
 
 /**
@@ -20,6 +20,8 @@ export type ReadMessage =
 const COMMAND_TYPES = new Set<string>(["ping", "subscribe", "unsubscribe", "auth"]);
 const OTHER: ReadMessage = { kind: "other" };
 const OPEN_BRACE = "{".charCodeAt(0);
+// Compiled once: every command a client sends is checked.
+const isClientCommand = TypeCompiler.Compile(ClientCommand);
 
 /**
  * Reads a client's text message as a command. Cheap for the common case: a
@@ -40,5 +42,5 @@ export function readMessage(text: string): ReadMessage {
   }
   if (typeof value !== "object" || value === null || !("type" in value) || typeof value.type !== "string") return OTHER;
   if (!COMMAND_TYPES.has(value.type)) return OTHER;
-  return Value.Check(ClientCommand, value) ? { kind: "command", command: value } : { kind: "malformed", type: value.type };
+  return isClientCommand.Check(value) ? { kind: "command", command: value } : { kind: "malformed", type: value.type };
 }

@@ -55,7 +55,7 @@ const coinbaseTime = (ms: number) => new Date(ms).toISOString().replace("Z", "00
  *
  * ```ts
  * await using double = await startCoinbaseDouble({ subscribeWithinMs: 5000 });
- * connectVenue({ protocol: coinbase, url: double.url, … });
+ * connectVenue({ protocol: createCoinbaseProtocol(), url: double.url, … });
  * double.quote({ bid: 64210.01, ask: 64210.56, last: 64210.55 });
  * ```
  */

@@ -10,7 +10,7 @@
  * ```ts
  * export async function startCoinbaseDouble(options: VenueDoubleApiOptions = {}): Promise<VenueDoubleApi> { … }
  * await using double = await startCoinbaseDouble();
- * const feed = connectVenue({ protocol: coinbase, url: double.url, … });
+ * const feed = connectVenue({ protocol: createCoinbaseProtocol(), url: double.url, … });
  * await waitFor("subscribed", () => double.subscriptions.some((s) => s.accepted));
  * double.quote({ bid: 100, ask: 101, last: 100.5 });
  * ```

@@ -3,6 +3,7 @@ import { type ConfigOf, ConfigError, envVar, loadConfig, logLevelVar, Port, redi
 import { toCents } from "../common/money.ts";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readSessionSecret } from "../common/sessions/secret.ts";
+import { MIN_MULTIPLIER } from "./grid/build-grid.ts";
 import { settlementVars } from "./settlement/config.ts";
 
 const Origin = t.String({ pattern: "^https?://[^/\\s,]+$" });
@@ -45,7 +46,7 @@ const spec = {
   gridRowsEachSide: envVar({ name: "GRID_ROWS_EACH_SIDE", schema: Ms(1, 100), fallback: 10 }),
   lockMs: envVar({ name: "LOCK_MS", schema: Ms(0, 3_600_000), fallback: 2000 }),
   houseEdge: envVar({ name: "HOUSE_EDGE", schema: t.Number({ minimum: 0, maximum: 0.5 }), fallback: 0.05 }),
-  maxMultiplier: envVar({ name: "MAX_MULTIPLIER", schema: t.Number({ minimum: 1.01, maximum: 10_000 }), fallback: 100 }),
+  maxMultiplier: envVar({ name: "MAX_MULTIPLIER", schema: t.Number({ minimum: MIN_MULTIPLIER, maximum: 10_000 }), fallback: 100 }),
   sigmaFloor: envVar({ name: "SIGMA_FLOOR", schema: t.Number({ exclusiveMinimum: 0, maximum: 0.1 }), fallback: 0.0001 }),
   // STALE_MS, SETTLE_GRACE_MS, SETTLE_TIMEOUT_MS: shared with the audit (api/replay.ts).
   ...settlementVars,

@@ -11,6 +11,7 @@ import { createBetStore } from "./bets/bet-store.ts";
 import { createGroupCommitter } from "./bets/group-commit.ts";
 import { createBetPlacement } from "./bets/placement.ts";
 import { readApiConfig } from "./config.ts";
+import { MIN_MULTIPLIER } from "./grid/build-grid.ts";
 import { createGridService } from "./grid/grid-service.ts";
 import { startGridPublisher } from "./grid/publisher.ts";
 import { createRateLimiter } from "./http/rate-limiter.ts";
@@ -24,8 +25,6 @@ import { createSessionTokens } from "../common/sessions/token.ts";
 const DRAIN_MS = 10_000;
 /** How long the tick history stays in Redis: more than the start-up warm-up and any catch-up read back from it. */
 const TICK_RETENTION_MS = 60 * 60 * 1000;
-/** No cell is offered that pays less than this (a win must return more than the stake). */
-const MIN_MULTIPLIER = 1.01;
 /** Bun's own body limit, above the API's 16 KiB, so an oversized body gets the error contract from our parser. */
 const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 

@@ -27,6 +27,16 @@ export interface GridSettings {
 }
 
 /**
+ * The lowest multiplier a cell may pay: multipliers go in steps of 0.01, and
+ * 1.00 would only hand the stake back, so a win must pay at least one step more.
+ *
+ * ```ts
+ * multiplierFor(0.95, defaultGridSettings); // undefined: (1 − 0.05) / 0.95 = 1.00 is below MIN_MULTIPLIER
+ * ```
+ */
+export const MIN_MULTIPLIER = 1.01;
+
+/**
  * The settings the API runs with unless configured otherwise: 5 s columns,
  * $10 bands, 12 columns, 10 rows each side, a 2 s lock and a 5% edge.
  *
@@ -42,17 +52,17 @@ export const defaultGridSettings: GridSettings = {
   lockMs: 2000,
   houseEdge: 0.05,
   maxMultiplier: 100,
-  minMultiplier: 1.01,
+  minMultiplier: MIN_MULTIPLIER,
 };
 
 /**
- * One offered cell, its band in cents (the contract's `GridCell` has dollars).
+ * One offered cell, priced, its band in cents (the contract's `GridCell` has dollars).
  *
  * ```ts
- * const cell: GridCell = { t_start: 1_700_000_005_000, t_end: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplier: 2.35, locked: false };
+ * const cell: PricedCell = { t_start: 1_700_000_005_000, t_end: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplier: 2.35, locked: false };
  * ```
  */
-export interface GridCell {
+export interface PricedCell {
   t_start: number;
   t_end: number;
   /** Band edges in cents. */
@@ -116,11 +126,11 @@ export function priceCell(
  * cells.filter((cell) => !cell.locked); // what a player can tap
  * ```
  */
-export function buildGrid(now: number, priceCents: number, sigma: number, settings: GridSettings): GridCell[] {
+export function buildGrid(now: number, priceCents: number, sigma: number, settings: GridSettings): PricedCell[] {
   const { columnMs, bandCents, columns, rowsEachSide, lockMs } = settings;
   const firstStart = Math.floor(now / columnMs) * columnMs + columnMs;
   const centreLow = Math.floor(priceCents / bandCents) * bandCents;
-  const cells: GridCell[] = [];
+  const cells: PricedCell[] = [];
   for (let c = 0; c < columns; c++) {
     const t_start = firstStart + c * columnMs;
     const t_end = t_start + columnMs;

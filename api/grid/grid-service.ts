@@ -1,7 +1,7 @@
 import type { Grid } from "../../common/contracts/grid.ts";
 import { fromCents } from "../../common/money.ts";
 import type { Market } from "../market/market.ts";
-import { buildGrid, type GridCell, type GridSettings, priceCell } from "./build-grid.ts";
+import { buildGrid, type GridSettings, type PricedCell, priceCell } from "./build-grid.ts";
 
 /**
  * How long a grid's quote stands, ms: its `expires_at` is this after its `ts`.
@@ -48,7 +48,7 @@ export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS
     if (cached && cached.tickTs === tick.ts && now - cached.at < cacheMs) return cached.grid;
     const priceCents = Math.round(tick.price * 100);
     const sigma = market.sigma();
-    const cells = buildGrid(now, priceCents, sigma, settings).map((cell: GridCell) => ({
+    const cells = buildGrid(now, priceCents, sigma, settings).map((cell: PricedCell) => ({
       t_start: cell.t_start,
       t_end: cell.t_end,
       price_low: fromCents(cell.lowCents),

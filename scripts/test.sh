@@ -8,7 +8,7 @@ output=$(mktemp)
 trap 'rm -f "$output"' EXIT
 
 status=0
-# Integration tests start real servers; 30 s per test (bunfig.toml cannot set this).
+# Integration tests start real servers: 30 s per test (each test/ file also sets it, for plain bun test).
 node_modules/.bin/bun test --timeout 30000 "$@" 2>&1 | tee "$output" || status=$?
 
 # Bun's summary: " 38 pass", " 1 skip", " 0 fail" (" 1 error" for an error outside a test).

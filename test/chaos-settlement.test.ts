@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +12,9 @@ import { type RunningApi, type RunningService, spawnService, startApi } from "./
 import { readStoredHistory, type StoredBet, type StoredCredit } from "./support/stored-history.ts";
 import { type SubscriberKiller, startSubscriberKiller } from "./support/subscriber-killer.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 /**
  * Issue 11's chaos test: players bet while the api's Redis subscriber is killed again and

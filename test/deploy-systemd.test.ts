@@ -6,11 +6,14 @@
  * a websocket through nginx on port 80, ticks flowing, SQLite and Redis
  * round trips, restarts after kill -9, a reboot, an upgrade, an uninstall.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { createSandbox, SANDBOX_SOURCE, type Sandbox, sandboxUnavailable } from "../deploy/sandbox.ts";
 import type { SmokeCheck } from "../deploy/smoke.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 const ROOT = join(import.meta.dir, "..");
 const SERVICES = ["api", "ws", "price"] as const;

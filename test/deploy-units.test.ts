@@ -3,9 +3,12 @@
  * rating `systemd-analyze security --offline` gives them (no root, no running
  * systemd needed; the sandbox test rates the loaded units too).
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 const ROOT = join(import.meta.dir, "..");
 const SERVICES = ["api", "ws", "price"] as const;

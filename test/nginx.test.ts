@@ -2,7 +2,7 @@
  * The production nginx site (nginx/tap-trading.conf, rendered for free ports)
  * in front of the compiled binaries, a private redis-server and a temp web root.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, type ServiceName, spawnService, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 const ROOT = join(import.meta.dir, "..");
 const missing = nginxUnavailable();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,9 @@ import { startCoinbaseDouble } from "./support/venues/coinbase.ts";
 import type { VenueDoubleApi } from "./support/venues/double-api.ts";
 import { startKrakenDouble } from "./support/venues/kraken.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 /**
  * Issue 12, "Recording and replay", end to end: four venue doubles →

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Value } from "@sinclair/typebox/value";
 import pino from "pino";
 import { Channels, Keys } from "../common/channels.ts";
@@ -8,6 +8,9 @@ import { createRedis, type Redis } from "../common/redis.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, spawnService } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 const silent = pino({ level: "silent" });
 const INTERVAL_MS = 50;

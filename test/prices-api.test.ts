@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,9 @@ import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 let redis: TestRedis;
 let client: Redis;

@@ -1,7 +1,7 @@
 // `make run` end to end: scripts/run.ts as a real process, with the real
 // services, its own redis-server, nginx in front serving the built page, free
 // ports, stopped as a person would.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,9 @@ import { freePort } from "./support/ports.ts";
 import { startCoinbaseDouble } from "./support/venues/coinbase.ts";
 import { startKrakenDouble } from "./support/venues/kraken.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 const ROOT = join(import.meta.dir, "..");
 const TIMEOUT_MS = 60_000;

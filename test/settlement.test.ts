@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +14,9 @@ import { type RunningApi, type RunningService, spawnService, startApi, waitForHt
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
 import { connectClient } from "../ws/_test-client.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 let redis: TestRedis;
 let pump: TickPump;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +18,9 @@ import { type RunningApi, spawnService, startApi, waitForHttp } from "./support/
 import { connectClient } from "../ws/_test-client.ts";
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 /**
  * What settlement believes, against a real API process and redis-server: a tick

@@ -5,7 +5,7 @@
  * then touches is marked won and its payout credited; a bet on a band the price
  * never reaches is marked lost once its window is over.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +19,9 @@ import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
 import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 const ARTIFACTS = join(import.meta.dir, "..", "test-artifacts");
 /** One-second windows, locked half a second before they open, settled half a second after they close. */

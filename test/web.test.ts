@@ -4,7 +4,7 @@
  * served and proxied by nginx/tap-trading.conf, driven in headless Chromium.
  * Screenshots and the measured numbers go to test-artifacts/.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +19,9 @@ import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
 
 const ARTIFACTS = join(import.meta.dir, "..", "test-artifacts");
 /** Ticks at 10/s: the rate the frame-rate figure is asked for. */

@@ -138,6 +138,7 @@ describe("ws server (in process, memory bus)", () => {
     expect(client.json().filter((m) => m.type === "price")).toEqual([]);
   });
 
+  // Filling the kernel's socket buffers first takes several seconds: more than bun test's 5 s default.
   test("a slow consumer is dropped at the backpressure limit; a reading client is not", async () => {
     await using h = await serve(async () => undefined, { backpressureLimitBytes: 64 * 1024 });
     await using reader = await connectClient(h.url);
@@ -156,13 +157,14 @@ describe("ws server (in process, memory bus)", () => {
     );
     expect(reader.ws.readyState).toBe(WebSocket.OPEN);
     await deliver(h, reader, 2);
-  });
+  }, 30_000);
 
   test("/ws without a websocket upgrade is a 426 upgrade_required in the error contract, echoing the caller's request id", async () => {
     await using h = await serve(async () => undefined);
     const plain = await fetch(h.url.replace("ws:", "http:"), { headers: { "x-request-id": "plain-get-1" } });
     expect(plain.status).toBe(426);
     expect(plain.headers.get("x-request-id")).toBe("plain-get-1");
+    expect(plain.headers.get("upgrade")).toBe("websocket");
     expect((await plain.json()) as unknown).toEqual({ error: { code: "upgrade_required", message: "expected a websocket upgrade", details: [], request_id: "plain-get-1" } });
   });
 

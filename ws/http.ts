@@ -23,6 +23,6 @@ export function jsonResponse(body: unknown, status = 200): Response {
  * errorAnswer(request, 404, "not_found", `no route for GET /nope`);
  * ```
  */
-export function errorAnswer(request: Request, status: number, code: ErrorCode, message: string): Response {
-  return errorResponse(status, { code, message, requestId: requestIdFor(request.headers.get("x-request-id")) });
+export function errorAnswer(request: Request, status: number, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  return errorResponse(status, { code, message, requestId: requestIdFor(request.headers.get("x-request-id")), ...(headers ? { headers } : {}) });
 }

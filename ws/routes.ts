@@ -41,7 +41,8 @@ export function createRoutes({ accepting, onRejected, maxMessagesPerS, metrics }
         return errorAnswer(request, 503, "unavailable", "too many connections, try again later");
       }
       if (server.upgrade(request, { data: newConnection(request, maxMessagesPerS, Date.now()) })) return undefined;
-      return errorAnswer(request, 426, "upgrade_required", "expected a websocket upgrade");
+      // A 426 names the protocol to switch to (RFC 9110, section 15.5.22).
+      return errorAnswer(request, 426, "upgrade_required", "expected a websocket upgrade", { upgrade: "websocket" });
     }
     if (path === "/healthz" || path === "/ws/healthz") return new Response(HEALTH, { headers: HEALTH_HEADERS });
     if (path === "/metrics") return jsonResponse(metrics());

@@ -1,6 +1,12 @@
 import type { Logger } from "../common/log.ts";
 
-/** One venue as `/healthz` shows it. */
+/**
+ * One venue as `/healthz` shows it.
+ *
+ * ```ts
+ * const venue: VenueHealth = { state: "live", age_ms: 120, reconnects: 0, dropped: 0, gaps: 0 };
+ * ```
+ */
 export interface VenueHealth {
   state: "connecting" | "live" | "stale" | "excluded" | "down";
   /** Age of its last quote, ms; null before the first. */
@@ -12,7 +18,13 @@ export interface VenueHealth {
   gaps: number;
 }
 
-/** The price service's health: `down` without a quorum (no tick is published). */
+/**
+ * The price service's health: `down` without a quorum (no tick is published).
+ *
+ * ```ts
+ * const health: PriceHealth = { status: "ok", source: "venues", venues: {}, last_tick: { ts: 1_700_000_000_000, age_ms: 250, venues: 3 } };
+ * ```
+ */
 export interface PriceHealth {
   status: "ok" | "degraded" | "down";
   source: string;

@@ -15,6 +15,14 @@ import { waitFor } from "../../test/support/wait.ts";
 import { connectVenue, type VenueConnection } from "./connection.ts";
 import type { VenueProtocol, VenueQuote } from "./protocol.ts";
 
+/**
+ * What the suite needs of one venue: its protocol, a way to start its double,
+ * and the subscription the double must see.
+ *
+ * ```ts
+ * const options: VenueBehaviourOptions = { protocol: kraken, startDouble: startKrakenDouble, subscription: { channels: ["ticker"], symbols: ["BTC/USD"] } };
+ * ```
+ */
 export interface VenueBehaviourOptions {
   protocol: VenueProtocol;
   startDouble: StartVenueDouble;
@@ -36,6 +44,14 @@ const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 /** A quote with these prices arrived. */
 const has = (quotes: VenueQuote[], { bid, ask }: DoubleQuote) => quotes.find((quote) => quote.bid === bid && quote.ask === ask);
 
+/**
+ * Registers the shared venue tests (`describe("<name> behaves like a venue")`)
+ * for one adapter, run against its double; call it at the top of a test file.
+ *
+ * ```ts
+ * behavesLikeAVenue("coinbase", { protocol: createCoinbaseProtocol(), startDouble: startCoinbaseDouble, subscription: { channels: ["ticker", "heartbeat"], symbols: ["BTC-USD"] } });
+ * ```
+ */
 export function behavesLikeAVenue(name: string, { protocol, startDouble, subscription }: VenueBehaviourOptions) {
   const open = (double: VenueDoubleApi, overrides: Partial<VenueProtocol> = {}): OpenFeed => {
     const quotes: VenueQuote[] = [];

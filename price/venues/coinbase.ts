@@ -6,7 +6,13 @@
 import { priceField, type VenueEvent, type VenueProtocol, type VenueQuote } from "./protocol.ts";
 import { rfc3339Ms } from "./rfc3339.ts";
 
-/** The product we read, in Coinbase's spelling. */
+/**
+ * The product we read, in Coinbase's spelling.
+ *
+ * ```ts
+ * JSON.stringify({ type: "subscribe", product_ids: [coinbaseProduct], channels: ["ticker", "heartbeat"] });
+ * ```
+ */
 export const coinbaseProduct = "BTC-USD";
 
 /** What a connection has read so far: each channel's newest `sequence` and the newest trade id. */

@@ -1,9 +1,22 @@
 import type { Logger } from "../../common/log.ts";
 import type { VenueProtocol, VenueQuote } from "./protocol.ts";
 
-/** Where a venue's connection is: `live` while its quotes are fresh. */
+/**
+ * Where a venue's connection is: `live` while its quotes are fresh.
+ *
+ * ```ts
+ * if (feed.state() === "live") index.observe(quote);
+ * ```
+ */
 export type VenueState = "connecting" | "live" | "stale" | "down";
 
+/**
+ * A connection's state and counters, as `/healthz` shows them.
+ *
+ * ```ts
+ * const stats: VenueConnectionStats = { state: "live", age_ms: 120, reconnects: 0, dropped: 0, gaps: 0, quotes: 42 };
+ * ```
+ */
 export interface VenueConnectionStats {
   state: VenueState;
   /** Age of the last quote, ms; null before the first. */
@@ -17,6 +30,14 @@ export interface VenueConnectionStats {
   quotes: number;
 }
 
+/**
+ * What `connectVenue` takes: the venue's protocol, where its quotes go, and
+ * (for tests and recording) the clock, the jitter, the WebSocket class and hooks.
+ *
+ * ```ts
+ * const options: VenueConnectionOptions = { protocol: kraken, onQuote: (quote) => quotes.push(quote), staleMs: 2000, log };
+ * ```
+ */
 export interface VenueConnectionOptions {
   protocol: VenueProtocol;
   /** The websocket URL; the protocol's documented one by default. */
@@ -35,6 +56,14 @@ export interface VenueConnectionOptions {
   onFrame?(text: string, receivedAt: number): void;
 }
 
+/**
+ * One venue's feed, kept open by `connectVenue` until closed.
+ *
+ * ```ts
+ * const feed: VenueConnection = connectVenue({ protocol: kraken, onQuote, staleMs: 2000, log });
+ * feed.close();
+ * ```
+ */
 export interface VenueConnection {
   state(): VenueState;
   stats(): VenueConnectionStats;

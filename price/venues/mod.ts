@@ -13,6 +13,10 @@ import type { VenueName, VenueProtocol } from "./protocol.ts";
  * The protocol of venue `name`. A fresh one each call: Bitfinex's keeps the
  * channel id of its subscription and Coinbase's the newest sequence and trade
  * id it has read, so each connection needs its own.
+ *
+ * ```ts
+ * connectVenue({ protocol: protocolFor("coinbase"), onQuote: (quote) => index.observe(quote), staleMs: 2000, log });
+ * ```
  */
 export function protocolFor(name: VenueName): VenueProtocol {
   switch (name) {
@@ -31,6 +35,15 @@ export function protocolFor(name: VenueName): VenueProtocol {
   }
 }
 
+/**
+ * The running venue connections: the composite index they feed, their health,
+ * and a way to close them all.
+ *
+ * ```ts
+ * const feeds: VenueFeeds = startVenueFeeds({ config: readVenueConfig(process.env), log });
+ * feeds.health(); // { coinbase: { state: "live", … }, kraken: { … } }
+ * ```
+ */
 export interface VenueFeeds {
   index: CompositeIndex;
   /** Each venue's state for `/healthz`: the connection's, and the index's verdict on a live one (excluded, stale). */

@@ -7,11 +7,30 @@
  * behaviour suite without a network.
  */
 
-/** The venues the price service knows; `PRICE_VENUES` takes these names. */
+/**
+ * The venues the price service knows; `PRICE_VENUES` takes these names.
+ *
+ * ```ts
+ * venueNames.includes("kraken"); // true
+ * ```
+ */
 export const venueNames = ["coinbase", "kraken", "bitstamp", "bitfinex"] as const;
+/**
+ * One of `venueNames`.
+ *
+ * ```ts
+ * const name: VenueName = "bitstamp";
+ * ```
+ */
 export type VenueName = (typeof venueNames)[number];
 
-/** One normalised top-of-book or trade observation from a venue, in USD. */
+/**
+ * One normalised top-of-book or trade observation from a venue, in USD.
+ *
+ * ```ts
+ * const quote: VenueQuote = { venue: "kraken", bid: 64_210.5, ask: 64_211, receivedAt: 1_700_000_000_000 };
+ * ```
+ */
 export interface VenueQuote {
   venue: VenueName;
   /** Best bid and ask, when the venue sent the book's top. */
@@ -25,7 +44,13 @@ export interface VenueQuote {
   receivedAt: number;
 }
 
-/** What one text frame from a venue means. */
+/**
+ * What one text frame from a venue means.
+ *
+ * ```ts
+ * const event: VenueEvent = { kind: "ping", reply: '{"event":"pong"}' };
+ * ```
+ */
 export type VenueEvent =
   /** A price observation. */
   | { kind: "quote"; quote: VenueQuote }
@@ -52,7 +77,14 @@ export type VenueEvent =
   /** Not a frame of this protocol, or a price that does not parse: dropped and counted. */
   | { kind: "invalid"; reason: string };
 
-/** A venue's protocol and its published limits. */
+/**
+ * A venue's protocol and its published limits.
+ *
+ * ```ts
+ * const protocol: VenueProtocol = protocolFor("kraken");
+ * protocol.parse('{"channel":"heartbeat"}', Date.now());
+ * ```
+ */
 export interface VenueProtocol {
   name: VenueName;
   /** The documented public websocket URL (`PRICE_VENUE_URL_<NAME>` overrides it). */
@@ -69,14 +101,29 @@ export interface VenueProtocol {
   backoff: { baseMs: number; capMs: number };
 }
 
-/** A quote's mid: (bid + ask) / 2 when both are there and sane, else the last trade; undefined when neither. */
+/**
+ * A quote's mid: (bid + ask) / 2 when both are there and sane, else the last trade; undefined when neither.
+ *
+ * ```ts
+ * midOf({ venue: "kraken", bid: 100, ask: 102, receivedAt: 0 }); // 101
+ * midOf({ venue: "kraken", bid: 102, ask: 100, last: 101.5, receivedAt: 0 }); // 101.5 (a crossed book is not sane)
+ * ```
+ */
 export function midOf(quote: VenueQuote): number | undefined {
   const { bid, ask, last } = quote;
   if (bid !== undefined && ask !== undefined && bid > 0 && ask >= bid) return (bid + ask) / 2;
   return last !== undefined && last > 0 ? last : undefined;
 }
 
-/** A positive finite price from a venue's field (they send strings or numbers); undefined otherwise. */
+/**
+ * A positive finite price from a venue's field (they send strings or numbers); undefined otherwise.
+ *
+ * ```ts
+ * priceField("64210.50"); // 64210.5
+ * priceField(64210.5); // 64210.5
+ * priceField("1e3"); // undefined
+ * ```
+ */
 export function priceField(value: unknown): number | undefined {
   const number = typeof value === "string" ? (/^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN) : typeof value === "number" ? value : Number.NaN;
   return Number.isFinite(number) && number > 0 ? number : undefined;

@@ -1,6 +1,12 @@
 import type { ErrorDetail } from "../../common/contracts/error.ts";
 
-/** Why a bet was not accepted; the routes map each reason to the error contract's status and code. */
+/**
+ * Why a bet was not accepted; the routes map each reason to the error contract's status and code.
+ *
+ * ```ts
+ * const reason: BetRefusal = "cell_locked";
+ * ```
+ */
 export type BetRefusal =
   | "rate_limited"
   | "invalid"

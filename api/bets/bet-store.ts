@@ -1,6 +1,12 @@
 import type { Database } from "bun:sqlite";
 
-/** A priced bet ready to be written: money in cents, the multiplier in hundredths. */
+/**
+ * A priced bet ready to be written: money in cents, the multiplier in hundredths.
+ *
+ * ```ts
+ * const order: BetOrder = { id: "b1", playerId: "p1", stakeCents: 500, tStart: 1_700_000_005_000, tEnd: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplierCenti: 235, createdAt: 1_700_000_001_234, idempotencyKey: null };
+ * ```
+ */
 export interface BetOrder {
   id: string;
   playerId: string;
@@ -14,10 +20,22 @@ export interface BetOrder {
   idempotencyKey: string | null;
 }
 
-/** Where a bet stands: `open` until settled, then once and for all won, lost or void. */
+/**
+ * Where a bet stands: `open` until settled, then once and for all won, lost or void.
+ *
+ * ```ts
+ * const status: BetStatus = "won";
+ * ```
+ */
 export type BetStatus = "open" | "won" | "lost" | "void";
 
-/** A bet as stored. */
+/**
+ * A bet as stored.
+ *
+ * ```ts
+ * bets.page("p1", { limit: 20 }); // BetRow[], newest first
+ * ```
+ */
 export interface BetRow {
   id: string;
   player_id: string;
@@ -35,7 +53,13 @@ export interface BetRow {
   idempotency_key: string | null;
 }
 
-/** What became of one order in its batch. */
+/**
+ * What became of one order in its batch.
+ *
+ * ```ts
+ * const outcome: PlaceOutcome = { kind: "insufficient_funds", balanceCents: 250 };
+ * ```
+ */
 export type PlaceOutcome =
   | { kind: "placed"; bet: BetRow }
   /** The same Idempotency-Key was used before: the bet it placed. */
@@ -144,5 +168,11 @@ export function createBetStore(db: Database) {
   };
 }
 
-/** The bet store (see `createBetStore`). */
+/**
+ * The bet store (see `createBetStore`).
+ *
+ * ```ts
+ * const bets: BetStore = createBetStore(db);
+ * ```
+ */
 export type BetStore = ReturnType<typeof createBetStore>;

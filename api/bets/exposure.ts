@@ -1,14 +1,26 @@
 import type { Database } from "bun:sqlite";
 import { potentialPayoutCents } from "./bet-store.ts";
 
-/** The limits on open bets (MAX_OPEN_BETS, MAX_CELL_LIABILITY, MAX_HOUSE_LIABILITY). */
+/**
+ * The limits on open bets (MAX_OPEN_BETS, MAX_CELL_LIABILITY, MAX_HOUSE_LIABILITY).
+ *
+ * ```ts
+ * const limits: ExposureLimits = { maxOpenBets: 100, maxCellLiabilityCents: 5_000_000, maxHouseLiabilityCents: 100_000_000 };
+ * ```
+ */
 export interface ExposureLimits {
   maxOpenBets: number;
   maxCellLiabilityCents: number;
   maxHouseLiabilityCents: number;
 }
 
-/** The parts of a bet that count against the limits. */
+/**
+ * The parts of a bet that count against the limits.
+ *
+ * ```ts
+ * const entry: ExposureEntry = { playerId: "p1", tStart: 1_700_000_005_000, lowCents: 4_201_000, stakeCents: 500, multiplierCenti: 235 };
+ * ```
+ */
 export interface ExposureEntry {
   playerId: string;
   tStart: number;
@@ -84,5 +96,11 @@ export function createExposure(limits: ExposureLimits) {
   };
 }
 
-/** The exposure book (see `createExposure`). */
+/**
+ * The exposure book (see `createExposure`).
+ *
+ * ```ts
+ * const exposure: Exposure = createExposure(limits);
+ * ```
+ */
 export type Exposure = ReturnType<typeof createExposure>;

@@ -7,6 +7,11 @@
  * `writeBatch` returns one result per item, in order (an item may be refused
  * on its own merits without failing the batch). When the call throws, the
  * batch is retried one item at a time so that a single bad item fails alone.
+ *
+ * ```ts
+ * const commits: GroupCommitter<BetOrder, PlaceOutcome> = createGroupCommitter(bets.placeBatch);
+ * commits.flush(); // at shutdown
+ * ```
  */
 export interface GroupCommitter<T, R> {
   /** Resolves with the item's result once its batch is committed; rejects with the write's error. */
@@ -16,7 +21,13 @@ export interface GroupCommitter<T, R> {
   readonly pending: number;
 }
 
-/** How big a batch may grow and how long its first item may wait. */
+/**
+ * How big a batch may grow and how long its first item may wait.
+ *
+ * ```ts
+ * const options: GroupCommitOptions = { maxBatch: 500, maxDelayMs: 2 };
+ * ```
+ */
 export interface GroupCommitOptions {
   /** A batch is written as soon as it holds this many items. */
   maxBatch?: number;

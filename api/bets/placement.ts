@@ -15,7 +15,13 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,64}$/;
 /** With no fresh price, a player may try again this much later (the feed ticks several times a second). */
 const NO_PRICE_RETRY_MS = 1000;
 
-/** What placing a bet needs; `onPlaced` hands each stored bet on (api/lifecycle). */
+/**
+ * What placing a bet needs; `onPlaced` hands each stored bet on (api/lifecycle).
+ *
+ * ```ts
+ * const parts: PlacementParts = { grid, exposure, bets, commits, limiter: createRateLimiter({ rate: 10 }), minStakeCents: 10, maxStakeCents: 10_000 };
+ * ```
+ */
 export interface PlacementParts {
   grid: Pick<GridService, "judge">;
   exposure: Pick<Exposure, "reserve" | "release">;
@@ -148,5 +154,11 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
   };
 }
 
-/** The bet placement service (see `createBetPlacement`). */
+/**
+ * The bet placement service (see `createBetPlacement`).
+ *
+ * ```ts
+ * const placement: BetPlacement = createBetPlacement(parts);
+ * ```
+ */
 export type BetPlacement = ReturnType<typeof createBetPlacement>;

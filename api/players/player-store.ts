@@ -1,6 +1,14 @@
 import type { Database } from "bun:sqlite";
 
-/** Players and their balances. Money moves only by ledger entries; the balance follows by trigger. */
+/**
+ * Players and their balances. Money moves only by ledger entries; the balance follows by trigger.
+ *
+ * ```ts
+ * const players = createPlayerStore(db);
+ * players.create("p1", 100_000, Date.now());
+ * players.balance("p1"); // 100000
+ * ```
+ */
 export function createPlayerStore(db: Database) {
   const insertPlayer = db.prepare("INSERT INTO players (id, created_at) VALUES (?1, ?2)");
   const insertGrant = db.prepare("INSERT INTO ledger (player_id, kind, amount_cents, created_at) VALUES (?1, 'grant', ?2, ?3)");
@@ -29,4 +37,11 @@ export function createPlayerStore(db: Database) {
   };
 }
 
+/**
+ * The player store (see `createPlayerStore`).
+ *
+ * ```ts
+ * const players: PlayerStore = createPlayerStore(db);
+ * ```
+ */
 export type PlayerStore = ReturnType<typeof createPlayerStore>;

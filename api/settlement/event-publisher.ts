@@ -3,7 +3,14 @@ import { Channels } from "../../common/channels.ts";
 import { type BetEventEnvelope, MAX_BET_EVENTS_PER_MESSAGE } from "../../common/contracts/bet-event.ts";
 import type { Logger } from "../../common/log.ts";
 
-/** Where bet events go: the bus in the API, a recording array in tests. */
+/**
+ * Where bet events go: the bus in the API, a recording array in tests.
+ *
+ * ```ts
+ * const pushed: BetEventEnvelope[] = [];
+ * const events: BetEventPublisher = { push: (envelope) => pushed.push(envelope) };
+ * ```
+ */
 export interface BetEventPublisher {
   /** Queues one player's event; it is published with the others of the same job, in order. */
   push(envelope: BetEventEnvelope): void;

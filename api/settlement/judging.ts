@@ -8,7 +8,13 @@ import type { TickBounds } from "../market/tick-bounds.ts";
 import type { SettleStore } from "./settle-store.ts";
 import type { Settler } from "./settler.ts";
 
-/** What judging feeds and from where; `onWriteFailed` decides what a failed write does to the process. */
+/**
+ * What judging feeds and from where; `onWriteFailed` decides what a failed write does to the process.
+ *
+ * ```ts
+ * const options: JudgingOptions = { store, settler, market, bus, history: ticks, bounds, logger: log, onWriteFailed: () => process.exit(1) };
+ * ```
+ */
 export interface JudgingOptions {
   /** The ticks already judged (the `ticks` table), and where the open bets begin. */
   store: Pick<SettleStore, "ticks" | "oldestOpenStart">;

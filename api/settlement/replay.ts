@@ -4,7 +4,13 @@ import { createSettleStore } from "./settle-store.ts";
 import { createSettlementBook, type Decision } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
-/** What to audit and with which settings (the API's). */
+/**
+ * What to audit and with which settings (the API's).
+ *
+ * ```ts
+ * const options: ReplayOptions = { dbPath: "data/bets.db", scratchPath: "/tmp/audit.db", from, to, ticks, staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 };
+ * ```
+ */
 export interface ReplayOptions {
   /** The live database (read only here). */
   dbPath: string;
@@ -20,14 +26,26 @@ export interface ReplayOptions {
   timeoutMs: number;
 }
 
-/** A bet the audit settled otherwise than the record says. */
+/**
+ * A bet the audit settled otherwise than the record says.
+ *
+ * ```ts
+ * const difference: ReplayDifference = { bet_id: "b1", recorded: { status: "lost", payout_cents: 0 }, replayed: { status: "won", payout_cents: 1175 } };
+ * ```
+ */
 export interface ReplayDifference {
   bet_id: string;
   recorded: { status: string; payout_cents: number };
   replayed: { status: string; payout_cents: number };
 }
 
-/** What the audit found: the bets of the range, how many it settled again, and every difference. */
+/**
+ * What the audit found: the bets of the range, how many it settled again, and every difference.
+ *
+ * ```ts
+ * const report: ReplayReport = { bets: 120, settled: 120, differences: [] };
+ * ```
+ */
 export interface ReplayReport {
   bets: number;
   settled: number;

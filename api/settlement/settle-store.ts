@@ -26,7 +26,13 @@ export function openBetOf(bet: OpenBetRow): OpenBet {
   };
 }
 
-/** A settled bet as told to its player. */
+/**
+ * A settled bet as told to its player.
+ *
+ * ```ts
+ * const settled: Settled = { betId: "b1", playerId: "p1", outcome: "won", payoutCents: 1175, balanceCents: 100_675 };
+ * ```
+ */
 export interface Settled {
   betId: string;
   playerId: string;
@@ -35,7 +41,13 @@ export interface Settled {
   balanceCents: number;
 }
 
-/** A window whose lost bets the book and the database counted differently. */
+/**
+ * A window whose lost bets the book and the database counted differently.
+ *
+ * ```ts
+ * const disagreement: Disagreement = { tStart: 1_700_000_005_000, tEnd: 1_700_000_010_000, book: 41, database: 42 };
+ * ```
+ */
 export interface Disagreement {
   tStart: number;
   tEnd: number;
@@ -144,5 +156,11 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
   };
 }
 
-/** The settle store (see `createSettleStore`). */
+/**
+ * The settle store (see `createSettleStore`).
+ *
+ * ```ts
+ * const store: SettleStore = createSettleStore(db);
+ * ```
+ */
 export type SettleStore = ReturnType<typeof createSettleStore>;

@@ -1,4 +1,10 @@
-/** An open bet as the book holds it: money in cents, the multiplier in hundredths. */
+/**
+ * An open bet as the book holds it: money in cents, the multiplier in hundredths.
+ *
+ * ```ts
+ * const bet: OpenBet = { id: "b1", playerId: "p1", tStart: 1_700_000_005_000, tEnd: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, stakeCents: 500, multiplierCenti: 235 };
+ * ```
+ */
 export interface OpenBet {
   id: string;
   playerId: string;
@@ -12,7 +18,13 @@ export interface OpenBet {
 
 type Outcome = "won" | "lost" | "void";
 
-/** What the book decided for one bet, and when. */
+/**
+ * What the book decided for one bet, and when.
+ *
+ * ```ts
+ * const decision: Decision = { bet, outcome: "won", at: 1_700_000_007_250 };
+ * ```
+ */
 export interface Decision {
   bet: OpenBet;
   outcome: Outcome;
@@ -30,7 +42,13 @@ interface Window {
   unobserved: boolean;
 }
 
-/** The settlement settings of docs/rules.md, in ms. */
+/**
+ * The settlement settings of docs/rules.md, in ms.
+ *
+ * ```ts
+ * const options: BookOptions = { staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 };
+ * ```
+ */
 export interface BookOptions {
   /** A price older than this does not count as observing the market. */
   staleMs: number;
@@ -196,5 +214,11 @@ export function createSettlementBook({ staleMs, graceMs, timeoutMs }: BookOption
   };
 }
 
-/** The settlement book (see `createSettlementBook`). */
+/**
+ * The settlement book (see `createSettlementBook`).
+ *
+ * ```ts
+ * const book: SettlementBook = createSettlementBook({ staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 });
+ * ```
+ */
 export type SettlementBook = ReturnType<typeof createSettlementBook>;

@@ -6,7 +6,13 @@ import type { SettleStore } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
-/** What the settler works with; `events` hears every settled bet. */
+/**
+ * What the settler works with; `events` hears every settled bet.
+ *
+ * ```ts
+ * const parts: SettlerParts = { book, store: createSettleStore(db), exposure, events, log };
+ * ```
+ */
 export interface SettlerParts {
   book: SettlementBook;
   store: SettleStore;
@@ -75,5 +81,11 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
   };
 }
 
-/** The settler (see `createSettler`). */
+/**
+ * The settler (see `createSettler`).
+ *
+ * ```ts
+ * const settler: Settler = createSettler({ book, store, exposure, events, log });
+ * ```
+ */
 export type Settler = ReturnType<typeof createSettler>;

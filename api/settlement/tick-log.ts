@@ -1,7 +1,13 @@
 import type { Database } from "bun:sqlite";
 import type { BusTick } from "../../common/contracts/price.ts";
 
-/** A tick as settlement judged it, stored beside the bets. */
+/**
+ * A tick as settlement judged it, stored beside the bets.
+ *
+ * ```ts
+ * const judged: JudgedTick = { tick: { symbol: "BTC-USD", price: 64_210.5, ts: 1_700_000_000_000 }, continuous: true };
+ * ```
+ */
 export interface JudgedTick {
   tick: BusTick;
   /** False when a break lies between this tick and the one stored before it. */

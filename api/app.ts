@@ -20,6 +20,13 @@ import { sessionRoutes } from "./sessions/routes.ts";
 import type { FeedStatus } from "../common/contracts/health.ts";
 import type { SessionTokens } from "../common/sessions/token.ts";
 
+/**
+ * Everything the HTTP API is assembled from; api/main.ts builds each part.
+ *
+ * ```ts
+ * const parts: AppParts = { log, logRequest, db, redis, ticks, tokens, players, bets, placement, grid, sessionLimiter, startingBalanceCents: 100_000, sessionTtlMs: 7 * 86_400_000, corsOrigins: ["http://localhost"] };
+ * ```
+ */
 export interface AppParts {
   log: Logger;
   /** One line per request; `createRequestLogger` writes them cheaply. */
@@ -44,7 +51,15 @@ export interface AppParts {
   testRoutes?: boolean;
 }
 
-/** Assembles the HTTP API from its parts; no environment, no listening. */
+/**
+ * Assembles the HTTP API from its parts; no environment, no listening.
+ *
+ * ```ts
+ * const app = createApp(parts);
+ * await app.handle(new Request("http://api.test/healthz")); // 200 { status: "ok", component: "api" }
+ * app.listen({ port: 8080 });
+ * ```
+ */
 export function createApp(parts: AppParts) {
   const { log, logRequest, db, redis, ticks, corsOrigins, testRoutes = false } = parts;
   let routeTable: RouteTable | undefined;

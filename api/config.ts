@@ -66,9 +66,23 @@ const spec = {
   batchDelayMs: envVar({ name: "BATCH_DELAY_MS", schema: Ms(0, 50), fallback: 0 }),
 };
 
+/**
+ * The API's settings, read once at start by `readApiConfig`.
+ *
+ * ```ts
+ * const config: ApiConfig = readApiConfig(process.env);
+ * ```
+ */
 export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string; priceSigningKey: string | undefined };
 
-/** The API's settings from the environment; throws a ConfigError naming the bad variable. */
+/**
+ * The API's settings from the environment; throws a ConfigError naming the bad variable.
+ *
+ * ```ts
+ * const config = configOrExit("api", () => readApiConfig(process.env));
+ * config.port; // 8080 unless PORT says otherwise
+ * ```
+ */
 export function readApiConfig(env: Record<string, string | undefined>): ApiConfig {
   const config = loadConfig(spec, env);
   if (config.minStakeCents > config.maxStakeCents) throw new ConfigError("MIN_STAKE", env.MIN_STAKE, "must not exceed MAX_STAKE");

@@ -10,6 +10,10 @@ const HEALTH = { status: "ok", component: "api" } as const;
  * Liveness (`/healthz`) and readiness (`/readyz`: a real round trip on SQLite and
  * Redis, and a price at most `staleMs` old, with the price feed's counters:
  * refused and forged ticks show there), also under `/api`.
+ *
+ * ```ts
+ * new Elysia().use(healthRoutes({ db, redis, feed: () => judging.feed.stats(), staleMs: 5000 }));
+ * ```
  */
 export function healthRoutes({ db, redis, feed, staleMs }: { db: Database; redis: Redis; feed?: () => FeedStatus | undefined; staleMs?: number }) {
   const readiness = async ({ set }: { set: { status?: number | string } }) => {

@@ -13,7 +13,13 @@ async function timed(check: () => Promise<void> | void): Promise<CheckResult> {
   }
 }
 
-/** Writes a fresh token to SQLite and reads it back. */
+/**
+ * Writes a fresh token to SQLite and reads it back.
+ *
+ * ```ts
+ * await checkSqlite(db); // e.g. { ok: true, latency_ms: 0.084 }
+ * ```
+ */
 export function checkSqlite(db: Database): Promise<CheckResult> {
   return timed(() => {
     const token = crypto.randomUUID();
@@ -25,7 +31,13 @@ export function checkSqlite(db: Database): Promise<CheckResult> {
   });
 }
 
-/** Writes a short-lived key to Redis, reads it back and removes it. */
+/**
+ * Writes a short-lived key to Redis, reads it back and removes it.
+ *
+ * ```ts
+ * await checkRedis(redis, 500); // e.g. { ok: true, latency_ms: 0.31 }, or { ok: false, latency_ms, error }
+ * ```
+ */
 export function checkRedis(redis: Redis, timeoutMs = 1000): Promise<CheckResult> {
   return timed(async () => {
     const token = crypto.randomUUID();
@@ -39,7 +51,14 @@ export function checkRedis(redis: Redis, timeoutMs = 1000): Promise<CheckResult>
   });
 }
 
-/** A price the API may quote: the last judged tick at most `staleMs` old (none yet, or older: not ready). */
+/**
+ * A price the API may quote: the last judged tick at most `staleMs` old (none yet, or older: not ready).
+ *
+ * ```ts
+ * checkPrice(1500, 5000); // { ok: true, age_ms: 1500 }
+ * checkPrice(null, 5000); // { ok: false, age_ms: null, error: "no price yet" }
+ * ```
+ */
 export function checkPrice(ageMs: number | null, staleMs: number): PriceCheck {
   if (ageMs === null) return { ok: false, age_ms: null, error: "no price yet" };
   return ageMs <= staleMs ? { ok: true, age_ms: ageMs } : { ok: false, age_ms: ageMs, error: `the last tick is ${ageMs} ms old (over ${staleMs} ms)` };

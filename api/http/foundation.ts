@@ -8,6 +8,13 @@ import { readJsonBody } from "./json-body.ts";
 import type { RequestLogger } from "./request-log.ts";
 import type { RouteTable } from "./route-table.ts";
 
+/**
+ * What the foundation logs with, and where it looks up the routes for a 405.
+ *
+ * ```ts
+ * const options: FoundationOptions = { log, logRequest: createRequestLogger(sink, true), routeTable: () => createRouteTable(app.routes) };
+ * ```
+ */
 export interface FoundationOptions {
   log: Logger;
   logRequest: RequestLogger;
@@ -22,6 +29,10 @@ const startedAt = new WeakMap<Request, number>();
  * What every route gets: a request id (taken when sane, always echoed), one
  * log line per request, JSON bodies read within limits, and every error
  * answered in the one error contract: 400, 404, 405, 413, 415 and 500 alike.
+ *
+ * ```ts
+ * const app = new Elysia().use(httpFoundation({ log, logRequest, routeTable: () => createRouteTable(app.routes) }));
+ * ```
  */
 export function httpFoundation({ log, logRequest, routeTable }: FoundationOptions) {
   const finished = (request: Request, path: string, status: number, requestId: string) => {

@@ -1,9 +1,21 @@
-/** The methods each path answers, so an unknown method gets 405 (with `Allow`) rather than 404. */
+/**
+ * The methods each path answers, so an unknown method gets 405 (with `Allow`) rather than 404.
+ *
+ * ```ts
+ * const table: RouteTable = { allowedMethods: () => ["GET", "HEAD"] };
+ * ```
+ */
 export interface RouteTable {
   allowedMethods(path: string): string[];
 }
 
-/** Builds the table from Elysia's `app.routes`; `:param` segments match any one segment. */
+/**
+ * Builds the table from Elysia's `app.routes`; `:param` segments match any one segment.
+ *
+ * ```ts
+ * createRouteTable([{ method: "GET", path: "/api/bets/:id" }]).allowedMethods("/api/bets/b1"); // ["GET", "HEAD"]
+ * ```
+ */
 export function createRouteTable(routes: readonly { method: string; path: string }[]): RouteTable {
   const patterns = new Map<string, { regex: RegExp; methods: Set<string> }>();
   for (const { method, path } of routes) {

@@ -10,7 +10,13 @@ import { createSettleStore, openBetOf } from "../settlement/settle-store.ts";
 import { type BookOptions, createSettlementBook } from "../settlement/settlement-book.ts";
 import { createSettler } from "../settlement/settler.ts";
 
-/** What the lifecycle is built from; everything else it makes itself. */
+/**
+ * What the lifecycle is built from; everything else it makes itself.
+ *
+ * ```ts
+ * const parts: BetLifecycleParts = { db, bus, log, limits: { maxOpenBets: 100, maxCellLiabilityCents: 5_000_000, maxHouseLiabilityCents: 100_000_000 }, settlement: { staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 } };
+ * ```
+ */
 export interface BetLifecycleParts {
   /** The database this process owns the writes of. */
   db: Database;
@@ -22,7 +28,13 @@ export interface BetLifecycleParts {
   now?: () => number;
 }
 
-/** What judging needs beyond the lifecycle's own parts: the market, the tick history and the rules for ticks. */
+/**
+ * What judging needs beyond the lifecycle's own parts: the market, the tick history and the rules for ticks.
+ *
+ * ```ts
+ * const feed: JudgingFeed = { market, history: ticks, bounds, onWriteFailed: () => process.exit(1) };
+ * ```
+ */
 export type JudgingFeed = Omit<JudgingOptions, "store" | "settler" | "bus" | "logger" | "now">;
 
 /**

@@ -15,6 +15,10 @@ const storeUnreachable = () => new HttpError(503, "unavailable", "price store is
 /**
  * `GET /api/price`: the latest tick the price service stored, or 503 when there is none.
  * `GET /api/prices?from=&to=&limit=`: the stored history in a bounded window, oldest first.
+ *
+ * ```ts
+ * new Elysia().use(priceRoutes({ ticks }));
+ * ```
  */
 export function priceRoutes({ ticks, now = Date.now }: { ticks: Pick<TickStore, "latest" | "range">; now?: () => number }) {
   return new Elysia({ name: "prices" })

@@ -47,7 +47,13 @@ export function parseHistoryQuery(params: Record<string, unknown>): PriceHistory
   return query;
 }
 
-/** The window and limit a history request resolves to, defaults filled in. */
+/**
+ * The window and limit a history request resolves to, defaults filled in.
+ *
+ * ```ts
+ * const window: HistoryWindow = { from: 300_000, to: 600_000, limit: 1000 };
+ * ```
+ */
 export interface HistoryWindow {
   from: number;
   to: number;
@@ -75,7 +81,14 @@ export function resolveHistoryWindow(query: PriceHistoryQuery, now: number): His
   return { from, to, limit: query.limit ?? PRICE_HISTORY_DEFAULT_LIMIT };
 }
 
-/** Reads one window of history; asks the store for one tick more than the limit to know whether it was cut. */
+/**
+ * Reads one window of history; asks the store for one tick more than the limit to know whether it was cut.
+ *
+ * ```ts
+ * const history = await readPriceHistory(ticks, resolveHistoryWindow({}, Date.now()));
+ * history.truncated; // true when the window held more than `limit` ticks
+ * ```
+ */
 export async function readPriceHistory(ticks: Pick<TickStore, "range">, { from, to, limit }: HistoryWindow): Promise<PriceHistory> {
   const found = await ticks.range(from, to, limit + 1);
   return { symbol: "BTC-USD", from, to, ticks: found.slice(0, limit), truncated: found.length > limit };

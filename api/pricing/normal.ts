@@ -18,7 +18,13 @@ function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-/** P(Z ≤ z) for a standard normal Z. */
+/**
+ * P(Z ≤ z) for a standard normal Z.
+ *
+ * ```ts
+ * normalCdf(1.96); // ≈ 0.975
+ * ```
+ */
 export function normalCdf(z: number): number {
   if (z === Number.POSITIVE_INFINITY) return 1;
   if (z === Number.NEGATIVE_INFINITY) return 0;
@@ -104,7 +110,14 @@ function bivariateNormalUpper(h: number, k: number, r: number): number {
   return between - bvn;
 }
 
-/** P(X ≤ h, Y ≤ k) for standard normals X, Y with correlation `r` in [-1, 1]. */
+/**
+ * P(X ≤ h, Y ≤ k) for standard normals X, Y with correlation `r` in [-1, 1].
+ *
+ * ```ts
+ * bivariateNormalCdf(0, 0, 0); // ≈ 0.25
+ * bivariateNormalCdf(0, 0, 0.5); // ≈ 1/3
+ * ```
+ */
 export function bivariateNormalCdf(h: number, k: number, r: number): number {
   const p = bivariateNormalUpper(-h, -k, r);
   return Math.min(1, Math.max(0, p));

@@ -1,6 +1,12 @@
 import { bivariateNormalCdf, normalCdf } from "./normal.ts";
 
-/** A band of prices and a window of time, relative to now. */
+/**
+ * A band of prices and a window of time, relative to now.
+ *
+ * ```ts
+ * const question: TouchQuestion = { spot: 42_000, low: 42_030, high: 42_040, startsIn: 10, endsIn: 15, sigma: 0.0004 };
+ * ```
+ */
 export interface TouchQuestion {
   /** The current price. */
   spot: number;
@@ -24,6 +30,11 @@ export interface TouchQuestion {
  * closes; or it is below and rises to `low`. By the reflection principle,
  * P(above at t₁ and down to `high` by t₂) = 2·P(X(t₁) > high, X(t₂) < high),
  * a bivariate normal probability with correlation √(t₁/t₂).
+ *
+ * ```ts
+ * touchProbability({ spot: 42_000, low: 42_030, high: 42_040, startsIn: 10, endsIn: 15, sigma: 0.0004 }); // ≈ 0.384
+ * touchProbability({ spot: 42_000, low: 41_990, high: 42_010, startsIn: 0, endsIn: 5, sigma: 0.0004 }); // 1: inside an open window
+ * ```
  */
 export function touchProbability({ spot, low, high, startsIn, endsIn, sigma }: TouchQuestion): number {
   if (!(low < high) || !(endsIn > startsIn) || spot <= 0 || low <= 0) throw new RangeError("invalid touch question");

@@ -4,6 +4,11 @@
  * scaled to one second, forgetting with time constant `timeConstantS`, and
  * never below `floor` (a quiet feed must not make far cells look impossible,
  * which would price them at the cap).
+ *
+ * ```ts
+ * const volatility: VolatilityEstimator = createVolatilityEstimator({ floor: 0.0001 });
+ * volatility.observe(42_000.5, 1_700_000_000_000);
+ * ```
  */
 export interface VolatilityEstimator {
   /** Feeds one tick; ticks not newer than the last one are ignored. */
@@ -14,6 +19,14 @@ export interface VolatilityEstimator {
   readonly samples: number;
 }
 
+/**
+ * The estimator's floor (SIGMA_FLOOR) and, optionally, how fast it forgets,
+ * the longest gap it counts as one return, and where it starts.
+ *
+ * ```ts
+ * const options: VolatilityOptions = { floor: 0.0001, timeConstantS: 60 };
+ * ```
+ */
 export interface VolatilityOptions {
   floor: number;
   /** Seconds over which old returns fade (to 1/e). */
@@ -24,6 +37,17 @@ export interface VolatilityOptions {
   initial?: number;
 }
 
+/**
+ * A volatility estimator (see `VolatilityEstimator`), at `initial` (the floor
+ * unless given) until returns come in.
+ *
+ * ```ts
+ * const volatility = createVolatilityEstimator({ floor: 0.0001 });
+ * volatility.observe(42_000, 1_700_000_000_000);
+ * volatility.observe(42_004.2, 1_700_000_000_500);
+ * volatility.sigma(); // at least 0.0001
+ * ```
+ */
 export function createVolatilityEstimator({ floor, timeConstantS = 60, maxGapS = 30, initial = floor }: VolatilityOptions): VolatilityEstimator {
   let variance = initial * initial;
   let lastPrice = 0;

@@ -12,7 +12,7 @@ import type { RouteTable } from "./route-table.ts";
  * What the foundation logs with, and where it looks up the routes for a 405.
  *
  * ```ts
- * const options: FoundationOptions = { log, logRequest: createRequestLogger(sink, true), routeTable: () => createRouteTable(app.routes) };
+ * const options: FoundationOptions = { log, logRequest: createRequestLogger(sink, true), routeTable: () => createRouteTable(routes) };
  * ```
  */
 export interface FoundationOptions {
@@ -31,7 +31,8 @@ const startedAt = new WeakMap<Request, number>();
  * answered in the one error contract: 400, 404, 405, 413, 415 and 500 alike.
  *
  * ```ts
- * const app = new Elysia().use(httpFoundation({ log, logRequest, routeTable: () => createRouteTable(app.routes) }));
+ * const routes = [{ method: "GET", path: "/api/grid" }];
+ * new Elysia().use(httpFoundation({ log, logRequest, routeTable: () => createRouteTable(routes) }));
  * ```
  */
 export function httpFoundation({ log, logRequest, routeTable }: FoundationOptions) {

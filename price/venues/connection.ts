@@ -5,7 +5,7 @@ import type { VenueProtocol, VenueQuote } from "./protocol.ts";
  * Where a venue's connection is: `live` while its quotes are fresh.
  *
  * ```ts
- * if (feed.state() === "live") index.observe(quote);
+ * feed.state(); // "connecting" until the first quote, then "live" while quotes are fresh
  * ```
  */
 export type VenueState = "connecting" | "live" | "stale" | "down";

@@ -19,7 +19,7 @@ run: ## Build the page, start redis, api, ws, price and nginx (:80 as root, else
 	$(BUN) scripts/run.ts
 
 # The folders whose tests sit beside their modules; test/ holds the end-to-end ones.
-UNIT_DIRS := ./api ./common ./price ./ws ./web/src ./bench ./scripts ./nginx
+UNIT_DIRS := ./api ./common ./price ./ws ./web/src ./bench ./scripts ./nginx ./deploy
 
 unit: ## The fast loop: the tests beside the modules, 4 files at a time, no set-up or tsc (about 15 s)
 	@bash scripts/setup.sh npm

@@ -55,8 +55,29 @@ export async function smokeCheck(base: string, { timeoutMs = 10_000 } = {}): Pro
     if (!response.headers.get("content-type")?.startsWith("text/html")) throw new Error("/ is not HTML");
     return { bytes: text.length, csp: response.headers.get("content-security-policy") !== null };
   });
-  await attempt("websocket tick", () => liveTicks(`${base.replace(/^http/, "ws")}/ws`, timeoutMs));
+  await attempt("websocket tick", () => liveTicksWithin(`${base.replace(/^http/, "ws")}/ws`, timeoutMs));
   return results;
+}
+
+/**
+ * `liveTicks`, tried again while the connection is refused or dropped before
+ * the deadline: ws starts listening only once it has Redis, so just after a
+ * boot the API can be ready a moment before ws is.
+ *
+ * ```ts
+ * await liveTicksWithin("ws://localhost/ws", 10_000); // { price, ts, lag_ms, received }
+ * ```
+ */
+export async function liveTicksWithin(url: string, timeoutMs: number): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await liveTicks(url, Math.max(1, deadline - Date.now()));
+    } catch (error) {
+      if (Date.now() >= deadline - 250) throw new Error(`${(error as Error).message} (${tries} tries)`);
+      await Bun.sleep(250);
+    }
+  }
 }
 
 /** Opens a websocket and waits for a tick stamped after the connection opened: one that was live, not replayed. */

@@ -5,8 +5,8 @@
  *
  *   node_modules/.bin/bun scripts/doc-coverage.ts [folder or file ...] [--missing] [--json]
  *
- * Without paths it reads common/, api/, ws/ and price/ (test files and
- * `testdata` excluded). `--missing` lists each symbol without a doc comment or
+ * Without paths it reads common/, api/, ws/, price/ and web/src/ (test files,
+ * `_private.ts` helpers and `testdata` excluded). `--missing` lists each symbol without a doc comment or
  * without an example; `--json` prints the counts as JSON.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -71,20 +71,22 @@ export function exportDocs(file: string, text: string): ExportDoc[] {
   return found.filter((doc) => !(typeNames.has(doc) && values.has(doc.name)));
 }
 
-/** The `.ts` sources under `path` (a file or a folder), without tests, declaration files and test data. */
+/** The `.ts` sources under `path` (a file or a folder), without tests, declaration files, `_private.ts` helpers and test data. */
 export function sourcesUnder(path: string): string[] {
   if (statSync(path).isFile()) return [path];
   return readdirSync(path, { withFileTypes: true }).flatMap((entry) => {
     const full = join(path, entry.name);
     if (entry.isDirectory()) return entry.name === "node_modules" || entry.name === "testdata" ? [] : sourcesUnder(full);
-    return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts") ? [full] : [];
+    // `_name.ts` is a folder's private helper (the standard library's habit), not a public module.
+    const isPublicSource = entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts") && !entry.name.startsWith("_");
+    return isPublicSource ? [full] : [];
   });
 }
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { missing: { type: "boolean" }, json: { type: "boolean" } } });
   const root = join(import.meta.dir, "..");
-  const paths = positionals.length > 0 ? positionals : ["common", "api", "ws", "price"].map((folder) => join(root, folder));
+  const paths = positionals.length > 0 ? positionals : ["common", "api", "ws", "price", "web/src"].map((folder) => join(root, folder));
   const byFolder = new Map<string, { symbols: number; documented: number; example: number }>();
   const missing: ExportDoc[] = [];
   for (const path of paths) {

@@ -147,6 +147,14 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     expect(line).toMatchObject({ component: "nginx", method: "GET", uri: "/api/healthz", status: 200 });
   });
 
+  test("/ws without an upgrade: ws's 426 through nginx, its request id once", async () => {
+    const plain = await fetch(`${nginx.url}/ws`, { headers: { "x-request-id": "nginx-ws-7" } });
+    expect(plain.status).toBe(426);
+    expect(plain.headers.get("upgrade")).toBe("websocket");
+    expect(plain.headers.get("x-request-id")).toBe("nginx-ws-7");
+    expect((await plain.json()) as unknown).toMatchObject({ error: { code: "upgrade_required", request_id: "nginx-ws-7" } });
+  });
+
   test("a body over the API's limit gets 413 from nginx, in the API's error contract", async () => {
     const post = (bytes: number) =>
       fetch(`${nginx.url}/api/bets`, {

@@ -19,7 +19,13 @@ const BET_TIMEOUT_MS = 8000;
 /** How many times one tap's bet is sent at most. */
 const BET_ATTEMPTS = 2;
 
-/** The outcome of one bet request, ready to show. */
+/**
+ * The outcome of one bet request, ready to show.
+ *
+ * ```ts
+ * const outcome: BetOutcome = { ok: false, code: "cell_locked", message: "too late: this cell is locked" };
+ * ```
+ */
 export type BetOutcome =
   | { ok: true; betId: string; multiplier: number; potentialPayout: number; balance: number }
   | { ok: false; code: ErrorCode | "network"; message: string };
@@ -50,7 +56,13 @@ export async function fetchPriceHistory(
   return ticks;
 }
 
-/** `GET /api/grid`: the priced grid now, or undefined while the API has no fresh price (503). */
+/**
+ * `GET /api/grid`: the priced grid now, or undefined while the API has no fresh price (503).
+ *
+ * ```ts
+ * const grid = await fetchGrid(); // undefined while the API has no fresh price
+ * ```
+ */
 export async function fetchGrid(fetchImpl: Fetch = (input, init) => fetch(input, init)): Promise<Grid | undefined> {
   const response = await fetchImpl("/api/grid", { headers: { accept: "application/json" } });
   if (response.status === 503) return undefined;
@@ -58,14 +70,26 @@ export async function fetchGrid(fetchImpl: Fetch = (input, init) => fetch(input,
   return (await response.json()) as Grid;
 }
 
-/** `GET /api/me` for the session's player. */
+/**
+ * `GET /api/me` for the session's player.
+ *
+ * ```ts
+ * const me = await fetchMe(session);
+ * ```
+ */
 export async function fetchMe(session: Session): Promise<Me> {
   const response = await session.fetch("/api/me", { headers: { accept: "application/json" } });
   if (!response.ok) throw new Error((await readError(response)).message);
   return (await response.json()) as Me;
 }
 
-/** The player's open bets, newest first, following pages up to `maxPages` of `BETS_PAGE_LIMIT`. */
+/**
+ * The player's open bets, newest first, following pages up to `maxPages` of `BETS_PAGE_LIMIT`.
+ *
+ * ```ts
+ * const open = await fetchOpenBets(session, { maxPages: 1 });
+ * ```
+ */
 export async function fetchOpenBets(session: Session, { maxPages = OPEN_BETS_MAX_PAGES }: { maxPages?: number } = {}): Promise<BetView[]> {
   const bets: BetView[] = [];
   let before: string | null = null;
@@ -81,14 +105,26 @@ export async function fetchOpenBets(session: Session, { maxPages = OPEN_BETS_MAX
   return bets;
 }
 
-/** `GET /api/bets`: the session's newest bets, whatever their status (one page of up to `BETS_PAGE_LIMIT`). */
+/**
+ * `GET /api/bets`: the session's newest bets, whatever their status (one page of up to `BETS_PAGE_LIMIT`).
+ *
+ * ```ts
+ * const recent = await fetchRecentBets(session);
+ * ```
+ */
 export async function fetchRecentBets(session: Session): Promise<BetView[]> {
   const response = await session.fetch(`/api/bets?limit=${BETS_PAGE_LIMIT}`, { headers: { accept: "application/json" } });
   if (!response.ok) throw new Error((await readError(response)).message);
   return ((await response.json()) as BetPage).bets;
 }
 
-/** `GET /api/bets/:id`: one of the session's bets (one placed on another device, say). */
+/**
+ * `GET /api/bets/:id`: one of the session's bets (one placed on another device, say).
+ *
+ * ```ts
+ * const bet = await fetchBet(session, event.bet_id);
+ * ```
+ */
 export async function fetchBet(session: Session, betId: string): Promise<BetView> {
   const response = await session.fetch(`/api/bets/${encodeURIComponent(betId)}`, { headers: { accept: "application/json" } });
   if (!response.ok) throw new Error((await readError(response)).message);
@@ -99,6 +135,10 @@ export async function fetchBet(session: Session, betId: string): Promise<BetView
  * Places one bet; never throws. `idempotencyKey` names this one tap: a request
  * that got no answer is sent once more under the same key, so the stake is
  * debited at most once. A refusal comes back in plain words.
+ *
+ * ```ts
+ * const outcome = await placeBet(session, { cell, amount: 5 }, { idempotencyKey: newTapKey() });
+ * ```
  */
 export async function placeBet(
   session: Session,
@@ -141,7 +181,13 @@ function retryAfter(response: Response): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-/** An API refusal in words a player understands; the API's own message where it already says it plainly. */
+/**
+ * An API refusal in words a player understands; the API's own message where it already says it plainly.
+ *
+ * ```ts
+ * await readError(new Response("oops", { status: 502 })); // { code: "network", message: "the server answered 502" }
+ * ```
+ */
 export async function readError(response: Response): Promise<{ code: ErrorCode | "network"; message: string }> {
   let body: ErrorBody | undefined;
   try {

@@ -3,13 +3,31 @@ import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import type { BetOutcome } from "./api-client.ts";
 import { cellKey } from "./grid-model.ts";
 
-/** How a settled bet ended. */
+/**
+ * How a settled bet ended.
+ *
+ * ```ts
+ * const result: BetResult = "won";
+ * ```
+ */
 export type BetResult = "won" | "lost" | "void";
 
-/** A cell plus its key (`cellKey`), as the grid hands it over. */
+/**
+ * A cell plus its key (`cellKey`), as the grid hands it over.
+ *
+ * ```ts
+ * const cell: KeyedCell = { key: cellKey(10_000, 42_010), t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020 };
+ * ```
+ */
 export type KeyedCell = Cell & { key: string };
 
-/** What one cell shows: bets in flight, the stake accepted on it, and the last refusal. */
+/**
+ * What one cell shows: bets in flight, the stake accepted on it, and the last refusal.
+ *
+ * ```ts
+ * const bets: CellBets = { pending: 0, acceptedCents: 500, payoutCents: 1175, betIds: ["b1"], error: undefined, result: undefined, paidCents: 0 };
+ * ```
+ */
 export interface CellBets {
   pending: number;
   /** Sum of accepted stakes, in cents to stay exact. */
@@ -24,12 +42,25 @@ export interface CellBets {
   paidCents: number;
 }
 
-/** The latest bet the player placed; the text and attributes of `data-testid="bet-status"`. */
+/**
+ * The latest bet the player placed; the text and attributes of `data-testid="bet-status"`.
+ *
+ * ```ts
+ * const latest: LatestBet = { state: "pending", cell, amount: 5 };
+ * ```
+ */
 export type LatestBet =
   | { state: "pending"; cell: KeyedCell; amount: number }
   | { state: "accepted"; cell: KeyedCell; amount: number; betId: string; multiplier: number; payout: number; result?: BetResult; paid?: number }
   | { state: "rejected"; cell: KeyedCell; amount: number; code: string; message: string };
 
+/**
+ * An accepted bet as the book holds it (`BetBook.accepted`).
+ *
+ * ```ts
+ * const bet: PlacedBet = { cell, amount: 5, betId: "b1", multiplier: 2.35, payout: 11.75 };
+ * ```
+ */
 export interface PlacedBet {
   cell: KeyedCell;
   amount: number;
@@ -40,6 +71,13 @@ export interface PlacedBet {
   result?: BetResult;
 }
 
+/**
+ * The page's bets and balance; made by `createBetBook`.
+ *
+ * ```ts
+ * const book: BetBook = createBetBook({ send: (request, key) => placeBet(session, request, { idempotencyKey: key }) });
+ * ```
+ */
 export interface BetBook {
   /** Sends a bet for `cell` under a new idempotency key; the book's state moves to pending, then accepted or rejected. */
   place(cell: KeyedCell, amount: number): Promise<BetOutcome>;
@@ -79,7 +117,13 @@ export interface BetBook {
 /** Random base-36 characters in a tap's idempotency key: about 103 bits, so two taps never share one. */
 const TAP_KEY_RANDOM_CHARS = 20;
 
-/** A fresh idempotency key for one tap: letters and digits, well inside the API's 64. */
+/**
+ * A fresh idempotency key for one tap: letters and digits, well inside the API's 64.
+ *
+ * ```ts
+ * newTapKey(); // e.g. "tap-mio2k3x4-0c9f3kq1z8a7b2d4e6g5"
+ * ```
+ */
 export function newTapKey(random: () => number = Math.random): string {
   let suffix = "";
   while (suffix.length < TAP_KEY_RANDOM_CHARS) suffix += Math.floor(random() * 36).toString(36);

@@ -1,7 +1,13 @@
 import type { Cell } from "../../common/contracts/bet.ts";
 import type { Grid } from "../../common/contracts/grid.ts";
 
-/** The grid's geometry, as the server's priced grid states it; the chart and the scales draw with it. */
+/**
+ * The grid's geometry, as the server's priced grid states it; the chart and the scales draw with it.
+ *
+ * ```ts
+ * const spec: GridSpec = { columnMs: 5000, bandSize: 10, lockMs: 2000 };
+ * ```
+ */
 export interface GridSpec {
   /** Length of one column's time window, ms. */
   columnMs: number;
@@ -11,10 +17,22 @@ export interface GridSpec {
   lockMs: number;
 }
 
-/** The geometry until the first grid arrives (the API's defaults). */
+/**
+ * The geometry until the first grid arrives (the API's defaults).
+ *
+ * ```ts
+ * isLocked(cell, Date.now(), DEFAULT_GRID);
+ * ```
+ */
 export const DEFAULT_GRID: GridSpec = { columnMs: 5000, bandSize: 10, lockMs: 2000 };
 
-/** A priced cell plus the key that names it in maps and the DOM. */
+/**
+ * A priced cell plus the key that names it in maps and the DOM.
+ *
+ * ```ts
+ * const cell: GridCell = { key: "10000:4201000", t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020, multiplier: 2.35, locked: false };
+ * ```
+ */
 export interface GridCell extends Cell {
   key: string;
   multiplier: number;
@@ -22,7 +40,13 @@ export interface GridCell extends Cell {
   locked: boolean;
 }
 
-/** The key of the cell starting at `tStart` whose band starts at `low`, in whole cents so float noise never splits a cell. */
+/**
+ * The key of the cell starting at `tStart` whose band starts at `low`, in whole cents so float noise never splits a cell.
+ *
+ * ```ts
+ * cellKey(10_000, 42_010); // "10000:4201000"
+ * ```
+ */
 export function cellKey(tStart: number, low: number): string {
   return `${tStart}:${Math.round(low * 100)}`;
 }
@@ -32,12 +56,24 @@ function specOf(grid: Grid): GridSpec {
   return { columnMs: grid.column_ms, bandSize: grid.band, lockMs: grid.lock_ms };
 }
 
-/** True once the cell's window starts within `lockMs` of `now` (or has started): too late to bet. */
+/**
+ * True once the cell's window starts within `lockMs` of `now` (or has started): too late to bet.
+ *
+ * ```ts
+ * isLocked({ t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020 }, 9_000, DEFAULT_GRID); // true
+ * ```
+ */
 export function isLocked(cell: Cell, now: number, spec: GridSpec): boolean {
   return cell.t_start - now < spec.lockMs;
 }
 
-/** The page's copy of the priced grid. */
+/**
+ * The page's copy of the priced grid.
+ *
+ * ```ts
+ * const grid: PricedGrid = createPricedGrid();
+ * ```
+ */
 export interface PricedGrid {
   /** Takes a grid from the websocket or `GET /api/grid`; an older one than held is ignored. */
   update(grid: Grid): void;

@@ -3,6 +3,10 @@ import type { Tick } from "../../common/contracts/price.ts";
 /**
  * The ticks the page knows, in time order, one per `ts`: history from the API and
  * live ticks from the websocket land here in whatever order they arrive.
+ *
+ * ```ts
+ * const series: PriceSeries = createPriceSeries();
+ * ```
  */
 export interface PriceSeries {
   /** Adds a tick; one already known (same `ts`) is ignored. */

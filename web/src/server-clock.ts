@@ -2,6 +2,10 @@
  * The server's time as seen from the page: the local clock plus an offset
  * learnt from `pong` round trips. Grid windows and tick ages are judged on it,
  * so a player whose clock is off still sees the now line where the server has it.
+ *
+ * ```ts
+ * const clock: ServerClock = createServerClock();
+ * ```
  */
 export interface ServerClock {
   now(): number;

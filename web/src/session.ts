@@ -3,7 +3,13 @@ import type { SessionCreated } from "../../common/contracts/session.ts";
 /** Where the guest session is kept, in `localStorage`. */
 const KEY = "tap-trading.session";
 
-/** The part of `localStorage` used here; it may throw (storage disabled) and that is fine. */
+/**
+ * The part of `localStorage` used here; it may throw (storage disabled) and that is fine.
+ *
+ * ```ts
+ * const store: KeyValueStore = localStorage;
+ * ```
+ */
 export interface KeyValueStore {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
@@ -13,6 +19,10 @@ export interface KeyValueStore {
 /**
  * `fetch` as the page calls it: with a path, never a full URL. The page talks to the API through relative
  * URLs only, so it works behind any proxy on the same site.
+ *
+ * ```ts
+ * const fetchImpl: Fetch = (input, init) => fetch(input, init);
+ * ```
  */
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -22,7 +32,13 @@ interface KeptSession {
   user_id: string;
 }
 
-/** The guest session: a bearer token made on first use, kept across reloads, replaced once when the API refuses it. */
+/**
+ * The guest session: a bearer token made on first use, kept across reloads, replaced once when the API refuses it.
+ *
+ * ```ts
+ * const response = await session.fetch("/api/me");
+ * ```
+ */
 export interface Session {
   /** `fetch` with `Authorization: Bearer …`; a 401 drops the session, makes a new one and sends once more. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
@@ -112,7 +128,13 @@ export function createSession({ store, fetchImpl = (input, init) => fetch(input,
   };
 }
 
-/** `POST /api/session` answered with something other than 201: the response tells why (429 with Retry-After, 503). */
+/**
+ * `POST /api/session` answered with something other than 201: the response tells why (429 with Retry-After, 503).
+ *
+ * ```ts
+ * if (error instanceof SessionError) console.log(error.response.status); // e.g. 429
+ * ```
+ */
 export class SessionError extends Error {
   constructor(readonly response: Response) {
     super(`could not start a session: the server answered ${response.status}`);

@@ -8,7 +8,13 @@ const PAD_Y_PX = 3;
 /** The price range never counts as less than this, so a flat line does not divide by zero. */
 const MIN_SPAN = 1e-9;
 
-/** A small line of the last minutes for the header, redrawn a few times a second; returns the range it drew. */
+/**
+ * A small line of the last minutes for the header, redrawn a few times a second; returns the range it drew.
+ *
+ * ```ts
+ * drawSparkline(canvas, series.between(Date.now() - 300_000, Date.now()), { stale: false, pixelRatio: window.devicePixelRatio });
+ * ```
+ */
 export function drawSparkline(canvas: HTMLCanvasElement, ticks: readonly Tick[], { stale, pixelRatio }: { stale: boolean; pixelRatio: number }): { low: number; high: number } | undefined {
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;

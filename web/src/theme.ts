@@ -1,4 +1,10 @@
-/** Colours the canvas draws with; the same values as the CSS custom properties in styles.css. */
+/**
+ * Colours the canvas draws with; the same values as the CSS custom properties in styles.css.
+ *
+ * ```ts
+ * ctx.fillStyle = theme.background;
+ * ```
+ */
 export const theme = {
   background: "#0a0d14",
   future: "rgba(56, 76, 120, 0.10)",

@@ -16,7 +16,13 @@ import { drawSparkline } from "./sparkline.ts";
 import { createStakePicker } from "./stakes.ts";
 import { type ConnState, connectLiveFeed, type PriceOrigin, type SocketLike } from "./ws-client/mod.ts";
 
-/** Everything the page takes from the browser, so a test could hand in fakes. */
+/**
+ * Everything the page takes from the browser, so a test could hand in fakes.
+ *
+ * ```ts
+ * const deps: AppDeps = { root: document.body, wsUrl: "wss://example.test/ws", session: createSession({ store: localStorage }), store: localStorage };
+ * ```
+ */
 export interface AppDeps {
   root: HTMLElement;
   wsUrl: string;
@@ -87,6 +93,10 @@ const HEADER_EVERY_MS = 500;
  * Starts the page: history from `/api/prices`, live ticks and the priced grid
  * from `/ws` (`/api/grid` first), the chart and the grid redrawn each animation
  * frame, bets, balance and open bets through the guest `session`.
+ *
+ * ```ts
+ * startApp({ root: document.body, wsUrl: `wss://${location.host}/ws`, session: createSession({ store }), store });
+ * ```
  */
 export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPriceHistory, fetchPricedGrid = fetchGrid, openSocket, historyMs = HISTORY_MS }: AppDeps) {
   const priceEl = element<HTMLOutputElement>(root, "[data-testid=price]");

@@ -25,7 +25,13 @@ const LABEL_EVERY_COLUMN_FROM_PX = 70;
 /** No time label closer than this (px) to the plot's left or right edge. */
 const TIME_LABEL_EDGE_PX = 24;
 
-/** What one frame of the chart shows. */
+/**
+ * What one frame of the chart shows.
+ *
+ * ```ts
+ * const frame: ChartFrame = { layout, scales, spec: DEFAULT_GRID, ticks: series.between(scales.timeAt(0), now), price: 42_012.3, stale: false, pastBets: [] };
+ * ```
+ */
 export interface ChartFrame {
   layout: BoardLayout;
   scales: Scales;
@@ -40,7 +46,13 @@ export interface ChartFrame {
   pastBets: readonly PlacedBet[];
 }
 
-/** The chart's canvas, drawn once a frame. */
+/**
+ * The chart's canvas, drawn once a frame.
+ *
+ * ```ts
+ * const chart: ChartView = createChartView(document.querySelector("canvas.chart")!);
+ * ```
+ */
 export interface ChartView {
   /** Matches the canvas to the board's size and the screen's pixel ratio. */
   resize(layout: BoardLayout, pixelRatio: number): void;

@@ -9,7 +9,13 @@ const TOUCH_HOLD_MS = 400;
 /** The layer's cells are placed afresh once it has travelled this far (px) from where they were placed, to keep offsets small. */
 const MAX_LAYER_TRAVEL_PX = 20_000;
 
-/** What one frame of the grid shows. */
+/**
+ * What one frame of the grid shows.
+ *
+ * ```ts
+ * const frame: GridFrame = { layout, scales, spec: grid.spec(), cells: grid.cells(now), frozen: false, bets: book };
+ * ```
+ */
 export interface GridFrame {
   layout: BoardLayout;
   scales: Scales;
@@ -21,7 +27,13 @@ export interface GridFrame {
   bets: BetBook;
 }
 
-/** The grid's buttons, brought up to date once a frame. */
+/**
+ * The grid's buttons, brought up to date once a frame.
+ *
+ * ```ts
+ * const view: GridView = createGridView({ container, onTap: (cell) => book.place(cell, 5) });
+ * ```
+ */
 export interface GridView {
   /** Adds, moves, updates and removes cell buttons to match `frame`. */
   render(frame: GridFrame): void;
@@ -49,6 +61,11 @@ interface CellNode {
  *
  * Keyboard: the grid is one tab stop; arrow keys move between cells, Enter or
  * Space taps. `onTap` gets only cells that were tappable when tapped.
+ *
+ * ```ts
+ * const view = createGridView({ container: document.querySelector<HTMLElement>(".grid")!, onTap: (cell) => book.place(cell, stakes.stake()) });
+ * view.render({ layout, scales, spec: grid.spec(), cells: grid.cells(now), frozen: false, bets: book });
+ * ```
  */
 export function createGridView({ container, onTap }: { container: HTMLElement; onTap: (cell: GridCell) => void }): GridView {
   const layer = document.createElement("div");

@@ -1,6 +1,12 @@
 import type { ConnState, PriceOrigin } from "./ws-client/mod.ts";
 
-/** The label beside the price: its text and a kind for styling (`data-source`). */
+/**
+ * The label beside the price: its text and a kind for styling (`data-source`).
+ *
+ * ```ts
+ * const label: SourceLabel = { text: "3 venues", kind: "venues" };
+ * ```
+ */
 export interface SourceLabel {
   text: string;
   kind: "mock" | "venues" | "unknown";
@@ -28,7 +34,13 @@ export function sourceLabel({ source, venues }: PriceOrigin): SourceLabel {
   }
 }
 
-/** The badge beside a price that is no longer live. */
+/**
+ * The badge beside a price that is no longer live.
+ *
+ * ```ts
+ * staleEl.textContent = PAUSED_BADGE; // "PAUSED"
+ * ```
+ */
 export const PAUSED_BADGE = "PAUSED";
 
 /**

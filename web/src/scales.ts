@@ -1,6 +1,12 @@
 import type { GridSpec } from "./grid-model.ts";
 
-/** Where things sit on the board, in CSS pixels; worked out again only when the board is resized. */
+/**
+ * Where things sit on the board, in CSS pixels; worked out again only when the board is resized.
+ *
+ * ```ts
+ * const layout: BoardLayout = { width: 1280, height: 640, plotWidth: 1210, plotHeight: 618, nowX: 436, columnWidth: 91, rowHeight: 41 };
+ * ```
+ */
 export interface BoardLayout {
   width: number;
   height: number;
@@ -53,7 +59,13 @@ export function boardLayout(width: number, height: number): BoardLayout {
   return { width, height, plotWidth, plotHeight, nowX, columnWidth, rowHeight };
 }
 
-/** Maps time and price to board pixels for one frame. */
+/**
+ * Maps time and price to board pixels for one frame.
+ *
+ * ```ts
+ * const scales: Scales = scalesFor(layout, DEFAULT_GRID, Date.now(), 42_000);
+ * ```
+ */
 export interface Scales {
   now: number;
   centerPrice: number;

@@ -11,6 +11,11 @@ const KEY = "tap-trading.stake";
 /**
  * The stake picker: a radio group (arrow keys move within it, as for any radio
  * group), remembered across reloads.
+ *
+ * ```ts
+ * const stakes = createStakePicker(document.querySelector<HTMLFieldSetElement>(".stakes")!, localStorage, (stake) => console.log(stake));
+ * stakes.stake(); // 5 on a first visit; later the stake last picked
+ * ```
  */
 export function createStakePicker(fieldset: HTMLFieldSetElement, store: KeyValueStore | undefined, onChange: (stake: number) => void): { stake(): number } {
   let kept: number | undefined;

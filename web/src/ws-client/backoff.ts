@@ -1,4 +1,10 @@
-/** How `reconnectDelay` grows: from `baseMs`, doubling, up to `maxMs`. */
+/**
+ * How `reconnectDelay` grows: from `baseMs`, doubling, up to `maxMs`.
+ *
+ * ```ts
+ * reconnectDelay(3, { baseMs: 1_000, maxMs: 30_000, random: () => 0 }); // 4000
+ * ```
+ */
 export interface BackoffOptions {
   /** The delay before the first retry is between half this and this, ms (500). */
   baseMs?: number;

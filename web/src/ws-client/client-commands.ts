@@ -1,4 +1,10 @@
-/** A channel of `/ws` the page subscribes to on every connection. */
+/**
+ * A channel of `/ws` the page subscribes to on every connection.
+ *
+ * ```ts
+ * const channel: Channel = "grid";
+ * ```
+ */
 export type Channel = "prices" | "grid";
 
 /**

@@ -1,10 +1,22 @@
 import { reconnectDelay } from "./backoff.ts";
 import { PING_COMMAND } from "./client-commands.ts";
 
-/** What the page shows about the websocket; the text of `data-testid="conn"`. */
+/**
+ * What the page shows about the websocket; the text of `data-testid="conn"`.
+ *
+ * ```ts
+ * const state: ConnState = "reconnecting";
+ * ```
+ */
 export type ConnState = "live" | "reconnecting" | "offline";
 
-/** The part of the browser's `WebSocket` the client uses, so a test can hand it a fake. */
+/**
+ * The part of the browser's `WebSocket` the client uses, so a test can hand it a fake.
+ *
+ * ```ts
+ * const socket: SocketLike = new WebSocket("wss://example.test/ws");
+ * ```
+ */
 export interface SocketLike {
   readyState: number;
   onopen: ((event: unknown) => void) | null;
@@ -15,14 +27,26 @@ export interface SocketLike {
   close(code?: number, reason?: string): void;
 }
 
-/** The connection's socket as its hooks see it: it may be replaced at any moment. */
+/**
+ * The connection's socket as its hooks see it: it may be replaced at any moment.
+ *
+ * ```ts
+ * if (socket.isCurrent()) socket.send(authCommand(token));
+ * ```
+ */
 export interface OpenSocket {
   send(data: string): void;
   /** True while this socket is still the connection's and open: something sent later (a token) asks first. */
   isCurrent(): boolean;
 }
 
-/** Where to connect, what to tell the page, and the seams a test replaces (socket, clock, timers, randomness). */
+/**
+ * Where to connect, what to tell the page, and the seams a test replaces (socket, clock, timers, randomness).
+ *
+ * ```ts
+ * const options: ConnectionOptions = { url: "wss://example.test/ws", onState: (state) => console.log(state) };
+ * ```
+ */
 export interface ConnectionOptions {
   url: string;
   onState: (state: ConnState) => void;
@@ -51,7 +75,13 @@ export interface ConnectionOptions {
   offlineAfterFailures?: number;
 }
 
-/** A kept connection: its state, and the two ways the page steers it. */
+/**
+ * A kept connection: its state, and the two ways the page steers it.
+ *
+ * ```ts
+ * const connection: Connection = keepConnected(options);
+ * ```
+ */
 export interface Connection {
   state(): ConnState;
   /** Retry now instead of waiting out the backoff (the browser came back online, the tab became visible). */

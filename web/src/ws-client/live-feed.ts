@@ -7,7 +7,13 @@ import { createPingRoundTrips, type RoundTripHandler } from "./ping-round-trips.
 import { dispatchServerMessage, type PriceOrigin, readServerMessage } from "./server-messages.ts";
 import { createSocketAuth } from "./socket-auth.ts";
 
-/** The connection's settings and test seams, and what the page does with each thing the server sends. */
+/**
+ * The connection's settings and test seams, and what the page does with each thing the server sends.
+ *
+ * ```ts
+ * const options: LiveFeedOptions = { url: "wss://example.test/ws", onState: showState, onTick: (tick) => series.add(tick) };
+ * ```
+ */
 export interface LiveFeedOptions extends Omit<ConnectionOptions, "onOpen" | "onMessage" | "onPing" | "onDrop"> {
   /** Each price, with where it came from (empty when the message does not say, as the snapshot on connect may not). */
   onTick: (tick: Tick, origin: PriceOrigin) => void;
@@ -31,7 +37,13 @@ export interface LiveFeedOptions extends Omit<ConnectionOptions, "onOpen" | "onM
   onBet?: (event: BetEvent) => void;
 }
 
-/** The page's live feed: its connection state, and the two ways the page steers it. */
+/**
+ * The page's live feed: its connection state, and the two ways the page steers it.
+ *
+ * ```ts
+ * const feed: LiveFeed = connectLiveFeed(options);
+ * ```
+ */
 export type LiveFeed = Connection;
 
 /** The `error` codes that mean the session this socket proved is no longer good. */

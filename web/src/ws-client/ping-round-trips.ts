@@ -1,7 +1,19 @@
-/** One ping answered: sent and received on the local clock, `serverTs` from the pong. */
+/**
+ * One ping answered: sent and received on the local clock, `serverTs` from the pong.
+ *
+ * ```ts
+ * const onPong: RoundTripHandler = (sentAt, serverTs, receivedAt) => clock.observe(sentAt, serverTs, receivedAt);
+ * ```
+ */
 export type RoundTripHandler = (sentAt: number, serverTs: number, receivedAt: number) => void;
 
-/** The pings in flight on one connection, each answered by the next pong. */
+/**
+ * The pings in flight on one connection, each answered by the next pong.
+ *
+ * ```ts
+ * const trips: PingRoundTrips = createPingRoundTrips(onPong);
+ * ```
+ */
 export interface PingRoundTrips {
   /** A ping went out at `sentAt` (local clock). */
   pinged(sentAt: number): void;

@@ -2,10 +2,22 @@ import type { BetEvent } from "../../../common/contracts/bet-event.ts";
 import type { Grid } from "../../../common/contracts/grid.ts";
 import type { PriceMessage, Tick } from "../../../common/contracts/price.ts";
 
-/** Where a tick came from, when its message says: `mock` (simulated) or `venues` (the exchanges' index, from `venues` of them). */
+/**
+ * Where a tick came from, when its message says: `mock` (simulated) or `venues` (the exchanges' index, from `venues` of them).
+ *
+ * ```ts
+ * const origin: PriceOrigin = { source: "venues", venues: 3 };
+ * ```
+ */
 export type PriceOrigin = Pick<PriceMessage, "source" | "venues">;
 
-/** A message from `/ws` the page acts on, checked and reduced to what the page uses. */
+/**
+ * A message from `/ws` the page acts on, checked and reduced to what the page uses.
+ *
+ * ```ts
+ * const message: ServerMessage = { type: "pong", ts: 1_700_000_000_000 };
+ * ```
+ */
 export type ServerMessage =
   | { type: "price"; tick: Tick; origin: PriceOrigin }
   | { type: "grid"; grid: Grid }
@@ -14,7 +26,13 @@ export type ServerMessage =
   | { type: "authed"; user_id: string }
   | { type: "error"; code: string };
 
-/** What the page does with each kind of server message; `dispatchServerMessage` calls one of them. */
+/**
+ * What the page does with each kind of server message; `dispatchServerMessage` calls one of them.
+ *
+ * ```ts
+ * dispatchServerMessage(readServerMessage(event.data), handlers); // handlers: ServerMessageHandlers
+ * ```
+ */
 export interface ServerMessageHandlers {
   price(tick: Tick, origin: PriceOrigin): void;
   grid(grid: Grid): void;

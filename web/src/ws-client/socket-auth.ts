@@ -1,7 +1,13 @@
 import { authCommand } from "./client-commands.ts";
 import type { OpenSocket } from "./connection.ts";
 
-/** Where the token comes from, and whom to tell when the server refuses it. */
+/**
+ * Where the token comes from, and whom to tell when the server refuses it.
+ *
+ * ```ts
+ * const options: SocketAuthOptions = { authToken: () => session.token(), onUnauthorized: (token) => void session.renew(token) };
+ * ```
+ */
 export interface SocketAuthOptions {
   /** The session token, once it is known (a first visit makes the session first). */
   authToken: () => Promise<string>;
@@ -9,7 +15,13 @@ export interface SocketAuthOptions {
   onUnauthorized: (token: string) => void;
 }
 
-/** Proves the session on each socket, and says which token a refusal was about. */
+/**
+ * Proves the session on each socket, and says which token a refusal was about.
+ *
+ * ```ts
+ * const auth: SocketAuth = createSocketAuth(options);
+ * ```
+ */
 export interface SocketAuth {
   /** A new socket opened: sends `auth` on it as soon as the token is known, if it is still open then. */
   opened(socket: OpenSocket): void;

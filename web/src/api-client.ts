@@ -119,6 +119,21 @@ export async function fetchRecentBets(session: Session): Promise<BetView[]> {
 }
 
 /**
+ * One page of `GET /api/bets`, newest first, whatever their status: the history panel's pages. Pass the
+ * previous page's `next_before` as `before` for the next one.
+ *
+ * ```ts
+ * const { bets, next_before } = await fetchBetPage(session, { limit: 20 });
+ * ```
+ */
+export async function fetchBetPage(session: Session, { before, limit = 20 }: { before?: string; limit?: number } = {}): Promise<BetPage> {
+  const query = new URLSearchParams({ limit: String(limit), ...(before ? { before } : {}) });
+  const response = await session.fetch(`/api/bets?${query}`, { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error((await readError(response)).message);
+  return (await response.json()) as BetPage;
+}
+
+/**
  * `GET /api/bets/:id`: one of the session's bets (one placed on another device, say).
  *
  * ```ts

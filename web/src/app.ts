@@ -1,12 +1,15 @@
 import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
-import { fetchBet, fetchGrid, fetchMe, fetchOpenBets, fetchPriceHistory, fetchRecentBets, placeBet } from "./api-client.ts";
+import { fetchBet, fetchBetPage, fetchGrid, fetchMe, fetchOpenBets, fetchPriceHistory, fetchRecentBets, placeBet } from "./api-client.ts";
 import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
+import { createBetHistory } from "./bet-history.ts";
 import { createChartView } from "./chart-view.ts";
 import { formatBalance, formatBand, formatChange, formatClock, formatMultiplier, formatPrice, formatStake } from "./format.ts";
 import { createPricedGrid, type GridCell } from "./grid-model.ts";
 import { createGridView } from "./grid-view.ts";
+import { createHistoryPanel } from "./history-panel.ts";
+import { createResultSound } from "./result-sound.ts";
 import { PAUSED_BADGE, pausedText, sourceLabel } from "./price-label.ts";
 import { createPriceSeries } from "./price-series.ts";
 import { type BoardLayout, boardLayout, createPriceFollower, scalesFor } from "./scales.ts";
@@ -113,6 +116,10 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const lowEl = element<HTMLElement>(root, ".stat-low");
   const balanceEl = element<HTMLOutputElement>(root, "[data-testid=balance]");
 
+  const historyEl = element<HTMLElement>(root, ".history");
+  const historyToggle = element<HTMLButtonElement>(root, "[data-testid=history-toggle]");
+  const historyCount = element<HTMLElement>(root, "[data-testid=history-open-count]");
+
   const clock = createServerClock();
   const series = createPriceSeries();
   const priced = createPricedGrid();
@@ -130,17 +137,39 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       // Shown again with the next accepted bet.
     }
   };
+  const history = createBetHistory();
+  const sound = createResultSound(store);
+  const panel = createHistoryPanel({ root: historyEl, onResult: (entry) => entry.status !== "open" && sound.play(entry.status) });
+  let historyLoading = false;
+  /** The next older page of the panel (the first page when none is in yet). */
+  const loadHistoryPage = async () => {
+    const before = history.nextBefore();
+    if (historyLoading || before === null) return;
+    historyLoading = true;
+    try {
+      const page = await fetchBetPage(session, before ? { before } : {});
+      history.addPage(page.bets, page.next_before);
+    } catch {
+      // The button stays; the player can ask again.
+    } finally {
+      historyLoading = false;
+    }
+  };
   const refreshAccount = () =>
     refreshBalance().then(async () => {
       try {
-        book.load(await fetchOpenBets(session));
+        const open = await fetchOpenBets(session);
+        book.load(open);
+        history.upsert(open);
       } catch {
         // New bets still show; the old ones come back on the next load.
       }
     });
   const refreshResults = async () => {
     try {
-      book.applyResults(await fetchRecentBets(session));
+      const recent = await fetchRecentBets(session);
+      book.applyResults(recent);
+      history.upsert(recent);
     } catch {
       // The next reconnect tries again; the balance is already right.
     }
@@ -148,7 +177,12 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const grid = createGridView({
     container: gridEl,
     onTap: (cell) => {
-      void book.place(cell, stakes.stake()).then((outcome) => {
+      const amount = stakes.stake();
+      void book.place(cell, amount).then((outcome) => {
+        if (outcome.ok) {
+          const wire = { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high };
+          history.placed({ betId: outcome.betId, cell: wire, amount, multiplier: outcome.multiplier, potentialPayout: outcome.potentialPayout, createdAt: clock.now() });
+        }
         // A refusal over money may come from bets this page has not seen (another tab): read the balance and the open bets again.
         if (!outcome.ok && (outcome.code === "insufficient_funds" || outcome.code === "limit_exceeded")) void refreshAccount();
       });
@@ -216,13 +250,24 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   let renewedSession = false;
   let authedBefore = false;
   const onBet = (event: BetEvent) => {
-    if (book.apply(event) || event.status !== "accepted") return;
+    const known = book.apply(event);
+    if (event.status !== "accepted" && event.status !== "open" && !history.settle(event.bet_id, event.status, event.payout)) {
+      // A result for a bet the panel has not listed (an older one, or placed elsewhere): read it.
+      fetchBet(session, event.bet_id).then(
+        (view) => history.upsert([view]),
+        () => {},
+      );
+    }
+    if (known || event.status !== "accepted") return;
     // Accepted but unknown: placed on another device, or this tap's own answer is still on its way. Wait for the
     // latter a moment, then fetch the bet to draw it.
     setTimeout(() => {
       if (book.knows(event.bet_id)) return;
       fetchBet(session, event.bet_id).then(
-        (view) => book.load([view]),
+        (view) => {
+          book.load([view]);
+          history.upsert([view]);
+        },
         () => {},
       );
     }, OWN_ANSWER_WAIT_MS);
@@ -276,8 +321,24 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   void fetchPricedGrid()
     .then((first) => first && priced.update(first))
     .catch(() => {});
-  // The session comes first (one POST /api/session on a first visit), then the balance and the open bets.
-  void refreshAccount();
+  // The session comes first (one POST /api/session on a first visit), then the balance and the open bets, then the panel.
+  void refreshAccount().then(loadHistoryPage);
+  element<HTMLButtonElement>(root, "[data-testid=history-more]").addEventListener("click", () => void loadHistoryPage());
+  const soundBox = element<HTMLInputElement>(root, "[data-testid=sound]");
+  soundBox.checked = sound.enabled();
+  soundBox.addEventListener("change", () => sound.setEnabled(soundBox.checked));
+  const setDrawer = (open: boolean) => {
+    historyEl.classList.toggle("open", open);
+    historyToggle.setAttribute("aria-expanded", String(open));
+    // Focus moves in once the drawer is shown (it is hidden, so unfocusable, until its class applies).
+    if (open) requestAnimationFrame(() => element<HTMLButtonElement>(root, "[data-testid=history-close]").focus());
+    else if (historyEl.contains(document.activeElement) || document.activeElement === document.body) historyToggle.focus();
+  };
+  historyToggle.addEventListener("click", () => setDrawer(!historyEl.classList.contains("open")));
+  element<HTMLButtonElement>(root, "[data-testid=history-close]").addEventListener("click", () => setDrawer(false));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && historyEl.classList.contains("open")) setDrawer(false);
+  });
 
   window.addEventListener("online", () => feed.retryNow());
   document.addEventListener("visibilitychange", () => {
@@ -300,6 +361,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   let lastFrameAt = performance.now();
   let lastSparkAt = 0;
   let statusVersion = -1;
+  let historyVersion = -1;
   let balanceVersion = -1;
   let lastGridFetchAt = 0;
 
@@ -383,6 +445,12 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
         balanceEl.dataset.value = String(balance);
       }
     }
+    if (history.version() !== historyVersion) {
+      historyVersion = history.version();
+      panel.render(history);
+      const open = history.totals().open;
+      historyCount.textContent = open > 0 ? String(open) : "";
+    }
     if (book.version() !== statusVersion) {
       statusVersion = book.version();
       showLatestBet(statusEl, book.latest());
@@ -401,7 +469,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   };
   requestAnimationFrame(frame);
 
-  return { feed, book };
+  return { feed, book, history };
 }
 
 /** The latest bet in words, with its state and id as attributes for tests. */

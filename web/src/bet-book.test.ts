@@ -96,7 +96,26 @@ test("open bets from the server land on their cells once, in window order", () =
     ["b-1", "10000:4201000", 3],
     ["b-2", "15000:4201000", 3],
   ]);
-  expect(book.cell("15000:4201000")).toMatchObject({ acceptedCents: 250, payoutCents: 750, betIds: ["b-2"] });
+  expect(book.cell("15000:4201000")).toMatchObject({ acceptedCents: 250, payoutCents: 750, multiplier: 3, betIds: ["b-2"] });
+});
+
+test("a cell's multiplier is the one its bets were taken at, weighted by stake, not the live one", () => {
+  const book = createBetBook({ send: deferredSend().send, newKey });
+  const view = (id: string, amount: number, multiplier: number): BetView => ({
+    bet_id: id,
+    status: "open",
+    amount,
+    multiplier,
+    potential_payout: amount * multiplier,
+    payout: 0,
+    cell: { t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020 },
+    created_at: 1,
+    settled_at: null,
+  });
+  book.load([view("a", 1, 2)]);
+  expect(book.cell("10000:4201000")?.multiplier).toBe(2);
+  book.load([view("b", 3, 4)]);
+  expect(book.cell("10000:4201000")?.multiplier).toBe(3.5);
 });
 
 test("tap keys fit the API's Idempotency-Key rule", () => {

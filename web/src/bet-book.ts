@@ -25,7 +25,7 @@ export type KeyedCell = Cell & { key: string };
  * What one cell shows: bets in flight, the stake accepted on it, and the last refusal.
  *
  * ```ts
- * const bets: CellBets = { pending: 0, acceptedCents: 500, payoutCents: 1175, betIds: ["b1"], error: undefined, result: undefined, paidCents: 0 };
+ * const bets: CellBets = { pending: 0, acceptedCents: 500, payoutCents: 1175, multiplier: 2.35, betIds: ["b1"], error: undefined, result: undefined, paidCents: 0 };
  * ```
  */
 export interface CellBets {
@@ -34,6 +34,11 @@ export interface CellBets {
   acceptedCents: number;
   /** Sum of what the accepted bets would pay, in cents. */
   payoutCents: number;
+  /**
+   * The multiplier the accepted bets were taken at (weighted by stake when they differ), not the live one;
+   * undefined until one is accepted.
+   */
+  multiplier: number | undefined;
   betIds: string[];
   error: string | undefined;
   /** How the cell's bets ended, once the server has settled them. */
@@ -167,7 +172,7 @@ export function createBetBook({
   const entry = (cell: KeyedCell) => {
     let bets = cells.get(cell.key);
     if (!bets) {
-      bets = { pending: 0, acceptedCents: 0, payoutCents: 0, betIds: [], error: undefined, result: undefined, paidCents: 0, tEnd: cell.t_end };
+      bets = { pending: 0, acceptedCents: 0, payoutCents: 0, multiplier: undefined, betIds: [], error: undefined, result: undefined, paidCents: 0, tEnd: cell.t_end };
       cells.set(cell.key, bets);
     }
     return bets;
@@ -193,7 +198,9 @@ export function createBetBook({
     if (known.has(betId)) return;
     known.add(betId);
     const bets = entry(cell);
-    bets.acceptedCents += Math.round(amount * 100);
+    const stakeCents = Math.round(amount * 100);
+    bets.multiplier = ((bets.multiplier ?? 0) * bets.acceptedCents + multiplier * stakeCents) / (bets.acceptedCents + stakeCents);
+    bets.acceptedCents += stakeCents;
     bets.payoutCents += Math.round(payout * 100);
     bets.betIds.push(betId);
     const at = placed.findLastIndex((bet) => bet.cell.t_end <= cell.t_end) + 1;

@@ -47,6 +47,8 @@ interface CellNode {
   button: HTMLButtonElement;
   disabled: boolean;
   multiplier: number;
+  /** The multiplier of the player's bets on this cell, shown instead of the live one. */
+  betMultiplier: number | undefined;
   betVersion: number;
   multEl: HTMLElement;
   stakeEl: HTMLElement;
@@ -101,20 +103,20 @@ export function createGridView({ container, onTap }: { container: HTMLElement; o
     stakeEl.className = "stake-mark";
     button.append(multEl, stakeEl);
     layer.append(button);
-    const node = { cell, button, disabled: false, multiplier: Number.NaN, betVersion: -1, multEl, stakeEl };
+    const node: CellNode = { cell, button, disabled: false, multiplier: Number.NaN, betMultiplier: undefined, betVersion: -1, multEl, stakeEl };
     showMultiplier(node, cell.multiplier);
     return node;
   };
 
+  /** The live multiplier in `data-multiplier`; the text shows the bets' own multiplier once the cell holds one. */
   const showMultiplier = (node: CellNode, multiplier: number) => {
     node.multiplier = multiplier;
     const { cell, button } = node;
     button.dataset.multiplier = String(multiplier);
-    node.multEl.textContent = formatMultiplier(multiplier);
-    button.setAttribute(
-      "aria-label",
-      `${formatMultiplier(multiplier)} on ${formatBand(cell.price_low)} to ${formatBand(cell.price_high)}, from ${formatClock(cell.t_start)} to ${formatClock(cell.t_end)}`,
-    );
+    const shown = node.betMultiplier ?? multiplier;
+    node.multEl.textContent = formatMultiplier(shown);
+    const where = `${formatBand(cell.price_low)} to ${formatBand(cell.price_high)}, from ${formatClock(cell.t_start)} to ${formatClock(cell.t_end)}`;
+    button.setAttribute("aria-label", node.betMultiplier === undefined ? `${formatMultiplier(multiplier)} on ${where}` : `your bet at ${formatMultiplier(shown)} on ${where}`);
   };
 
   const showBets = (node: CellNode, bets: BetBook) => {
@@ -123,6 +125,13 @@ export function createGridView({ container, onTap }: { container: HTMLElement; o
     button.classList.toggle("pending", (state?.pending ?? 0) > 0);
     button.classList.toggle("accepted", (state?.acceptedCents ?? 0) > 0);
     button.classList.toggle("rejected", state?.error !== undefined && state.pending === 0);
+    const betMultiplier = state && state.acceptedCents > 0 ? state.multiplier : undefined;
+    if (betMultiplier !== node.betMultiplier) {
+      node.betMultiplier = betMultiplier;
+      if (betMultiplier === undefined) delete button.dataset.betMultiplier;
+      else button.dataset.betMultiplier = String(betMultiplier);
+      showMultiplier(node, node.multiplier);
+    }
     const result = state?.result;
     for (const name of ["won", "lost", "void"] as const) button.classList.toggle(name, result === name);
     if (result) button.dataset.result = result;

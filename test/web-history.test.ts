@@ -1,0 +1,274 @@
+/**
+ * The bets panel in a real browser: the page behind nginx (redis-server, api and
+ * ws as processes, Chromium headless), with ticks the test publishes itself and
+ * one-second windows. Bets join the panel as they are placed, turn won or lost as
+ * they settle, and are still there after a reload, with the totals right; a cell
+ * holding a bet shows that bet's multiplier and stake; the phone's drawer opens
+ * from the header and closes with Escape.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { buildWeb } from "../web/build.ts";
+import { launchBrowser, type TestBrowser } from "./support/browser.ts";
+import { startNginx, type TestNginx } from "./support/nginx.ts";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
+
+const ARTIFACTS = join(import.meta.dir, "..", "test-artifacts");
+/** One-second windows, locked half a second before they open, settled half a second after they close. */
+const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0003" };
+const START_PRICE = 42_000;
+const STAKE = 5;
+
+let redis: TestRedis;
+let pump: TickPump;
+let dir: string;
+let dbPath: string;
+let api: RunningService;
+let ws: RunningService;
+let wsPort: number;
+let nginx: TestNginx;
+let browser: TestBrowser;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+
+const startWs = () => spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), "tap-web-history-"));
+  dbPath = join(dir, "bets.db");
+  redis = await startRedis();
+  pump = await startTickPump(redis.url, START_PRICE, 200);
+  const apiPort = await freePort();
+  wsPort = await freePort();
+  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV });
+  ws = startWs();
+  const [build, launched] = await Promise.all([
+    buildWeb(join(dir, "web")),
+    launchBrowser(),
+    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
+    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
+  ]);
+  browser = launched;
+  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
+  context = await browser.browser.newContext({ viewport: { width: 1366, height: 800 } });
+  page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+}, 30_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  await browser?.close();
+  await nginx?.stop();
+  await pump?.stop();
+  for (const service of [ws, api]) await service?.stop("SIGKILL");
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function storedBet(betId: string) {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query("SELECT status, stake_cents, multiplier_centi, payout_cents FROM bets WHERE id = ?").get(betId) as {
+      status: string;
+      stake_cents: number;
+      multiplier_centi: number;
+      payout_cents: number;
+    } | null;
+  } finally {
+    db.close();
+  }
+}
+
+const shownBalance = async () => Number(await page.locator("[data-testid=balance]").getAttribute("data-value"));
+const status = () => page.locator("[data-testid=bet-status]");
+const cents = (amount: number) => Math.round(amount * 100);
+
+/**
+ * Two cells of the first column opening 3.5–4.5 s from now, so both can be tapped before it locks: one `bandsUp`
+ * bands above the band holding the price, one `bandsDown` below. Read from the buttons' data attributes.
+ */
+async function targetCells(bandsUp: number, bandsDown: number) {
+  return await waitFor("a column with both target cells on screen", () =>
+    page.evaluate(
+      ({ price, bandsUp, bandsDown }) => {
+        const cells = [...document.querySelectorAll<HTMLButtonElement>("button.cell:not([disabled])")];
+        const ahead = (b: HTMLButtonElement) => Number(b.dataset.tStart) - Date.now();
+        const starts = [...new Set(cells.filter((b) => ahead(b) > 3500 && ahead(b) < 4500).map((b) => Number(b.dataset.tStart)))].sort((a, b) => a - b);
+        for (const tStart of starts) {
+          const column = cells.filter((b) => Number(b.dataset.tStart) === tStart);
+          const sample = column[0]!;
+          const band = Number(sample.dataset.priceHigh) - Number(sample.dataset.priceLow);
+          const base = Math.floor(price / band) * band;
+          const at = (low: number) => column.find((b) => Math.abs(Number(b.dataset.priceLow) - low) < 1e-6);
+          const win = at(base + bandsUp * band);
+          const lose = at(base - bandsDown * band);
+          const read = (b: HTMLButtonElement) => ({
+            key: b.dataset.key!,
+            tStart: Number(b.dataset.tStart),
+            tEnd: Number(b.dataset.tEnd),
+            low: Number(b.dataset.priceLow),
+            high: Number(b.dataset.priceHigh),
+            multiplier: Number(b.dataset.multiplier),
+          });
+          if (win && lose) return { win: read(win), lose: read(lose) };
+        }
+        return undefined;
+      },
+      { price: START_PRICE, bandsUp, bandsDown },
+    ),
+  );
+}
+
+/**
+ * Taps the cell `key` with the mouse where it is now (the grid scrolls all the time, so it aims again if the tap
+ * fell short) and returns the accepted bet's id.
+ */
+async function tapAndAccept(key: string, previous: string | null): Promise<string> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const centre = await page.evaluate((key) => {
+      const button = document.querySelector<HTMLButtonElement>(`button.cell[data-key="${key}"]`);
+      if (!button || button.disabled) return undefined;
+      const r = button.getBoundingClientRect();
+      const at = { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+      return document.elementFromPoint(at.x, at.y)?.closest("button") === button ? at : undefined;
+    }, key);
+    if (!centre) throw new Error(`cell ${key} is not tappable`);
+    await page.mouse.click(centre.x, centre.y);
+    const betId = await waitFor(
+      "the bet accepted",
+      async () => {
+        const [state, cellKey, betId] = await Promise.all([status().getAttribute("data-state"), status().getAttribute("data-cell-key"), status().getAttribute("data-bet-id")]);
+        if (state === "rejected" && cellKey === key) throw new Error(`refused: ${await status().textContent()}`);
+        return state === "accepted" && cellKey === key && betId !== previous ? betId : undefined;
+      },
+      1500,
+    ).catch(() => undefined);
+    if (betId) return betId;
+  }
+  throw new Error(`three taps on ${key} placed no bet; status reads ${await status().textContent()}`);
+}
+
+const panel = () => page.locator("[data-testid=history]");
+const row = (betId: string) => page.locator(`.bet-row[data-bet-id="${betId}"]`);
+const totals = async () => {
+  const read = async (name: string) => Number(await panel().getAttribute(`data-total-${name}`));
+  return { staked: await read("staked"), paidOut: await read("paid-out"), net: await read("net") };
+};
+const multiplierText = (m: number) => (m < 10 ? `${m.toFixed(2)}×` : m < 100 ? `${(Math.floor(m * 10) / 10).toFixed(1)}×` : `${Math.floor(m)}×`);
+
+describe("the bets panel", () => {
+  test("bets join the panel as placed, settle won and lost, survive a reload with the totals right; a cell shows its own bet", async () => {
+    await page.goto(nginx.url);
+    await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
+    await waitFor("the priced grid", async () => (await page.locator("button.cell:not([disabled])").count()) > 20);
+    await waitFor("a balance", async () => (await page.locator("[data-testid=balance]").getAttribute("data-value")) !== null);
+    expect(await page.locator(".history-empty").isVisible()).toBe(true);
+    expect(await panel().isVisible()).toBe(true);
+
+    const { win, lose } = await targetCells(3, 3);
+    const wonId = await tapAndAccept(win.key, null);
+    const lostId = await tapAndAccept(lose.key, wonId);
+
+    // Both open, listed at once, open first (the panel does not wait for a page of GET /api/bets).
+    await waitFor("two open rows", async () => (await page.locator(".bet-row[data-status=open]").count()) === 2, 3000);
+    expect(await page.locator(".bet-row").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.betId))).toEqual(
+      expect.arrayContaining([wonId, lostId]),
+    );
+    expect(await row(wonId).locator("[data-testid=bet-stake]").textContent()).toBe(`$${STAKE}`);
+    expect(await row(wonId).locator("[data-testid=bet-result]").textContent()).toMatch(/^open · pays \$/);
+    expect(await totals()).toEqual({ staked: 2 * STAKE, paidOut: 0, net: -2 * STAKE });
+    expect(await page.locator("[data-testid=history-open-count]").textContent()).toBe("2");
+
+    // The cell holding a bet shows the bet's own multiplier (what it was taken at) and stake, not the live one.
+    const stored = storedBet(wonId)!;
+    const own = stored.multiplier_centi / 100;
+    const wonButton = page.locator(`button.cell[data-key="${win.key}"]`);
+    expect(Number(await wonButton.getAttribute("data-bet-multiplier"))).toBe(own);
+    expect(await wonButton.locator(".mult").textContent()).toBe(multiplierText(own));
+    expect(await wonButton.locator(".stake-mark").textContent()).toBe(`$${STAKE}`);
+    expect(await row(wonId).locator("[data-testid=bet-mult]").textContent()).toBe(multiplierText(own));
+
+    // A tick inside the upper band, in its window: won; the lower band is never reached: lost.
+    const waitMs = win.tStart + 150 - Date.now();
+    expect(waitMs).toBeGreaterThan(0);
+    await Bun.sleep(waitMs);
+    await pump.publish((win.low + win.high) / 2);
+    await waitFor("the row marked won", async () => (await row(wonId).getAttribute("data-status")) === "won", 5000);
+    await waitFor("the row marked lost", async () => (await row(lostId).getAttribute("data-status")) === "lost", 5000);
+    const paid = storedBet(wonId)!.payout_cents / 100;
+    expect(paid).toBeGreaterThan(STAKE);
+    expect(await row(wonId).locator("[data-testid=bet-result]").textContent()).toBe(`won +$${Number.isInteger(paid) ? paid : paid.toFixed(2)}`);
+    expect(await row(lostId).locator("[data-testid=bet-result]").textContent()).toBe("lost");
+    // Noticed without reading: the won row flashes, and its colour differs from the lost one's.
+    expect(await row(wonId).getAttribute("class")).toContain("settled-now");
+    const colour = (betId: string) => row(betId).locator("[data-testid=bet-result]").evaluate((el) => getComputedStyle(el).color);
+    expect(await colour(wonId)).not.toBe(await colour(lostId));
+    // Screen readers hear the results.
+    expect(await page.locator("[data-testid=history-announce]").textContent()).toMatch(/won|lost/);
+    const expected = { staked: 2 * STAKE, paidOut: paid, net: Math.round((paid - 2 * STAKE) * 100) / 100 };
+    expect(await totals()).toEqual(expected);
+    expect(await page.locator("[data-testid=history-open-count]").textContent()).toBe("");
+
+    // After a reload the panel reads GET /api/bets: the same bets, the same results, the same totals; settled, newest first.
+    await page.reload();
+    await waitFor("both rows back", async () => (await page.locator(".bet-row").count()) === 2, 10_000);
+    expect(await row(wonId).getAttribute("data-status")).toBe("won");
+    expect(await row(lostId).getAttribute("data-status")).toBe("lost");
+    expect(await page.locator(".bet-row").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.betId))).toEqual([lostId, wonId]);
+    expect(await totals()).toEqual(expected);
+    expect(await page.locator("[data-testid=total-net]").textContent()).toBe(
+      `${expected.net < 0 ? "−" : "+"}$${Math.abs(expected.net).toFixed(2)}`,
+    );
+    expect(await page.locator("[data-testid=history-more]").isHidden()).toBe(true);
+    expect(await page.locator("[data-testid=sound]").isChecked()).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, "web-history.png") });
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  test("on a phone the panel is a drawer: the header opens it with the bets, Escape closes it", async () => {
+    const session = await page.evaluate(() => localStorage.getItem("tap-trading.session"));
+    const phone = await browser.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
+    try {
+      const small = await phone.newPage();
+      await small.goto(`${nginx.url}/favicon.svg`);
+      await small.evaluate((kept) => localStorage.setItem("tap-trading.session", kept!), session);
+      await small.goto(nginx.url);
+      const drawer = small.locator("[data-testid=history]");
+      const toggle = small.locator("[data-testid=history-toggle]");
+      await waitFor("the bets loaded", async () => (await small.locator(".bet-row").count()) === 2, 10_000);
+      expect(await drawer.isVisible()).toBe(false);
+      expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+      await toggle.tap();
+      await waitFor("the drawer open", () => drawer.isVisible(), 2000);
+      expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+      await waitFor("the drawer in place", async () => {
+        const box = await drawer.boundingBox();
+        return box && box.x >= 0 && box.x + box.width <= 390 + 0.5 ? box : undefined;
+      }, 2000);
+      expect(await small.locator(".bet-row[data-status=won]").isVisible()).toBe(true);
+      await small.screenshot({ path: join(ARTIFACTS, "web-history-phone.png") });
+      await small.keyboard.press("Escape");
+      await waitFor("the drawer closed", async () => !(await drawer.isVisible()), 2000);
+      expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+      expect(await small.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("history-toggle");
+    } finally {
+      await phone.close();
+    }
+  }, 30_000);
+});

@@ -10,11 +10,16 @@ import { betRoutes } from "./bets/routes.ts";
 import type { GridService } from "./grid/grid-service.ts";
 import { gridRoutes } from "./grid/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
+import type { LeaderboardReader } from "./leaderboard/leaderboard.ts";
+import { leaderboardRoutes } from "./leaderboard/routes.ts";
 import { httpFoundation } from "./http/foundation.ts";
 import type { RateLimiter } from "./http/rate-limiter.ts";
 import type { RequestLogger } from "./http/request-log.ts";
 import { createRouteTable, type RouteTable } from "./http/route-table.ts";
+import type { Nicknames } from "./players/nicknames.ts";
 import type { PlayerStore } from "./players/player-store.ts";
+import type { RecoveryCodes } from "./players/recovery-codes.ts";
+import { playerRoutes } from "./players/routes.ts";
 import { priceRoutes } from "./prices/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import type { FeedStatus } from "../common/contracts/health.ts";
@@ -24,7 +29,7 @@ import type { SessionTokens } from "../common/sessions/token.ts";
  * Everything the HTTP API is assembled from; api/main.ts builds each part.
  *
  * ```ts
- * const parts: AppParts = { log, logRequest, db, redis, ticks, tokens, players, bets, placement, grid, sessionLimiter, startingBalanceCents: 100_000, sessionTtlMs: 7 * 86_400_000, corsOrigins: ["http://localhost"] };
+ * const parts: AppParts = { log, logRequest, db, redis, ticks, tokens, players, bets, placement, grid, sessionLimiter, recoveryCodes, recoveryLimiter, nicknames, leaderboard, startingBalanceCents: 100_000, sessionTtlMs: 7 * 86_400_000, corsOrigins: ["http://localhost"] };
  * ```
  */
 export interface AppParts {
@@ -40,6 +45,11 @@ export interface AppParts {
   placement: BetPlacement;
   grid: GridService;
   sessionLimiter: RateLimiter;
+  recoveryCodes: RecoveryCodes;
+  /** Keyed by client address: tries of recovery codes. */
+  recoveryLimiter: RateLimiter;
+  nicknames: Nicknames;
+  leaderboard: LeaderboardReader;
   startingBalanceCents: number;
   sessionTtlMs: number;
   corsOrigins: string[];
@@ -71,7 +81,7 @@ export function createApp(parts: AppParts) {
       cors({
         // A set lookup, and a fixed methods string: this runs on every request.
         origin: (request: Request) => allowedOrigins.has(request.headers.get("origin") ?? ""),
-        methods: "GET, POST, OPTIONS",
+        methods: "GET, POST, PUT, OPTIONS",
         allowedHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
         exposeHeaders: ["X-Request-ID", "Retry-After"],
         maxAge: 600,
@@ -88,8 +98,12 @@ export function createApp(parts: AppParts) {
         startingBalanceCents: parts.startingBalanceCents,
         sessionTtlMs: parts.sessionTtlMs,
         sessionLimiter: parts.sessionLimiter,
+        recoveryCodes: parts.recoveryCodes,
+        recoveryLimiter: parts.recoveryLimiter,
       }),
     )
+    .use(playerRoutes({ tokens: parts.tokens, players: parts.players, nicknames: parts.nicknames }))
+    .use(leaderboardRoutes({ leaderboard: parts.leaderboard }))
     .use(betRoutes({ tokens: parts.tokens, placement: parts.placement, bets: parts.bets }));
   if (testRoutes) {
     app

@@ -18,7 +18,11 @@ import { createRateLimiter } from "./http/rate-limiter.ts";
 import { createRequestLogger } from "./http/request-log.ts";
 import { createBetLifecycle } from "./lifecycle/bet-lifecycle.ts";
 import { createMarket } from "./market/market.ts";
+import { createLeaderboard } from "./leaderboard/leaderboard.ts";
+import { ensurePlayerExtras } from "./players/extras-schema.ts";
+import { createNicknames } from "./players/nicknames.ts";
 import { createPlayerStore } from "./players/player-store.ts";
+import { createRecoveryCodes } from "./players/recovery-codes.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
 
 /** How long in-flight requests may take to finish at shutdown. */
@@ -27,6 +31,8 @@ const DRAIN_MS = 10_000;
 const TICK_RETENTION_MS = 60 * 60 * 1000;
 /** Bun's own body limit, above the API's 16 KiB, so an oversized body gets the error contract from our parser. */
 const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+/** Tries of a recovery code per client address and minute: a 100-bit code is not guessed at this pace. */
+const RECOVERY_TRIES_PER_MIN = 5;
 
 const config = configOrExit("api", () => readApiConfig(process.env));
 const sink = createStdoutSink();
@@ -34,6 +40,8 @@ const log = createLogger({ component: "api", level: config.logLevel, sink });
 
 // This process owns the database's writes (docs/architecture.md).
 const db = openStore(config.dbPath);
+// Recovery codes, nicknames and the leaderboard's index: not a numbered migration yet (api/players/extras-schema.ts).
+ensurePlayerExtras(db);
 // WAL checkpoints (and their fsyncs) run in a worker thread, never inside a request's commit.
 const checkpointer = startCheckpointer(db, config.dbPath, {
   onError: (message) => log.warn({ error: message }, "wal checkpoint failed"),
@@ -100,6 +108,10 @@ const app = createApp({
     onPlaced: lifecycle.placed,
   }),
   sessionLimiter: createRateLimiter({ rate: config.sessionsPerIpPerMin / 60, burst: config.sessionsPerIpPerMin }),
+  recoveryCodes: createRecoveryCodes(db, { secret: config.sessionSecret }),
+  recoveryLimiter: createRateLimiter({ rate: RECOVERY_TRIES_PER_MIN / 60, burst: RECOVERY_TRIES_PER_MIN }),
+  nicknames: createNicknames(db),
+  leaderboard: createLeaderboard(db, { cacheMs: 1000 }),
   startingBalanceCents: config.startingBalanceCents,
   sessionTtlMs: config.sessionTtlS * 1000,
   corsOrigins: config.corsOrigins,

@@ -1,10 +1,12 @@
 import { Elysia } from "elysia";
 import { ErrorBody } from "../../common/contracts/error.ts";
+import { RecoverSession, RecoveryCodeCreated } from "../../common/contracts/recovery.ts";
 import { Me, SessionCreated } from "../../common/contracts/session.ts";
 import { fromCents } from "../../common/money.ts";
 import { HttpError } from "../http/http-error.ts";
 import type { RateLimiter } from "../http/rate-limiter.ts";
 import type { PlayerStore } from "../players/player-store.ts";
+import type { RecoveryCodes } from "../players/recovery-codes.ts";
 import { bearerAuth } from "./auth.ts";
 import { clientAddress } from "./client-address.ts";
 import type { SessionTokens } from "../../common/sessions/token.ts";
@@ -13,7 +15,7 @@ import type { SessionTokens } from "../../common/sessions/token.ts";
  * What the session routes need.
  *
  * ```ts
- * const parts: SessionRouteParts = { tokens, players, startingBalanceCents: 100_000, sessionTtlMs: 86_400_000, sessionLimiter };
+ * const parts: SessionRouteParts = { tokens, players, recoveryCodes, startingBalanceCents: 100_000, sessionTtlMs: 86_400_000, sessionLimiter, recoveryLimiter };
  * ```
  */
 export interface SessionRouteParts {
@@ -26,29 +28,34 @@ export interface SessionRouteParts {
   sessionTtlMs: number;
   /** Keyed by client address: guest players are rows in the database, so their creation is bounded. */
   sessionLimiter: RateLimiter;
+  recoveryCodes: RecoveryCodes;
+  /** Keyed by client address: every try of a recovery code takes a token, so codes cannot be guessed at speed. */
+  recoveryLimiter: RateLimiter;
   now?: () => number;
 }
 
+const rateLimited = (message: string, retryAfterMs: number) =>
+  new HttpError(429, "rate_limited", message, [], { "retry-after": String(Math.ceil(retryAfterMs / 1000)) });
+
 /**
- * `POST /api/session` (a new guest player, rate limited per address) and
- * `GET /api/me` (the token's player, balance and open exposure).
+ * `POST /api/session` (a new guest player, rate limited per address),
+ * `POST /api/session/recover` (a session for the player of a recovery code,
+ * which is used up; rate limited per address), `GET /api/me` (the token's
+ * player, balance and open exposure) and `POST /api/recovery-code` (a new
+ * code for the token's player, shown this once).
  *
  * ```ts
- * new Elysia().use(sessionRoutes({ tokens, players, startingBalanceCents: 100_000, sessionTtlMs: 86_400_000, sessionLimiter }));
+ * new Elysia().use(sessionRoutes({ tokens, players, recoveryCodes, startingBalanceCents: 100_000, sessionTtlMs: 86_400_000, sessionLimiter, recoveryLimiter }));
  * ```
  */
-export function sessionRoutes({ tokens, players, startingBalanceCents, sessionTtlMs, sessionLimiter, now = Date.now }: SessionRouteParts) {
+export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceCents, sessionTtlMs, sessionLimiter, recoveryLimiter, now = Date.now }: SessionRouteParts) {
   return new Elysia({ name: "sessions" })
     .post(
       "/api/session",
       ({ request, server, set }) => {
         const at = now();
         const limited = sessionLimiter.take(clientAddress(request, server), at);
-        if (!limited.ok) {
-          throw new HttpError(429, "rate_limited", "too many new sessions from this address", [], {
-            "retry-after": String(Math.ceil(limited.retryAfterMs / 1000)),
-          });
-        }
+        if (!limited.ok) throw rateLimited("too many new sessions from this address", limited.retryAfterMs);
         const userId = `p_${Bun.randomUUIDv7().replaceAll("-", "")}`;
         players.create(userId, startingBalanceCents, at);
         const expiresAt = at + sessionTtlMs;
@@ -57,7 +64,35 @@ export function sessionRoutes({ tokens, players, startingBalanceCents, sessionTt
       },
       { response: { 201: SessionCreated, 429: ErrorBody } },
     )
+    .post(
+      "/api/session/recover",
+      ({ request, server, set, body }) => {
+        const at = now();
+        const limited = recoveryLimiter.take(clientAddress(request, server), at);
+        if (!limited.ok) throw rateLimited("too many recovery tries from this address", limited.retryAfterMs);
+        const userId = recoveryCodes.redeem(body.code);
+        const balance = userId === undefined ? undefined : players.balance(userId);
+        if (userId === undefined || balance === undefined) throw new HttpError(401, "unauthorized", "unknown or already used recovery code");
+        const expiresAt = at + sessionTtlMs;
+        set.status = 201;
+        return { token: tokens.sign({ sub: userId, exp: expiresAt }), user_id: userId, balance: fromCents(balance), expires_at: expiresAt };
+      },
+      { body: RecoverSession, response: { 201: SessionCreated, 401: ErrorBody, 429: ErrorBody } },
+    )
     .use(bearerAuth({ tokens, now }))
+    .post(
+      "/api/recovery-code",
+      ({ playerId, set }) => {
+        if (players.balance(playerId) === undefined) throw new HttpError(401, "unauthorized", "no such player");
+        const at = now();
+        const code = recoveryCodes.issue(playerId, at);
+        set.status = 201;
+        // Shown this once: nothing else ever reads it back.
+        set.headers["cache-control"] = "no-store";
+        return { code, created_at: at };
+      },
+      { response: { 201: RecoveryCodeCreated, 401: ErrorBody } },
+    )
     .get(
       "/api/me",
       ({ playerId }) => {

@@ -20,6 +20,8 @@ export const ErrorCode = t.Union([
   t.Literal("insufficient_funds"),
   t.Literal("limit_exceeded"),
   t.Literal("rate_limited"),
+  /** `PUT /api/players/me/nickname`: 409, another player has that nickname (in any case). */
+  t.Literal("nickname_taken"),
   /** A plain request to the websocket endpoint: 426, it must be a websocket upgrade. */
   t.Literal("upgrade_required"),
   t.Literal("unavailable"),

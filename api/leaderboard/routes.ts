@@ -1,0 +1,14 @@
+import { Elysia } from "elysia";
+import { Leaderboard } from "../../common/contracts/leaderboard.ts";
+import type { LeaderboardReader } from "./leaderboard.ts";
+
+/**
+ * `GET /api/leaderboard`: the UTC day's top 20 by net winnings (public, no personal data: nicknames only).
+ *
+ * ```ts
+ * new Elysia().use(leaderboardRoutes({ leaderboard: createLeaderboard(db) }));
+ * ```
+ */
+export function leaderboardRoutes({ leaderboard, now = Date.now }: { leaderboard: LeaderboardReader; now?: () => number }) {
+  return new Elysia({ name: "leaderboard" }).get("/api/leaderboard", () => leaderboard.read(now()), { response: { 200: Leaderboard } });
+}

@@ -1,0 +1,44 @@
+import { Elysia } from "elysia";
+import { ErrorBody } from "../../common/contracts/error.ts";
+import { CurrentNickname, PlayerNickname } from "../../common/contracts/leaderboard.ts";
+import type { SessionTokens } from "../../common/sessions/token.ts";
+import { HttpError } from "../http/http-error.ts";
+import { bearerAuth } from "../sessions/auth.ts";
+import type { Nicknames } from "./nicknames.ts";
+import type { PlayerStore } from "./player-store.ts";
+
+/**
+ * `PUT /api/players/me/nickname` (set or change the token's player's
+ * leaderboard name: 409 `nickname_taken` when another player has it in any
+ * case) and `GET /api/players/me/nickname`.
+ *
+ * ```ts
+ * new Elysia().use(playerRoutes({ tokens, players, nicknames: createNicknames(db) }));
+ * ```
+ */
+export function playerRoutes({ tokens, players, nicknames, now = Date.now }: { tokens: SessionTokens; players: PlayerStore; nicknames: Nicknames; now?: () => number }) {
+  const known = (playerId: string) => {
+    if (players.balance(playerId) === undefined) throw new HttpError(401, "unauthorized", "no such player");
+  };
+  return new Elysia({ name: "players" })
+    .use(bearerAuth({ tokens, now }))
+    .get(
+      "/api/players/me/nickname",
+      ({ playerId }) => {
+        known(playerId);
+        return { nickname: nicknames.get(playerId) ?? null };
+      },
+      { response: { 200: CurrentNickname, 401: ErrorBody } },
+    )
+    .put(
+      "/api/players/me/nickname",
+      ({ playerId, body }) => {
+        known(playerId);
+        if (nicknames.set(playerId, body.nickname, now()) === "taken") {
+          throw new HttpError(409, "nickname_taken", "another player has this nickname");
+        }
+        return { nickname: body.nickname };
+      },
+      { body: PlayerNickname, response: { 200: PlayerNickname, 401: ErrorBody, 409: ErrorBody } },
+    );
+}

@@ -92,6 +92,14 @@ describe("nicknames", () => {
     // Her own name in another case is hers to take.
     expect((await putNickname(alice.token, "ALICE W")).status).toBe(200);
 
+    // The page on another allowed origin may PUT it too.
+    const preflight = await fetch(`${base}/api/players/me/nickname`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost", "access-control-request-method": "PUT", "access-control-request-headers": "authorization, content-type" },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("PUT");
+
     const anonymous = await putNickname(undefined, "mallory");
     expect(anonymous.status).toBe(401);
     expect(await errorCode(anonymous)).toBe("unauthorized");

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BetAccepted, BetPage, BetView } from "../common/contracts/bet.ts";
+import type { ErrorBody } from "../common/contracts/error.ts";
+import type { Grid, GridCell } from "../common/contracts/grid.ts";
 import type { Me } from "../common/contracts/session.ts";
 import { authed, cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
@@ -276,5 +278,109 @@ describe("with a live price", () => {
     } finally {
       pump = await startTickPump(redis.url, 42_003.17);
     }
+  });
+});
+
+describe("quotes that hold: min_multiplier and quote_id", () => {
+  const PRICE = 42_003.17;
+
+  /** Moves the price the pump publishes and waits until the API prices the grid from it. */
+  async function movePrice(price: number) {
+    await pump.publish(price);
+    await waitFor(`a grid priced at ${price}`, async () => (await getGrid(base)).price === price, 10_000, 20);
+  }
+
+  /** A far cell above the price (at least `away` dollars), not capped, starting at least 8 s from now. */
+  function farCellAbove(grid: Grid, away: number): GridCell {
+    return openCell(grid, (cells) => cells.find((c) => c.price_low - grid.price >= away && c.multiplier >= 1.5 && c.multiplier <= 50));
+  }
+
+  async function balanceOf(token: string): Promise<number> {
+    return ((await (await fetch(`${base}/api/me`, { headers: authed(token) })).json()) as Me).balance;
+  }
+
+  beforeAll(async () => {
+    await movePrice(PRICE);
+  });
+
+  test("a quote that holds: the price moved away from the cell, the bet is accepted at the current, higher multiplier", async () => {
+    const session = await newSession(base);
+    const grid = await getGrid(base);
+    const cell = farCellAbove(grid, 20);
+    await movePrice(PRICE - 10);
+    try {
+      const response = await postBet(base, session.token, { amount: 2, cell: cellOf(cell), min_multiplier: cell.multiplier, quote_id: grid.quote_id });
+      expect(response.status).toBe(202);
+      const body = (await response.json()) as BetAccepted;
+      expect(body.multiplier).toBeGreaterThan(cell.multiplier);
+      expect(body.potential_payout).toBe(Math.floor(200 * Math.round(body.multiplier * 100) / 100) / 100);
+      const row = readDb((db) => db.query("SELECT quote_id, min_multiplier_centi, multiplier_centi FROM bets WHERE id = ?").get(body.bet_id));
+      expect(row).toEqual({ quote_id: grid.quote_id, min_multiplier_centi: Math.round(cell.multiplier * 100), multiplier_centi: Math.round(body.multiplier * 100) });
+      const view = (await (await fetch(`${base}/api/bets/${body.bet_id}`, { headers: authed(session.token) })).json()) as BetView;
+      expect(view).toMatchObject({ bet_id: body.bet_id, multiplier: body.multiplier, quote_id: grid.quote_id });
+      // Without a quote the bet is placed as before, and shows quote_id null.
+      const plain = (await (await postBet(base, session.token, { amount: 1, cell: cellOf(cell) })).json()) as BetAccepted;
+      const page = (await (await fetch(`${base}/api/bets`, { headers: authed(session.token) })).json()) as BetPage;
+      expect(page.bets.map((bet) => [bet.bet_id, bet.quote_id])).toEqual([
+        [plain.bet_id, null],
+        [body.bet_id, grid.quote_id],
+      ]);
+    } finally {
+      await movePrice(PRICE);
+    }
+  });
+
+  test("a quote that changed: 409 quote_changed with the current multiplier, nothing debited; one more tap at it is accepted", async () => {
+    const session = await newSession(base);
+    const grid = await getGrid(base);
+    const cell = farCellAbove(grid, 30);
+    // The price moves towards the cell (still two bands or more below it): the cell pays less now.
+    await movePrice(PRICE + 10);
+    try {
+      const headers = { "idempotency-key": "quote-tap-1" };
+      const refused = await postBet(base, session.token, { amount: 2, cell: cellOf(cell), min_multiplier: cell.multiplier, quote_id: grid.quote_id }, headers);
+      expect(refused.status).toBe(409);
+      const { error } = (await refused.json()) as ErrorBody;
+      const current = error.current_multiplier!;
+      expect(current).toBeLessThan(cell.multiplier);
+      const message = `the multiplier is now ${current.toFixed(2)}×, below the ${cell.multiplier.toFixed(2)}× asked`;
+      expect(error).toEqual({ code: "quote_changed", message, details: [{ path: "/min_multiplier", message }], request_id: refused.headers.get("x-request-id")!, current_multiplier: current });
+      expect(await balanceOf(session.token)).toBe(50);
+      expect(readDb((db) => db.query("SELECT count(*) AS n FROM bets WHERE player_id = ?").get(session.user_id))).toEqual({ n: 0 });
+      // The player takes the multiplier shown, with the same key: the refusal did not use it up.
+      const taken = await postBet(base, session.token, { amount: 2, cell: cellOf(cell), min_multiplier: current, quote_id: grid.quote_id }, headers);
+      expect(taken.status).toBe(202);
+      const body = (await taken.json()) as BetAccepted;
+      expect(body.multiplier).toBeGreaterThanOrEqual(current);
+      expect(body.balance).toBe(48);
+      expect(readDb((db) => db.query("SELECT min_multiplier_centi, idempotency_key FROM bets WHERE id = ?").get(body.bet_id))).toEqual({
+        min_multiplier_centi: Math.round(current * 100),
+        idempotency_key: "quote-tap-1",
+      });
+    } finally {
+      await movePrice(PRICE);
+    }
+  });
+
+  test("a min_multiplier or quote_id outside the contract is 400 validation_failed naming it, and debits nothing", async () => {
+    const session = await newSession(base);
+    const grid = await getGrid(base);
+    const cell = cellOf(farCellAbove(grid, 20));
+    for (const [extra, path] of [
+      [{ min_multiplier: 1 }, "/min_multiplier"],
+      [{ min_multiplier: 0.5 }, "/min_multiplier"],
+      [{ min_multiplier: 2.005 }, "/min_multiplier"],
+      [{ min_multiplier: 100.01 }, "/min_multiplier"],
+      [{ min_multiplier: 10_001 }, "/min_multiplier"],
+      [{ min_multiplier: "2.5" }, "/min_multiplier"],
+      [{ quote_id: "" }, "/quote_id"],
+      [{ quote_id: "not a quote!" }, "/quote_id"],
+      [{ quote_id: "q".repeat(65) }, "/quote_id"],
+      [{ quote_id: 7 }, "/quote_id"],
+    ] as const) {
+      const error = await expectError(await postBet(base, session.token, { amount: 1, cell, ...extra }), 400, "validation_failed");
+      expect({ extra, paths: error.details.map((d) => d.path) }).toEqual({ extra, paths: [path] });
+    }
+    expect(await balanceOf(session.token)).toBe(50);
   });
 });

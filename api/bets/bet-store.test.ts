@@ -65,6 +65,18 @@ describe("bet store", () => {
     expect(createPlayerStore(db).balance("p1")).toBe(500);
   });
 
+  test("a bet keeps its quote id and minimum; the database refuses a bet whose multiplier is below its own minimum", () => {
+    using db = openTempStore();
+    createPlayerStore(db).create("p1", 10_000, now);
+    const bets = createBetStore(db);
+    const [placed] = bets.placeBatch([order("p1", 100, { quoteId: "mjuohs00-1", minMultiplierCenti: 243 })]);
+    expect(placed).toMatchObject({ kind: "placed", bet: { quote_id: "mjuohs00-1", min_multiplier_centi: 243, multiplier_centi: 250 } });
+    if (placed?.kind !== "placed") throw new Error("not placed");
+    expect(bets.get("p1", placed.bet.id)).toEqual(placed.bet);
+    expect(() => bets.placeBatch([order("p1", 100, { minMultiplierCenti: 251 })])).toThrow(/CHECK/);
+    expect(createPlayerStore(db).balance("p1")).toBe(9_900);
+  });
+
   test("an Idempotency-Key used again returns the first bet and never debits twice", () => {
     using db = openTempStore();
     const players = createPlayerStore(db);

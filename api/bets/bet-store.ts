@@ -4,7 +4,7 @@ import type { Database } from "bun:sqlite";
  * A priced bet ready to be written: money in cents, the multiplier in hundredths.
  *
  * ```ts
- * const order: BetOrder = { id: "b1", playerId: "p1", stakeCents: 500, tStart: 1_700_000_005_000, tEnd: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplierCenti: 235, createdAt: 1_700_000_001_234, idempotencyKey: null };
+ * const order: BetOrder = { id: "b1", playerId: "p1", stakeCents: 500, tStart: 1_700_000_005_000, tEnd: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplierCenti: 235, createdAt: 1_700_000_001_234, idempotencyKey: null, quoteId: "mjuohs00-1", minMultiplierCenti: 230 };
  * ```
  */
 export interface BetOrder {
@@ -18,6 +18,10 @@ export interface BetOrder {
   multiplierCenti: number;
   createdAt: number;
   idempotencyKey: string | null;
+  /** The quote the player bet from, kept for audit; binds nothing. */
+  quoteId?: string | null;
+  /** The lowest multiplier the player accepted (hundredths); at most `multiplierCenti`. */
+  minMultiplierCenti?: number | null;
 }
 
 /**
@@ -51,6 +55,10 @@ export interface BetRow {
   settled_at: number | null;
   balance_after_cents: number;
   idempotency_key: string | null;
+  /** The quote the bet was placed from (migration 5); null when it named none. */
+  quote_id: string | null;
+  /** The `min_multiplier` the bet carried, in hundredths; null when it named none. */
+  min_multiplier_centi: number | null;
 }
 
 /**
@@ -94,8 +102,9 @@ export function createBetStore(db: Database) {
   const selectBalance = db.prepare("SELECT balance_cents FROM players WHERE id = ?1");
   const selectByKey = db.prepare("SELECT * FROM bets WHERE player_id = ?1 AND idempotency_key = ?2");
   const insertBet = db.prepare(
-    `INSERT INTO bets (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at, balance_after_cents, idempotency_key)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+    `INSERT INTO bets (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at, balance_after_cents, idempotency_key,
+                       quote_id, min_multiplier_centi)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
   );
   const insertStake = db.prepare("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES (?1, 'stake', ?2, ?3, ?4)");
   const selectOne = db.prepare("SELECT * FROM bets WHERE id = ?1 AND player_id = ?2");
@@ -124,6 +133,8 @@ export function createBetStore(db: Database) {
       order.createdAt,
       after,
       order.idempotencyKey,
+      order.quoteId ?? null,
+      order.minMultiplierCenti ?? null,
     );
     insertStake.run(order.playerId, -order.stakeCents, order.id, order.createdAt);
     return {
@@ -143,6 +154,8 @@ export function createBetStore(db: Database) {
         settled_at: null,
         balance_after_cents: after,
         idempotency_key: order.idempotencyKey,
+        quote_id: order.quoteId ?? null,
+        min_multiplier_centi: order.minMultiplierCenti ?? null,
       },
     };
   };

@@ -1,21 +1,25 @@
 import { describe, expect, test } from "bun:test";
 import type { BetRequest } from "../../common/contracts/bet.ts";
+import type { Tick } from "../../common/contracts/price.ts";
 import { openTempStore } from "../../test/support/temp-db.ts";
-import type { CellVerdict } from "../grid/grid-service.ts";
+import { defaultGridSettings } from "../grid/build-grid.ts";
+import { type CellVerdict, createGridService } from "../grid/grid-service.ts";
+import type { Market } from "../market/market.ts";
+import { touchProbability } from "../pricing/touch-probability.ts";
 import { createRateLimiter } from "../http/rate-limiter.ts";
 import { createPlayerStore } from "../players/player-store.ts";
 import { type BetOrder, type BetRow, createBetStore, type PlaceOutcome } from "./bet-store.ts";
 import { BetRefused } from "./bet-refused.ts";
 import { createExposure, type ExposureLimits } from "./exposure.ts";
 import { createGroupCommitter } from "./group-commit.ts";
-import { createBetPlacement, type PlacementParts } from "./placement.ts";
+import { createBetPlacement, type PlacementParts, quoteHolds } from "./placement.ts";
 
 const NOW = 1_800_000_000_000;
 const request = (amount = 1, price_low = 42_000): BetRequest => ({ amount, cell: { t_start: NOW + 10_000, t_end: NOW + 15_000, price_low, price_high: price_low + 10 } });
 const WIDE: ExposureLimits = { maxOpenBets: 100, maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e9 };
 
 /** Placement over a real database, exposure and group commit; the grid says `verdict`. */
-function setUp({ balanceCents = 10_000, limits = WIDE, verdict = { ok: true, multiplier: 2.5 } as CellVerdict, rate = 1000 } = {}) {
+function setUp({ balanceCents = 10_000, limits = WIDE, verdict = { ok: true, multiplier: 2.5 } as CellVerdict, rate = 1000, grid = undefined as PlacementParts["grid"] | undefined, now = (): number => NOW } = {}) {
   const db = openTempStore();
   createPlayerStore(db).create("p1", balanceCents, NOW);
   const bets = createBetStore(db);
@@ -27,7 +31,7 @@ function setUp({ balanceCents = 10_000, limits = WIDE, verdict = { ok: true, mul
   });
   const placed: BetRow[] = [];
   const parts: PlacementParts = {
-    grid: { judge: () => verdict },
+    grid: grid ?? { judge: () => verdict, maxMultiplier: 100 },
     exposure,
     bets,
     commits,
@@ -35,7 +39,7 @@ function setUp({ balanceCents = 10_000, limits = WIDE, verdict = { ok: true, mul
     minStakeCents: 10,
     maxStakeCents: 5000,
     onPlaced: (bet) => void placed.push(bet),
-    now: () => NOW,
+    now,
   };
   const placement = createBetPlacement(parts);
   const count = () => (db.query("SELECT count(*) AS n FROM bets").get() as { n: number }).n;
@@ -118,7 +122,7 @@ describe("bet placement", () => {
   test("a write that fails gives the share back and rejects with the write's error", async () => {
     const exposure = createExposure(WIDE);
     const placement = createBetPlacement({
-      grid: { judge: () => ({ ok: true, multiplier: 2 }) },
+      grid: { judge: () => ({ ok: true, multiplier: 2 }), maxMultiplier: 100 },
       exposure,
       bets: { byIdempotencyKey: () => undefined },
       commits: { submit: () => Promise.reject(new Error("disk I/O error")) },
@@ -179,5 +183,120 @@ describe("bet placement", () => {
     expect((await refusal(placement.place("p1", request(), null))).reason).toBe("off_grid");
     expect(await refusal(placement.place("p1", request(), null))).toMatchObject({ reason: "rate_limited", retryAfterMs: 1000 });
     expect(count()).toBe(0);
+  });
+});
+
+describe("slippage protection: min_multiplier", () => {
+  const quoted = (min_multiplier: number, quote_id = "mjuohs00-1"): BetRequest => ({ ...request(2), min_multiplier, quote_id });
+
+  test("the rule: accepted when the current multiplier is at least the minimum, or when none is named", () => {
+    expect(quoteHolds(243, 250)).toBe(true);
+    expect(quoteHolds(243, 243)).toBe(true);
+    expect(quoteHolds(243, 242)).toBe(false);
+    expect(quoteHolds(null, 101)).toBe(true);
+  });
+
+  test("a quote that holds is accepted at the CURRENT multiplier, and the quote id and minimum are stored with the bet", async () => {
+    const { db, placement, orders } = setUp({ verdict: { ok: true, multiplier: 2.5 } });
+    using _ = db;
+    const answer = await placement.place("p1", quoted(2.43), null);
+    expect(answer).toEqual({ status: "accepted", bet_id: expect.any(String), multiplier: 2.5, potential_payout: 5, balance: 98 });
+    expect(orders.map(({ quoteId, minMultiplierCenti, multiplierCenti }) => ({ quoteId, minMultiplierCenti, multiplierCenti }))).toEqual([
+      { quoteId: "mjuohs00-1", minMultiplierCenti: 243, multiplierCenti: 250 },
+    ]);
+    expect(db.query("SELECT quote_id, min_multiplier_centi, multiplier_centi FROM bets").get()).toEqual({ quote_id: "mjuohs00-1", min_multiplier_centi: 243, multiplier_centi: 250 });
+    // Exactly the minimum holds too.
+    expect((await placement.place("p1", quoted(2.5), null)).multiplier).toBe(2.5);
+  });
+
+  test("without min_multiplier the bet is accepted as before, with no quote stored", async () => {
+    const { db, placement } = setUp({ verdict: { ok: true, multiplier: 1.01 } });
+    using _ = db;
+    expect((await placement.place("p1", request(), null)).multiplier).toBe(1.01);
+    expect(db.query("SELECT quote_id, min_multiplier_centi FROM bets").get()).toEqual({ quote_id: null, min_multiplier_centi: null });
+  });
+
+  test("a quote that changed is refused with the current multiplier: nothing written, no share kept, the Idempotency-Key still free", async () => {
+    const { db, placement, exposure, orders, placed, count } = setUp({ verdict: { ok: true, multiplier: 2.38 } });
+    using _ = db;
+    const message = "the multiplier is now 2.38×, below the 2.43× asked";
+    expect(await refusal(placement.place("p1", quoted(2.43), "tap-1"))).toMatchObject({
+      reason: "quote_changed",
+      message,
+      details: [{ path: "/min_multiplier", message }],
+      currentMultiplier: 2.38,
+    });
+    expect(count()).toBe(0);
+    expect(orders).toHaveLength(0);
+    expect(placed).toHaveLength(0);
+    expect(exposure.houseLiabilityCents()).toBe(0);
+    expect(exposure.openBets("p1")).toBe(0);
+    expect(db.query("SELECT balance_cents FROM players WHERE id = 'p1'").get()).toEqual({ balance_cents: 10_000 });
+    // The player takes the multiplier shown, with the same key: accepted at it.
+    const taken = await placement.place("p1", quoted(2.38), "tap-1");
+    expect(taken).toMatchObject({ status: "accepted", multiplier: 2.38, balance: 98 });
+    expect(count()).toBe(1);
+  });
+
+  test("a min_multiplier with more than two decimals, not above 1, or above the highest multiplier is invalid", async () => {
+    const { db, placement, count } = setUp();
+    using _ = db;
+    for (const [min_multiplier, message] of [
+      [2.005, "must have at most two decimal places"],
+      [1, "must be more than 1"],
+      [100.01, "must be at most the highest multiplier, 100"],
+    ] as const) {
+      expect(await refusal(placement.place("p1", quoted(min_multiplier), null))).toMatchObject({ reason: "invalid", details: [{ path: "/min_multiplier", message }] });
+    }
+    expect(count()).toBe(0);
+  });
+
+  test("the odds check holds for every accepted bet: stake × multiplier priced at acceptance never exceeds 1 − edge in expectation", async () => {
+    // A live grid over a market that moves between each quote and its bet; players always ask for the quoted multiplier.
+    const settings = defaultGridSettings;
+    const sigma = 0.0004;
+    let tick: Tick = { symbol: "BTC-USD", price: 42_000.37, ts: NOW - 100 };
+    const market: Market = { observe() {}, latest: () => tick, sigma: () => sigma, fresh: () => tick, doubt() {} };
+    const grid = createGridService({ market, settings, cacheMs: 0 });
+    let clock = NOW;
+    const { db, placement } = setUp({ balanceCents: 1e9, grid, now: () => clock, limits: { ...WIDE, maxOpenBets: 1000 } });
+    using _ = db;
+    let state = 7;
+    const rand = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
+    let accepted = 0;
+    let changed = 0;
+    for (let i = 0; i < 400; i++) {
+      clock = NOW + i * 10;
+      tick = { symbol: "BTC-USD", price: Math.round((42_000 + (rand() - 0.5) * 40) * 100) / 100, ts: clock - 5 };
+      const shown = grid.current(clock)!.cells.filter((cell) => !cell.locked);
+      const cell = shown[Math.floor(rand() * shown.length)]!;
+      // The price moves by up to $3 before the tap arrives.
+      tick = { symbol: "BTC-USD", price: Math.round((tick.price + (rand() - 0.5) * 6) * 100) / 100, ts: clock };
+      const asked: BetRequest = { amount: 1, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high }, min_multiplier: cell.multiplier };
+      const answer = await placement.place("p1", asked, null).catch((error: unknown) => error as BetRefused);
+      const verdict = grid.judge({ t_start: cell.t_start, t_end: cell.t_end, lowCents: Math.round(cell.price_low * 100), highCents: Math.round(cell.price_high * 100) }, clock);
+      if (!verdict.ok) continue;
+      if (answer instanceof BetRefused) {
+        expect(answer.reason).toBe("quote_changed");
+        expect(answer.currentMultiplier).toBe(verdict.multiplier);
+        expect(verdict.multiplier).toBeLessThan(cell.multiplier);
+        changed++;
+        continue;
+      }
+      accepted++;
+      expect(answer.multiplier).toBe(verdict.multiplier);
+      expect(answer.multiplier).toBeGreaterThanOrEqual(cell.multiplier);
+      const p = touchProbability({
+        spot: Math.round(tick.price * 100),
+        low: Math.round(cell.price_low * 100),
+        high: Math.round(cell.price_high * 100),
+        startsIn: (cell.t_start - clock) / 1000,
+        endsIn: (cell.t_end - clock) / 1000,
+        sigma,
+      });
+      expect(p * answer.multiplier).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);
+    }
+    expect(accepted).toBeGreaterThan(50);
+    expect(changed).toBeGreaterThan(50);
   });
 });

@@ -23,7 +23,7 @@ const NO_PRICE_RETRY_MS = 1000;
  * ```
  */
 export interface PlacementParts {
-  grid: Pick<GridService, "judge">;
+  grid: Pick<GridService, "judge" | "maxMultiplier">;
   exposure: Pick<Exposure, "reserve" | "release">;
   bets: Pick<BetStore, "byIdempotencyKey">;
   commits: Pick<GroupCommitter<BetOrder, PlaceOutcome>, "submit">;
@@ -48,10 +48,29 @@ function acceptedAnswer(bet: BetRow): BetAccepted {
 
 const twoPlaces = (path: string): ErrorDetail => ({ path, message: "must have at most two decimal places" });
 
+/** A multiplier as the player reads it: 2.4 is "2.40×". */
+const shown = (centi: number): string => `${(centi / 100).toFixed(2)}×`;
+
+/**
+ * The slippage rule (docs/rules.md): a bet is accepted at the cell's current
+ * multiplier when the player named no minimum or the current one is at least
+ * that minimum; otherwise it is refused with the current multiplier. A stale,
+ * higher quote never binds the house.
+ *
+ * ```ts
+ * quoteHolds(243, 250); // true: accepted at 2.50
+ * quoteHolds(243, 238); // false: quote_changed, current 2.38
+ * ```
+ */
+export function quoteHolds(minMultiplierCenti: number | null, currentCenti: number): boolean {
+  return minMultiplierCenti === null || currentCenti >= minMultiplierCenti;
+}
+
 /**
  * Placing a bet, with no HTTP in it: checks the stake and the cell, prices the
- * cell itself at acceptance, reserves the bet's share of the limits, and has
- * the bet committed (debit and bet in one transaction) before answering.
+ * cell itself at acceptance (refused with `quote_changed` when that is below
+ * the request's `min_multiplier`), reserves the bet's share of the limits, and
+ * has the bet committed (debit and bet in one transaction) before answering.
  * Every refusal is a `BetRefused`; the share reserved is given back whenever
  * the bet is not stored (refused, failed, or a retry of one already stored).
  *
@@ -72,11 +91,16 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
     const stakeCents = toCents(request.amount);
     const lowCents = toCents(request.cell.price_low);
     const highCents = toCents(request.cell.price_high);
-    if (stakeCents === undefined || lowCents === undefined || highCents === undefined) {
+    const minCenti = request.min_multiplier === undefined ? null : toCents(request.min_multiplier);
+    const maxCenti = Math.round(grid.maxMultiplier * 100);
+    if (stakeCents === undefined || lowCents === undefined || highCents === undefined || minCenti === undefined || (minCenti !== null && (minCenti <= 100 || minCenti > maxCenti))) {
       const problems: ErrorDetail[] = [];
       if (stakeCents === undefined) problems.push(twoPlaces("/amount"));
       if (lowCents === undefined) problems.push(twoPlaces("/cell/price_low"));
       if (highCents === undefined) problems.push(twoPlaces("/cell/price_high"));
+      if (minCenti === undefined) problems.push(twoPlaces("/min_multiplier"));
+      else if (minCenti !== null && minCenti <= 100) problems.push({ path: "/min_multiplier", message: "must be more than 1" });
+      else if (minCenti !== null && minCenti > maxCenti) problems.push({ path: "/min_multiplier", message: `must be at most the highest multiplier, ${grid.maxMultiplier}` });
       throw new BetRefused("invalid", "bet is not valid", problems);
     }
     if (stakeCents < minStakeCents || stakeCents > maxStakeCents) {
@@ -92,6 +116,11 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
       throw new BetRefused("off_grid", "this cell is not on the grid", [{ path: "/cell", message: "not a cell the grid offers now" }]);
     }
     const multiplierCenti = Math.round(verdict.multiplier * 100);
+    if (minCenti !== null && !quoteHolds(minCenti, multiplierCenti)) {
+      // Nothing is reserved or written yet: a refusal moves no money and leaves the Idempotency-Key unused.
+      const message = `the multiplier is now ${shown(multiplierCenti)}, below the ${shown(minCenti)} asked`;
+      throw new BetRefused("quote_changed", message, [{ path: "/min_multiplier", message }], { currentMultiplier: multiplierCenti / 100 });
+    }
     const entry = { playerId, tStart: cell.t_start, lowCents, stakeCents, multiplierCenti };
     const reserved = exposure.reserve(entry);
     if (!reserved.ok) throw new BetRefused("limit_exceeded", `bet would exceed a limit: ${reserved.limit}`, [{ path: "/", message: reserved.limit }]);
@@ -109,6 +138,8 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
         multiplierCenti,
         createdAt: at,
         idempotencyKey,
+        quoteId: request.quote_id ?? null,
+        minMultiplierCenti: minCenti,
       });
     } finally {
       // The one release on this side: only a stored bet keeps its share, until it is settled.

@@ -21,6 +21,7 @@ function betView(bet: BetRow): BetView {
     cell: { t_start: bet.t_start, t_end: bet.t_end, price_low: fromCents(bet.price_low_cents), price_high: fromCents(bet.price_high_cents) },
     created_at: bet.created_at,
     settled_at: bet.settled_at,
+    quote_id: bet.quote_id,
   };
 }
 
@@ -32,6 +33,7 @@ const REFUSAL_ANSWERS: Record<BetRefusal, { status: number; code: ErrorCode }> =
   stake_out_of_range: { status: 409, code: "limit_exceeded" },
   limit_exceeded: { status: 409, code: "limit_exceeded" },
   cell_locked: { status: 409, code: "cell_locked" },
+  quote_changed: { status: 409, code: "quote_changed" },
   insufficient_funds: { status: 409, code: "insufficient_funds" },
   rate_limited: { status: 429, code: "rate_limited" },
   no_price: { status: 503, code: "unavailable" },
@@ -50,6 +52,20 @@ export function refusalAnswer(error: unknown): unknown {
   const { status, code } = REFUSAL_ANSWERS[error.reason];
   const headers = error.retryAfterMs === undefined ? {} : { "retry-after": String(Math.ceil(error.retryAfterMs / 1000)) };
   return new HttpError(status, code, error.message, error.details, headers);
+}
+
+/**
+ * The 409 `quote_changed` answer: the error contract plus `current_multiplier`.
+ *
+ * ```ts
+ * quoteChangedBody(new BetRefused("quote_changed", "the multiplier is now 2.38×, below the 2.43× asked", [], { currentMultiplier: 2.38 }), requestId);
+ * // { error: { code: "quote_changed", message: "…", details: [], request_id: "…", current_multiplier: 2.38 } }
+ * ```
+ */
+export function quoteChangedBody(refusal: BetRefused, requestId: string): ErrorBody {
+  const error: ErrorBody["error"] = { code: "quote_changed", message: refusal.message, details: refusal.details, request_id: requestId };
+  if (refusal.currentMultiplier !== undefined) error.current_multiplier = refusal.currentMultiplier;
+  return { error };
 }
 
 /** Bets per page of `GET /api/bets` when the query names no `limit` (BetListQuery). */
@@ -75,6 +91,12 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
         try {
           answer = await placement.place(playerId, body, request.headers.get("idempotency-key"));
         } catch (error) {
+          if (error instanceof BetRefused && error.reason === "quote_changed") {
+            // The one refusal whose answer carries more than the error contract's fields:
+            // the multiplier the player may take with one more tap.
+            set.status = 409;
+            return quoteChangedBody(error, String(set.headers["x-request-id"]));
+          }
           throw refusalAnswer(error);
         }
         set.status = 202;

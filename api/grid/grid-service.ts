@@ -101,11 +101,13 @@ export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS
     /** The priced grid as of `now`; undefined while there is no fresh price. */
     current,
     judge,
+    /** The highest multiplier any cell is offered at. */
+    maxMultiplier: settings.maxMultiplier,
   };
 }
 
 /**
- * What `createGridService` returns: `current` and `judge`.
+ * What `createGridService` returns: `current`, `judge` and `maxMultiplier`.
  *
  * ```ts
  * function gridRoutes({ grid }: { grid: GridService }) { … }

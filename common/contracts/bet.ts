@@ -22,16 +22,44 @@ export const Cell = t.Object(
 export type Cell = Static<typeof Cell>;
 
 /**
- * `POST /api/bets`. The player comes from the bearer token; the server prices the cell itself.
+ * The highest multiplier a request may name: the most `MAX_MULTIPLIER` may be
+ * configured to (the API refuses a `min_multiplier` above the one it runs with).
  *
  * ```ts
- * const request: BetRequest = { cell, amount: 2.5 };
+ * Value.Check(BetRequest, { cell, amount: 1, min_multiplier: MULTIPLIER_CEILING + 1 }); // false
+ * ```
+ */
+export const MULTIPLIER_CEILING = 10_000;
+
+/**
+ * A quote id as `GET /api/grid` hands it out, kept with the bet for audit.
+ *
+ * ```ts
+ * Value.Check(QuoteId, "mjuohs00-1"); // true
+ * ```
+ */
+export const QuoteId = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._:-]+$" });
+
+/**
+ * `POST /api/bets`. The player comes from the bearer token; the server prices the cell itself.
+ *
+ * `min_multiplier` is slippage protection: the multiplier the player saw. The
+ * bet is accepted at the cell's **current** multiplier when that is at least
+ * `min_multiplier` (at most two decimals), and refused with 409
+ * `quote_changed` and the current multiplier otherwise. Without it the bet is
+ * accepted at whatever the current multiplier is. `quote_id` names the grid
+ * the multiplier came from; it is stored with the bet and binds nothing.
+ *
+ * ```ts
+ * const request: BetRequest = { cell, amount: 2.5, min_multiplier: 2.43, quote_id: "mjuohs00-1" };
  * ```
  */
 export const BetRequest = t.Object(
   {
     cell: Cell,
     amount: t.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+    min_multiplier: t.Optional(t.Number({ exclusiveMinimum: 1, maximum: MULTIPLIER_CEILING, description: "the lowest multiplier the player accepts" })),
+    quote_id: t.Optional(QuoteId),
   },
   { additionalProperties: false },
 );
@@ -64,12 +92,13 @@ export const BetStatus = t.Union([t.Literal("open"), t.Literal("won"), t.Literal
 export type BetStatus = Static<typeof BetStatus>;
 
 /**
- * A bet as its player sees it; `settled_at` is null while it is open.
+ * A bet as its player sees it; `settled_at` is null while it is open. The API
+ * always sends `quote_id`: the one the bet carried, or null.
  *
  * ```ts
  * const bet: BetView = {
  *   bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", status: "open", amount: 2.5, multiplier: 3.2,
- *   potential_payout: 8, payout: 0, cell, created_at: 1_767_225_598_000, settled_at: null,
+ *   potential_payout: 8, payout: 0, cell, created_at: 1_767_225_598_000, settled_at: null, quote_id: "mjuohs00-1",
  * };
  * ```
  */
@@ -83,6 +112,8 @@ export const BetView = t.Object({
   cell: Cell,
   created_at: t.Integer(),
   settled_at: t.Union([t.Integer(), t.Null()]),
+  // Optional in the type only so that views built before quotes still type-check.
+  quote_id: t.Optional(t.Union([QuoteId, t.Null()])),
 });
 export type BetView = Static<typeof BetView>;
 

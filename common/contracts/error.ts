@@ -17,6 +17,8 @@ export const ErrorCode = t.Union([
   t.Literal("unauthorized"),
   t.Literal("off_grid"),
   t.Literal("cell_locked"),
+  /** The cell's multiplier is now below the bet's `min_multiplier`; the error carries `current_multiplier`. */
+  t.Literal("quote_changed"),
   t.Literal("insufficient_funds"),
   t.Literal("limit_exceeded"),
   t.Literal("rate_limited"),
@@ -58,6 +60,8 @@ export const ErrorBody = t.Object({
     message: t.String(),
     details: t.Array(ErrorDetail),
     request_id: t.String(),
+    /** Only with `quote_changed`: the multiplier the cell pays now. */
+    current_multiplier: t.Optional(t.Number()),
   }),
 });
 export type ErrorBody = Static<typeof ErrorBody>;

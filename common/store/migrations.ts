@@ -170,4 +170,15 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: "the quote a bet was placed from",
+    sql: `
+      -- Slippage protection (docs/rules.md): the quote the player bet from, for audit, and the lowest
+      -- multiplier they accepted; a bet is never accepted below it.
+      ALTER TABLE bets ADD COLUMN quote_id TEXT;
+      ALTER TABLE bets ADD COLUMN min_multiplier_centi INTEGER
+        CHECK (min_multiplier_centi IS NULL OR (min_multiplier_centi >= 101 AND min_multiplier_centi <= multiplier_centi));
+    `,
+  },
 ];

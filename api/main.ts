@@ -19,7 +19,6 @@ import { createRequestLogger } from "./http/request-log.ts";
 import { createBetLifecycle } from "./lifecycle/bet-lifecycle.ts";
 import { createMarket } from "./market/market.ts";
 import { createLeaderboard } from "./leaderboard/leaderboard.ts";
-import { ensurePlayerExtras } from "./players/extras-schema.ts";
 import { createNicknames } from "./players/nicknames.ts";
 import { createPlayerStore } from "./players/player-store.ts";
 import { createRecoveryCodes } from "./players/recovery-codes.ts";
@@ -40,8 +39,6 @@ const log = createLogger({ component: "api", level: config.logLevel, sink });
 
 // This process owns the database's writes (docs/architecture.md).
 const db = openStore(config.dbPath);
-// Recovery codes, nicknames and the leaderboard's index: not a numbered migration yet (api/players/extras-schema.ts).
-ensurePlayerExtras(db);
 // WAL checkpoints (and their fsyncs) run in a worker thread, never inside a request's commit.
 const checkpointer = startCheckpointer(db, config.dbPath, {
   onError: (message) => log.warn({ error: message }, "wal checkpoint failed"),

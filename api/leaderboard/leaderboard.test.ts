@@ -1,7 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { openStore } from "../../common/store/sqlite.ts";
-import { ensurePlayerExtras } from "../players/extras-schema.ts";
 import { createNicknames } from "../players/nicknames.ts";
 import { createPlayerStore } from "../players/player-store.ts";
 import { createLeaderboard, LEADERBOARD_SIZE } from "./leaderboard.ts";
@@ -21,7 +20,6 @@ function settled(db: Database, playerId: string, status: "won" | "lost" | "void"
 
 function setup(players: string[]) {
   const db = openStore(":memory:");
-  ensurePlayerExtras(db);
   const store = createPlayerStore(db);
   for (const id of players) store.create(id, 100_000, 1);
   return { db, names: createNicknames(db) };

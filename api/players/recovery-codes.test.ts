@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { openStore } from "../../common/store/sqlite.ts";
-import { ensurePlayerExtras } from "./extras-schema.ts";
 import { createPlayerStore } from "./player-store.ts";
 import { createRecoveryCodes, newRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.ts";
 
@@ -8,7 +7,6 @@ const SECRET = "recovery-test-secret-0123456789abcdef";
 
 function store() {
   const db = openStore(":memory:");
-  ensurePlayerExtras(db);
   const players = createPlayerStore(db);
   players.create("p1", 100_000, 1);
   players.create("p2", 100_000, 1);

@@ -181,4 +181,28 @@ export const migrations: readonly Migration[] = [
         CHECK (min_multiplier_centi IS NULL OR (min_multiplier_centi >= 101 AND min_multiplier_centi <= multiplier_centi));
     `,
   },
+  {
+    version: 6,
+    name: "recovery codes, nicknames and the leaderboard's index",
+    sql: `
+      -- IF NOT EXISTS: the API created these itself at start before this migration was numbered.
+      -- One recovery code per player: only an HMAC of it, looked up by that HMAC.
+      CREATE TABLE IF NOT EXISTS recovery_codes (
+        player_id  TEXT    PRIMARY KEY REFERENCES players (id),
+        code_hash  TEXT    NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- Names shown on the leaderboard; unique regardless of (ASCII) case.
+      CREATE TABLE IF NOT EXISTS nicknames (
+        player_id TEXT    PRIMARY KEY REFERENCES players (id),
+        nickname  TEXT    NOT NULL COLLATE NOCASE UNIQUE CHECK (length(nickname) BETWEEN 3 AND 20),
+        set_at    INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- The day's won and lost bets in settlement order, with every column the leaderboard
+      -- reads: it sums them from this index alone, never the table.
+      CREATE INDEX IF NOT EXISTS bets_settled ON bets (settled_at, player_id, stake_cents, payout_cents, status) WHERE status IN ('won', 'lost');
+    `,
+  },
 ];

@@ -68,24 +68,29 @@ describe("GET /api/prices", () => {
     expect(body).toEqual({ symbol: "BTC-USD", from, to, ticks: stored.slice(10, 20), truncated: false });
   });
 
-  test("defaults to the last five minutes, up to 1000 ticks", async () => {
+  test("defaults to the last five minutes, up to the newest 1000 ticks", async () => {
     const body = await history("");
     expect(body.to).toBeGreaterThanOrEqual(now);
     expect(body.to - body.from).toBe(300_000);
-    expect(body.ticks).toHaveLength(1000);
+    expect(body.ticks).toEqual(stored.slice(-1000));
     expect(body.truncated).toBe(true);
-    expect(body.ticks[0]!.ts).toBeGreaterThanOrEqual(body.from);
   });
 
-  test("cuts at limit, says so, and the rest follows from the last ts + 1", async () => {
+  test("a limit returns the newest ticks of the window, oldest first: ?limit=3 is the last three ticks", async () => {
+    const body = await history("?limit=3");
+    expect(body.ticks).toEqual(stored.slice(-3));
+    expect(body.truncated).toBe(true);
+  });
+
+  test("cuts at limit keeping the newest, says so, and older ones follow from the first ts − 1", async () => {
     const from = stored[0]!.ts;
     const to = stored[99]!.ts;
-    const first = await history(`?from=${from}&to=${to}&limit=60`);
-    expect(first.ticks).toEqual(stored.slice(0, 60));
-    expect(first.truncated).toBe(true);
-    const rest = await history(`?from=${first.ticks.at(-1)!.ts + 1}&to=${to}&limit=60`);
-    expect(rest.ticks).toEqual(stored.slice(60, 100));
-    expect(rest.truncated).toBe(false);
+    const last = await history(`?from=${from}&to=${to}&limit=60`);
+    expect(last.ticks).toEqual(stored.slice(40, 100));
+    expect(last.truncated).toBe(true);
+    const earlier = await history(`?from=${from}&to=${last.ticks[0]!.ts - 1}&limit=60`);
+    expect(earlier.ticks).toEqual(stored.slice(0, 40));
+    expect(earlier.truncated).toBe(false);
   });
 
   test("answers the largest limit in full, and an empty window with no ticks", async () => {

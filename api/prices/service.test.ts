@@ -41,8 +41,51 @@ describe("readPriceHistory", () => {
     const ticks = store([1, 2, 3].map(tick));
     expect(await readPriceHistory(ticks, { from: 0, to: 10, limit: 3 })).toMatchObject({ truncated: false, from: 0, to: 10 });
     const cut = await readPriceHistory(ticks, { from: 0, to: 10, limit: 2 });
-    expect(cut.ticks.map((t) => t.ts)).toEqual([1, 2]);
+    expect(cut.ticks.map((t) => t.ts)).toEqual([2, 3]);
     expect(cut.truncated).toBe(true);
+  });
+
+  test("a limit keeps the newest ticks of the window, oldest first, whatever their spacing", async () => {
+    // Every 100 ms for ten minutes, then a burst every ms, then a lull of a minute before `to`.
+    const all = [
+      ...Array.from({ length: 6000 }, (_, i) => tick(i * 100)),
+      ...Array.from({ length: 3000 }, (_, i) => tick(600_000 + i)),
+      tick(690_000),
+    ];
+    const ticks = store(all);
+    for (const [from, to, limit] of [
+      [0, 750_000, 3],
+      [0, 750_000, 1000],
+      [0, 750_000, 5000],
+      [400_000, 603_000, 2500],
+      [0, 599_950, 7],
+      [590_000, 750_000, 9999],
+    ] as const) {
+      const inWindow = all.filter((t) => t.ts >= from && t.ts <= to);
+      const read = await readPriceHistory(ticks, { from, to, limit });
+      expect({ from, to, limit, ts: read.ticks.map((t) => t.ts), truncated: read.truncated }).toEqual({
+        from,
+        to,
+        limit,
+        ts: inWindow.slice(-limit).map((t) => t.ts),
+        truncated: inWindow.length > limit,
+      });
+    }
+  });
+
+  test("reads about twice the ticks asked for, not the whole window", async () => {
+    const all = Array.from({ length: 36_000 }, (_, i) => tick(i * 100));
+    let handed = 0;
+    const ticks: Pick<TickStore, "range"> = {
+      range: async (from, to, limit) => {
+        const found = all.filter((t) => t.ts >= from && t.ts <= to).slice(0, limit);
+        handed += found.length;
+        return found;
+      },
+    };
+    const read = await readPriceHistory(ticks, { from: 0, to: 3_600_000, limit: 3 });
+    expect(read.ticks.map((t) => t.ts)).toEqual([3_599_700, 3_599_800, 3_599_900]);
+    expect(handed).toBeLessThan(100);
   });
 });
 

@@ -36,7 +36,8 @@ export const PRICE_HISTORY_DEFAULT_LIMIT = 1000;
 
 /**
  * `GET /api/prices?from=&to=&limit=`: ticks with `from <= ts <= to` (ms since the
- * epoch), oldest first. `to` defaults to now, `from` to five minutes before `to`.
+ * epoch), oldest first; the newest `limit` of them when there are more. `to`
+ * defaults to now, `from` to five minutes before `to`.
  *
  * ```ts
  * const query: PriceHistoryQuery = { from: 1_767_225_000_000, to: 1_767_225_600_000, limit: 500 };
@@ -54,8 +55,8 @@ export type PriceHistoryQuery = Static<typeof PriceHistoryQuery>;
 
 /**
  * The answer: the window actually read and its ticks, oldest first. When more than
- * `limit` ticks match, the oldest `limit` come back with `truncated: true`; ask
- * again with `from` = the last tick's `ts` + 1 for the rest.
+ * `limit` ticks match, the **newest** `limit` come back (still oldest first) with
+ * `truncated: true`; ask again with `to` = the first tick's `ts` − 1 for older ones.
  *
  * ```ts
  * const answer: PriceHistory = {

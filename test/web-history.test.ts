@@ -271,4 +271,78 @@ describe("the bets panel", () => {
       await phone.close();
     }
   }, 30_000);
+
+  test("a tap on a locked cell says why; the paused banner covers no cell of the grid, on a desktop and a phone", async () => {
+    await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
+    const status = page.locator("[data-testid=bet-status]");
+    // A cell whose window starts within the lock (or has started): its centre, where it is now.
+    const lockedCentre = () =>
+      waitFor("a locked cell on screen", () =>
+        page.evaluate(() => {
+          for (const b of document.querySelectorAll<HTMLButtonElement>("button.cell[disabled]")) {
+            const r = b.getBoundingClientRect();
+            const at = { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+            if (r.width > 20 && document.elementFromPoint(at.x, at.y) === b) return at;
+          }
+          return undefined;
+        }),
+      );
+    const tapLocked = async (expected: RegExp) => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const { x, y } = await lockedCentre();
+        await page.mouse.click(x, y);
+        const said = await waitFor("the locked message", async () => (await status.getAttribute("data-state")) === "locked" && (await status.textContent()), 1000).catch(() => undefined);
+        if (said) return expect(said).toMatch(expected);
+      }
+      throw new Error(`no message for a locked cell; status reads ${await status.textContent()}`);
+    };
+    await tapLocked(/^Too late: /);
+
+    // The price's colour is its last move; the 5-minute change is labelled apart.
+    await pump.publish(START_PRICE - 100);
+    await waitFor("price down", async () => (await page.locator("[data-testid=price]").getAttribute("data-dir")) === "down", 3000);
+    await pump.publish(START_PRICE);
+    await waitFor("price up", async () => (await page.locator("[data-testid=price]").getAttribute("data-dir")) === "up", 3000);
+    expect(await page.locator(".change-label").textContent()).toBe("5m change");
+    expect(await page.locator("[data-testid=change-value]").textContent()).toMatch(/^[▲▼■] [+−±]/);
+
+    const phone = await browser.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
+    try {
+      const small = await phone.newPage();
+      await small.goto(nginx.url);
+      await waitFor("the phone live", async () => (await small.locator("button.cell:not([disabled])").count()) > 10, 10_000);
+      await pump.stop();
+      const overlaps = (target: Page) =>
+        target.evaluate(() => {
+          const banner = document.querySelector(".paused")!.getBoundingClientRect();
+          const grid = document.querySelector(".grid")!.getBoundingClientRect();
+          const hit = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+          // What shows of each cell: the grid clips them.
+          const clip = (r: DOMRect) => DOMRect.fromRect({ x: Math.max(r.left, grid.left), y: Math.max(r.top, grid.top), width: Math.min(r.right, grid.right) - Math.max(r.left, grid.left), height: Math.min(r.bottom, grid.bottom) - Math.max(r.top, grid.top) });
+          const cells = [...document.querySelectorAll<HTMLButtonElement>("button.cell")].map((b) => b.getBoundingClientRect()).filter((r) => hit(r, grid)).map(clip);
+          const topRow = Math.min(...cells.map((r) => r.top));
+          return {
+            banner: { top: banner.top, bottom: banner.bottom, left: banner.left, right: banner.right },
+            cells: cells.length,
+            topRowHit: cells.filter((r) => Math.abs(r.top - topRow) < 1).some((r) => hit(r, banner)),
+            anyHit: cells.some((r) => hit(r, banner)),
+            inGrid: hit(banner, grid),
+          };
+        });
+      for (const target of [page, small]) {
+        await waitFor("the paused banner", () => target.locator(".paused").isVisible(), 8000);
+        const seen = await overlaps(target);
+        expect(seen.cells).toBeGreaterThan(10);
+        expect(seen).toMatchObject({ topRowHit: false, anyHit: false, inGrid: false });
+      }
+      await small.screenshot({ path: join(ARTIFACTS, "web-paused-phone.png") });
+      await page.screenshot({ path: join(ARTIFACTS, "web-paused.png") });
+      await tapLocked(/^Betting is paused/);
+    } finally {
+      await phone.close();
+      pump = await startTickPump(redis.url, START_PRICE, 200);
+    }
+    await waitFor("live again", async () => (await page.locator(".paused").isHidden()), 8000);
+    expect(problems).toEqual([]);
+  }, 30_000);
 });

@@ -205,8 +205,10 @@ async function tapCell(page: Page, how: "mouse" | "touch"): Promise<string> {
     const taken = await waitFor(
       "the tap to place a bet",
       async () => {
-        const now = `${await status.getAttribute("data-state")}/${await status.getAttribute("data-cell-key")}/${await status.textContent()}`;
-        return now !== before ? await status.getAttribute("data-cell-key") : undefined;
+        const state = await status.getAttribute("data-state");
+        const now = `${state}/${await status.getAttribute("data-cell-key")}/${await status.textContent()}`;
+        // A tap that landed on a cell as it locked only says why (state "locked"): aim again.
+        return now !== before && state !== "locked" ? await status.getAttribute("data-cell-key") : undefined;
       },
       1500,
     ).catch(() => undefined);

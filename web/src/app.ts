@@ -53,7 +53,7 @@ const GRID_STALE_MS = 10_000;
 /** With no grid from the socket for this long, the page asks `GET /api/grid`, and asks again no sooner than this. */
 const GRID_FETCH_AFTER_MS = 3000;
 
-/** How much history the header line and its change cover by default: five minutes, the `· 5m` beside the change. */
+/** How much history the header line and its change cover by default: five minutes, the "5m change" label. */
 const HISTORY_MS = 5 * 60_000;
 
 /** Ticks this much older than the header line's history are kept a while, then trimmed. */
@@ -106,6 +106,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const staleEl = element<HTMLElement>(root, "[data-testid=stale]");
   const sourceEl = element<HTMLElement>(root, "[data-testid=source]");
   const changeEl = element<HTMLElement>(root, "[data-testid=change]");
+  const changeValueEl = element<HTMLElement>(root, "[data-testid=change-value]");
   const connEl = element<HTMLElement>(root, "[data-testid=conn]");
   const statusEl = element<HTMLElement>(root, "[data-testid=bet-status]");
   const board = element<HTMLElement>(root, ".board");
@@ -176,6 +177,13 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   };
   const grid = createGridView({
     container: gridEl,
+    onLockedTap: (cell, reason) => {
+      statusEl.dataset.state = "locked";
+      statusEl.dataset.cellKey = cell.key;
+      delete statusEl.dataset.result;
+      delete statusEl.dataset.betId;
+      statusEl.textContent = reason;
+    },
     onTap: (cell) => {
       const amount = stakes.stake();
       void book.place(cell, amount).then((outcome) => {
@@ -219,14 +227,18 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     sourceEl.hidden = false;
   };
 
+  /**
+   * The price's colour follows its last move only; the 5-minute change is labelled apart, with its own arrow, so a
+   * green price beside a red change reads as two different things, not a contradiction.
+   */
   const showPrice = (tick: Tick, previous: Tick | undefined) => {
     priceEl.textContent = formatPrice(tick.price);
     if (previous && previous.price !== tick.price) priceEl.dataset.dir = tick.price > previous.price ? "up" : "down";
     const first = series.between(tick.ts - historyMs, tick.ts)[0];
     if (first && first !== tick) {
       const change = tick.price - first.price;
-      changeEl.textContent = `${formatChange(change, first.price)} · 5m`;
-      changeEl.dataset.dir = change >= 0 ? "up" : "down";
+      changeValueEl.textContent = `${change > 0 ? "▲" : change < 0 ? "▼" : "■"} ${formatChange(change, first.price)}`;
+      changeEl.dataset.dir = change > 0 ? "up" : change < 0 ? "down" : "flat";
     }
   };
 
@@ -352,6 +364,9 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     gridEl.style.left = `${layout.nowX}px`;
     gridEl.style.width = `${layout.plotWidth - layout.nowX}px`;
     gridEl.style.height = `${layout.plotHeight}px`;
+    // The paused banner sits left of the now line, or under the grid on a phone: never over a cell.
+    board.style.setProperty("--now-x", `${layout.nowX}px`);
+    board.style.setProperty("--plot-height", `${layout.plotHeight}px`);
   };
   new ResizeObserver(resize).observe(board);
   resize();

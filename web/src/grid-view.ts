@@ -1,6 +1,7 @@
 import type { BetBook, CellBets } from "./bet-book.ts";
 import { formatBand, formatClock, formatMultiplier, formatStake } from "./format.ts";
 import { cellKey, type GridCell, type GridSpec, isLocked } from "./grid-model.ts";
+import { lockedReason } from "./locked-reason.ts";
 import type { BoardLayout, Scales } from "./scales.ts";
 
 /** After a touch ends, the view holds still this much longer: a touch has no hover to say the finger is still near. */
@@ -69,7 +70,16 @@ interface CellNode {
  * view.render({ layout, scales, spec: grid.spec(), cells: grid.cells(now), frozen: false, bets: book });
  * ```
  */
-export function createGridView({ container, onTap }: { container: HTMLElement; onTap: (cell: GridCell) => void }): GridView {
+export function createGridView({
+  container,
+  onTap,
+  onLockedTap = () => {},
+}: {
+  container: HTMLElement;
+  onTap: (cell: GridCell) => void;
+  /** A tap on a cell that cannot be taken, with the reason in words. */
+  onLockedTap?: (cell: GridCell, reason: string) => void;
+}): GridView {
   const layer = document.createElement("div");
   layer.className = "grid-layer";
   container.append(layer);
@@ -78,6 +88,8 @@ export function createGridView({ container, onTap }: { container: HTMLElement; o
   /** The cell that holds the grid's one tab stop. */
   let focusKey: string | undefined;
   let spec: GridSpec | undefined;
+  let frozen = false;
+  let now = 0;
 
   const place = (node: CellNode, layout: BoardLayout, at: { t: number; price: number }, scales: Scales) => {
     const left = (node.cell.t_start - at.t) * scales.pxPerMs;
@@ -184,6 +196,14 @@ export function createGridView({ container, onTap }: { container: HTMLElement; o
     onTap(node.cell);
   });
 
+  // A disabled button gets no click, but Chromium and the others still deliver its pointerup: say why it is locked.
+  layer.addEventListener("pointerup", (event) => {
+    const button = (event.target as Element).closest<HTMLButtonElement>("button.cell");
+    const node = button?.dataset.key ? nodes.get(button.dataset.key) : undefined;
+    if (!node || !node.disabled || !spec) return;
+    onLockedTap(node.cell, lockedReason({ frozen, startsInMs: node.cell.t_start - now, lockMs: spec.lockMs }));
+  });
+
   layer.addEventListener("keydown", (event) => {
     if (!focusKey) return;
     const steps: Record<string, [number, number]> = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
@@ -196,8 +216,9 @@ export function createGridView({ container, onTap }: { container: HTMLElement; o
 
   return {
     pointing: () => pointerInside || performance.now() < pressedUntil,
-    render({ layout, scales, spec: frameSpec, cells, frozen, bets }) {
-      const { now } = scales;
+    render({ layout, scales, spec: frameSpec, cells, frozen: frameFrozen, bets }) {
+      now = scales.now;
+      frozen = frameFrozen;
       spec = frameSpec;
       // A new origin when the board is resized, or when the layer has travelled far (an hour on), to keep offsets small.
       if (!origin || origin.layout !== layout || Math.abs(scales.x(origin.t)) > MAX_LAYER_TRAVEL_PX || Math.abs(scales.y(origin.price)) > MAX_LAYER_TRAVEL_PX) {

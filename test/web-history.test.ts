@@ -345,4 +345,23 @@ describe("the bets panel", () => {
     await waitFor("live again", async () => (await page.locator(".paused").isHidden()), 8000);
     expect(problems).toEqual([]);
   }, 30_000);
+
+  test("the how-it-works sheet opens from the header with the grid's own figures and closes with Escape", async () => {
+    const sheet = page.locator("[data-testid=help]");
+    expect(await sheet.isVisible()).toBe(false);
+    await page.locator("[data-testid=help-open]").click();
+    await waitFor("the sheet open", () => sheet.isVisible(), 2000);
+    const text = (await sheet.textContent()) ?? "";
+    for (const words of ["A cell", "The multiplier", "Won", "Lost", "Void", "refunded", "house edge"]) expect(text).toContain(words);
+    // This stack's one-second windows, locked half a second before, and the default 5 % edge.
+    expect(await sheet.locator("[data-help=column]").textContent()).toBe("1 s");
+    expect(await sheet.locator("[data-help=lock]").textContent()).toBe("0.5 s");
+    expect(await sheet.locator("[data-help=edge]").textContent()).toBe("5%");
+    // Modal: focus is inside it.
+    expect(await page.evaluate(() => document.activeElement?.closest("dialog")?.id)).toBe("help");
+    await page.keyboard.press("Escape");
+    await waitFor("the sheet closed", async () => !(await sheet.isVisible()), 2000);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("help-open");
+    expect(problems).toEqual([]);
+  }, 30_000);
 });

@@ -8,6 +8,7 @@ import { createChartView } from "./chart-view.ts";
 import { formatBalance, formatBand, formatChange, formatClock, formatMultiplier, formatPrice, formatStake } from "./format.ts";
 import { createPricedGrid, type GridCell } from "./grid-model.ts";
 import { createGridView } from "./grid-view.ts";
+import { connectHelpSheet } from "./help-sheet.ts";
 import { createHistoryPanel } from "./history-panel.ts";
 import { createResultSound } from "./result-sound.ts";
 import { PAUSED_BADGE, pausedText, sourceLabel } from "./price-label.ts";
@@ -377,6 +378,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   let lastSparkAt = 0;
   let statusVersion = -1;
   let historyVersion = -1;
+  const help = connectHelpSheet(root);
+  let helpGrid: Grid | undefined;
   let balanceVersion = -1;
   let lastGridFetchAt = 0;
 
@@ -452,6 +455,10 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     if (price !== undefined) grid.render({ layout, scales, spec, cells: cellsToDraw(now), frozen: stale || gridStale, bets: book });
     gridEl.dataset.quoteId = latestGrid?.quote_id ?? "";
 
+    if (latestGrid && latestGrid !== helpGrid) {
+      helpGrid = latestGrid;
+      help.show(latestGrid);
+    }
     if (book.version() !== balanceVersion) {
       balanceVersion = book.version();
       const balance = book.balance();

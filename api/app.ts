@@ -38,7 +38,7 @@ export interface AppParts {
   logRequest: RequestLogger;
   db: Database;
   redis: Redis;
-  ticks: Pick<TickStore, "latest" | "range">;
+  ticks: Pick<TickStore, "latest" | "newestInRange">;
   tokens: SessionTokens;
   players: PlayerStore;
   bets: BetStore;

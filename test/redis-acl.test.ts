@@ -191,6 +191,8 @@ describe("the ACL of deploy/redis/users.acl on redis-server", () => {
     expect(await api.get(Keys.latestPrice)).not.toBeNull();
     expect(await api.zrangebyscore(Keys.priceHistory, 0, "+inf", "LIMIT", 0, 10)).not.toEqual([]);
     expect(await api.zrange(Keys.priceHistory, -1, -1)).not.toEqual([]);
+    // GET /api/prices reads the newest ticks of a window first (common/prices/tick-store.ts).
+    expect(await api.zrange(Keys.priceHistory, "+inf", 0, "BYSCORE", "REV", "LIMIT", 0, 2, "WITHSCORES")).not.toEqual([]);
     // The readiness probe (api/health/service.ts).
     expect(await api.set("readyz:probe", "token", "PX", 10_000)).toBe("OK");
     expect(await api.get("readyz:probe")).toBe("token");

@@ -20,7 +20,7 @@ const storeUnreachable = () => new HttpError(503, "unavailable", "price store is
  * new Elysia().use(priceRoutes({ ticks }));
  * ```
  */
-export function priceRoutes({ ticks, now = Date.now }: { ticks: Pick<TickStore, "latest" | "range">; now?: () => number }) {
+export function priceRoutes({ ticks, now = Date.now }: { ticks: Pick<TickStore, "latest" | "newestInRange">; now?: () => number }) {
   return new Elysia({ name: "prices" })
     .get(
       "/api/price",

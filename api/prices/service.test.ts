@@ -33,8 +33,8 @@ describe("resolveHistoryWindow", () => {
 
 describe("readPriceHistory", () => {
   const tick = (ts: number): Tick => ({ symbol: "BTC-USD", price: 100 + ts, ts });
-  const store = (all: Tick[]): Pick<TickStore, "range"> => ({
-    range: async (from, to, limit) => all.filter((t) => t.ts >= from && t.ts <= to).slice(0, limit),
+  const store = (all: Tick[]): Pick<TickStore, "newestInRange"> => ({
+    newestInRange: async (from, to, limit) => all.filter((t) => t.ts >= from && t.ts <= to).slice(-limit),
   });
 
   test("says whether the limit cut the answer", async () => {
@@ -73,19 +73,18 @@ describe("readPriceHistory", () => {
     }
   });
 
-  test("reads about twice the ticks asked for, not the whole window", async () => {
-    const all = Array.from({ length: 36_000 }, (_, i) => tick(i * 100));
-    let handed = 0;
-    const ticks: Pick<TickStore, "range"> = {
-      range: async (from, to, limit) => {
-        const found = all.filter((t) => t.ts >= from && t.ts <= to).slice(0, limit);
-        handed += found.length;
-        return found;
+  test("asks the store once, for one tick more than the limit", async () => {
+    const asked: number[] = [];
+    const ticks: Pick<TickStore, "newestInRange"> = {
+      newestInRange: async (from, to, limit) => {
+        asked.push(limit);
+        return [tick(to - 2), tick(to - 1), tick(to)].slice(-limit);
       },
     };
-    const read = await readPriceHistory(ticks, { from: 0, to: 3_600_000, limit: 3 });
-    expect(read.ticks.map((t) => t.ts)).toEqual([3_599_700, 3_599_800, 3_599_900]);
-    expect(handed).toBeLessThan(100);
+    const read = await readPriceHistory(ticks, { from: 0, to: 3_600_000, limit: 2 });
+    expect(read.ticks.map((t) => t.ts)).toEqual([3_599_999, 3_600_000]);
+    expect(read.truncated).toBe(true);
+    expect(asked).toEqual([3]);
   });
 });
 

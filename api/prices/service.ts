@@ -7,7 +7,6 @@ import {
   type PriceHistoryQuery,
 } from "../../common/contracts/price-history.ts";
 import type { ErrorDetail } from "../../common/contracts/error.ts";
-import type { Tick } from "../../common/contracts/price.ts";
 import type { TickStore } from "../../common/prices/tick-store.ts";
 import { HttpError } from "../http/http-error.ts";
 
@@ -82,21 +81,9 @@ export function resolveHistoryWindow(query: PriceHistoryQuery, now: number): His
   return { from, to, limit: query.limit ?? PRICE_HISTORY_DEFAULT_LIMIT };
 }
 
-/** The first span read back from `to`, per tick asked for: ticks come about every 100 ms or slower. */
-const GUESS_MS_PER_TICK = 100;
-/** The shortest first span, ms. */
-const MIN_SPAN_MS = 1000;
-/** Ticks per read when a span is read through. */
-const PAGE = 1000;
-
 /**
  * Reads one window of history: its newest `limit` ticks, oldest first, and
- * whether older ones were left out.
- *
- * The store reads oldest first, so the newest are found from the end: a span
- * ending at `to` is doubled until it holds more than `limit` ticks (one read
- * of `limit + 1` each) or reaches `from`, then read through to its end,
- * keeping the last `limit`. That reads at most about twice the ticks asked for.
+ * whether older ones were left out (one read, newest first, of `limit + 1`).
  *
  * ```ts
  * const history = await readPriceHistory(ticks, resolveHistoryWindow({ limit: 3 }, Date.now()));
@@ -104,27 +91,8 @@ const PAGE = 1000;
  * history.truncated; // true when the window held more than `limit` ticks
  * ```
  */
-export async function readPriceHistory(ticks: Pick<TickStore, "range">, { from, to, limit }: HistoryWindow): Promise<PriceHistory> {
-  const answer = (found: Tick[], truncated: boolean): PriceHistory => ({ symbol: "BTC-USD", from, to, ticks: found, truncated });
-  let span = Math.max(MIN_SPAN_MS, limit * GUESS_MS_PER_TICK);
-  for (;;) {
-    const start = Math.max(from, to - span);
-    const oldest = await ticks.range(start, to, limit + 1);
-    if (oldest.length <= limit) {
-      if (start === from) return answer(oldest, false);
-      span *= 2;
-      continue;
-    }
-    // More than `limit` from `start` on: read the rest of the span, keeping the newest.
-    let newest = oldest.slice(-limit);
-    let cursor = (oldest.at(-1)?.ts ?? to) + 1;
-    while (cursor <= to) {
-      const page = await ticks.range(cursor, to, PAGE);
-      const last = page.at(-1);
-      if (!last) break;
-      newest = newest.concat(page).slice(-limit);
-      cursor = last.ts + 1;
-    }
-    return answer(newest, true);
-  }
+export async function readPriceHistory(ticks: Pick<TickStore, "newestInRange">, { from, to, limit }: HistoryWindow): Promise<PriceHistory> {
+  const found = await ticks.newestInRange(from, to, limit + 1);
+  const truncated = found.length > limit;
+  return { symbol: "BTC-USD", from, to, ticks: truncated ? found.slice(1) : found, truncated };
 }

@@ -8,7 +8,7 @@ import { parseBusTick } from "./parse-tick.ts";
  *
  * ```ts
  * await ticks.publish({ symbol: "BTC-USD", price: 87_415.3, ts: Date.now(), seq: 7 });
- * const lastMinute = await ticks.range(Date.now() - 60_000, Date.now(), 1000);
+ * const lastMinute = await ticks.newestInRange(Date.now() - 60_000, Date.now(), 1000);
  * ```
  */
 export interface TickStore {
@@ -21,8 +21,8 @@ export interface TickStore {
   publish(tick: BusTick): Promise<void>;
   /** The latest tick, with its `source` and venue count when it has them. */
   latest(): Promise<LabelledTick | undefined>;
-  /** Ticks with `from <= ts <= to`, oldest first, at most `limit` (symbol, price and time only). */
-  range(from: number, to: number, limit: number): Promise<Tick[]>;
+  /** The newest `limit` ticks with `from <= ts <= to`, oldest first (symbol, price and time only). */
+  newestInRange(from: number, to: number, limit: number): Promise<Tick[]>;
   /** The stored messages with `after < ts <= to`, oldest first, at most `limit`, as stored (number and signature included). */
   history(after: number, to: number, limit: number): Promise<string[]>;
   /** The newest stored message, as stored; undefined when the history is empty. */
@@ -83,9 +83,22 @@ export function createRedisTickStore(redis: Redis, { retentionMs, latestTtlSecon
       const tick = raw === null ? undefined : parseBusTick(raw, Date.now());
       return tick && believe(tick) ? labelled(tick) : undefined;
     },
-    async range(from, to, limit) {
-      const members = await redis.zrangebyscore(Keys.priceHistory, from, to, "LIMIT", 0, limit);
-      return members.flatMap((raw) => read(raw, 0) ?? []);
+    async newestInRange(from, to, limit) {
+      // Newest first with ZRANGE … BYSCORE REV (Redis 6.2+; the ACLs that allow ZRANGE allow it),
+      // page after page below the last score read, until `limit` ticks that may be believed are found.
+      const found: Tick[] = [];
+      let upper = String(to);
+      while (found.length < limit) {
+        const want = limit - found.length;
+        const page = await redis.zrange(Keys.priceHistory, upper, from, "BYSCORE", "REV", "LIMIT", 0, want, "WITHSCORES");
+        for (let i = 0; i < page.length; i += 2) {
+          const tick = read(page[i]!, 0);
+          if (tick) found.push(tick);
+        }
+        if (page.length / 2 < want) break;
+        upper = `(${page.at(-1)}`;
+      }
+      return found.reverse();
     },
     history(after, to, limit) {
       return redis.zrangebyscore(Keys.priceHistory, `(${after}`, to, "LIMIT", 0, limit);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { fetchOpenBets, fetchPriceHistory, placeBet, readError } from "./api-client.ts";
+import { fetchBetPage, fetchOpenBets, fetchPriceHistory, placeBet, readError } from "./api-client.ts";
 import { type Session, SessionError } from "./session.ts";
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -98,5 +98,19 @@ describe("fetchPriceHistory", () => {
     const ticks = await fetchPriceHistory({ from: 0, to: 100, limit: 1 }, async (url) => (urls.push(url), json(200, pages[urls.length - 1])));
     expect(ticks.map((t) => t.ts)).toEqual([10, 20]);
     expect(urls).toEqual(["/api/prices?from=0&to=100&limit=1", "/api/prices?from=11&to=100&limit=1"]);
+  });
+});
+
+describe("fetchBetPage", () => {
+  test("asks one page of any status, then the next from next_before", async () => {
+    const { session, calls } = fakeSession(() => json(200, { bets: [], next_before: null }));
+    expect(await fetchBetPage(session)).toEqual({ bets: [], next_before: null });
+    await fetchBetPage(session, { before: "0192f0c4-7a1e", limit: 50 });
+    expect(calls.map((call) => call.url)).toEqual(["/api/bets?limit=20", "/api/bets?limit=50&before=0192f0c4-7a1e"]);
+  });
+
+  test("a refusal throws in plain words", async () => {
+    const { session } = fakeSession(() => refusal(401, "unauthorized", "bad token"));
+    await expect(fetchBetPage(session)).rejects.toThrow("your session has ended; reload the page");
   });
 });

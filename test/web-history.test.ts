@@ -63,7 +63,7 @@ beforeAll(async () => {
   ]);
   browser = launched;
   nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
-  context = await browser.browser.newContext({ viewport: { width: 1366, height: 800 } });
+  context = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
   page.on("console", (message) => {
     if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
@@ -297,6 +297,32 @@ describe("the bets panel", () => {
       throw new Error(`no message for a locked cell; status reads ${await status.textContent()}`);
     };
     await tapLocked(/^Too late: /);
+
+    // Hover is not a bet: no amber (in flight) and no green (taken), only a light outline and a faint "tap $5?".
+    const hovered = await waitFor("a hovered open cell", async () => {
+      const at = await page.evaluate(() => {
+        const centre = (c: HTMLButtonElement) => {
+          const r = c.getBoundingClientRect();
+          return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+        };
+        const b = [...document.querySelectorAll<HTMLButtonElement>("button.cell:not([disabled]):not(.accepted)")].find(
+          (c) => Number(c.dataset.tStart) - Date.now() > 2500 && document.elementFromPoint(centre(c).x, centre(c).y) === c,
+        );
+        return b && centre(b);
+      });
+      if (!at) return undefined;
+      await page.mouse.move(at.x, at.y);
+      return page.evaluate(({ x, y }) => {
+        const b = document.elementFromPoint(x, y)?.closest<HTMLButtonElement>("button.cell");
+        if (!b || b.disabled || b.classList.contains("accepted") || !b.matches(":hover")) throw new Error(`not a hovered open cell: ${b?.className} ${b?.disabled}`);
+        const style = getComputedStyle(b);
+        return { background: style.backgroundColor, border: style.borderTopColor, hint: getComputedStyle(b.querySelector(".stake-mark")!, "::after").content };
+      }, at);
+    });
+    expect(hovered.border).not.toMatch(/247, 162, 27|34, 197, 94/);
+    expect(hovered.background).not.toMatch(/247, 162, 27|34, 197, 94/);
+    expect(hovered.hint).toBe('"tap $5?"');
+    await page.mouse.move(5, 5);
 
     // The price's colour is its last move; the 5-minute change is labelled apart.
     await pump.publish(START_PRICE - 100);

@@ -241,17 +241,19 @@ describe("the bets panel", () => {
     expect(problems).toEqual([]);
   }, 30_000);
 
-  test("on a phone the panel is a drawer: the header opens it with the bets, Escape closes it", async () => {
+  test("on a phone the panel is a drawer: the header opens it with the bets, older ones a page at a time, Escape closes it", async () => {
     const session = await page.evaluate(() => localStorage.getItem("tap-trading.session"));
     const phone = await browser.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
     try {
       const small = await phone.newPage();
+      // Pages of one bet here, so the two bets take two pages: the second comes with "Older bets".
+      await small.route(/\/api\/bets\?limit=20/, (route) => route.continue({ url: route.request().url().replace("limit=20", "limit=1") }));
       await small.goto(`${nginx.url}/favicon.svg`);
       await small.evaluate((kept) => localStorage.setItem("tap-trading.session", kept!), session);
       await small.goto(nginx.url);
       const drawer = small.locator("[data-testid=history]");
       const toggle = small.locator("[data-testid=history-toggle]");
-      await waitFor("the bets loaded", async () => (await small.locator(".bet-row").count()) === 2, 10_000);
+      await waitFor("the first page", async () => (await small.locator(".bet-row").count()) === 1, 10_000);
       expect(await drawer.isVisible()).toBe(false);
       expect(await toggle.getAttribute("aria-expanded")).toBe("false");
       await toggle.tap();
@@ -261,7 +263,13 @@ describe("the bets panel", () => {
         const box = await drawer.boundingBox();
         return box && box.x >= 0 && box.x + box.width <= 390 + 0.5 ? box : undefined;
       }, 2000);
+      const more = small.locator("[data-testid=history-more]");
+      expect(await more.isVisible()).toBe(true);
+      await more.tap();
+      await waitFor("the older page", async () => (await small.locator(".bet-row").count()) === 2, 5000);
+      expect(await more.isHidden()).toBe(true);
       expect(await small.locator(".bet-row[data-status=won]").isVisible()).toBe(true);
+      expect(await small.locator(".bet-row").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.status))).toEqual(["lost", "won"]);
       await small.screenshot({ path: join(ARTIFACTS, "web-history-phone.png") });
       await small.keyboard.press("Escape");
       await waitFor("the drawer closed", async () => !(await drawer.isVisible()), 2000);

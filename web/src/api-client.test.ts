@@ -33,6 +33,25 @@ describe("placeBet", () => {
     expect(JSON.parse(String(calls[0]!.init.body))).toEqual({ amount: 5, cell });
   });
 
+  test("quote_changed: not placed, the current multiplier in words and as a number; min_multiplier and quote_id sent", async () => {
+    const { session, calls } = fakeSession(() =>
+      json(409, {
+        error: {
+          code: "quote_changed",
+          message: "the multiplier is now 8.71×, below the 37.40× asked",
+          details: [{ path: "/min_multiplier", message: "below the current multiplier" }],
+          request_id: "r",
+          current_multiplier: 8.71,
+        },
+      }),
+    );
+    const request = { amount: 5, cell, min_multiplier: 37.4, quote_id: "q-1" };
+    const outcome = await placeBet(session, request, { idempotencyKey: "tap-1" });
+    expect(outcome).toEqual({ ok: false, code: "quote_changed", message: "Now 8.71× — tap again to take it", currentMultiplier: 8.71 });
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(String(calls[0]!.init.body))).toEqual(request);
+  });
+
   test("a request that got no answer is sent once more under the same key", async () => {
     let n = 0;
     const { session, calls } = fakeSession(() => {

@@ -4,6 +4,7 @@ import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import type { PriceHistory } from "../../common/contracts/price-history.ts";
 import type { Me } from "../../common/contracts/session.ts";
+import { formatMultiplier } from "./format.ts";
 import { type Fetch, type Session, SessionError } from "./session.ts";
 
 /** Ticks asked for per page of `GET /api/prices`: the API's largest page (`PRICE_HISTORY_MAX_LIMIT`). */
@@ -28,7 +29,7 @@ const BET_ATTEMPTS = 2;
  */
 export type BetOutcome =
   | { ok: true; betId: string; multiplier: number; potentialPayout: number; balance: number }
-  | { ok: false; code: ErrorCode | "network"; message: string };
+  | { ok: false; code: ErrorCode | "network"; message: string; currentMultiplier?: number };
 
 /**
  * Reads the history in `[from, to]`, following `truncated` pages up to `maxPages`.
@@ -175,8 +176,7 @@ export async function placeBet(
         const body = (await response.json()) as BetAccepted;
         return { ok: true, betId: body.bet_id, multiplier: body.multiplier, potentialPayout: body.potential_payout, balance: body.balance };
       }
-      const { code, message } = await readError(response);
-      return { ok: false, code, message };
+      return { ok: false, ...(await readError(response)) };
     } catch (error) {
       if (error instanceof SessionError) {
         const { code, message } = await readError(error.response);
@@ -203,7 +203,7 @@ function retryAfter(response: Response): number | undefined {
  * await readError(new Response("oops", { status: 502 })); // { code: "network", message: "the server answered 502" }
  * ```
  */
-export async function readError(response: Response): Promise<{ code: ErrorCode | "network"; message: string }> {
+export async function readError(response: Response): Promise<{ code: ErrorCode | "network"; message: string; currentMultiplier?: number }> {
   let body: ErrorBody | undefined;
   try {
     body = (await response.json()) as ErrorBody;
@@ -211,7 +211,7 @@ export async function readError(response: Response): Promise<{ code: ErrorCode |
     body = undefined;
   }
   if (!body?.error) return { code: "network", message: `the server answered ${response.status}` };
-  const { code, message, details } = body.error;
+  const { code, message, details, current_multiplier } = body.error;
   const wait = retryAfter(response);
   switch (code) {
     case "cell_locked":
@@ -222,6 +222,11 @@ export async function readError(response: Response): Promise<{ code: ErrorCode |
       return { code, message: `rate limited: too many requests, try again${wait ? ` in ${wait} s` : " shortly"}` };
     case "limit_exceeded":
       return { code, message: `limit exceeded: ${message}` };
+    case "quote_changed":
+      // The bet was not placed (nothing debited): the page offers the new multiplier for one more tap.
+      return current_multiplier === undefined
+        ? { code, message: "the multiplier has changed; tap again to take the new one" }
+        : { code, message: `Now ${formatMultiplier(current_multiplier)} — tap again to take it`, currentMultiplier: current_multiplier };
     case "off_grid":
       return { code, message: "this cell is no longer offered" };
     case "unauthorized":

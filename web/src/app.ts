@@ -18,6 +18,7 @@ import { createServerClock } from "./server-clock.ts";
 import type { KeyValueStore, Session } from "./session.ts";
 import { drawSparkline } from "./sparkline.ts";
 import { createStakePicker } from "./stakes.ts";
+import { withTapQuotes } from "./tap-quotes.ts";
 import { type ConnState, connectLiveFeed, type PriceOrigin, type SocketLike } from "./ws-client/mod.ts";
 
 /**
@@ -124,7 +125,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
 
   const clock = createServerClock();
   const series = createPriceSeries();
-  const priced = createPricedGrid();
+  // Each cell keeps the quote it was priced in: a bet asks for no less than the multiplier the player saw.
+  const priced = withTapQuotes(createPricedGrid());
   const book: BetBook = createBetBook({ send: (request, idempotencyKey) => placeBet(session, request, { idempotencyKey }) });
   const chart = createChartView(element<HTMLCanvasElement>(root, ".chart"));
   const refreshBalance = async () => {
@@ -187,7 +189,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
     },
     onTap: (cell) => {
       const amount = stakes.stake();
-      void book.place(cell, amount).then((outcome) => {
+      void book.place(cell, amount, priced.quoteFor(cell)).then((outcome) => {
+        priced.answered(cell, outcome);
         if (outcome.ok) {
           const wire = { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high };
           history.placed({ betId: outcome.betId, cell: wire, amount, multiplier: outcome.multiplier, potentialPayout: outcome.potentialPayout, createdAt: clock.now() });
@@ -522,7 +525,8 @@ function showLatestBet(el: HTMLElement, latest: LatestBet | undefined) {
     case "rejected":
       delete el.dataset.betId;
       el.dataset.code = latest.code;
-      el.textContent = `✕ Refused ${what}: ${latest.message}`;
+      // The price moved between the grid and the tap: not placed, and the new multiplier is one tap away.
+      el.textContent = latest.code === "quote_changed" ? `The multiplier moved: ${what} · ${latest.message}` : `✕ Refused ${what}: ${latest.message}`;
       return;
     default:
       throw new TypeError(`unknown bet state ${(latest satisfies never as { state: string }).state}`);

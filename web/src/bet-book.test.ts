@@ -198,3 +198,15 @@ test("every change of the balance is counted, so a slow read of it can tell it w
   expect(book.balanceChanges()).toBe(start + 3);
   expect(book.balance()).toBe(1007.5);
 });
+
+test("a quoted tap sends min_multiplier (two decimals, rounded down) and quote_id beside the cell", async () => {
+  const { calls, send } = deferredSend();
+  const book = createBetBook({ send, newKey });
+  const placing = book.place(cell, 5, { minMultiplier: 37.409, quoteId: "q-1" });
+  expect(calls[0]!.request).toEqual({ amount: 5, cell: { t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020 }, min_multiplier: 37.4, quote_id: "q-1" });
+  calls[0]!.answer({ ok: false, code: "quote_changed", message: "Now 8.71× — tap again to take it", currentMultiplier: 8.71 });
+  await placing;
+  expect(book.latest()).toMatchObject({ state: "rejected", code: "quote_changed" });
+  expect(book.cell(cell.key)?.error).toBe("Now 8.71× — tap again to take it");
+  expect(book.balance()).toBeUndefined();
+});

@@ -84,8 +84,11 @@ export interface PlacedBet {
  * ```
  */
 export interface BetBook {
-  /** Sends a bet for `cell` under a new idempotency key; the book's state moves to pending, then accepted or rejected. */
-  place(cell: KeyedCell, amount: number): Promise<BetOutcome>;
+  /**
+   * Sends a bet for `cell` under a new idempotency key, at no less than `quote.minMultiplier` (slippage
+   * protection); the book's state moves to pending, then accepted or rejected.
+   */
+  place(cell: KeyedCell, amount: number, quote?: BetQuote): Promise<BetOutcome>;
   /**
    * Applies one of the player's `bet` events from the socket: its balance (newer than any answer still
    * in flight), and a result on the bet and its cell. Returns false for a bet the book does not know
@@ -117,6 +120,30 @@ export interface BetBook {
   version(): number;
   /** Forgets bets whose window ended before `before`. */
   forgetBefore(before: number): void;
+}
+
+/**
+ * What the player saw when tapping: the cell's multiplier (the least the bet may be taken at) and the grid it came from.
+ *
+ * ```ts
+ * const quote: BetQuote = { minMultiplier: 37.4, quoteId: "mjuohs00-1" };
+ * ```
+ */
+export interface BetQuote {
+  minMultiplier: number;
+  quoteId?: string;
+}
+
+/**
+ * `multiplier` as the API takes `min_multiplier`: at most two decimals, rounded down so the shown price is never
+ * asked above itself, and above 1.
+ *
+ * ```ts
+ * minMultiplierOf(8.719); // 8.71
+ * ```
+ */
+export function minMultiplierOf(multiplier: number): number {
+  return Math.max(1.01, Math.floor(multiplier * 100 + 1e-6) / 100);
 }
 
 /** Random base-36 characters in a tap's idempotency key: about 103 bits, so two taps never share one. */
@@ -208,7 +235,7 @@ export function createBetBook({
   };
 
   return {
-    async place(cell, amount) {
+    async place(cell, amount, quote) {
       const seq = ++latestSeq;
       const bets = entry(cell);
       bets.pending++;
@@ -217,7 +244,8 @@ export function createBetBook({
       version++;
       // Only the cell itself goes on the wire: the server prices it again.
       const wireCell = { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high };
-      const outcome = await send({ amount, cell: wireCell }, newKey());
+      const priced = quote ? { min_multiplier: minMultiplierOf(quote.minMultiplier), ...(quote.quoteId ? { quote_id: quote.quoteId } : {}) } : {};
+      const outcome = await send({ amount, cell: wireCell, ...priced }, newKey());
       bets.pending--;
       if (outcome.ok) {
         accept(cell, amount, outcome.betId, outcome.multiplier, outcome.potentialPayout);

@@ -1,0 +1,215 @@
+/**
+ * Slippage protection in a real browser: the page behind nginx (redis-server, api and ws as processes, Chromium
+ * headless), with ticks the test publishes itself. Every bet the page sends names the multiplier shown on the tapped
+ * cell (`min_multiplier`) and the grid it came from (`quote_id`). A quote that holds is taken; one that moved is
+ * refused with nothing debited, the new multiplier is shown, and one more tap on the cell takes it.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { buildWeb } from "../web/build.ts";
+import { launchBrowser, type TestBrowser } from "./support/browser.ts";
+import { startNginx, type TestNginx } from "./support/nginx.ts";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import { waitFor } from "./support/wait.ts";
+
+setDefaultTimeout(30_000);
+
+/** One-second windows, locked half a second before they open. */
+const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0003" };
+const START_PRICE = 42_000;
+/** Above any multiplier a cell near the price pays, and no more than the API's highest (`MAX_MULTIPLIER`, 100). */
+const UNREACHABLE_MULTIPLIER = 99;
+const QUOTE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+let redis: TestRedis;
+let pump: TickPump;
+let dir: string;
+let dbPath: string;
+let api: RunningService;
+let ws: RunningService;
+let nginx: TestNginx;
+let browser: TestBrowser;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+/** The bodies of every POST /api/bets the page sent, in order (as sent, before any rewrite by a route). */
+const posts: { min_multiplier?: number; quote_id?: string; cell: { t_start: number; price_low: number } }[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tap-web-quotes-"));
+  dbPath = join(dir, "bets.db");
+  redis = await startRedis();
+  pump = await startTickPump(redis.url, START_PRICE, 200);
+  const apiPort = await freePort();
+  const wsPort = await freePort();
+  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV });
+  ws = spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
+  const [build, launched] = await Promise.all([
+    buildWeb(join(dir, "web")),
+    launchBrowser(),
+    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
+    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
+  ]);
+  browser = launched;
+  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
+  context = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/api/bets") posts.push(request.postDataJSON());
+  });
+  page.on("console", (message) => {
+    // The refused quote's 409 is logged by Chromium itself; it is the case under test, not a fault.
+    if (message.text().includes("status of 409")) return;
+    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+}, 30_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  await browser?.close();
+  await nginx?.stop();
+  await pump?.stop();
+  for (const service of [ws, api]) await service?.stop("SIGKILL");
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function storedBet(betId: string) {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query("SELECT multiplier_centi, quote_id, min_multiplier_centi FROM bets WHERE id = ?").get(betId) as {
+      multiplier_centi: number;
+      quote_id: string | null;
+      min_multiplier_centi: number | null;
+    } | null;
+  } finally {
+    db.close();
+  }
+}
+
+const status = () => page.locator("[data-testid=bet-status]");
+const shownBalance = async () => Number(await page.locator("[data-testid=balance]").getAttribute("data-value"));
+const multiplierText = (m: number) => (m < 10 ? `${m.toFixed(2)}×` : m < 100 ? `${(Math.floor(m * 10) / 10).toFixed(1)}×` : `${Math.floor(m)}×`);
+
+/**
+ * A tappable cell `bands` bands above the price's, in a column opening 3–4.5 s from now. With the price held still,
+ * a band four above pays more as its window nears (less time to get there), so its quote holds from grid to tap;
+ * the band just above pays less.
+ */
+async function targetCell(bands: number) {
+  return await waitFor("a target cell on screen", () =>
+    page.evaluate(({ price, bands }) => {
+      const cells = [...document.querySelectorAll<HTMLButtonElement>("button.cell:not([disabled])")];
+      const ahead = (b: HTMLButtonElement) => Number(b.dataset.tStart) - Date.now();
+      for (const b of cells.filter((c) => ahead(c) > 3000 && ahead(c) < 4500).sort((x, y) => ahead(x) - ahead(y))) {
+        const band = Number(b.dataset.priceHigh) - Number(b.dataset.priceLow);
+        if (Math.abs(Number(b.dataset.priceLow) - (Math.floor(price / band) + bands) * band) < 1e-6) {
+          return { key: b.dataset.key!, tStart: Number(b.dataset.tStart), low: Number(b.dataset.priceLow) };
+        }
+      }
+      return undefined;
+    }, { price: START_PRICE, bands }),
+  );
+}
+
+/** Clicks the cell `key` where it is now (the grid scrolls), and returns the multiplier it showed then. */
+async function tap(key: string): Promise<number> {
+  const at = await page.evaluate((key) => {
+    const button = document.querySelector<HTMLButtonElement>(`button.cell[data-key="${key}"]`);
+    if (!button || button.disabled) return undefined;
+    const r = button.getBoundingClientRect();
+    const centre = { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    return document.elementFromPoint(centre.x, centre.y)?.closest("button") === button ? { ...centre, multiplier: Number(button.dataset.multiplier) } : undefined;
+  }, key);
+  if (!at) throw new Error(`cell ${key} is not tappable`);
+  await page.mouse.click(at.x, at.y);
+  return at.multiplier;
+}
+
+/** The status once the tap on `key` is answered (with words other than `before`, the answer to an earlier tap). */
+const answered = (key: string, before?: string | null) =>
+  waitFor(
+    "the bet answered",
+    async () => {
+      const [state, cellKey, text] = await Promise.all([status().getAttribute("data-state"), status().getAttribute("data-cell-key"), status().textContent()]);
+      return cellKey === key && text !== before && (state === "accepted" || state === "rejected") ? state : undefined;
+    },
+    5000,
+  );
+
+const ready = async () => {
+  await page.goto(nginx.url);
+  await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
+  await waitFor("the priced grid", async () => (await page.locator("button.cell:not([disabled])").count()) > 20);
+  await waitFor("a balance", async () => (await page.locator("[data-testid=balance]").getAttribute("data-value")) !== null);
+};
+
+describe("quotes", () => {
+  test("a quote that holds is taken: the bet names the multiplier shown and the grid's quote id", async () => {
+    await ready();
+    const target = await targetCell(4);
+    const from = posts.length;
+    const shown = await tap(target.key);
+    expect(await answered(target.key)).toBe("accepted");
+    const sent = posts.slice(from);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.cell).toMatchObject({ t_start: target.tStart, price_low: target.low });
+    expect(sent[0]!.min_multiplier).toBe(Math.floor(shown * 100 + 1e-6) / 100);
+    expect(sent[0]!.quote_id).toMatch(QUOTE_ID);
+    const betId = (await status().getAttribute("data-bet-id"))!;
+    const stored = storedBet(betId)!;
+    expect(stored.quote_id).toBe(sent[0]!.quote_id!);
+    expect(stored.min_multiplier_centi).toBe(Math.round(sent[0]!.min_multiplier! * 100));
+    expect(stored.multiplier_centi).toBeGreaterThanOrEqual(stored.min_multiplier_centi!);
+    expect(problems).toEqual([]);
+  });
+
+  test("a quote that moved is refused with nothing debited; the new multiplier is shown and one more tap takes it", async () => {
+    await ready();
+    // The price moves between the grid and the tap: the first bet asks for more than the cell pays now.
+    let raised = false;
+    await page.route("**/api/bets", async (route) => {
+      const request = route.request();
+      if (request.method() !== "POST" || raised) return route.continue();
+      raised = true;
+      return route.continue({ postData: JSON.stringify({ ...request.postDataJSON(), min_multiplier: UNREACHABLE_MULTIPLIER }) });
+    });
+    const before = await shownBalance();
+    const target = await targetCell(4);
+    const from = posts.length;
+    const refusal = page.waitForResponse((response) => response.request().method() === "POST" && new URL(response.url()).pathname === "/api/bets");
+    await tap(target.key);
+    const body = (await (await refusal).json()) as { error: { code: string; current_multiplier: number } };
+    expect(body.error.code).toBe("quote_changed");
+    const current = body.error.current_multiplier;
+    expect(current).toBeLessThan(UNREACHABLE_MULTIPLIER);
+    expect(await answered(target.key)).toBe("rejected");
+    expect(await status().getAttribute("data-code")).toBe("quote_changed");
+    expect(await status().textContent()).toContain(`Now ${multiplierText(current)} — tap again to take it`);
+    expect(await page.locator(`button.cell[data-key="${target.key}"]`).getAttribute("title")).toContain(`Now ${multiplierText(current)}`);
+    expect(await shownBalance()).toBe(before);
+
+    // One more tap on the cell takes the multiplier the refusal named.
+    const refused = await status().textContent();
+    await tap(target.key);
+    expect(await answered(target.key, refused)).toBe("accepted");
+    const sent = posts.slice(from);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.min_multiplier).toBe(current);
+    expect(sent[1]!.quote_id).toMatch(QUOTE_ID);
+    expect(sent[1]!.cell).toEqual(sent[0]!.cell);
+    const stored = storedBet((await status().getAttribute("data-bet-id"))!)!;
+    expect(stored.min_multiplier_centi).toBe(Math.round(current * 100));
+    expect(stored.multiplier_centi).toBeGreaterThanOrEqual(Math.round(current * 100));
+    await waitFor("the stake debited", async () => (await shownBalance()) < before, 3000);
+    expect(problems).toEqual([]);
+  });
+});

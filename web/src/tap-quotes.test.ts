@@ -1,0 +1,46 @@
+import { describe, expect, test } from "bun:test";
+import type { Grid } from "../../common/contracts/grid.ts";
+import { cellKey, createPricedGrid } from "./grid-model.ts";
+import { withTapQuotes } from "./tap-quotes.ts";
+
+const gridAt = (ts: number, multiplier: number): Grid => ({
+  ts,
+  price: 42_015,
+  price_ts: ts,
+  sigma: 0.0003,
+  quote_id: `q${ts}`,
+  expires_at: ts + 1000,
+  column_ms: 5000,
+  band: 10,
+  lock_ms: 2000,
+  house_edge: 0.05,
+  cells: [42_000, 42_010].map((low) => ({ t_start: 15_000, t_end: 20_000, price_low: low, price_high: low + 10, multiplier, locked: false })),
+});
+const key = cellKey(15_000, 42_010);
+
+describe("tap quotes", () => {
+  test("a tap asks for the multiplier its cell shows, under the quote id of the grid that priced it", () => {
+    const priced = withTapQuotes(createPricedGrid());
+    priced.update(gridAt(10_000, 37.4));
+    const seen = priced.cell(key)!;
+    priced.update(gridAt(10_500, 8.71));
+    expect(priced.quoteFor(seen)).toEqual({ minMultiplier: 37.4, quoteId: "q10000" });
+    expect(priced.quoteFor(priced.cell(key)!)).toEqual({ minMultiplier: 8.71, quoteId: "q10500" });
+  });
+
+  test("after quote_changed, the next tap on that cell (only) asks for the current multiplier, once", () => {
+    const priced = withTapQuotes(createPricedGrid());
+    priced.update(gridAt(10_000, 37.4));
+    const cell = priced.cell(key)!;
+    const other = priced.cell(cellKey(15_000, 42_000))!;
+    const refused = { ok: false, code: "quote_changed", message: "Now 8.71×", currentMultiplier: 8.71 } as const;
+    priced.answered(cell, refused);
+    expect(priced.quoteFor(cell)).toEqual({ minMultiplier: 8.71, quoteId: "q10000" });
+    expect(priced.quoteFor(cell).minMultiplier).toBe(37.4);
+    priced.answered(cell, refused);
+    expect(priced.quoteFor(other).minMultiplier).toBe(37.4);
+    expect(priced.quoteFor(cell).minMultiplier).toBe(37.4);
+    priced.answered(cell, { ok: false, code: "cell_locked", message: "too late" });
+    expect(priced.quoteFor(cell).minMultiplier).toBe(37.4);
+  });
+});

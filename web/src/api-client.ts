@@ -3,7 +3,8 @@ import type { ErrorBody, ErrorCode } from "../../common/contracts/error.ts";
 import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import type { PriceHistory } from "../../common/contracts/price-history.ts";
-import type { Me } from "../../common/contracts/session.ts";
+import type { RecoveryCodeCreated } from "../../common/contracts/recovery.ts";
+import type { Me, SessionCreated } from "../../common/contracts/session.ts";
 import { formatMultiplier } from "./format.ts";
 import { type Fetch, type Session, SessionError } from "./session.ts";
 
@@ -188,6 +189,38 @@ export async function placeBet(
     }
   }
   return outcome;
+}
+
+/**
+ * `POST /api/recovery-code`: a code that brings this player back on another device. Shown once; a new one replaces it.
+ *
+ * ```ts
+ * const { code } = await createRecoveryCode(session); // "7K3M-Q9XA-2B8D-W4TZ-H6NP"
+ * ```
+ */
+export async function createRecoveryCode(session: Session): Promise<RecoveryCodeCreated> {
+  const response = await session.fetch("/api/recovery-code", { method: "POST", headers: { accept: "application/json" } });
+  if (response.status !== 201) throw new Error((await readError(response)).message);
+  return (await response.json()) as RecoveryCodeCreated;
+}
+
+/**
+ * `POST /api/session/recover`: a session for the player a recovery code names. Throws in plain words when the code
+ * is wrong or used (401) or tried too often (429).
+ *
+ * ```ts
+ * const created = await recoverSession("7K3M-Q9XA-2B8D-W4TZ-H6NP");
+ * ```
+ */
+export async function recoverSession(code: string, fetchImpl: Fetch = (input, init) => fetch(input, init)): Promise<SessionCreated> {
+  const response = await fetchImpl("/api/session/recover", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ code: code.trim() }),
+  });
+  if (response.status === 401) throw new Error("that code is wrong or already used");
+  if (response.status !== 201) throw new Error((await readError(response)).message);
+  return (await response.json()) as SessionCreated;
 }
 
 /** Seconds from a Retry-After header, if it holds a number. */

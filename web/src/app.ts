@@ -2,6 +2,7 @@ import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import { fetchBet, fetchBetPage, fetchGrid, fetchMe, fetchOpenBets, fetchPriceHistory, fetchRecentBets, placeBet } from "./api-client.ts";
 import type { BetEvent } from "../../common/contracts/bet-event.ts";
+import { connectAccountPanel } from "./account-panel.ts";
 import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
 import { createBetHistory } from "./bet-history.ts";
 import { createChartView } from "./chart-view.ts";
@@ -340,6 +341,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   // The session comes first (one POST /api/session on a first visit), then the balance and the open bets, then the panel.
   void refreshAccount().then(loadHistoryPage);
   element<HTMLButtonElement>(root, "[data-testid=history-more]").addEventListener("click", () => void loadHistoryPage());
+  // A restored player is a new session: the page starts again as that player.
+  connectAccountPanel({ root, session, store, onRestored: () => location.reload() });
   const soundBox = element<HTMLInputElement>(root, "[data-testid=sound]");
   soundBox.checked = sound.enabled();
   soundBox.addEventListener("change", () => sound.setEnabled(soundBox.checked));

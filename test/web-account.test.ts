@@ -1,6 +1,7 @@
 /**
  * The player's account in a real browser: the page behind nginx (redis-server, api and ws as processes, Chromium
- * headless). A recovery code made in one browser restores the same player, with the same balance, in another.
+ * headless). A recovery code made in one browser restores the same player, with the same balance, in another; a
+ * nickname saved on the page shows on the leaderboard once the player's bet settles.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -113,6 +114,38 @@ describe("the player's account", () => {
     } finally {
       await first.close();
       await second.close();
+    }
+  });
+
+  test("a nickname saved on the page shows on the leaderboard once the player's bet settles", async () => {
+    const context = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await open(page);
+      const nickname = `tapper ${Date.now() % 100_000}`;
+      await page.locator("[data-testid=nickname]").fill(nickname);
+      await page.locator("[data-testid=nickname-form] button[type=submit]").click();
+      await waitFor("the nickname saved", async () => (await page.locator("[data-testid=nickname-status]").textContent())?.startsWith("You are"), 5000);
+      expect(await page.locator(`[data-testid=leaderboard] li[data-nickname="${nickname}"]`).count()).toBe(0);
+      // A bet in the soonest open column on the band holding the price: it settles about two seconds on.
+      const placed = await page.evaluate(async (stake) => {
+        const { token } = JSON.parse(localStorage.getItem("tap-trading.session")!) as { token: string };
+        const grid = (await (await fetch("/api/grid")).json()) as { price: number; cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
+        const open = grid.cells.filter((c) => !c.locked && c.price_low <= grid.price && grid.price < c.price_high).sort((x, y) => x.t_start - y.t_start);
+        const cell = open[0]!;
+        const response = await fetch("/api/bets", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": `board-${Date.now()}` },
+          body: JSON.stringify({ amount: stake, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } }),
+        });
+        return response.status;
+      }, STAKE);
+      expect(placed).toBe(202);
+      const row = page.locator(`[data-testid=leaderboard] li[data-nickname="${nickname}"]`);
+      await waitFor("the nickname on the leaderboard", async () => (await row.count()) === 1, 15_000);
+      expect(await row.textContent()).toContain(nickname);
+    } finally {
+      await context.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import type { ErrorBody, ErrorCode } from "../../common/contracts/error.ts";
 import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import type { PriceHistory } from "../../common/contracts/price-history.ts";
+import type { CurrentNickname, Leaderboard } from "../../common/contracts/leaderboard.ts";
 import type { RecoveryCodeCreated } from "../../common/contracts/recovery.ts";
 import type { Me, SessionCreated } from "../../common/contracts/session.ts";
 import { formatMultiplier } from "./format.ts";
@@ -221,6 +222,52 @@ export async function recoverSession(code: string, fetchImpl: Fetch = (input, in
   if (response.status === 401) throw new Error("that code is wrong or already used");
   if (response.status !== 201) throw new Error((await readError(response)).message);
   return (await response.json()) as SessionCreated;
+}
+
+/**
+ * `GET /api/players/me/nickname`: the name the player shows on the leaderboard, or null before they pick one.
+ *
+ * ```ts
+ * const { nickname } = await fetchNickname(session);
+ * ```
+ */
+export async function fetchNickname(session: Session): Promise<CurrentNickname> {
+  const response = await session.fetch("/api/players/me/nickname", { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error((await readError(response)).message);
+  return (await response.json()) as CurrentNickname;
+}
+
+/**
+ * `PUT /api/players/me/nickname`; throws in plain words when the name is taken (409) or not allowed (400).
+ *
+ * ```ts
+ * await saveNickname(session, "satoshi_42");
+ * ```
+ */
+export async function saveNickname(session: Session, nickname: string): Promise<void> {
+  const response = await session.fetch("/api/players/me/nickname", {
+    method: "PUT",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ nickname }),
+  });
+  if (response.ok) return;
+  const { code, message } = await readError(response);
+  if (code === "nickname_taken") throw new Error("another player has that name");
+  if (code === "validation_failed") throw new Error("3–20 letters, digits, spaces, _ or -, not starting or ending with a space");
+  throw new Error(message);
+}
+
+/**
+ * `GET /api/leaderboard`: today's (UTC) players by net winnings.
+ *
+ * ```ts
+ * const { day, entries } = await fetchLeaderboard();
+ * ```
+ */
+export async function fetchLeaderboard(fetchImpl: Fetch = (input, init) => fetch(input, init)): Promise<Leaderboard> {
+  const response = await fetchImpl("/api/leaderboard", { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error((await readError(response)).message);
+  return (await response.json()) as Leaderboard;
 }
 
 /** Seconds from a Retry-After header, if it holds a number. */

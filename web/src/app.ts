@@ -11,6 +11,7 @@ import { createPricedGrid, type GridCell } from "./grid-model.ts";
 import { createGridView } from "./grid-view.ts";
 import { connectHelpSheet } from "./help-sheet.ts";
 import { createHistoryPanel } from "./history-panel.ts";
+import { connectLeaderboardPanel } from "./leaderboard-panel.ts";
 import { createResultSound } from "./result-sound.ts";
 import { PAUSED_BADGE, pausedText, sourceLabel } from "./price-label.ts";
 import { createPriceSeries } from "./price-series.ts";
@@ -275,6 +276,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
         () => {},
       );
     }
+    if (event.status === "won" || event.status === "lost" || event.status === "void") leaders.settled();
     if (known || event.status !== "accepted") return;
     // Accepted but unknown: placed on another device, or this tap's own answer is still on its way. Wait for the
     // latter a moment, then fetch the bet to draw it.
@@ -343,6 +345,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   element<HTMLButtonElement>(root, "[data-testid=history-more]").addEventListener("click", () => void loadHistoryPage());
   // A restored player is a new session: the page starts again as that player.
   connectAccountPanel({ root, session, store, onRestored: () => location.reload() });
+  const leaders = connectLeaderboardPanel({ root, session });
   const soundBox = element<HTMLInputElement>(root, "[data-testid=sound]");
   soundBox.checked = sound.enabled();
   soundBox.addEventListener("change", () => sound.setEnabled(soundBox.checked));

@@ -5,10 +5,11 @@ import type { BetEvent } from "../../common/contracts/bet-event.ts";
 import { connectAccountPanel } from "./account-panel.ts";
 import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
 import { createBetHistory } from "./bet-history.ts";
+import { connectBoardPan } from "./board-pan.ts";
 import { createChartView } from "./chart-view.ts";
 import { formatBalance, formatBand, formatChange, formatClock, formatMultiplier, formatPrice, formatStake } from "./format.ts";
 import { createPricedGrid, type GridCell } from "./grid-model.ts";
-import { createGridView } from "./grid-view.ts";
+import { createGridView, gridLeft } from "./grid-view.ts";
 import { connectHelpSheet } from "./help-sheet.ts";
 import { createHistoryPanel } from "./history-panel.ts";
 import { connectLeaderboardPanel } from "./leaderboard-panel.ts";
@@ -380,6 +381,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   };
   new ResizeObserver(resize).observe(board);
   resize();
+  // Drag, wheel and Shift+arrows pan the board; "Now" snaps back (board-pan.ts).
+  const boardPan = connectBoardPan({ board, layout: () => layout });
 
   const follower = createPriceFollower();
   let center = Number.NaN;
@@ -447,9 +450,17 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
 
     if (price !== undefined) {
       const halfRange = layout.plotHeight / 2 / (layout.rowHeight / spec.bandSize);
-      center = follower.follow({ price, halfRange, dtMs: dt, hold: grid.pointing() });
+      center = follower.follow({ price, halfRange, dtMs: dt, hold: grid.pointing() || boardPan.panned() });
     }
-    const scales = scalesFor(layout, spec, now, Number.isFinite(center) ? center : 0);
+    const unpanned = scalesFor(layout, spec, now, Number.isFinite(center) ? center : 0);
+    const cells = price !== undefined ? cellsToDraw(now) : [];
+    const scales = scalesFor(layout, spec, now, unpanned.centerPrice, boardPan.frame(cells, unpanned));
+    // The grid's box follows the now line when the board is panned.
+    const left = gridLeft(layout, scales);
+    if (gridEl.style.left !== `${left}px`) {
+      gridEl.style.left = `${left}px`;
+      gridEl.style.width = `${layout.plotWidth - left}px`;
+    }
     const from = scales.timeAt(0);
     book.forgetBefore(from - spec.columnMs);
     chart.draw({
@@ -461,7 +472,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       stale,
       pastBets: book.accepted().filter((bet) => bet.cell.t_end <= now),
     });
-    if (price !== undefined) grid.render({ layout, scales, spec, cells: cellsToDraw(now), frozen: stale || gridStale, bets: book });
+    if (price !== undefined) grid.render({ layout, scales, spec, cells, frozen: stale || gridStale, bets: book });
     gridEl.dataset.quoteId = latestGrid?.quote_id ?? "";
 
     if (latestGrid && latestGrid !== helpGrid) {

@@ -91,7 +91,8 @@ export function createChartView(canvas: HTMLCanvasElement): ChartView {
       ctx.fillStyle = theme.background;
       ctx.fillRect(0, 0, layout.width, layout.height);
       ctx.fillStyle = theme.future;
-      ctx.fillRect(layout.nowX, 0, layout.plotWidth - layout.nowX, layout.plotHeight);
+      const nowX = clampX(scales.x(scales.now), layout);
+      ctx.fillRect(nowX, 0, layout.plotWidth - nowX, layout.plotHeight);
 
       ctx.save();
       ctx.beginPath();
@@ -103,7 +104,7 @@ export function createChartView(canvas: HTMLCanvasElement): ChartView {
       drawPriceLine(ctx, frame);
       ctx.restore();
 
-      drawNowLine(ctx, layout);
+      drawNowLine(ctx, layout, scales.x(scales.now));
       drawPriceAxis(ctx, frame);
       drawTimeAxis(ctx, frame, spec);
     },
@@ -162,10 +163,15 @@ function drawPastBets(ctx: CanvasRenderingContext2D, { scales, pastBets }: Chart
   }
 }
 
+/** An x (px) held inside the plot. */
+const clampX = (x: number, layout: BoardLayout) => Math.min(layout.plotWidth, Math.max(0, x));
+
+/** The price line, its area and its head, at the now line wherever a pan has put it: drawn inside the plot's clip. */
 function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, price, stale }: ChartFrame) {
   if (ticks.length === 0 || price === undefined) return;
   const color = stale ? theme.stale : theme.line;
-  const headX = Math.min(layout.nowX, scales.x(ticks.at(-1)!.ts));
+  const nowX = scales.x(scales.now);
+  const headX = Math.min(nowX, scales.x(ticks.at(-1)!.ts));
   const path = new Path2D();
   ticks.forEach((tick, i) => {
     const x = scales.x(tick.ts);
@@ -175,10 +181,10 @@ function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, p
   });
   // The last price holds until now: the line always reaches the now line.
   const headY = scales.y(price);
-  path.lineTo(layout.nowX, headY);
+  path.lineTo(nowX, headY);
 
   const area = new Path2D(path);
-  area.lineTo(layout.nowX, layout.plotHeight);
+  area.lineTo(nowX, layout.plotHeight);
   area.lineTo(scales.x(ticks[0]!.ts), layout.plotHeight);
   area.closePath();
   const gradient = ctx.createLinearGradient(0, 0, 0, layout.plotHeight);
@@ -203,14 +209,14 @@ function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, p
   ctx.strokeStyle = stale ? theme.stale : theme.priceAcross;
   ctx.lineWidth = 1;
   ctx.beginPath();
-  ctx.moveTo(headX, Math.round(headY) + 0.5);
+  ctx.moveTo(Math.max(0, headX), Math.round(headY) + 0.5);
   ctx.lineTo(layout.plotWidth, Math.round(headY) + 0.5);
   ctx.stroke();
   ctx.setLineDash([]);
 
   ctx.fillStyle = color;
   ctx.beginPath();
-  ctx.arc(layout.nowX, headY, HEAD_DOT_RADIUS_PX, 0, Math.PI * 2);
+  ctx.arc(nowX, headY, HEAD_DOT_RADIUS_PX, 0, Math.PI * 2);
   ctx.fill();
   if (!stale) {
     // A ring that breathes once a second: the feed is alive.
@@ -218,13 +224,15 @@ function drawPriceLine(ctx: CanvasRenderingContext2D, { layout, scales, ticks, p
     ctx.strokeStyle = `rgba(247, 162, 27, ${0.6 * (1 - phase)})`;
     ctx.lineWidth = 2;
     ctx.beginPath();
-    ctx.arc(layout.nowX, headY, HEAD_DOT_RADIUS_PX + phase * PULSE_GROWTH_PX, 0, Math.PI * 2);
+    ctx.arc(nowX, headY, HEAD_DOT_RADIUS_PX + phase * PULSE_GROWTH_PX, 0, Math.PI * 2);
     ctx.stroke();
   }
 }
 
-function drawNowLine(ctx: CanvasRenderingContext2D, layout: BoardLayout) {
-  const x = Math.round(layout.nowX) + 0.5;
+function drawNowLine(ctx: CanvasRenderingContext2D, layout: BoardLayout, nowX: number) {
+  // Panned far enough into the future, the now line has left the plot.
+  if (nowX < 0 || nowX > layout.plotWidth) return;
+  const x = Math.round(nowX) + 0.5;
   ctx.strokeStyle = theme.nowLine;
   ctx.lineWidth = 1;
   ctx.setLineDash([2, 3]);

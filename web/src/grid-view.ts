@@ -63,7 +63,8 @@ interface CellNode {
  * frame (a single transform), so scrolling costs no layout.
  *
  * Keyboard: the grid is one tab stop; arrow keys move between cells, Enter or
- * Space taps. `onTap` gets only cells that were tappable when tapped.
+ * Space taps; Shift with an arrow is left to the board, which pans (app.ts).
+ * `onTap` gets only cells that were tappable when tapped.
  *
  * ```ts
  * const view = createGridView({ container: document.querySelector<HTMLElement>(".grid")!, onTap: (cell) => book.place(cell, stakes.stake()) });
@@ -205,7 +206,7 @@ export function createGridView({
   });
 
   layer.addEventListener("keydown", (event) => {
-    if (!focusKey) return;
+    if (!focusKey || event.shiftKey) return;
     const steps: Record<string, [number, number]> = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     const step = steps[event.key];
     if (!step) return;
@@ -225,8 +226,8 @@ export function createGridView({
         origin = { t: now, price: scales.centerPrice, layout };
         for (const node of nodes.values()) place(node, layout, origin, scales);
       }
-      // The grid's box starts at the now line: a window that has begun shows only its remaining part.
-      layer.style.transform = `translate3d(${scales.x(origin.t) - layout.nowX}px, ${scales.y(origin.price)}px, 0)`;
+      // The grid's box starts at the now line (`gridLeft`): a window that has begun shows only its remaining part.
+      layer.style.transform = `translate3d(${scales.x(origin.t) - gridLeft(layout, scales)}px, ${scales.y(origin.price)}px, 0)`;
 
       const wanted = new Set<string>();
       for (const cell of cells) {
@@ -271,6 +272,18 @@ export function createGridView({
       }
     },
   };
+}
+
+/**
+ * Where the grid's box starts (px from the board's left): at the now line, wherever a pan has put it, and never
+ * outside the plot.
+ *
+ * ```ts
+ * gridEl.style.left = `${gridLeft(layout, scales)}px`;
+ * ```
+ */
+export function gridLeft(layout: BoardLayout, scales: Scales): number {
+  return Math.round(Math.min(layout.plotWidth, Math.max(0, scales.x(scales.now))));
 }
 
 /** What a cell with accepted bets shows: the stake, then what it paid. */

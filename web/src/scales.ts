@@ -1,4 +1,5 @@
 import type { GridSpec } from "./grid-model.ts";
+import type { Pan } from "./pan.ts";
 
 /**
  * Where things sit on the board, in CSS pixels; worked out again only when the board is resized.
@@ -79,25 +80,27 @@ export interface Scales {
 
 /**
  * The scales for one frame: `now` at the now line, `centerPrice` in the middle
- * of the plot, one column per `spec.columnMs` and one row per `spec.bandSize`.
+ * of the plot, one column per `spec.columnMs` and one row per `spec.bandSize`;
+ * then moved by the player's `pan` (px, see `pan.ts`): `x` > 0 looks later, `y` > 0 higher.
  *
  * ```ts
  * const scales = scalesFor(boardLayout(1280, 640), DEFAULT_GRID, Date.now(), 42_000);
  * scales.y(42_000); // 309: the middle of the plot
  * ```
  */
-export function scalesFor(layout: BoardLayout, spec: GridSpec, now: number, centerPrice: number): Scales {
+export function scalesFor(layout: BoardLayout, spec: GridSpec, now: number, centerPrice: number, pan: Pan = { x: 0, y: 0 }): Scales {
   const pxPerMs = layout.columnWidth / spec.columnMs;
   const pxPerPrice = layout.rowHeight / spec.bandSize;
-  const midY = layout.plotHeight / 2;
+  const midY = layout.plotHeight / 2 + pan.y;
+  const nowX = layout.nowX - pan.x;
   return {
     now,
     centerPrice,
     pxPerMs,
     pxPerPrice,
-    x: (t) => layout.nowX + (t - now) * pxPerMs,
+    x: (t) => nowX + (t - now) * pxPerMs,
     y: (price) => midY - (price - centerPrice) * pxPerPrice,
-    timeAt: (x) => now + (x - layout.nowX) / pxPerMs,
+    timeAt: (x) => now + (x - nowX) / pxPerMs,
     priceAt: (y) => centerPrice + (midY - y) / pxPerPrice,
   };
 }

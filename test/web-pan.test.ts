@@ -1,0 +1,191 @@
+/**
+ * Panning the board in a real browser (the page behind nginx, with redis-server, api and ws as processes, ticks the
+ * test publishes itself, Chromium headless), on a desktop (1440×900) and a phone (390×844): a drag, the wheel and
+ * Shift+arrows bring hidden columns and rows into view, a drag places no bet, "Now" restores the live view, and a
+ * tap still places a bet after panning.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { buildWeb } from "../web/build.ts";
+import { launchBrowser, type TestBrowser } from "./support/browser.ts";
+import { startNginx, type TestNginx } from "./support/nginx.ts";
+import { freePort } from "./support/ports.ts";
+import { startRedis, type TestRedis } from "./support/redis-server.ts";
+import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
+import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import { waitFor } from "./support/wait.ts";
+
+// These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
+setDefaultTimeout(30_000);
+
+const START_PRICE = 42_000;
+
+let redis: TestRedis;
+let pump: TickPump;
+let dir: string;
+let api: RunningService;
+let ws: RunningService;
+let nginx: TestNginx;
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tap-web-pan-"));
+  redis = await startRedis();
+  pump = await startTickPump(redis.url, START_PRICE, 200);
+  const apiPort = await freePort();
+  const wsPort = await freePort();
+  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: join(dir, "bets.db") });
+  ws = spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
+  const [build, launched] = await Promise.all([
+    buildWeb(join(dir, "web")),
+    launchBrowser(),
+    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
+    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
+  ]);
+  browser = launched;
+  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await nginx?.stop();
+  await pump?.stop();
+  for (const service of [ws, api]) await service?.stop("SIGKILL");
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The cells wholly or partly inside the grid's box on screen: their keys, latest column start and lowest band. */
+const visible = (page: Page) =>
+  page.evaluate(() => {
+    const box = document.querySelector(".grid")!.getBoundingClientRect();
+    const cells = [...document.querySelectorAll<HTMLButtonElement>("button.cell")].filter((b) => {
+      const r = b.getBoundingClientRect();
+      return r.right > box.left + 1 && r.left < box.right - 1 && r.bottom > box.top + 1 && r.top < box.bottom - 1;
+    });
+    return {
+      keys: cells.map((b) => b.dataset.key!),
+      lastStart: Math.max(...cells.map((b) => Number(b.dataset.tStart))),
+      lowest: Math.min(...cells.map((b) => Number(b.dataset.priceLow))),
+      highest: Math.max(...cells.map((b) => Number(b.dataset.priceHigh))),
+      gridLeft: Math.round(box.left),
+      panned: document.querySelector<HTMLElement>(".board")!.dataset.panned ?? "false",
+    };
+  });
+
+/** The centre of a tappable cell in the middle of the grid, to press on. */
+const middleCell = (page: Page) =>
+  waitFor("a tappable cell mid-grid", () =>
+    page.evaluate(() => {
+      const box = document.querySelector(".grid")!.getBoundingClientRect();
+      const at = { x: box.left + box.width * 0.6, y: box.top + box.height / 2 };
+      const button = document.elementFromPoint(at.x, at.y)?.closest<HTMLButtonElement>("button.cell");
+      return button && !button.disabled ? { ...at, key: button.dataset.key! } : undefined;
+    }),
+  );
+
+async function openBoard(options: Parameters<TestBrowser["browser"]["newContext"]>[0]) {
+  const context: BrowserContext = await browser.browser.newContext(options);
+  const page = await context.newPage();
+  const bets: string[] = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/api/bets") bets.push(request.url());
+  });
+  await page.goto(nginx.url);
+  await waitFor("the grid's cells", async () => (await page.locator("button.cell:not([disabled])").count()) > 20 || undefined);
+  await page.waitForSelector("[data-testid=balance][data-value]");
+  return { context, page, bets };
+}
+
+async function drag(page: Page, from: { x: number; y: number }, by: { dx: number; dy: number }) {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(from.x + (by.dx * i) / 10, from.y + (by.dy * i) / 10);
+  await page.mouse.up();
+}
+
+async function backToNow(page: Page, original: Awaited<ReturnType<typeof visible>>) {
+  await page.locator("[data-testid=pan-now]").click();
+  await waitFor("the live view again", async () => {
+    const view = await visible(page);
+    return view.panned === "false" && !(await page.locator("[data-testid=pan-now]").isVisible()) && view.gridLeft === original.gridLeft ? view : undefined;
+  });
+}
+
+for (const device of [
+  { name: "desktop", options: { viewport: { width: 1440, height: 900 } }, touch: false },
+  { name: "phone", options: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }, touch: true },
+]) {
+  describe(`panning the board on a ${device.name}`, () => {
+    test("drag, wheel and Shift+arrows show hidden cells; a drag places no bet; Now restores the view; taps still bet", async () => {
+      const { context, page, bets } = await openBoard(device.options);
+      try {
+        const original = await visible(page);
+        expect(original.panned).toBe("false");
+        expect(await page.locator("[data-testid=pan-now]").isVisible()).toBe(false);
+
+        // A drag to the left, starting on a cell: later columns come into view, and no bet is placed.
+        const start = await middleCell(page);
+        await drag(page, start, { dx: -220, dy: 0 });
+        const dragged = await waitFor("later columns after the drag", async () => {
+          const view = await visible(page);
+          return view.lastStart > original.lastStart ? view : undefined;
+        });
+        expect(dragged.panned).toBe("true");
+        expect(dragged.keys.some((key) => !original.keys.includes(key))).toBe(true);
+        await page.waitForTimeout(300);
+        expect(bets).toEqual([]);
+        expect(await page.locator("[data-testid=pan-now]").isVisible()).toBe(true);
+        await backToNow(page, original);
+
+        // The wheel, down: lower bands come into view.
+        const box = (await page.locator(".grid").boundingBox())!;
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, 600);
+        const wheeled = await waitFor("lower bands after the wheel", async () => {
+          const view = await visible(page);
+          return view.lowest < original.lowest ? view : undefined;
+        });
+        expect(wheeled.keys.some((key) => !original.keys.includes(key))).toBe(true);
+        await backToNow(page, original);
+        expect((await visible(page)).lowest).toBe(original.lowest);
+
+        // Arrows alone move the focus between cells and do not pan; with Shift they pan.
+        await page.evaluate(() => document.querySelector<HTMLButtonElement>('button.cell[tabindex="0"]')!.focus());
+        await page.keyboard.press("ArrowRight");
+        expect((await visible(page)).panned).toBe("false");
+        for (let i = 0; i < 4; i++) await page.keyboard.press("Shift+ArrowRight");
+        for (let i = 0; i < 3; i++) await page.keyboard.press("Shift+ArrowDown");
+        const keyed = await waitFor("later columns and lower bands after Shift+arrows", async () => {
+          const view = await visible(page);
+          return view.lastStart > original.lastStart && view.lowest < original.lowest ? view : undefined;
+        });
+        expect(keyed.panned).toBe("true");
+        expect(bets).toEqual([]);
+
+        // Still panned, a tap on a cell places a bet (tapped again if the multiplier moved between the grid and the tap).
+        const status = page.locator("[data-testid=bet-status]");
+        let answer = "";
+        for (let attempt = 0; attempt < 3 && !answer.startsWith("accepted"); attempt++) {
+          const target = await middleCell(page);
+          const sent = bets.length;
+          if (device.touch) await page.touchscreen.tap(target.x, target.y);
+          else await page.mouse.click(target.x, target.y);
+          await waitFor("the tap's bet", () => (bets.length === sent + 1 ? true : undefined));
+          answer = await waitFor("the bet answered", async () => {
+            const [state, key] = await Promise.all([status.getAttribute("data-state"), status.getAttribute("data-cell-key")]);
+            return key === target.key && (state === "accepted" || state === "rejected") ? `${state}: ${await status.textContent()}` : undefined;
+          });
+        }
+        expect(answer).toStartWith("accepted");
+        expect((await visible(page)).panned).toBe("true");
+        await backToNow(page, original);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+}

@@ -100,7 +100,17 @@ async function openBoard(options: Parameters<TestBrowser["browser"]["newContext"
   return { context, page, bets };
 }
 
-async function drag(page: Page, from: { x: number; y: number }, by: { dx: number; dy: number }) {
+/** A drag with the mouse, or on a phone with a finger (touch events through the DevTools protocol). */
+async function drag(page: Page, from: { x: number; y: number }, by: { dx: number; dy: number }, touch = false) {
+  if (touch) {
+    const cdp = await page.context().newCDPSession(page);
+    const at = (i: number) => [{ x: from.x + (by.dx * i) / 10, y: from.y + (by.dy * i) / 10 }];
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: at(0) });
+    for (let i = 1; i <= 10; i++) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: at(i) });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await cdp.detach();
+    return;
+  }
   await page.mouse.move(from.x, from.y);
   await page.mouse.down();
   for (let i = 1; i <= 10; i++) await page.mouse.move(from.x + (by.dx * i) / 10, from.y + (by.dy * i) / 10);
@@ -127,9 +137,9 @@ for (const device of [
         expect(original.panned).toBe("false");
         expect(await page.locator("[data-testid=pan-now]").isVisible()).toBe(false);
 
-        // A drag to the left, starting on a cell: later columns come into view, and no bet is placed.
+        // A drag to the left (a finger on the phone), starting on a cell: later columns come into view, and no bet is placed.
         const start = await middleCell(page);
-        await drag(page, start, { dx: -220, dy: 0 });
+        await drag(page, start, { dx: -220, dy: 0 }, device.touch);
         const dragged = await waitFor("later columns after the drag", async () => {
           const view = await visible(page);
           return view.lastStart > original.lastStart ? view : undefined;

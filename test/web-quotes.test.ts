@@ -212,4 +212,23 @@ describe("quotes", () => {
     await waitFor("the stake debited", async () => (await shownBalance()) < before, 3000);
     expect(problems).toEqual([]);
   });
+
+  test("the 2 % tolerance is off until the player turns it on; then a tap asks 2 % below the shown multiplier, and it stays on", async () => {
+    await page.unrouteAll();
+    await ready();
+    const toggle = page.locator("[data-testid=slippage]");
+    expect(await toggle.isChecked()).toBe(false);
+    await toggle.check();
+    const target = await targetCell(4);
+    const from = posts.length;
+    const shown = await tap(target.key);
+    expect(await answered(target.key)).toBe("accepted");
+    const sent = posts.slice(from);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.min_multiplier).toBe(Math.floor(shown * 0.98 * 100 + 1e-6) / 100);
+    await page.reload();
+    await waitFor("the toggle back", () => page.locator("[data-testid=slippage]").isVisible(), 5000);
+    expect(await page.locator("[data-testid=slippage]").isChecked()).toBe(true);
+    expect(problems).toEqual([]);
+  });
 });

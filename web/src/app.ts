@@ -21,7 +21,7 @@ import { createServerClock } from "./server-clock.ts";
 import type { KeyValueStore, Session } from "./session.ts";
 import { drawSparkline } from "./sparkline.ts";
 import { createStakePicker } from "./stakes.ts";
-import { withTapQuotes } from "./tap-quotes.ts";
+import { createSlippageSetting, withTapQuotes } from "./tap-quotes.ts";
 import { type ConnState, connectLiveFeed, type PriceOrigin, type SocketLike } from "./ws-client/mod.ts";
 
 /**
@@ -129,7 +129,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const clock = createServerClock();
   const series = createPriceSeries();
   // Each cell keeps the quote it was priced in: a bet asks for no less than the multiplier the player saw.
-  const priced = withTapQuotes(createPricedGrid());
+  const slippage = createSlippageSetting(store);
+  const priced = withTapQuotes(createPricedGrid(), { tolerance: slippage.value });
   const book: BetBook = createBetBook({ send: (request, idempotencyKey) => placeBet(session, request, { idempotencyKey }) });
   const chart = createChartView(element<HTMLCanvasElement>(root, ".chart"));
   const refreshBalance = async () => {
@@ -347,6 +348,9 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   // A restored player is a new session: the page starts again as that player.
   connectAccountPanel({ root, session, store, onRestored: () => location.reload() });
   const leaders = connectLeaderboardPanel({ root, session });
+  const slippageBox = element<HTMLInputElement>(root, "[data-testid=slippage]");
+  slippageBox.checked = slippage.enabled();
+  slippageBox.addEventListener("change", () => slippage.set(slippageBox.checked));
   const soundBox = element<HTMLInputElement>(root, "[data-testid=sound]");
   soundBox.checked = sound.enabled();
   soundBox.addEventListener("change", () => sound.setEnabled(soundBox.checked));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Grid } from "../../common/contracts/grid.ts";
 import { cellKey, createPricedGrid } from "./grid-model.ts";
-import { withTapQuotes } from "./tap-quotes.ts";
+import { createSlippageSetting, withTapQuotes } from "./tap-quotes.ts";
 
 const gridAt = (ts: number, multiplier: number): Grid => ({
   ts,
@@ -43,4 +43,19 @@ describe("tap quotes", () => {
     priced.answered(cell, { ok: false, code: "cell_locked", message: "too late" });
     expect(priced.quoteFor(cell).minMultiplier).toBe(37.4);
   });
+});
+
+test("with the player's 2 % tolerance on, a first tap asks 2 % below the shown multiplier; a retry asks the refusal's exactly", () => {
+  const kept = new Map<string, string>();
+  const store = { getItem: (k: string) => kept.get(k) ?? null, setItem: (k: string, v: string) => void kept.set(k, v) };
+  const setting = createSlippageSetting(store);
+  expect(setting.value()).toBe(0);
+  setting.set(true);
+  expect(createSlippageSetting(store).enabled()).toBe(true);
+  const priced = withTapQuotes(createPricedGrid(), { tolerance: setting.value });
+  priced.update(gridAt(10_000, 10));
+  const cell = priced.cell(key)!;
+  expect(priced.quoteFor(cell).minMultiplier).toBeCloseTo(9.8, 10);
+  priced.answered(cell, { ok: false, code: "quote_changed", message: "Now 9.5×", currentMultiplier: 9.5 });
+  expect(priced.quoteFor(cell).minMultiplier).toBe(9.5);
 });

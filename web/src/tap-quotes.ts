@@ -2,6 +2,42 @@ import type { Grid } from "../../common/contracts/grid.ts";
 import type { BetOutcome } from "./api-client.ts";
 import type { BetQuote } from "./bet-book.ts";
 import { cellKey, type GridCell, type PricedGrid } from "./grid-model.ts";
+import type { KeyValueStore } from "./session.ts";
+
+/** Where the player's "accept up to 2 % less" choice is kept. */
+const TOLERANCE_KEY = "tap-trading.slippage";
+
+/** How much less than the shown multiplier a tap accepts when the player allows it: 2 %. */
+export const SLIPPAGE_TOLERANCE = 0.02;
+
+/**
+ * The player's slippage choice, kept in `store`: off (0) until they turn it on.
+ *
+ * ```ts
+ * const tolerance = createSlippageSetting(localStorage);
+ * tolerance.set(true); tolerance.value(); // 0.02
+ * ```
+ */
+export function createSlippageSetting(store: KeyValueStore | undefined) {
+  let on = false;
+  try {
+    on = store?.getItem(TOLERANCE_KEY) === "on";
+  } catch {
+    // Blocked storage: off.
+  }
+  return {
+    value: () => (on ? SLIPPAGE_TOLERANCE : 0),
+    enabled: () => on,
+    set(next: boolean) {
+      on = next;
+      try {
+        store?.setItem(TOLERANCE_KEY, next ? "on" : "off");
+      } catch {
+        // Kept for this page only.
+      }
+    },
+  };
+}
 
 /**
  * The priced grid, plus what a tap on one of its cells asks for (`BetQuote`).
@@ -22,7 +58,7 @@ export interface QuotedGrid extends PricedGrid {
 
 /**
  * Wraps `priced` so each cell remembers the grid (quote) it was priced in, and a refused quote can be taken with one
- * more tap. The API takes a bet only at no less than the multiplier sent (409 `quote_changed` otherwise, nothing
+ * more tap. `tolerance` (0 by default) lets a first tap accept that much less than the shown multiplier. The API takes a bet only at no less than the multiplier sent (409 `quote_changed` otherwise, nothing
  * debited), so the player is never filled at a price they did not see.
  *
  * ```ts
@@ -31,7 +67,7 @@ export interface QuotedGrid extends PricedGrid {
  * const quote = priced.quoteFor(priced.cell(key)!); // { minMultiplier: 3.2, quoteId: grid.quote_id }
  * ```
  */
-export function withTapQuotes(priced: PricedGrid): QuotedGrid {
+export function withTapQuotes(priced: PricedGrid, { tolerance = () => 0 }: { tolerance?: () => number } = {}): QuotedGrid {
   const quoteIds = new WeakMap<GridCell, string>();
   /** The one cell whose next tap takes the multiplier a refusal named. */
   let requote: { key: string; multiplier: number; quoteId: string | undefined } | undefined;
@@ -52,7 +88,9 @@ export function withTapQuotes(priced: PricedGrid): QuotedGrid {
       const taken = requote?.key === cell.key ? requote : undefined;
       requote = undefined;
       const quoteId = taken?.quoteId ?? quoteIdOf(cell);
-      return { minMultiplier: taken?.multiplier ?? cell.multiplier, ...(quoteId ? { quoteId } : {}) };
+      // A retry takes exactly the multiplier the refusal named; a first tap may allow the player's tolerance below the shown one.
+      const minMultiplier = taken?.multiplier ?? cell.multiplier * (1 - tolerance());
+      return { minMultiplier, ...(quoteId ? { quoteId } : {}) };
     },
     answered(cell, outcome) {
       if (outcome.ok || outcome.code !== "quote_changed" || outcome.currentMultiplier === undefined) return;

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_GRID } from "./grid-model.ts";
+import { gridLeft } from "./grid-view.ts";
 import { addPan, clampPan, DRAG_THRESHOLD_PX, dragPan, isAtNow, isDrag, keyPan, NO_PAN, panBounds, wheelPan } from "./pan.ts";
+import { boardLayout, scalesFor } from "./scales.ts";
 
 describe("panBounds", () => {
   test("reaches the grid's last column, top row and bottom row, and no further", () => {
@@ -74,5 +77,23 @@ describe("snap back", () => {
     expect(isAtNow(away)).toBe(false);
     expect(isAtNow(addPan(away, { x: -91, y: -41 }))).toBe(true);
     expect(isAtNow({ x: 0.3, y: -0.3 })).toBe(true);
+  });
+});
+
+describe("a panned board's scales", () => {
+  const layout = boardLayout(1370, 878);
+  const now = 1_700_000_000_000;
+  test("a pan moves everything the other way, and the inverse maps follow", () => {
+    const live = scalesFor(layout, DEFAULT_GRID, now, 42_000);
+    const panned = scalesFor(layout, DEFAULT_GRID, now, 42_000, { x: 120, y: 40 });
+    expect(panned.x(now)).toBeCloseTo(live.x(now) - 120);
+    expect(panned.y(42_000)).toBeCloseTo(live.y(42_000) + 40);
+    expect(panned.timeAt(panned.x(now + 7000))).toBeCloseTo(now + 7000);
+    expect(panned.priceAt(panned.y(42_031))).toBeCloseTo(42_031);
+  });
+  test("the grid's box starts at the now line, and never outside the plot", () => {
+    expect(gridLeft(layout, scalesFor(layout, DEFAULT_GRID, now, 42_000))).toBe(layout.nowX);
+    expect(gridLeft(layout, scalesFor(layout, DEFAULT_GRID, now, 42_000, { x: 100, y: 0 }))).toBe(layout.nowX - 100);
+    expect(gridLeft(layout, scalesFor(layout, DEFAULT_GRID, now, 42_000, { x: 5000, y: 0 }))).toBe(0);
   });
 });

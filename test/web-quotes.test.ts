@@ -197,18 +197,30 @@ describe("quotes", () => {
     expect(await page.locator(`button.cell[data-key="${target.key}"]`).getAttribute("title")).toContain(`Now ${multiplierText(current)}`);
     expect(await shownBalance()).toBe(before);
 
-    // One more tap on the cell takes the multiplier the refusal named.
-    const refused = await status().textContent();
-    await tap(target.key);
-    expect(await answered(target.key, refused)).toBe("accepted");
-    const sent = posts.slice(from);
-    expect(sent).toHaveLength(2);
-    expect(sent[1]!.min_multiplier).toBe(current);
-    expect(sent[1]!.quote_id).toMatch(QUOTE_ID);
-    expect(sent[1]!.cell).toEqual(sent[0]!.cell);
+    // One more tap on the cell takes the multiplier the refusal named. The price keeps moving: should the
+    // quote move again before that tap lands, it is refused the same way and the next tap asks the new one.
+    let named = current;
+    let outcome = "rejected";
+    for (let taps = 0; taps < 3 && outcome === "rejected"; taps++) {
+      const refused = await status().textContent();
+      const answer = page.waitForResponse((response) => response.request().method() === "POST" && new URL(response.url()).pathname === "/api/bets");
+      await tap(target.key);
+      const response = await answer;
+      outcome = (await answered(target.key, refused))!;
+      const sentNow = posts.at(-1)!;
+      expect(sentNow.min_multiplier).toBe(named);
+      expect(sentNow.quote_id).toMatch(QUOTE_ID);
+      expect(sentNow.cell).toEqual(posts[from]!.cell);
+      if (outcome === "rejected") {
+        const again = (await response.json()) as { error: { code: string; current_multiplier: number } };
+        expect(again.error.code).toBe("quote_changed");
+        named = again.error.current_multiplier;
+      }
+    }
+    expect(outcome).toBe("accepted");
     const stored = storedBet((await status().getAttribute("data-bet-id"))!)!;
-    expect(stored.min_multiplier_centi).toBe(Math.round(current * 100));
-    expect(stored.multiplier_centi).toBeGreaterThanOrEqual(Math.round(current * 100));
+    expect(stored.min_multiplier_centi).toBe(Math.round(named * 100));
+    expect(stored.multiplier_centi).toBeGreaterThanOrEqual(Math.round(named * 100));
     await waitFor("the stake debited", async () => (await shownBalance()) < before, 3000);
     expect(problems).toEqual([]);
   });

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildWeb } from "../web/build.ts";
-import { launchBrowser, type TestBrowser } from "./support/browser.ts";
+import { launchBrowser, recordPageProblems, type TestBrowser } from "./support/browser.ts";
 import { startNginx, type TestNginx } from "./support/nginx.ts";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
@@ -65,12 +65,7 @@ beforeAll(async () => {
   nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
   context = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
-  page.on("console", (message) => {
-    // A 409 is a refusal the page shows in words (a quote that changed): Chromium logs it, the tests judge the page.
-    if (message.text().includes("status of 409")) return;
-    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  recordPageProblems(page, problems);
 }, 30_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildWeb } from "../web/build.ts";
-import { launchBrowser, type TestBrowser } from "./support/browser.ts";
+import { launchBrowser, recordPageProblems, type TestBrowser } from "./support/browser.ts";
 import { startNginx, type TestNginx } from "./support/nginx.ts";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
@@ -64,12 +64,7 @@ beforeAll(async () => {
   page.on("request", (request) => {
     if (request.method() === "POST" && new URL(request.url()).pathname === "/api/bets") posts.push(request.postDataJSON());
   });
-  page.on("console", (message) => {
-    // The refused quote's 409 is logged by Chromium itself; it is the case under test, not a fault.
-    if (message.text().includes("status of 409")) return;
-    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  recordPageProblems(page, problems);
 }, 30_000);
 
 afterAll(async () => {

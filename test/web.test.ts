@@ -13,7 +13,7 @@ import Redis from "ioredis";
 import type { BrowserContext, Page } from "playwright-core";
 import type { Grid } from "../common/contracts/grid.ts";
 import { buildWeb, type WebBuild } from "../web/build.ts";
-import { launchBrowser, type TestBrowser } from "./support/browser.ts";
+import { launchBrowser, recordPageProblems, type TestBrowser } from "./support/browser.ts";
 import { startNginx, type TestNginx } from "./support/nginx.ts";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
@@ -107,12 +107,7 @@ async function openPage(options: Parameters<TestBrowser["browser"]["newContext"]
   const page = await context.newPage();
   const problems: string[] = [];
   const site = new URL(nginx.url);
-  page.on("console", (message) => {
-    // A 409 is a refusal the page shows in words (quote_changed, insufficient_funds): Chromium logs it, the tests judge the page.
-    if (message.text().includes("status of 409")) return;
-    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  recordPageProblems(page, problems);
   page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
   page.on("request", (request) => {
     const url = new URL(request.url());

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own download is not reachable here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -37,4 +37,23 @@ export async function launchBrowser(): Promise<TestBrowser> {
     await browser.close().catch(() => {});
   };
   return { browser, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * Collects what must not happen on a page into `problems`: console errors and
+ * warnings, and uncaught page errors. A 409 is a refusal the page shows in words
+ * (a quote that changed, insufficient funds): Chromium logs it, the tests judge the page.
+ *
+ * ```ts
+ * const problems: string[] = [];
+ * recordPageProblems(page, problems);
+ * expect(problems).toEqual([]);
+ * ```
+ */
+export function recordPageProblems(page: Page, problems: string[]): void {
+  page.on("console", (message) => {
+    if (message.text().includes("status of 409")) return;
+    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
 }

@@ -250,10 +250,12 @@ async function acceptedBetId(page: Page, previous?: string | null): Promise<stri
   try {
     return await waitFor("the bet to be accepted", async () => {
       const [state, betId] = [await status.getAttribute("data-state"), await status.getAttribute("data-bet-id")];
-      if (state === "rejected" && (await status.getAttribute("data-code")) === "quote_changed" && retakes < 3) {
+      if (state === "rejected" && (await status.getAttribute("data-code")) === "quote_changed" && retakes < 6) {
         retakes++;
+        const refused = await status.textContent();
         await retakeChangedQuote(page);
-        await waitFor("the retake to be answered", async () => (await status.getAttribute("data-state")) !== "rejected" || undefined, 3000).catch(() => undefined);
+        // Answered when the status moves on: accepted, or refused again with the newer multiplier.
+        await waitFor("the retake to be answered", async () => ((await status.textContent()) !== refused ? true : undefined), 3000).catch(() => undefined);
         return undefined;
       }
       if (state === "rejected") throw new Error(`bet refused: ${await status.textContent()}`);

@@ -3,9 +3,12 @@ import { cors } from "@elysiajs/cors";
 import { Elysia } from "elysia";
 import type Redis from "ioredis";
 import type { Logger } from "../common/log.ts";
+import { httpMetrics, metricsRoute } from "../common/metrics/http.ts";
+import { startProcessMetrics } from "../common/metrics/registry.ts";
 import type { TickStore } from "../common/prices/tick-store.ts";
 import type { BetStore } from "./bets/bet-store.ts";
 import type { BetPlacement } from "./bets/placement.ts";
+import { countRefusals } from "./bets/refusal-metrics.ts";
 import { betRoutes } from "./bets/routes.ts";
 import type { GridService } from "./grid/grid-service.ts";
 import { gridRoutes } from "./grid/routes.ts";
@@ -75,8 +78,12 @@ export function createApp(parts: AppParts) {
   let routeTable: RouteTable | undefined;
   const routes: { method: string; path: string }[] = [];
   const allowedOrigins = new Set(corsOrigins);
+  startProcessMetrics("api");
   const app = new Elysia({ normalize: false })
     .use(httpFoundation({ log, logRequest, routeTable: () => (routeTable ??= createRouteTable(routes)) }))
+    // Requests by route and status; GET /metrics outside /api/, so nginx never serves it (docs/metrics.md).
+    .use(httpMetrics())
+    .use(metricsRoute())
     .use(
       cors({
         // A set lookup, and a fixed methods string: this runs on every request.
@@ -104,7 +111,7 @@ export function createApp(parts: AppParts) {
     )
     .use(playerRoutes({ tokens: parts.tokens, players: parts.players, nicknames: parts.nicknames }))
     .use(leaderboardRoutes({ leaderboard: parts.leaderboard }))
-    .use(betRoutes({ tokens: parts.tokens, placement: parts.placement, bets: parts.bets }));
+    .use(betRoutes({ tokens: parts.tokens, placement: countRefusals(parts.placement), bets: parts.bets }));
   if (testRoutes) {
     app
       .get("/api/_test/panic", () => {

@@ -1,5 +1,6 @@
 import Redis from "ioredis";
 import type { Logger } from "./log.ts";
+import { counter } from "./metrics/registry.ts";
 
 export type { Redis };
 
@@ -26,7 +27,8 @@ const QUIT_TIMEOUT_MS = 1000;
 /**
  * An ioredis connection that retries for ever with a capped backoff, and logs
  * its state changes: a Redis restart must be survived, not crash the service.
- * `role` names the connection in the logs (publisher, subscriber, commands).
+ * `role` names the connection in the logs (publisher, subscriber, commands)
+ * and in `tap_redis_reconnects_total` and `tap_redis_errors_total`.
  *
  * ```ts
  * const publisher = createRedis(config.redisUrl, log, "publisher", { autoPipelining: true });
@@ -41,12 +43,18 @@ export function createRedis(url: string, log: Logger, role: string, { autoPipeli
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(RECONNECT_BASE_MS * 2 ** attempt, RECONNECT_MAX_MS),
   });
+  const reconnects = counter<"role">({ name: "tap_redis_reconnects_total", help: "Redis connections made ready again after a loss, by the connection's role.", labelNames: ["role"] }).labels({ role });
+  const errors = counter<"role">({ name: "tap_redis_errors_total", help: "Errors reported by a Redis connection (a refused connect, a reset), by the connection's role.", labelNames: ["role"] }).labels({ role });
   let wasReady = false;
   redis.on("ready", () => {
     log.info({ redis: role, reconnected: wasReady }, wasReady ? "redis reconnected" : "redis connected");
+    if (wasReady) reconnects.inc();
     wasReady = true;
   });
-  redis.on("error", (error: Error) => log.warn({ redis: role, err: error.message }, "redis error"));
+  redis.on("error", (error: Error) => {
+    errors.inc();
+    log.warn({ redis: role, err: error.message }, "redis error");
+  });
   redis.on("end", () => log.info({ redis: role }, "redis connection closed"));
   return redis;
 }

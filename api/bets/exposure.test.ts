@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { metricsText } from "../../common/metrics/registry.ts";
 import { createExposure, type ExposureEntry } from "./exposure.ts";
 
 const bet = (playerId: string, stakeCents: number, tStart = 5000, lowCents = 100): ExposureEntry => ({
@@ -28,4 +29,17 @@ describe("exposure limits", () => {
     expect(exposure.reserve(bet("q", 300, 10_000))).toEqual({ ok: false, limit: "max_house_liability" });
     expect(exposure.houseLiabilityCents()).toBe(1000);
   });
+});
+
+test("the house's open bets, open stake and potential payout are read from the book when metrics are scraped", async () => {
+  const exposure = createExposure({ maxOpenBets: 100, maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e9 });
+  exposure.reserve(bet("p", 400));
+  exposure.reserve(bet("q", 150, 10_000));
+  exposure.release(bet("p", 400));
+  exposure.reserve(bet("r", 25));
+  const text = await metricsText();
+  expect(text).toMatch(/^tap_exposure_open_bets(\{[^}]*\})? 2$/m);
+  expect(text).toMatch(/^tap_exposure_open_stake_cents(\{[^}]*\})? 175$/m);
+  expect(text).toMatch(new RegExp(`^tap_exposure_potential_payout_cents(\\{[^}]*\\})? ${exposure.houseLiabilityCents()}$`, "m"));
+  expect(exposure.houseLiabilityCents()).toBe(350);
 });

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { gaugeReading } from "../../common/metrics/registry.ts";
 import { potentialPayoutCents } from "./bet-store.ts";
 
 /**
@@ -33,7 +34,9 @@ export interface ExposureEntry {
  * What the house stands to pay on open bets, kept in memory by the process
  * that owns the writes: open bets per player, potential payout per cell and in
  * total. A bet reserves its share before it is written (so bets in flight
- * count too) and releases it when refused or settled.
+ * count too) and releases it when refused or settled. The house's figures
+ * (open bets, open stake, potential payout) are read from here at scrape time
+ * (`tap_exposure_*`, docs/metrics.md).
  *
  * ```ts
  * const exposure = createExposure({ maxOpenBets: 100, maxCellLiabilityCents: 5_000_000, maxHouseLiabilityCents: 100_000_000 });
@@ -46,6 +49,12 @@ export function createExposure(limits: ExposureLimits) {
   // By window start, then band: numbers all the way, no key string per bet (a closing window releases thousands).
   const liabilityByCell = new Map<number, Map<number, number>>();
   let house = 0;
+  // Totals over every player and cell, for the metrics: two additions per bet.
+  let openBets = 0;
+  let openStake = 0;
+  gaugeReading({ name: "tap_exposure_open_bets", help: "Open bets, those in flight to the database included." }, (set) => set(openBets));
+  gaugeReading({ name: "tap_exposure_open_stake_cents", help: "Stakes of the open bets, in cents." }, (set) => set(openStake));
+  gaugeReading({ name: "tap_exposure_potential_payout_cents", help: "What the house would pay if every open bet won, in cents (its liability; MAX_HOUSE_LIABILITY bounds it)." }, (set) => set(house));
 
   const cellLiability = (entry: ExposureEntry) => liabilityByCell.get(entry.tStart)?.get(entry.lowCents) ?? 0;
   const add = (entry: ExposureEntry, sign: 1 | -1) => {
@@ -65,6 +74,8 @@ export function createExposure(limits: ExposureLimits) {
       if (column.size === 0) liabilityByCell.delete(entry.tStart);
     }
     house += payout;
+    openBets += sign;
+    openStake += sign * entry.stakeCents;
   };
 
   return {

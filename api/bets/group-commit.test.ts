@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { metricsRegistry, metricsText } from "../../common/metrics/registry.ts";
 import { createGroupCommitter } from "./group-commit.ts";
 
 describe("createGroupCommitter", () => {
@@ -68,4 +69,19 @@ describe("createGroupCommitter", () => {
     expect(written).toEqual([7]);
     await pending;
   });
+});
+
+test("each batch's size and write time are observed", async () => {
+  const sizes = async () => {
+    const metric = metricsRegistry.getSingleMetric("tap_bets_commit_batch_size");
+    const values = metric ? (await metric.get()).values : [];
+    const of = (suffix: string) => values.find((value) => (value as { metricName?: string }).metricName === `tap_bets_commit_batch_size${suffix}`)?.value ?? 0;
+    return { count: of("_count"), sum: of("_sum") };
+  };
+  const before = await sizes();
+  const committer = createGroupCommitter<number, number>((items) => items.map((n) => n));
+  await Promise.all([1, 2, 3].map((n) => committer.submit(n)));
+  await committer.submit(4);
+  expect(await sizes()).toEqual({ count: before.count + 2, sum: before.sum + 4 });
+  expect(await metricsText()).toMatch(/^tap_bets_commit_duration_seconds_count(\{[^}]*\})? [1-9]/m);
 });

@@ -1,3 +1,5 @@
+import { histogram } from "../../common/metrics/registry.ts";
+
 /**
  * Collects the items that arrive close together (within one event-loop turn,
  * or up to `maxDelayMs`) and writes them with one call, one SQLite
@@ -7,6 +9,8 @@
  * `writeBatch` returns one result per item, in order (an item may be refused
  * on its own merits without failing the batch). When the call throws, the
  * batch is retried one item at a time so that a single bad item fails alone.
+ * Each batch's size and write time are observed in `tap_bets_commit_batch_size`
+ * and `tap_bets_commit_duration_seconds` (docs/metrics.md).
  *
  * ```ts
  * const commits: GroupCommitter<BetOrder, PlaceOutcome> = createGroupCommitter(bets.placeBatch);
@@ -55,6 +59,16 @@ export function createGroupCommitter<T, R>(
   let items: T[] = [];
   let waiters: Waiter<R>[] = [];
   let scheduled = false;
+  const batchSize = histogram({
+    name: "tap_bets_commit_batch_size",
+    help: "Bets written per group commit (one SQLite transaction).",
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1024],
+  });
+  const commitSeconds = histogram({
+    name: "tap_bets_commit_duration_seconds",
+    help: "Time to write one group commit's batch (the transaction, its retries one by one included), in seconds.",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  });
 
   const writeAlone = (item: T, waiter: Waiter<R>) => {
     try {
@@ -72,14 +86,18 @@ export function createGroupCommitter<T, R>(
     const batchWaiters = waiters;
     items = [];
     waiters = [];
+    const started = performance.now();
+    batchSize.observe(batch.length);
     let results: R[];
     try {
       results = writeBatch(batch);
     } catch (error) {
-      if (batch.length === 1) return batchWaiters[0]?.reject(error);
-      batch.forEach((item, index) => writeAlone(item, batchWaiters[index]!));
+      if (batch.length === 1) batchWaiters[0]?.reject(error);
+      else batch.forEach((item, index) => writeAlone(item, batchWaiters[index]!));
+      commitSeconds.observe((performance.now() - started) / 1000);
       return;
     }
+    commitSeconds.observe((performance.now() - started) / 1000);
     batchWaiters.forEach((waiter, index) => waiter.resolve(results[index] as R));
   };
 

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import type { BetEventEnvelope } from "../../common/contracts/bet-event.ts";
 import { createLogger } from "../../common/log.ts";
+import { metricsRegistry } from "../../common/metrics/registry.ts";
 import { openTempStore } from "../../test/support/temp-db.ts";
 import { createBetStore } from "../bets/bet-store.ts";
 import { createPlayerStore } from "../players/player-store.ts";
@@ -94,4 +95,88 @@ test("each settled bet is told to its player: outcome, payout and the balance af
   settler.onClock(16_000 + 2000 + 1000);
   expect(events.slice(2)).toEqual([{ player_id: "p2", event: { type: "bet", bet_id: "void", status: "void", payout: 0, balance: 9 } }]);
   expect(settler.stats()).toMatchObject({ open_bets: 0, settled: 3 });
+});
+
+/** The sum of a metric's series with these labels (0 when it has none yet). */
+async function metricValue(name: string, labels: Record<string, string> = {}, suffix = ""): Promise<number> {
+  const metric = metricsRegistry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values
+    .filter((value) => (suffix === "" || (value as { metricName?: string }).metricName === `${name}${suffix}`) && Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))
+    .reduce((sum, value) => sum + value.value, 0);
+}
+
+function settleThree(now: () => number) {
+  const db = openTempStore();
+  createPlayerStore(db).create("p1", 1000, 0);
+  createPlayerStore(db).create("p2", 1000, 0);
+  const order = (id: string, playerId: string, lowCents: number, tEnd = 15_000) => ({
+    id,
+    playerId,
+    stakeCents: 100,
+    tStart: 10_000,
+    tEnd,
+    lowCents,
+    highCents: lowCents + 1000,
+    multiplierCenti: 275,
+    createdAt: 0,
+    idempotencyKey: null,
+  });
+  createBetStore(db).placeBatch([order("won", "p1", 4_200_000), order("lost", "p2", 4_300_000), order("void", "p2", 4_400_000, 16_000)]);
+  const lines: Record<string, unknown>[] = [];
+  const settler = createSettler({
+    book: createSettlementBook({ staleMs: 5000, graceMs: 1000, timeoutMs: 2000 }),
+    store: createSettleStore(db),
+    exposure: { release() {} },
+    events: { push: () => {} },
+    log: createLogger({ component: "api", level: "info", sink: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } }),
+    now,
+  });
+  settler.load();
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 9_000, price: 42_500 }, continuous: false });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 11_000, price: 42_005 }, continuous: true });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 15_001, price: 42_005 }, continuous: true });
+  settler.onClock(16_000 + 2000 + 1000);
+  return { db, lines };
+}
+
+test("each settled bet is one info line with its bet, player, outcome and payout", () => {
+  const { db, lines } = settleThree(() => 20_000);
+  using _ = db;
+  const settledLines = lines.filter((line) => line.msg === "bet settled");
+  expect(settledLines.map(({ level, component, bet_id, player_id, outcome, payout_cents }) => ({ level, component, bet_id, player_id, outcome, payout_cents }))).toEqual([
+    { level: "info", component: "api", bet_id: "won", player_id: "p1", outcome: "won", payout_cents: 275 },
+    { level: "info", component: "api", bet_id: "lost", player_id: "p2", outcome: "lost", payout_cents: 0 },
+    { level: "info", component: "api", bet_id: "void", player_id: "p2", outcome: "void", payout_cents: 0 },
+  ]);
+});
+
+test("settled bets are counted by outcome, with the payouts, the refunds and each bet's lag from its decision", async () => {
+  const before = {
+    won: await metricValue("tap_bets_settled_total", { outcome: "won" }),
+    lost: await metricValue("tap_bets_settled_total", { outcome: "lost" }),
+    void: await metricValue("tap_bets_settled_total", { outcome: "void" }),
+    payouts: await metricValue("tap_payouts_cents_total"),
+    refunds: await metricValue("tap_refunds_cents_total"),
+    lagLost: await metricValue("tap_settlement_lag_seconds", { outcome: "lost" }, "_sum"),
+  };
+  const { db } = settleThree(() => 20_000);
+  using _ = db;
+  expect(await metricValue("tap_bets_settled_total", { outcome: "won" })).toBe(before.won + 1);
+  expect(await metricValue("tap_bets_settled_total", { outcome: "lost" })).toBe(before.lost + 1);
+  expect(await metricValue("tap_bets_settled_total", { outcome: "void" })).toBe(before.void + 1);
+  expect(await metricValue("tap_payouts_cents_total")).toBe(before.payouts + 275);
+  expect(await metricValue("tap_refunds_cents_total")).toBe(before.refunds + 100);
+  // The lost bet's window ended at 15,000 and it was written at 20,000.
+  expect(await metricValue("tap_settlement_lag_seconds", { outcome: "lost" }, "_sum")).toBeCloseTo(before.lagLost + 5, 6);
+});
+
+test("a newly stored bet is counted as accepted, with its stake", async () => {
+  const { settler } = setUp([]);
+  const accepted = await metricValue("tap_bets_accepted_total");
+  const stakes = await metricValue("tap_stakes_cents_total");
+  settler.add(bet("n1", 4_200_000));
+  expect(await metricValue("tap_bets_accepted_total")).toBe(accepted + 1);
+  expect(await metricValue("tap_stakes_cents_total")).toBe(stakes + 100);
 });

@@ -1,8 +1,9 @@
 import type { Logger } from "../../common/log.ts";
+import { counter, histogram } from "../../common/metrics/registry.ts";
 import type { Exposure } from "../bets/exposure.ts";
 import type { BetEventPublisher } from "./event-publisher.ts";
 import { settledEnvelope } from "./events.ts";
-import type { SettleStore } from "./settle-store.ts";
+import type { Settled, SettleStore } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
@@ -26,7 +27,11 @@ export interface SettlerParts {
  * Runs settlement in the process that owns the database's writes: every tick
  * (and a clock, for windows no tick closes) goes through the book; what it
  * decides is written in one transaction with the tick itself, the bets'
- * limits are released, and each player is told over the bus.
+ * limits are released, and each player is told over the bus. Each settled
+ * bet is one info line ("bet settled": bet, player, outcome, payout), so the
+ * journal alone tells what became of a bet, and is counted in the metrics
+ * (docs/metrics.md): newly stored bets and their stakes as they join the book,
+ * settled bets by outcome, payouts, and the settlement lag.
  *
  * ```ts
  * const settler = createSettler({ book, store, exposure, events, log });
@@ -37,13 +42,20 @@ export interface SettlerParts {
 export function createSettler({ book, store, exposure, events, log, now = Date.now }: SettlerParts) {
   let settledTotal = 0;
   let loaded = false;
+  const metrics = settlementMetrics();
   const apply = (decisions: Decision[], judged?: JudgedTick) => {
     if (decisions.length === 0 && !judged) return;
-    const settled = store.settle(decisions, now(), judged);
+    const at = now();
+    const settled = store.settle(decisions, at, judged);
     for (const { bet } of decisions) exposure.release(bet);
     settledTotal += settled.length;
-    for (const one of settled) events.push(settledEnvelope(one));
-    log.debug({ settled: settled.length }, "settled bets");
+    for (const one of settled) {
+      events.push(settledEnvelope(one));
+      log.info({ bet_id: one.betId, player_id: one.playerId, outcome: one.outcome, payout_cents: one.payoutCents }, "bet settled");
+      metrics.settled[one.outcome].inc();
+      if (one.payoutCents > 0) metrics.payouts.inc(one.payoutCents);
+    }
+    if (settled.length > 0) observeSettled(metrics, decisions, settled, at);
   };
   return {
     /** Loads the open bets from the database: once, at start, before the history replay. */
@@ -58,6 +70,8 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     /** A newly placed bet joins the book. */
     add(bet: OpenBet): void {
       book.add(bet);
+      metrics.accepted.inc();
+      metrics.stakes.inc(bet.stakeCents);
     },
     /** A judged tick from the feed: stored with what it decides. */
     onTick(judged: JudgedTick): void {
@@ -89,3 +103,38 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
  * ```
  */
 export type Settler = ReturnType<typeof createSettler>;
+
+/**
+ * Refunds and the settlement lag of the bets settled now; a bet the database
+ * had already settled (a replay at start) is in `decisions` but not in `settled`.
+ */
+function observeSettled(metrics: SettlementMetrics, decisions: readonly Decision[], settled: readonly Settled[], at: number): void {
+  const ids = settled.length === decisions.length ? undefined : new Set(settled.map((one) => one.betId));
+  for (const { bet, outcome, at: decidedAt } of decisions) {
+    if (ids && !ids.has(bet.id)) continue;
+    // A win is decided by its touching tick, before the window ends; a loss or a void once it has ended.
+    metrics.lag[outcome].observe(Math.max(0, at - Math.min(bet.tEnd, decidedAt)) / 1000);
+    if (outcome === "void") metrics.refunds.inc(bet.stakeCents);
+  }
+}
+
+type SettlementMetrics = ReturnType<typeof settlementMetrics>;
+
+/** The settlement's metrics, made once per process; a labelled series each, looked up once here rather than per bet. */
+function settlementMetrics() {
+  const settled = counter<"outcome">({ name: "tap_bets_settled_total", help: "Bets settled, by outcome (won, lost, void).", labelNames: ["outcome"] });
+  const lag = histogram<"outcome">({
+    name: "tap_settlement_lag_seconds",
+    help: "From the moment a bet was decided (its window's end, or the touching tick for a win) to its settlement's commit, in seconds; void bets wait for the settlement timeout by design.",
+    labelNames: ["outcome"],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+  });
+  return {
+    settled: { won: settled.labels({ outcome: "won" }), lost: settled.labels({ outcome: "lost" }), void: settled.labels({ outcome: "void" }) },
+    lag: { won: lag.labels({ outcome: "won" }), lost: lag.labels({ outcome: "lost" }), void: lag.labels({ outcome: "void" }) },
+    payouts: counter({ name: "tap_payouts_cents_total", help: "Paid to players for won bets, in cents." }),
+    refunds: counter({ name: "tap_refunds_cents_total", help: "Stakes given back for void bets, in cents." }),
+    accepted: counter({ name: "tap_bets_accepted_total", help: "Bets accepted: stored and entered in the settlement book." }),
+    stakes: counter({ name: "tap_stakes_cents_total", help: "Stakes of the accepted bets, in cents." }),
+  };
+}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { metricsRegistry, metricsText } from "../metrics/registry.ts";
 import { type CheckpointReport, startCheckpointer } from "./checkpointer.ts";
 import { openStore } from "./sqlite.ts";
 
@@ -95,5 +96,30 @@ describe("startCheckpointer", () => {
     await checkpointer.ready;
     await checkpointer.stop();
     db.close();
+  });
+
+  test("each checkpoint's duration is observed by mode, and the WAL file's size is read when metrics are scraped", async () => {
+    const path = tempDbPath();
+    const db = openStore(path, { migrations: rowsTable });
+    const passiveCount = async () => {
+      const metric = metricsRegistry.getSingleMetric("tap_sqlite_checkpoint_duration_seconds");
+      const values = metric ? (await metric.get()).values : [];
+      return values.find((value) => (value as { metricName?: string }).metricName === "tap_sqlite_checkpoint_duration_seconds_count" && value.labels.mode === "passive")?.value ?? 0;
+    };
+    const before = await passiveCount();
+    const reports: CheckpointReport[] = [];
+    const checkpointer = startCheckpointer(db, path, { intervalMs: 20, onCheckpoint: (report) => reports.push(report) });
+    await checkpointer.ready;
+    const insert = db.prepare("INSERT INTO rows (id, body) VALUES (?1, ?2)");
+    for (let id = 1; id <= 100; id++) insert.run(id, "x".repeat(500));
+    const wal = walSize(path);
+    expect(wal).toBeGreaterThan(0);
+    expect(await metricsText()).toMatch(new RegExp(`^tap_sqlite_wal_bytes(\\{[^}]*\\})? ${wal}$`, "m"));
+    const deadline = Date.now() + 5000;
+    while (!reports.some((report) => report.mode === "PASSIVE") && Date.now() < deadline) await Bun.sleep(10);
+    await checkpointer.stop();
+    db.close();
+    expect(await passiveCount()).toBe(before + reports.filter((report) => report.mode === "PASSIVE").length);
+    expect(reports.length).toBeGreaterThan(0);
   });
 });

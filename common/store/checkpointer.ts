@@ -1,4 +1,6 @@
 import type { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
+import { counter, gaugeReading, histogram } from "../metrics/registry.ts";
 // Imported as a file, not a module: `bun build --compile` then embeds it, so the
 // compiled binary can start the worker (a worker's entry point is not bundled
 // with the code that starts it, and scripts/build.sh names only main.ts).
@@ -95,7 +97,8 @@ const STOP_TIMEOUT_MS = 5000;
  * enough for that and the WAL passes `catchUpAbovePages`, the writer's thread
  * finishes the checkpoint itself. Durability is SQLite's own: a commit is in
  * the WAL before it returns, and `synchronous = NORMAL` syncs the WAL at each
- * checkpoint.
+ * checkpoint. Metrics (docs/metrics.md): each checkpoint's duration by mode,
+ * failures, the WAL file's size and the pages the last checkpoint found.
  *
  * ```ts
  * const db = openStore("/data/bets.db");
@@ -118,11 +121,13 @@ export function startCheckpointer(
   // checkpoints this module moves away.
   const restoreAutoCheckpoint = () => db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
 
+  const metrics = checkpointMetrics(path);
   const worker = new Worker(workerPath);
   let failed = false;
   const fail = (message: string) => {
     if (failed) return;
     failed = true;
+    metrics.failures.inc();
     try {
       restoreAutoCheckpoint();
     } catch {
@@ -141,11 +146,16 @@ export function startCheckpointer(
     const started = performance.now();
     try {
       const row = db.query("PRAGMA wal_checkpoint(PASSIVE)").get() as { busy: number; log: number; checkpointed: number };
-      onCheckpoint?.({ kind: "checkpoint", mode: "CATCH_UP", busy: row.busy, walPages: row.log, checkpointedPages: row.checkpointed, ms: performance.now() - started });
+      checkpointed({ kind: "checkpoint", mode: "CATCH_UP", busy: row.busy, walPages: row.log, checkpointedPages: row.checkpointed, ms: performance.now() - started });
     } catch (error) {
       // Never thrown out of a message handler (that would end the process): the worker asks again.
+      metrics.failures.inc();
       onError?.((error as Error).message);
     }
+  };
+  const checkpointed = (report: CheckpointReport) => {
+    metrics.observe(report);
+    onCheckpoint?.(report);
   };
   let stopping = false;
   let markReady: () => void = () => {};
@@ -159,14 +169,17 @@ export function startCheckpointer(
       case "ready":
         return markReady();
       case "checkpoint":
-        return onCheckpoint?.(message);
+        return checkpointed(message);
       case "catch-up":
         return catchUp();
       case "stopped":
         return markStopped();
       case "error":
         // One failed checkpoint (say, the disk was full for a moment) is retried next tick; a failed open is not.
-        if (!message.fatal) return onError?.(message.message);
+        if (!message.fatal) {
+          metrics.failures.inc();
+          return onError?.(message.message);
+        }
         fail(message.message);
         markReady();
         return markStopped();
@@ -193,6 +206,32 @@ export function startCheckpointer(
       }
       worker.terminate();
       if (!failed) restoreAutoCheckpoint();
+    },
+  };
+}
+
+/** The checkpointer's metrics; the WAL's size is read from the file when Prometheus scrapes. */
+function checkpointMetrics(path: string) {
+  let walPages = 0;
+  gaugeReading({ name: "tap_sqlite_wal_bytes", help: "Size of the database's WAL file, in bytes (it keeps its high-water mark until a rewind rewrites it from its start)." }, (set) => {
+    try {
+      set(statSync(`${path}-wal`).size);
+    } catch {
+      set(0); // no WAL file (yet): nothing written since the last close
+    }
+  });
+  gaugeReading({ name: "tap_sqlite_wal_pages", help: "WAL frames found by the last checkpoint, before it copied them." }, (set) => set(walPages));
+  const duration = histogram<"mode">({
+    name: "tap_sqlite_checkpoint_duration_seconds",
+    help: "WAL checkpoints that had pages to copy, by mode: passive (the worker's, off the writer's thread) or catch_up (on the writer's thread, holding every request), in seconds.",
+    labelNames: ["mode"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  });
+  return {
+    failures: counter({ name: "tap_sqlite_checkpoint_failures_total", help: "WAL checkpoints that failed (the worker's or the writer's)." }),
+    observe(report: CheckpointReport): void {
+      walPages = report.walPages;
+      duration.observe({ mode: report.mode === "PASSIVE" ? "passive" : "catch_up" }, report.ms / 1000);
     },
   };
 }

@@ -1,0 +1,46 @@
+import { expect, test } from "bun:test";
+import { counter, counterReading, DEFAULT_METRICS, gaugeReading, metricsResponse, metricsText, startProcessMetrics } from "./registry.ts";
+
+test("a counter is made once per process: asking again by name gives the same one", () => {
+  const first = counter({ name: "tap_test_made_once_total", help: "test" });
+  const again = counter({ name: "tap_test_made_once_total", help: "test" });
+  expect(again).toBe(first);
+});
+
+test("a reading gauge shows the latest source's values at scrape time, and only the series it sets", async () => {
+  let open = 3;
+  gaugeReading<"venue">({ name: "tap_test_reading", help: "test", labelNames: ["venue"] }, (set) => {
+    set(open, { venue: "a" });
+    set(1, { venue: "b" });
+  });
+  open = 5;
+  expect(await metricsText()).toContain('tap_test_reading{venue="a"} 5');
+  gaugeReading<"venue">({ name: "tap_test_reading", help: "test", labelNames: ["venue"] }, (set) => set(7, { venue: "c" }));
+  const text = await metricsText();
+  expect(text).toContain('tap_test_reading{venue="c"} 7');
+  expect(text).not.toContain('venue="a"');
+});
+
+test("a reading counter is typed counter and shows the running count it reads", async () => {
+  let dropped = 2;
+  counterReading({ name: "tap_test_dropped_total", help: "test" }, (set) => set(dropped));
+  dropped = 9;
+  const text = await metricsText();
+  expect(text).toContain("# TYPE tap_test_dropped_total counter");
+  expect(text).toMatch(/^tap_test_dropped_total(\{[^}]*\})? 9$/m);
+});
+
+test("the process's service labels every series; the default metrics kept are there and the V8-only ones are not", async () => {
+  expect(startProcessMetrics("price")).toBe("price");
+  // One service per process: a second name changes nothing.
+  expect(startProcessMetrics("ws")).toBe("price");
+  counter({ name: "tap_test_labelled_total", help: "test" }).inc();
+  const response = await metricsResponse();
+  expect(response.headers.get("content-type")).toStartWith("text/plain");
+  const text = await response.text();
+  expect(text).toContain('tap_test_labelled_total{service="price"} 1');
+  for (const name of DEFAULT_METRICS) expect(text).toContain(`# TYPE ${name} `);
+  expect(text).not.toContain("nodejs_heap_space_size_total_bytes");
+  expect(text).not.toContain("nodejs_active_handles");
+  expect(text).not.toContain("nodejs_version_info");
+});

@@ -23,6 +23,9 @@ import { createNicknames } from "./players/nicknames.ts";
 import { createPlayerStore } from "./players/player-store.ts";
 import { createRecoveryCodes } from "./players/recovery-codes.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
+import { runBackupCommand } from "./backup/command.ts";
+import { type CommandIo, COMMANDS_USAGE, runReportCommand } from "./report/command.ts";
+import { EXIT_USAGE } from "./report/usage-error.ts";
 
 /** How long in-flight requests may take to finish at shutdown. */
 const DRAIN_MS = 10_000;
@@ -32,6 +35,32 @@ const TICK_RETENTION_MS = 60 * 60 * 1000;
 const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 /** Tries of a recovery code per client address and minute: a 100-bit code is not guessed at this pace. */
 const RECOVERY_TRIES_PER_MIN = 5;
+
+// `api <command> …` runs an operator's command and exits (docs/backups.md, docs/report.md);
+// with no argument the binary is the API server, as its unit starts it.
+if (process.argv.length > 2) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { env: process.env, now: Date.now, stdout: (text: string) => void out.push(text), stderr: (text: string) => void err.push(text) };
+  const status = runCommand(process.argv[2]!, process.argv.slice(3), io);
+  // Written in full before the exit, even to a pipe.
+  await Bun.write(Bun.stderr, err.join(""));
+  await Bun.write(Bun.stdout, out.join(""));
+  process.exit(status);
+}
+
+/** Runs `api backup` or `api report`; returns the exit status. */
+function runCommand(command: string, argv: string[], io: CommandIo): number {
+  switch (command) {
+    case "backup":
+      return runBackupCommand(argv, io);
+    case "report":
+      return runReportCommand(argv, io);
+    default:
+      io.stderr(`api: unknown command ${JSON.stringify(command)}\n${COMMANDS_USAGE}`);
+      return EXIT_USAGE;
+  }
+}
 
 const config = configOrExit("api", () => readApiConfig(process.env));
 const sink = createStdoutSink();

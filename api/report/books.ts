@@ -1,0 +1,159 @@
+import type { Database } from "bun:sqlite";
+import type { TimeRange } from "./report-args.ts";
+
+/**
+ * The money that moved in a range, from the ledger (entries made in it).
+ *
+ * ```ts
+ * const money: MoneyFlows = { stakes_cents: 120_000, payouts_cents: 104_500, refunds_cents: 1_000, grants_cents: 500_000, house_net_cents: 14_500 };
+ * ```
+ */
+export interface MoneyFlows {
+  stakes_cents: number;
+  payouts_cents: number;
+  refunds_cents: number;
+  /** Starting balances given to new players: not the house's takings, shown apart. */
+  grants_cents: number;
+  /** Stakes less payouts and refunds: what the house kept. */
+  house_net_cents: number;
+}
+
+/**
+ * How much of what players staked came back to them, against the price's promise.
+ *
+ * ```ts
+ * const rtp: ReturnToPlayer = { settled_stakes_cents: 100_000, settled_payouts_cents: 93_000, realised: 0.93, theoretical: 0.95, house_edge: 0.05 };
+ * ```
+ */
+export interface ReturnToPlayer {
+  /** Stakes of the won and lost bets (void bets were refunded: they played no part). */
+  settled_stakes_cents: number;
+  settled_payouts_cents: number;
+  /** payouts / stakes; null when nothing was settled. */
+  realised: number | null;
+  /** 1 − HOUSE_EDGE: what the multipliers are priced to return. */
+  theoretical: number;
+  house_edge: number;
+}
+
+/**
+ * One status's bets: how many, their stakes and what they paid.
+ *
+ * ```ts
+ * const won: OutcomeCount = { bets: 12, stake_cents: 6_000, payout_cents: 14_100 };
+ * ```
+ */
+export interface OutcomeCount {
+  bets: number;
+  stake_cents: number;
+  payout_cents: number;
+}
+
+/**
+ * The bets of a range by where they stand.
+ *
+ * ```ts
+ * const outcomes: Outcomes = { open: zero, won: { bets: 12, stake_cents: 6_000, payout_cents: 14_100 }, lost: zero, void: zero };
+ * ```
+ */
+export type Outcomes = Record<"open" | "won" | "lost" | "void", OutcomeCount>;
+
+/**
+ * One window's bets and what the house stood to pay on them if every one won.
+ *
+ * ```ts
+ * const window: WindowExposure = { t_start: 1_796_212_805_000, t_end: 1_796_212_810_000, bets: 14, stake_cents: 7_000, potential_payout_cents: 31_450, payout_cents: 2_350, open_bets: 0 };
+ * ```
+ */
+export interface WindowExposure {
+  t_start: number;
+  t_end: number;
+  bets: number;
+  stake_cents: number;
+  /** Σ floor(stake × multiplier): the most the window could have cost. */
+  potential_payout_cents: number;
+  /** What it did pay (won bets). */
+  payout_cents: number;
+  open_bets: number;
+}
+
+/**
+ * The house's books for a range: money from the ledger entries made in it,
+ * bets (their outcomes, return and exposure) from the windows that ended in it.
+ *
+ * ```ts
+ * const books: Books = readBooks(db, { from, to }, { houseEdge: 0.05, top: 5 });
+ * books.money.house_net_cents;
+ * ```
+ */
+export interface Books {
+  money: MoneyFlows;
+  return_to_player: ReturnToPlayer;
+  outcomes: Outcomes;
+  top_windows: WindowExposure[];
+}
+
+const STATUSES = ["open", "won", "lost", "void"] as const;
+
+/**
+ * Reads the books of `range` (UTC, `[from, to)`) from the database; it only
+ * reads. Money is the ledger's entries made in the range; a bet belongs to
+ * the range its window ended in, so outcomes, the return to players and the
+ * exposures all count the same bets (the bets table is ordered by window end,
+ * so that is a range scan).
+ *
+ * ```ts
+ * const db = new Database("/data/bets.db", { readonly: true });
+ * readBooks(db, { from: Date.UTC(2026, 11, 2), to: Date.UTC(2026, 11, 3) }, { houseEdge: 0.05, top: 5 });
+ * ```
+ */
+export function readBooks(db: Database, { from, to }: TimeRange, { houseEdge, top }: { houseEdge: number; top: number }): Books {
+  const flows = db
+    .query(
+      `SELECT kind, coalesce(sum(amount_cents), 0) AS cents FROM ledger
+       WHERE created_at >= ?1 AND created_at < ?2 GROUP BY kind`,
+    )
+    .all(from, to) as { kind: string; cents: number }[];
+  const flow = (kind: string) => flows.find((row) => row.kind === kind)?.cents ?? 0;
+  const stakes = 0 - flow("stake"); // not -0 when there are none
+  const payouts = flow("payout");
+  const refunds = flow("refund");
+
+  const byStatus = db
+    .query(
+      `SELECT status, count(*) AS bets, sum(stake_cents) AS stake_cents, sum(payout_cents) AS payout_cents FROM bets
+       WHERE t_end >= ?1 AND t_end < ?2 GROUP BY status`,
+    )
+    .all(from, to) as ({ status: string } & OutcomeCount)[];
+  const outcomes = Object.fromEntries(
+    STATUSES.map((status) => {
+      const row = byStatus.find((r) => r.status === status);
+      return [status, { bets: row?.bets ?? 0, stake_cents: row?.stake_cents ?? 0, payout_cents: row?.payout_cents ?? 0 }];
+    }),
+  ) as Outcomes;
+  const settledStakes = outcomes.won.stake_cents + outcomes.lost.stake_cents;
+  const settledPayouts = outcomes.won.payout_cents;
+
+  const topWindows = db
+    .query(
+      `SELECT t_start, t_end, count(*) AS bets, sum(stake_cents) AS stake_cents,
+              sum(stake_cents * multiplier_centi / 100) AS potential_payout_cents,
+              sum(payout_cents) AS payout_cents, sum(status = 'open') AS open_bets
+       FROM bets WHERE t_end >= ?1 AND t_end < ?2
+       GROUP BY t_start, t_end ORDER BY potential_payout_cents DESC, t_end LIMIT ?3`,
+    )
+    .all(from, to, top) as WindowExposure[];
+
+  return {
+    money: { stakes_cents: stakes, payouts_cents: payouts, refunds_cents: refunds, grants_cents: flow("grant"), house_net_cents: stakes - payouts - refunds },
+    return_to_player: {
+      settled_stakes_cents: settledStakes,
+      settled_payouts_cents: settledPayouts,
+      realised: settledStakes > 0 ? settledPayouts / settledStakes : null,
+      theoretical: 1 - houseEdge,
+      house_edge: houseEdge,
+    },
+    outcomes,
+    top_windows: topWindows,
+  };
+}

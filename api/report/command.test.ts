@@ -1,0 +1,84 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { loadConfig } from "../../common/config.ts";
+import { openTempStore } from "../../test/support/temp-db.ts";
+import { readApiConfig } from "../config.ts";
+import { DAY, DAY_START, seedBooks } from "./_books-fixture.ts";
+import { runReportCommand } from "./command.ts";
+import type { Report } from "./format.ts";
+import { reportVars } from "./report-config.ts";
+
+/** After every seeded window plus the timeout: the seed's open bets are overdue then. */
+const LATE = DAY_START + 3 * DAY;
+
+function run(argv: string[], env: Record<string, string> = {}, now = DAY_START - DAY) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = runReportCommand(argv, { env, now: () => now, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) });
+  return { status, stdout: out.join(""), stderr: err.join("") };
+}
+
+const digest = (path: string) => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+
+describe("api report", () => {
+  test("--json prints one object with the range's books and a passed audit, exit 0, and writes nothing", () => {
+    using db = openTempStore();
+    seedBooks(db, 31);
+    const before = [digest(db.path), digest(`${db.path}-wal`)];
+    const result = run(["--day", "2026-12-02", "--json", "--db", db.path]);
+    expect(result).toMatchObject({ status: 0, stderr: "" });
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.range).toEqual({ from: DAY_START, to: DAY_START + DAY });
+    expect(report.db).toBe(db.path);
+    expect(report.books.return_to_player.theoretical).toBe(0.95);
+    expect(report.audit.ok).toBe(true);
+    expect([digest(db.path), digest(`${db.path}-wal`)]).toEqual(before);
+  });
+
+  test("reads DB_PATH and HOUSE_EDGE as the API does", () => {
+    using db = openTempStore();
+    seedBooks(db, 32);
+    const report = JSON.parse(run(["--json"], { DB_PATH: db.path, HOUSE_EDGE: "0.03" }).stdout) as Report;
+    expect(report.db).toBe(db.path);
+    expect(report.books.return_to_player).toMatchObject({ house_edge: 0.03, theoretical: 0.97 });
+  });
+
+  test("exits 1 when the audit fails: a balance off its ledger, or bets left open past SETTLE_TIMEOUT_MS", () => {
+    using db = openTempStore();
+    seedBooks(db, 33);
+    expect(run(["--db", db.path], {}, LATE)).toMatchObject({ status: 1 });
+    expect(run(["--db", db.path])).toMatchObject({ status: 0 });
+    db.query("UPDATE players SET balance_cents = balance_cents + 100 WHERE id = 'p0'").run();
+    const result = run(["--db", db.path]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("FAILED");
+  });
+
+  test("a bad command line exits 2 with the reason and the usage, never a stack trace", () => {
+    for (const argv of [["--day", "2026-12-32"], ["--frm", "2026-12-01"], ["--db", "/nonexistent/bets.db"]]) {
+      const result = run(argv);
+      expect({ argv, status: result.status, stdout: result.stdout }).toEqual({ argv, status: 2, stdout: "" });
+      expect(result.stderr).toStartWith("api report: ");
+      expect(result.stderr).toContain("usage: api report");
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  test("--help prints the usage and exits 0", () => {
+    expect(run(["--help"])).toMatchObject({ status: 0, stdout: expect.stringContaining("usage: api report") });
+  });
+
+  test("a bad setting exits 78 naming the variable", () => {
+    const result = run([], { HOUSE_EDGE: "5%" });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('HOUSE_EDGE="5%"');
+  });
+
+  test("reads the same DB_PATH, HOUSE_EDGE and SETTLE_TIMEOUT_MS as the API, set or not", () => {
+    for (const env of [{}, { DB_PATH: "/data/x.db", HOUSE_EDGE: "0.07", SETTLE_TIMEOUT_MS: "90000" }]) {
+      const api = readApiConfig({ SESSION_SECRET: "report-test-secret-0123456789abcdef", ...env });
+      const report = loadConfig(reportVars, env);
+      expect(report).toEqual({ dbPath: api.dbPath, houseEdge: api.houseEdge, settleTimeoutMs: api.settleTimeoutMs });
+    }
+  });
+});

@@ -33,6 +33,7 @@ import { parseArgs } from "node:util";
 import { buildGrid, defaultGridSettings } from "../api/grid/build-grid.ts";
 import { Channels } from "../common/channels.ts";
 import type { Grid } from "../common/contracts/grid.ts";
+import { scrapeValue } from "../common/metrics/samples.ts";
 import { fromCents } from "../common/money.ts";
 import { findNginx } from "../nginx/render.ts";
 import { startNginx, type TestNginx } from "../test/support/nginx.ts";
@@ -247,7 +248,7 @@ async function run(via: Via): Promise<RunResult> {
     };
     const connections = async () => {
       try {
-        return Number(((await (await fetch(`${ws!.baseUrl}/metrics`)).json()) as { connections: number }).connections);
+        return (await scrapeValue(`${ws!.baseUrl}/metrics`, "tap_ws_connections")) ?? Number.NaN;
       } catch {
         return Number.NaN;
       }

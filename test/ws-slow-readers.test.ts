@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { Channels } from "../common/channels.ts";
 import { WsCloseCode } from "../common/contracts/ws.ts";
 import { createLogger } from "../common/log.ts";
+import { scrapeValue } from "../common/metrics/samples.ts";
 import { createRedis, type Redis } from "../common/redis.ts";
 import { nginxUnavailable, startNginx, type TestNginx } from "./support/nginx.ts";
 import { freePort } from "./support/ports.ts";
@@ -77,8 +78,8 @@ describe.skipIf(!run)("slow readers through nginx (ws as a process)", () => {
     });
     reader.send('{"type":"subscribe","channel":"grid"}');
     await using slow = await openSlowReader({ port: nginx.port, commands: ['{"type":"subscribe","channel":"grid"}'] });
-    const metrics = async () => (await (await fetch(`http://127.0.0.1:${wsPort}/metrics`)).json()) as Record<string, number>;
-    await waitFor("both clients at ws", async () => (await metrics()).connections === 2);
+    const metric = (name: string) => scrapeValue(`http://127.0.0.1:${wsPort}/metrics`, name);
+    await waitFor("both clients at ws", async () => (await metric("tap_ws_connections")) === 2);
     await Bun.sleep(100); // their subscribe commands are read
 
     // 600 kB/s: over the limit within 0.2 s; the buffers of ws, nginx and the kernel (MBs) would take it for seconds.
@@ -89,7 +90,7 @@ describe.skipIf(!run)("slow readers through nginx (ws as a process)", () => {
       await publisher.publish(Channels.grid, grid());
       published++;
       await Bun.sleep(50);
-      if ((await metrics()).connections_slow === 1) {
+      if ((await metric("tap_ws_slow_consumers_dropped_total")) === 1) {
         closedAfterMs = performance.now() - started;
         break;
       }
@@ -103,7 +104,7 @@ describe.skipIf(!run)("slow readers through nginx (ws as a process)", () => {
 
     await waitFor("every grid on the reading client", () => grids.length === published);
     expect(readerClosed).toBe(false);
-    expect((await metrics()).connections).toBe(1);
+    expect(await metric("tap_ws_connections")).toBe(1);
     reader.close();
   });
 });

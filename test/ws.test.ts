@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Channels, Keys } from "../common/channels.ts";
 import { createLogger } from "../common/log.ts";
+import { scrapeValue } from "../common/metrics/samples.ts";
 import { createRedis, type Redis } from "../common/redis.ts";
 import { connectClient, connectRawClient, type TestClient } from "../ws/_test-client.ts";
 import { freePort } from "./support/ports.ts";
@@ -57,8 +58,9 @@ async function publishUntil(client: TestClient, message: string, match: (m: Reco
   );
 }
 
-async function metrics(http: string): Promise<Record<string, number>> {
-  return (await (await fetch(`${http}/metrics`)).json()) as Record<string, number>;
+/** One counter or gauge of the service's `GET /metrics` (the Prometheus text format). */
+async function metric(http: string, name: string): Promise<number | undefined> {
+  return await scrapeValue(`${http}/metrics`, name);
 }
 
 describe("ws service", () => {
@@ -143,10 +145,10 @@ describe("ws service", () => {
   test("garbage on the channel is dropped, counted and warned about, and ticks keep flowing", async () => {
     await using client = await connectClient(ws.url);
     await publishUntil(client, tickJson(100.5), isPrice(100.5));
-    const dropped = (await metrics(ws.http)).ticks_dropped ?? 0;
+    const dropped = (await metric(ws.http, "tap_ws_ticks_dropped_total")) ?? 0;
     await publisher.publish(Channels.priceTicks, "garbage-Zz9");
     await ws.service.waitForLog("drop warning", (l) => l.level === "warn" && l.sample === "garbage-Zz9");
-    expect((await metrics(ws.http)).ticks_dropped).toBe(dropped + 1);
+    expect(await metric(ws.http, "tap_ws_ticks_dropped_total")).toBe(dropped + 1);
     await publishUntil(client, tickJson(100.75), isPrice(100.75));
     expect(client.received.some((m) => typeof m === "string" && m.includes("garbage"))).toBe(false);
     expect(ws.service.proc.exitCode).toBeNull();
@@ -211,7 +213,7 @@ describe("ws service", () => {
     late.ws.send('{"type":"subscribe","channel":"grid"}');
     const snapshot = await late.next("latest grid on subscribe", (m) => m.type === "grid");
     expect((snapshot.grid as { ts: number }).ts).toBe(2);
-    expect((await metrics(ws.http)).grids_dropped).toBeGreaterThanOrEqual(1);
+    expect(await metric(ws.http, "tap_ws_grids_dropped_total")).toBeGreaterThanOrEqual(1);
 
     client.ws.send('{"type":"unsubscribe","channel":"grid"}');
     await client.next("grid unsubscribed", (m) => m.type === "unsubscribed" && m.channel === "grid");

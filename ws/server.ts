@@ -4,6 +4,7 @@ import type { Bus } from "../common/bus/mod.ts";
 import type { LabelledTick } from "../common/contracts/price.ts";
 import { WsCloseCode } from "../common/contracts/ws.ts";
 import type { Logger } from "../common/log.ts";
+import { metricsResponse, startProcessMetrics } from "../common/metrics/registry.ts";
 import { takeToken } from "../common/token-bucket.ts";
 import { type PriceBridgeOptions, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 import { createCollectionNudge } from "./collection-nudge.ts";
@@ -13,7 +14,7 @@ import { createConnectionLog } from "./connection-log.ts";
 import { createCountedOutput } from "./counted-output.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { defaultLimits, type WsLimits } from "./limits.ts";
-import { newConnectionCounts, type WsStats, wsStats } from "./metrics.ts";
+import { countPublish, countSends, newConnectionCounts, newMessageCounts, registerWsMetrics, type WsStats, wsStats } from "./metrics.ts";
 import { createPriceSubscriptions } from "./price-subscriptions.ts";
 import { createRoutes } from "./routes.ts";
 import { createShardedTopic } from "./sharded-topic.ts";
@@ -80,8 +81,8 @@ const CLOSE_CLIENTS_MS = 2000;
 const STOP_LISTENING_MS = 1000;
 
 /**
- * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (JSON
- * counters), 404 otherwise (ws/routes.ts). Each client is subscribed to
+ * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (the
+ * Prometheus text format, ws/metrics.ts), 404 otherwise (ws/routes.ts). Each client is subscribed to
  * `prices` on connect after being sent the latest price
  * (ws/price-subscriptions.ts); ticks reach clients through the bridge,
  * serialised once and published shard by shard (ws/sharded-topic.ts). This
@@ -99,19 +100,21 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
   const messageRate = { rate: limits.maxMessagesPerS, burst: limits.maxMessagesPerS };
   const sockets = new Set<Socket>();
   const counts = newConnectionCounts();
+  const out = newMessageCounts();
   const connections = createConnectionLog(log, logSink);
   const nudge = createCollectionNudge(COLLECT_EVERY_OPENS, () => Bun.gc(false));
   let shuttingDown: (() => void) | undefined;
 
   // What each client has been sent and has read: every send, publish and subscription goes through these.
   const acks = createUnackedBytes({ limitBytes: limits.backpressureLimitBytes, graceMs: limits.slowClientGraceMs });
-  const output = createCountedOutput(acks);
+  const output = countSends(createCountedOutput(acks), out);
 
   // Bridge first: its publish target is the server, created just below.
   let server: Server<Connection> | undefined;
   /** One publish to every subscriber of `topic`, counted once for all of them. */
   const publish = (topic: string, message: string) => {
     acks.published(topic, frameBytes(Buffer.byteLength(message)));
+    if (server) countPublish(out, topic, server.subscriberCount(topic));
     return server?.publish(topic, message);
   };
   // A tick reaches thousands of sockets a shard at a time, so a player's settled bet is not kept waiting behind it.
@@ -135,9 +138,13 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
     log,
     onReadFailed: () => counts.snapshotFailures++,
   });
-  const onText = createCommandHandler({ output, prices, latestGrid: () => gridBridge.latestMessage(), verifyToken });
+  // A refused token is counted here; the handler answers it (4001).
+  const checkToken = verifyToken && ((token: string) => verifyToken(token) ?? void counts.authFailures++);
+  const onText = createCommandHandler({ output, prices, latestGrid: () => gridBridge.latestMessage(), verifyToken: checkToken });
 
-  const stats = (): WsStats => wsStats(sockets.size, counts, { ...bridge.stats(), ...gridBridge.stats(), ...betBridge.stats() });
+  const stats = (): WsStats => wsStats(sockets.size, counts, out, { ...bridge.stats(), ...gridBridge.stats(), ...betBridge.stats() });
+  startProcessMetrics("ws");
+  registerWsMetrics(stats);
 
   server = Bun.serve<Connection>({
     port,
@@ -146,7 +153,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       accepting: () => !shuttingDown && sockets.size < limits.maxConnections,
       onRejected: () => counts.rejected++,
       maxMessagesPerS: limits.maxMessagesPerS,
-      metrics: stats,
+      metrics: metricsResponse,
     }),
     websocket: {
       maxPayloadLength: limits.maxMessageBytes,

@@ -1,11 +1,14 @@
 /**
  * The systemd units as files: what the plan asks of each, and the hardening
  * rating `systemd-analyze security --offline` gives them (no root, no running
- * systemd needed; the sandbox test rates the loaded units too).
+ * systemd needed; the sandbox test rates the loaded units too). The backup's
+ * service and timer are also checked by `systemd-analyze verify` and `calendar`.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_KEEP } from "../api/backup/command.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
@@ -90,5 +93,83 @@ describe.each(SERVICES)("systemd/tap-trading-%s.service", (service) => {
     const overall = /Overall exposure level for \S+: ([\d.]+)/.exec(analyze.stdout.toString());
     expect(overall, analyze.stderr.toString()).not.toBeNull();
     expect(Number(overall![1])).toBeLessThanOrEqual(4.0);
+  });
+});
+
+describe("systemd/tap-trading-backup.service and .timer", () => {
+  const service = directives("tap-trading-backup.service");
+  const timer = directives("tap-trading-backup.timer");
+  const api = directives("tap-trading-api.service");
+
+  test("the service runs `api backup` once as app:app, on the API's database and its settings", () => {
+    expect(service.get("Type")).toEqual(["oneshot"]);
+    expect(service.get("User")).toEqual(["app"]);
+    expect(service.get("Group")).toEqual(["app"]);
+    expect(service.get("WorkingDirectory")).toEqual(["/opt/app"]);
+    expect(service.get("ExecStart")).toEqual(["/opt/app/bin/api backup"]);
+    // The API's DB_PATH, and its env files before its own: an override of the database's place is followed.
+    expect((service.get("Environment") ?? []).filter((line) => line.startsWith("DB_PATH="))).toEqual((api.get("Environment") ?? []).filter((line) => line.startsWith("DB_PATH=")));
+    expect(service.get("EnvironmentFile")).toEqual(["-/etc/tap-trading/tap-trading.env", "-/etc/tap-trading/api.env", "-/etc/tap-trading/backup.env"]);
+    expect(service.get("Environment")).toContain(`BACKUP_KEEP=${DEFAULT_KEEP}`);
+    // Started by its timer only, never restarted in a loop.
+    expect(service.has("WantedBy")).toBe(false);
+    expect(service.has("Restart")).toBe(false);
+  });
+
+  test("the service is hardened as the API is, writes only /data, and has no network", () => {
+    for (const key of ["NoNewPrivileges", "PrivateTmp", "ProtectHome", "PrivateDevices", "PrivateNetwork"]) expect({ key, value: service.get(key) }).toEqual({ key, value: ["yes"] });
+    expect(service.get("ProtectSystem")).toEqual(["strict"]);
+    expect(service.get("ReadWritePaths")).toEqual(["/data"]);
+    expect(service.get("CapabilityBoundingSet")).toEqual([""]);
+    expect(service.get("RestrictAddressFamilies")).toEqual(["AF_UNIX"]);
+    expect(service.has("MemoryDenyWriteExecute")).toBe(false);
+  });
+
+  test("the timer starts it every six hours (UTC), catching up a run missed while the host was down", () => {
+    expect(timer.get("OnCalendar")).toEqual(["*-*-* 00/6:00:00 UTC"]);
+    expect(timer.get("Persistent")).toEqual(["true"]);
+    expect(timer.get("Unit")).toEqual(["tap-trading-backup.service"]);
+    expect(timer.get("WantedBy")).toEqual(["timers.target"]);
+  });
+
+  test.skipIf(!Bun.which("systemd-analyze"))("systemd-analyze calendar reads four runs a day from the timer's schedule", () => {
+    const calendar = Bun.spawnSync(["systemd-analyze", "calendar", "--iterations=5", timer.get("OnCalendar")![0]!], { stdout: "pipe", stderr: "pipe", env: { ...process.env, TZ: "UTC" } });
+    expect(calendar.exitCode, calendar.stderr.toString()).toBe(0);
+    const runs = [...calendar.stdout.toString().matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\S+ \S+) UTC/g)].map(([, when]) => Date.parse(`${when!.replace(" ", "T")}Z`));
+    expect(runs).toHaveLength(5);
+    for (let i = 1; i < runs.length; i++) expect(runs[i]! - runs[i - 1]!).toBe(6 * 3_600_000);
+    expect(runs.every((ms) => new Date(ms).getUTCHours() % 6 === 0)).toBe(true);
+  });
+
+  test.skipIf(!Bun.which("systemd-analyze"))("systemd-analyze verify accepts both units (the binary stood in for)", () => {
+    // verify wants ExecStart's program to exist: a stand-in at a temp path, the units otherwise as shipped.
+    const dir = mkdtempSync(join(tmpdir(), "tap-units-"));
+    try {
+      writeFileSync(join(dir, "api"), "#!/bin/sh\n", { mode: 0o755 });
+      const paths = ["tap-trading-backup.service", "tap-trading-backup.timer"].map((unit) => {
+        const path = join(dir, unit);
+        writeFileSync(path, readFileSync(join(ROOT, "systemd", unit), "utf8").replaceAll("/opt/app/bin/api", join(dir, "api")));
+        return path;
+      });
+      const verify = Bun.spawnSync(["systemd-analyze", "verify", ...paths], { stdout: "pipe", stderr: "pipe" });
+      expect({ code: verify.exitCode, out: `${verify.stdout}${verify.stderr}`.trim() }).toEqual({ code: 0, out: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.skipIf(!Bun.which("systemd-analyze"))("systemd-analyze security rates the service OK or better (exposure <= 4.0)", () => {
+    const analyze = Bun.spawnSync(["systemd-analyze", "security", "--offline=true", "--no-pager", join(ROOT, "systemd", "tap-trading-backup.service")], { stdout: "pipe", stderr: "pipe" });
+    const overall = /Overall exposure level for \S+: ([\d.]+)/.exec(analyze.stdout.toString());
+    expect(overall, analyze.stderr.toString()).not.toBeNull();
+    expect(Number(overall![1])).toBeLessThanOrEqual(4.0);
+  });
+
+  test("deploy/install.sh installs both units and enables the timer; deploy/uninstall.sh removes them", () => {
+    const install = readFileSync(join(ROOT, "deploy", "install.sh"), "utf8");
+    expect(install).toContain("backup_units=(tap-trading-backup.service tap-trading-backup.timer)");
+    expect(install).toContain("systemctl enable --now tap-trading-backup.timer");
+    const uninstall = readFileSync(join(ROOT, "deploy", "uninstall.sh"), "utf8");
+    expect(uninstall).toMatch(/^units=\(tap-trading-backup\.timer tap-trading-backup\.service /m);
   });
 });

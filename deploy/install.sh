@@ -8,7 +8,8 @@
 #     (root's, 0600), the ACL in /etc/redis/tap-trading.acl, the default user off;
 #   - the binaries (dist/bin, from scripts/build.sh), the systemd units and the
 #     nginx site; the front end from dist/web, or a placeholder page;
-#   - enables and starts redis-server, nginx and the three services.
+#   - enables and starts redis-server, nginx and the three services, and the
+#     timer of the database's backups (tap-trading-backup.timer, docs/backups.md).
 #
 # Idempotent: run it again over a running system to upgrade it. Each service
 # is restarted exactly once, after every file is in place; nginx is reloaded,
@@ -103,6 +104,11 @@ mv /opt/app/web /opt/app/.web.old && mv "$web_new" /opt/app/web && rm -rf /opt/a
 for name in "${services[@]}"; do
   install -o root -g root -m 0644 "$root/systemd/tap-trading-$name.service" "/etc/systemd/system/tap-trading-$name.service"
 done
+# The backups: `api backup` (the api binary) on a timer, into /data/backups (docs/backups.md).
+backup_units=(tap-trading-backup.service tap-trading-backup.timer)
+for unit in "${backup_units[@]}"; do
+  install -o root -g root -m 0644 "$root/systemd/$unit" "/etc/systemd/system/$unit"
+done
 systemctl daemon-reload
 
 # --- redis: users and their rights, the plan's eviction advice ----------------
@@ -180,4 +186,7 @@ systemctl restart "${units[@]}"
 for unit in "${units[@]}"; do
   systemctl is-active --quiet "$unit" || die "$unit did not start: journalctl -u $unit"
 done
-say "installed: ${units[*]} active; nginx serves http://localhost/"
+# The timer's schedule is re-read by daemon-reload; a backup never runs at install.
+systemctl enable --now tap-trading-backup.timer
+systemctl is-active --quiet tap-trading-backup.timer || die "tap-trading-backup.timer did not start: journalctl -u tap-trading-backup.timer"
+say "installed: ${units[*]} tap-trading-backup.timer active; nginx serves http://localhost/"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Removes what deploy/install.sh installed: the three services and their units,
+# the backup timer and its service (the backups in /data/backups stay with /data),
 # the binaries and web files in /opt/app, the nginx site, /etc/tap-trading (the
 # secrets) and Redis's users (/etc/redis/tap-trading.acl and its `aclfile`
 # line: redis-server, restarted, is back to Debian's passwordless default user).
@@ -19,7 +20,7 @@ esac
 say() { printf 'uninstall: %s\n' "$*" >&2; }
 [[ $(id -u) -eq 0 ]] || { say "run as root (sudo $0)"; exit 1; }
 
-units=(tap-trading-api.service tap-trading-ws.service tap-trading-price.service)
+units=(tap-trading-backup.timer tap-trading-backup.service tap-trading-api.service tap-trading-ws.service tap-trading-price.service)
 for unit in "${units[@]}"; do
   if [[ -f /etc/systemd/system/$unit ]]; then
     systemctl disable --now "$unit" || say "could not stop $unit; removing it anyway"

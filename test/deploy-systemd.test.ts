@@ -4,7 +4,8 @@
  * (deploy/sandbox.ts), with redis-server and nginx as Debian ships them, and
  * the plan's exit criteria are checked there: every unit active, requests and
  * a websocket through nginx on port 80, ticks flowing, SQLite and Redis
- * round trips, restarts after kill -9, a reboot, an upgrade, an uninstall.
+ * round trips, restarts after kill -9, a reboot, an upgrade, an uninstall,
+ * and the backup timer with a backup and `api report` run on the installed host.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
@@ -203,6 +204,35 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
   });
 
+  test("the backup timer is enabled and waiting; a backup started by hand is written, checked and holds the bets", async () => {
+    expect(await sh("systemctl is-enabled tap-trading-backup.timer")).toBe("enabled");
+    expect(await show("tap-trading-backup.timer", "ActiveState")).toBe("active");
+    expect(await sh("systemctl list-timers --all --no-legend tap-trading-backup.timer")).toContain("tap-trading-backup.service");
+    // A oneshot: start returns once the backup is done (or failed).
+    await sh("systemctl start tap-trading-backup.service", 60_000);
+    expect(await show("tap-trading-backup.service", "Result")).toBe("success");
+    const line = (await sh("journalctl -u tap-trading-backup.service -o cat --no-pager")).split("\n").find((text) => text.startsWith("{"));
+    const logged = JSON.parse(line ?? "{}") as { msg?: string; path?: string; integrity?: string };
+    expect(logged).toMatchObject({ msg: "backup written and checked", integrity: "ok" });
+    expect(logged.path).toMatch(/^\/data\/backups\/bets-[\dT.Z-]+\.db$/);
+    expect(await sh(`stat -c '%a %U:%G' ${logged.path}`)).toBe("600 app:app");
+    const script = `const { Database } = require("bun:sqlite");
+const db = new Database("${logged.path}", { readonly: true });
+console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().integrity_check, ids: db.query("SELECT id FROM bets").all().map((row) => row.id) }));`;
+    const copy = JSON.parse(await sh(`HOME=/tmp setpriv --reuid=app --regid=app --clear-groups ${SANDBOX_SOURCE}/node_modules/.bin/bun -e '${script}'`)) as { check: string; ids: string[] };
+    expect(copy.check).toBe("ok");
+    expect(copy.ids).toEqual(expect.arrayContaining(betIds));
+  });
+
+  test("`api report` of the installed binary reads the live database: the bets are in its books, the audit passes", async () => {
+    const out = await sh("setpriv --reuid=app --regid=app --clear-groups /opt/app/bin/api report --db /data/bets.db --json; echo \"exit=$?\"");
+    const [json, exit] = [out.slice(0, out.lastIndexOf("\n")), out.slice(out.lastIndexOf("\n") + 1)];
+    const report = JSON.parse(json) as { books: { outcomes: Record<string, { bets: number }> }; audit: { ok: boolean; stakes: { checked: number } } };
+    expect(exit).toBe("exit=0");
+    expect(report.audit.ok).toBe(true);
+    expect(report.audit.stakes.checked).toBeGreaterThanOrEqual(betIds.length);
+  });
+
   test("kill -9 of each service's main PID: systemd starts it again", async () => {
     const before = await Promise.all(UNITS.map(async (unit) => ({ unit, pid: await show(unit, "MainPID") })));
     for (const { pid } of before) expect(Number(pid)).toBeGreaterThan(0);
@@ -281,9 +311,10 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
 
   test("the uninstaller removes the services and keeps /data unless asked", async () => {
     await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh`);
-    for (const unit of UNITS) expect(await show(unit, "LoadState")).toBe("not-found");
+    for (const unit of [...UNITS, "tap-trading-backup.timer", "tap-trading-backup.service"]) expect(await show(unit, "LoadState")).toBe("not-found");
     expect(await sh("test -e /opt/app && echo present || echo gone")).toBe("gone");
     expect(await sh("test -f /data/bets.db && echo kept")).toBe("kept");
+    expect(await sh("ls /data/backups | grep -c '^bets-'")).not.toBe("0");
     expect(await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz || true")).not.toBe("200");
     // Redis's users went with their passwords: redis-server is back to Debian's default user.
     expect(await sh("grep -c '^aclfile' /etc/redis/redis.conf || true")).toBe("0");

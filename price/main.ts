@@ -1,5 +1,6 @@
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
+import { startProcessMetrics } from "../common/metrics/registry.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
@@ -7,7 +8,7 @@ import { readPriceConfig } from "./config.ts";
 import { readContinuation } from "./continuation.ts";
 import { createRecorder, recordComputes } from "./recording/mod.ts";
 import { replayCommand } from "./replay.ts";
-import { type PriceHealth, startPriceHealth } from "./health.ts";
+import { type PriceHealth, registerPriceMetrics, startPriceHealth } from "./health.ts";
 import { createPriceSource } from "./sources/mod.ts";
 import { createVenuesSource } from "./sources/venues.ts";
 import { startVenueFeeds } from "./venues/mod.ts";
@@ -25,6 +26,7 @@ const CONTINUATION_RETRY_MAX_MS = 1000;
 if (process.argv[2] === "replay") process.exit(await replayCommand(process.argv.slice(3)));
 
 const config = configOrExit("price", () => readPriceConfig(process.env));
+startProcessMetrics("price");
 const log = createLogger({ component: "price", level: config.logLevel });
 
 const redis = createRedis(config.redisUrl, log, "publisher");
@@ -96,6 +98,8 @@ function health(): PriceHealth {
   const allLive = Object.values(venues).every((venue) => venue.state === "live");
   return { status: !quorum ? "down" : allLive ? "ok" : "degraded", source: config.source, venues, last_tick: lastTick };
 }
+// Read at scrape time from what the health report and the tick loop already count (GET /metrics on the health port).
+registerPriceMetrics({ report: health, stats: () => worker.stats() });
 let healthServer: ReturnType<typeof startPriceHealth> | undefined;
 try {
   healthServer = startPriceHealth({ port: config.port, report: health, log });

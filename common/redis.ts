@@ -45,6 +45,9 @@ export function createRedis(url: string, log: Logger, role: string, { autoPipeli
   });
   const reconnects = counter<"role">({ name: "tap_redis_reconnects_total", help: "Redis connections made ready again after a loss, by the connection's role.", labelNames: ["role"] }).labels({ role });
   const errors = counter<"role">({ name: "tap_redis_errors_total", help: "Errors reported by a Redis connection (a refused connect, a reset), by the connection's role.", labelNames: ["role"] }).labels({ role });
+  // Shown at 0 from the start: an alert on their rate needs the series before the first reconnect.
+  reconnects.inc(0);
+  errors.inc(0);
   let wasReady = false;
   redis.on("ready", () => {
     log.info({ redis: role, reconnected: wasReady }, wasReady ? "redis reconnected" : "redis connected");

@@ -22,6 +22,7 @@ import { createRouteTable, type RouteTable } from "./http/route-table.ts";
 import type { Nicknames } from "./players/nicknames.ts";
 import type { PlayerStore } from "./players/player-store.ts";
 import type { RecoveryCodes } from "./players/recovery-codes.ts";
+import { openApiRoutes } from "./openapi/routes.ts";
 import { playerRoutes } from "./players/routes.ts";
 import { priceRoutes } from "./prices/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
@@ -111,7 +112,9 @@ export function createApp(parts: AppParts) {
     )
     .use(playerRoutes({ tokens: parts.tokens, players: parts.players, nicknames: parts.nicknames }))
     .use(leaderboardRoutes({ leaderboard: parts.leaderboard }))
-    .use(betRoutes({ tokens: parts.tokens, placement: countRefusals(parts.placement), bets: parts.bets }));
+    .use(betRoutes({ tokens: parts.tokens, placement: countRefusals(parts.placement), bets: parts.bets }))
+    // GET /api/openapi.json and /api/docs: every route's contract, generated from the schemas above.
+    .use(openApiRoutes());
   if (testRoutes) {
     app
       .get("/api/_test/panic", () => {

@@ -3,6 +3,7 @@ import { BetAccepted, BetListQuery, BetPage, BetRequest, BetView } from "../../c
 import { ErrorBody, type ErrorCode } from "../../common/contracts/error.ts";
 import { fromCents } from "../../common/money.ts";
 import { HttpError } from "../http/http-error.ts";
+import { describeRoute } from "../openapi/operation.ts";
 import { bearerAuth } from "../sessions/auth.ts";
 import type { SessionTokens } from "../../common/sessions/token.ts";
 import { type BetRow, type BetStore, potentialPayoutCents } from "./bet-store.ts";
@@ -71,7 +72,9 @@ export function quoteChangedBody(refusal: BetRefused, requestId: string): ErrorB
 /** Bets per page of `GET /api/bets` when the query names no `limit` (BetListQuery). */
 const DEFAULT_PAGE_SIZE = 20;
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
+// What each route can answer besides its success (the shared layer adds 413, 415 and 500: api/openapi/document.ts).
+const placeErrors = { 400: ErrorBody, 401: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
+const readErrors = { 400: ErrorBody, 401: ErrorBody };
 
 /**
  * `POST /api/bets`, `GET /api/bets` and `GET /api/bets/:id`, all for the player
@@ -102,7 +105,31 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
         set.status = 202;
         return answer;
       },
-      { body: BetRequest, response: { 202: BetAccepted, ...errors } },
+      {
+        body: BetRequest,
+        response: { 202: BetAccepted, ...placeErrors },
+        detail: describeRoute({
+          summary: "Place a bet",
+          description:
+            "A bet on a cell the grid offers now, for the token's player; every amount and price has at most two decimals. 202 once the bet is stored and the stake debited. With min_multiplier (slippage protection) the bet is accepted at the cell's current multiplier when it is at least that, else 409 quote_changed carrying current_multiplier. A refusal debits nothing.",
+          tags: ["bets"],
+          bearer: true,
+          errors: {
+            400: ["validation_failed", "off_grid"],
+            401: ["unauthorized"],
+            409: ["cell_locked", "quote_changed", "insufficient_funds", "limit_exceeded"],
+          },
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description: "Makes a retry return the first answer and never debit twice; kept when 1–64 of A-Z a-z 0-9 . _ : -.",
+              schema: { type: "string", maxLength: 64, pattern: "^[A-Za-z0-9._:-]{1,64}$" },
+            },
+          ],
+        }),
+      },
     )
     .get(
       "/api/bets",
@@ -113,7 +140,11 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
         const shown = more ? page.slice(0, limit) : page;
         return { bets: shown.map(betView), next_before: more ? (shown.at(-1)?.id ?? null) : null };
       },
-      { query: BetListQuery, response: { 200: BetPage, ...errors } },
+      {
+        query: BetListQuery,
+        response: { 200: BetPage, ...readErrors },
+        detail: describeRoute({ summary: "My bets", description: "The token's player's bets, newest first, a page at a time: pass next_before as before for the next page.", tags: ["bets"], bearer: true }),
+      },
     )
     .get(
       "/api/bets/:id",
@@ -123,6 +154,10 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
         if (!bet) throw new HttpError(404, "not_found", "no such bet");
         return betView(bet);
       },
-      { params: t.Object({ id: t.String({ maxLength: 64 }) }), response: { 200: BetView, ...errors } },
+      {
+        params: t.Object({ id: t.String({ maxLength: 64 }) }),
+        response: { 200: BetView, ...readErrors, 404: ErrorBody },
+        detail: describeRoute({ summary: "One of my bets", description: "404 for a bet that is not the token's player's, as for one that never existed.", tags: ["bets"], bearer: true }),
+      },
     );
 }

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { ErrorBody } from "../../common/contracts/error.ts";
 import { Grid } from "../../common/contracts/grid.ts";
 import { HttpError } from "../http/http-error.ts";
+import { describeRoute } from "../openapi/operation.ts";
 import type { GridService } from "./grid-service.ts";
 
 /**
@@ -20,6 +21,13 @@ export function gridRoutes({ grid, now = Date.now }: { grid: GridService; now?: 
       set.headers["cache-control"] = "no-store";
       return current;
     },
-    { response: { 200: Grid, 503: ErrorBody } },
+    {
+      response: { 200: Grid, 503: ErrorBody },
+      detail: describeRoute({
+        summary: "The priced grid",
+        description: "The cells on offer now, each with the multiplier it pays if the price touches its band within its window; 503 while there is no fresh price. The websocket's grid topic pushes the same about once a second.",
+        tags: ["market"],
+      }),
+    },
   );
 }

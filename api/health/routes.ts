@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { Elysia } from "elysia";
 import type Redis from "ioredis";
 import { type FeedStatus, Health, Readiness } from "../../common/contracts/health.ts";
+import { describeRoute } from "../openapi/operation.ts";
 import { checkPrice, checkRedis, checkSqlite } from "./service.ts";
 
 const HEALTH = { status: "ok", component: "api" } as const;
@@ -29,10 +30,18 @@ export function healthRoutes({ db, redis, feed, staleMs }: { db: Database; redis
       ...(status ? { feed: status } : {}),
     } as Readiness;
   };
-  const readySchema = { response: { 200: Readiness, 503: Readiness } };
+  const readySchema = {
+    response: { 200: Readiness, 503: Readiness },
+    detail: describeRoute({
+      summary: "Readiness",
+      description: "A real write-and-read round trip on SQLite and on Redis, and a price at most STALE_MS old, with the price feed's counters; 503 with the same body when any check fails.",
+      tags: ["health"],
+    }),
+  };
+  const liveSchema = { response: Health, detail: describeRoute({ summary: "Liveness", description: "The process is up and answering.", tags: ["health"] }) };
   return new Elysia({ name: "health" })
-    .get("/healthz", () => HEALTH, { response: Health })
-    .get("/api/healthz", () => HEALTH, { response: Health })
+    .get("/healthz", () => HEALTH, liveSchema)
+    .get("/api/healthz", () => HEALTH, liveSchema)
     .get("/readyz", readiness, readySchema)
     .get("/api/readyz", readiness, readySchema);
 }

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { Leaderboard } from "../../common/contracts/leaderboard.ts";
+import { describeRoute } from "../openapi/operation.ts";
 import type { LeaderboardReader } from "./leaderboard.ts";
 
 /**
@@ -10,5 +11,12 @@ import type { LeaderboardReader } from "./leaderboard.ts";
  * ```
  */
 export function leaderboardRoutes({ leaderboard, now = Date.now }: { leaderboard: LeaderboardReader; now?: () => number }) {
-  return new Elysia({ name: "leaderboard" }).get("/api/leaderboard", () => leaderboard.read(now()), { response: { 200: Leaderboard } });
+  return new Elysia({ name: "leaderboard" }).get("/api/leaderboard", () => leaderboard.read(now()), {
+    response: { 200: Leaderboard },
+    detail: describeRoute({
+      summary: "Today's leaderboard",
+      description: "The UTC day's top 20 players with a nickname by net winnings (payouts minus stakes of bets settled won or lost that day; void bets count zero), best first.",
+      tags: ["market"],
+    }),
+  });
 }

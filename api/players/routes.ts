@@ -3,6 +3,7 @@ import { ErrorBody } from "../../common/contracts/error.ts";
 import { CurrentNickname, PlayerNickname } from "../../common/contracts/leaderboard.ts";
 import type { SessionTokens } from "../../common/sessions/token.ts";
 import { HttpError } from "../http/http-error.ts";
+import { describeRoute } from "../openapi/operation.ts";
 import { bearerAuth } from "../sessions/auth.ts";
 import type { Nicknames } from "./nicknames.ts";
 import type { PlayerStore } from "./player-store.ts";
@@ -28,7 +29,10 @@ export function playerRoutes({ tokens, players, nicknames, now = Date.now }: { t
         known(playerId);
         return { nickname: nicknames.get(playerId) ?? null };
       },
-      { response: { 200: CurrentNickname, 401: ErrorBody } },
+      {
+        response: { 200: CurrentNickname, 401: ErrorBody },
+        detail: describeRoute({ summary: "My nickname", description: "The token's player's leaderboard name, or null before one is set.", tags: ["players"], bearer: true }),
+      },
     )
     .put(
       "/api/players/me/nickname",
@@ -39,6 +43,16 @@ export function playerRoutes({ tokens, players, nicknames, now = Date.now }: { t
         }
         return { nickname: body.nickname };
       },
-      { body: PlayerNickname, response: { 200: PlayerNickname, 401: ErrorBody, 409: ErrorBody } },
+      {
+        body: PlayerNickname,
+        response: { 200: PlayerNickname, 401: ErrorBody, 409: ErrorBody },
+        detail: describeRoute({
+          summary: "Set my nickname",
+          description: "Sets or changes the token's player's leaderboard name; 409 nickname_taken when another player has it in any case.",
+          tags: ["players"],
+          bearer: true,
+          errors: { 409: ["nickname_taken"] },
+        }),
+      },
     );
 }

@@ -1,10 +1,11 @@
 import { Elysia } from "elysia";
 import { ErrorBody } from "../../common/contracts/error.ts";
 import { LabelledTick } from "../../common/contracts/price.ts";
-import { PriceHistory } from "../../common/contracts/price-history.ts";
+import { PriceHistory, PriceHistoryQuery } from "../../common/contracts/price-history.ts";
 import type { TickStore } from "../../common/prices/tick-store.ts";
 import { withTimeout } from "../../common/timeout.ts";
 import { HttpError } from "../http/http-error.ts";
+import { describeRoute, queryParameters } from "../openapi/operation.ts";
 import { parseHistoryQuery, readPriceHistory, resolveHistoryWindow } from "./service.ts";
 
 /** How long a read from the price store may take before the answer is 503. */
@@ -34,7 +35,10 @@ export function priceRoutes({ ticks, now = Date.now }: { ticks: Pick<TickStore, 
         if (!latest) throw new HttpError(503, "unavailable", "no price yet", [], { "retry-after": "1" });
         return latest;
       },
-      { response: { 200: LabelledTick, 503: ErrorBody } },
+      {
+        response: { 200: LabelledTick, 503: ErrorBody },
+        detail: describeRoute({ summary: "The latest price", description: "The latest tick the price service stored; 503 while there is none or the store does not answer.", tags: ["market"] }),
+      },
     )
     .get(
       "/api/prices",
@@ -47,6 +51,16 @@ export function priceRoutes({ ticks, now = Date.now }: { ticks: Pick<TickStore, 
           throw storeUnreachable();
         }
       },
-      { response: { 200: PriceHistory, 400: ErrorBody, 503: ErrorBody } },
+      {
+        response: { 200: PriceHistory, 400: ErrorBody, 503: ErrorBody },
+        detail: describeRoute({
+          summary: "Price history",
+          description:
+            "Stored ticks with from <= ts <= to (ms since the epoch), oldest first; to defaults to now, from to five minutes before it, at most an hour apart. With more than limit ticks in the window, the newest limit come back with truncated: true; ask again with to = the first tick's ts - 1 for older ones. Parameters are whole numbers given once; any other is a 400.",
+          tags: ["market"],
+          // The route reads its query itself (api/prices/service.ts): the contract's schema documents it.
+          parameters: queryParameters(PriceHistoryQuery),
+        }),
+      },
     );
 }

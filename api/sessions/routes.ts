@@ -4,6 +4,7 @@ import { RecoverSession, RecoveryCodeCreated } from "../../common/contracts/reco
 import { Me, SessionCreated } from "../../common/contracts/session.ts";
 import { fromCents } from "../../common/money.ts";
 import { HttpError } from "../http/http-error.ts";
+import { describeRoute } from "../openapi/operation.ts";
 import type { RateLimiter } from "../http/rate-limiter.ts";
 import type { PlayerStore } from "../players/player-store.ts";
 import type { RecoveryCodes } from "../players/recovery-codes.ts";
@@ -62,7 +63,14 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
         set.status = 201;
         return { token: tokens.sign({ sub: userId, exp: expiresAt }), user_id: userId, balance: fromCents(startingBalanceCents), expires_at: expiresAt };
       },
-      { response: { 201: SessionCreated, 429: ErrorBody } },
+      {
+        response: { 201: SessionCreated, 429: ErrorBody },
+        detail: describeRoute({
+          summary: "Create a guest player",
+          description: "A new guest player with the starting balance, and the bearer token that proves it. No body. Rate limited per client address.",
+          tags: ["sessions"],
+        }),
+      },
     )
     .post(
       "/api/session/recover",
@@ -77,7 +85,15 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
         set.status = 201;
         return { token: tokens.sign({ sub: userId, exp: expiresAt }), user_id: userId, balance: fromCents(balance), expires_at: expiresAt };
       },
-      { body: RecoverSession, response: { 201: SessionCreated, 401: ErrorBody, 429: ErrorBody } },
+      {
+        body: RecoverSession,
+        response: { 201: SessionCreated, 401: ErrorBody, 429: ErrorBody },
+        detail: describeRoute({
+          summary: "Recover a player",
+          description: "A new session for the player of a recovery code (case, spaces and dashes ignored); the code is used up. 401 for a wrong or used code. Rate limited per client address.",
+          tags: ["sessions"],
+        }),
+      },
     )
     .use(bearerAuth({ tokens, now }))
     .post(
@@ -91,7 +107,15 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
         set.headers["cache-control"] = "no-store";
         return { code, created_at: at };
       },
-      { response: { 201: RecoveryCodeCreated, 401: ErrorBody } },
+      {
+        response: { 201: RecoveryCodeCreated, 401: ErrorBody },
+        detail: describeRoute({
+          summary: "Make a recovery code",
+          description: "A new recovery code for the token's player, shown this once (Cache-Control: no-store); it replaces the player's earlier code. No body.",
+          tags: ["sessions"],
+          bearer: true,
+        }),
+      },
     )
     .get(
       "/api/me",
@@ -107,6 +131,9 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
           potential_payout: fromCents(exposure.potentialPayoutCents),
         };
       },
-      { response: { 200: Me, 401: ErrorBody } },
+      {
+        response: { 200: Me, 401: ErrorBody },
+        detail: describeRoute({ summary: "My balance", description: "The token's player: balance, open bets, what they stake and could pay.", tags: ["players"], bearer: true }),
+      },
     );
 }

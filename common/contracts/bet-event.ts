@@ -9,13 +9,21 @@ import { BetStatus } from "./bet.ts";
  * const won: BetEvent = { type: "bet", bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", status: "won", payout: 8, balance: 1005.5 };
  * ```
  */
-export const BetEvent = t.Object({
-  type: t.Literal("bet"),
-  bet_id: t.String(),
-  status: t.Union([t.Literal("accepted"), BetStatus]),
-  payout: t.Number(),
-  balance: t.Number(),
-});
+export const BetEvent = t.Object(
+  {
+    type: t.Literal("bet"),
+    bet_id: t.String(),
+    status: t.Union([t.Literal("accepted"), BetStatus]),
+    payout: t.Number(),
+    balance: t.Number(),
+  },
+  {
+    examples: [
+      { type: "bet", bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", status: "accepted", payout: 0, balance: 997.5 },
+      { type: "bet", bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", status: "won", payout: 8, balance: 1005.5 },
+    ],
+  },
+);
 export type BetEvent = Static<typeof BetEvent>;
 
 /**

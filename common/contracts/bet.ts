@@ -61,7 +61,7 @@ export const BetRequest = t.Object(
     min_multiplier: t.Optional(t.Number({ exclusiveMinimum: 1, maximum: MULTIPLIER_CEILING, description: "the lowest multiplier the player accepts" })),
     quote_id: t.Optional(QuoteId),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ cell: { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430 }, amount: 2.5, min_multiplier: 3.2, quote_id: "mjuohs00-1" }] },
 );
 export type BetRequest = Static<typeof BetRequest>;
 
@@ -72,13 +72,16 @@ export type BetRequest = Static<typeof BetRequest>;
  * const accepted: BetAccepted = { status: "accepted", bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", multiplier: 3.2, potential_payout: 8, balance: 997.5 };
  * ```
  */
-export const BetAccepted = t.Object({
-  status: t.Literal("accepted"),
-  bet_id: t.String(),
-  multiplier: t.Number(),
-  potential_payout: t.Number(),
-  balance: t.Number(),
-});
+export const BetAccepted = t.Object(
+  {
+    status: t.Literal("accepted"),
+    bet_id: t.String(),
+    multiplier: t.Number(),
+    potential_payout: t.Number(),
+    balance: t.Number(),
+  },
+  { examples: [{ status: "accepted", bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c", multiplier: 3.2, potential_payout: 8, balance: 997.5 }] },
+);
 export type BetAccepted = Static<typeof BetAccepted>;
 
 /**
@@ -91,6 +94,20 @@ export type BetAccepted = Static<typeof BetAccepted>;
 export const BetStatus = t.Union([t.Literal("open"), t.Literal("won"), t.Literal("lost"), t.Literal("void")]);
 export type BetStatus = Static<typeof BetStatus>;
 
+/** One settled bet, as the examples of `BetView` and `BetPage` show it. */
+const BET_VIEW_EXAMPLE = {
+  bet_id: "0192f0c4-7a1e-7c3d-9b2a-5d6e7f8a9b0c",
+  status: "won",
+  amount: 2.5,
+  multiplier: 3.2,
+  potential_payout: 8,
+  payout: 8,
+  cell: { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430 },
+  created_at: 1_767_225_598_000,
+  settled_at: 1_767_225_610_120,
+  quote_id: "mjuohs00-1",
+};
+
 /**
  * A bet as its player sees it; `settled_at` is null while it is open. The API
  * always sends `quote_id`: the one the bet carried, or null.
@@ -102,19 +119,22 @@ export type BetStatus = Static<typeof BetStatus>;
  * };
  * ```
  */
-export const BetView = t.Object({
-  bet_id: t.String(),
-  status: BetStatus,
-  amount: t.Number(),
-  multiplier: t.Number(),
-  potential_payout: t.Number(),
-  payout: t.Number(),
-  cell: Cell,
-  created_at: t.Integer(),
-  settled_at: t.Union([t.Integer(), t.Null()]),
-  // Optional in the type only so that views built before quotes still type-check.
-  quote_id: t.Optional(t.Union([QuoteId, t.Null()])),
-});
+export const BetView = t.Object(
+  {
+    bet_id: t.String(),
+    status: BetStatus,
+    amount: t.Number(),
+    multiplier: t.Number(),
+    potential_payout: t.Number(),
+    payout: t.Number(),
+    cell: Cell,
+    created_at: t.Integer(),
+    settled_at: t.Union([t.Integer(), t.Null()]),
+    // Optional in the type only so that views built before quotes still type-check.
+    quote_id: t.Optional(t.Union([QuoteId, t.Null()])),
+  },
+  { examples: [BET_VIEW_EXAMPLE] },
+);
 export type BetView = Static<typeof BetView>;
 
 /**
@@ -125,10 +145,13 @@ export type BetView = Static<typeof BetView>;
  * const page: BetPage = { bets: [bet], next_before: null };
  * ```
  */
-export const BetPage = t.Object({
-  bets: t.Array(BetView),
-  next_before: t.Union([t.String(), t.Null()]),
-});
+export const BetPage = t.Object(
+  {
+    bets: t.Array(BetView),
+    next_before: t.Union([t.String(), t.Null()]),
+  },
+  { examples: [{ bets: [BET_VIEW_EXAMPLE], next_before: null }] },
+);
 export type BetPage = Static<typeof BetPage>;
 
 /**

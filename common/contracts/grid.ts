@@ -19,6 +19,24 @@ export const GridCell = t.Object({
 });
 export type GridCell = Static<typeof GridCell>;
 
+/** A grid of two cells, as the examples of `Grid` and `GridMessage` show it. */
+const GRID_EXAMPLE = {
+  ts: 1_767_225_600_000,
+  price: 87_415.3,
+  price_ts: 1_767_225_599_900,
+  sigma: 0.0004,
+  quote_id: "mjuohs00-1",
+  expires_at: 1_767_225_601_000,
+  column_ms: 5000,
+  band: 10,
+  lock_ms: 2000,
+  house_edge: 0.05,
+  cells: [
+    { t_start: 1_767_225_600_000, t_end: 1_767_225_605_000, price_low: 87_410, price_high: 87_420, multiplier: 1.9, locked: true },
+    { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430, multiplier: 3.2, locked: false },
+  ],
+};
+
 /**
  * The priced grid (`GET /api/grid`, and the websocket `grid` channel about once
  * a second). `sigma` is the volatility the prices use: the standard deviation
@@ -32,19 +50,22 @@ export type GridCell = Static<typeof GridCell>;
  * };
  * ```
  */
-export const Grid = t.Object({
-  ts: t.Integer({ description: "when the grid was priced, ms since the epoch" }),
-  price: t.Number(),
-  price_ts: t.Integer({ description: "the time of the tick the grid is priced from" }),
-  sigma: t.Number(),
-  quote_id: t.String(),
-  expires_at: t.Integer(),
-  column_ms: t.Integer(),
-  band: t.Number(),
-  lock_ms: t.Integer(),
-  house_edge: t.Number(),
-  cells: t.Array(GridCell),
-});
+export const Grid = t.Object(
+  {
+    ts: t.Integer({ description: "when the grid was priced, ms since the epoch" }),
+    price: t.Number(),
+    price_ts: t.Integer({ description: "the time of the tick the grid is priced from" }),
+    sigma: t.Number(),
+    quote_id: t.String(),
+    expires_at: t.Integer(),
+    column_ms: t.Integer(),
+    band: t.Number(),
+    lock_ms: t.Integer(),
+    house_edge: t.Number(),
+    cells: t.Array(GridCell),
+  },
+  { examples: [GRID_EXAMPLE] },
+);
 export type Grid = Static<typeof Grid>;
 
 /**
@@ -54,5 +75,5 @@ export type Grid = Static<typeof Grid>;
  * const message: GridMessage = { type: "grid", grid };
  * ```
  */
-export const GridMessage = t.Object({ type: t.Literal("grid"), grid: Grid });
+export const GridMessage = t.Object({ type: t.Literal("grid"), grid: Grid }, { examples: [{ type: "grid", grid: GRID_EXAMPLE }] });
 export type GridMessage = Static<typeof GridMessage>;

@@ -17,10 +17,13 @@ export type Component = Static<typeof Component>;
  * const health: Health = { status: "ok", component: "ws" };
  * ```
  */
-export const Health = t.Object({
-  status: t.Literal("ok"),
-  component: Component,
-});
+export const Health = t.Object(
+  {
+    status: t.Literal("ok"),
+    component: Component,
+  },
+  { examples: [{ status: "ok", component: "api" }] },
+);
 export type Health = Static<typeof Health>;
 
 /**
@@ -92,10 +95,27 @@ export type PriceCheck = Static<typeof PriceCheck>;
  * };
  * ```
  */
-export const Readiness = t.Object({
-  status: t.Union([t.Literal("ready"), t.Literal("unavailable")]),
-  component: Component,
-  checks: t.Object({ sqlite: CheckResult, redis: CheckResult, price: t.Optional(PriceCheck) }),
-  feed: t.Optional(FeedStatus),
-});
+export const Readiness = t.Object(
+  {
+    status: t.Union([t.Literal("ready"), t.Literal("unavailable")]),
+    component: Component,
+    checks: t.Object({ sqlite: CheckResult, redis: CheckResult, price: t.Optional(PriceCheck) }),
+    feed: t.Optional(FeedStatus),
+  },
+  {
+    examples: [
+      {
+        status: "ready",
+        component: "api",
+        checks: { sqlite: { ok: true, latency_ms: 0.412 }, redis: { ok: true, latency_ms: 0.9 }, price: { ok: true, age_ms: 180 } },
+        feed: { last_tick_age_ms: 180, last_seq: 52_114, subscribed: true, delivered: 52_110, recovered: 3, breaks: 1, invalid: 0, old: 2, rejected: { jump: 1 }, read_failures: 0, overflow: 0 },
+      },
+      {
+        status: "unavailable",
+        component: "api",
+        checks: { sqlite: { ok: true, latency_ms: 0.4 }, redis: { ok: false, latency_ms: 1000, error: "redis round trip timed out after 1000 ms" }, price: { ok: false, age_ms: null, error: "no price yet" } },
+      },
+    ],
+  },
+);
 export type Readiness = Static<typeof Readiness>;

@@ -20,7 +20,7 @@ export type Nickname = Static<typeof Nickname>;
  * const body: PlayerNickname = { nickname: "satoshi_42" };
  * ```
  */
-export const PlayerNickname = t.Object({ nickname: Nickname });
+export const PlayerNickname = t.Object({ nickname: Nickname }, { examples: [{ nickname: "satoshi_42" }] });
 export type PlayerNickname = Static<typeof PlayerNickname>;
 
 /**
@@ -30,7 +30,7 @@ export type PlayerNickname = Static<typeof PlayerNickname>;
  * const mine: CurrentNickname = { nickname: null };
  * ```
  */
-export const CurrentNickname = t.Object({ nickname: t.Union([Nickname, t.Null()]) });
+export const CurrentNickname = t.Object({ nickname: t.Union([Nickname, t.Null()]) }, { examples: [{ nickname: "satoshi_42" }, { nickname: null }] });
 export type CurrentNickname = Static<typeof CurrentNickname>;
 
 /**
@@ -55,8 +55,21 @@ export type LeaderboardEntry = Static<typeof LeaderboardEntry>;
  * const board: Leaderboard = { day: "2026-12-02", entries: [{ rank: 1, nickname: "satoshi_42", net: 12.5 }] };
  * ```
  */
-export const Leaderboard = t.Object({
-  day: t.String({ description: "YYYY-MM-DD, UTC" }),
-  entries: t.Array(LeaderboardEntry),
-});
+export const Leaderboard = t.Object(
+  {
+    day: t.String({ description: "YYYY-MM-DD, UTC" }),
+    entries: t.Array(LeaderboardEntry),
+  },
+  {
+    examples: [
+      {
+        day: "2026-12-02",
+        entries: [
+          { rank: 1, nickname: "satoshi_42", net: 12.5 },
+          { rank: 2, nickname: "hal", net: 3.2 },
+        ],
+      },
+    ],
+  },
+);
 export type Leaderboard = Static<typeof Leaderboard>;

@@ -65,11 +65,27 @@ export type PriceHistoryQuery = Static<typeof PriceHistoryQuery>;
  * };
  * ```
  */
-export const PriceHistory = t.Object({
-  symbol: Symbol,
-  from: t.Integer(),
-  to: t.Integer(),
-  ticks: t.Array(Tick),
-  truncated: t.Boolean(),
-});
+export const PriceHistory = t.Object(
+  {
+    symbol: Symbol,
+    from: t.Integer(),
+    to: t.Integer(),
+    ticks: t.Array(Tick),
+    truncated: t.Boolean(),
+  },
+  {
+    examples: [
+      {
+        symbol: "BTC-USD",
+        from: 1_767_225_000_000,
+        to: 1_767_225_600_000,
+        ticks: [
+          { symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_000_250 },
+          { symbol: "BTC-USD", price: 87_416.1, ts: 1_767_225_000_500 },
+        ],
+        truncated: false,
+      },
+    ],
+  },
+);
 export type PriceHistory = Static<typeof PriceHistory>;

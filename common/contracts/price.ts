@@ -30,13 +30,16 @@ export type Tick = Static<typeof Tick>;
  * const latest: LabelledTick = { symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_600_000, source: "venues", venues: 3 };
  * ```
  */
-export const LabelledTick = t.Object({
-  ...Tick.properties,
-  /** `venues` (the exchanges' composite index) or `mock` (simulated). */
-  source: t.Optional(t.Union([t.Literal("venues"), t.Literal("mock")])),
-  /** How many venues the index was made from. */
-  venues: t.Optional(t.Integer({ minimum: 0 })),
-});
+export const LabelledTick = t.Object(
+  {
+    ...Tick.properties,
+    /** `venues` (the exchanges' composite index) or `mock` (simulated). */
+    source: t.Optional(t.Union([t.Literal("venues"), t.Literal("mock")])),
+    /** How many venues the index was made from. */
+    venues: t.Optional(t.Integer({ minimum: 0 })),
+  },
+  { examples: [{ symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_600_000, source: "venues", venues: 3 }] },
+);
 export type LabelledTick = Static<typeof LabelledTick>;
 
 /**
@@ -74,12 +77,15 @@ export type BusTick = Static<typeof BusTick>;
  * const message: PriceMessage = { type: "price", symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_600_000, source: "mock" };
  * ```
  */
-export const PriceMessage = t.Object({
-  type: t.Literal("price"),
-  symbol: Symbol,
-  price: t.Number(),
-  ts: t.Integer(),
-  source: t.Optional(t.Union([t.Literal("venues"), t.Literal("mock")])),
-  venues: t.Optional(t.Integer({ minimum: 0 })),
-});
+export const PriceMessage = t.Object(
+  {
+    type: t.Literal("price"),
+    symbol: Symbol,
+    price: t.Number(),
+    ts: t.Integer(),
+    source: t.Optional(t.Union([t.Literal("venues"), t.Literal("mock")])),
+    venues: t.Optional(t.Integer({ minimum: 0 })),
+  },
+  { examples: [{ type: "price", symbol: "BTC-USD", price: 87_415.3, ts: 1_767_225_600_000, source: "venues", venues: 3 }] },
+);
 export type PriceMessage = Static<typeof PriceMessage>;

@@ -8,10 +8,13 @@ import { Type as t, type Static } from "@sinclair/typebox";
  * const made: RecoveryCodeCreated = { code: "7K3M-Q9XA-2B8D-W4TZ-H6NP", created_at: 1_767_312_000_000 };
  * ```
  */
-export const RecoveryCodeCreated = t.Object({
-  code: t.String(),
-  created_at: t.Integer({ description: "ms since the epoch" }),
-});
+export const RecoveryCodeCreated = t.Object(
+  {
+    code: t.String(),
+    created_at: t.Integer({ description: "ms since the epoch" }),
+  },
+  { examples: [{ code: "7K3M-Q9XA-2B8D-W4TZ-H6NP", created_at: 1_767_312_000_000 }] },
+);
 export type RecoveryCodeCreated = Static<typeof RecoveryCodeCreated>;
 
 /**
@@ -22,7 +25,10 @@ export type RecoveryCodeCreated = Static<typeof RecoveryCodeCreated>;
  * const body: RecoverSession = { code: "7k3m q9xa 2b8d w4tz h6np" };
  * ```
  */
-export const RecoverSession = t.Object({
-  code: t.String({ minLength: 1, maxLength: 64 }),
-});
+export const RecoverSession = t.Object(
+  {
+    code: t.String({ minLength: 1, maxLength: 64 }),
+  },
+  { examples: [{ code: "7k3m q9xa 2b8d w4tz h6np" }] },
+);
 export type RecoverSession = Static<typeof RecoverSession>;

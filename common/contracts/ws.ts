@@ -31,7 +31,7 @@ export type WsTopic = Static<typeof WsTopic>;
  * { "type": "ping" }
  * ```
  */
-export const PingCommand = t.Object({ type: t.Literal("ping") });
+export const PingCommand = t.Object({ type: t.Literal("ping") }, { examples: [{ type: "ping" }] });
 export type PingCommand = Static<typeof PingCommand>;
 
 /**
@@ -42,7 +42,7 @@ export type PingCommand = Static<typeof PingCommand>;
  * { "type": "subscribe", "channel": "grid" }
  * ```
  */
-export const SubscribeCommand = t.Object({ type: t.Literal("subscribe"), channel: t.String({ maxLength: 64 }) });
+export const SubscribeCommand = t.Object({ type: t.Literal("subscribe"), channel: t.String({ maxLength: 64 }) }, { examples: [{ type: "subscribe", channel: "grid" }] });
 export type SubscribeCommand = Static<typeof SubscribeCommand>;
 
 /**
@@ -52,7 +52,7 @@ export type SubscribeCommand = Static<typeof SubscribeCommand>;
  * { "type": "unsubscribe", "channel": "prices" }
  * ```
  */
-export const UnsubscribeCommand = t.Object({ type: t.Literal("unsubscribe"), channel: t.String({ maxLength: 64 }) });
+export const UnsubscribeCommand = t.Object({ type: t.Literal("unsubscribe"), channel: t.String({ maxLength: 64 }) }, { examples: [{ type: "unsubscribe", channel: "prices" }] });
 export type UnsubscribeCommand = Static<typeof UnsubscribeCommand>;
 
 /**
@@ -62,7 +62,7 @@ export type UnsubscribeCommand = Static<typeof UnsubscribeCommand>;
  * { "type": "auth", "token": "eyJzdWIiOiJwXzEyMyJ9.…" }
  * ```
  */
-export const AuthCommand = t.Object({ type: t.Literal("auth"), token: t.String({ maxLength: 512 }) });
+export const AuthCommand = t.Object({ type: t.Literal("auth"), token: t.String({ maxLength: 512 }) }, { examples: [{ type: "auth", token: "eyJzdWIiOiJwXzEyMyIsImV4cCI6MTc2NzMxMjAwMDAwMH0.c2lnbmF0dXJl" }] });
 export type AuthCommand = Static<typeof AuthCommand>;
 
 /**
@@ -86,7 +86,7 @@ export { GridMessage, PriceMessage };
  * { "type": "pong", "ts": 1767225600000 }
  * ```
  */
-export const PongMessage = t.Object({ type: t.Literal("pong"), ts: t.Integer({ description: "server time, ms since the epoch" }) });
+export const PongMessage = t.Object({ type: t.Literal("pong"), ts: t.Integer({ description: "server time, ms since the epoch" }) }, { examples: [{ type: "pong", ts: 1_767_225_600_000 }] });
 export type PongMessage = Static<typeof PongMessage>;
 
 /**
@@ -96,7 +96,7 @@ export type PongMessage = Static<typeof PongMessage>;
  * { "type": "subscribed", "channel": "grid" }
  * ```
  */
-export const SubscribedMessage = t.Object({ type: t.Literal("subscribed"), channel: WsTopic });
+export const SubscribedMessage = t.Object({ type: t.Literal("subscribed"), channel: WsTopic }, { examples: [{ type: "subscribed", channel: "grid" }] });
 export type SubscribedMessage = Static<typeof SubscribedMessage>;
 
 /**
@@ -106,7 +106,7 @@ export type SubscribedMessage = Static<typeof SubscribedMessage>;
  * { "type": "unsubscribed", "channel": "grid" }
  * ```
  */
-export const UnsubscribedMessage = t.Object({ type: t.Literal("unsubscribed"), channel: WsTopic });
+export const UnsubscribedMessage = t.Object({ type: t.Literal("unsubscribed"), channel: WsTopic }, { examples: [{ type: "unsubscribed", channel: "grid" }] });
 export type UnsubscribedMessage = Static<typeof UnsubscribedMessage>;
 
 /**
@@ -116,7 +116,7 @@ export type UnsubscribedMessage = Static<typeof UnsubscribedMessage>;
  * { "type": "authed", "user_id": "p_123" }
  * ```
  */
-export const AuthedMessage = t.Object({ type: t.Literal("authed"), user_id: t.String() });
+export const AuthedMessage = t.Object({ type: t.Literal("authed"), user_id: t.String() }, { examples: [{ type: "authed", user_id: "p_0192f0b12c3d7e4f8a9b0c1d2e3f4a5b" }] });
 export type AuthedMessage = Static<typeof AuthedMessage>;
 
 /**
@@ -149,12 +149,20 @@ export type WsErrorCode = Static<typeof WsErrorCode>;
  * { "type": "error", "code": "unknown_channel", "message": "no channel named \"trades\"", "channel": "trades" }
  * ```
  */
-export const WsErrorMessage = t.Object({
-  type: t.Literal("error"),
-  code: WsErrorCode,
-  message: t.String(),
-  channel: t.Optional(t.String()),
-});
+export const WsErrorMessage = t.Object(
+  {
+    type: t.Literal("error"),
+    code: WsErrorCode,
+    message: t.String(),
+    channel: t.Optional(t.String()),
+  },
+  {
+    examples: [
+      { type: "error", code: "unknown_channel", message: 'no channel named "trades"', channel: "trades" },
+      { type: "error", code: "slow_consumer", message: "8400000 bytes sent and not read for over 5000 ms" },
+    ],
+  },
+);
 export type WsErrorMessage = Static<typeof WsErrorMessage>;
 
 /**

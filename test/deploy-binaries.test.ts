@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Redis from "ioredis";
 import { Channels } from "../common/channels.ts";
+import { DEFAULT_METRICS } from "../common/metrics/registry.ts";
+import { parseMetrics, sampleValue } from "../common/metrics/samples.ts";
 import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { TEST_SESSION_SECRET, waitForHttp } from "./support/service.ts";
@@ -80,5 +82,48 @@ describe("the compiled binaries", () => {
     } finally {
       listener.disconnect();
     }
+  });
+
+  test("each binary's GET /metrics serves its figures and the default metrics kept, with no error on stderr", async () => {
+    const [apiPort, wsPort, pricePort] = [await freePort(), await freePort(), await freePort()];
+    const errors: string[] = [];
+    const startLogged = (name: string, env: Record<string, string>) => {
+      const proc = Bun.spawn([join(dir, "bin", name)], {
+        cwd: dir,
+        env: { PATH: "/usr/bin:/bin", LOG_LEVEL: "warn", REDIS_URL: redis.url, ...env },
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      procs.push(proc);
+      void new Response(proc.stderr).text().then((text) => text.trim() && errors.push(`${name}: ${text.trim()}`));
+      return proc;
+    };
+    const api = startLogged("api", { PORT: String(apiPort), DB_PATH: join(dir, "data", "metrics.db"), SESSION_SECRET: TEST_SESSION_SECRET });
+    const ws = startLogged("ws", { PORT: String(wsPort) });
+    const price = startLogged("price", { PORT: String(pricePort), PRICE_INTERVAL_MS: "50" });
+    const scrapes = { api: `http://127.0.0.1:${apiPort}/metrics`, ws: `http://127.0.0.1:${wsPort}/metrics`, price: `http://127.0.0.1:${pricePort}/metrics` };
+    for (const url of Object.values(scrapes)) await waitForHttp(url);
+    // A second scrape a moment later: the event-loop figures are set from the first.
+    await Bun.sleep(200);
+    for (const [service, url] of Object.entries(scrapes)) {
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const samples = parseMetrics(text);
+      for (const name of DEFAULT_METRICS) {
+        const values = samples.filter((sample) => sample.name === name);
+        expect({ service, name, count: values.length }).toEqual({ service, name, count: 1 });
+        expect({ service, name, labels: values[0]!.labels }).toEqual({ service, name, labels: { service } });
+      }
+      for (const name of ["process_cpu_seconds_total", "process_start_time_seconds", "process_resident_memory_bytes", "process_open_fds", "process_max_fds", "nodejs_heap_size_used_bytes"]) {
+        expect({ service, name, positive: (sampleValue(text, name) ?? 0) > 0 }).toEqual({ service, name, positive: true });
+      }
+      expect(text).toContain(`tap_redis_reconnects_total{role=`);
+    }
+    await waitFor("ticks counted by the price binary", async () => ((sampleValue(await (await fetch(scrapes.price)).text(), "tap_price_ticks_published_total") ?? 0) > 0));
+    for (const proc of [api, ws, price]) proc.kill("SIGTERM");
+    expect(await Promise.all([api.exited, ws.exited, price.exited])).toEqual([0, 0, 0]);
+    // LOG_LEVEL=warn: only the expected start-up warnings (no signing key) may reach stderr, never an error.
+    expect(errors.join("\n")).not.toMatch(/"level":"(error|fatal)"|TypeError|ReferenceError|is not a function|not implemented/);
   });
 });

@@ -6,7 +6,7 @@ BUN := node_modules/.bin/bun
 TSC := node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test unit typecheck clean build install uninstall
+.PHONY: help setup run test unit typecheck clean build install uninstall report
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -33,6 +33,9 @@ test: ## Type check, then every test (bun test); ends with "N passed, N failed"
 	@bash scripts/setup.sh test
 	$(TSC) --noEmit -p .
 	@bash scripts/test.sh $(TEST_ARGS)
+
+report: ## The house's books and audit of make run's database (.run/); ARGS="--day 2026-12-02 --json" (docs/report.md)
+	@DB_PATH="$${DB_PATH:-$${RUN_DIR:-.run}/data/bets.db}" $(BUN) api/main.ts report $(ARGS)
 
 build: ## Compile dist/bin/{api,ws,price} (standalone executables) and the page into dist/web
 	@bash scripts/setup.sh npm

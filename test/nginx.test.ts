@@ -26,6 +26,8 @@ const run = !missing || Boolean(process.env.CI);
 
 let redis: TestRedis;
 let nginx: TestNginx;
+/** The services' own ports, which nginx fronts (and Prometheus scrapes). */
+let direct: { api: string; ws: string };
 let dir: string;
 const services: RunningService[] = [];
 
@@ -59,6 +61,26 @@ async function openSocket(url: string) {
     socket.addEventListener("error", () => reject(new Error(`websocket to ${url} failed`)), { once: true });
   });
   return { socket, messages };
+}
+
+/** A GET sent by hand, its path exactly as given (fetch would resolve `..` and `%2e%2e` first): the status and body. */
+async function rawGet(url: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  let answer = "";
+  const done = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    hostname,
+    port: Number(port),
+    socket: {
+      data: (_socket, chunk) => void (answer += chunk.toString()),
+      close: () => done.resolve(),
+      error: (_socket, error) => done.reject(error),
+    },
+  });
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
+  await done.promise;
+  const [head = "", body = ""] = answer.split("\r\n\r\n", 2);
+  return { status: Number(head.split(" ")[1]), body };
 }
 
 /** A websocket upgrade sent by hand: nginx's whole answer when it refuses one (status line, headers, body). */
@@ -98,6 +120,7 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     writeFileSync(join(web, "app.css"), `body { margin: 0; }\n${".cell { color: #333; }\n".repeat(40)}`);
 
     const [apiPort, wsPort] = [await freePort(), await freePort()];
+    direct = { api: `http://127.0.0.1:${apiPort}`, ws: `http://127.0.0.1:${wsPort}` };
     const common = { REDIS_URL: redis.url, LOG_LEVEL: "info" };
     const api = spawnBinary("api", { ...common, PORT: String(apiPort), DB_PATH: join(dir, "bets.db") }, binDir);
     spawnBinary("ws", { ...common, PORT: String(wsPort) }, binDir);
@@ -235,6 +258,20 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     } finally {
       socket.close();
       publisher.disconnect();
+    }
+  });
+
+  test("/metrics is not served through nginx, under any spelling of the path; the services' own ports serve it", async () => {
+    // The control: the API and ws do serve metrics on their own ports (Prometheus scrapes those).
+    for (const base of [direct.api, direct.ws]) {
+      const own = await rawGet(base, "/metrics");
+      expect(own.status).toBe(200);
+      expect(own.body).toContain("# TYPE process_resident_memory_bytes gauge");
+    }
+    const paths = ["/metrics", "/api/metrics", "/api/metrics/", "/api/../metrics", "/api/%2e%2e/metrics", "/api/%2E%2E/metrics", "/api//metrics", "//metrics", "/ws/metrics", "/ws/../metrics", "/api/healthz/../../metrics"];
+    for (const path of paths) {
+      const { status, body } = await rawGet(nginx.url, path);
+      expect({ path, answered: status >= 200 && status < 300, metrics: /# TYPE |process_|tap_[a-z_]+\{/.test(body) }).toEqual({ path, answered: false, metrics: false });
     }
   });
 

@@ -152,7 +152,7 @@ const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 export function buildApiDocument(app: AnyElysia, { version, undescribed = {} }: { version: string; undescribed?: Record<string, Partial<Operation>> }): OpenApiDocument {
   const generated = toOpenAPISchema(app, { staticFile: false }, undefined, undefined, OPENAPI_VERSION) as unknown as { paths: OpenApiDocument["paths"] };
   const paths = plain(generated.paths);
-  const errorBody = plain(unwrapSchema(ErrorBody, undefined, "output", OPENAPI_VERSION));
+  const errorBody = plain(unwrapSchema(ErrorBody, undefined, "output", OPENAPI_VERSION)) as Record<string, unknown>;
   // A plugin instance reads the whole app's routes, as toOpenAPISchema does.
   const routes = (app as unknown as { getGlobalRoutes(): RouteEntry[] }).getGlobalRoutes();
   for (const route of routes) {
@@ -174,7 +174,7 @@ export function buildApiDocument(app: AnyElysia, { version, undescribed = {} }: 
     tags: TAGS,
     paths,
     components: {
-      schemas: { ErrorBody: errorBody },
+      schemas: { ErrorBody: { ...errorBody, description: "The one error contract: every 4xx and 5xx answer of the API." } },
       headers: HEADERS,
       securitySchemes: {
         [BEARER_SCHEME]: { type: "http", scheme: "bearer", description: "The `token` of `POST /api/session` (or `POST /api/session/recover`), valid until its `expires_at`." },

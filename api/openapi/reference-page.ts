@@ -50,7 +50,7 @@ export function renderReferencePage(document: OpenApiDocument): string {
 <p>The contract itself, OpenAPI ${escape(document.openapi)}: <a href="openapi.json">openapi.json</a>.</p>
 <nav><ul>${index}</ul></nav>
 </header>
-<main>${sections}</main>
+<main>${sections}${renderComponents(document, resolve)}</main>
 </body>
 </html>
 `;
@@ -81,11 +81,19 @@ function renderOperation({ path, method, operation }: { path: string; method: st
     const schema = media ? resolve(media.schema) : undefined;
     const named = typeof (media?.schema as Schema | undefined)?.$ref === "string" ? String((media!.schema as Schema).$ref).split("/").at(-1) : undefined;
     parts.push(`<div class="response"><h5><span class="status s${escape(status[0] ?? "")}">${escape(status)}</span> ${escape(response.description)}</h5>`);
-    if (schema) parts.push(named ? `<p>${code(named)} (the error contract)</p>` : renderSchema(schema, resolve));
+    if (schema) parts.push(named ? `<p><a href="#schema-${escape(named)}">${escape(named)}</a></p>` : renderSchema(schema, resolve));
     parts.push(renderExamples(schema?.examples, media?.examples), "</div>");
   }
   parts.push("</article>");
   return parts.join("");
+}
+
+/** The named schemas the operations refer to, each once. */
+function renderComponents(document: OpenApiDocument, resolve: (schema: unknown) => Schema): string {
+  const schemas = Object.entries(document.components.schemas ?? {}) as [string, Schema][];
+  if (schemas.length === 0) return "";
+  const parts = schemas.map(([name, schema]) => `<article id="schema-${escape(name)}"><h3>${escape(name)}</h3>${typeof schema.description === "string" ? `<p>${escape(schema.description)}</p>` : ""}${renderSchema(schema, resolve)}</article>`);
+  return `<section><h2 id="schemas">Schemas</h2>${parts.join("")}</section>`;
 }
 
 function renderExamples(schemaExamples: unknown, mediaExamples: Record<string, { value: unknown }> | undefined): string {

@@ -148,6 +148,10 @@ function allRefs(node: unknown, found: string[] = []): string[] {
   return found;
 }
 
+/** Python's openapi-spec-validator, where this machine has it: a check of the document by the specification's own schema. */
+const specValidator = Bun.spawnSync(["python3", "-c", "import openapi_spec_validator"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+if (!specValidator) console.warn("test/openapi.test.ts: no python3 openapi-spec-validator here; the document is checked by this file's own rules only");
+
 describe("the document", () => {
   test("is OpenAPI 3.1 in shape: version, info, paths, components, a bearer scheme and every $ref resolving", () => {
     expect(document.openapi).toMatch(/^3\.1\.\d+$/);
@@ -181,6 +185,16 @@ describe("the document", () => {
         }
       }
     }
+  });
+
+  test.skipIf(!specValidator)("passes the OpenAPI 3.1 schema itself (openapi-spec-validator)", () => {
+    const run = Bun.spawnSync(["python3", "-c", "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(sys.stdin))"], {
+      stdin: new TextEncoder().encode(JSON.stringify(document)),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(run.stderr.toString().split("\n").slice(-12).join("\n")).toBe("");
+    expect(run.exitCode).toBe(0);
   });
 
   test("has every route the app serves, with its methods, and nothing the app does not serve", () => {

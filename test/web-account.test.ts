@@ -4,71 +4,34 @@
  * nickname saved on the page shows on the leaderboard once the player's bet settles.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { buildWeb } from "../web/build.ts";
-import { launchBrowser, type TestBrowser } from "./support/browser.ts";
-import { startNginx, type TestNginx } from "./support/nginx.ts";
-import { freePort } from "./support/ports.ts";
-import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
-import { startTickPump, type TickPump } from "./support/tick-pump.ts";
 import { waitFor } from "./support/wait.ts";
+import { ONE_SECOND_WINDOWS, startWebStack, type WebStack } from "./support/web-stack.ts";
 
 setDefaultTimeout(30_000);
 
-const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0003" };
 const STAKE = 7;
 
-let redis: TestRedis;
-let pump: TickPump;
-let dir: string;
-let api: RunningService;
-let ws: RunningService;
-let nginx: TestNginx;
-let browser: TestBrowser;
+let stack: WebStack;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tap-web-account-"));
-  redis = await startRedis();
-  pump = await startTickPump(redis.url, 42_000, 200);
-  const apiPort = await freePort();
-  const wsPort = await freePort();
-  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: join(dir, "bets.db"), ...ENV });
-  ws = spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
-  const [build, launched] = await Promise.all([
-    buildWeb(join(dir, "web")),
-    launchBrowser(),
-    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
-    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
-  ]);
-  browser = launched;
-  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
+  stack = await startWebStack({ name: "web-account", apiEnv: ONE_SECOND_WINDOWS });
 }, 30_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await nginx?.stop();
-  await pump?.stop();
-  for (const service of [ws, api]) await service?.stop("SIGKILL");
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 const balance = async (page: Page) => Number(await page.locator("[data-testid=balance]").getAttribute("data-value"));
 const kept = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem("tap-trading.session") ?? "null") as { token: string; user_id: string } | null);
 
 async function open(page: Page) {
-  await page.goto(nginx.url);
+  await page.goto(stack.nginx.url);
   await waitFor("a balance", async () => (await page.locator("[data-testid=balance]").getAttribute("data-value")) !== null);
 }
 
 describe("the player's account", () => {
   test("a recovery code made in one browser restores the same player, with the same balance, in another", async () => {
-    const first = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const second = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const first = await stack.browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const second = await stack.browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
       const a = await first.newPage();
       await open(a);
@@ -118,7 +81,7 @@ describe("the player's account", () => {
   });
 
   test("a nickname saved on the page shows on the leaderboard once the player's bet settles", async () => {
-    const context = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const context = await stack.browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
       const page = await context.newPage();
       await open(page);

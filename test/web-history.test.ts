@@ -8,78 +8,34 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
-import { buildWeb } from "../web/build.ts";
-import { launchBrowser, recordPageProblems, type TestBrowser } from "./support/browser.ts";
-import { startNginx, type TestNginx } from "./support/nginx.ts";
-import { freePort } from "./support/ports.ts";
-import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
-import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import type { Page } from "playwright-core";
 import { waitFor } from "./support/wait.ts";
+
+import { ONE_SECOND_WINDOWS, PHONE, startWebStack, type WebStack } from "./support/web-stack.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
 
 const ARTIFACTS = join(import.meta.dir, "..", "test-artifacts");
-/** One-second windows, locked half a second before they open, settled half a second after they close. */
-const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0003" };
 const START_PRICE = 42_000;
 const STAKE = 5;
 
-let redis: TestRedis;
-let pump: TickPump;
-let dir: string;
-let dbPath: string;
-let api: RunningService;
-let ws: RunningService;
-let wsPort: number;
-let nginx: TestNginx;
-let browser: TestBrowser;
-let context: BrowserContext;
+let stack: WebStack;
 let page: Page;
-const problems: string[] = [];
-
-const startWs = () => spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
+let problems: string[];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), "tap-web-history-"));
-  dbPath = join(dir, "bets.db");
-  redis = await startRedis();
-  pump = await startTickPump(redis.url, START_PRICE, 200);
-  const apiPort = await freePort();
-  wsPort = await freePort();
-  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV });
-  ws = startWs();
-  const [build, launched] = await Promise.all([
-    buildWeb(join(dir, "web")),
-    launchBrowser(),
-    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
-    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
-  ]);
-  browser = launched;
-  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
-  context = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  recordPageProblems(page, problems);
+  stack = await startWebStack({ name: "web-history", apiEnv: ONE_SECOND_WINDOWS, startPrice: START_PRICE });
+  ({ page, problems } = await stack.newPage({ viewport: { width: 1440, height: 900 } }));
 }, 30_000);
 
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close();
-  await nginx?.stop();
-  await pump?.stop();
-  for (const service of [ws, api]) await service?.stop("SIGKILL");
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 function storedBet(betId: string) {
-  const db = new Database(dbPath, { readonly: true });
+  const db = new Database(stack.dbPath, { readonly: true });
   try {
     return db.query("SELECT status, stake_cents, multiplier_centi, payout_cents FROM bets WHERE id = ?").get(betId) as {
       status: string;
@@ -171,7 +127,7 @@ const multiplierText = (m: number) => (m < 10 ? `${m.toFixed(2)}×` : m < 100 ? 
 
 describe("the bets panel", () => {
   test("bets join the panel as placed, settle won and lost, survive a reload with the totals right; a cell shows its own bet", async () => {
-    await page.goto(nginx.url);
+    await page.goto(stack.nginx.url);
     await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
     await waitFor("the priced grid", async () => (await page.locator("button.cell:not([disabled])").count()) > 20);
     await waitFor("a balance", async () => (await page.locator("[data-testid=balance]").getAttribute("data-value")) !== null);
@@ -205,7 +161,7 @@ describe("the bets panel", () => {
     const waitMs = win.tStart + 150 - Date.now();
     expect(waitMs).toBeGreaterThan(0);
     await Bun.sleep(waitMs);
-    await pump.publish((win.low + win.high) / 2);
+    await stack.pump.publish((win.low + win.high) / 2);
     await waitFor("the row marked won", async () => (await row(wonId).getAttribute("data-status")) === "won", 5000);
     await waitFor("the row marked lost", async () => (await row(lostId).getAttribute("data-status")) === "lost", 5000);
     const paid = storedBet(wonId)!.payout_cents / 100;
@@ -240,14 +196,14 @@ describe("the bets panel", () => {
 
   test("on a phone the panel is a drawer: the header opens it with the bets, older ones a page at a time, Escape closes it", async () => {
     const session = await page.evaluate(() => localStorage.getItem("tap-trading.session"));
-    const phone = await browser.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
+    const phone = await stack.browser.browser.newContext(PHONE);
     try {
       const small = await phone.newPage();
       // Pages of one bet here, so the two bets take two pages: the second comes with "Older bets".
       await small.route(/\/api\/bets\?limit=20/, (route) => route.continue({ url: route.request().url().replace("limit=20", "limit=1") }));
-      await small.goto(`${nginx.url}/favicon.svg`);
+      await small.goto(`${stack.nginx.url}/favicon.svg`);
       await small.evaluate((kept) => localStorage.setItem("tap-trading.session", kept!), session);
-      await small.goto(nginx.url);
+      await small.goto(stack.nginx.url);
       const drawer = small.locator("[data-testid=history]");
       const toggle = small.locator("[data-testid=history-toggle]");
       await waitFor("the first page", async () => (await small.locator(".bet-row").count()) === 1, 10_000);
@@ -330,19 +286,19 @@ describe("the bets panel", () => {
     await page.mouse.move(5, 5);
 
     // The price's colour is its last move; the 5-minute change is labelled apart.
-    await pump.publish(START_PRICE - 100);
+    await stack.pump.publish(START_PRICE - 100);
     await waitFor("price down", async () => (await page.locator("[data-testid=price]").getAttribute("data-dir")) === "down", 3000);
-    await pump.publish(START_PRICE);
+    await stack.pump.publish(START_PRICE);
     await waitFor("price up", async () => (await page.locator("[data-testid=price]").getAttribute("data-dir")) === "up", 3000);
     expect(await page.locator(".change-label").textContent()).toBe("5m change");
     expect(await page.locator("[data-testid=change-value]").textContent()).toMatch(/^[▲▼■] [+−±]/);
 
-    const phone = await browser.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
+    const phone = await stack.browser.browser.newContext(PHONE);
     try {
       const small = await phone.newPage();
-      await small.goto(nginx.url);
+      await small.goto(stack.nginx.url);
       await waitFor("the phone live", async () => (await small.locator("button.cell:not([disabled])").count()) > 10, 10_000);
-      await pump.stop();
+      await stack.pump.stop();
       const overlaps = (target: Page) =>
         target.evaluate(() => {
           const banner = document.querySelector(".paused")!.getBoundingClientRect();
@@ -371,7 +327,7 @@ describe("the bets panel", () => {
       await tapLocked(/^Betting is paused/);
     } finally {
       await phone.close();
-      pump = await startTickPump(redis.url, START_PRICE, 200);
+      await stack.restartPump(START_PRICE);
     }
     await waitFor("live again", async () => (await page.locator(".paused").isHidden()), 8000);
     expect(problems).toEqual([]);

@@ -5,58 +5,22 @@
  * tap still places a bet after panning.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
-import { buildWeb } from "../web/build.ts";
-import { launchBrowser, type TestBrowser } from "./support/browser.ts";
-import { startNginx, type TestNginx } from "./support/nginx.ts";
-import { freePort } from "./support/ports.ts";
-import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
-import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import type { BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { waitFor } from "./support/wait.ts";
+import { startWebStack, type WebStack } from "./support/web-stack.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
 
 const START_PRICE = 42_000;
 
-let redis: TestRedis;
-let pump: TickPump;
-let dir: string;
-let api: RunningService;
-let ws: RunningService;
-let nginx: TestNginx;
-let browser: TestBrowser;
+let stack: WebStack;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tap-web-pan-"));
-  redis = await startRedis();
-  pump = await startTickPump(redis.url, START_PRICE, 200);
-  const apiPort = await freePort();
-  const wsPort = await freePort();
-  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: join(dir, "bets.db") });
-  ws = spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
-  const [build, launched] = await Promise.all([
-    buildWeb(join(dir, "web")),
-    launchBrowser(),
-    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
-    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
-  ]);
-  browser = launched;
-  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
+  stack = await startWebStack({ name: "web-pan", startPrice: START_PRICE });
 }, 30_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await nginx?.stop();
-  await pump?.stop();
-  for (const service of [ws, api]) await service?.stop("SIGKILL");
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 /** The cells wholly or partly inside the grid's box on screen: their keys, latest column start and lowest band. */
 const visible = (page: Page) =>
@@ -87,14 +51,14 @@ const middleCell = (page: Page) =>
     }),
   );
 
-async function openBoard(options: Parameters<TestBrowser["browser"]["newContext"]>[0]) {
-  const context: BrowserContext = await browser.browser.newContext(options);
+async function openBoard(options: BrowserContextOptions) {
+  const context: BrowserContext = await stack.browser.browser.newContext(options);
   const page = await context.newPage();
   const bets: string[] = [];
   page.on("request", (request) => {
     if (request.method() === "POST" && new URL(request.url()).pathname === "/api/bets") bets.push(request.url());
   });
-  await page.goto(nginx.url);
+  await page.goto(stack.nginx.url);
   await waitFor("the grid's cells", async () => (await page.locator("button.cell:not([disabled])").count()) > 20 || undefined);
   await page.waitForSelector("[data-testid=balance][data-value]");
   return { context, page, bets };

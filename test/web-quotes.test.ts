@@ -6,79 +6,47 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
-import { buildWeb } from "../web/build.ts";
-import { launchBrowser, recordPageProblems, type TestBrowser } from "./support/browser.ts";
-import { startNginx, type TestNginx } from "./support/nginx.ts";
-import { freePort } from "./support/ports.ts";
-import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
-import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import type { Page } from "playwright-core";
+import { ONE_SECOND_WINDOWS, startWebStack, type WebStack } from "./support/web-stack.ts";
 import { waitFor } from "./support/wait.ts";
 
 setDefaultTimeout(30_000);
 
-/** One-second windows, locked half a second before they open. */
-const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0003" };
 const START_PRICE = 42_000;
 /** Above any multiplier a cell near the price pays, and no more than the API's highest (`MAX_MULTIPLIER`, 100). */
 const UNREACHABLE_MULTIPLIER = 99;
 const QUOTE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-let redis: TestRedis;
-let pump: TickPump;
-let dir: string;
-let dbPath: string;
-let api: RunningService;
-let ws: RunningService;
-let nginx: TestNginx;
-let browser: TestBrowser;
-let context: BrowserContext;
+let stack: WebStack;
 let page: Page;
-const problems: string[] = [];
+let problems: string[];
 /** The bodies of every POST /api/bets the page sent, in order (as sent, before any rewrite by a route). */
 const posts: { min_multiplier?: number; quote_id?: string; cell: { t_start: number; price_low: number } }[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tap-web-quotes-"));
-  dbPath = join(dir, "bets.db");
-  redis = await startRedis();
-  pump = await startTickPump(redis.url, START_PRICE, 200);
-  const apiPort = await freePort();
-  const wsPort = await freePort();
-  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV });
-  ws = spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
-  const [build, launched] = await Promise.all([
-    buildWeb(join(dir, "web")),
-    launchBrowser(),
-    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
-    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
-  ]);
-  browser = launched;
-  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
-  context = await browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
+  stack = await startWebStack({ name: "web-quotes", apiEnv: ONE_SECOND_WINDOWS, startPrice: START_PRICE });
+  ({ page, problems } = await stack.newPage());
   page.on("request", (request) => {
     if (request.method() === "POST" && new URL(request.url()).pathname === "/api/bets") posts.push(request.postDataJSON());
   });
-  recordPageProblems(page, problems);
+  // The multiplier a cell showed at the instant of the click (a capturing listener runs before the page's own), not
+  // when the test looked: a grid arriving between the two would otherwise make the test compare the wrong figures.
+  await page.addInitScript(() => {
+    document.addEventListener(
+      "click",
+      (event) => {
+        const button = (event.target as Element | null)?.closest?.<HTMLButtonElement>("button.cell");
+        if (button) (window as unknown as { clickedMultiplier?: number }).clickedMultiplier = Number(button.dataset.multiplier);
+      },
+      true,
+    );
+  });
 }, 30_000);
 
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close();
-  await nginx?.stop();
-  await pump?.stop();
-  for (const service of [ws, api]) await service?.stop("SIGKILL");
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 function storedBet(betId: string) {
-  const db = new Database(dbPath, { readonly: true });
+  const db = new Database(stack.dbPath, { readonly: true });
   try {
     return db.query("SELECT multiplier_centi, quote_id, min_multiplier_centi FROM bets WHERE id = ?").get(betId) as {
       multiplier_centi: number;
@@ -115,18 +83,21 @@ async function targetCell(bands: number) {
   );
 }
 
-/** Clicks the cell `key` where it is now (the grid scrolls), and returns the multiplier it showed then. */
+/** Clicks the cell `key` where it is now (the grid scrolls), and returns the multiplier it showed at the click. */
 async function tap(key: string): Promise<number> {
   const at = await page.evaluate((key) => {
     const button = document.querySelector<HTMLButtonElement>(`button.cell[data-key="${key}"]`);
     if (!button || button.disabled) return undefined;
     const r = button.getBoundingClientRect();
     const centre = { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-    return document.elementFromPoint(centre.x, centre.y)?.closest("button") === button ? { ...centre, multiplier: Number(button.dataset.multiplier) } : undefined;
+    return document.elementFromPoint(centre.x, centre.y)?.closest("button") === button ? centre : undefined;
   }, key);
   if (!at) throw new Error(`cell ${key} is not tappable`);
+  await page.evaluate(() => delete (window as unknown as { clickedMultiplier?: number }).clickedMultiplier);
   await page.mouse.click(at.x, at.y);
-  return at.multiplier;
+  const multiplier = await page.evaluate(() => (window as unknown as { clickedMultiplier?: number }).clickedMultiplier);
+  if (multiplier === undefined) throw new Error(`the click at cell ${key} reached no cell`);
+  return multiplier;
 }
 
 /** The status once the tap on `key` is answered (with words other than `before`, the answer to an earlier tap). */
@@ -141,7 +112,7 @@ const answered = (key: string, before?: string | null) =>
   );
 
 const ready = async () => {
-  await page.goto(nginx.url);
+  await page.goto(stack.nginx.url);
   await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
   await waitFor("the priced grid", async () => (await page.locator("button.cell:not([disabled])").count()) > 20);
   await waitFor("a balance", async () => (await page.locator("[data-testid=balance]").getAttribute("data-value")) !== null);

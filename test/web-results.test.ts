@@ -7,78 +7,34 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
-import { buildWeb } from "../web/build.ts";
-import { launchBrowser, recordPageProblems, type TestBrowser } from "./support/browser.ts";
-import { startNginx, type TestNginx } from "./support/nginx.ts";
-import { freePort } from "./support/ports.ts";
-import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
-import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import type { Page } from "playwright-core";
 import { waitFor } from "./support/wait.ts";
+
+import { ONE_SECOND_WINDOWS, startWebStack, type WebStack } from "./support/web-stack.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
 
 const ARTIFACTS = join(import.meta.dir, "..", "test-artifacts");
-/** One-second windows, locked half a second before they open, settled half a second after they close. */
-const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0003" };
 const START_PRICE = 42_000;
 const STAKE = 5;
 
-let redis: TestRedis;
-let pump: TickPump;
-let dir: string;
-let dbPath: string;
-let api: RunningService;
-let ws: RunningService;
-let wsPort: number;
-let nginx: TestNginx;
-let browser: TestBrowser;
-let context: BrowserContext;
+let stack: WebStack;
 let page: Page;
-const problems: string[] = [];
-
-const startWs = () => spawnService("ws", { PORT: String(wsPort), REDIS_URL: redis.url });
+let problems: string[];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), "tap-web-results-"));
-  dbPath = join(dir, "bets.db");
-  redis = await startRedis();
-  pump = await startTickPump(redis.url, START_PRICE, 200);
-  const apiPort = await freePort();
-  wsPort = await freePort();
-  api = spawnService("api", { PORT: String(apiPort), REDIS_URL: redis.url, DB_PATH: dbPath, ...ENV });
-  ws = startWs();
-  const [build, launched] = await Promise.all([
-    buildWeb(join(dir, "web")),
-    launchBrowser(),
-    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
-    waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
-  ]);
-  browser = launched;
-  nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });
-  context = await browser.browser.newContext({ viewport: { width: 1366, height: 800 } });
-  page = await context.newPage();
-  recordPageProblems(page, problems);
+  stack = await startWebStack({ name: "web-results", apiEnv: ONE_SECOND_WINDOWS, startPrice: START_PRICE });
+  ({ page, problems } = await stack.newPage({ viewport: { width: 1366, height: 800 } }));
 }, 30_000);
 
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close();
-  await nginx?.stop();
-  await pump?.stop();
-  for (const service of [ws, api]) await service?.stop("SIGKILL");
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 function storedBet(betId: string) {
-  const db = new Database(dbPath, { readonly: true });
+  const db = new Database(stack.dbPath, { readonly: true });
   try {
     return db.query("SELECT status, stake_cents, multiplier_centi, payout_cents FROM bets WHERE id = ?").get(betId) as {
       status: string;
@@ -162,7 +118,7 @@ async function tapAndAccept(key: string, previous: string | null): Promise<strin
 
 describe("results on the page", () => {
   test("a touched cell is marked won and its payout credited; an untouched one is marked lost after its window", async () => {
-    await page.goto(nginx.url);
+    await page.goto(stack.nginx.url);
     await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
     await waitFor("the priced grid", async () => (await page.locator("button.cell:not([disabled])").count()) > 20);
     await waitFor("a balance", async () => (await page.locator("[data-testid=balance]").getAttribute("data-value")) !== null);
@@ -180,7 +136,7 @@ describe("results on the page", () => {
     const waitMs = win.tStart + 150 - Date.now();
     expect(waitMs).toBeGreaterThan(0);
     await Bun.sleep(waitMs);
-    await pump.publish((win.low + win.high) / 2);
+    await stack.pump.publish((win.low + win.high) / 2);
 
     const wonButton = page.locator(`button.cell[data-key="${win.key}"]`);
     await waitFor("the cell marked won", async () => (await wonButton.getAttribute("data-result")) === "won", 5000);
@@ -210,13 +166,13 @@ describe("results on the page", () => {
   }, 30_000);
 
   test("a refused token gets a new session and the socket proves it; a bet placed on another device is drawn", async () => {
-    const other = await browser.browser.newContext({ viewport: { width: 1366, height: 800 } });
+    const other = await stack.browser.browser.newContext({ viewport: { width: 1366, height: 800 } });
     try {
       const fresh = await other.newPage();
       const frames: string[] = [];
       fresh.on("websocket", (socket) => socket.on("framereceived", ({ payload }) => frames.push(String(payload))));
       // A kept session the servers no longer know (signed with another secret, say).
-      await fresh.goto(`${nginx.url}/favicon.svg`);
+      await fresh.goto(`${stack.nginx.url}/favicon.svg`);
       await fresh.evaluate(() => localStorage.setItem("tap-trading.session", JSON.stringify({ token: "v1.not-a-real-token", user_id: "gone" })));
       // Hold the account reads back a moment, so the socket is the first to find the token refused.
       const opened = Date.now();
@@ -224,7 +180,7 @@ describe("results on the page", () => {
         await Bun.sleep(Math.max(0, opened + 1500 - Date.now()));
         await route.continue();
       });
-      await fresh.goto(nginx.url);
+      await fresh.goto(stack.nginx.url);
       await waitFor("the socket authenticated", () => frames.some((frame) => frame.includes('"type":"authed"')), 10_000);
       const refusedAt = frames.findIndex((frame) => frame.includes('"code":"unauthorized"'));
       expect(refusedAt).toBeGreaterThanOrEqual(0);
@@ -235,9 +191,9 @@ describe("results on the page", () => {
       await waitFor("a balance", async () => (await fresh.locator("[data-testid=balance]").getAttribute("data-value")) === "1000");
 
       // Another device (here, the API straight) places a bet for the same player: the page hears it and draws it.
-      const grid = (await (await fetch(`${nginx.url}/api/grid`)).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
+      const grid = (await (await fetch(`${stack.nginx.url}/api/grid`)).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
       const pick = grid.cells.find((c) => !c.locked && c.t_start - Date.now() > 3000 && c.t_start - Date.now() < 5000)!;
-      const response = await fetch(`${nginx.url}/api/bets`, {
+      const response = await fetch(`${stack.nginx.url}/api/bets`, {
         method: "POST",
         headers: { authorization: `Bearer ${kept.token}`, "content-type": "application/json" },
         body: JSON.stringify({ amount: 1, cell: { t_start: pick.t_start, t_end: pick.t_end, price_low: pick.price_low, price_high: pick.price_high } }),
@@ -258,7 +214,7 @@ describe("results on the page", () => {
 
   test("a bet settled while the socket was down is marked won once it is back, with the payout in the balance", async () => {
     // Back to the starting price, which the target cells are counted from.
-    await pump.publish(START_PRICE);
+    await stack.pump.publish(START_PRICE);
     await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
     await Bun.sleep(1200);
     const start = await shownBalance();
@@ -267,16 +223,16 @@ describe("results on the page", () => {
     await waitFor("the balance down by one stake", async () => cents(await shownBalance()) === cents(start) - cents(STAKE));
 
     const before = problems.length;
-    await ws.stop("SIGTERM");
+    await stack.ws.stop("SIGTERM");
     await waitFor("conn not live", async () => (await page.locator("[data-testid=conn]").textContent()) !== "live", 5000);
     await Bun.sleep(Math.max(0, win.tStart + 150 - Date.now()));
-    await pump.publish((win.low + win.high) / 2);
+    await stack.pump.publish((win.low + win.high) / 2);
     await waitFor("the bet settled in SQLite", () => storedBet(wonId)?.status === "won", 5000);
     const wonButton = page.locator(`button.cell[data-key="${win.key}"]`);
     // The page could not have heard it.
     expect(await wonButton.getAttribute("data-result")).toBeNull();
 
-    ws = startWs();
+    await stack.startWs();
     await waitFor("conn live again", async () => (await page.locator("[data-testid=conn]").textContent()) === "live", 15_000);
     await waitFor("the cell marked won", async () => (await wonButton.getAttribute("data-result")) === "won", 5000);
     const won = storedBet(wonId)!;

@@ -193,7 +193,8 @@ function completeOperation(operation: Operation, route: RouteEntry, errorBody: u
   // A schema's refusal, or the route's own check of the query parameters it documents (GET /api/prices).
   const validates = Boolean(route.hooks.body || route.hooks.query || route.hooks.params) || (operation.parameters ?? []).some((parameter) => parameter.in === "query");
   if (validates) statuses.add("400");
-  if (operation.security?.some((requirement) => BEARER_SCHEME in requirement)) statuses.add("401");
+  const secured = operation.security?.some((requirement) => BEARER_SCHEME in requirement) ?? false;
+  if (secured) statuses.add("401");
 
   if (route.hooks.body) {
     const schema = plain(unwrapSchema(route.hooks.body as never, undefined, "input", OPENAPI_VERSION));
@@ -212,8 +213,8 @@ function completeOperation(operation: Operation, route: RouteEntry, errorBody: u
     // An error schema identical to the contract is named rather than repeated.
     const schema = !content || (error && Bun.deepEquals(content.schema, errorBody)) ? (error ? ERROR_BODY_REF : undefined) : content.schema;
     const headers: Record<string, unknown> = { "X-Request-ID": headerRef("X-Request-ID") };
-    if (status === "401") headers["WWW-Authenticate"] = headerRef("WWW-Authenticate");
-    if (status === "429" || status === "503") headers["Retry-After"] = headerRef("Retry-After");
+    if (status === "401" && secured) headers["WWW-Authenticate"] = headerRef("WWW-Authenticate");
+    if ((status === "429" || status === "503") && schema === ERROR_BODY_REF) headers["Retry-After"] = headerRef("Retry-After");
     // The error contract gets one example per code; any other schema carries its own examples.
     const examples = schema === ERROR_BODY_REF ? errorExamples(Number(status), codes, { carriesBody, validates }) : undefined;
     responses[status] = {

@@ -6,6 +6,7 @@
  *   bun bench/bets.ts [--rounds 3] [--duration 10] [--warmup 2] [--connections 64] [--threads 1]
  *                     [--sessions 1000] [--batch-delay-ms 0] [--logs file|null]
  *                     [--quiet-wait 60] [--quiet-below 15] [--bun-flags=…] [--json out.json]
+ *                     [--scrape-ms 0 | 1000 | 0,1000]
  *
  * Per round: a private redis-server and a constant-price tick feed (a tick on
  * `prices:btc:usd` and `price:btc:usd` every 200 ms), a fresh API with a temp
@@ -15,6 +16,11 @@
  * during the run). Reports 202s per second, every other answer by status,
  * p50/p99, server and wrk CPU, and after the API stopped: rows in SQLite and
  * the ledger's consistency. See bench/README.md.
+ *
+ * `--scrape-ms 1000` scrapes the API's GET /metrics every second during the
+ * measured run, as Prometheus would; a list (`0,1000`) alternates the values
+ * round by round and compares their medians (issue 15: a scrape a second must
+ * cost the bets less than 2 %).
  */
 import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -47,6 +53,7 @@ const { values: args } = parseArgs({
     "quiet-wait": { type: "string", default: "60" },
     "quiet-below": { type: "string", default: "15" },
     json: { type: "string" },
+    "scrape-ms": { type: "string", default: "0" },
   },
 });
 const int = (name: string, raw: string, min = 1) => {
@@ -61,6 +68,7 @@ const connections = int("connections", args.connections);
 const threads = int("threads", args.threads);
 const sessionCount = int("sessions", args.sessions);
 const batchDelayMs = int("batch-delay-ms", args["batch-delay-ms"], 0);
+const scrapeEvery = args["scrape-ms"].split(",").map((raw) => int("scrape-ms", raw.trim(), 0));
 if (args.logs !== "file" && args.logs !== "null") throw new RangeError(`--logs must be file or null, not ${args.logs}`);
 const logs = args.logs;
 const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
@@ -69,8 +77,18 @@ const quietBelowPercent = Number(args["quiet-below"]);
 const cores = navigator.hardwareConcurrency;
 const DISTURBED_PERCENT = 30;
 const TARGET = { acceptedPerSecond: 20_000, p99Ms: 20 };
+/** The scrapes of GET /metrics during a run. */
+interface Scrapes {
+  everyMs: number;
+  count: number;
+  failed: number;
+  p50Ms: number;
+  maxMs: number;
+  bytes: number;
+}
 interface Run {
   round: number;
+  scrapes: Scrapes;
   wrk: WrkResult;
   accepted: number;
   acceptedPerSecond: number;
@@ -93,14 +111,15 @@ console.log(describeMachine());
 console.log(
   `load:    wrk -t${threads} -c${connections} -d${durationSeconds}s (after ${warmupSeconds}s warm-up), ${rounds} round(s), ${sessionCount} sessions, ` +
     `BATCH_DELAY_MS=${batchDelayMs}, logs to ${logs === "file" ? "a file" : "/dev/null"}, LOG_LEVEL=info;\n` +
-    `         each run waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy first${bunFlags.length > 0 ? `; bun ${bunFlags.join(" ")}` : ""}\n`,
+    `         each run waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy first${bunFlags.length > 0 ? `; bun ${bunFlags.join(" ")}` : ""};\n` +
+    `         GET /metrics during the measured run: ${scrapeEvery.map((ms) => (ms === 0 ? "none" : `every ${ms} ms`)).join(", then ")}${scrapeEvery.length > 1 ? " (alternating round by round)" : ""}\n`,
 );
 
 const runs: Run[] = [];
 for (let round = 1; round <= rounds; round++) {
   const dir = mkdtempSync(join(tmpdir(), "tap-bench-bets-"));
   try {
-    const run = await measure(round, dir);
+    const run = await measure(round, dir, scrapeEvery[(round - 1) % scrapeEvery.length]!);
     runs.push(run);
     console.log(describeRun(run));
   } finally {
@@ -111,7 +130,38 @@ printRuns(runs);
 printSummary(runs);
 if (args.json) await Bun.write(args.json, JSON.stringify({ machine: describeMachine(), args, runs }, null, 2));
 
-async function measure(round: number, dir: string): Promise<Run> {
+/** Scrapes `url` every `everyMs` (none at 0) until stopped, one at a time, as Prometheus does. */
+function startScraper(url: string, everyMs: number) {
+  const times: number[] = [];
+  let failed = 0;
+  let bytes = 0;
+  let inFlight: Promise<void> | undefined;
+  const scrape = async () => {
+    const started = performance.now();
+    try {
+      const response = await fetch(url);
+      const text = await response.text();
+      if (response.status !== 200) failed++;
+      else {
+        times.push(performance.now() - started);
+        bytes = text.length;
+      }
+    } catch {
+      failed++;
+    }
+  };
+  const timer = everyMs > 0 ? setInterval(() => void (inFlight ??= scrape().finally(() => (inFlight = undefined))), everyMs) : undefined;
+  return {
+    async stop(): Promise<Scrapes> {
+      clearInterval(timer);
+      await inFlight;
+      const sorted = [...times].sort((a, b) => a - b);
+      return { everyMs, count: times.length, failed, p50Ms: median(times), maxMs: sorted.at(-1) ?? Number.NaN, bytes };
+    },
+  };
+}
+
+async function measure(round: number, dir: string, scrapeMs: number): Promise<Run> {
   await using redis = await startRedis();
   await using feed = startTickFeed(redis.url);
   await feed.first;
@@ -143,7 +193,9 @@ async function measure(round: number, dir: string): Promise<Run> {
     const wrkOptions = { url: `${baseUrl}/api/bets`, script: "auth-bets.lua", scriptArgs: [requestsFile], threads, connections };
     const warmup = warmupSeconds > 0 ? await runWrk({ ...wrkOptions, durationSeconds: warmupSeconds }) : undefined;
     const meter = startCpuMeter({ server: server.pid, redis: redis.pid });
+    const scraper = startScraper(`${baseUrl}/metrics`, scrapeMs);
     const wrk = await runWrk({ ...wrkOptions, durationSeconds });
+    const scrapes = await scraper.stop();
     const cpu = meter.stop();
     const peakRssMb = readMemory(server.pid).peakKb / 1024;
     const exit = await server.stop(20_000);
@@ -155,6 +207,7 @@ async function measure(round: number, dir: string): Promise<Run> {
     const generatorCpuPercent = (wrk.generatorCpuSeconds / cpu.wallSeconds) * 100;
     return {
       round,
+      scrapes,
       wrk,
       accepted,
       acceptedPerSecond: accepted / cpu.wallSeconds,
@@ -227,9 +280,14 @@ function refusalText(refusals: Record<string, number>): string {
   return Object.keys(refusals).length === 0 ? "none" : Object.entries(refusals).map(([status, count]) => `${status}×${count}`).join(" ");
 }
 
+function scrapeText(scrapes: Scrapes): string {
+  if (scrapes.everyMs === 0) return "no scrape";
+  return `scrape/${scrapes.everyMs} ms: ${scrapes.count}× p50 ${scrapes.p50Ms.toFixed(1)} ms max ${scrapes.maxMs.toFixed(1)} ms ${formatNumber(scrapes.bytes)} B${scrapes.failed > 0 ? ` FAILED ${scrapes.failed}` : ""}`;
+}
+
 function describeRun(run: Run): string {
   return (
-    `round ${run.round}  ${formatNumber(run.acceptedPerSecond).padStart(7)} accepted/s  p50 ${run.wrk.p50Ms.toFixed(2)} ms  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
+    `round ${run.round}  ${scrapeText(run.scrapes)}  ${formatNumber(run.acceptedPerSecond).padStart(7)} accepted/s  p50 ${run.wrk.p50Ms.toFixed(2)} ms  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
     `non-202 ${refusalText(run.refusals)}  socket errors ${run.wrk.socketErrors}  server CPU ${run.serverCpuPercent.toFixed(0)}%  ` +
     `wrk CPU ${run.generatorCpuPercent.toFixed(0)}%  other CPU ${run.otherCpuPercent.toFixed(0)}%  ledger ${ledgerOk(run) ? "ok" : "INCONSISTENT"}` +
     (run.before.quiet ? "" : `  (machine ${run.before.busyPercent.toFixed(0)}% busy before the run)`)
@@ -240,6 +298,7 @@ function printRuns(all: Run[]): void {
   console.log("\nEvery run:\n");
   const rows = all.map((run) => ({
     round: String(run.round),
+    scrape: run.scrapes.everyMs === 0 ? "none" : `${run.scrapes.everyMs} ms (${run.scrapes.count}×, p50 ${run.scrapes.p50Ms.toFixed(1)} ms)`,
     "accepted/s": formatNumber(run.acceptedPerSecond),
     "p50 ms": run.wrk.p50Ms.toFixed(2),
     "p99 ms": run.wrk.p99Ms.toFixed(2),
@@ -261,7 +320,33 @@ function printRuns(all: Run[]): void {
   console.log(formatTable(Object.keys(rows[0] ?? {}), rows));
 }
 
+/** With more than one scrape setting: each one's medians, and what scraping cost against no scrape. */
+function printScrapeComparison(all: Run[]): void {
+  const settings = [...new Set(all.map((run) => run.scrapes.everyMs))];
+  if (settings.length < 2) return;
+  const of = (everyMs: number) => {
+    const runs = all.filter((run) => run.scrapes.everyMs === everyMs);
+    return {
+      runs: runs.length,
+      accepted: median(runs.map((run) => run.acceptedPerSecond)),
+      p99: median(runs.map((run) => run.wrk.p99Ms)),
+      cpuPerBetUs: median(runs.map((run) => (run.serverCpuPercent / 100 / run.acceptedPerSecond) * 1e6)),
+    };
+  };
+  const base = of(settings.includes(0) ? 0 : settings[0]!);
+  console.log("\nBy scrape setting (medians):");
+  for (const everyMs of settings) {
+    const one = of(everyMs);
+    const change = (value: number, reference: number) => `${value >= reference ? "+" : ""}${(((value - reference) / reference) * 100).toFixed(1)} %`;
+    console.log(
+      `  ${everyMs === 0 ? "no scrape      " : `scrape/${everyMs} ms`.padEnd(15)} ${one.runs} run(s): ${formatNumber(one.accepted)} accepted/s (${change(one.accepted, base.accepted)}), ` +
+        `p99 ${one.p99.toFixed(2)} ms, ${one.cpuPerBetUs.toFixed(1)} µs CPU/bet (${change(one.cpuPerBetUs, base.cpuPerBetUs)})`,
+    );
+  }
+}
+
 function printSummary(all: Run[]): void {
+  printScrapeComparison(all);
   const accepted = median(all.map((run) => run.acceptedPerSecond));
   const p99 = median(all.map((run) => run.wrk.p99Ms));
   const wrkCpu = median(all.map((run) => run.generatorCpuPercent));

@@ -75,7 +75,7 @@ describe("sessions", () => {
     expect(session.balance).toBe(50);
     expect(session.expires_at).toBeGreaterThan(Date.now());
     const me = await fetch(`${base}/api/me`, { headers: authed(session.token) });
-    expect(await me.json()).toEqual({ user_id: session.user_id, balance: 50, open_bets: 0, open_exposure: 0, potential_payout: 0 });
+    expect(await me.json()).toEqual({ user_id: session.user_id, balance: 50, open_bets: 0, open_exposure: 0, potential_payout: 0, totals: { bets: 0, staked: 0, paid_out: 0, net: 0 } });
     const ledger = readDb((db) => db.query("SELECT kind, amount_cents FROM ledger WHERE player_id = ?").all(session.user_id));
     expect(ledger).toEqual([{ kind: "grant", amount_cents: 5000 }]);
   });
@@ -158,6 +158,7 @@ describe("with a live price", () => {
     expect(row).toMatchObject({ player_id: session.user_id, stake_cents: 1250, multiplier_centi: Math.round(body.multiplier * 100), status: "open" });
     const me = (await (await fetch(`${base}/api/me`, { headers: authed(session.token) })).json()) as Me;
     expect(me).toMatchObject({ balance: 37.5, open_bets: 1, open_exposure: 12.5, potential_payout: body.potential_payout });
+    expect(me.totals).toEqual({ bets: 1, staked: 12.5, paid_out: 0, net: -12.5 });
   });
 
   test("a body that still names user_id is refused, naming it", async () => {

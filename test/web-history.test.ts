@@ -119,10 +119,30 @@ async function tapAndAccept(key: string, previous: string | null): Promise<strin
 
 const panel = () => page.locator("[data-testid=history]");
 const row = (betId: string) => page.locator(`.bet-row[data-bet-id="${betId}"]`);
-const totals = async () => {
-  const read = async (name: string) => Number(await panel().getAttribute(`data-total-${name}`));
+const totals = async (on: Page = page) => {
+  const read = async (name: string) => Number(await on.locator("[data-testid=history]").getAttribute(`data-total-${name}`));
   return { staked: await read("staked"), paidOut: await read("paid-out"), net: await read("net") };
 };
+/** The panel's totals are read from the server a moment after bets are placed or settle: wait for them to agree. */
+const totalsBecome = async (expected: { staked: number; paidOut: number; net: number }, on: Page = page) => {
+  await waitFor(`totals ${JSON.stringify(expected)}`, async () => JSON.stringify(await totals(on)) === JSON.stringify(expected) || undefined, 5000).catch(async () => {
+    expect(await totals(on)).toEqual(expected);
+  });
+};
+
+/** The player's totals worked out from the stored bets (docs/rules.md: a win pays its payout, a void refunds the stake). */
+function storedTotals(playerId: string) {
+  const db = new Database(stack.dbPath, { readonly: true });
+  try {
+    const bets = db.query("SELECT status, stake_cents, payout_cents FROM bets WHERE player_id = ?").all(playerId) as { status: string; stake_cents: number; payout_cents: number }[];
+    const staked = bets.reduce((sum, bet) => sum + bet.stake_cents, 0);
+    const paid = bets.reduce((sum, bet) => sum + (bet.status === "won" ? bet.payout_cents : bet.status === "void" ? bet.stake_cents : 0), 0);
+    return { staked: staked / 100, paidOut: paid / 100, net: (paid - staked) / 100 };
+  } finally {
+    db.close();
+  }
+}
+
 const multiplierText = (m: number) => (m < 10 ? `${m.toFixed(2)}×` : m < 100 ? `${(Math.floor(m * 10) / 10).toFixed(1)}×` : `${Math.floor(m)}×`);
 
 describe("the bets panel", () => {
@@ -145,7 +165,7 @@ describe("the bets panel", () => {
     );
     expect(await row(wonId).locator("[data-testid=bet-stake]").textContent()).toBe(`$${STAKE}`);
     expect(await row(wonId).locator("[data-testid=bet-result]").textContent()).toMatch(/^open · pays \$/);
-    expect(await totals()).toEqual({ staked: 2 * STAKE, paidOut: 0, net: -2 * STAKE });
+    await totalsBecome({ staked: 2 * STAKE, paidOut: 0, net: -2 * STAKE });
     expect(await page.locator("[data-testid=history-open-count]").textContent()).toBe("2");
 
     // The cell holding a bet shows the bet's own multiplier (what it was taken at) and stake, not the live one.
@@ -175,7 +195,7 @@ describe("the bets panel", () => {
     // Screen readers hear the results.
     expect(await page.locator("[data-testid=history-announce]").textContent()).toMatch(/won|lost/);
     const expected = { staked: 2 * STAKE, paidOut: paid, net: Math.round((paid - 2 * STAKE) * 100) / 100 };
-    expect(await totals()).toEqual(expected);
+    await totalsBecome(expected);
     expect(await page.locator("[data-testid=history-open-count]").textContent()).toBe("");
 
     // After a reload the panel reads GET /api/bets: the same bets, the same results, the same totals; settled, newest first.
@@ -184,7 +204,7 @@ describe("the bets panel", () => {
     expect(await row(wonId).getAttribute("data-status")).toBe("won");
     expect(await row(lostId).getAttribute("data-status")).toBe("lost");
     expect(await page.locator(".bet-row").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.betId))).toEqual([lostId, wonId]);
-    expect(await totals()).toEqual(expected);
+    await totalsBecome(expected);
     expect(await page.locator("[data-testid=total-net]").textContent()).toBe(
       `${expected.net < 0 ? "−" : "+"}$${Math.abs(expected.net).toFixed(2)}`,
     );
@@ -207,6 +227,8 @@ describe("the bets panel", () => {
       const drawer = small.locator("[data-testid=history]");
       const toggle = small.locator("[data-testid=history-toggle]");
       await waitFor("the first page", async () => (await small.locator(".bet-row").count()) === 1, 10_000);
+      // The totals are the player's, over every bet placed, not only the page the panel holds.
+      await totalsBecome(storedTotals(JSON.parse(session!).user_id), small);
       expect(await drawer.isVisible()).toBe(false);
       expect(await toggle.getAttribute("aria-expanded")).toBe("false");
       await toggle.tap();

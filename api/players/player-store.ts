@@ -16,6 +16,9 @@ export function createPlayerStore(db: Database) {
   const selectExposure = db.prepare(
     "SELECT count(*) AS open_bets, coalesce(sum(stake_cents), 0) AS staked, coalesce(sum(stake_cents * multiplier_centi / 100), 0) AS payout FROM bets WHERE player_id = ?1 AND status = 'open'",
   );
+  const selectTotals = db.prepare(
+    "SELECT count(*) AS bets, coalesce(sum(stake_cents), 0) AS staked, coalesce(sum(CASE status WHEN 'void' THEN stake_cents ELSE payout_cents END), 0) AS paid FROM bets WHERE player_id = ?1",
+  );
   const create = db.transaction((id: string, grantCents: number, now: number) => {
     insertPlayer.run(id, now);
     if (grantCents > 0) insertGrant.run(id, grantCents, now);
@@ -33,6 +36,11 @@ export function createPlayerStore(db: Database) {
     exposure(id: string): { openBets: number; stakedCents: number; potentialPayoutCents: number } {
       const row = selectExposure.get(id) as { open_bets: number; staked: number; payout: number };
       return { openBets: row.open_bets, stakedCents: row.staked, potentialPayoutCents: row.payout };
+    },
+    /** Every bet the player ever placed: how many, their stakes, and what they paid back (payouts and refunds). */
+    totals(id: string): { bets: number; stakedCents: number; paidOutCents: number } {
+      const row = selectTotals.get(id) as { bets: number; staked: number; paid: number };
+      return { bets: row.bets, stakedCents: row.staked, paidOutCents: row.paid };
     },
   };
 }

@@ -123,17 +123,24 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
         const balance = players.balance(playerId);
         if (balance === undefined) throw new HttpError(401, "unauthorized", "no such player");
         const exposure = players.exposure(playerId);
+        const totals = players.totals(playerId);
         return {
           user_id: playerId,
           balance: fromCents(balance),
           open_bets: exposure.openBets,
           open_exposure: fromCents(exposure.stakedCents),
           potential_payout: fromCents(exposure.potentialPayoutCents),
+          totals: {
+            bets: totals.bets,
+            staked: fromCents(totals.stakedCents),
+            paid_out: fromCents(totals.paidOutCents),
+            net: fromCents(totals.paidOutCents - totals.stakedCents),
+          },
         };
       },
       {
         response: { 200: Me, 401: ErrorBody },
-        detail: describeRoute({ summary: "My balance", description: "The token's player: balance, open bets, what they stake and could pay.", tags: ["players"], bearer: true }),
+        detail: describeRoute({ summary: "My balance", description: "The token's player: balance, open bets, what they stake and could pay, and the totals of every bet placed.", tags: ["players"], bearer: true }),
       },
     );
 }

@@ -2,6 +2,7 @@ import type { Grid } from "../../common/contracts/grid.ts";
 import type { Tick } from "../../common/contracts/price.ts";
 import { fetchBet, fetchBetPage, fetchGrid, fetchMe, fetchOpenBets, fetchPriceHistory, fetchRecentBets, placeBet } from "./api-client.ts";
 import type { BetEvent } from "../../common/contracts/bet-event.ts";
+import type { Me } from "../../common/contracts/session.ts";
 import { connectAccountPanel } from "./account-panel.ts";
 import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
 import { createBetHistory } from "./bet-history.ts";
@@ -88,6 +89,9 @@ const TICK_AGE_SLACK_MS = 2000;
 /** A balance read that raced a bet event or answer is read again, at most this many times in all. */
 const BALANCE_READ_ATTEMPTS = 3;
 
+/** How long after a bet is placed or settles the player's totals are read again: a burst of results is one read. */
+const TOTALS_REFRESH_MS = 300;
+
 /** A bet accepted on the socket but unknown waits this long for this tap's own answer before it is fetched. */
 const OWN_ANSWER_WAIT_MS = 500;
 
@@ -133,11 +137,25 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const priced = withTapQuotes(createPricedGrid(), { tolerance: slippage.value });
   const book: BetBook = createBetBook({ send: (request, idempotencyKey) => placeBet(session, request, { idempotencyKey }) });
   const chart = createChartView(element<HTMLCanvasElement>(root, ".chart"));
+  const history = createBetHistory();
+  const showPlayerTotals = (totals: Me["totals"]) => history.setPlayerTotals({ staked: totals.staked, paidOut: totals.paid_out, net: totals.net });
+  /** The totals are the server's (every bet the player placed): read again a moment after bets are placed or settle. */
+  let totalsTimer: ReturnType<typeof setTimeout> | undefined;
+  const refreshTotalsSoon = () => {
+    clearTimeout(totalsTimer);
+    totalsTimer = setTimeout(() => {
+      fetchMe(session).then(
+        (me) => showPlayerTotals(me.totals),
+        () => {},
+      );
+    }, TOTALS_REFRESH_MS);
+  };
   const refreshBalance = async () => {
     try {
       for (let attempt = 0; attempt < BALANCE_READ_ATTEMPTS; attempt++) {
         const changes = book.balanceChanges();
-        const { balance } = await fetchMe(session);
+        const { balance, totals } = await fetchMe(session);
+        showPlayerTotals(totals);
         // A bet event or answer that came while this read was on its way may be newer than it: read again.
         if (book.balanceChanges() === changes) return book.setBalance(balance);
       }
@@ -145,7 +163,6 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       // Shown again with the next accepted bet.
     }
   };
-  const history = createBetHistory();
   const sound = createResultSound(store);
   const panel = createHistoryPanel({ root: historyEl, onResult: (entry) => entry.status !== "open" && sound.play(entry.status) });
   let historyLoading = false;
@@ -198,6 +215,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
         if (outcome.ok) {
           const wire = { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high };
           history.placed({ betId: outcome.betId, cell: wire, amount, multiplier: outcome.multiplier, potentialPayout: outcome.potentialPayout, createdAt: clock.now() });
+          refreshTotalsSoon();
         }
         // A refusal over money may come from bets this page has not seen (another tab): read the balance and the open bets again.
         if (!outcome.ok && (outcome.code === "insufficient_funds" || outcome.code === "limit_exceeded")) void refreshAccount();
@@ -271,6 +289,7 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   let authedBefore = false;
   const onBet = (event: BetEvent) => {
     const known = book.apply(event);
+    refreshTotalsSoon();
     if (event.status !== "accepted" && event.status !== "open" && !history.settle(event.bet_id, event.status, event.payout)) {
       // A result for a bet the panel has not listed (an older one, or placed elsewhere): read it.
       fetchBet(session, event.bet_id).then(

@@ -49,6 +49,18 @@ describe("bet history", () => {
     expect(history.settle("unknown", "lost", 0)).toBe(false);
   });
 
+  test("once the server told the player's totals, they are what totals() reports, with the open count still from the bets", () => {
+    const history = createBetHistory();
+    history.placed({ betId: "new", cell: cell(50_000), amount: 5, multiplier: 2.35, potentialPayout: 11.75, createdAt: 2000 });
+    const before = history.version();
+    history.setPlayerTotals({ staked: 105, paidOut: 40, net: -65 });
+    expect(history.version()).toBeGreaterThan(before);
+    expect(history.totals()).toEqual({ staked: 105, paidOut: 40, net: -65, open: 1 });
+    const same = history.version();
+    history.setPlayerTotals({ staked: 105, paidOut: 40, net: -65 });
+    expect(history.version()).toBe(same);
+  });
+
   test("a page read before a settlement does not reopen the bet; an unchanged bet changes nothing", () => {
     const history = createBetHistory();
     history.placed({ betId: "x", cell: cell(10_000), amount: 1, multiplier: 3, potentialPayout: 3, createdAt: 1 });

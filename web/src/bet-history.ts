@@ -22,7 +22,8 @@ export interface HistoryEntry {
 }
 
 /**
- * The totals of the bets the history holds: staked (open bets too), paid out, and the net of the two.
+ * The player's totals: staked (open bets too), paid out (payouts and refunds), and the net of the two; from the
+ * server (`GET /api/me`'s `totals`, every bet the player placed) once it told them, else over the bets the history holds.
  *
  * ```ts
  * const totals: HistoryTotals = { staked: 10, paidOut: 11.75, net: 1.75, open: 0 };
@@ -56,6 +57,8 @@ export interface BetHistory {
   /** Open bets first (soonest window first), then the settled, newest first. */
   entries(): readonly HistoryEntry[];
   totals(): HistoryTotals;
+  /** Takes the server's totals of every bet the player placed (`GET /api/me`); `totals()` reports them from then on. */
+  setPlayerTotals(totals: { staked: number; paidOut: number; net: number }): void;
   /** The `before` of the next older page; null once the last page is in, undefined before the first. */
   nextBefore(): string | null | undefined;
   /** Bumped on every change. */
@@ -90,6 +93,7 @@ export function createBetHistory(): BetHistory {
   let sorted: HistoryEntry[] | undefined = [];
   let next: string | null | undefined;
   let version = 0;
+  let playerTotals: { staked: number; paidOut: number; net: number } | undefined;
 
   const put = (entry: HistoryEntry) => {
     const known = byId.get(entry.betId);
@@ -149,7 +153,12 @@ export function createBetHistory(): BetHistory {
         paid += cents(entry.payout);
         if (entry.status === "open") open++;
       }
-      return { staked: staked / 100, paidOut: paid / 100, net: (paid - staked) / 100, open };
+      return playerTotals ? { ...playerTotals, open } : { staked: staked / 100, paidOut: paid / 100, net: (paid - staked) / 100, open };
+    },
+    setPlayerTotals(next) {
+      if (playerTotals && playerTotals.staked === next.staked && playerTotals.paidOut === next.paidOut && playerTotals.net === next.net) return;
+      playerTotals = { ...next };
+      version++;
     },
     nextBefore: () => next,
     version: () => version,

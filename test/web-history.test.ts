@@ -238,6 +238,12 @@ describe("the bets panel", () => {
         const box = await drawer.boundingBox();
         return box && box.x >= 0 && box.x + box.width <= 390 + 0.5 ? box : undefined;
       }, 2000);
+      // A modal drawer: the page behind it is inert, and Tab keeps the focus inside the drawer.
+      expect(await small.evaluate(() => [".top", ".board", ".controls"].map((s) => document.querySelector<HTMLElement>(s)!.inert))).toEqual([true, true, true]);
+      for (let i = 0; i < 8; i++) {
+        await small.keyboard.press("Tab");
+        expect(await small.evaluate(() => document.activeElement === document.body || !!document.activeElement?.closest("[data-testid=history]"))).toBe(true);
+      }
       const more = small.locator("[data-testid=history-more]");
       expect(await more.isVisible()).toBe(true);
       await more.tap();
@@ -250,6 +256,7 @@ describe("the bets panel", () => {
       await waitFor("the drawer closed", async () => !(await drawer.isVisible()), 2000);
       expect(await toggle.getAttribute("aria-expanded")).toBe("false");
       expect(await small.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("history-toggle");
+      expect(await small.evaluate(() => [".top", ".board", ".controls"].map((s) => document.querySelector<HTMLElement>(s)!.inert))).toEqual([false, false, false]);
     } finally {
       await phone.close();
     }

@@ -89,6 +89,9 @@ const TICK_AGE_SLACK_MS = 2000;
 /** A balance read that raced a bet event or answer is read again, at most this many times in all. */
 const BALANCE_READ_ATTEMPTS = 3;
 
+/** Where the bets panel becomes a drawer over the page (styles.css has the same breakpoint). */
+const DRAWER_MEDIA = "(max-width: 900px)";
+
 /** How long after a bet is placed or settles the player's totals are read again: a burst of results is one read. */
 const TOTALS_REFRESH_MS = 300;
 
@@ -373,9 +376,19 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const soundBox = element<HTMLInputElement>(root, "[data-testid=sound]");
   soundBox.checked = sound.enabled();
   soundBox.addEventListener("change", () => sound.setEnabled(soundBox.checked));
+  // Below this width the panel is a drawer over the page: while it is open, the page behind it takes no focus, taps or
+  // screen-reader visits (inert), as a modal's background should.
+  const drawerMode = window.matchMedia(DRAWER_MEDIA);
+  const behindDrawer = [".top", ".board", ".controls"].map((selector) => element<HTMLElement>(root, selector));
+  const setBehindInert = () => {
+    const inert = drawerMode.matches && historyEl.classList.contains("open");
+    for (const el of behindDrawer) el.inert = inert;
+  };
+  drawerMode.addEventListener("change", setBehindInert);
   const setDrawer = (open: boolean) => {
     historyEl.classList.toggle("open", open);
     historyToggle.setAttribute("aria-expanded", String(open));
+    setBehindInert();
     // Focus moves in once the drawer is shown (it is hidden, so unfocusable, until its class applies).
     if (open) requestAnimationFrame(() => element<HTMLButtonElement>(root, "[data-testid=history-close]").focus());
     else if (historyEl.contains(document.activeElement) || document.activeElement === document.body) historyToggle.focus();

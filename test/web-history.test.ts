@@ -90,10 +90,11 @@ async function targetCells(bandsUp: number, bandsDown: number) {
 
 /**
  * Taps the cell `key` with the mouse where it is now (the grid scrolls all the time, so it aims again if the tap
- * fell short) and returns the accepted bet's id.
+ * fell short, and taps again to take a quote that moved) and returns the accepted bet's id.
  */
 async function tapAndAccept(key: string, previous: string | null): Promise<string> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const refusedBefore = await status().textContent();
     const centre = await page.evaluate((key) => {
       const button = document.querySelector<HTMLButtonElement>(`button.cell[data-key="${key}"]`);
       if (!button || button.disabled) return undefined;
@@ -107,14 +108,19 @@ async function tapAndAccept(key: string, previous: string | null): Promise<strin
       "the bet accepted",
       async () => {
         const [state, cellKey, betId] = await Promise.all([status().getAttribute("data-state"), status().getAttribute("data-cell-key"), status().getAttribute("data-bet-id")]);
-        if (state === "rejected" && cellKey === key) throw new Error(`refused: ${await status().textContent()}`);
+        if (state === "rejected" && cellKey === key) {
+          const [code, text] = [await status().getAttribute("data-code"), await status().textContent()];
+          // A quote that moved is the player's to take with one more tap (docs/rules.md); anything else is a failure.
+          if (code === "quote_changed") return text !== refusedBefore ? "retake" : undefined;
+          throw new Error(`refused: ${text}`);
+        }
         return state === "accepted" && cellKey === key && betId !== previous ? betId : undefined;
       },
       1500,
     ).catch(() => undefined);
-    if (betId) return betId;
+    if (betId && betId !== "retake") return betId;
   }
-  throw new Error(`three taps on ${key} placed no bet; status reads ${await status().textContent()}`);
+  throw new Error(`five taps on ${key} placed no bet; status reads ${await status().textContent()}`);
 }
 
 const panel = () => page.locator("[data-testid=history]");
@@ -379,5 +385,67 @@ describe("the bets panel", () => {
     await waitFor("the sheet closed", async () => !(await sheet.isVisible()), 2000);
     expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("help-open");
     expect(problems).toEqual([]);
+  }, 30_000);
+
+  test("with the sound on, a win and a loss each play their tone and a void none; a window no price watched is void and its stake comes back", async () => {
+    await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
+    // An earlier test left the price elsewhere: back to the start, and a grid priced there (one a second).
+    await stack.pump.publish(START_PRICE);
+    await Bun.sleep(1200);
+    // This test is about results, not quotes: its bets take whatever the cell pays now (web-quotes tests quotes).
+    await page.route("**/api/bets", (route) =>
+      route.request().method() === "POST" ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), min_multiplier: 1.01 }) }) : route.continue(),
+    );
+    await page.locator("[data-testid=sound]").check();
+    // Every tone the page starts, by its first frequency (result-sound.ts: 660 Hz rising for a win, 220 Hz for a loss).
+    await page.evaluate(() => {
+      const tones: number[] = [];
+      (window as unknown as { tones: number[] }).tones = tones;
+      const create = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function (this: AudioContext) {
+        const node = create.call(this);
+        const set = node.frequency.setValueAtTime.bind(node.frequency);
+        node.frequency.setValueAtTime = (value: number, at: number) => {
+          tones.push(value);
+          return set(value, at);
+        };
+        return node;
+      };
+    });
+    const tones = () => page.evaluate(() => [...(window as unknown as { tones: number[] }).tones]);
+
+    const { win, lose } = await targetCells(3, 3);
+    const wonId = await tapAndAccept(win.key, await status().getAttribute("data-bet-id"));
+    const lostId = await tapAndAccept(lose.key, wonId);
+    await Bun.sleep(Math.max(0, win.tStart + 150 - Date.now()));
+    await stack.pump.publish((win.low + win.high) / 2);
+    await waitFor("the row marked won", async () => (await row(wonId).getAttribute("data-status")) === "won", 5000);
+    await waitFor("the row marked lost", async () => (await row(lostId).getAttribute("data-status")) === "lost", 5000);
+    await waitFor("two tones", async () => (await tones()).length === 2 || undefined, 3000);
+    expect((await tones()).sort((a, b) => a - b)).toEqual([220, 660]);
+
+    // A bet on a window no price watches: the ticks stop before it opens and come back after it closed, numbered
+    // anew (a break in the sequence), so the window is void and the stake refunded (docs/rules.md).
+    // Back at the start price, and a grid priced there before the tap.
+    await stack.pump.publish(START_PRICE);
+    await Bun.sleep(1200);
+    const { win: unwatched } = await targetCells(3, 3);
+    const balanceBefore = Number(await page.locator("[data-testid=balance]").getAttribute("data-value"));
+    const voidId = await tapAndAccept(unwatched.key, lostId);
+    await stack.pump.stop();
+    expect(unwatched.tStart - Date.now()).toBeGreaterThan(1000);
+    await Bun.sleep(Math.max(0, unwatched.tEnd + 700 - Date.now()));
+    await stack.restartPump(START_PRICE);
+    await waitFor("the row marked void", async () => (await row(voidId).getAttribute("data-status")) === "void", 10_000);
+    expect(await row(voidId).locator("[data-testid=bet-result]").textContent()).toBe(`void · $${STAKE} back`);
+    expect(storedBet(voidId)).toMatchObject({ status: "void", stake_cents: cents(STAKE) });
+    await waitFor("the stake back in the balance", async () => Number(await page.locator("[data-testid=balance]").getAttribute("data-value")) === balanceBefore || undefined, 5000);
+    // The void played nothing: still the two tones of the win and the loss.
+    await Bun.sleep(300);
+    expect(await tones()).toHaveLength(2);
+    await page.locator("[data-testid=sound]").uncheck();
+    await page.unrouteAll();
+    await waitFor("live again", async () => (await page.locator(".paused").isHidden()), 8000);
+    expect(problems.filter((problem) => !/AudioContext/.test(problem))).toEqual([]);
   }, 30_000);
 });

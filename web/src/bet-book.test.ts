@@ -154,6 +154,17 @@ test("bet events: the balance follows them, results land on the bet and its cell
   expect(book.balance()).toBe(1004.75);
 });
 
+test("a void bet's result is its stake paid back, though the API's event carries a win's payout of 0", async () => {
+  const { calls, send } = deferredSend();
+  const book = createBetBook({ send, newKey });
+  const placing = book.place(cell, 5);
+  calls[0]!.answer(accepted("b-1", 995, 2.35));
+  await placing;
+  expect(book.apply({ type: "bet", bet_id: "b-1", status: "void", payout: 0, balance: 1000 })).toBe(true);
+  expect(book.latest()).toMatchObject({ state: "accepted", betId: "b-1", result: "void", paid: 5 });
+  expect(book.cell(cell.key)).toMatchObject({ result: "void", paidCents: 500 });
+});
+
 test("results read from the server mark the bets settled while the socket was down, once, without touching the balance", () => {
   const book = createBetBook({ send: deferredSend().send, newKey });
   const view = (id: string, t: number, status: BetView["status"], payout = 0): BetView => ({

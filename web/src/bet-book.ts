@@ -213,6 +213,8 @@ export function createBetBook({
     bet.result = result;
     const bets = entry(bet.cell);
     bets.result = result;
+    // The API's payout is a win's; a void pays back the stake (its refund), which is what the player gets.
+    if (result === "void") payout = bet.amount;
     bets.paidCents += Math.round(payout * 100);
     // News of a result replaces the status line, except while a tap is still being answered.
     if (latest?.state !== "pending") {

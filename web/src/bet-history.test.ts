@@ -61,6 +61,20 @@ describe("bet history", () => {
     expect(history.version()).toBe(same);
   });
 
+  test("a void bet paid back its stake, though the API says a win's payout of 0 for it, by event or by page", () => {
+    const history = createBetHistory();
+    history.placed({ betId: "e", cell: cell(10_000), amount: 4, multiplier: 3, potentialPayout: 12, createdAt: 1 });
+    history.settle("e", "void", 0);
+    history.upsert([view("p", { amount: 2.5, status: "void", payout: 0 })]);
+    expect(history.entries().map((e) => [e.betId, e.payout])).toEqual(
+      expect.arrayContaining([
+        ["e", 4],
+        ["p", 2.5],
+      ]),
+    );
+    expect(history.totals()).toMatchObject({ staked: 6.5, paidOut: 6.5, net: 0 });
+  });
+
   test("a page read before a settlement does not reopen the bet; an unchanged bet changes nothing", () => {
     const history = createBetHistory();
     history.placed({ betId: "x", cell: cell(10_000), amount: 1, multiplier: 3, potentialPayout: 3, createdAt: 1 });

@@ -115,7 +115,7 @@ export function createBetHistory(): BetHistory {
     multiplier: view.multiplier,
     potentialPayout: view.potential_payout,
     status: view.status,
-    payout: view.payout,
+    payout: view.status === "void" ? view.amount : view.payout,
     createdAt: view.created_at,
     version: 1,
   });
@@ -136,7 +136,8 @@ export function createBetHistory(): BetHistory {
     settle(betId, status, payout) {
       const known = byId.get(betId);
       if (!known) return false;
-      put({ ...known, status, payout });
+      // The API's payout is a win's; a void pays back the stake.
+      put({ ...known, status, payout: status === "void" ? known.amount : payout });
       return true;
     },
     has: (betId) => byId.has(betId),

@@ -45,7 +45,7 @@ describe("tap quotes", () => {
   });
 });
 
-test("with the player's 2 % tolerance on, a first tap asks 2 % below the shown multiplier; a retry asks the refusal's exactly", () => {
+test("with the player's 2 % tolerance on, a first tap asks 2 % below the shown multiplier, a retry 2 % below the refusal's", () => {
   const kept = new Map<string, string>();
   const store = { getItem: (k: string) => kept.get(k) ?? null, setItem: (k: string, v: string) => void kept.set(k, v) };
   const setting = createSlippageSetting(store);
@@ -57,5 +57,8 @@ test("with the player's 2 % tolerance on, a first tap asks 2 % below the shown m
   const cell = priced.cell(key)!;
   expect(priced.quoteFor(cell).minMultiplier).toBeCloseTo(9.8, 10);
   priced.answered(cell, { ok: false, code: "quote_changed", message: "Now 9.5×", currentMultiplier: 9.5 });
-  expect(priced.quoteFor(cell).minMultiplier).toBe(9.5);
+  expect(priced.quoteFor(cell).minMultiplier).toBeCloseTo(9.31, 10);
+  setting.set(false);
+  priced.answered(cell, { ok: false, code: "quote_changed", message: "Now 9.4×", currentMultiplier: 9.4 });
+  expect(priced.quoteFor(cell).minMultiplier).toBe(9.4);
 });

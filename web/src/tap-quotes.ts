@@ -49,7 +49,8 @@ export function createSlippageSetting(store: KeyValueStore | undefined) {
 export interface QuotedGrid extends PricedGrid {
   /**
    * The quote for a tap on `cell`: the multiplier it shows and the `quote_id` of the grid it came from; or, for the
-   * one tap after a `quote_changed` refusal on that same cell, the multiplier the refusal named.
+   * one tap after a `quote_changed` refusal on that same cell, the multiplier the refusal named (less the player's
+   * tolerance, when on).
    */
   quoteFor(cell: GridCell): BetQuote;
   /** Takes a bet's answer: a `quote_changed` refusal makes the cell's next tap ask the current multiplier. */
@@ -88,8 +89,9 @@ export function withTapQuotes(priced: PricedGrid, { tolerance = () => 0 }: { tol
       const taken = requote?.key === cell.key ? requote : undefined;
       requote = undefined;
       const quoteId = taken?.quoteId ?? quoteIdOf(cell);
-      // A retry takes exactly the multiplier the refusal named; a first tap may allow the player's tolerance below the shown one.
-      const minMultiplier = taken?.multiplier ?? cell.multiplier * (1 - tolerance());
+      // A retry asks for the multiplier the refusal named, a first tap for the one shown; either allows the player's
+      // tolerance below it when they turned it on (a multiplier that keeps falling would refuse every exact retry).
+      const minMultiplier = (taken?.multiplier ?? cell.multiplier) * (1 - tolerance());
       return { minMultiplier, ...(quoteId ? { quoteId } : {}) };
     },
     answered(cell, outcome) {

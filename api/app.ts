@@ -3,7 +3,7 @@ import { cors } from "@elysiajs/cors";
 import { Elysia } from "elysia";
 import type Redis from "ioredis";
 import type { Logger } from "../common/log.ts";
-import { httpMetrics, metricsRoute } from "../common/metrics/http.ts";
+import { metricsRoute, requestMetrics } from "../common/metrics/http.ts";
 import { startProcessMetrics } from "../common/metrics/registry.ts";
 import type { TickStore } from "../common/prices/tick-store.ts";
 import type { BetStore } from "./bets/bet-store.ts";
@@ -81,9 +81,8 @@ export function createApp(parts: AppParts) {
   const allowedOrigins = new Set(corsOrigins);
   startProcessMetrics("api");
   const app = new Elysia({ normalize: false })
-    .use(httpFoundation({ log, logRequest, routeTable: () => (routeTable ??= createRouteTable(routes)) }))
-    // Requests by route and status; GET /metrics outside /api/, so nginx never serves it (docs/metrics.md).
-    .use(httpMetrics())
+    .use(httpFoundation({ log, logRequest, routeTable: () => (routeTable ??= createRouteTable(routes)), onAnswered: requestMetrics() }))
+    // GET /metrics outside /api/, so nginx never serves it (docs/metrics.md).
     .use(metricsRoute())
     .use(
       cors({

@@ -84,6 +84,9 @@ describe("every service's GET /metrics", () => {
     const read = await fetch(`${api.base}/api/bets/${bet_id}`, { headers: authed(session.token) });
     expect(read.status).toBe(200);
     await read.body?.cancel();
+    const missing = await fetch(`${api.base}/api/no-such-route/${bet_id}`);
+    expect(missing.status).toBe(404);
+    await missing.body?.cancel();
 
     const after = await scrape(urls.api);
     const delta = (name: string, labels: Record<string, string> = {}) => (sampleValue(after, name, labels) ?? 0) - (sampleValue(before, name, labels) ?? 0);
@@ -98,6 +101,7 @@ describe("every service's GET /metrics", () => {
     expect(delta("tap_http_request_duration_seconds_count", { method: "POST", route: "/api/bets", status: "409" })).toBe(1);
     // The route pattern, never the raw path: one series for every bet's id.
     expect(delta("tap_http_request_duration_seconds_count", { method: "GET", route: "/api/bets/:id", status: "200" })).toBe(1);
+    expect(delta("tap_http_request_duration_seconds_count", { method: "GET", route: "unmatched", status: "404" })).toBe(1);
     expect(after).not.toContain(bet_id);
     expect(sampleValue(after, "tap_sqlite_wal_bytes")).toBeGreaterThan(0);
   });

@@ -20,6 +20,8 @@ export interface FoundationOptions {
   logRequest: RequestLogger;
   /** Looked up lazily: the routes exist only once the whole app is assembled. */
   routeTable: () => RouteTable;
+  /** Told of each answered request with its route pattern (`/api/bets/:id`; `unmatched` for none): the request metrics. */
+  onAnswered?: (method: string, route: string, status: number, durationMs: number) => void;
 }
 
 /** Per-request facts the hooks share; keyed by the request so nothing leaks between requests. */
@@ -35,11 +37,12 @@ const startedAt = new WeakMap<Request, number>();
  * new Elysia().use(httpFoundation({ log, logRequest, routeTable: () => createRouteTable(routes) }));
  * ```
  */
-export function httpFoundation({ log, logRequest, routeTable }: FoundationOptions) {
-  const finished = (request: Request, path: string, status: number, requestId: string) => {
+export function httpFoundation({ log, logRequest, routeTable, onAnswered }: FoundationOptions) {
+  const finished = (request: Request, path: string, status: number, requestId: string, route: string | undefined) => {
     const started = startedAt.get(request);
     const duration = started === undefined ? 0 : Math.round((performance.now() - started) * 1000) / 1000;
     logRequest(request.method, path, status, duration, requestId);
+    onAnswered?.(request.method, route || "unmatched", status, duration);
   };
   return new Elysia({ name: "http-foundation" })
     .onRequest(({ request, set }) => {
@@ -49,7 +52,7 @@ export function httpFoundation({ log, logRequest, routeTable }: FoundationOption
     // A parse hook's undefined makes Elysia parse again by the content type (and fail on an
     // empty chunked JSON body): null is "no body", and stops it.
     .onParse({ as: "global" }, async ({ request, contentType }) => (await readJsonBody(request, contentType)) ?? null)
-    .onError({ as: "global" }, ({ code, error, set, request, path }) => {
+    .onError({ as: "global" }, ({ code, error, set, request, path, route }) => {
       const requestId = String(set.headers["x-request-id"] ?? requestIdFor(null));
       const expected = toHttpError(code, error, request.method, path, routeTable);
       if (!expected) {
@@ -61,12 +64,12 @@ export function httpFoundation({ log, logRequest, routeTable }: FoundationOption
       }
       const failure = expected ?? internalError;
       set.status = failure.status;
-      finished(request, path, failure.status, requestId);
+      finished(request, path, failure.status, requestId, route);
       return errorResponse(failure.status, { code: failure.code, message: failure.message, requestId, details: failure.details, headers: failure.headers });
     })
-    .onAfterHandle({ as: "global" }, ({ request, set, path, responseValue }) => {
+    .onAfterHandle({ as: "global" }, ({ request, set, path, route, responseValue }) => {
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
-      finished(request, path, status, String(set.headers["x-request-id"]));
+      finished(request, path, status, String(set.headers["x-request-id"]), route);
     });
 }
 

@@ -152,7 +152,7 @@ test("each settled bet is one info line with its bet, player, outcome and payout
   ]);
 });
 
-test("settled bets are counted by outcome, with the payouts, the refunds and each bet's lag from its decision", async () => {
+test("settled bets are counted by outcome, with the payouts, the refunds and each settlement's lag from its longest-waiting decision", async () => {
   const before = {
     won: await metricValue("tap_bets_settled_total", { outcome: "won" }),
     lost: await metricValue("tap_bets_settled_total", { outcome: "lost" }),

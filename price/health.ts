@@ -39,8 +39,9 @@ export interface PriceHealth {
  * `GET /healthz` (and `/price/healthz`) on its own port: 200 while ticks can be
  * made (`ok`, or `degraded` when some venue is not live), 503 when `down`;
  * `GET /metrics`: the process's metrics in the Prometheus text format
- * (`registerPriceMetrics`, docs/metrics.md). Anything else is 404. Binds to 127.0.0.1 unless told otherwise: it is for the
- * host's own checks (systemd, the installer, monitoring through a local agent).
+ * (`registerPriceMetrics`, docs/metrics.md). Anything else is 404. Binds to
+ * 127.0.0.1 unless told otherwise: it is for the host's own checks (systemd,
+ * the installer, Prometheus or a monitoring agent on the host).
  *
  * ```ts
  * const health = startPriceHealth({ port: 8082, report: () => ({ status: "ok", source: "mock", venues: {}, last_tick: null }), log });

@@ -82,8 +82,8 @@ const STOP_LISTENING_MS = 1000;
 
 /**
  * The websocket service: `/ws` (upgrade), `/healthz`, `/metrics` (the
- * Prometheus text format, ws/metrics.ts), 404 otherwise (ws/routes.ts). Each client is subscribed to
- * `prices` on connect after being sent the latest price
+ * Prometheus text format, ws/metrics.ts), 404 otherwise (ws/routes.ts). Each
+ * client is subscribed to `prices` on connect after being sent the latest price
  * (ws/price-subscriptions.ts); ticks reach clients through the bridge,
  * serialised once and published shard by shard (ws/sharded-topic.ts). This
  * file wires the parts and handles the socket lifecycle; commands are answered

@@ -140,6 +140,24 @@ for (const device of [
         expect(keyed.panned).toBe("true");
         expect(bets).toEqual([]);
 
+        // From the live view, arrows alone walk the focus past the visible columns: the view follows the focused cell.
+        await backToNow(page, original);
+        await page.evaluate(() => document.querySelector<HTMLButtonElement>('button.cell[tabindex="0"]')!.focus());
+        for (let i = 0; i < 12; i++) await page.keyboard.press("ArrowRight");
+        const followed = await waitFor("the focused cell in view", () =>
+          page.evaluate(() => {
+            const focused = document.activeElement as HTMLElement | null;
+            if (!focused?.matches("button.cell")) return undefined;
+            const grid = document.querySelector(".grid")!.getBoundingClientRect();
+            const r = focused.getBoundingClientRect();
+            const inside = r.left >= grid.left - 1 && r.right <= grid.right + 1 && r.top >= grid.top - 1 && r.bottom <= grid.bottom + 1;
+            return inside ? { panned: document.querySelector<HTMLElement>(".board")!.dataset.panned, start: Number(focused.dataset.tStart) } : undefined;
+          }),
+        );
+        expect(followed.panned).toBe("true");
+        expect(followed.start).toBeGreaterThan(original.lastStart);
+        expect(bets).toEqual([]);
+
         // Still panned, a tap on a cell places a bet (tapped again if the multiplier moved between the grid and the tap).
         const status = page.locator("[data-testid=bet-status]");
         let answer = "";

@@ -1,5 +1,5 @@
 import type { GridCell } from "./grid-model.ts";
-import { addPan, clampPan, dragPan, isAtNow, isDrag, keyPan, NO_PAN, type Pan, panBounds, wheelPan } from "./pan.ts";
+import { addPan, clampPan, dragPan, isAtNow, isDrag, keyPan, NO_PAN, type Pan, panBounds, revealPan, wheelPan } from "./pan.ts";
 import type { BoardLayout, Scales } from "./scales.ts";
 
 /**
@@ -21,7 +21,8 @@ export interface BoardPan {
  *
  * A press that moves less than `DRAG_THRESHOLD_PX` stays a tap; past it, the press pans and the click it ends in is
  * swallowed, so a drag never places a bet. Arrow keys alone move the focus between cells (grid-view); with Shift
- * they pan, wherever the focus is on the board, so keyboard play and panning do not collide.
+ * they pan, wherever the focus is on the board, so keyboard play and panning do not collide; a cell the arrows move to
+ * beyond the visible grid is brought into view.
  *
  * ```ts
  * const pan = connectBoardPan({ board, layout: () => layout });
@@ -97,6 +98,16 @@ export function connectBoardPan({ board, layout }: { board: HTMLElement; layout:
     },
     { passive: false },
   );
+
+  // A cell the keyboard moves to beyond the visible grid pulls the view along, just far enough to show it.
+  board.addEventListener("focusin", (event) => {
+    const cell = (event.target as Element | null)?.closest?.("button.cell");
+    const grid = board.querySelector(".grid");
+    // Only keyboard focus: a press focuses its cell too, and moving that cell under the pointer would lose the tap.
+    if (!cell || !grid || !cell.matches(":focus-visible")) return;
+    const reveal = revealPan(cell.getBoundingClientRect(), grid.getBoundingClientRect());
+    if (reveal.x !== 0 || reveal.y !== 0) set(addPan(pan, reveal));
+  });
 
   board.addEventListener("keydown", (event) => {
     if (!event.shiftKey) return;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_GRID } from "./grid-model.ts";
 import { gridLeft } from "./grid-view.ts";
-import { addPan, clampPan, DRAG_THRESHOLD_PX, dragPan, isAtNow, isDrag, keyPan, NO_PAN, panBounds, wheelPan } from "./pan.ts";
+import { addPan, clampPan, DRAG_THRESHOLD_PX, dragPan, isAtNow, isDrag, keyPan, NO_PAN, panBounds, revealPan, wheelPan } from "./pan.ts";
 import { boardLayout, scalesFor } from "./scales.ts";
 
 describe("panBounds", () => {
@@ -96,4 +96,13 @@ describe("a panned board's scales", () => {
     expect(gridLeft(layout, scalesFor(layout, DEFAULT_GRID, now, 42_000, { x: 100, y: 0 }))).toBe(layout.nowX - 100);
     expect(gridLeft(layout, scalesFor(layout, DEFAULT_GRID, now, 42_000, { x: 5000, y: 0 }))).toBe(0);
   });
+});
+
+test("a cell beyond the visible grid is revealed by the least pan; one inside needs none", () => {
+  const view = { left: 100, right: 900, top: 50, bottom: 650 };
+  expect(revealPan({ left: 300, right: 380, top: 200, bottom: 240 }, view)).toEqual({ x: 0, y: 0 });
+  // Right and below: the view moves right (x grows) and down (y falls), as a drag the other way would.
+  expect(revealPan({ left: 880, right: 960, top: 630, bottom: 670 }, view)).toEqual({ x: 60, y: -20 });
+  // Left and above.
+  expect(revealPan({ left: 70, right: 150, top: 30, bottom: 70 }, view)).toEqual({ x: -30, y: 20 });
 });

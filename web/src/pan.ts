@@ -149,3 +149,17 @@ export function isAtNow(pan: Pan): boolean {
 export function addPan(a: Pan, b: Pan): Pan {
   return { x: a.x + b.x, y: a.y + b.y };
 }
+
+/**
+ * The pan that brings `cell` (a rectangle on screen) inside `view` (the visible grid), moving no further than needed;
+ * no pan when it is inside already. Signs as `dragPan`: x grows to show what is right, y grows to show what is above.
+ *
+ * ```ts
+ * revealPan({ left: 900, right: 980, top: 100, bottom: 140 }, { left: 0, right: 940, top: 0, bottom: 600 }); // { x: 40, y: 0 }
+ * ```
+ */
+export function revealPan(cell: { left: number; right: number; top: number; bottom: number }, view: { left: number; right: number; top: number; bottom: number }): Pan {
+  const x = cell.right > view.right ? cell.right - view.right : cell.left < view.left ? cell.left - view.left : 0;
+  const y = cell.top < view.top ? view.top - cell.top : cell.bottom > view.bottom ? view.bottom - cell.bottom : 0;
+  return { x, y };
+}

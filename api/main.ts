@@ -1,6 +1,7 @@
 import { createRedisBus } from "../common/bus/redis.ts";
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
+import { dbFilesystemMetrics } from "../common/metrics/filesystem.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
@@ -76,6 +77,7 @@ const checkpointer = startCheckpointer(db, config.dbPath, {
     if (report.mode === "CATCH_UP") log.info({ wal_pages: report.walPages, checkpointed_pages: report.checkpointedPages, busy: report.busy, ms: Math.round(report.ms) }, "wal catch-up checkpoint on the writer");
   },
 });
+dbFilesystemMetrics(config.dbPath);
 // Commands of one event-loop turn in one socket write: every accepted bet is a
 // PUBLISH, and a write each cost ~25 % of the API's CPU under load (bench/bets.ts).
 const redis = createRedis(config.redisUrl, log, "commands", { autoPipelining: true });

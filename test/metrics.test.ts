@@ -4,7 +4,7 @@
  * label, the default metrics kept, and the figures moving as the system works.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
@@ -104,6 +104,20 @@ describe("every service's GET /metrics", () => {
     expect(delta("tap_http_request_duration_seconds_count", { method: "GET", route: "unmatched", status: "404" })).toBe(1);
     expect(after).not.toContain(bet_id);
     expect(sampleValue(after, "tap_sqlite_wal_bytes")).toBeGreaterThan(0);
+  });
+
+  test("api: the database's filesystem, its size and the space left on it as statfs reads them", async () => {
+    const text = await scrape(urls.api);
+    const size = sampleValue(text, "tap_db_filesystem_size_bytes");
+    const free = sampleValue(text, "tap_db_filesystem_free_bytes");
+    const avail = sampleValue(text, "tap_db_filesystem_avail_bytes");
+    const disk = statfsSync(dir);
+    expect(size).toBe(disk.blocks * disk.bsize);
+    // Free space moves as anything on the machine writes: within 1 % of the disk of what statfs reads now.
+    expect(Math.abs(free! - disk.bfree * disk.bsize)).toBeLessThan(size! / 100);
+    expect(Math.abs(avail! - disk.bavail * disk.bsize)).toBeLessThan(size! / 100);
+    expect(avail).toBeLessThanOrEqual(free!);
+    expect(free).toBeLessThan(size!);
   });
 
   test("ws: an open socket and the ticks delivered to it", async () => {

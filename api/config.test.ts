@@ -18,3 +18,19 @@ describe("money settings", () => {
     }
   });
 });
+
+describe("HOST", () => {
+  test("is 127.0.0.1 unless set, so only nginx and the host reach the API", () => {
+    expect(readApiConfig(base).host).toBe("127.0.0.1");
+    expect(readApiConfig({ ...base, HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+    expect(readApiConfig({ ...base, HOST: "::" }).host).toBe("::");
+    expect(readApiConfig({ ...base, HOST: "localhost" }).host).toBe("localhost");
+  });
+
+  test("that is not an IP address or localhost stops the API naming the variable", () => {
+    for (const raw of ["0.0.0.0:8080", "api.example.com", "127.0.0.256", "http://0.0.0.0"]) {
+      expect(() => readApiConfig({ ...base, HOST: raw })).toThrow(ConfigError);
+      expect(() => readApiConfig({ ...base, HOST: raw })).toThrow(/^HOST=/);
+    }
+  });
+});

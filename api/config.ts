@@ -1,5 +1,5 @@
 import { Type as t } from "@sinclair/typebox";
-import { type ConfigOf, ConfigError, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
+import { type ConfigOf, ConfigError, envVar, hostVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 import { toCents } from "../common/money.ts";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readSessionSecret } from "../common/sessions/secret.ts";
@@ -23,6 +23,8 @@ const parseMoney = (raw: string) => {
 
 const spec = {
   port: envVar({ name: "PORT", schema: Port, fallback: 8080 }),
+  /** 127.0.0.1 unless set: players come through nginx, not to this port. */
+  host: hostVar,
   logLevel: logLevelVar,
   dbPath: envVar({ name: "DB_PATH", schema: t.String({ minLength: 1 }), fallback: "data/bets.db" }),
   corsOrigins: envVar({

@@ -162,9 +162,9 @@ judging = lifecycle.startJudging({
 });
 const publisher = startGridPublisher({ grid, bus, log });
 
-app.listen({ port: config.port, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
+app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
 log.info(
-  { port: app.server?.port, db: config.dbPath, open_bets: openBets, settling, redis: redactRedisUrl(config.redisUrl) },
+  { port: app.server?.port, host: config.host, db: config.dbPath, open_bets: openBets, settling, redis: redactRedisUrl(config.redisUrl) },
   "api listening",
 );
 

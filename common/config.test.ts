@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Type as t } from "@sinclair/typebox";
 import Redis from "ioredis";
-import { ConfigError, envVar, loadConfig, Port, readSecretFile, redactRedisUrl, redisCredentialsFrom, redisUrlFrom } from "./config.ts";
+import { ConfigError, envVar, hostVar, loadConfig, Port, readSecretFile, redactRedisUrl, redisCredentialsFrom, redisUrlFrom } from "./config.ts";
 
 const spec = {
   port: envVar({ name: "PORT", schema: Port, fallback: 8080 }),
@@ -31,6 +31,23 @@ describe("loadConfig", () => {
   });
   test("a variable without fallback is required", () => {
     expect(() => loadConfig({ db: envVar({ name: "DB_PATH", schema: t.String() }) }, {})).toThrow(/DB_PATH.*required/);
+  });
+});
+
+describe("hostVar", () => {
+  test("127.0.0.1 unless set; an IPv4 or IPv6 address (bracketed or not) or localhost", () => {
+    const host = (HOST?: string) => loadConfig({ host: hostVar }, { HOST }).host;
+    expect(host()).toBe("127.0.0.1");
+    expect(host("0.0.0.0")).toBe("0.0.0.0");
+    expect(host(" 10.1.2.3 ")).toBe("10.1.2.3");
+    expect(host("[::]")).toBe("::");
+    expect(host("fe80::1")).toBe("fe80::1");
+    expect(host("localhost")).toBe("localhost");
+  });
+  test("anything else names HOST and its value", () => {
+    for (const raw of ["0.0.0.0:8080", "example.com", "1.2.3", "*"]) {
+      expect(() => loadConfig({ host: hostVar }, { HOST: raw })).toThrow(`HOST=${JSON.stringify(raw)}`);
+    }
   });
 });
 

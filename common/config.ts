@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import { isIP } from "node:net";
 import { type Static, type TSchema, Type as t } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
@@ -137,6 +138,29 @@ export const RedisUrl = t.String({ pattern: "^rediss?://" });
  * ```
  */
 export const logLevelVar = envVar({ name: "LOG_LEVEL", schema: LogLevel, fallback: "info" });
+
+/**
+ * `HOST`, the address a service's HTTP port listens on: an IP address of this
+ * machine (`0.0.0.0` or `::` for every interface) or `localhost`. `127.0.0.1`
+ * when unset, so only nginx and the host itself reach api and ws; the
+ * multi-host case sets `0.0.0.0` (README, "Configuration").
+ *
+ * ```ts
+ * loadConfig({ host: hostVar }, { HOST: "0.0.0.0" }).host; // "0.0.0.0"
+ * loadConfig({ host: hostVar }, {}).host; // "127.0.0.1"
+ * ```
+ */
+export const hostVar = envVar({
+  name: "HOST",
+  schema: t.String({ minLength: 1 }),
+  fallback: "127.0.0.1",
+  parse: (raw) => {
+    // An IPv6 address may come bracketed, as in a URL.
+    const address = raw.replace(/^\[(.*)\]$/, "$1");
+    if (address !== "localhost" && isIP(address) === 0) throw new Error("must be an IP address (127.0.0.1, 0.0.0.0, ::) or localhost");
+    return address;
+  },
+});
 
 /**
  * The Redis URL from `REDIS_URL` (wins) or `REDIS_ADDR` (the production units'

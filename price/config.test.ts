@@ -10,6 +10,7 @@ describe("readPriceConfig", () => {
     expect(readPriceConfig({}, 99)).toEqual({
       logLevel: "info",
       port: 8082,
+      host: "127.0.0.1",
       source: "mock",
       intervalMs: 1000,
       retentionMs: 3_600_000,
@@ -63,6 +64,7 @@ describe("readPriceConfig", () => {
       PRICE_MOCK_START: "100.5",
       PRICE_MOCK_VOLATILITY: "0.01",
       PRICE_MOCK_SEED: "7",
+      HOST: "0.0.0.0",
       REDIS_ADDR: "redis.internal:6380",
       LOG_LEVEL: "debug",
     });
@@ -73,6 +75,7 @@ describe("readPriceConfig", () => {
       mockStart: 100.5,
       mockVolatility: 0.01,
       mockSeed: 7,
+      host: "0.0.0.0",
       redisUrl: "redis://redis.internal:6380",
       logLevel: "debug",
     });
@@ -90,6 +93,8 @@ describe("readPriceConfig", () => {
       ["PRICE_MOCK_START", "0"],
       ["PRICE_MOCK_VOLATILITY", "-0.1"],
       ["PRICE_MOCK_SEED", "x"],
+      ["HOST", "everywhere"],
+      ["HOST", "10.0.0.1:8082"],
     ] as const) {
       const read = () => readPriceConfig({ [name]: value });
       expect(read).toThrow(ConfigError);

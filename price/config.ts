@@ -1,5 +1,5 @@
 import { Type as t } from "@sinclair/typebox";
-import { envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
+import { envVar, hostVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readRecordingConfig } from "./recording/config.ts";
 import { priceSourceKinds } from "./sources/mod.ts";
@@ -17,8 +17,9 @@ const DEFAULT_SUMMARY_MS = 60_000;
 function priceConfigSpec(randomSeed: number) {
   return {
     logLevel: logLevelVar,
-    /** `GET /healthz` (price/health.ts), on 127.0.0.1. */
+    /** `GET /healthz` and `/metrics` (price/health.ts), on `host`: 127.0.0.1 unless HOST says otherwise. */
     port: envVar({ name: "PORT", schema: Port, fallback: 8082 }),
+    host: hostVar,
     source: envVar({
       name: "PRICE_SOURCE",
       schema: t.Union(priceSourceKinds.map((kind) => t.Literal(kind))),

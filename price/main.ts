@@ -102,7 +102,7 @@ function health(): PriceHealth {
 registerPriceMetrics({ report: health, stats: () => worker.stats() });
 let healthServer: ReturnType<typeof startPriceHealth> | undefined;
 try {
-  healthServer = startPriceHealth({ port: config.port, report: health, log });
+  healthServer = startPriceHealth({ port: config.port, hostname: config.host, report: health, log });
 } catch (error) {
   // Ticks matter more than the health check: say so and go on publishing.
   log.error({ port: config.port, err: (error as Error).message }, "cannot listen for /healthz; going on without it");

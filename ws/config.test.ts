@@ -5,6 +5,7 @@ import { readWsConfig } from "./config.ts";
 test("defaults", () => {
   expect(readWsConfig({})).toEqual({
     port: 8081,
+    host: "127.0.0.1",
     logLevel: "info",
     idleTimeoutS: 60,
     backpressureLimitBytes: 131072,
@@ -44,4 +45,11 @@ test("a bad value names its variable", () => {
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(name);
   }
+});
+
+test("listens on 127.0.0.1 unless HOST names another address of the machine", () => {
+  expect(readWsConfig({}).host).toBe("127.0.0.1");
+  expect(readWsConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+  expect(readWsConfig({ HOST: "[::1]" }).host).toBe("::1");
+  for (const bad of ["0.0.0.0:8081", "every", "256.0.0.1"]) expect(() => readWsConfig({ HOST: bad })).toThrow(/^HOST=/);
 });

@@ -1,11 +1,13 @@
 import { Type as t } from "@sinclair/typebox";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readSessionSecret } from "../common/sessions/secret.ts";
-import { type ConfigOf, envVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
+import { type ConfigOf, envVar, hostVar, loadConfig, logLevelVar, Port, redisUrlFrom } from "../common/config.ts";
 import { defaultLimits } from "./limits.ts";
 
 const spec = {
   port: envVar({ name: "PORT", schema: Port, fallback: 8081 }),
+  /** 127.0.0.1 unless set: players come through nginx, not to this port. */
+  host: hostVar,
   logLevel: logLevelVar,
   /**
    * A peer that answers nothing (no message, no pong) for this long is dropped;

@@ -61,6 +61,7 @@ await untilReady(subscriber);
 if (!stopping) {
   server = await startWsServer({
     port: config.port,
+    hostname: config.host,
     bus,
     latestTick: () => ticks.latest(),
     priceHistory: ticks,
@@ -80,6 +81,7 @@ if (!stopping) {
   log.info(
     {
       port: server.port,
+      host: config.host,
       idle_timeout_s: config.idleTimeoutS,
       backpressure_limit_bytes: config.backpressureLimitBytes,
       slow_client_grace_ms: config.slowClientGraceMs,

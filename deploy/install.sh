@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Installs (or upgrades) tap-trading on a Debian/Ubuntu host with systemd:
 #
-#   - user and group `app`; /opt/app/bin, /opt/app/web; /data owned by app;
-#   - redis-server and nginx from apt-get when missing;
+#   - user and group `app`; /opt/app/releases, /opt/app/web; /data owned by app;
+#   - redis-server, nginx and curl from apt-get when missing;
 #   - Redis with authentication: one ACL user per service (deploy/redis/users.acl)
 #     and one for the operator, their passwords made once in /etc/tap-trading
 #     (root's, 0600), the ACL in /etc/redis/tap-trading.acl, the default user off;
-#   - the binaries (dist/bin, from scripts/build.sh), the systemd units and the
-#     nginx site; the front end from dist/web, or a placeholder page;
-#   - enables and starts redis-server, nginx and the three services, and the
-#     timer of the database's backups (tap-trading-backup.timer, docs/backups.md).
+#   - a new release: the binaries (dist/bin, from scripts/build.sh) and the
+#     systemd units in /opt/app/releases/<version>, beside the earlier ones
+#     (deploy/release.sh); the nginx site; the front end from dist/web, or a
+#     placeholder page;
+#   - enables and starts redis-server and nginx; switches /opt/app/bin to the
+#     new release and restarts the services one at a time (price, api, ws), each
+#     waited for until it answers its readiness check; enables the timer of the
+#     database's backups (tap-trading-backup.timer, docs/backups.md).
+#
+# A service that is not ready in time (TAP_READY_TIMEOUT_S, 60 s) fails the
+# install: its journal's last lines are printed, /opt/app/bin goes back to the
+# previous release, which is restarted the same way, and the exit status is 1.
+# The last 3 releases are kept; deploy/rollback.sh goes back one by hand.
 #
 # Idempotent: run it again over a running system to upgrade it. Each service
 # is restarted exactly once, after every file is in place; nginx is reloaded,
@@ -17,6 +26,8 @@
 #
 #   sudo deploy/install.sh          # from a checkout with dist/bin built
 #   sudo make install               # builds, then runs this
+#   sudo TAP_RELEASE=v2 deploy/install.sh   # names the release <timestamp>-v2
+#                                           # (default: git describe of the checkout)
 #
 # Settings: /etc/tap-trading/tap-trading.env (every service) and
 # /etc/tap-trading/<service>.env, e.g. LOG_LEVEL=debug or CORS_ORIGINS=...;
@@ -26,10 +37,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin_src=${TAP_BIN_DIR:-$root/dist/bin}
 web_src=${TAP_WEB_DIR:-$root/dist/web}
-services=(api ws price)
+units_src=${TAP_UNIT_DIR:-$root/systemd}
 
 say() { printf 'install: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+# shellcheck source=deploy/release.sh
+source "$root/deploy/release.sh"
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 command -v systemctl >/dev/null || die "systemctl not found: this installer needs systemd"
@@ -39,7 +52,7 @@ done
 
 # --- packages -----------------------------------------------------------------
 missing=()
-for package in redis-server nginx; do
+for package in redis-server nginx curl; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 if ((${#missing[@]})); then
@@ -52,7 +65,7 @@ fi
 getent group app >/dev/null || groupadd --system app
 getent passwd app >/dev/null ||
   useradd --system --gid app --home-dir /opt/app --no-create-home --shell /usr/sbin/nologin --comment "tap-trading services" app
-install -d -o root -g root -m 0755 /opt/app /opt/app/bin /opt/app/web
+install -d -o root -g root -m 0755 /opt/app /opt/app/releases /opt/app/web
 install -d -o app -g app -m 0750 /data
 install -d -o root -g app -m 0750 /etc/tap-trading
 
@@ -82,13 +95,40 @@ for name in admin "${services[@]}"; do
 done
 new_secret /etc/tap-trading/price-signing-key "the key that signs ticks"
 
-# --- files --------------------------------------------------------------------
-# Copied beside the old file, then renamed over it: a running service keeps its
-# old binary (the inode it executes) until it is restarted below.
+# --- the release ------------------------------------------------------------
+# Before releases, /opt/app/bin was a folder of binaries: it becomes the first
+# release (named by its binaries' age, so it sorts before the new one), with the
+# units installed now, and /opt/app/bin its link. Running services keep running.
+if [[ -d $bin_link && ! -L $bin_link ]]; then
+  migrated="$(date -u -r "$bin_link/api" +%Y%m%dT%H%M%SZ 2>/dev/null || echo 00000000T000000Z)-migrated"
+  say "moving the binaries of $bin_link to the release $migrated"
+  mv "$bin_link" "$releases_dir/$migrated"
+  ln -sfn "$releases_dir/$migrated" "$bin_link"
+  install -d -m 0755 "$releases_dir/$migrated/systemd"
+  for file in "$unit_dir"/tap-trading-*.service "$unit_dir"/tap-trading-*.timer; do
+    [[ -f $file ]] && cp -p "$file" "$releases_dir/$migrated/systemd/"
+  done
+fi
+previous=$(active_release)
+
+label=${TAP_RELEASE:-$(git -c safe.directory="$root" -C "$root" describe --always --tags --dirty 2>/dev/null ||
+  git -c safe.directory="$root" -C "$root" describe --always --tags 2>/dev/null || echo local)}
+version="$(date -u +%Y%m%dT%H%M%SZ)-$(printf '%s' "$label" | tr -c 'A-Za-z0-9._-' '_')"
+suffix=1
+while [[ -e $releases_dir/$version ]]; do version="${version%-r[0-9]*}-r$((++suffix))"; done
+say "installing the release $version"
+# Filled in a hidden folder, then renamed: a release folder is always complete.
+staging=$(mktemp -d "$releases_dir/.new.XXXXXX")
 for name in "${services[@]}"; do
-  install -o root -g root -m 0755 "$bin_src/$name" "/opt/app/bin/.$name.new"
-  mv -f "/opt/app/bin/.$name.new" "/opt/app/bin/$name"
+  install -o root -g root -m 0755 "$bin_src/$name" "$staging/$name"
 done
+install -d -o root -g root -m 0755 "$staging/systemd"
+for file in "$units_src"/tap-trading-*.service "$units_src"/tap-trading-*.timer; do
+  install -o root -g root -m 0644 "$file" "$staging/systemd/"
+done
+printf '%s\n' "$version" >"$staging/VERSION"
+chmod 0755 "$staging"
+mv -T "$staging" "$releases_dir/$version"
 
 web_new=$(mktemp -d /opt/app/.web.XXXXXX)
 if [[ -f $web_src/index.html ]]; then
@@ -101,15 +141,10 @@ chmod -R u=rwX,go=rX "$web_new"
 rm -rf /opt/app/.web.old
 mv /opt/app/web /opt/app/.web.old && mv "$web_new" /opt/app/web && rm -rf /opt/app/.web.old
 
-for name in "${services[@]}"; do
-  install -o root -g root -m 0644 "$root/systemd/tap-trading-$name.service" "/etc/systemd/system/tap-trading-$name.service"
-done
-# The backups: `api backup` (the api binary) on a timer, into /data/backups (docs/backups.md).
+# The units are the release's: installed when it becomes active (below), and the
+# previous release's again if it is rolled back. The backups: `api backup` (the
+# api binary) on a timer, into /data/backups (docs/backups.md).
 backup_units=(tap-trading-backup.service tap-trading-backup.timer)
-for unit in "${backup_units[@]}"; do
-  install -o root -g root -m 0644 "$root/systemd/$unit" "/etc/systemd/system/$unit"
-done
-systemctl daemon-reload
 
 # --- redis: users and their rights, the plan's eviction advice ----------------
 # The ACL is rendered from deploy/redis/users.acl with the password hashes only.
@@ -177,16 +212,21 @@ systemctl enable nginx.service
 if systemctl is-active --quiet nginx.service; then systemctl reload nginx.service; else systemctl start nginx.service; fi
 
 # --- services -----------------------------------------------------------------
+# One restart each (a start when it was not running), after every file is in
+# place, one at a time and each waited for; back to the previous release if one
+# is not ready.
+if ! activate "$version" "$previous"; then
+  if [[ -n $previous ]]; then
+    rm -rf "${releases_dir:?}/$version"
+    die "release $version failed its readiness checks and was removed; $previous is active"
+  fi
+  die "release $version failed its readiness checks: fix it and run this again"
+fi
 units=("${services[@]/#/tap-trading-}")
 units=("${units[@]/%/.service}")
 systemctl enable "${units[@]}"
-# One restart each (a start when it was not running), after every file is in place.
-systemctl restart "${units[@]}"
-
-for unit in "${units[@]}"; do
-  systemctl is-active --quiet "$unit" || die "$unit did not start: journalctl -u $unit"
-done
+prune_releases
 # The timer's schedule is re-read by daemon-reload; a backup never runs at install.
 systemctl enable --now tap-trading-backup.timer
 systemctl is-active --quiet tap-trading-backup.timer || die "tap-trading-backup.timer did not start: journalctl -u tap-trading-backup.timer"
-say "installed: ${units[*]} tap-trading-backup.timer active; nginx serves http://localhost/"
+say "installed release $version: ${units[*]} ready, tap-trading-backup.timer active; nginx serves http://localhost/"

@@ -309,6 +309,63 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     await expectRedisLocked();
   }, 90_000);
 
+  test("each install is a release of its own; the old layout (a folder /opt/app/bin) becomes a release, and the last 3 are kept", async () => {
+    // Today's hosts have binaries in a real folder: make this one so, from the active release.
+    const active = await sh("readlink /opt/app/bin");
+    expect(active).toStartWith("/opt/app/releases/");
+    await sh(`rm /opt/app/bin && cp -a ${active} /opt/app/bin && rm -rf /opt/app/bin/systemd`);
+    const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stderr).toMatch(/moving the binaries of \/opt\/app\/bin to the release \S+-migrated/);
+    const releases = (await sh("ls /opt/app/releases")).split("\n");
+    expect(releases).toHaveLength(3);
+    expect(releases).toEqual([...releases].sort());
+    expect(await sh("readlink /opt/app/bin")).toBe(`/opt/app/releases/${releases.at(-1)}`);
+    expect(await sh("cat /opt/app/bin/VERSION")).toBe(releases.at(-1)!);
+    for (const unit of UNITS) expect(await show(unit, "ExecStart")).toContain("path=/opt/app/bin/");
+    expect(await show("tap-trading-api.service", "RestartPreventExitStatus")).toBe("78");
+    await allActive();
+    await expectSmokeOk();
+  }, 120_000);
+
+  test("a broken release (the api exits 78 on a bad setting) fails the install, with its journal, and the previous release serves on with the bets", async () => {
+    const before = await sh("readlink /opt/app/bin");
+    const releases = await sh("ls /opt/app/releases");
+    const apiPid = await show("tap-trading-api.service", "MainPID");
+    // v3: the same binaries, the api's unit with a value its config refuses.
+    await sh(
+      `rm -rf /root/v3-units && cp -r ${SANDBOX_SOURCE}/systemd /root/v3-units && sed -i 's/^Environment=LOG_LEVEL=info$/Environment=LOG_LEVEL=bogus/' /root/v3-units/tap-trading-api.service && grep -c LOG_LEVEL=bogus /root/v3-units/tap-trading-api.service`,
+    );
+    const install = await sandbox.exec(["env", "TAP_UNIT_DIR=/root/v3-units", "TAP_RELEASE=v3", `${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 150_000 });
+    expect(install.code).not.toBe(0);
+    expect(install.stderr).toContain("tap-trading-api.service failed");
+    expect(install.stderr).toContain("the last lines of tap-trading-api.service's journal:");
+    expect(install.stderr).toContain("LOG_LEVEL"); // the api's own line naming the bad variable
+    expect(install.stderr).toMatch(/going back to \S+/);
+    // Back where it was: the same release, its units (no bogus level), every service ready.
+    expect(await sh("readlink /opt/app/bin")).toBe(before);
+    expect(await sh("ls /opt/app/releases")).toBe(releases);
+    expect(await show("tap-trading-api.service", "Environment")).not.toContain("bogus");
+    expect(await show("tap-trading-api.service", "MainPID")).not.toBe(apiPid);
+    await allActive();
+    await expectSmokeOk();
+    expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
+  }, 180_000);
+
+  test("deploy/rollback.sh goes back one release, restarted and ready, the bets kept", async () => {
+    const releases = (await sh("ls /opt/app/releases")).split("\n");
+    expect(await sh("readlink /opt/app/bin")).toBe(`/opt/app/releases/${releases.at(-1)}`);
+    expect(await sh(`${SANDBOX_SOURCE}/deploy/rollback.sh --list`)).toBe([...releases.slice(0, -1), `${releases.at(-1)} (active)`].join("\n"));
+    const ids = await Promise.all(UNITS.map((unit) => show(unit, "InvocationID")));
+    const rollback = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/rollback.sh`], { timeoutMs: 120_000 });
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(await sh("readlink /opt/app/bin")).toBe(`/opt/app/releases/${releases.at(-2)}`);
+    for (const [i, unit] of UNITS.entries()) expect(await show(unit, "InvocationID")).not.toBe(ids[i]);
+    await allActive();
+    await expectSmokeOk();
+    expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
+  }, 120_000);
+
   test("the uninstaller removes the services and keeps /data unless asked", async () => {
     await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh`);
     for (const unit of [...UNITS, "tap-trading-backup.timer", "tap-trading-backup.service"]) expect(await show(unit, "LoadState")).toBe("not-found");

@@ -49,6 +49,17 @@ describe.each(SERVICES)("systemd/tap-trading-%s.service", (service) => {
     expect(d.get("WantedBy")).toEqual(["multi-user.target"]);
   });
 
+  test("a bad setting (exit 78) is not restarted, and a unit failing to start again and again stays failed", () => {
+    expect(d.get("RestartPreventExitStatus")).toEqual(["78"]);
+    // common/config.ts exits with the status the unit names.
+    expect(readFileSync(join(ROOT, "common", "config.ts"), "utf8")).toMatch(/^const EXIT_CONFIG = 78;$/m);
+    const burst = Number(d.get("StartLimitBurst")?.[0]);
+    const intervalS = Number(d.get("StartLimitIntervalSec")?.[0]);
+    expect(burst).toBeGreaterThan(1);
+    // Restarts every RestartSec would reach the burst within the interval: the limit can be hit.
+    expect(intervalS).toBeGreaterThanOrEqual(burst * Number(d.get("RestartSec")?.[0]));
+  });
+
   test("starts after the network and Redis, with the production environment and optional overrides", () => {
     expect(d.get("After")?.join(" ")).toContain("network.target");
     expect(d.get("After")?.join(" ")).toContain("redis-server.service");

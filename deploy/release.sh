@@ -1,0 +1,146 @@
+# Releases of tap-trading, sourced by deploy/install.sh and deploy/rollback.sh:
+#
+#   /opt/app/releases/<version>/{api,ws,price}   the binaries of one release
+#   /opt/app/releases/<version>/systemd/         the units it was installed with
+#   /opt/app/bin -> /opt/app/releases/<version>  the active release (a symlink)
+#
+# <version> is a UTC timestamp and what the checkout says of itself
+# (20261202T132200Z-v1.4-3-g4fc3667, or -local without git), so names sort by
+# age. The units run /opt/app/bin/<name>: switching the link (ln -sfn to a temp
+# name, then mv -T over it, one rename) changes what the next start runs.
+#
+# Needs: say, die (the caller's).
+
+app_dir=/opt/app
+releases_dir=$app_dir/releases
+bin_link=$app_dir/bin
+unit_dir=/etc/systemd/system
+services=(api ws price)
+# How many releases are kept (the active one always is).
+keep_releases=3
+# How long each service may take to answer its readiness check after a restart.
+ready_timeout_s=${TAP_READY_TIMEOUT_S:-60}
+
+# The readiness check of each service, in the order they restart: the price feed
+# first (api's /readyz needs a fresh price), then the API, then ws.
+declare -A ready_url=(
+  [price]=http://127.0.0.1:8082/healthz
+  [api]=http://127.0.0.1:8080/readyz
+  [ws]=http://127.0.0.1:8081/healthz
+)
+
+unit_of() { printf 'tap-trading-%s.service' "$1"; }
+
+# The release /opt/app/bin points to (its folder name), or nothing.
+active_release() {
+  [[ -L $bin_link ]] || return 0
+  basename "$(readlink "$bin_link")"
+}
+
+# Every release, oldest first.
+list_releases() {
+  [[ -d $releases_dir ]] || return 0
+  find "$releases_dir" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f\n' | sort
+}
+
+# Points /opt/app/bin at releases/<version> in one rename.
+switch_to() {
+  local version=$1
+  [[ -d $releases_dir/$version ]] || die "no release $version in $releases_dir"
+  ln -sfn "$releases_dir/$version" "$app_dir/.bin.new"
+  mv -T "$app_dir/.bin.new" "$bin_link"
+}
+
+# Installs the units a release was made with, and tells systemd.
+install_units_of() {
+  local version=$1 file
+  for file in "$releases_dir/$version"/systemd/*; do
+    [[ -f $file ]] || continue
+    install -o root -g root -m 0644 "$file" "$unit_dir/$(basename "$file")"
+  done
+  systemctl daemon-reload
+}
+
+# Prints the last journal lines of a unit, to stderr.
+show_journal() {
+  say "the last lines of $1's journal:"
+  journalctl -u "$1" -n 30 --no-pager >&2 || true
+}
+
+# Waits until <service> answers its readiness URL with 2xx; fails at once when its
+# unit has failed (exit 78, a bad setting, is not restarted), or after the timeout.
+wait_ready() {
+  local name=$1 unit deadline
+  unit=$(unit_of "$name")
+  deadline=$((SECONDS + ready_timeout_s))
+  while ((SECONDS < deadline)); do
+    if curl -fsS -o /dev/null --max-time 2 "${ready_url[$name]}" 2>/dev/null; then
+      return 0
+    fi
+    if systemctl is-failed --quiet "$unit"; then
+      say "$unit failed ($(systemctl show -p Result --value "$unit"), exit status $(systemctl show -p ExecMainStatus --value "$unit"))"
+      return 1
+    fi
+    sleep 0.5
+  done
+  say "$unit did not answer ${ready_url[$name]} within ${ready_timeout_s} s"
+  return 1
+}
+
+# Restarts the services one at a time (price, api, ws), each waited for until
+# ready. On the first that is not, prints its journal, sets failed_unit and fails.
+failed_unit=
+restart_and_wait() {
+  local name unit
+  for name in price api ws; do
+    unit=$(unit_of "$name")
+    # A start limit hit by earlier restarts must not refuse this one.
+    systemctl reset-failed "$unit" 2>/dev/null || true
+    say "restarting $unit"
+    if ! systemctl restart "$unit" || ! wait_ready "$name"; then
+      failed_unit=$unit
+      show_journal "$unit"
+      return 1
+    fi
+  done
+}
+
+# Makes <to> the active release and restarts onto it; if a service is not ready,
+# goes back to <from> (when there is one), restarts that, and fails.
+activate() {
+  local to=$1 from=${2:-}
+  switch_to "$to"
+  install_units_of "$to"
+  if restart_and_wait; then
+    return 0
+  fi
+  local broken=$failed_unit
+  if [[ -z $from ]]; then
+    say "$broken is not ready, and there is no earlier release to go back to"
+    return 1
+  fi
+  say "$broken is not ready on release $to: going back to $from"
+  switch_to "$from"
+  install_units_of "$from"
+  if restart_and_wait; then
+    say "back on release $from, ready; release $to was not kept active"
+  else
+    say "release $from is not ready either ($failed_unit): see the journal above"
+  fi
+  return 1
+}
+
+# Removes the oldest releases beyond the newest $keep_releases, never the active one.
+prune_releases() {
+  local active version
+  active=$(active_release)
+  local -a all
+  mapfile -t all < <(list_releases)
+  local excess=$((${#all[@]} - keep_releases))
+  for version in "${all[@]}"; do
+    ((excess > 0)) || break
+    [[ $version == "$active" ]] && continue
+    rm -rf "${releases_dir:?}/$version"
+    excess=$((excess - 1))
+  done
+}

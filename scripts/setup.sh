@@ -5,7 +5,8 @@
 #   scripts/setup.sh        # everything (make setup)
 #   scripts/setup.sh run    # what make run needs: npm packages, redis-server, nginx
 #   scripts/setup.sh test   # that, plus Chromium and a font for the browser test,
-#                           # and systemd-nspawn for the systemd test (deploy/ensure-nspawn.sh)
+#                           # promtool for the monitoring test, and systemd-nspawn
+#                           # for the systemd test (deploy/ensure-nspawn.sh)
 #   scripts/setup.sh npm    # only node_modules (make typecheck, make build)
 #
 #   - node_modules from package-lock.json (npm ci), which brings the pinned Bun
@@ -109,6 +110,9 @@ if [[ $mode != run ]]; then
   # the page's glyphs (as web/ensure-chromium.sh installs them).
   need_apt_package chromium chromium
   need_apt_file /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core
+  # test/monitoring.test.ts checks deploy/monitoring with promtool, from Debian's
+  # Prometheus package (its server may start on 9090; nothing here uses it).
+  need_apt_package promtool prometheus
 fi
 install_missing_apt_packages
 

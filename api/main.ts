@@ -1,6 +1,7 @@
 import { createRedisBus } from "../common/bus/redis.ts";
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
+import { urlPassword } from "../common/redact.ts";
 import { dbFilesystemMetrics } from "../common/metrics/filesystem.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
@@ -65,7 +66,7 @@ function runCommand(command: string, argv: string[], io: CommandIo): number {
 
 const config = configOrExit("api", () => readApiConfig(process.env));
 const sink = createStdoutSink();
-const log = createLogger({ component: "api", level: config.logLevel, sink });
+const log = createLogger({ component: "api", level: config.logLevel, sink, secrets: [config.sessionSecret, config.priceSigningKey, urlPassword(config.redisUrl)] });
 
 // This process owns the database's writes (docs/architecture.md).
 const db = openStore(config.dbPath);

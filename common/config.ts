@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
+import { createRedactor, redactUrl } from "./redact.ts";
 import { type Static, type TSchema, Type as t } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
@@ -249,15 +250,15 @@ function decodeUserinfo(userinfo: string): string {
 }
 
 /**
- * A Redis URL fit for a log line: its user info (the password) replaced by `***`.
+ * A Redis URL fit for a log line: its user info (the password) replaced by `***`
+ * (`redactUrl` of common/redact.ts, which the logger also applies to every line).
  *
  * ```ts
  * redactRedisUrl("redis://tap-api:s3cret@10.0.0.5:6379"); // "redis://***@10.0.0.5:6379"
  * ```
  */
 export function redactRedisUrl(url: string): string {
-  // Up to the last "@": a password written into REDIS_URL unencoded may hold "@" or "/".
-  return url.replace(/\/\/.*@/, "//***@");
+  return redactUrl(url);
 }
 
 /**
@@ -298,9 +299,9 @@ export function configOrExit<T>(component: string, read: () => T): T {
     return read();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(
-      `${JSON.stringify({ level: "fatal", component, msg: `bad configuration: ${error.message}`, variable: error.variable, value: error.value ?? null })}\n`,
-    );
+    const line = JSON.stringify({ level: "fatal", component, msg: `bad configuration: ${error.message}`, variable: error.variable, value: error.value ?? null });
+    // Written before any logger exists; a URL's password in the value still never shows.
+    process.stderr.write(`${createRedactor()(line)}\n`);
     process.exit(EXIT_CONFIG);
   }
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createBufferedSink, jsonString } from "./log.ts";
+import { createBufferedSink, createLogger, jsonString } from "./log.ts";
 
 test("lines are gathered and written together on flush, in order", () => {
   const writes: string[] = [];
@@ -35,4 +35,23 @@ test("plain text is quoted as it is; anything JSON must escape goes through JSON
     expect(jsonString(text)).toBe(JSON.stringify(text));
     expect(JSON.parse(jsonString(text))).toBe(text);
   }
+});
+
+test("a URL's password and the given secrets never reach the sink, at any level, in the message or the fields", () => {
+  const lines: string[] = [];
+  const secret = "session-secret-0123456789abcdef";
+  const log = createLogger({ component: "test", level: "trace", sink: { write: (line: string) => void lines.push(line) }, secrets: [secret, undefined] });
+  log.trace({ redis: "redis://tap-ws:hunter2-pass@10.0.0.5:6379" }, "connecting");
+  log.debug(`secret is ${secret}`);
+  log.child({ role: "subscriber" }).error({ err: `failed at rediss://:p%40ss@h:6380/0 with ${secret}` }, "redis error");
+  expect(lines).toHaveLength(3);
+  const text = lines.join("");
+  expect(text).not.toContain("hunter2-pass");
+  expect(text).not.toContain("p%40ss");
+  expect(text).not.toContain(secret);
+  expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toMatchObject([
+    { level: "trace", redis: "redis://***@10.0.0.5:6379" },
+    { level: "debug", msg: "secret is ***" },
+    { level: "error", role: "subscriber", err: "failed at rediss://***@h:6380/0 with ***" },
+  ]);
 });

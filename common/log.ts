@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+import { createRedactor } from "./redact.ts";
 
 /**
  * The services' logger (pino's), as `createLogger` makes it.
@@ -125,23 +126,28 @@ export interface LoggerOptions {
   level: LevelWithSilent;
   /** Where the JSON lines go; buffered stdout when omitted. */
   sink?: DestinationStream;
+  /** Values never to appear in a line (the session secret, keys, passwords): written as `***`. */
+  secrets?: readonly (string | undefined)[];
 }
 
 /**
- * The services' logger: pino JSON lines with a `component` field.
+ * The services' logger: pino JSON lines with a `component` field. Every line, at
+ * every level, has the user info of any URL in it (`redis://user:pass@host`) and
+ * each of `secrets` replaced by `***` (common/redact.ts), whatever a caller put in it.
  *
  * ```ts
- * const log = createLogger({ component: "api", level: "info" });
+ * const log = createLogger({ component: "api", level: "info", secrets: [config.sessionSecret] });
  * log.info({ port: 8080 }, "listening");
  * ```
  */
-export function createLogger({ component, level, sink }: LoggerOptions): Logger {
+export function createLogger({ component, level, sink, secrets = [] }: LoggerOptions): Logger {
   return pino(
     {
       level,
       base: { component },
       timestamp: () => `,"time":"${isoNow()}"`,
       formatters: { level: (label) => ({ level: label }) },
+      hooks: { streamWrite: createRedactor(secrets) },
     },
     sink ?? createStdoutSink(),
   );

@@ -1,5 +1,6 @@
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
+import { urlPassword } from "../common/redact.ts";
 import { startProcessMetrics } from "../common/metrics/registry.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
@@ -27,7 +28,7 @@ if (process.argv[2] === "replay") process.exit(await replayCommand(process.argv.
 
 const config = configOrExit("price", () => readPriceConfig(process.env));
 startProcessMetrics("price");
-const log = createLogger({ component: "price", level: config.logLevel });
+const log = createLogger({ component: "price", level: config.logLevel, secrets: [config.signingKey, urlPassword(config.redisUrl)] });
 
 const redis = createRedis(config.redisUrl, log, "publisher");
 // Price only publishes, so it needs no subscriber connection: each tick is stored and

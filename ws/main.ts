@@ -5,6 +5,7 @@
 import { createRedisBus } from "../common/bus/mod.ts";
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
+import { urlPassword } from "../common/redact.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis, type Redis } from "../common/redis.ts";
@@ -14,7 +15,7 @@ import { startWsServer, type WsServer } from "./server.ts";
 
 const config = configOrExit("ws", () => readWsConfig(process.env));
 const logSink = createStdoutSink();
-const log = createLogger({ component: "ws", level: config.logLevel, sink: logSink });
+const log = createLogger({ component: "ws", level: config.logLevel, sink: logSink, secrets: [config.sessionSecret, config.priceSigningKey, urlPassword(config.redisUrl)] });
 const tokens = config.sessionSecret ? createSessionTokens(config.sessionSecret) : undefined;
 if (!tokens) log.warn("no SESSION_SECRET or SESSION_SECRET_FILE: players cannot authenticate, so no bet events are delivered");
 

@@ -23,7 +23,8 @@ test("GET /metrics shows the open sockets, the refused tokens and the messages d
     const text = await response.text();
     expect(text).toContain("# TYPE tap_ws_connections gauge");
     expect(text).toContain("# TYPE tap_ws_auth_failures_total counter");
-    expect(text).toMatch(/^tap_ws_connections\{service="ws"\} 0$/m);
+    // The service label is the process's (startProcessMetrics): bun test runs many suites in one process.
+    expect(text).toMatch(/^tap_ws_connections\{service="[a-z]+"\} 0$/m);
 
     await using player = await connectClient(`ws://127.0.0.1:${server.port}/ws`);
     await using stranger = await connectClient(`ws://127.0.0.1:${server.port}/ws`);

@@ -3,8 +3,10 @@ import { join, resolve } from "node:path";
 
 const HERE = import.meta.dir;
 
-/** The production site, as deploy/install.sh installs it. */
+/** The production HTTP site, as deploy/install.sh installs it (`nginx/render-site.sh` without options prints it). */
 export const SITE_TEMPLATE_PATH = join(HERE, "tap-trading.conf");
+/** Prints the production site from nginx/site/: HTTP, or HTTPS with `--domain` (see its opening comment). */
+export const RENDER_SITE_PATH = join(HERE, "render-site.sh");
 /** The nginx.conf that runs the site from a prefix folder, without root. */
 export const PREFIX_CONF_PATH = join(HERE, "nginx.conf");
 /** The page served while no front end has been built. */
@@ -44,28 +46,94 @@ export interface SiteOptions {
  * ```
  */
 export function renderSite(template: string, options: SiteOptions): string {
-  const { listen, ipv6 = false, apiPort, wsPort, webRoot, accessLog } = options;
-  const port = listen.split(":").at(-1);
-  if (!/^\d{1,5}$/.test(port ?? "")) throw new RangeError(`listen must end with a port: ${JSON.stringify(listen)}`);
+  const { listen, ipv6 = false } = options;
+  const port = portOf(listen);
+  return replaceLines(template, "nginx/tap-trading.conf", [
+    ["listen 80 default_server;", `listen ${listen} default_server;`, 1],
+    ["listen [::]:80 default_server;", ipv6 ? `listen [::]:${port} default_server;` : "# (no IPv6 listener in this copy)", 1],
+    ...localLines(options),
+  ]);
+}
+
+/**
+ * Where the HTTPS site is served and with which certificate, for `renderTlsSite`.
+ *
+ * ```ts
+ * const tls: TlsOptions = { domain: "localhost", certificate: "/tmp/x/cert.pem", key: "/tmp/x/key.pem", httpsListen: "127.0.0.1:8443" };
+ * ```
+ */
+export interface TlsOptions {
+  /** The site's name: `server_name`, and the host HTTP redirects to. */
+  domain: string;
+  /** The certificate chain and its key (PEM); certbot's files for `domain` when left out. */
+  certificate?: string;
+  key?: string;
+  /** Where HTTPS listens: `127.0.0.1:8443`, `8443` or `443`. */
+  httpsListen: string;
+  /** The folder certbot's webroot challenges are served from. */
+  acmeRoot?: string;
+}
+
+/**
+ * The production HTTPS site (`nginx/render-site.sh --domain …`) with the same
+ * deployment-specific lines replaced as `renderSite` replaces: plain HTTP on
+ * `listen` (redirecting to HTTPS), HTTPS on `tls.httpsListen`. Every line it
+ * replaces must appear as often as the renderer writes it.
+ *
+ * ```ts
+ * const site = renderTlsSite({ listen: "127.0.0.1:8000", apiPort: 8080, wsPort: 8081, webRoot: "/tmp/web", accessLog: "logs/access.log" },
+ *   { domain: "localhost", certificate: "/tmp/x/cert.pem", key: "/tmp/x/key.pem", httpsListen: "127.0.0.1:8443" });
+ * ```
+ */
+export function renderTlsSite(options: SiteOptions, tls: TlsOptions): string {
+  const { listen, ipv6 = false } = options;
+  const httpPort = portOf(listen);
+  const httpsPort = portOf(tls.httpsListen);
+  const args = ["--domain", tls.domain, "--http-port", httpPort, "--https-port", httpsPort];
+  if (tls.certificate) args.push("--cert", tls.certificate);
+  if (tls.key) args.push("--key", tls.key);
+  if (tls.acmeRoot) args.push("--acme-root", tls.acmeRoot);
+  const render = Bun.spawnSync(["bash", RENDER_SITE_PATH, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (render.exitCode !== 0) throw new RangeError(`nginx/render-site.sh failed: ${render.stderr.toString().trim()}`);
+  return replaceLines(render.stdout.toString(), "nginx/render-site.sh --domain", [
+    [`listen ${httpPort} default_server;`, `listen ${listen} default_server;`, 1],
+    [`listen [::]:${httpPort} default_server;`, ipv6 ? `listen [::]:${httpPort} default_server;` : "# (no IPv6 listener in this copy)", 1],
+    [`listen ${httpsPort} ssl http2 default_server;`, `listen ${tls.httpsListen} ssl http2 default_server;`, 1],
+    [`listen [::]:${httpsPort} ssl http2 default_server;`, ipv6 ? `listen [::]:${httpsPort} ssl http2 default_server;` : "# (no IPv6 listener in this copy)", 1],
+    // The access log: the redirecting server's and the site's.
+    ...localLines(options).map(([from, to]): [string, string, number] => [from, to, from.startsWith("access_log") ? 2 : 1]),
+  ]);
+}
+
+/** The port at the end of a listen address. */
+function portOf(listen: string): string {
+  const port = listen.split(":").at(-1) ?? "";
+  if (!/^\d{1,5}$/.test(port)) throw new RangeError(`listen must end with a port: ${JSON.stringify(listen)}`);
+  return port;
+}
+
+/** The lines of either site that name this machine's ports and folders. */
+function localLines({ apiPort, wsPort, webRoot, accessLog }: SiteOptions): [string, string, number][] {
   for (const [name, value] of [
     ["webRoot", webRoot],
     ["accessLog", accessLog],
   ] as const) {
     if (/[\s;{}"'$]/.test(value)) throw new RangeError(`${name} must be a plain path for nginx: ${JSON.stringify(value)}`);
   }
-  const replacements: [string, string][] = [
-    ["listen 80 default_server;", `listen ${listen} default_server;`],
-    ["listen [::]:80 default_server;", ipv6 ? `listen [::]:${port} default_server;` : "# (no IPv6 listener in this copy)"],
-    ["server 127.0.0.1:8080;", `server 127.0.0.1:${apiPort};`],
-    ["server 127.0.0.1:8081;", `server 127.0.0.1:${wsPort};`],
-    ["root /opt/app/web;", `root ${webRoot};`],
-    ["access_log /var/log/nginx/tap-trading.access.log", `access_log ${accessLog}`],
+  return [
+    ["server 127.0.0.1:8080;", `server 127.0.0.1:${apiPort};`, 1],
+    ["server 127.0.0.1:8081;", `server 127.0.0.1:${wsPort};`, 1],
+    ["root /opt/app/web;", `root ${webRoot};`, 1],
+    ["access_log /var/log/nginx/tap-trading.access.log", `access_log ${accessLog}`, 1],
   ];
-  let site = template;
-  for (const [from, to] of replacements) {
+}
+
+/** Each `from` replaced by its `to`, after checking it appears exactly `times` times in `site`. */
+function replaceLines(site: string, source: string, replacements: [from: string, to: string, times: number][]): string {
+  for (const [from, to, times] of replacements) {
     const count = site.split(from).length - 1;
-    if (count !== 1) throw new Error(`nginx/tap-trading.conf: expected "${from}" exactly once, found it ${count} times`);
-    site = site.replace(from, to);
+    if (count !== times) throw new Error(`${source}: expected "${from}" ${times === 1 ? "exactly once" : `${times} times`}, found it ${count} times`);
+    site = site.replaceAll(from, to);
   }
   return site;
 }
@@ -83,12 +151,14 @@ export interface RenderNginxOptions {
   webRoot?: string;
   /** The nginx program (default: `findNginx()`, else `nginx`). */
   nginx?: string;
+  /** Serve the HTTPS site instead: `port` is then plain HTTP (redirecting), `tls.httpsPort` HTTPS. */
+  tls?: { domain: string; certificate: string; key: string; httpsPort: number; acmeRoot?: string };
 }
 
 export interface RenderedNginx {
   prefix: string;
   port: number;
-  /** http://host:port for clients. */
+  /** http://host:port for clients (https://host:httpsPort for the HTTPS site). */
   url: string;
   /** The folder served at `/`. */
   webRoot: string;
@@ -123,14 +193,17 @@ export function renderNginx(options: RenderNginxOptions): RenderedNginx {
     copyFileSync(PLACEHOLDER_PAGE_PATH, join(webRoot, "index.html"));
   }
   const accessLog = join(prefix, "logs", "access.log");
-  const site = renderSite(readFileSync(SITE_TEMPLATE_PATH, "utf8"), {
-    listen: host ? `${host}:${port}` : String(port),
-    ipv6: host === undefined,
-    apiPort,
-    wsPort,
-    webRoot,
-    accessLog,
-  });
+  const siteOptions = { listen: host ? `${host}:${port}` : String(port), ipv6: host === undefined, apiPort, wsPort, webRoot, accessLog };
+  const { tls } = options;
+  const site = tls
+    ? renderTlsSite(siteOptions, {
+        domain: tls.domain,
+        certificate: resolve(tls.certificate),
+        key: resolve(tls.key),
+        httpsListen: host ? `${host}:${tls.httpsPort}` : String(tls.httpsPort),
+        ...(tls.acmeRoot ? { acmeRoot: resolve(tls.acmeRoot) } : {}),
+      })
+    : renderSite(readFileSync(SITE_TEMPLATE_PATH, "utf8"), siteOptions);
   writeFileSync(join(prefix, "conf", "tap-trading.conf"), site);
   copyFileSync(PREFIX_CONF_PATH, join(prefix, "conf", "nginx.conf"));
 
@@ -140,7 +213,7 @@ export function renderNginx(options: RenderNginxOptions): RenderedNginx {
   return {
     prefix,
     port,
-    url: `http://${urlHost}${port === 80 ? "" : `:${port}`}`,
+    url: tls ? `https://${urlHost}${tls.httpsPort === 443 ? "" : `:${tls.httpsPort}`}` : `http://${urlHost}${port === 80 ? "" : `:${port}`}`,
     webRoot,
     accessLog,
     command: [nginx, ...args],

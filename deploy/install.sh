@@ -2,10 +2,15 @@
 # Installs (or upgrades) tap-trading on a Debian/Ubuntu host with systemd:
 #
 #   - user and group `app`; /opt/app/releases, /opt/app/web; /data owned by app;
-#   - redis-server, nginx and curl from apt-get when missing;
-#   - Redis with authentication: one ACL user per service (deploy/redis/users.acl)
-#     and one for the operator, their passwords made once in /etc/tap-trading
-#     (root's, 0600), the ACL in /etc/redis/tap-trading.acl, the default user off;
+#   - redis-server, nginx and curl from apt-get when missing (redis-server only
+#     when a service uses the local one: not when REDIS_URL or REDIS_ADDR in
+#     /etc/tap-trading names another host);
+#   - the local Redis with authentication: one ACL user per service
+#     (deploy/redis/users.acl) and one for the operator, their passwords made once
+#     in /etc/tap-trading (root's, 0600), the ACL in /etc/redis/tap-trading.acl,
+#     the default user off, maxmemory with LRU eviction; all in
+#     /etc/redis/tap-trading.conf, which one `include` line at the end of
+#     redis.conf loads; the services that use it want it (a unit drop-in);
 #   - a new release: the binaries (dist/bin, from scripts/build.sh) and the
 #     systemd units in /opt/app/releases/<version>, beside the earlier ones
 #     (deploy/release.sh); the nginx site; the front end from dist/web, or a
@@ -50,9 +55,49 @@ for name in "${services[@]}"; do
   [[ -x $bin_src/$name ]] || die "$bin_src/$name is missing: build it first (scripts/build.sh, or make build)"
 done
 
+# --- where Redis is -------------------------------------------------------------
+# A service uses the host's redis-server unless its settings name another host:
+# REDIS_URL (which wins) or REDIS_ADDR, the last one set in tap-trading.env, then
+# <service>.env (as systemd reads them; the unit's default is localhost:6379).
+env_value() { # <key> <file>...: the last value given to key, quotes removed
+  local key=$1 file line value=
+  shift
+  for file in "$@"; do
+    [[ -r $file ]] || continue
+    line=$(grep -E "^[[:space:]]*$key=" "$file" | tail -n1 || true)
+    [[ -n $line ]] && value=${line#*=}
+  done
+  value=${value%%[[:space:]]}
+  value=${value#[\"\']}
+  value=${value%[\"\']}
+  printf '%s' "$value"
+}
+redis_host_of() { # <service>: the host its Redis is on
+  local files=(/etc/tap-trading/tap-trading.env "/etc/tap-trading/$1.env") where
+  where=$(env_value REDIS_URL "${files[@]}")
+  if [[ -n $where ]]; then
+    where=${where#*://}
+    where=${where##*@} # user:password@
+    where=${where%%/*} # /db
+  else
+    where=$(env_value REDIS_ADDR "${files[@]}")
+    where=${where:-localhost:6379}
+  fi
+  if [[ $where == \[* ]]; then where=${where#[}; printf '%s' "${where%%]*}"; else printf '%s' "${where%:*}"; fi
+}
+local_redis=() # the services on this host's redis-server
+for name in "${services[@]}"; do
+  case $(redis_host_of "$name") in
+    localhost | 127.* | ::1) local_redis+=("$name") ;;
+    *) say "$name uses the Redis at $(redis_host_of "$name"), not this host's" ;;
+  esac
+done
+
 # --- packages -----------------------------------------------------------------
 missing=()
-for package in redis-server nginx curl; do
+wanted_packages=(nginx curl)
+((${#local_redis[@]})) && wanted_packages=(redis-server "${wanted_packages[@]}")
+for package in "${wanted_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 if ((${#missing[@]})); then
@@ -68,6 +113,9 @@ getent passwd app >/dev/null ||
 install -d -o root -g root -m 0755 /opt/app /opt/app/releases /opt/app/web
 install -d -o app -g app -m 0750 /data
 install -d -o root -g app -m 0750 /etc/tap-trading
+# What deploy/uninstall.sh needs to put back (Debian's default site).
+state_dir=/var/lib/tap-trading
+install -d -o root -g root -m 0755 "$state_dir"
 
 # The key that signs session tokens: made once, kept across upgrades, readable by app only.
 secret=/etc/tap-trading/session-secret
@@ -146,62 +194,98 @@ mv /opt/app/web /opt/app/.web.old && mv "$web_new" /opt/app/web && rm -rf /opt/a
 # api binary) on a timer, into /data/backups (docs/backups.md).
 backup_units=(tap-trading-backup.service tap-trading-backup.timer)
 
-# --- redis: users and their rights, the plan's eviction advice ----------------
-# The ACL is rendered from deploy/redis/users.acl with the password hashes only.
-# redis.conf gets `aclfile` (a restart loads it: Redis reads an ACL file only if
-# it started with one) and `maxmemory-policy allkeys-lru`, which only matters
-# once `maxmemory` is set (see docs/deployment.md). An ACL that changed on an
-# upgrade is loaded with ACL LOAD, as tap-admin, without a restart.
+# --- redis: users and their rights, memory --------------------------------------
+# Only when a service uses this host's redis-server. Its settings are ours, in
+# /etc/redis/tap-trading.conf, loaded by one `include` line at the end of
+# Debian's redis.conf (so they win; deploy/uninstall.sh removes the line):
+#   aclfile      the users, rendered from deploy/redis/users.acl with the password
+#                hashes only (a restart loads it: Redis reads an ACL file only if
+#                it started with one; a changed ACL is loaded with ACL LOAD, as
+#                tap-admin, without a restart);
+#   maxmemory    TAP_REDIS_MAXMEMORY, 256mb by default: the data is the latest
+#                price and an hour of ticks (about 1 MB), rebuilt by the price
+#                service, so evicting the least recently used (allkeys-lru) is safe.
 redis_conf=/etc/redis/redis.conf
+redis_ours=/etc/redis/tap-trading.conf
 redis_acl=/etc/redis/tap-trading.acl
-[[ -f $redis_conf ]] || die "$redis_conf is missing: is redis-server installed?"
-foreign=$(grep -E '^\s*aclfile\s' "$redis_conf" | grep -vxF "aclfile $redis_acl" || true)
-[[ -z $foreign ]] || die "$redis_conf already loads another ACL file ($foreign): add the users of deploy/redis/users.acl to it by hand (docs/deployment.md)"
-grep -qE '^\s*user\s' "$redis_conf" && die "$redis_conf defines users, which Redis refuses beside an ACL file: move them to one (docs/deployment.md)"
+redis_include="include $redis_ours"
+redis_maxmemory=${TAP_REDIS_MAXMEMORY:-256mb}
+# The units want redis-server (and start after it) through a drop-in, only where it is used.
+for name in "${services[@]}"; do
+  dropin=$unit_dir/tap-trading-$name.service.d
+  if [[ " ${local_redis[*]} " == *" $name "* ]]; then
+    install -d -m 0755 "$dropin"
+    printf '# Written by deploy/install.sh: %s uses this host'"'"'s redis-server.\n# Wanted, not required: the service rides out a Redis restart on its own.\n[Unit]\nWants=redis-server.service\nAfter=redis-server.service\n' "$name" >"$dropin/redis-local.conf"
+  else
+    rm -f "$dropin/redis-local.conf"
+    rmdir "$dropin" 2>/dev/null || true
+  fi
+done
 
-bash "$root/deploy/redis/render-acl.sh" /etc/tap-trading >"$redis_acl.new"
-chown redis:redis "$redis_acl.new"
-chmod 0640 "$redis_acl.new"
-acl_changed=0
-cmp -s "$redis_acl.new" "$redis_acl" || acl_changed=1
-mv -f "$redis_acl.new" "$redis_acl"
+if ((${#local_redis[@]})); then
+  [[ -f $redis_conf ]] || die "$redis_conf is missing: is redis-server installed?"
+  # Before `include`, install.sh wrote its lines into redis.conf itself: they go.
+  if grep -qE '^# tap-trading \(deploy/install.sh\): ' "$redis_conf"; then
+    sed -i -e '/^# tap-trading (deploy\/install.sh): its Redis users/{N;d}' -e '/^# tap-trading (deploy\/install.sh): evict least recently used/{N;d}' "$redis_conf"
+  fi
+  foreign=$(grep -E '^\s*aclfile\s' "$redis_conf" || true)
+  [[ -z $foreign ]] || die "$redis_conf already loads an ACL file ($foreign): add the users of deploy/redis/users.acl to it by hand (docs/deployment.md)"
+  grep -qE '^\s*user\s' "$redis_conf" && die "$redis_conf defines users, which Redis refuses beside an ACL file: move them to one (docs/deployment.md)"
 
-conf_changed=0
-if ! grep -qxF "aclfile $redis_acl" "$redis_conf"; then
-  printf '\n# tap-trading (deploy/install.sh): its Redis users (deploy/redis/users.acl); no password, no access.\naclfile %s\n' "$redis_acl" >>"$redis_conf"
-  conf_changed=1
-fi
-if ! grep -qE '^maxmemory-policy allkeys-lru' "$redis_conf"; then
-  printf '\n# tap-trading (deploy/install.sh): evict least recently used keys at maxmemory.\nmaxmemory-policy allkeys-lru\n' >>"$redis_conf"
-fi
+  bash "$root/deploy/redis/render-acl.sh" /etc/tap-trading >"$redis_acl.new"
+  chown redis:redis "$redis_acl.new"
+  chmod 0640 "$redis_acl.new"
+  acl_changed=0
+  cmp -s "$redis_acl.new" "$redis_acl" || acl_changed=1
+  mv -f "$redis_acl.new" "$redis_acl"
 
-# redis-cli as the operator; the password goes through the environment, not the command line.
-redis_admin() { REDISCLI_AUTH=$(head -n1 /etc/tap-trading/redis-admin.password) redis-cli --no-auth-warning --user tap-admin "$@"; }
-systemctl enable redis-server.service
-if ! systemctl is-active --quiet redis-server.service; then
-  systemctl start redis-server.service
-elif ((conf_changed)); then
-  say "restarting redis-server: it loads its users from $redis_acl"
-  systemctl restart redis-server.service
-elif ((acl_changed)) && [[ $(redis_admin ACL LOAD 2>&1) != OK ]]; then
-  # The running server knows another tap-admin password (it was rotated): restart it.
-  say "ACL LOAD as tap-admin failed: restarting redis-server to load $redis_acl"
-  systemctl restart redis-server.service
+  printf '# tap-trading'"'"'s settings of redis-server, written by deploy/install.sh and loaded by\n# the last line of %s; deploy/uninstall.sh removes both.\n# Its users (deploy/redis/users.acl): no password, no access.\naclfile %s\n# The latest price and an hour of ticks, rebuilt by the price service: evicting is safe.\nmaxmemory %s\nmaxmemory-policy allkeys-lru\n' \
+    "$redis_conf" "$redis_acl" "$redis_maxmemory" >"$redis_ours.new"
+  chmod 0644 "$redis_ours.new"
+  mv -f "$redis_ours.new" "$redis_ours"
+  conf_changed=0
+  if ! grep -qxF "$redis_include" "$redis_conf"; then
+    printf '# tap-trading (deploy/install.sh): its users and memory limit; removed by deploy/uninstall.sh.\n%s\n' "$redis_include" >>"$redis_conf"
+    conf_changed=1
+  fi
+
+  # redis-cli as the operator; the password goes through the environment, not the command line.
+  redis_admin() { REDISCLI_AUTH=$(head -n1 /etc/tap-trading/redis-admin.password) redis-cli --no-auth-warning --user tap-admin "$@"; }
+  systemctl enable redis-server.service
+  if ! systemctl is-active --quiet redis-server.service; then
+    systemctl start redis-server.service
+  elif ((conf_changed)); then
+    say "restarting redis-server: it loads its users from $redis_acl"
+    systemctl restart redis-server.service
+  elif ((acl_changed)) && [[ $(redis_admin ACL LOAD 2>&1) != OK ]]; then
+    # The running server knows another tap-admin password (it was rotated): restart it.
+    say "ACL LOAD as tap-admin failed: restarting redis-server to load $redis_acl"
+    systemctl restart redis-server.service
+  fi
+  if [[ $(redis_admin PING 2>&1) != PONG ]]; then
+    die "redis-server does not accept tap-admin's password: journalctl -u redis-server"
+  fi
+  # Live, without a restart (a changed TAP_REDIS_MAXMEMORY too).
+  [[ $(redis_admin CONFIG SET maxmemory "$redis_maxmemory" maxmemory-policy allkeys-lru 2>&1) == OK ]] ||
+    die "redis-server refused maxmemory $redis_maxmemory (TAP_REDIS_MAXMEMORY)"
+  # The proof that the default user is off: a client with no password is refused.
+  anonymous=$(redis-cli PING 2>&1 || true)
+  [[ $anonymous == NOAUTH* ]] || die "redis-server answers a client without a password (\"$anonymous\"), expected NOAUTH"
+else
+  say "no service uses this host's redis-server: it is neither configured nor started (docs/deployment.md, \"Redis on another host\")"
 fi
-if [[ $(redis_admin PING 2>&1) != PONG ]]; then
-  die "redis-server does not accept tap-admin's password: journalctl -u redis-server"
-fi
-redis_admin CONFIG SET maxmemory-policy allkeys-lru >/dev/null # live, without a restart
-# The proof that the default user is off: a client with no password is refused.
-anonymous=$(redis-cli PING 2>&1 || true)
-[[ $anonymous == NOAUTH* ]] || die "redis-server answers a client without a password (\"$anonymous\"), expected NOAUTH"
 
 # --- nginx --------------------------------------------------------------------
 install -o root -g root -m 0644 "$root/nginx/tap-trading.conf" /etc/nginx/sites-available/tap-trading.conf
 ln -sfn /etc/nginx/sites-available/tap-trading.conf /etc/nginx/sites-enabled/tap-trading.conf
-# Debian's default site also claims port 80 as the default server.
-rm -f /etc/nginx/sites-enabled/default
-# Debian's 768 connections per worker hold under 400 proxied websockets.
+# Debian's default site also claims port 80 as the default server: disabled, its
+# link kept in $state_dir for deploy/uninstall.sh to put back.
+if [[ -e /etc/nginx/sites-enabled/default || -L /etc/nginx/sites-enabled/default ]]; then
+  mv -f /etc/nginx/sites-enabled/default "$state_dir/nginx-sites-enabled-default"
+fi
+# Debian's 768 connections per worker hold under 400 proxied websockets. An
+# `events` setting has no drop-in: the lines are edited, marked, and
+# deploy/uninstall.sh puts them back as they were.
 if grep -qE '^\s*worker_connections 768;' /etc/nginx/nginx.conf; then
   sed -i -E 's/^(\s*)worker_connections 768;/\1worker_connections 8192; # tap-trading (deploy\/install.sh)/' /etc/nginx/nginx.conf
   grep -q '^worker_rlimit_nofile' /etc/nginx/nginx.conf ||

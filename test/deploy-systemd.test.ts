@@ -28,6 +28,11 @@ const run = !missing || Boolean(process.env.CI);
 
 let sandbox: Sandbox;
 const betIds: string[] = [];
+/** The player who placed betIds: their token must outlive an uninstall and a reinstall. */
+let sessionToken = "";
+/** Debian's files deploy/install.sh changes, before it ran: the uninstaller must put them back. */
+let distroFilesBefore = "";
+const DISTRO_FILES = "sha256sum /etc/nginx/nginx.conf /etc/redis/redis.conf && readlink /etc/nginx/sites-enabled/default";
 
 async function sh(command: string, timeoutMs = 30_000): Promise<string> {
   const result = await sandbox.exec(["bash", "-c", command], { timeoutMs });
@@ -106,6 +111,7 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     // The unit reads the exchanges (PRICE_SOURCE=venues); the sandbox has no internet, so this
     // site override runs the mock, as an operator would for an offline demo.
     await sh("install -d -m 0750 /etc/tap-trading && printf 'PRICE_SOURCE=mock\\n' > /etc/tap-trading/price.env");
+    distroFilesBefore = await sh(DISTRO_FILES);
     const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
     if (install.code !== 0) throw new Error(`deploy/install.sh failed (${install.code}):\n${install.stdout}${install.stderr}`);
   }, 180_000);
@@ -150,8 +156,12 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
   test("Redis wants a password: the default user is off, each service is its own ACL user and may do only its part", async () => {
     await expectRedisLocked();
     expect(await sh("redis-cli AUTH default anything 2>&1 || true")).toContain("WRONGPASS");
-    expect(await sh("grep -c '^aclfile /etc/redis/tap-trading.acl$' /etc/redis/redis.conf")).toBe("1");
+    // Our settings are our file, loaded by one line at the end of Debian's redis.conf.
+    expect(await sh("tail -n1 /etc/redis/redis.conf")).toBe("include /etc/redis/tap-trading.conf");
+    expect(await sh("grep -c '^aclfile /etc/redis/tap-trading.acl$' /etc/redis/tap-trading.conf")).toBe("1");
     expect(await redisAs("admin", "CONFIG GET maxmemory-policy")).toBe("maxmemory-policy\nallkeys-lru");
+    // Bounded, as docs/deployment.md says (256mb), so the LRU policy has something to act on.
+    expect(await redisAs("admin", "CONFIG GET maxmemory")).toBe(`maxmemory\n${256 * 1024 * 1024}`);
     // A few of test/redis-acl.test.ts's refusals, on the installed server.
     expect(await redisAs("api", "PUBLISH prices:btc:usd 42105")).toStartWith("NOPERM");
     expect(await redisAs("ws", "PUBLISH bets:events '[]'")).toStartWith("NOPERM");
@@ -189,17 +199,21 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
 
   test("bets go to /data/bets.db, SQLite in WAL mode", async () => {
     const session = JSON.parse(await sh("curl -sS -X POST http://localhost/api/session")) as { token: string };
+    sessionToken = session.token;
     for (let i = 0; i < 3; i++) {
       const gridAnswer = await sh("curl -sS -w '\\n%{http_code}' http://localhost/api/grid");
-      const grid = JSON.parse(gridAnswer.slice(0, gridAnswer.lastIndexOf("\n"))) as { ts: number; cells?: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean }[] };
+      const grid = JSON.parse(gridAnswer.slice(0, gridAnswer.lastIndexOf("\n"))) as { ts: number; cells?: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean }[] };
       if (!grid.cells) throw new Error(`GET /api/grid through nginx answered no grid: ${gridAnswer}`);
-      const cell = grid.cells.find((c) => !c.locked && c.t_start - grid.ts > 10_000);
+      // A cell whose expected return is under the grid's minimum is shown but refused (409 not_offered).
+      const cell = grid.cells.find((c) => !c.locked && c.offered && c.t_start - grid.ts > 10_000);
       if (!cell) throw new Error("no open cell on the sandbox's grid");
       const bet = { amount: 5, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };
       const answer = await sh(
         `curl -sS -H 'content-type: application/json' -H 'authorization: Bearer ${session.token}' -d '${JSON.stringify(bet)}' http://localhost/api/bets`,
       );
-      betIds.push((JSON.parse(answer) as { bet_id: string }).bet_id);
+      const placed = JSON.parse(answer) as { bet_id?: string };
+      if (!placed.bet_id) throw new Error(`POST /api/bets through nginx answered no bet: ${answer}`);
+      betIds.push(placed.bet_id);
     }
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
   });
@@ -262,7 +276,7 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     // The secrets are kept, the ACL is unchanged, so Redis is neither restarted nor reloaded.
     expect(await secretDigests()).toBe(secrets);
     expect(await show("redis-server.service", "MainPID")).toBe(redisPid);
-    expect(await sh("grep -c '^aclfile /etc/redis/tap-trading.acl$' /etc/redis/redis.conf")).toBe("1");
+    expect(await sh("grep -c '^include /etc/redis/tap-trading.conf$' /etc/redis/redis.conf")).toBe("1");
 
     for (const { unit, starts: startsBefore, id } of before) {
       expect({ unit, starts: await starts(unit) }).toEqual({ unit, starts: startsBefore + 1 });
@@ -366,7 +380,49 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
   }, 120_000);
 
-  test("the uninstaller removes the services and keeps /data unless asked", async () => {
+  test("with Redis on another host (REDIS_URL), the units neither want nor start the local one, which may be masked", async () => {
+    // "Another host": a second redis-server on its own port, reached by a name, with the users
+    // the operator loads there (deploy/redis/render-acl.sh, as docs/deployment.md says).
+    await sh("grep -q redis.internal /etc/hosts || echo '127.0.0.1 redis.internal' >> /etc/hosts");
+    await sh(`bash ${SANDBOX_SOURCE}/deploy/redis/render-acl.sh /etc/tap-trading > /root/remote.acl`);
+    await sh("systemd-run --unit=remote-redis redis-server --port 6390 --bind 127.0.0.1 --aclfile /root/remote.acl --save '' --appendonly no");
+    const remoteAs = (user: string, command: string) => sh(`REDISCLI_AUTH=$(head -n1 /etc/tap-trading/redis-${user}.password) redis-cli --no-auth-warning -p 6390 --user tap-${user} ${command}`);
+    await waitFor("the remote Redis answers", async () => (await remoteAs("admin", "PING").catch(() => "")) === "PONG");
+    await sh("printf 'REDIS_URL=redis://redis.internal:6390\\n' >> /etc/tap-trading/tap-trading.env");
+    await sh("systemctl stop redis-server.service && systemctl mask redis-server.service");
+
+    const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stderr).toContain("api uses the Redis at redis.internal");
+    for (const unit of UNITS) {
+      expect({ unit, wants: await show(unit, "Wants") }).not.toMatchObject({ wants: expect.stringContaining("redis-server") });
+      expect({ unit, state: await show(unit, "ActiveState") }).toEqual({ unit, state: "active" });
+    }
+    expect(await sh("ls /etc/systemd/system/tap-trading-api.service.d 2>/dev/null | wc -l")).toBe("0");
+    expect(await show("redis-server.service", "ActiveState")).toBe("inactive");
+    const clients = await remoteAs("admin", "CLIENT LIST");
+    for (const name of SERVICES) expect(clients).toContain(`user=tap-${name} `);
+    await expectSmokeOk();
+
+    // Back to the local one: the drop-ins come back and the services are on it again.
+    await sh("sed -i '/^REDIS_URL=/d' /etc/tap-trading/tap-trading.env && systemctl unmask redis-server.service");
+    const back = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(back.code, back.stderr).toBe(0);
+    for (const unit of UNITS) {
+      expect(await show(unit, "Wants")).toContain("redis-server.service");
+      expect(await show(unit, "After")).toContain("redis-server.service");
+    }
+    await sh("systemctl stop remote-redis.service");
+    await allActive();
+    await waitFor("the services connected to the local Redis again", async () => {
+      await expectRedisLocked();
+      return true;
+    });
+    await expectSmokeOk();
+    expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
+  }, 180_000);
+
+  test("the uninstaller removes the services, puts Debian's files back and keeps /data and the secrets; a reinstall keeps players' tokens valid", async () => {
     await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh`);
     for (const unit of [...UNITS, "tap-trading-backup.timer", "tap-trading-backup.service"]) expect(await show(unit, "LoadState")).toBe("not-found");
     expect(await sh("test -e /opt/app && echo present || echo gone")).toBe("gone");
@@ -377,9 +433,26 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(await sh("grep -c '^aclfile' /etc/redis/redis.conf || true")).toBe("0");
     expect(await sh("test -e /etc/redis/tap-trading.acl && echo present || echo gone")).toBe("gone");
     expect(await sh("redis-cli PING")).toBe("PONG");
+    expect(await sh("redis-cli CONFIG GET maxmemory")).toBe("maxmemory\n0");
+    // nginx.conf and redis.conf as Debian shipped them, and its default site enabled again.
+    expect(await sh(DISTRO_FILES)).toBe(distroFilesBefore);
+    expect(await sh("test -e /etc/redis/tap-trading.conf && echo present || echo gone")).toBe("gone");
+    expect(await show("nginx.service", "ActiveState")).toBe("active");
+    expect(await sh("curl -s http://localhost/")).toContain("Welcome to nginx");
+    // The secrets stay (the session secret signs the players' tokens).
+    expect(await sh("test -s /etc/tap-trading/session-secret && echo kept")).toBe("kept");
+
+    const reinstall = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(reinstall.code, reinstall.stderr).toBe(0);
+    const mine = await sh(`curl -sS -w '\\n%{http_code}' -H 'authorization: Bearer ${sessionToken}' http://localhost/api/bets`);
+    expect(mine.slice(mine.lastIndexOf("\n") + 1)).toBe("200");
+    const listed = (JSON.parse(mine.slice(0, mine.lastIndexOf("\n"))) as { bets: { bet_id: string }[] }).bets.map((bet) => bet.bet_id);
+    expect(listed).toEqual(expect.arrayContaining(betIds));
 
     await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh --purge-data`);
     expect(await sh("test -e /data && echo present || echo gone")).toBe("gone");
+    expect(await sh("test -e /etc/tap-trading && echo present || echo gone")).toBe("gone");
+    expect(await sh(DISTRO_FILES)).toBe(distroFilesBefore);
     expect(await sh("getent passwd app || echo none")).toBe("none");
   });
 });

@@ -60,15 +60,24 @@ describe.each(SERVICES)("systemd/tap-trading-%s.service", (service) => {
     expect(intervalS).toBeGreaterThanOrEqual(burst * Number(d.get("RestartSec")?.[0]));
   });
 
-  test("starts after the network and Redis, with the production environment and optional overrides", () => {
+  test("starts after the network, with the production environment and optional overrides", () => {
     expect(d.get("After")?.join(" ")).toContain("network.target");
-    expect(d.get("After")?.join(" ")).toContain("redis-server.service");
     const environment = d.get("Environment") ?? [];
     expect(environment).toContain("LOG_LEVEL=info");
     expect(environment).toContain("REDIS_ADDR=localhost:6379");
     if (service === "api") expect(environment).toContain("DB_PATH=/data/bets.db");
     // Optional ("-"): a missing file is no error.
     expect(d.get("EnvironmentFile")).toEqual(["-/etc/tap-trading/tap-trading.env", `-/etc/tap-trading/${service}.env`]);
+  });
+
+  test("neither wants nor waits for the local redis-server itself: deploy/install.sh adds both in a drop-in, only for a local Redis", () => {
+    // Redis may live on another host (REDIS_URL): a Wants= here would start a local one at every restart.
+    expect(d.has("Wants")).toBe(false);
+    expect(d.has("Requires")).toBe(false);
+    expect(d.get("After")?.join(" ")).not.toContain("redis-server");
+    const install = readFileSync(join(ROOT, "deploy", "install.sh"), "utf8");
+    expect(install).toContain("[Unit]\\nWants=redis-server.service\\nAfter=redis-server.service\\n");
+    expect(install).toContain('"$dropin/redis-local.conf"');
   });
 
   test("connects to Redis as its own ACL user, with its password and the tick-signing key as systemd credentials", () => {

@@ -45,7 +45,7 @@ build: ## Compile dist/bin/{api,ws,price} (standalone executables) and the page 
 install: build ## Install on this host: systemd units behind nginx (root; docs/deployment.md)
 	@bash deploy/install.sh
 
-uninstall: ## Remove the installed services; keeps /data (PURGE=1 deletes it)
+uninstall: ## Remove the installed services, put back nginx's and Redis's files; keeps /data and the secrets (PURGE=1 deletes them)
 	@bash deploy/uninstall.sh $(if $(PURGE),--purge-data)
 
 clean: ## Remove .run/ (the local database) and dist/

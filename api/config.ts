@@ -48,6 +48,8 @@ const spec = {
   gridRowsEachSide: envVar({ name: "GRID_ROWS_EACH_SIDE", schema: Ms(1, 100), fallback: 10 }),
   lockMs: envVar({ name: "LOCK_MS", schema: Ms(0, 3_600_000), fallback: 2000 }),
   houseEdge: envVar({ name: "HOUSE_EDGE", schema: t.Number({ minimum: 0, maximum: 0.5 }), fallback: 0.05 }),
+  /** The least expected return of an offered cell; between 0.5 and 1 − HOUSE_EDGE (docs/rules.md). */
+  minRtp: envVar({ name: "MIN_RTP", schema: t.Number({ minimum: 0.5, maximum: 1 }), fallback: 0.9 }),
   maxMultiplier: envVar({ name: "MAX_MULTIPLIER", schema: t.Number({ minimum: MIN_MULTIPLIER, maximum: 10_000 }), fallback: 100 }),
   sigmaFloor: envVar({ name: "SIGMA_FLOOR", schema: t.Number({ exclusiveMinimum: 0, maximum: 0.1 }), fallback: 0.0001 }),
   // STALE_MS, SETTLE_GRACE_MS, SETTLE_TIMEOUT_MS: shared with the audit (api/replay.ts).
@@ -88,5 +90,7 @@ export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecre
 export function readApiConfig(env: Record<string, string | undefined>): ApiConfig {
   const config = loadConfig(spec, env);
   if (config.minStakeCents > config.maxStakeCents) throw new ConfigError("MIN_STAKE", env.MIN_STAKE, "must not exceed MAX_STAKE");
+  // Every offered cell returns at most 1 − edge: a higher floor would offer nothing.
+  if (config.minRtp > 1 - config.houseEdge + 1e-12) throw new ConfigError("MIN_RTP", env.MIN_RTP, `must not exceed 1 − HOUSE_EDGE (${1 - config.houseEdge})`);
   return { ...config, redisUrl: redisUrlFrom(env), sessionSecret: readSessionSecret(env), priceSigningKey: readPriceSigningKey(env) };
 }

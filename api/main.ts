@@ -98,6 +98,7 @@ const grid = createGridService({
     lockMs: config.lockMs,
     houseEdge: config.houseEdge,
     maxMultiplier: config.maxMultiplier,
+    minRtp: config.minRtp,
     minMultiplier: MIN_MULTIPLIER,
   },
 });

@@ -82,7 +82,7 @@ async function tapOnce(token: string): Promise<void> {
   const band = grid.band;
   const centre = Math.floor(grid.price / band) * band;
   await Bun.sleep(Math.random() * maxAgeMs);
-  const open = grid.cells.filter((c) => !c.locked && c.t_start - Date.now() > grid.lock_ms + 200 && Math.abs(c.price_low - centre) <= BANDS_AROUND * band);
+  const open = grid.cells.filter((c) => !c.locked && c.offered && c.t_start - Date.now() > grid.lock_ms + 200 && Math.abs(c.price_low - centre) <= BANDS_AROUND * band);
   const cell = open[Math.floor(Math.random() * open.length)];
   if (!cell) return void others.set("no_cell", (others.get("no_cell") ?? 0) + 1);
   const response = await fetch(`${api}/api/bets`, {

@@ -181,12 +181,15 @@ async function run(via: Via): Promise<RunResult> {
         band: fromCents(defaultGridSettings.bandCents),
         lock_ms: defaultGridSettings.lockMs,
         house_edge: defaultGridSettings.houseEdge,
+        min_rtp: defaultGridSettings.minRtp,
         cells: buildGrid(now, priceCents, 0.0005, defaultGridSettings).map((cell) => ({
           t_start: cell.t_start,
           t_end: cell.t_end,
           price_low: fromCents(cell.lowCents),
           price_high: fromCents(cell.highCents),
           multiplier: cell.multiplier,
+          rtp: cell.rtp,
+          offered: cell.offered,
           locked: cell.locked,
         })),
       };

@@ -200,6 +200,25 @@ describe("with a live price", () => {
     expect(((await accepted.json()) as BetAccepted).balance).toBe(39.99);
   });
 
+  test("a cell the grid shows as not offered (its expected return under MIN_RTP) is 409 not_offered and debits nothing; the grid says why", async () => {
+    const session = await newSession(base);
+    const grid = await getGrid(base);
+    expect(grid.min_rtp).toBe(0.9);
+    const far = grid.cells.find((c) => !c.offered && !c.locked && c.t_start - Date.now() > 4000);
+    if (!far) throw new Error("the grid shows no cell that is not offered");
+    expect(far.rtp).toBeLessThan(0.9);
+    // Every offered cell's figure lies between the floor and 1 − edge.
+    for (const cell of grid.cells.filter((c) => c.offered)) {
+      expect(cell.rtp).toBeGreaterThanOrEqual(0.9 - 1e-4);
+      expect(cell.rtp).toBeLessThanOrEqual(1 - grid.house_edge);
+    }
+    const error = await expectError(await postBet(base, session.token, { amount: 5, cell: cellOf(far), min_multiplier: far.multiplier }), 409, "not_offered");
+    expect(error.message).toMatch(/^this cell returns \d+(\.\d)?% on average, below the 90% a cell must return to be offered$/);
+    const me = (await (await fetch(`${base}/api/me`, { headers: authed(session.token) })).json()) as Me;
+    expect(me.balance).toBe(50);
+    expect(me.totals.bets).toBe(0);
+  });
+
   test("a stake beyond the balance is 409 insufficient_funds and debits nothing", async () => {
     const session = await newSession(base);
     const cell = cellOf(openCell(await getGrid(base)));

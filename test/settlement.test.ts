@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 function cellAt(grid: Grid, tStart: number, low: number): GridCell {
-  const cell = grid.cells.find((c) => c.t_start === tStart && c.price_low === low);
+  const cell = grid.cells.find((c) => c.t_start === tStart && c.price_low === low && c.offered);
   if (!cell) throw new Error(`no offered cell at ${tStart} / ${low}`);
   return cell;
 }

@@ -128,7 +128,7 @@ describe("the composite index through the price service", () => {
     const player = await newSession(api.base);
     const grid = await getGrid(api.base);
     const start = grid.cells.map((c) => c.t_start).filter((t) => t - Date.now() >= 2500).sort((a, b) => a - b)[0]!;
-    const cell = grid.cells.find((c) => c.t_start === start)!;
+    const cell = grid.cells.find((c) => c.t_start === start && c.offered)!;
     const placed = await postBet(api.base, player.token, { amount: 1, cell: cellOf(cell) });
     expect(placed.status).toBe(202);
     const { bet_id: betId } = (await placed.json()) as { bet_id: string };

@@ -143,7 +143,8 @@ describe("grid bridge", () => {
     band: 10,
     lock_ms: 2000,
     house_edge: 0.05,
-    cells: [{ t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, locked: false }],
+    min_rtp: 0.9,
+    cells: [{ t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, rtp: 0.94, offered: true, locked: false }],
   });
 
   test("a grid of the contract goes to the grid topic as a grid message, wrapped once, and is the latest", async () => {

@@ -13,6 +13,7 @@ export type BetRefusal =
   | "stake_out_of_range"
   | "off_grid"
   | "cell_locked"
+  | "not_offered"
   | "quote_changed"
   | "no_price"
   | "limit_exceeded"

@@ -21,6 +21,14 @@ describe("exposure limits", () => {
     expect(exposure.reserve(bet("p", 1)).ok).toBe(true);
   });
 
+  test("a bet whose figures are not numbers is refused and leaves the totals, and so the limits, working", () => {
+    const exposure = createExposure({ maxOpenBets: 10, maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1000 });
+    expect(exposure.reserve({ ...bet("p", 100), multiplierCenti: Number.NaN }).ok).toBe(false);
+    expect(exposure.houseLiabilityCents()).toBe(0);
+    expect(exposure.reserve(bet("p", 400)).ok).toBe(true);
+    expect(exposure.reserve(bet("p", 200))).toEqual({ ok: false, limit: "max_house_liability" });
+  });
+
   test("caps the potential payout per cell and for the house", () => {
     const exposure = createExposure({ maxOpenBets: 100, maxCellLiabilityCents: 1000, maxHouseLiabilityCents: 1500 });
     expect(exposure.reserve(bet("p", 400)).ok).toBe(true);

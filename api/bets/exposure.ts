@@ -83,8 +83,10 @@ export function createExposure(limits: ExposureLimits) {
     reserve(entry: ExposureEntry): { ok: true } | { ok: false; limit: "max_open_bets" | "max_cell_liability" | "max_house_liability" } {
       const payout = potentialPayoutCents(entry.stakeCents, entry.multiplierCenti);
       if ((openByPlayer.get(entry.playerId) ?? 0) + 1 > limits.maxOpenBets) return { ok: false, limit: "max_open_bets" };
-      if (cellLiability(entry) + payout > limits.maxCellLiabilityCents) return { ok: false, limit: "max_cell_liability" };
-      if (house + payout > limits.maxHouseLiabilityCents) return { ok: false, limit: "max_house_liability" };
+      // Written as "not within" so a figure that is not a number (a bug upstream) is refused, never let through
+      // to poison the totals and switch the limits off.
+      if (!(cellLiability(entry) + payout <= limits.maxCellLiabilityCents)) return { ok: false, limit: "max_cell_liability" };
+      if (!(house + payout <= limits.maxHouseLiabilityCents)) return { ok: false, limit: "max_house_liability" };
       add(entry, 1);
       return { ok: true };
     },

@@ -31,7 +31,7 @@ function setUp({ balanceCents = 10_000, limits = WIDE, verdict = { ok: true, mul
   });
   const placed: BetRow[] = [];
   const parts: PlacementParts = {
-    grid: grid ?? { judge: () => verdict, maxMultiplier: 100 },
+    grid: grid ?? { judge: () => verdict, maxMultiplier: 100, minRtp: 0.9 },
     exposure,
     bets,
     commits,
@@ -122,7 +122,7 @@ describe("bet placement", () => {
   test("a write that fails gives the share back and rejects with the write's error", async () => {
     const exposure = createExposure(WIDE);
     const placement = createBetPlacement({
-      grid: { judge: () => ({ ok: true, multiplier: 2 }), maxMultiplier: 100 },
+      grid: { judge: () => ({ ok: true, multiplier: 2 }), maxMultiplier: 100, minRtp: 0.9 },
       exposure,
       bets: { byIdempotencyKey: () => undefined },
       commits: { submit: () => Promise.reject(new Error("disk I/O error")) },
@@ -164,13 +164,14 @@ describe("bet placement", () => {
     expect(count()).toBe(0);
   });
 
-  test("the grid's verdict refuses locked, unpriced and off-grid cells; no fresh price says when to retry", async () => {
+  test("the grid's verdict refuses locked, unpriced, off-grid and not-offered cells; no fresh price says when to retry", async () => {
     for (const [reason, expected] of [
       ["cell_locked", { reason: "cell_locked", retryAfterMs: undefined }],
       ["no_price", { reason: "no_price", retryAfterMs: 1000 }],
       ["off_grid", { reason: "off_grid", details: [{ path: "/cell", message: "not a cell the grid offers now" }] }],
+      ["not_offered", { reason: "not_offered", message: "this cell returns 22.7% on average, below the 90% a cell must return to be offered" }],
     ] as const) {
-      const { db, placement, exposure } = setUp({ verdict: { ok: false, reason } });
+      const { db, placement, exposure } = setUp({ verdict: reason === "not_offered" ? { ok: false, reason, rtp: 0.2271 } : { ok: false, reason } });
       using _ = db;
       expect(await refusal(placement.place("p1", request(), null))).toMatchObject(expected);
       expect(exposure.houseLiabilityCents()).toBe(0);
@@ -251,10 +252,11 @@ describe("slippage protection: min_multiplier", () => {
     expect(count()).toBe(0);
   });
 
-  test("the odds check holds for every accepted bet: stake × multiplier priced at acceptance never exceeds 1 − edge in expectation", async () => {
+  test("the odds check holds for every accepted bet: its expected return, priced at acceptance, lies between MIN_RTP and 1 − edge; cells below MIN_RTP are refused", async () => {
     // A live grid over a market that moves between each quote and its bet; players always ask for the quoted multiplier.
     const settings = defaultGridSettings;
-    const sigma = 0.0004;
+    // A lively market and a calm one in turn: in the calm one the far cells' capped multipliers return too little.
+    let sigma = 0.0004;
     let tick: Tick = { symbol: "BTC-USD", price: 42_000.37, ts: NOW - 100 };
     const market: Market = { observe() {}, latest: () => tick, sigma: () => sigma, fresh: () => tick, doubt() {} };
     const grid = createGridService({ market, settings, cacheMs: 0 });
@@ -265,8 +267,10 @@ describe("slippage protection: min_multiplier", () => {
     const rand = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
     let accepted = 0;
     let changed = 0;
+    let notOffered = 0;
     for (let i = 0; i < 400; i++) {
       clock = NOW + i * 10;
+      sigma = i % 2 === 0 ? 0.0004 : 0.0001;
       tick = { symbol: "BTC-USD", price: Math.round((42_000 + (rand() - 0.5) * 40) * 100) / 100, ts: clock - 5 };
       const shown = grid.current(clock)!.cells.filter((cell) => !cell.locked);
       const cell = shown[Math.floor(rand() * shown.length)]!;
@@ -275,6 +279,23 @@ describe("slippage protection: min_multiplier", () => {
       const asked: BetRequest = { amount: 1, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high }, min_multiplier: cell.multiplier };
       const answer = await placement.place("p1", asked, null).catch((error: unknown) => error as BetRefused);
       const verdict = grid.judge({ t_start: cell.t_start, t_end: cell.t_end, lowCents: Math.round(cell.price_low * 100), highCents: Math.round(cell.price_high * 100) }, clock);
+      // Worked out again from the model alone: the chance of a touch now, and the multiplier docs/rules.md gives it.
+      const p = touchProbability({
+        spot: Math.round(tick.price * 100),
+        low: Math.round(cell.price_low * 100),
+        high: Math.round(cell.price_high * 100),
+        startsIn: (cell.t_start - clock) / 1000,
+        endsIn: (cell.t_end - clock) / 1000,
+        sigma,
+      });
+      const ruleMultiplier = Math.min(settings.maxMultiplier, Math.floor(((1 - settings.houseEdge) / p) * 100 + 1e-9) / 100);
+      if (!verdict.ok && verdict.reason === "not_offered") {
+        expect(answer).toBeInstanceOf(BetRefused);
+        expect((answer as BetRefused).reason).toBe("not_offered");
+        expect(p * ruleMultiplier).toBeLessThan(settings.minRtp);
+        notOffered++;
+        continue;
+      }
       if (!verdict.ok) continue;
       if (answer instanceof BetRefused) {
         expect(answer.reason).toBe("quote_changed");
@@ -285,18 +306,13 @@ describe("slippage protection: min_multiplier", () => {
       }
       accepted++;
       expect(answer.multiplier).toBe(verdict.multiplier);
+      expect(answer.multiplier).toBe(ruleMultiplier);
       expect(answer.multiplier).toBeGreaterThanOrEqual(cell.multiplier);
-      const p = touchProbability({
-        spot: Math.round(tick.price * 100),
-        low: Math.round(cell.price_low * 100),
-        high: Math.round(cell.price_high * 100),
-        startsIn: (cell.t_start - clock) / 1000,
-        endsIn: (cell.t_end - clock) / 1000,
-        sigma,
-      });
       expect(p * answer.multiplier).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);
+      expect(p * answer.multiplier).toBeGreaterThanOrEqual(settings.minRtp);
     }
     expect(accepted).toBeGreaterThan(50);
     expect(changed).toBeGreaterThan(50);
+    expect(notOffered).toBeGreaterThan(5);
   });
 });

@@ -23,7 +23,7 @@ const NO_PRICE_RETRY_MS = 1000;
  * ```
  */
 export interface PlacementParts {
-  grid: Pick<GridService, "judge" | "maxMultiplier">;
+  grid: Pick<GridService, "judge" | "maxMultiplier" | "minRtp">;
   exposure: Pick<Exposure, "reserve" | "release">;
   bets: Pick<BetStore, "byIdempotencyKey">;
   commits: Pick<GroupCommitter<BetOrder, PlaceOutcome>, "submit">;
@@ -113,6 +113,10 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
     if (!verdict.ok) {
       if (verdict.reason === "cell_locked") throw new BetRefused("cell_locked", "this cell's window starts too soon or has started");
       if (verdict.reason === "no_price") throw new BetRefused("no_price", "no fresh price to quote from", [], { retryAfterMs: NO_PRICE_RETRY_MS });
+      if (verdict.reason === "not_offered") {
+        const percent = (share: number) => `${Math.floor(share * 1000) / 10}%`;
+        throw new BetRefused("not_offered", `this cell returns ${percent(verdict.rtp)} on average, below the ${percent(grid.minRtp)} a cell must return to be offered`);
+      }
       throw new BetRefused("off_grid", "this cell is not on the grid", [{ path: "/cell", message: "not a cell the grid offers now" }]);
     }
     const multiplierCenti = Math.round(verdict.multiplier * 100);

@@ -34,6 +34,7 @@ const REFUSAL_ANSWERS: Record<BetRefusal, { status: number; code: ErrorCode }> =
   stake_out_of_range: { status: 409, code: "limit_exceeded" },
   limit_exceeded: { status: 409, code: "limit_exceeded" },
   cell_locked: { status: 409, code: "cell_locked" },
+  not_offered: { status: 409, code: "not_offered" },
   quote_changed: { status: 409, code: "quote_changed" },
   insufficient_funds: { status: 409, code: "insufficient_funds" },
   rate_limited: { status: 429, code: "rate_limited" },
@@ -117,7 +118,7 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
           errors: {
             400: ["validation_failed", "off_grid"],
             401: ["unauthorized"],
-            409: ["cell_locked", "quote_changed", "insufficient_funds", "limit_exceeded"],
+            409: ["cell_locked", "not_offered", "quote_changed", "insufficient_funds", "limit_exceeded"],
           },
           parameters: [
             {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { touchProbability } from "../pricing/touch-probability.ts";
-import { buildGrid, defaultGridSettings, multiplierFor } from "./build-grid.ts";
+import { buildGrid, defaultGridSettings, multiplierFor, quoteFor } from "./build-grid.ts";
 
 const settings = defaultGridSettings;
 const now = 1_700_000_001_234;
@@ -12,6 +12,19 @@ describe("multiplierFor", () => {
     expect(multiplierFor(0.3, settings)).toBe(3.16);
     expect(multiplierFor(0.001, settings)).toBe(100);
     expect(multiplierFor(0.95, settings)).toBeUndefined();
+  });
+});
+
+describe("quoteFor", () => {
+  test("offers a cell whose expected return is at least MIN_RTP; a capped far cell that returns less is shown but not offered", () => {
+    expect(quoteFor(0.5, settings)).toEqual({ multiplier: 1.9, rtp: 0.95, offered: true });
+    // Fair 95×: under the cap, returns 0.9495.
+    expect(quoteFor(0.01, settings)).toEqual({ multiplier: 95, rtp: 0.95, offered: true });
+    // Fair 190×, capped at 100: returns 0.5 of the stake.
+    expect(quoteFor(0.005, settings)).toEqual({ multiplier: 100, rtp: 0.5, offered: false });
+    // Exactly at the floor: 100 × 0.009 = 0.9.
+    expect(quoteFor(0.009, settings)).toMatchObject({ multiplier: 100, offered: true });
+    expect(quoteFor(0.95, settings)).toBeUndefined();
   });
 });
 
@@ -46,6 +59,26 @@ describe("buildGrid", () => {
       expect(p * cell.multiplier).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);
       expect(cell.multiplier).toBeGreaterThanOrEqual(settings.minMultiplier);
       expect(cell.multiplier).toBeLessThanOrEqual(settings.maxMultiplier);
+    }
+  });
+
+  test("in a calm market the far cells are shown as not offered, each returning less than MIN_RTP; every offered one returns between MIN_RTP and 1 − edge", () => {
+    const calm = 0.0001;
+    const grid = buildGrid(now, 4_200_037, calm, settings);
+    const notOffered = grid.filter((cell) => !cell.offered);
+    expect(notOffered.length).toBeGreaterThan(20);
+    for (const cell of grid) {
+      const p = touchProbability({ spot: 4_200_037, low: cell.lowCents, high: cell.highCents, startsIn: (cell.t_start - now) / 1000, endsIn: (cell.t_end - now) / 1000, sigma: calm });
+      const expected = p * cell.multiplier;
+      if (cell.offered) {
+        expect(expected).toBeGreaterThanOrEqual(settings.minRtp);
+        expect(expected).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);
+      } else {
+        expect(expected).toBeLessThan(settings.minRtp);
+      }
+      // The figure on the wire never claims more than the cell returns.
+      expect(cell.rtp).toBeLessThanOrEqual(expected + 1e-12);
+      expect(expected - cell.rtp).toBeLessThan(1e-4 + 1e-12);
     }
   });
 

@@ -24,6 +24,11 @@ export interface GridSettings {
   maxMultiplier: number;
   /** Cells that would pay less than this are not offered. */
   minMultiplier: number;
+  /**
+   * The least expected return (multiplier × P(touch)) of an offered cell, e.g. 0.9: a cell the multiplier cap
+   * would turn into a lottery ticket is shown as not offered instead.
+   */
+  minRtp: number;
 }
 
 /**
@@ -38,7 +43,8 @@ export const MIN_MULTIPLIER = 1.01;
 
 /**
  * The settings the API runs with unless configured otherwise: 5 s columns,
- * $10 bands, 12 columns, 10 rows each side, a 2 s lock and a 5% edge.
+ * $10 bands, 12 columns, 10 rows each side, a 2 s lock, a 5% edge, and every
+ * offered cell returning at least 90% on average.
  *
  * ```ts
  * buildGrid(Date.now(), 4_200_037, 0.0004, defaultGridSettings);
@@ -53,13 +59,14 @@ export const defaultGridSettings: GridSettings = {
   houseEdge: 0.05,
   maxMultiplier: 100,
   minMultiplier: MIN_MULTIPLIER,
+  minRtp: 0.9,
 };
 
 /**
  * One offered cell, priced, its band in cents (the contract's `GridCell` has dollars).
  *
  * ```ts
- * const cell: PricedCell = { t_start: 1_700_000_005_000, t_end: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplier: 2.35, locked: false };
+ * const cell: PricedCell = { t_start: 1_700_000_005_000, t_end: 1_700_000_010_000, lowCents: 4_201_000, highCents: 4_202_000, multiplier: 2.35, rtp: 0.9466, offered: true, locked: false };
  * ```
  */
 export interface PricedCell {
@@ -69,6 +76,10 @@ export interface PricedCell {
   lowCents: number;
   highCents: number;
   multiplier: number;
+  /** Expected return per unit staked, multiplier × P(touch), rounded down to 4 decimals. */
+  rtp: number;
+  /** False when `rtp` is below `minRtp`: shown on the grid, but not taken. */
+  offered: boolean;
   locked: boolean;
 }
 
@@ -91,12 +102,45 @@ export function multiplierFor(probability: number, settings: Pick<GridSettings, 
 }
 
 /**
+ * A cell's price: the multiplier it pays, its expected return under the pricing model (multiplier × P(touch), at
+ * most 1 − edge by construction), and whether that return is high enough to offer it (at least `minRtp`).
+ *
+ * ```ts
+ * const quote: CellQuote = { multiplier: 100, rtp: 0.227, offered: false }; // capped far below its fair 418×
+ * ```
+ */
+export interface CellQuote {
+  multiplier: number;
+  /** Rounded down to 4 decimals. */
+  rtp: number;
+  offered: boolean;
+}
+
+/**
+ * The quote for a touch probability: `multiplierFor` and the expected return it gives; undefined when the cell
+ * is not shown at all (it would pay less than the minimum multiplier).
+ *
+ * ```ts
+ * quoteFor(0.5, defaultGridSettings); // { multiplier: 1.9, rtp: 0.95, offered: true }
+ * quoteFor(0.001, defaultGridSettings); // { multiplier: 100, rtp: 0.1, offered: false }
+ * ```
+ */
+export function quoteFor(probability: number, settings: Pick<GridSettings, "houseEdge" | "maxMultiplier" | "minMultiplier" | "minRtp">): CellQuote | undefined {
+  const multiplier = multiplierFor(probability, settings);
+  if (multiplier === undefined) return undefined;
+  const expected = multiplier * Math.max(0, probability);
+  // Offered on the exact product; the wire's figure is rounded down, so it never shows more than the cell returns.
+  // (The 1e-9 forgives float noise: 100 × 0.009 is 0.8999999999999999.)
+  return { multiplier, rtp: Math.floor(expected * 10_000 + 1e-9) / 10_000, offered: expected >= settings.minRtp - 1e-9 };
+}
+
+/**
  * Prices one cell as of `now`, at spot `priceCents` and volatility `sigma`
- * (per √second): its multiplier, or undefined when it is not offered.
+ * (per √second): its quote, or undefined when it is not shown.
  *
  * ```ts
  * const cell = { t_start: 1_700_000_010_000, t_end: 1_700_000_015_000, lowCents: 4_203_000, highCents: 4_204_000 };
- * priceCell(cell, 1_700_000_001_234, 4_200_037, 0.0004, defaultGridSettings); // e.g. 2.35
+ * priceCell(cell, 1_700_000_001_234, 4_200_037, 0.0004, defaultGridSettings); // e.g. { multiplier: 2.35, rtp: 0.9491, offered: true }
  * ```
  */
 export function priceCell(
@@ -105,7 +149,7 @@ export function priceCell(
   priceCents: number,
   sigma: number,
   settings: GridSettings,
-): number | undefined {
+): CellQuote | undefined {
   const probability = touchProbability({
     spot: priceCents,
     low: cell.lowCents,
@@ -114,16 +158,17 @@ export function priceCell(
     endsIn: (cell.t_end - now) / 1000,
     sigma,
   });
-  return multiplierFor(probability, settings);
+  return quoteFor(probability, settings);
 }
 
 /**
  * The grid as of `now`: the next `columns` windows, and the bands around the
- * one holding the price, each offered cell with its multiplier.
+ * one holding the price, each shown cell with its multiplier, expected return
+ * and whether it is offered.
  *
  * ```ts
  * const cells = buildGrid(Date.now(), 4_200_037, 0.0004, defaultGridSettings);
- * cells.filter((cell) => !cell.locked); // what a player can tap
+ * cells.filter((cell) => cell.offered && !cell.locked); // what a player can tap
  * ```
  */
 export function buildGrid(now: number, priceCents: number, sigma: number, settings: GridSettings): PricedCell[] {
@@ -139,8 +184,8 @@ export function buildGrid(now: number, priceCents: number, sigma: number, settin
       const lowCents = centreLow + r * bandCents;
       if (lowCents <= 0) continue;
       const cell = { t_start, t_end, lowCents, highCents: lowCents + bandCents };
-      const multiplier = priceCell(cell, now, priceCents, sigma, settings);
-      if (multiplier !== undefined) cells.push({ ...cell, multiplier, locked });
+      const quote = priceCell(cell, now, priceCents, sigma, settings);
+      if (quote !== undefined) cells.push({ ...cell, ...quote, locked });
     }
   }
   return cells;

@@ -50,6 +50,7 @@ describe("createGridService: current", () => {
       band: 10,
       lock_ms: 2000,
       house_edge: 0.05,
+      min_rtp: 0.9,
     });
     expect(grid.cells).toHaveLength(expected.length);
     const first = expected[0]!;
@@ -59,6 +60,8 @@ describe("createGridService: current", () => {
       price_low: first.lowCents / 100,
       price_high: first.highCents / 100,
       multiplier: first.multiplier,
+      rtp: first.rtp,
+      offered: first.offered,
       locked: first.locked,
     });
   });
@@ -136,6 +139,17 @@ describe("createGridService: judge", () => {
     expect(calm.current(now)!.cells.some((cell) => cell.t_start === sure.t_start && cell.price_low === 42_000)).toBe(false);
   });
 
+  test("a cell the grid shows as not offered (expected return under minRtp) is not_offered, with its return; an offered one is taken", () => {
+    const calm = createGridService({ market: fakeMarket(btc(42_000.37), 0.0001), settings });
+    const shown = calm.current(now)!.cells;
+    const far = shown.find((cell) => !cell.offered && !cell.locked)!;
+    const near = shown.find((cell) => cell.offered && !cell.locked)!;
+    const cents = (cell: typeof far) => ({ t_start: cell.t_start, t_end: cell.t_end, lowCents: Math.round(cell.price_low * 100), highCents: Math.round(cell.price_high * 100) });
+    expect(far.rtp).toBeLessThan(settings.minRtp);
+    expect(calm.judge(cents(far), now)).toEqual({ ok: false, reason: "not_offered", rtp: far.rtp });
+    expect(calm.judge(cents(near), now)).toEqual({ ok: true, multiplier: near.multiplier });
+  });
+
   test("without a fresh price a good cell is no_price", () => {
     const blind = createGridService({ market: fakeMarket(undefined), settings });
     expect(blind.judge(cellAt(1, 3), now)).toEqual({ ok: false, reason: "no_price" });
@@ -147,7 +161,7 @@ describe("createGridService: judge", () => {
     live.current(now);
     market.tick = btc(42_025, now + 50);
     const cell = cellAt(1, 3);
-    expect(live.judge(cell, now + 60)).toEqual({ ok: true, multiplier: priceCell(cell, now + 60, 4_202_500, sigma, settings)! });
+    expect(live.judge(cell, now + 60)).toEqual({ ok: true, multiplier: priceCell(cell, now + 60, 4_202_500, sigma, settings)!.multiplier });
     expect(priceCell(cell, now + 60, 4_202_500, sigma, settings)).not.toBe(priceCell(cell, now + 60, 4_200_037, sigma, settings));
   });
 });

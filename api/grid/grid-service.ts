@@ -20,17 +20,18 @@ const DEFAULT_CACHE_MS = 200;
  *
  * ```ts
  * const verdict: CellVerdict = grid.judge(cell, Date.now());
- * if (!verdict.ok) throw new HttpError(409, verdict.reason, "…");
+ * if (!verdict.ok) throw new HttpError(409, verdict.reason, "…"); // not_offered carries the cell's rtp
  * ```
  */
 export type CellVerdict =
   | { ok: true; multiplier: number }
-  | { ok: false; reason: "off_grid" | "cell_locked" | "no_price" };
+  | { ok: false; reason: "off_grid" | "cell_locked" | "no_price" }
+  | { ok: false; reason: "not_offered"; rtp: number };
 
 /**
  * The live grid: built from the market on demand (the same tick's grid is
  * served again for `cacheMs`), and the judge of whether a requested cell is on
- * it, priced as of now.
+ * it, priced as of now and offered (its expected return at least `minRtp`).
  *
  * ```ts
  * const grid = createGridService({ market, settings: defaultGridSettings });
@@ -54,6 +55,8 @@ export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS
       price_low: fromCents(cell.lowCents),
       price_high: fromCents(cell.highCents),
       multiplier: cell.multiplier,
+      rtp: cell.rtp,
+      offered: cell.offered,
       locked: cell.locked,
     }));
     const grid: Grid = {
@@ -67,6 +70,7 @@ export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS
       band: fromCents(settings.bandCents),
       lock_ms: settings.lockMs,
       house_edge: settings.houseEdge,
+      min_rtp: settings.minRtp,
       cells,
     };
     cached = { at: now, tickTs: tick.ts, grid };
@@ -93,8 +97,9 @@ export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS
     const priceCents = Math.round(tick.price * 100);
     const centreLow = Math.floor(priceCents / bandCents) * bandCents;
     if (Math.abs(cell.lowCents - centreLow) > rowsEachSide * bandCents) return { ok: false, reason: "off_grid" };
-    const multiplier = priceCell(cell, now, priceCents, market.sigma(), settings);
-    return multiplier === undefined ? { ok: false, reason: "off_grid" } : { ok: true, multiplier };
+    const quote = priceCell(cell, now, priceCents, market.sigma(), settings);
+    if (quote === undefined) return { ok: false, reason: "off_grid" };
+    return quote.offered ? { ok: true, multiplier: quote.multiplier } : { ok: false, reason: "not_offered", rtp: quote.rtp };
   };
 
   return {
@@ -103,6 +108,8 @@ export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS
     judge,
     /** The highest multiplier any cell is offered at. */
     maxMultiplier: settings.maxMultiplier,
+    /** The least expected return of an offered cell. */
+    minRtp: settings.minRtp,
   };
 }
 

@@ -24,6 +24,7 @@ const MESSAGES: Record<ErrorCode, string> = {
   unauthorized: "missing Authorization: Bearer token",
   off_grid: "this cell is not on the grid",
   cell_locked: "this cell's window starts too soon or has started",
+  not_offered: "this cell returns 22.7% on average, below the 90% a cell must return to be offered",
   quote_changed: "the multiplier is now 2.38×, below the 2.43× asked",
   insufficient_funds: "balance is too low for this stake",
   limit_exceeded: "stake must be between 0.1 and 100",

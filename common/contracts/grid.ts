@@ -1,12 +1,15 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 
 /**
- * One offered cell of the grid: a `Cell` with the multiplier it pays if the
- * price touches its band within its window, and whether it is locked (its
- * window starts within `lock_ms`, too soon to bet on).
+ * One cell of the grid: a `Cell` with the multiplier it pays if the price
+ * touches its band within its window, its expected return to the player
+ * (`rtp`, multiplier × the chance of a touch under the pricing model), whether
+ * it is offered (`rtp` at least the grid's `min_rtp`; a cell not offered is
+ * refused with 409 `not_offered`), and whether it is locked (its window starts
+ * within `lock_ms`, too soon to bet on).
  *
  * ```ts
- * const gridCell: GridCell = { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430, multiplier: 3.2, locked: false };
+ * const gridCell: GridCell = { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430, multiplier: 3.2, rtp: 0.9472, offered: true, locked: false };
  * ```
  */
 export const GridCell = t.Object({
@@ -15,6 +18,8 @@ export const GridCell = t.Object({
   price_low: t.Number(),
   price_high: t.Number(),
   multiplier: t.Number(),
+  rtp: t.Number({ minimum: 0, maximum: 1, description: "expected return per unit staked under the pricing model, rounded down to 4 decimals" }),
+  offered: t.Boolean({ description: "false when rtp is below the grid's min_rtp: shown, but refused with 409 not_offered" }),
   locked: t.Boolean(),
 });
 export type GridCell = Static<typeof GridCell>;
@@ -31,9 +36,10 @@ const GRID_EXAMPLE = {
   band: 10,
   lock_ms: 2000,
   house_edge: 0.05,
+  min_rtp: 0.9,
   cells: [
-    { t_start: 1_767_225_600_000, t_end: 1_767_225_605_000, price_low: 87_410, price_high: 87_420, multiplier: 1.9, locked: true },
-    { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430, multiplier: 3.2, locked: false },
+    { t_start: 1_767_225_600_000, t_end: 1_767_225_605_000, price_low: 87_410, price_high: 87_420, multiplier: 1.9, rtp: 0.9493, offered: true, locked: true },
+    { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430, multiplier: 3.2, rtp: 0.9472, offered: true, locked: false },
   ],
 };
 
@@ -46,7 +52,7 @@ const GRID_EXAMPLE = {
  * const grid: Grid = {
  *   ts: 1_767_225_600_000, price: 87_415.3, price_ts: 1_767_225_599_900, sigma: 0.0004,
  *   quote_id: "mjuohs00-1", expires_at: 1_767_225_601_000, column_ms: 5000, band: 10,
- *   lock_ms: 2000, house_edge: 0.05, cells: [gridCell],
+ *   lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: [gridCell],
  * };
  * ```
  */
@@ -62,6 +68,7 @@ export const Grid = t.Object(
     band: t.Number(),
     lock_ms: t.Integer(),
     house_edge: t.Number(),
+    min_rtp: t.Number({ description: "the least expected return of an offered cell (MIN_RTP)" }),
     cells: t.Array(GridCell),
   },
   { examples: [GRID_EXAMPLE] },

@@ -21,7 +21,7 @@ export async function getGrid(base: string): Promise<Grid> {
 
 /** An unlocked cell that starts at least `minLeadMs` from now (so it stays open while the test runs). */
 export function openCell(grid: Grid, pick: (cells: GridCell[]) => GridCell | undefined = (cells) => cells[0], minLeadMs = 8000): GridCell {
-  const cells = grid.cells.filter((cell) => !cell.locked && cell.t_start - Date.now() >= minLeadMs);
+  const cells = grid.cells.filter((cell) => !cell.locked && cell.offered && cell.t_start - Date.now() >= minLeadMs);
   const cell = pick(cells);
   if (!cell) throw new Error("no open cell on the grid");
   return cell;

@@ -296,6 +296,8 @@ export async function readError(response: Response): Promise<{ code: ErrorCode |
   switch (code) {
     case "cell_locked":
       return { code, message: "too late: this cell is locked" };
+    case "not_offered":
+      return { code, message: `not offered: ${message}` };
     case "insufficient_funds":
       return { code, message: "insufficient funds: the stake is more than your balance" };
     case "rate_limited":

@@ -442,7 +442,8 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
       if (bet.cell.t_end <= now - RESULT_KEEP_MS || priced.cell(bet.cell.key)) continue;
       extra ??= [];
       if (extra.some((cell) => cell.key === bet.cell.key)) continue;
-      extra.push({ ...bet.cell, multiplier: bet.multiplier, locked: true });
+      // Drawn locked, for its result: it was offered when taken.
+      extra.push({ ...bet.cell, multiplier: bet.multiplier, rtp: 0, offered: true, locked: true });
     }
     return extra ? [...cells, ...extra] : cells;
   };

@@ -13,8 +13,9 @@ const gridAt = (ts: number, starts: number[], multiplier = 2): Grid => ({
   band: 10,
   lock_ms: 2000,
   house_edge: 0.05,
+  min_rtp: 0.9,
   cells: starts.flatMap((t) =>
-    [42_000, 42_010].map((low) => ({ t_start: t, t_end: t + 5000, price_low: low, price_high: low + 10, multiplier, locked: t - ts < 2000 })),
+    [42_000, 42_010].map((low) => ({ t_start: t, t_end: t + 5000, price_low: low, price_high: low + 10, multiplier, rtp: 0.94, offered: true, locked: t - ts < 2000 })),
   ),
 });
 
@@ -54,7 +55,7 @@ describe("priced grid", () => {
 
   test("the geometry comes from the grid", () => {
     const grid = createPricedGrid();
-    grid.update({ ...gridAt(0, []), column_ms: 10_000, band: 25, lock_ms: 3000 });
-    expect(grid.spec()).toEqual({ columnMs: 10_000, bandSize: 25, lockMs: 3000 });
+    grid.update({ ...gridAt(0, []), column_ms: 10_000, band: 25, lock_ms: 3000, min_rtp: 0.85 });
+    expect(grid.spec()).toEqual({ columnMs: 10_000, bandSize: 25, lockMs: 3000, minRtp: 0.85 });
   });
 });

@@ -15,6 +15,8 @@ export interface GridSpec {
   bandSize: number;
   /** A cell whose window starts sooner than this (ms) cannot be bet on. */
   lockMs: number;
+  /** The least expected return of an offered cell (the grid's `min_rtp`), once a grid said it. */
+  minRtp?: number;
 }
 
 /**
@@ -30,12 +32,16 @@ export const DEFAULT_GRID: GridSpec = { columnMs: 5000, bandSize: 10, lockMs: 20
  * A priced cell plus the key that names it in maps and the DOM.
  *
  * ```ts
- * const cell: GridCell = { key: "10000:4201000", t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020, multiplier: 2.35, locked: false };
+ * const cell: GridCell = { key: "10000:4201000", t_start: 10_000, t_end: 15_000, price_low: 42_010, price_high: 42_020, multiplier: 2.35, rtp: 0.9466, offered: true, locked: false };
  * ```
  */
 export interface GridCell extends Cell {
   key: string;
   multiplier: number;
+  /** Its expected return per unit staked under the pricing model. */
+  rtp: number;
+  /** False when that return is below the grid's `min_rtp`: shown greyed, never taken. */
+  offered: boolean;
   /** Locked by the server when it priced the grid; the page also locks by the clock (`isLocked`). */
   locked: boolean;
 }
@@ -53,7 +59,7 @@ export function cellKey(tStart: number, low: number): string {
 
 /** The geometry a grid was built with. */
 function specOf(grid: Grid): GridSpec {
-  return { columnMs: grid.column_ms, bandSize: grid.band, lockMs: grid.lock_ms };
+  return { columnMs: grid.column_ms, bandSize: grid.band, lockMs: grid.lock_ms, minRtp: grid.min_rtp };
 }
 
 /**
@@ -114,7 +120,7 @@ export function createPricedGrid(): PricedGrid {
       }
       for (const c of grid.cells) {
         const key = cellKey(c.t_start, c.price_low);
-        next.set(key, { key, t_start: c.t_start, t_end: c.t_end, price_low: c.price_low, price_high: c.price_high, multiplier: c.multiplier, locked: c.locked });
+        next.set(key, { key, t_start: c.t_start, t_end: c.t_end, price_low: c.price_low, price_high: c.price_high, multiplier: c.multiplier, rtp: c.rtp, offered: c.offered, locked: c.locked });
       }
       cells = next;
       list = [...next.values()];

@@ -1,7 +1,7 @@
 import type { BetBook, CellBets } from "./bet-book.ts";
 import { formatBand, formatClock, formatMultiplier, formatStake } from "./format.ts";
 import { cellKey, type GridCell, type GridSpec, isLocked } from "./grid-model.ts";
-import { lockedReason } from "./locked-reason.ts";
+import { lockedReason, unofferedReason } from "./locked-reason.ts";
 import type { BoardLayout, Scales } from "./scales.ts";
 
 /** After a touch ends, the view holds still this much longer: a touch has no hover to say the finger is still near. */
@@ -202,7 +202,8 @@ export function createGridView({
     const button = (event.target as Element).closest<HTMLButtonElement>("button.cell");
     const node = button?.dataset.key ? nodes.get(button.dataset.key) : undefined;
     if (!node || !node.disabled || !spec) return;
-    onLockedTap(node.cell, lockedReason({ frozen, startsInMs: node.cell.t_start - now, lockMs: spec.lockMs }));
+    const { cell } = node;
+    onLockedTap(cell, !frozen && !cell.offered ? unofferedReason({ rtp: cell.rtp, minRtp: spec.minRtp }) : lockedReason({ frozen, startsInMs: cell.t_start - now, lockMs: spec.lockMs }));
   });
 
   layer.addEventListener("keydown", (event) => {
@@ -241,7 +242,8 @@ export function createGridView({
           showMultiplier(node, cell.multiplier);
         }
         node.cell = cell;
-        const disabled = frozen || cell.locked || isLocked(cell, now, spec);
+        const disabled = frozen || !cell.offered || cell.locked || isLocked(cell, now, spec);
+        node.button.classList.toggle("unavailable", !cell.offered);
         if (disabled !== node.disabled) {
           node.disabled = disabled;
           node.button.disabled = disabled;

@@ -5,11 +5,11 @@ import { formatStake } from "./format.ts";
  * The figures the "how it works" sheet states, from the priced grid: band, column, lock and house edge, in words.
  *
  * ```ts
- * helpFigures({ band: 10, column_ms: 5000, lock_ms: 2000, house_edge: 0.05 });
- * // { band: "$10", column: "5 s", lock: "2 s", edge: "5%", return: "95%" }
+ * helpFigures({ band: 10, column_ms: 5000, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9 });
+ * // { band: "$10", column: "5 s", lock: "2 s", edge: "5%", return: "95%", "min-rtp": "90%" }
  * ```
  */
-export function helpFigures(grid: Pick<Grid, "band" | "column_ms" | "lock_ms" | "house_edge">): Record<"band" | "column" | "lock" | "edge" | "return", string> {
+export function helpFigures(grid: Pick<Grid, "band" | "column_ms" | "lock_ms" | "house_edge" | "min_rtp">): Record<"band" | "column" | "lock" | "edge" | "return" | "min-rtp", string> {
   const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
   const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
   return {
@@ -18,6 +18,7 @@ export function helpFigures(grid: Pick<Grid, "band" | "column_ms" | "lock_ms" | 
     lock: seconds(grid.lock_ms),
     edge: percent(grid.house_edge),
     return: percent(1 - grid.house_edge),
+    "min-rtp": percent(grid.min_rtp),
   };
 }
 

@@ -6,6 +6,19 @@
  * // "Too late: bets on a window close 2 s before it opens. Pick a cell further right."
  * ```
  */
+/**
+ * Why a cell shown greyed is not offered: its expected return is below the grid's floor (docs/rules.md).
+ *
+ * ```ts
+ * unofferedReason({ rtp: 0.227, minRtp: 0.9 });
+ * // "Not offered: on average this cell would pay back only 22% of the stake, below the 90% every offered cell returns. Pick a cell nearer the price."
+ * ```
+ */
+export function unofferedReason({ rtp, minRtp = 0.9 }: { rtp: number; minRtp?: number | undefined }): string {
+  const percent = (share: number) => `${Math.floor(share * 100)}%`;
+  return `Not offered: on average this cell would pay back only ${percent(rtp)} of the stake, below the ${percent(minRtp)} every offered cell returns. Pick a cell nearer the price.`;
+}
+
 export function lockedReason({ frozen, startsInMs, lockMs }: { frozen: boolean; startsInMs: number; lockMs: number }): string {
   if (frozen) return "Betting is paused: without a live price no cell can be taken. It resumes once prices flow again.";
   if (startsInMs <= 0) return "Too late: this window has already started. Pick a cell further right.";

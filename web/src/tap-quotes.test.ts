@@ -14,7 +14,8 @@ const gridAt = (ts: number, multiplier: number): Grid => ({
   band: 10,
   lock_ms: 2000,
   house_edge: 0.05,
-  cells: [42_000, 42_010].map((low) => ({ t_start: 15_000, t_end: 20_000, price_low: low, price_high: low + 10, multiplier, locked: false })),
+  min_rtp: 0.9,
+  cells: [42_000, 42_010].map((low) => ({ t_start: 15_000, t_end: 20_000, price_low: low, price_high: low + 10, multiplier, rtp: 0.94, offered: true, locked: false })),
 });
 const key = cellKey(15_000, 42_010);
 

@@ -89,7 +89,7 @@ describe("live feed", () => {
       { type: "subscribe", channel: "prices" },
       { type: "subscribe", channel: "grid" },
     ]);
-    const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, cells: [] };
+    const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: [] };
     h.last().receive(JSON.stringify({ type: "subscribed", channel: "grid" }));
     h.last().receive(JSON.stringify({ type: "grid", grid }));
     h.last().receive(JSON.stringify({ type: "grid", grid: { ...grid, cells: "not a list" } }));

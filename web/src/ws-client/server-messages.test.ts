@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Grid } from "../../../common/contracts/grid.ts";
 import { dispatchServerMessage, readServerMessage, type ServerMessageHandlers } from "./server-messages.ts";
 
-const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, cells: [] } satisfies Grid;
+const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: [] } satisfies Grid;
 
 describe("readServerMessage", () => {
   test("reads a price and where it came from, only when the message says it well", () => {

@@ -8,6 +8,8 @@
  * and the backup timer with a backup and `api report` run on the installed host.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSandbox, SANDBOX_SOURCE, type Sandbox, sandboxUnavailable } from "../deploy/sandbox.ts";
 import type { SmokeCheck } from "../deploy/smoke.ts";
@@ -95,6 +97,62 @@ console.log(JSON.stringify({ mode, ids: db.query("SELECT id FROM bets").all().ma
   expect(mode).toBe("wal");
   return ids;
 }
+
+/**
+ * A player during an upgrade (run by Bun in the sandbox's network): bets of 1 on
+ * offered cells, one after another, and a websocket that reconnects when closed,
+ * until the stop file exists. Prints { accepted, answers, closes, messagesAfterReconnect }.
+ */
+const UPGRADE_LOAD = `
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+const [base, stop] = process.argv.slice(2);
+const accepted = [];
+const answers = {};
+const closes = [];
+let messagesAfterReconnect = 0;
+let reconnected = false;
+let socket;
+const connect = () => {
+  socket = new WebSocket(base.replace(/^http/, "ws") + "/ws");
+  socket.onmessage = () => { if (reconnected) messagesAfterReconnect++; };
+  socket.onclose = (event) => {
+    if (existsSync(stop)) return;
+    closes.push(event.code);
+    reconnected = true;
+    setTimeout(connect, 250);
+  };
+};
+connect();
+const call = async (path, init) => {
+  try {
+    const response = await fetch(base + path, { ...init, signal: AbortSignal.timeout(5000) });
+    return { status: response.status, body: await response.json().catch(() => ({})) };
+  } catch {
+    return { status: 0, body: {} };
+  }
+};
+let token;
+while (!existsSync(stop)) {
+  if (!token) token = (await call("/api/session", { method: "POST" })).body.token;
+  const grid = await call("/api/grid");
+  const cell = grid.body.cells?.find((c) => !c.locked && c.offered && c.t_start - grid.body.ts > 5000);
+  if (!token || !cell) { await Bun.sleep(100); continue; }
+  const bet = { amount: 1, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };
+  const answer = await call("/api/bets", { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer " + token }, body: JSON.stringify(bet) });
+  answers[answer.status] = (answers[answer.status] ?? 0) + 1;
+  if (answer.status === 202) {
+    accepted.push(answer.body.bet_id);
+    if (accepted.length === 1) writeFileSync(join(dirname(stop), "started"), "");
+  }
+  if (answer.body.error?.code === "insufficient_funds") token = undefined;
+  await Bun.sleep(50);
+}
+socket.onclose = null;
+socket.close();
+console.log(JSON.stringify({ accepted, answers, closes, messagesAfterReconnect }));
+process.exit(0);
+`;
 
 async function allActive() {
   for (const unit of ALL_UNITS) expect({ unit, state: await show(unit, "ActiveState") }).toEqual({ unit, state: "active" });
@@ -291,6 +349,34 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
       return true;
     });
   }, 60_000);
+
+  test("an upgrade under a bet load loses no bet answered 202, and a websocket closed with 1001 by the old ws reconnects to the new one", async () => {
+    // A player's traffic from outside, in the sandbox's network, until the install is done.
+    const dir = mkdtempSync(join(tmpdir(), "tap-upgrade-load-"));
+    const stop = join(dir, "stop");
+    writeFileSync(join(dir, "load.ts"), UPGRADE_LOAD);
+    try {
+      const load = sandbox.execInNetwork([process.execPath, join(dir, "load.ts"), "http://127.0.0.1", stop], { timeoutMs: 150_000 });
+      // The load has placed a bet before the install starts.
+      await waitFor("the load placing bets", async () => existsSync(join(dir, "started")), 20_000);
+      const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+      writeFileSync(stop, "");
+      const result = await load;
+      expect(install.code, install.stderr).toBe(0);
+      expect(result.code, result.stderr).toBe(0);
+      const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { accepted: string[]; answers: Record<string, number>; closes: number[]; messagesAfterReconnect: number };
+      console.log(`bets during the upgrade: ${JSON.stringify(report.answers)}; websocket closes: ${JSON.stringify(report.closes)}`);
+      expect(report.accepted.length).toBeGreaterThan(0);
+      // Every bet answered 202 is in the database, whichever release answered it.
+      expect(await storedBetIds()).toEqual(expect.arrayContaining(report.accepted));
+      // ws said it was going away (1001), and the client got messages from the new one.
+      expect(report.closes).toContain(1001);
+      expect(report.messagesAfterReconnect).toBeGreaterThan(0);
+    } finally {
+      writeFileSync(stop, "");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   test("rotating a password: delete its file and install again; Redis loads the new ACL without a restart", async () => {
     const redisPid = await show("redis-server.service", "MainPID");

@@ -56,35 +56,8 @@ for name in "${services[@]}"; do
 done
 
 # --- where Redis is -------------------------------------------------------------
-# A service uses the host's redis-server unless its settings name another host:
-# REDIS_URL (which wins) or REDIS_ADDR, the last one set in tap-trading.env, then
-# <service>.env (as systemd reads them; the unit's default is localhost:6379).
-env_value() { # <key> <file>...: the last value given to key, quotes removed
-  local key=$1 file line value=
-  shift
-  for file in "$@"; do
-    [[ -r $file ]] || continue
-    line=$(grep -E "^[[:space:]]*$key=" "$file" | tail -n1 || true)
-    [[ -n $line ]] && value=${line#*=}
-  done
-  value=${value%%[[:space:]]}
-  value=${value#[\"\']}
-  value=${value%[\"\']}
-  printf '%s' "$value"
-}
-redis_host_of() { # <service>: the host its Redis is on
-  local files=(/etc/tap-trading/tap-trading.env "/etc/tap-trading/$1.env") where
-  where=$(env_value REDIS_URL "${files[@]}")
-  if [[ -n $where ]]; then
-    where=${where#*://}
-    where=${where##*@} # user:password@
-    where=${where%%/*} # /db
-  else
-    where=$(env_value REDIS_ADDR "${files[@]}")
-    where=${where:-localhost:6379}
-  fi
-  if [[ $where == \[* ]]; then where=${where#[}; printf '%s' "${where%%]*}"; else printf '%s' "${where%:*}"; fi
-}
+# A service uses the host's redis-server unless its settings name another host
+# (redis_host_of, deploy/release.sh).
 local_redis=() # the services on this host's redis-server
 for name in "${services[@]}"; do
   case $(redis_host_of "$name") in

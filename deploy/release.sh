@@ -22,14 +22,65 @@ keep_releases=3
 ready_timeout_s=${TAP_READY_TIMEOUT_S:-60}
 
 # The readiness check of each service, in the order they restart: the price feed
-# first (api's /readyz needs a fresh price), then the API, then ws.
-declare -A ready_url=(
-  [price]=http://127.0.0.1:8082/healthz
-  [api]=http://127.0.0.1:8080/readyz
-  [ws]=http://127.0.0.1:8081/healthz
-)
+# first (api's /readyz needs a fresh price), then the API, then ws; on the port
+# of its unit unless its settings change it.
+declare -A ready_path=([price]=/healthz [api]=/readyz [ws]=/healthz)
+declare -A default_port=([price]=8082 [api]=8080 [ws]=8081)
 
 unit_of() { printf 'tap-trading-%s.service' "$1"; }
+
+# The last value given to <key> in the env files, quotes removed (as systemd reads
+# EnvironmentFile=: later files win).
+env_value() { # <key> <file>...
+  local key=$1 file line value=
+  shift
+  for file in "$@"; do
+    [[ -r $file ]] || continue
+    line=$(grep -E "^[[:space:]]*$key=" "$file" | tail -n1 || true)
+    [[ -n $line ]] && value=${line#*=}
+  done
+  value=${value%%[[:space:]]}
+  value=${value#[\"\']}
+  value=${value%[\"\']}
+  printf '%s' "$value"
+}
+
+# The settings files of <service>, in the order its unit reads them.
+env_files_of() { printf '%s\n' /etc/tap-trading/tap-trading.env "/etc/tap-trading/$1.env"; }
+
+# A service uses the host's redis-server unless its settings name another host:
+# REDIS_URL (which wins) or REDIS_ADDR, the last one set in tap-trading.env, then
+# <service>.env (as systemd reads them; the unit's default is localhost:6379).
+redis_host_of() { # <service>: the host its Redis is on
+  local -a files
+  mapfile -t files < <(env_files_of "$1")
+  local where
+  where=$(env_value REDIS_URL "${files[@]}")
+  if [[ -n $where ]]; then
+    where=${where#*://}
+    where=${where##*@} # user:password@
+    where=${where%%/*} # /db
+  else
+    where=$(env_value REDIS_ADDR "${files[@]}")
+    where=${where:-localhost:6379}
+  fi
+  if [[ $where == \[* ]]; then where=${where#[}; printf '%s' "${where%%]*}"; else printf '%s' "${where%:*}"; fi
+}
+
+# Where <service> answers its readiness check: its HOST and PORT settings (an
+# address of every interface is asked on 127.0.0.1), else 127.0.0.1 and its unit's port.
+ready_url_of() { # <service>
+  local -a files
+  mapfile -t files < <(env_files_of "$1")
+  local host port
+  host=$(env_value HOST "${files[@]}")
+  port=$(env_value PORT "${files[@]}")
+  case $host in
+    "" | 0.0.0.0 | :: | "[::]") host=127.0.0.1 ;;
+    *:*) host="[${host#[}" && host="${host%]}]" ;; # IPv6
+  esac
+  printf 'http://%s:%s%s' "$host" "${port:-${default_port[$1]}}" "${ready_path[$1]}"
+}
 
 # The release /opt/app/bin points to (its folder name), or nothing.
 active_release() {
@@ -70,11 +121,12 @@ show_journal() {
 # Waits until <service> answers its readiness URL with 2xx; fails at once when its
 # unit has failed (exit 78, a bad setting, is not restarted), or after the timeout.
 wait_ready() {
-  local name=$1 unit deadline
+  local name=$1 unit deadline url
   unit=$(unit_of "$name")
+  url=$(ready_url_of "$name")
   deadline=$((SECONDS + ready_timeout_s))
   while ((SECONDS < deadline)); do
-    if curl -fsS -o /dev/null --max-time 2 "${ready_url[$name]}" 2>/dev/null; then
+    if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
       return 0
     fi
     if systemctl is-failed --quiet "$unit"; then
@@ -83,7 +135,7 @@ wait_ready() {
     fi
     sleep 0.5
   done
-  say "$unit did not answer ${ready_url[$name]} within ${ready_timeout_s} s"
+  say "$unit did not answer $url within ${ready_timeout_s} s"
   return 1
 }
 

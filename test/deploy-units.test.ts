@@ -193,3 +193,39 @@ describe("systemd/tap-trading-backup.service and .timer", () => {
     expect(uninstall).toMatch(/^units=\(tap-trading-backup\.timer tap-trading-backup\.service /m);
   });
 });
+
+describe("deploy/release.sh: what the installer reads from the site's settings", () => {
+  /** Runs `call` with deploy/release.sh sourced and the settings files in a temp folder holding `files`. */
+  function withSettings(files: Record<string, string>, call: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "tap-settings-"));
+    try {
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      const script = `say() { :; }; die() { :; }; source "$1"; dir=$2; env_files_of() { printf '%s\\n' "$dir/tap-trading.env" "$dir/$1.env"; }; ${call}`;
+      const run = Bun.spawnSync(["bash", "-c", script, "bash", join(ROOT, "deploy", "release.sh"), dir], { stdout: "pipe", stderr: "pipe" });
+      expect(run.exitCode, run.stderr.toString()).toBe(0);
+      return run.stdout.toString();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("a service's Redis host comes from REDIS_URL (which wins) or REDIS_ADDR, the service's file after the shared one", () => {
+    expect(withSettings({}, "redis_host_of api")).toBe("localhost");
+    expect(withSettings({ "tap-trading.env": "REDIS_ADDR=10.0.0.5:6379\n" }, "redis_host_of ws")).toBe("10.0.0.5");
+    expect(withSettings({ "tap-trading.env": "REDIS_URL=rediss://tap:p@ss@redis.internal:6380/0\nREDIS_ADDR=localhost:6379\n" }, "redis_host_of api")).toBe("redis.internal");
+    expect(withSettings({ "tap-trading.env": "REDIS_ADDR=10.0.0.5:6379\n", "price.env": "REDIS_ADDR=localhost:6390\n" }, "redis_host_of price; echo; redis_host_of api")).toBe("localhost\n10.0.0.5");
+    expect(withSettings({ "api.env": 'REDIS_URL="redis://[::1]:6390"\n' }, "redis_host_of api")).toBe("::1");
+  });
+
+  test("readiness is asked where each service listens: its HOST and PORT, 127.0.0.1 for every interface, else its unit's port", () => {
+    // The defaults are the units' own ports.
+    for (const service of SERVICES) {
+      const port = directives(`tap-trading-${service}.service`).get("Environment")!.find((line) => line.startsWith("PORT="))!.slice(5);
+      expect(withSettings({}, `ready_url_of ${service}`)).toBe(`http://127.0.0.1:${port}${service === "api" ? "/readyz" : "/healthz"}`);
+    }
+    expect(withSettings({ "tap-trading.env": "HOST=0.0.0.0\n", "api.env": "HOST=10.0.0.7\nPORT='9080'\n" }, "ready_url_of api; echo; ready_url_of ws")).toBe(
+      "http://10.0.0.7:9080/readyz\nhttp://127.0.0.1:8081/healthz",
+    );
+    expect(withSettings({ "ws.env": "HOST=::1\n" }, "ready_url_of ws")).toBe("http://[::1]:8081/healthz");
+  });
+});

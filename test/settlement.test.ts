@@ -26,7 +26,8 @@ let dir: string;
 let dbPath: string;
 
 /** One-second columns and short staleness, so windows open and close within the test. */
-const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0002" };
+// A lively volatility, so the bands this test bets on (up to $100 away, seconds ahead) return enough to be offered (MIN_RTP).
+const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.001" };
 
 beforeAll(async () => {
   redis = await startRedis();

@@ -29,7 +29,8 @@ setDefaultTimeout(30_000);
  * bounds, decides nothing.
  */
 const KEY = "tick-integrity-test-key-0123456789abcdef";
-const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.0002", PRICE_SIGNING_KEY: KEY };
+// A lively volatility, so the bands these tests bet on (up to $100 away, seconds ahead) return enough to be offered (MIN_RTP).
+const ENV = { COLUMN_MS: "1000", LOCK_MS: "500", STALE_MS: "1000", SETTLE_GRACE_MS: "500", SIGMA_FLOOR: "0.001", PRICE_SIGNING_KEY: KEY };
 
 let redis: TestRedis | undefined;
 let pump: TickPump | undefined;

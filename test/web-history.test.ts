@@ -272,20 +272,20 @@ describe("the bets panel", () => {
     await waitFor("conn live", async () => (await page.locator("[data-testid=conn]").textContent()) === "live");
     const status = page.locator("[data-testid=bet-status]");
     // A cell whose window starts within the lock (or has started): its centre, where it is now.
-    const lockedCentre = () =>
+    const lockedCentre = (selector: string) =>
       waitFor("a locked cell on screen", () =>
-        page.evaluate(() => {
-          for (const b of document.querySelectorAll<HTMLButtonElement>("button.cell[disabled]")) {
+        page.evaluate((selector) => {
+          for (const b of document.querySelectorAll<HTMLButtonElement>(selector)) {
             const r = b.getBoundingClientRect();
             const at = { x: r.left + r.width / 2, y: r.top + r.height / 2 };
             if (r.width > 20 && document.elementFromPoint(at.x, at.y) === b) return at;
           }
           return undefined;
-        }),
+        }, selector),
       );
-    const tapLocked = async (expected: RegExp) => {
+    const tapLocked = async (expected: RegExp, selector = "button.cell[disabled]:not(.unavailable)") => {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const { x, y } = await lockedCentre();
+        const { x, y } = await lockedCentre(selector);
         await page.mouse.click(x, y);
         const said = await waitFor("the locked message", async () => (await status.getAttribute("data-state")) === "locked" && (await status.textContent()), 1000).catch(() => undefined);
         if (said) return expect(said).toMatch(expected);
@@ -293,6 +293,11 @@ describe("the bets panel", () => {
       throw new Error(`no message for a locked cell; status reads ${await status.textContent()}`);
     };
     await tapLocked(/^Too late: /);
+    // A cell far from the price, its capped multiplier returning under MIN_RTP: greyed, and a tap says why.
+    const unavailable = page.locator("button.cell.unavailable").first();
+    expect(await unavailable.isDisabled()).toBe(true);
+    expect(Number(await unavailable.evaluate((el) => getComputedStyle(el).opacity))).toBeLessThan(0.6);
+    await tapLocked(/^Not offered: on average this cell would pay back only \d+% of the stake, below the 90% every offered cell returns/, "button.cell.unavailable");
 
     // Hover is not a bet: no amber (in flight) and no green (taken), only a light outline and a faint "tap $5?".
     const hovered = await waitFor("a hovered open cell", async () => {

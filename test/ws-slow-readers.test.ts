@@ -35,8 +35,8 @@ let nginx: TestNginx;
 
 /** A grid of about 30 kB, the size of the default one. */
 function grid(ts = Date.now()): string {
-  const cell = { t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, locked: false };
-  return JSON.stringify({ ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, cells: Array(300).fill(cell) });
+  const cell = { t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, rtp: 0.94, offered: true, locked: false };
+  return JSON.stringify({ ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: Array(300).fill(cell) });
 }
 
 describe.skipIf(!run)("slow readers through nginx (ws as a process)", () => {

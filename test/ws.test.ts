@@ -192,7 +192,8 @@ describe("ws service", () => {
         band: 10,
         lock_ms: 2000,
         house_edge: 0.05,
-        cells: [{ t_start: n, t_end: n + 5000, price_low: 42000, price_high: 42010, multiplier: 2.5, locked: false }],
+        min_rtp: 0.9,
+        cells: [{ t_start: n, t_end: n + 5000, price_low: 42000, price_high: 42010, multiplier: 2.5, rtp: 0.94, offered: true, locked: false }],
       });
     await using bystander = await connectClient(ws.url);
     await using client = await connectClient(ws.url);

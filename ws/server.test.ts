@@ -203,9 +203,9 @@ describe("ws server (in process, memory bus)", () => {
 
 /** A grid as the API publishes it, of about `bytes` bytes (the default grid is ~30 kB). */
 function gridOf(bytes: number, ts = Date.now()): string {
-  const cell = { t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, locked: false };
+  const cell = { t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, rtp: 0.94, offered: true, locked: false };
   const cells = Array.from({ length: Math.ceil(bytes / (JSON.stringify(cell).length + 1)) }, () => cell);
-  return JSON.stringify({ ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, cells });
+  return JSON.stringify({ ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells });
 }
 
 const isGrid = (message: Record<string, unknown>) => message.type === "grid";

@@ -2,6 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { openTempStore } from "../../test/support/temp-db.ts";
 import { DAY, DAY_START, type SeededBet, seedBooks } from "./_books-fixture.ts";
 import { readBooks } from "./books.ts";
+import { createBetStore } from "../bets/bet-store.ts";
+import { createPlayerStore } from "../players/player-store.ts";
+import { createSettleStore } from "../settlement/settle-store.ts";
+import { createTickLog } from "../settlement/tick-log.ts";
 
 const won = (bet: SeededBet) => Math.floor((bet.stake * bet.multiplierCenti) / 100);
 const within = (ms: number | null, from: number, to: number) => ms !== null && ms >= from && ms < to;
@@ -69,5 +73,49 @@ describe("readBooks", () => {
     expect(books.return_to_player).toEqual({ settled_stakes_cents: 0, settled_payouts_cents: 0, realised: null, theoretical: 0.98, house_edge: 0.02 });
     expect(books.outcomes.won).toEqual({ bets: 0, stake_cents: 0, payout_cents: 0 });
     expect(books.top_windows).toEqual([]);
+  });
+});
+
+describe("return by distance from the price", () => {
+  test("groups won and lost bets by the bands between their band and the price's when taken, with what they returned", () => {
+    using db = openTempStore();
+    const at = DAY_START + 3_600_000;
+    createPlayerStore(db).create("p1", 1_000_000, at - 10_000);
+    const ticks = createTickLog(db);
+    // The price when the bets are taken: 42,005.00 (band 42,000-42,010), then 42,031.00 (band 42,030-42,040).
+    db.transaction(() => {
+      ticks.append({ tick: { symbol: "BTC-USD", price: 42_005, ts: at - 1000 }, continuous: true }, at - 1000);
+      ticks.append({ tick: { symbol: "BTC-USD", price: 42_031, ts: at + 1000 }, continuous: true }, at + 1000);
+    })();
+    const order = (id: string, lowCents: number, stakeCents: number, createdAt: number) => ({
+      id,
+      playerId: "p1",
+      stakeCents,
+      tStart: at + 10_000,
+      tEnd: at + 15_000,
+      lowCents,
+      highCents: lowCents + 1000,
+      multiplierCenti: 300,
+      createdAt,
+      idempotencyKey: null,
+    });
+    createBetStore(db).placeBatch([
+      order("a", 4_201_000, 100, at), // 1 band above 42,000: won
+      order("b", 4_199_000, 200, at), // 1 band below: lost
+      order("c", 4_203_000, 400, at), // 3 bands above: lost
+      order("d", 4_203_000, 800, at + 2000), // taken at 42,031: its own band, 0 away: won
+      order("e", 4_205_000, 50, at + 2000), // 2 above 42,030: void, not counted
+    ]);
+    const settle = createSettleStore(db);
+    const open = Object.fromEntries(settle.openBets().map((bet) => [bet.id, bet]));
+    const outcome = { a: "won", b: "lost", c: "lost", d: "won", e: "void" } as const;
+    settle.settle(Object.entries(outcome).map(([id, result]) => ({ bet: open[id]!, outcome: result, at: at + 16_000 })), at + 16_000);
+
+    const books = readBooks(db, { from: DAY_START, to: DAY_START + DAY }, { houseEdge: 0.05, top: 3 });
+    expect(books.return_by_distance).toEqual([
+      { bands_away: 0, bets: 1, stake_cents: 800, payout_cents: 2400, realised: 3 },
+      { bands_away: 1, bets: 2, stake_cents: 300, payout_cents: 300, realised: 1 },
+      { bands_away: 3, bets: 1, stake_cents: 400, payout_cents: 0, realised: 0 },
+    ]);
   });
 });

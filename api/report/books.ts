@@ -89,11 +89,52 @@ export interface WindowExposure {
 export interface Books {
   money: MoneyFlows;
   return_to_player: ReturnToPlayer;
+  /** The return to players of won and lost bets by how far their band was from the price when taken. */
+  return_by_distance: DistanceReturn[];
   outcomes: Outcomes;
   top_windows: WindowExposure[];
 }
 
+/**
+ * Won and lost bets whose band was `bands_away` bands from the band holding the price when they were accepted (the
+ * last judged tick at or before then; null when no tick was stored before the bet), and what they returned.
+ *
+ * ```ts
+ * const near: DistanceReturn = { bands_away: 1, bets: 120, stake_cents: 60_000, payout_cents: 55_800, realised: 0.93 };
+ * ```
+ */
+export interface DistanceReturn {
+  bands_away: number | null;
+  bets: number;
+  stake_cents: number;
+  payout_cents: number;
+  realised: number;
+}
+
 const STATUSES = ["open", "won", "lost", "void"] as const;
+
+/** Groups the range's won and lost bets by their distance from the price at acceptance, nearest first. */
+function returnByDistance(db: Database, from: number, to: number): DistanceReturn[] {
+  const rows = db
+    .query(
+      `SELECT b.stake_cents, b.payout_cents, b.price_low_cents AS low, b.price_high_cents AS high,
+              (SELECT t.price_cents FROM ticks t WHERE t.ts <= b.created_at ORDER BY t.ts DESC LIMIT 1) AS spot
+       FROM bets b WHERE b.t_end >= ?1 AND b.t_end < ?2 AND b.status IN ('won', 'lost')`,
+    )
+    .all(from, to) as { stake_cents: number; payout_cents: number; low: number; high: number; spot: number | null }[];
+  const groups = new Map<number | null, DistanceReturn>();
+  for (const row of rows) {
+    const band = row.high - row.low;
+    const away = row.spot === null ? null : Math.abs(row.low - Math.floor(row.spot / band) * band) / band;
+    const group = groups.get(away) ?? { bands_away: away, bets: 0, stake_cents: 0, payout_cents: 0, realised: 0 };
+    group.bets++;
+    group.stake_cents += row.stake_cents;
+    group.payout_cents += row.payout_cents;
+    groups.set(away, group);
+  }
+  for (const group of groups.values()) group.realised = group.stake_cents > 0 ? group.payout_cents / group.stake_cents : 0;
+  return [...groups.values()].sort((a, b) => (a.bands_away ?? Number.POSITIVE_INFINITY) - (b.bands_away ?? Number.POSITIVE_INFINITY));
+}
 
 /**
  * Reads the books of `range` (UTC, `[from, to)`) from the database; it only
@@ -153,6 +194,7 @@ export function readBooks(db: Database, { from, to }: TimeRange, { houseEdge, to
       theoretical: 1 - houseEdge,
       house_edge: houseEdge,
     },
+    return_by_distance: returnByDistance(db, from, to),
     outcomes,
     top_windows: topWindows,
   };

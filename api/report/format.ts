@@ -64,7 +64,7 @@ function checkLine(name: string, check: AuditCheck, what: string): string[] {
  * ```
  */
 export function formatReport({ db, generated_at, range, books, audit }: Report): string {
-  const { money, return_to_player: rtp, outcomes, top_windows: windows } = books;
+  const { money, return_to_player: rtp, return_by_distance: byDistance, outcomes, top_windows: windows } = books;
   const manyDays = range.to - range.from > 86_400_000 || new Date(range.from).getUTCDate() !== new Date(range.to - 1).getUTCDate();
   const lines = [
     `tap-trading books for ${describeRange(range)}`,
@@ -85,6 +85,17 @@ export function formatReport({ db, generated_at, range, books, audit }: Report):
     "Return to players (won and lost bets whose window ended in the range)",
     `  realised      ${percent(rtp.realised)}   (${formatCents(rtp.settled_payouts_cents)} paid on ${formatCents(rtp.settled_stakes_cents)} staked)`,
     `  theoretical   ${percent(rtp.theoretical)}   (1 - HOUSE_EDGE ${rtp.house_edge})`,
+    "",
+    "Return by distance from the price (bands between the bet's band and the price's when it was taken)",
+    ...(byDistance.length === 0
+      ? ["  no settled bets"]
+      : table(
+          [
+            ["bands away", "bets", "staked", "paid", "realised"],
+            ...byDistance.map((d) => [d.bands_away === null ? "unknown" : String(d.bands_away), String(d.bets), formatCents(d.stake_cents), formatCents(d.payout_cents), percent(d.realised)]),
+          ],
+          [false, true, true, true, true],
+        )),
     "",
     "Bets by outcome (window ended in the range)",
     ...table(

@@ -113,6 +113,8 @@ if [[ $mode != run ]]; then
   # test/monitoring.test.ts checks deploy/monitoring with promtool, from Debian's
   # Prometheus package (its server may start on 9090; nothing here uses it).
   need_apt_package promtool prometheus
+  # test/nginx-tls.test.ts makes a self-signed certificate and probes TLS versions with openssl.
+  need_apt_package openssl openssl
 fi
 install_missing_apt_packages
 

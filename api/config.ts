@@ -48,6 +48,8 @@ const spec = {
   gridRowsEachSide: envVar({ name: "GRID_ROWS_EACH_SIDE", schema: Ms(1, 100), fallback: 10 }),
   lockMs: envVar({ name: "LOCK_MS", schema: Ms(0, 3_600_000), fallback: 2000 }),
   houseEdge: envVar({ name: "HOUSE_EDGE", schema: t.Number({ minimum: 0, maximum: 0.5 }), fallback: 0.05 }),
+  /** How hard each commit is pushed to disk (docs/deployment.md, "Durability"): full fsyncs every group commit. */
+  dbSync: envVar({ name: "DB_SYNC", schema: t.Union([t.Literal("normal"), t.Literal("full")]), fallback: "full" }),
   /** The least expected return of an offered cell; between 0.5 and 1 − HOUSE_EDGE (docs/rules.md). */
   minRtp: envVar({ name: "MIN_RTP", schema: t.Number({ minimum: 0.5, maximum: 1 }), fallback: 0.9 }),
   maxMultiplier: envVar({ name: "MAX_MULTIPLIER", schema: t.Number({ minimum: MIN_MULTIPLIER, maximum: 10_000 }), fallback: 100 }),

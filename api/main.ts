@@ -69,7 +69,7 @@ const sink = createStdoutSink();
 const log = createLogger({ component: "api", level: config.logLevel, sink, secrets: [config.sessionSecret, config.priceSigningKey, urlPassword(config.redisUrl)] });
 
 // This process owns the database's writes (docs/architecture.md).
-const db = openStore(config.dbPath);
+const db = openStore(config.dbPath, { sync: config.dbSync });
 // WAL checkpoints (and their fsyncs) run in a worker thread, never inside a request's commit.
 const checkpointer = startCheckpointer(db, config.dbPath, {
   onError: (message) => log.warn({ error: message }, "wal checkpoint failed"),

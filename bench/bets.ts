@@ -6,7 +6,7 @@
  *   bun bench/bets.ts [--rounds 3] [--duration 10] [--warmup 2] [--connections 64] [--threads 1]
  *                     [--sessions 1000] [--batch-delay-ms 0] [--logs file|null]
  *                     [--quiet-wait 60] [--quiet-below 15] [--bun-flags=…] [--json out.json]
- *                     [--scrape-ms 0 | 1000 | 0,1000]
+ *                     [--scrape-ms 0 | 1000 | 0,1000] [--db-sync full | normal | normal,full]
  *
  * Per round: a private redis-server and a constant-price tick feed (a tick on
  * `prices:btc:usd` and `price:btc:usd` every 200 ms), a fresh API with a temp
@@ -54,6 +54,7 @@ const { values: args } = parseArgs({
     "quiet-below": { type: "string", default: "15" },
     json: { type: "string" },
     "scrape-ms": { type: "string", default: "0" },
+    "db-sync": { type: "string", default: "full" },
   },
 });
 const int = (name: string, raw: string, min = 1) => {
@@ -69,6 +70,12 @@ const threads = int("threads", args.threads);
 const sessionCount = int("sessions", args.sessions);
 const batchDelayMs = int("batch-delay-ms", args["batch-delay-ms"], 0);
 const scrapeEvery = args["scrape-ms"].split(",").map((raw) => int("scrape-ms", raw.trim(), 0));
+// DB_SYNC for the API, alternating round by round when several are given (issue 17: what fsync per commit costs).
+const dbSyncs = args["db-sync"].split(",").map((raw) => {
+  const value = raw.trim();
+  if (value !== "full" && value !== "normal") throw new RangeError(`--db-sync takes full or normal, not ${raw}`);
+  return value;
+});
 if (args.logs !== "file" && args.logs !== "null") throw new RangeError(`--logs must be file or null, not ${args.logs}`);
 const logs = args.logs;
 const bunFlags = args["bun-flags"].split(/\s+/).filter(Boolean);
@@ -112,7 +119,8 @@ console.log(
   `load:    wrk -t${threads} -c${connections} -d${durationSeconds}s (after ${warmupSeconds}s warm-up), ${rounds} round(s), ${sessionCount} sessions, ` +
     `BATCH_DELAY_MS=${batchDelayMs}, logs to ${logs === "file" ? "a file" : "/dev/null"}, LOG_LEVEL=info;\n` +
     `         each run waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy first${bunFlags.length > 0 ? `; bun ${bunFlags.join(" ")}` : ""};\n` +
-    `         GET /metrics during the measured run: ${scrapeEvery.map((ms) => (ms === 0 ? "none" : `every ${ms} ms`)).join(", then ")}${scrapeEvery.length > 1 ? " (alternating round by round)" : ""}\n`,
+    `         GET /metrics during the measured run: ${scrapeEvery.map((ms) => (ms === 0 ? "none" : `every ${ms} ms`)).join(", then ")}${scrapeEvery.length > 1 ? " (alternating round by round)" : ""}\n` +
+    `         DB_SYNC=${dbSyncs.join(", then ")}${dbSyncs.length > 1 ? " (alternating round by round)" : ""}\n`,
 );
 
 const runs: Run[] = [];
@@ -179,6 +187,7 @@ async function measure(round: number, dir: string, scrapeMs: number): Promise<Ru
       LOG_LEVEL: "info",
       SESSION_SECRET: BENCH_SESSION_SECRET,
       BATCH_DELAY_MS: String(batchDelayMs),
+      DB_SYNC: dbSyncs[(round - 1) % dbSyncs.length]!,
       ...LIMITS,
     },
     logs: logs === "file" ? { kind: "file", path: join(dir, "api.log") } : { kind: "null" },
@@ -287,7 +296,7 @@ function scrapeText(scrapes: Scrapes): string {
 
 function describeRun(run: Run): string {
   return (
-    `round ${run.round}  ${scrapeText(run.scrapes)}  ${formatNumber(run.acceptedPerSecond).padStart(7)} accepted/s  p50 ${run.wrk.p50Ms.toFixed(2)} ms  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
+    `round ${run.round}  DB_SYNC=${dbSyncs[(run.round - 1) % dbSyncs.length]}  ${scrapeText(run.scrapes)}  ${formatNumber(run.acceptedPerSecond).padStart(7)} accepted/s  p50 ${run.wrk.p50Ms.toFixed(2)} ms  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
     `non-202 ${refusalText(run.refusals)}  socket errors ${run.wrk.socketErrors}  server CPU ${run.serverCpuPercent.toFixed(0)}%  ` +
     `wrk CPU ${run.generatorCpuPercent.toFixed(0)}%  other CPU ${run.otherCpuPercent.toFixed(0)}%  ledger ${ledgerOk(run) ? "ok" : "INCONSISTENT"}` +
     (run.before.quiet ? "" : `  (machine ${run.before.busyPercent.toFixed(0)}% busy before the run)`)

@@ -25,6 +25,15 @@ describe("openStore", () => {
     db.close();
   });
 
+  test("sync full fsyncs every commit (synchronous = FULL); normal is the default", () => {
+    const full = openStore(tempDbPath(), { sync: "full" });
+    expect(full.query("PRAGMA synchronous").get()).toEqual({ synchronous: 2 });
+    full.close();
+    const normal = openStore(tempDbPath(), { sync: "normal" });
+    expect(normal.query("PRAGMA synchronous").get()).toEqual({ synchronous: 1 });
+    normal.close();
+  });
+
   test("applies migrations once and keeps data across reopen", () => {
     const path = tempDbPath();
     const first = openStore(path);

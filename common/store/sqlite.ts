@@ -8,14 +8,28 @@ import { type Migration, migrations as allMigrations } from "./migrations.ts";
  * unless set) and the migrations to apply (all of them unless set).
  *
  * ```ts
- * const db = openStore(":memory:", { busyTimeoutMs: 1000, migrations: migrations.slice(0, 2) });
+ * const db = openStore(":memory:", { busyTimeoutMs: 1000, migrations: migrations.slice(0, 2), sync: "full" });
  * ```
  */
 export interface StoreOptions {
   /** How long a writer waits for a lock held by another connection, ms. */
   busyTimeoutMs?: number;
+  /**
+   * `normal` (the default here): a commit survives the process crashing, but an OS crash or power loss can drop the
+   * last commits. `full`: every commit is fsynced before it returns, so a bet answered 202 survives those too.
+   */
+  sync?: DbSync;
   migrations?: readonly Migration[];
 }
+
+/**
+ * How hard a commit is pushed to disk: SQLite's `synchronous` setting in WAL mode (see `StoreOptions.sync`).
+ *
+ * ```ts
+ * const sync: DbSync = "full";
+ * ```
+ */
+export type DbSync = "normal" | "full";
 
 /** A writer waits this long for another connection's lock (say, a checkpoint) before SQLITE_BUSY. */
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -28,13 +42,14 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * const db = openStore("/data/bets.db");
  * ```
  */
-export function openStore(path: string, { busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS, migrations = allMigrations }: StoreOptions = {}): Database {
+export function openStore(path: string, { busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS, migrations = allMigrations, sync = "normal" }: StoreOptions = {}): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   db.exec("PRAGMA journal_mode = WAL");
-  // NORMAL is durable in WAL mode against a process crash; only an OS crash can lose the last commits.
-  db.exec("PRAGMA synchronous = NORMAL");
+  // NORMAL is durable in WAL mode against a process crash; only an OS crash can lose the last commits. FULL fsyncs
+  // the WAL at every commit (one group commit of bets is one transaction, so one fsync per batch).
+  db.exec(`PRAGMA synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
   db.exec("PRAGMA foreign_keys = ON");
   migrate(db, migrations);
   return db;

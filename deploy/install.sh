@@ -40,6 +40,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# What the release is made of: the checkout's by default.
 bin_src=${TAP_BIN_DIR:-$root/dist/bin}
 web_src=${TAP_WEB_DIR:-$root/dist/web}
 units_src=${TAP_UNIT_DIR:-$root/systemd}
@@ -65,6 +66,10 @@ for name in "${services[@]}"; do
     *) say "$name uses the Redis at $(redis_host_of "$name"), not this host's" ;;
   esac
 done
+# Checked before anything changes: a masked redis-server cannot be the services' Redis.
+if ((${#local_redis[@]})) && [[ $(systemctl is-enabled redis-server.service 2>/dev/null || true) == masked ]]; then
+  die "redis-server.service is masked, but ${local_redis[*]} use this host's Redis: unmask it, or set REDIS_URL in /etc/tap-trading/tap-trading.env (docs/deployment.md, \"Redis on another host\")"
+fi
 
 # --- packages -----------------------------------------------------------------
 missing=()
@@ -140,6 +145,7 @@ while [[ -e $releases_dir/$version ]]; do version="${version%-r[0-9]*}-r$((++suf
 say "installing the release $version"
 # Filled in a hidden folder, then renamed: a release folder is always complete.
 staging=$(mktemp -d "$releases_dir/.new.XXXXXX")
+trap 'rm -rf "$staging"' EXIT
 for name in "${services[@]}"; do
   install -o root -g root -m 0755 "$bin_src/$name" "$staging/$name"
 done
@@ -150,6 +156,9 @@ done
 printf '%s\n' "$version" >"$staging/VERSION"
 chmod 0755 "$staging"
 mv -T "$staging" "$releases_dir/$version"
+# A release that never became active (the install stopped before, e.g. at Redis
+# or nginx) is removed on the way out: it was never run.
+trap '[[ $(active_release) == "$version" ]] || rm -rf "${releases_dir:?}/$version"' EXIT
 
 web_new=$(mktemp -d /opt/app/.web.XXXXXX)
 if [[ -f $web_src/index.html ]]; then

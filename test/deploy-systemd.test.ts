@@ -490,8 +490,19 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     for (const name of SERVICES) expect(clients).toContain(`user=tap-${name} `);
     await expectSmokeOk();
 
+    // The local one wanted again while it is still masked: the install stops before any
+    // service is touched, and the release it was making is not left behind.
+    await sh("sed -i '/^REDIS_URL=/d' /etc/tap-trading/tap-trading.env");
+    const [active, releases, apiId] = [await sh("readlink /opt/app/bin"), await sh("ls -A /opt/app/releases"), await show("tap-trading-api.service", "InvocationID")];
+    const refused = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("redis-server.service is masked, but api ws price use this host's Redis");
+    expect(await sh("readlink /opt/app/bin")).toBe(active);
+    expect(await sh("ls -A /opt/app/releases")).toBe(releases);
+    expect(await show("tap-trading-api.service", "InvocationID")).toBe(apiId);
+
     // Back to the local one: the drop-ins come back and the services are on it again.
-    await sh("sed -i '/^REDIS_URL=/d' /etc/tap-trading/tap-trading.env && systemctl unmask redis-server.service");
+    await sh("systemctl unmask redis-server.service");
     const back = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
     expect(back.code, back.stderr).toBe(0);
     for (const unit of UNITS) {

@@ -201,7 +201,7 @@ function prepareRoot(root: string): void {
   for (const entry of readdirSync(system)) {
     if (entry.endsWith(".wants")) rmSync(join(system, entry), { recursive: true, force: true });
   }
-  for (const path of ["opt/app", "data", "etc/tap-trading", "etc/nginx/sites-enabled/tap-trading.conf", "etc/nginx/sites-available/tap-trading.conf"]) {
+  for (const path of ["opt/app", "data", "etc/tap-trading", "var/lib/tap-trading", "etc/nginx/sites-enabled/tap-trading.conf", "etc/nginx/sites-available/tap-trading.conf"]) {
     rmSync(join(root, path), { recursive: true, force: true });
   }
   for (const entry of readdirSync(system)) {

@@ -33,6 +33,10 @@
 #   sudo make install               # builds, then runs this
 #   sudo TAP_RELEASE=v2 deploy/install.sh   # names the release <timestamp>-v2
 #                                           # (default: git describe of the checkout)
+#   sudo deploy/install.sh --domain example.com [--cert PATH --key PATH]
+#                                   # the HTTPS site (nginx/render-site.sh, docs/tls.md):
+#                                   # certbot's files by default; kept by later installs
+#   sudo deploy/install.sh --no-domain      # back to the HTTP site
 #
 # Settings: /etc/tap-trading/tap-trading.env (every service) and
 # /etc/tap-trading/<service>.env, e.g. LOG_LEVEL=debug or CORS_ORIGINS=...;
@@ -49,6 +53,35 @@ say() { printf 'install: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 # shellcheck source=deploy/release.sh
 source "$root/deploy/release.sh"
+
+# The site: HTTP, or HTTPS for a domain. The choice is kept in site_conf, so an
+# install without options keeps the site as it was.
+site_conf=/etc/tap-trading/site.env
+usage() { printf 'usage: %s [--domain NAME [--cert PATH] [--key PATH] | --no-domain]\n' "$0" >&2; exit 64; }
+site_given=0 domain= cert= key=
+while (($# > 0)); do
+  case $1 in
+    --domain | --cert | --key)
+      (($# >= 2)) || usage
+      site_given=1
+      case $1 in --domain) domain=$2 ;; --cert) cert=$2 ;; --key) key=$2 ;; esac
+      shift 2
+      ;;
+    --no-domain) site_given=1 domain= cert= key= && shift ;;
+    *) usage ;;
+  esac
+done
+if ((site_given == 0)) && [[ -r $site_conf ]]; then
+  domain=$(env_value DOMAIN "$site_conf")
+  cert=$(env_value CERT "$site_conf")
+  key=$(env_value KEY "$site_conf")
+fi
+site_args=()
+[[ -z $domain ]] || site_args=(--domain "$domain")
+[[ -z $cert ]] || site_args+=(--cert "$cert")
+[[ -z $key ]] || site_args+=(--key "$key")
+# Refused values (a domain that is no host name, a relative path) stop here, before any change.
+bash "$root/nginx/render-site.sh" "${site_args[@]}" >/dev/null || exit 64
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 command -v systemctl >/dev/null || die "systemctl not found: this installer needs systemd"
@@ -258,8 +291,30 @@ else
 fi
 
 # --- nginx --------------------------------------------------------------------
-install -o root -g root -m 0644 "$root/nginx/tap-trading.conf" /etc/nginx/sites-available/tap-trading.conf
-ln -sfn /etc/nginx/sites-available/tap-trading.conf /etc/nginx/sites-enabled/tap-trading.conf
+# The site is rendered by nginx/render-site.sh: every setting, TLS's too, is in
+# our files, so installing again never loses one (docs/tls.md). For a domain
+# whose certificate is not there yet, the HTTP site goes in: it answers certbot's
+# challenges from the webroot, and the next install, once certbot has the
+# certificate, switches to HTTPS.
+acme_root=/var/www/letsencrypt
+if [[ ! -d $acme_root ]]; then
+  install -d -o root -g root -m 0755 "$acme_root"
+  touch "$state_dir/created-acme-root"
+fi
+if [[ -n $domain ]]; then
+  cert_path=${cert:-/etc/letsencrypt/live/$domain/fullchain.pem}
+  key_path=${key:-/etc/letsencrypt/live/$domain/privkey.pem}
+  if [[ ! -r $cert_path || ! -r $key_path ]]; then
+    say "no certificate for $domain yet ($cert_path, $key_path): installing the HTTP site, which answers certbot's challenges from $acme_root; get one (docs/tls.md: certbot certonly --webroot -w $acme_root -d $domain) and install again"
+    site_args=()
+  fi
+fi
+site=/etc/nginx/sites-available/tap-trading.conf
+bash "$root/nginx/render-site.sh" "${site_args[@]}" >"$site.new"
+chmod 0644 "$site.new"
+[[ -f $site ]] && cp -p "$site" "$state_dir/tap-trading.conf.previous"
+mv -f "$site.new" "$site"
+ln -sfn "$site" /etc/nginx/sites-enabled/tap-trading.conf
 # Debian's default site also claims port 80 as the default server: disabled, its
 # link kept in $state_dir for deploy/uninstall.sh to put back.
 if [[ -e /etc/nginx/sites-enabled/default || -L /etc/nginx/sites-enabled/default ]]; then
@@ -273,9 +328,24 @@ if grep -qE '^\s*worker_connections 768;' /etc/nginx/nginx.conf; then
   grep -q '^worker_rlimit_nofile' /etc/nginx/nginx.conf ||
     sed -i -E '0,/^worker_processes/s//worker_rlimit_nofile 20000; # tap-trading (deploy\/install.sh)\n&/' /etc/nginx/nginx.conf
 fi
-nginx -t -q || die "nginx -t rejects the configuration: the site is installed but nginx was not reloaded"
+if ! nginx -t -q; then
+  # The site that was there goes back: nginx keeps serving what it served.
+  if [[ -f $state_dir/tap-trading.conf.previous ]]; then mv -f "$state_dir/tap-trading.conf.previous" "$site"; else rm -f "$site" /etc/nginx/sites-enabled/tap-trading.conf; fi
+  die "nginx -t rejects the configuration with the new site: the previous site is back, nginx was not reloaded"
+fi
+rm -f "$state_dir/tap-trading.conf.previous"
 systemctl enable nginx.service
 if systemctl is-active --quiet nginx.service; then systemctl reload nginx.service; else systemctl start nginx.service; fi
+if ((site_given)); then
+  if [[ -n $domain ]]; then
+    printf '# The nginx site of deploy/install.sh (nginx/render-site.sh), kept for the next install.\nDOMAIN=%s\nCERT=%s\nKEY=%s\n' "$domain" "$cert" "$key" >"$site_conf"
+    chmod 0640 "$site_conf"
+  else
+    rm -f "$site_conf"
+  fi
+fi
+served=http://localhost/
+((${#site_args[@]})) && served=https://$domain/
 
 # --- services -----------------------------------------------------------------
 # One restart each (a start when it was not running), after every file is in
@@ -295,4 +365,4 @@ prune_releases
 # The timer's schedule is re-read by daemon-reload; a backup never runs at install.
 systemctl enable --now tap-trading-backup.timer
 systemctl is-active --quiet tap-trading-backup.timer || die "tap-trading-backup.timer did not start: journalctl -u tap-trading-backup.timer"
-say "installed release $version: ${units[*]} ready, tap-trading-backup.timer active; nginx serves http://localhost/"
+say "installed release $version: ${units[*]} ready, tap-trading-backup.timer active; nginx serves $served"

@@ -4,8 +4,9 @@
 #   - the three services, their units and drop-ins, the backup timer and its
 #     service (the backups in /data/backups stay with /data);
 #   - /opt/app: the releases, the /opt/app/bin link, the web files;
-#   - the nginx site; Debian's default site is enabled again (install.sh kept its
-#     link in /var/lib/tap-trading) and nginx.conf's worker lines marked
+#   - the nginx site, and certbot's webroot /var/www/letsencrypt when install.sh
+#     made it; Debian's default site is enabled again (install.sh kept its link in
+#     /var/lib/tap-trading) and nginx.conf's worker lines marked
 #     "tap-trading (deploy/install.sh)" get their values back;
 #   - Redis's users and limits: /etc/redis/tap-trading.conf, the ACL and the
 #     `include` line at the end of redis.conf (a running redis-server is
@@ -52,6 +53,8 @@ if [[ -e /etc/nginx/sites-available/tap-trading.conf || -L /etc/nginx/sites-enab
   rm -f /etc/nginx/sites-enabled/tap-trading.conf /etc/nginx/sites-available/tap-trading.conf
   nginx_changed=1
 fi
+# certbot's webroot, when the installer made it (its challenges are short-lived).
+[[ -e $state_dir/created-acme-root ]] && rm -rf /var/www/letsencrypt
 if [[ -L $state_dir/nginx-sites-enabled-default || -e $state_dir/nginx-sites-enabled-default ]]; then
   if [[ -e /etc/nginx/sites-enabled/default || -L /etc/nginx/sites-enabled/default ]]; then
     say "kept /etc/nginx/sites-enabled/default as it is (enabled again since the install)"

@@ -519,6 +519,46 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
   }, 180_000);
 
+  test("--domain: the HTTP site answers certbot's challenges until a certificate is there, then HTTPS (HSTS, 80 redirecting, wss), kept by the next install; --no-domain goes back", async () => {
+    const install = (...args: string[]) => sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });
+    // No certificate at certbot's place yet: the HTTP site, serving the webroot's challenges.
+    const first = await install("--domain", "play.example.test");
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain("no certificate for play.example.test yet");
+    await sh("install -d /var/www/letsencrypt/.well-known/acme-challenge && echo token-42 > /var/www/letsencrypt/.well-known/acme-challenge/t42");
+    expect(await sh("curl -sS http://localhost/.well-known/acme-challenge/t42")).toBe("token-42");
+    expect(await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz")).toBe("200");
+
+    // A certificate of one's own (self-signed here): HTTPS.
+    await sh(
+      "install -d -m 0755 /etc/ssl/tap && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout /etc/ssl/tap/privkey.pem -out /etc/ssl/tap/fullchain.pem 2>/dev/null && chmod 0600 /etc/ssl/tap/privkey.pem",
+    );
+    const tls = await install("--domain", "localhost", "--cert", "/etc/ssl/tap/fullchain.pem", "--key", "/etc/ssl/tap/privkey.pem");
+    expect(tls.code, tls.stderr).toBe(0);
+    const expectHttps = async () => {
+      expect(await sh("curl -sS --cacert /etc/ssl/tap/fullchain.pem -o /dev/null -w '%{http_code}' https://localhost/api/healthz")).toBe("200");
+      expect((await sh("curl -sSI --cacert /etc/ssl/tap/fullchain.pem https://localhost/")).toLowerCase()).toContain("strict-transport-security: max-age=63072000");
+      expect(await sh("curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://localhost/api/healthz")).toBe("301 https://localhost/api/healthz");
+      // The websocket's upgrade over TLS (wss://).
+      const upgrade = await sh(
+        "curl -s --cacert /etc/ssl/tap/fullchain.pem --http1.1 --max-time 2 -o /dev/null -w '%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://localhost/ws || true",
+      );
+      expect(upgrade).toBe("101");
+    };
+    await expectHttps();
+    // An install without options keeps the site as it was.
+    const again = await install();
+    expect(again.code, again.stderr).toBe(0);
+    await expectHttps();
+    expect(await sh("grep -c 'ssl_certificate /etc/ssl/tap/fullchain.pem;' /etc/nginx/sites-available/tap-trading.conf")).toBe("1");
+
+    const back = await install("--no-domain");
+    expect(back.code, back.stderr).toBe(0);
+    expect(await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz")).toBe("200");
+    expect(await sh("test -e /etc/tap-trading/site.env && echo present || echo gone")).toBe("gone");
+    await expectSmokeOk();
+  }, 180_000);
+
   test("the uninstaller removes the services, puts Debian's files back and keeps /data and the secrets; a reinstall keeps players' tokens valid", async () => {
     await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh`);
     for (const unit of [...UNITS, "tap-trading-backup.timer", "tap-trading-backup.service"]) expect(await show(unit, "LoadState")).toBe("not-found");
@@ -534,6 +574,8 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     // nginx.conf and redis.conf as Debian shipped them, and its default site enabled again.
     expect(await sh(DISTRO_FILES)).toBe(distroFilesBefore);
     expect(await sh("test -e /etc/redis/tap-trading.conf && echo present || echo gone")).toBe("gone");
+    // certbot's webroot was the installer's (this image has none).
+    expect(await sh("test -e /var/www/letsencrypt && echo present || echo gone")).toBe("gone");
     expect(await show("nginx.service", "ActiveState")).toBe("active");
     expect(await sh("curl -s http://localhost/")).toContain("Welcome to nginx");
     // The secrets stay (the session secret signs the players' tokens).

@@ -1,0 +1,146 @@
+/**
+ * One versioned schema change for PostgreSQL, applied in order at start by
+ * `migratePostgres`. Never edit a shipped migration: add the next version.
+ * The `schema_version` table records what was applied.
+ *
+ * ```ts
+ * const next: PgMigration = { version: 2, name: "players' display names", sql: "ALTER TABLE players ADD COLUMN name TEXT;" };
+ * ```
+ */
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Every migration of the PostgreSQL store, oldest first. Version 1 is the
+ * SQLite schema as of its version 6 (common/store/migrations.ts) in one step,
+ * with the same tables, checks and invariants: a player's balance is the sum of
+ * their ledger and never negative, the ledger is append-only, a bet has at most
+ * one stake and one settlement credit, a bet is never below its slippage floor.
+ * The thin thread's `legacy_bets` (never read) is not carried over.
+ *
+ * ```ts
+ * await migratePostgres(sql, { migrations: pgMigrations });
+ * ```
+ */
+export const pgMigrations: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: "players, the money ledger, bets, ticks, recovery codes and nicknames",
+    sql: `
+      -- Times are ms since the epoch and money is in cents, both BIGINT (SQLite's INTEGER is 64-bit).
+
+      -- One row that /readyz overwrites and reads back: a real write on every probe.
+      CREATE TABLE health_probe (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        token      TEXT    NOT NULL,
+        checked_at BIGINT  NOT NULL
+      );
+
+      CREATE TABLE players (
+        id            TEXT   PRIMARY KEY,
+        created_at    BIGINT NOT NULL,
+        -- Kept equal to the sum of the player's ledger entries by ledger_moves_balance; never negative.
+        balance_cents BIGINT NOT NULL DEFAULT 0 CHECK (balance_cents >= 0)
+      );
+
+      CREATE TABLE bets (
+        id               TEXT    PRIMARY KEY,
+        player_id        TEXT    NOT NULL REFERENCES players (id),
+        stake_cents      BIGINT  NOT NULL CHECK (stake_cents > 0),
+        t_start          BIGINT  NOT NULL,
+        t_end            BIGINT  NOT NULL CHECK (t_end > t_start),
+        price_low_cents  BIGINT  NOT NULL CHECK (price_low_cents > 0),
+        price_high_cents BIGINT  NOT NULL CHECK (price_high_cents > price_low_cents),
+        -- The multiplier in hundredths (2.35x = 235), fixed at acceptance.
+        multiplier_centi INTEGER NOT NULL CHECK (multiplier_centi >= 101),
+        status           TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost', 'void')),
+        payout_cents     BIGINT  NOT NULL DEFAULT 0 CHECK (payout_cents >= 0),
+        created_at       BIGINT  NOT NULL,
+        settled_at       BIGINT,
+        -- The player's balance right after the stake: a retried request gets the first answer again.
+        balance_after_cents BIGINT NOT NULL CHECK (balance_after_cents >= 0),
+        idempotency_key  TEXT,
+        -- Slippage protection (docs/rules.md): the quote the player bet from, and the lowest multiplier they accepted.
+        quote_id         TEXT,
+        min_multiplier_centi INTEGER,
+        CHECK (min_multiplier_centi IS NULL OR (min_multiplier_centi >= 101 AND min_multiplier_centi <= multiplier_centi))
+      );
+      CREATE INDEX bets_player ON bets (player_id, id);
+      CREATE UNIQUE INDEX bets_idempotency ON bets (player_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      -- SQLite keeps bets ordered by (t_end, id); a PostgreSQL heap has no such order, so
+      -- settlement finds a window's open bets through this partial index instead.
+      CREATE INDEX bets_open_by_end ON bets (t_end, id) WHERE status = 'open';
+      -- The day's won and lost bets in settlement order, with every column the leaderboard reads.
+      CREATE INDEX bets_settled ON bets (settled_at, player_id, stake_cents, payout_cents, status) WHERE status IN ('won', 'lost');
+
+      -- Append-only: every movement of money, signed (credits > 0, stakes < 0).
+      CREATE TABLE ledger (
+        id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        player_id    TEXT   NOT NULL REFERENCES players (id),
+        kind         TEXT   NOT NULL CHECK (kind IN ('grant', 'stake', 'payout', 'refund')),
+        amount_cents BIGINT NOT NULL CHECK (amount_cents <> 0 AND (kind = 'stake') = (amount_cents < 0)),
+        bet_id       TEXT   REFERENCES bets (id),
+        created_at   BIGINT NOT NULL,
+        CHECK ((kind = 'grant') = (bet_id IS NULL))
+      );
+      CREATE INDEX ledger_player ON ledger (player_id, id);
+      -- At most one stake and one settlement credit per bet.
+      CREATE UNIQUE INDEX ledger_bet_stake ON ledger (bet_id) WHERE kind = 'stake';
+      CREATE UNIQUE INDEX ledger_bet_credit ON ledger (bet_id) WHERE kind IN ('payout', 'refund');
+
+      -- Once per INSERT statement, not per row: a group commit's multi-row INSERT moves each
+      -- player's balance by the sum of their rows in one UPDATE. The players are locked in id
+      -- order first, so two nodes' batches over the same players wait instead of deadlocking.
+      -- The balance check still bites on that UPDATE and aborts the whole statement.
+      CREATE FUNCTION ledger_moves_balance() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM 1 FROM players WHERE id IN (SELECT player_id FROM new_rows) ORDER BY id FOR UPDATE;
+        UPDATE players p SET balance_cents = p.balance_cents + moved.cents
+          FROM (SELECT player_id, sum(amount_cents) AS cents FROM new_rows GROUP BY player_id) moved
+          WHERE p.id = moved.player_id;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER ledger_moves_balance AFTER INSERT ON ledger
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_moves_balance();
+
+      CREATE FUNCTION ledger_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'ledger is append-only';
+      END $$;
+      CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger FOR EACH ROW EXECUTE FUNCTION ledger_is_append_only();
+      CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger FOR EACH ROW EXECUTE FUNCTION ledger_is_append_only();
+      CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger FOR EACH STATEMENT EXECUTE FUNCTION ledger_is_append_only();
+
+      -- Every tick the API judged bets on, in order, written in the same transaction as
+      -- the settlements it caused: what a settlement is recomputed from later.
+      CREATE TABLE ticks (
+        ts          BIGINT           PRIMARY KEY,  -- the tick's own time, ms since the epoch
+        seq         BIGINT,                        -- the publisher's number (NULL only for an unsigned tick without one)
+        price       DOUBLE PRECISION NOT NULL CHECK (price > 0),
+        price_cents BIGINT           NOT NULL,     -- what settlement compares with the bands
+        sig         TEXT,                          -- the publisher's signature, when signing is on
+        continuous  SMALLINT         NOT NULL CHECK (continuous IN (0, 1)), -- 0: a break lies before this tick
+        received_at BIGINT           NOT NULL
+      );
+
+      -- One recovery code per player: only an HMAC of it, looked up by that HMAC.
+      CREATE TABLE recovery_codes (
+        player_id  TEXT   PRIMARY KEY REFERENCES players (id),
+        code_hash  TEXT   NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL
+      );
+
+      -- Names shown on the leaderboard; unique regardless of case (the contract allows ASCII only,
+      -- where lower() is SQLite's NOCASE).
+      CREATE TABLE nicknames (
+        player_id TEXT   PRIMARY KEY REFERENCES players (id),
+        nickname  TEXT   NOT NULL CHECK (char_length(nickname) BETWEEN 3 AND 20),
+        set_at    BIGINT NOT NULL
+      );
+      CREATE UNIQUE INDEX nicknames_nocase ON nicknames (lower(nickname));
+    `,
+  },
+];

@@ -6,7 +6,8 @@
 #   scripts/setup.sh run    # what make run needs: npm packages, redis-server, nginx
 #   scripts/setup.sh test   # that, plus Chromium and a font for the browser test,
 #                           # promtool for the monitoring test, and systemd-nspawn
-#                           # for the systemd test (deploy/ensure-nspawn.sh)
+#                           # for the systemd test (deploy/ensure-nspawn.sh), and
+#                           # PostgreSQL (running) for the store tests
 #   scripts/setup.sh npm    # only node_modules (make typecheck, make build)
 #
 #   - node_modules from package-lock.json (npm ci), which brings the pinned Bun
@@ -115,8 +116,18 @@ if [[ $mode != run ]]; then
   need_apt_package promtool prometheus
   # test/nginx-tls.test.ts makes a self-signed certificate and probes TLS versions with openssl.
   need_apt_package openssl openssl
+  # test/pg-store.test.ts and test/pg-client-torture.test.ts each make a database of their own
+  # on the PostgreSQL at 127.0.0.1:5432 (user postgres); the package brings psql and the server.
+  need_apt_package psql postgresql
 fi
 install_missing_apt_packages
+
+# Debian starts the packaged cluster on install; a machine may still have it stopped.
+if [[ $mode != run ]] && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  [[ $(id -u) -eq 0 ]] && service postgresql start >/dev/null 2>&1 || true
+  pg_isready -q -h 127.0.0.1 -p 5432 ||
+    say "no PostgreSQL listens on 127.0.0.1:5432; start it with: sudo service postgresql start (or pg_ctlcluster <version> main start)"
+fi
 
 # The systemd test boots a throwaway systemd: systemd-container must match systemd's version.
 [[ $mode == run ]] || bash deploy/ensure-nspawn.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (or upgrades) tap-trading on a Debian/Ubuntu host with systemd:
 #
-#   - user and group `app`; /opt/app/releases, /opt/app/web; /data owned by app;
+#   - user and group `app`; /opt/app/releases; /data owned by app;
 #   - redis-server, nginx and curl from apt-get when missing (redis-server only
 #     when a service uses the local one: not when REDIS_URL or REDIS_ADDR in
 #     /etc/tap-trading names another host);
@@ -11,12 +11,12 @@
 #     the default user off, maxmemory with LRU eviction; all in
 #     /etc/redis/tap-trading.conf, which one `include` line at the end of
 #     redis.conf loads; the services that use it want it (a unit drop-in);
-#   - a new release: the binaries (dist/bin, from scripts/build.sh) and the
-#     systemd units in /opt/app/releases/<version>, beside the earlier ones
-#     (deploy/release.sh); the nginx site; the front end from dist/web, or a
-#     placeholder page;
-#   - enables and starts redis-server and nginx; switches /opt/app/bin to the
-#     new release and restarts the services one at a time (price, api, ws), each
+#   - a new release: the binaries (dist/bin, from scripts/build.sh), the
+#     systemd units and the front end (dist/web, or a placeholder page) in
+#     /opt/app/releases/<version>, beside the earlier ones (deploy/release.sh);
+#     the nginx site;
+#   - enables and starts redis-server and nginx; switches /opt/app/bin (and
+#     /opt/app/web, nginx's root) to the new release and restarts the services one at a time (price, api, ws), each
 #     waited for until it answers its readiness check; enables the timer of the
 #     database's backups (tap-trading-backup.timer, docs/backups.md).
 #
@@ -121,7 +121,7 @@ fi
 getent group app >/dev/null || groupadd --system app
 getent passwd app >/dev/null ||
   useradd --system --gid app --home-dir /opt/app --no-create-home --shell /usr/sbin/nologin --comment "tap-trading services" app
-install -d -o root -g root -m 0755 /opt/app /opt/app/releases /opt/app/web
+install -d -o root -g root -m 0755 /opt/app /opt/app/releases
 install -d -o app -g app -m 0750 /data
 install -d -o root -g app -m 0750 /etc/tap-trading
 # What deploy/uninstall.sh needs to put back (Debian's default site).
@@ -169,6 +169,16 @@ if [[ -d $bin_link && ! -L $bin_link ]]; then
   done
 fi
 previous=$(active_release)
+# The same for the front end, a folder /opt/app/web before releases had one.
+# Without an active release, the folder goes: the new release brings its own.
+if [[ -d $web_link && ! -L $web_link ]]; then
+  if [[ -n $previous && ! -e $releases_dir/$previous/web ]]; then
+    mv "$web_link" "$releases_dir/$previous/web"
+  else
+    rm -rf "$web_link"
+  fi
+  if [[ -n $previous && -d $releases_dir/$previous/web ]]; then ln -sfn "$releases_dir/$previous/web" "$web_link"; fi
+fi
 
 label=${TAP_RELEASE:-$(git -c safe.directory="$root" -C "$root" describe --always --tags --dirty 2>/dev/null ||
   git -c safe.directory="$root" -C "$root" describe --always --tags 2>/dev/null || echo local)}
@@ -182,27 +192,23 @@ trap 'rm -rf "$staging"' EXIT
 for name in "${services[@]}"; do
   install -o root -g root -m 0755 "$bin_src/$name" "$staging/$name"
 done
-install -d -o root -g root -m 0755 "$staging/systemd"
+install -d -o root -g root -m 0755 "$staging/systemd" "$staging/web"
 for file in "$units_src"/tap-trading-*.service "$units_src"/tap-trading-*.timer; do
   install -o root -g root -m 0644 "$file" "$staging/systemd/"
 done
+if [[ -f $web_src/index.html ]]; then
+  cp -R "$web_src/." "$staging/web/"
+else
+  say "no front end in $web_src: installing the placeholder page"
+  cp "$root/nginx/placeholder/index.html" "$staging/web/index.html"
+fi
+chmod -R u=rwX,go=rX "$staging/web"
 printf '%s\n' "$version" >"$staging/VERSION"
 chmod 0755 "$staging"
 mv -T "$staging" "$releases_dir/$version"
 # A release that never became active (the install stopped before, e.g. at Redis
 # or nginx) is removed on the way out: it was never run.
 trap '[[ $(active_release) == "$version" ]] || rm -rf "${releases_dir:?}/$version"' EXIT
-
-web_new=$(mktemp -d /opt/app/.web.XXXXXX)
-if [[ -f $web_src/index.html ]]; then
-  cp -R "$web_src/." "$web_new/"
-else
-  say "no front end in $web_src: installing the placeholder page"
-  cp "$root/nginx/placeholder/index.html" "$web_new/index.html"
-fi
-chmod -R u=rwX,go=rX "$web_new"
-rm -rf /opt/app/.web.old
-mv /opt/app/web /opt/app/.web.old && mv "$web_new" /opt/app/web && rm -rf /opt/app/.web.old
 
 # The units are the release's: installed when it becomes active (below), and the
 # previous release's again if it is rolled back. The backups: `api backup` (the

@@ -2,7 +2,9 @@
 #
 #   /opt/app/releases/<version>/{api,ws,price}   the binaries of one release
 #   /opt/app/releases/<version>/systemd/         the units it was installed with
+#   /opt/app/releases/<version>/web/             its front end (nginx's root)
 #   /opt/app/bin -> /opt/app/releases/<version>  the active release (a symlink)
+#   /opt/app/web -> /opt/app/releases/<version>/web
 #
 # <version> is a UTC timestamp and what the checkout says of itself
 # (20261202T132200Z-v1.4-3-g4fc3667, or -local without git), so names sort by
@@ -14,6 +16,7 @@
 app_dir=/opt/app
 releases_dir=$app_dir/releases
 bin_link=$app_dir/bin
+web_link=$app_dir/web
 unit_dir=/etc/systemd/system
 services=(api ws price)
 # How many releases are kept (the active one always is).
@@ -94,12 +97,17 @@ list_releases() {
   find "$releases_dir" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f\n' | sort
 }
 
-# Points /opt/app/bin at releases/<version> in one rename.
+# Points /opt/app/bin at releases/<version>, and /opt/app/web at its web/, each
+# in one rename (a release made before releases had web/ leaves the page as it is).
 switch_to() {
   local version=$1
   [[ -d $releases_dir/$version ]] || die "no release $version in $releases_dir"
   ln -sfn "$releases_dir/$version" "$app_dir/.bin.new"
   mv -T "$app_dir/.bin.new" "$bin_link"
+  if [[ -d $releases_dir/$version/web ]]; then
+    ln -sfn "$releases_dir/$version/web" "$app_dir/.web.new"
+    mv -T "$app_dir/.web.new" "$web_link"
+  fi
 }
 
 # Installs the units a release was made with, and tells systemd.

@@ -413,7 +413,8 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     // Today's hosts have binaries in a real folder: make this one so, from the active release.
     const active = await sh("readlink /opt/app/bin");
     expect(active).toStartWith("/opt/app/releases/");
-    await sh(`rm /opt/app/bin && cp -a ${active} /opt/app/bin && rm -rf /opt/app/bin/systemd`);
+    await sh(`rm /opt/app/bin /opt/app/web && cp -a ${active} /opt/app/bin && mv /opt/app/bin/web /opt/app/web && rm -rf /opt/app/bin/systemd`);
+    const page = await sh("curl -sS http://localhost/");
     const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
     expect(install.code, install.stderr).toBe(0);
     expect(install.stderr).toMatch(/moving the binaries of \/opt\/app\/bin to the release \S+-migrated/);
@@ -422,6 +423,9 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(releases).toEqual([...releases].sort());
     expect(await sh("readlink /opt/app/bin")).toBe(`/opt/app/releases/${releases.at(-1)}`);
     expect(await sh("cat /opt/app/bin/VERSION")).toBe(releases.at(-1)!);
+    // The page is the release's too: nginx's root follows it.
+    expect(await sh("readlink /opt/app/web")).toBe(`/opt/app/releases/${releases.at(-1)}/web`);
+    expect(await sh("curl -sS http://localhost/")).toBe(page);
     for (const unit of UNITS) expect(await show(unit, "ExecStart")).toContain("path=/opt/app/bin/");
     expect(await show("tap-trading-api.service", "RestartPreventExitStatus")).toBe("78");
     await allActive();
@@ -460,6 +464,7 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     const rollback = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/rollback.sh`], { timeoutMs: 120_000 });
     expect(rollback.code, rollback.stderr).toBe(0);
     expect(await sh("readlink /opt/app/bin")).toBe(`/opt/app/releases/${releases.at(-2)}`);
+    expect(await sh("readlink /opt/app/web")).toBe(`/opt/app/releases/${releases.at(-2)}/web`);
     for (const [i, unit] of UNITS.entries()) expect(await show(unit, "InvocationID")).not.toBe(ids[i]);
     await allActive();
     await expectSmokeOk();

@@ -95,6 +95,12 @@ describe.skipIf(!run)("the PostgreSQL store's schema", () => {
     ] as never);
   });
 
+  test("a BIGINT beyond 2^53 is refused rather than rounded", async () => {
+    const outcome = await sql`SELECT 9007199254740993::bigint AS cents`.catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(RangeError);
+    expect(await sql`SELECT 9007199254740991::bigint AS cents`).toEqual([{ cents: Number.MAX_SAFE_INTEGER }] as never);
+  });
+
   test("a stake beyond the balance is refused (the balance never goes negative)", async () => {
     expect(
       await refused(async (tx) => {

@@ -440,7 +440,9 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     await sh(
       `rm -rf /root/v3-units && cp -r ${SANDBOX_SOURCE}/systemd /root/v3-units && sed -i 's/^Environment=LOG_LEVEL=info$/Environment=LOG_LEVEL=bogus/' /root/v3-units/tap-trading-api.service && grep -c LOG_LEVEL=bogus /root/v3-units/tap-trading-api.service`,
     );
+    const started = performance.now();
     const install = await sandbox.exec(["env", "TAP_UNIT_DIR=/root/v3-units", "TAP_RELEASE=v3", `${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 150_000 });
+    console.log(`broken release: install exited ${install.code} after ${((performance.now() - started) / 1000).toFixed(1)} s, rolled back:\n${install.stderr.split("\n").filter((line) => line.startsWith("install:")).join("\n")}`);
     expect(install.code).not.toBe(0);
     expect(install.stderr).toContain("tap-trading-api.service failed");
     expect(install.stderr).toContain("the last lines of tap-trading-api.service's journal:");

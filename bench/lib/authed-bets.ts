@@ -61,7 +61,7 @@ export async function createSessions(baseUrl: string, count: number): Promise<st
  * benchmark of refusals is worthless). Returns how many cells are used.
  */
 export async function writeRequests(baseUrl: string, tokens: readonly string[], path: string): Promise<number> {
-  let grid: { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean }[] } | undefined;
+  let grid: { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] } | undefined;
   for (let attempt = 0; attempt < 100 && !grid; attempt++) {
     const response = await fetch(`${baseUrl}/api/grid`);
     if (response.ok) grid = (await response.json()) as typeof grid;
@@ -69,7 +69,9 @@ export async function writeRequests(baseUrl: string, tokens: readonly string[], 
   }
   if (!grid) throw new Error("GET /api/grid never answered 200 (no fresh price?)");
   const horizon = Date.now() + 30_000;
-  const cells = grid.cells.filter((cell) => !cell.locked && cell.offered && cell.t_start >= horizon);
+  // Offered, and well under the multiplier cap: a capped far cell's return falls under MIN_RTP as its window nears,
+  // and the run would measure not_offered refusals instead of bets.
+  const cells = grid.cells.filter((cell) => !cell.locked && cell.offered && cell.multiplier <= 20 && cell.t_start >= horizon);
   if (cells.length === 0) throw new Error("no grid cell starts ≥ 30 s ahead: raise GRID_COLUMNS or COLUMN_MS");
   const lines = Array.from({ length: Math.max(tokens.length, cells.length) * 2 }, (_, index) => {
     const cell = cells[index % cells.length]!;

@@ -192,9 +192,17 @@ trap 'rm -rf "$staging"' EXIT
 for name in "${services[@]}"; do
   install -o root -g root -m 0755 "$bin_src/$name" "$staging/$name"
 done
+# The units are the release's: installed when it becomes active (below), and the
+# previous release's again if it is rolled back. Among them the backups: `api
+# backup` (the api binary) on a timer, into /data/backups (docs/backups.md).
+backup_units=(tap-trading-backup.service tap-trading-backup.timer)
 install -d -o root -g root -m 0755 "$staging/systemd" "$staging/web"
 for file in "$units_src"/tap-trading-*.service "$units_src"/tap-trading-*.timer; do
   install -o root -g root -m 0644 "$file" "$staging/systemd/"
+done
+for unit in "${services[@]/%/.service}" "${backup_units[@]}"; do
+  unit=${unit/#tap-trading-/}
+  [[ -f $staging/systemd/tap-trading-$unit ]] || die "$units_src has no tap-trading-$unit"
 done
 if [[ -f $web_src/index.html ]]; then
   cp -R "$web_src/." "$staging/web/"
@@ -209,11 +217,6 @@ mv -T "$staging" "$releases_dir/$version"
 # A release that never became active (the install stopped before, e.g. at Redis
 # or nginx) is removed on the way out: it was never run.
 trap '[[ $(active_release) == "$version" ]] || rm -rf "${releases_dir:?}/$version"' EXIT
-
-# The units are the release's: installed when it becomes active (below), and the
-# previous release's again if it is rolled back. The backups: `api backup` (the
-# api binary) on a timer, into /data/backups (docs/backups.md).
-backup_units=(tap-trading-backup.service tap-trading-backup.timer)
 
 # --- redis: users and their rights, memory --------------------------------------
 # Only when a service uses this host's redis-server. Its settings are ours, in

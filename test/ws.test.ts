@@ -255,12 +255,12 @@ describe("ws service", () => {
     expect(ws.service.logs().some((l) => l.msg === "redis reconnected" && l.redis === "subscriber")).toBe(true);
   });
 
-  test("SIGTERM closes clients with 1001 and exits 0", async () => {
+  test("SIGTERM closes clients with 1001 and a reconnect hint, and exits 0", async () => {
     const clients = await Promise.all([connectClient(ws.url), connectClient(ws.url)]);
     await Promise.all(clients.map((client) => publishUntil(client, tickJson(400), isPrice(400))));
     const code = await ws.service.stop("SIGTERM");
     expect(code).toBe(0);
-    for (const client of clients) expect((await client.closed).code).toBe(1001);
+    for (const client of clients) expect(await client.closed).toEqual({ code: 1001, reason: "server restarting: reconnect" });
     expect(ws.service.logs().some((l) => l.msg === "stopped")).toBe(true);
   });
 });

@@ -236,7 +236,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       });
       for (const ws of sockets) {
         ws.data.closedBy = "shutdown";
-        ws.close(WsCloseCode.goingAway, "server shutting down");
+        // 1001 is the hint (docs/ws-messages.md): the page reconnects within half a second, to the new process or another node.
+        ws.close(WsCloseCode.goingAway, "server restarting: reconnect");
       }
       await Promise.race([allClosed, Bun.sleep(CLOSE_CLIENTS_MS)]);
       await Promise.race([listening.stop(true), Bun.sleep(STOP_LISTENING_MS)]);

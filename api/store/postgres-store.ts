@@ -1,0 +1,365 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type postgres from "postgres";
+import type { Leaderboard } from "../../common/contracts/leaderboard.ts";
+import { fromCents } from "../../common/money.ts";
+import type { PgSql } from "../../common/store/postgres.ts";
+import { type BetOrder, type BetRow, type PlaceOutcome, potentialPayoutCents } from "../bets/bet-store.ts";
+import { LEADERBOARD_SIZE } from "../leaderboard/leaderboard.ts";
+import { newRecoveryCode, normalizeRecoveryCode } from "../players/recovery-codes.ts";
+import { openBetOf, type Settled } from "../settlement/settle-store.ts";
+import type { Decision } from "../settlement/settlement-book.ts";
+import type { JudgedTick } from "../settlement/tick-log.ts";
+import type { Store, StoreOptions } from "./store.ts";
+
+const DAY_MS = 86_400_000;
+/** A bet id past every real one (UUIDs are ASCII), for the first page. */
+const LAST_ID = "\uffff";
+
+/** A transaction, or the pool for a statement on its own. */
+type Tx = PgSql;
+/** postgres.js rows carry no prototype surprises, but a plain copy compares and logs like SQLite's rows. */
+const plain = <T extends object>(row: T): T => ({ ...row });
+
+interface TickRow {
+  ts: number;
+  seq: number | null;
+  price: number;
+  sig: string | null;
+  continuous: number;
+}
+
+const judgedOf = (row: TickRow): JudgedTick => {
+  const tick: JudgedTick["tick"] = { symbol: "BTC-USD", price: row.price, ts: row.ts };
+  if (row.seq !== null) tick.seq = row.seq;
+  if (row.sig !== null) tick.sig = row.sig;
+  return { tick, continuous: row.continuous === 1 };
+};
+
+const betRowOf = (order: BetOrder, balanceAfterCents: number): BetRow => ({
+  id: order.id,
+  player_id: order.playerId,
+  stake_cents: order.stakeCents,
+  t_start: order.tStart,
+  t_end: order.tEnd,
+  price_low_cents: order.lowCents,
+  price_high_cents: order.highCents,
+  multiplier_centi: order.multiplierCenti,
+  status: "open",
+  payout_cents: 0,
+  created_at: order.createdAt,
+  settled_at: null,
+  balance_after_cents: balanceAfterCents,
+  idempotency_key: order.idempotencyKey,
+  quote_id: order.quoteId ?? null,
+  min_multiplier_centi: order.minMultiplierCenti ?? null,
+});
+
+/**
+ * The store on PostgreSQL (postgres.js, a pool from `openPostgresStore`),
+ * with the SQLite store's outcomes (the `Store` contract, checked by one
+ * behaviour suite on both).
+ *
+ * The group commit is ONE transaction per batch in four round trips: lock
+ * the batch's players in id order (`FOR UPDATE`) and read their balances;
+ * read the Idempotency-Keys they used before (after the lock, so a batch
+ * racing on another node for the same player has committed or not begun);
+ * judge every order in memory exactly as SQLite's `place` does; then one
+ * statement inserts every bet and its stake (the ledger's statement trigger
+ * moves the balances), and COMMIT (`synchronous_commit = on`). Settlement
+ * is one transaction per call: the tick, one UPDATE of the decided bets that
+ * are still open (`RETURNING` which), one INSERT of exactly their credits.
+ *
+ * ```ts
+ * const store = createPostgresStore(await openPostgresStore(process.env.DATABASE_URL!), { secret: config.sessionSecret });
+ * const [outcome] = await store.bets.placeBatch([order]);
+ * ```
+ */
+export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1000, onDisagreement }: StoreOptions): Store {
+  const recoveryHash = recoveryCodeHasher(secret);
+  /** A JSON array as one parameter: a batch's statement has one text whatever its size, so it is prepared once. */
+  const json = (value: unknown) => sql.json(value as postgres.JSONValue);
+  const appendTick = async (tx: Tx, { tick, continuous }: JudgedTick, receivedAt: number) => {
+    await tx`INSERT INTO ticks (ts, seq, price, price_cents, sig, continuous, received_at)
+             VALUES (${tick.ts}, ${tick.seq ?? null}, ${tick.price}, ${Math.round(tick.price * 100)}, ${tick.sig ?? null}, ${continuous ? 1 : 0}, ${receivedAt})`;
+  };
+  /** Locks the players in id order (the ledger trigger's order: no deadlock) and returns their balances. */
+  const lockPlayers = async (tx: Tx, ids: readonly string[]) => {
+    const rows = await tx<{ id: string; balance_cents: number }[]>`
+      SELECT id, balance_cents FROM players WHERE id IN (SELECT jsonb_array_elements_text(${json([...new Set(ids)])}::jsonb)) ORDER BY id FOR UPDATE`;
+    return new Map(rows.map((row) => [row.id, row.balance_cents]));
+  };
+
+  const placeBatch = async (orders: readonly BetOrder[]): Promise<PlaceOutcome[]> => {
+    if (orders.length === 0) return [];
+    return await sql.begin(async (sqlTx) => {
+      const tx = sqlTx as unknown as Tx;
+      const balances = await lockPlayers(tx, orders.map((order) => order.playerId));
+      const keyOf = (playerId: string, key: string) => JSON.stringify([playerId, key]);
+      const keyed = orders.flatMap((order) => (order.idempotencyKey === null ? [] : [{ player_id: order.playerId, key: order.idempotencyKey }]));
+      const earlier = new Map<string, BetRow>();
+      if (keyed.length > 0) {
+        const rows = await tx<BetRow[]>`
+          SELECT b.* FROM bets b JOIN jsonb_to_recordset(${json(keyed)}::jsonb) AS k (player_id text, key text)
+            ON b.player_id = k.player_id AND b.idempotency_key = k.key`;
+        for (const row of rows) earlier.set(keyOf(row.player_id, row.idempotency_key!), plain(row));
+      }
+      const outcomes: PlaceOutcome[] = [];
+      const placed: BetRow[] = [];
+      for (const order of orders) {
+        const key = order.idempotencyKey === null ? undefined : keyOf(order.playerId, order.idempotencyKey);
+        const replayed = key === undefined ? undefined : earlier.get(key);
+        if (replayed) {
+          outcomes.push({ kind: "replayed", bet: replayed });
+          continue;
+        }
+        const balance = balances.get(order.playerId);
+        if (balance === undefined) {
+          outcomes.push({ kind: "unknown_player" });
+          continue;
+        }
+        if (balance < order.stakeCents) {
+          outcomes.push({ kind: "insufficient_funds", balanceCents: balance });
+          continue;
+        }
+        const bet = betRowOf(order, balance - order.stakeCents);
+        balances.set(order.playerId, bet.balance_after_cents);
+        if (key !== undefined) earlier.set(key, bet);
+        placed.push(bet);
+        outcomes.push({ kind: "placed", bet });
+      }
+      if (placed.length > 0) {
+        await tx`
+          WITH placed AS (
+            INSERT INTO bets (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at,
+                              balance_after_cents, idempotency_key, quote_id, min_multiplier_centi)
+            SELECT id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at,
+                   balance_after_cents, idempotency_key, quote_id, min_multiplier_centi
+            FROM jsonb_to_recordset(${json(placed)}::jsonb) AS b (id text, player_id text, stake_cents bigint, t_start bigint, t_end bigint,
+                   price_low_cents bigint, price_high_cents bigint, multiplier_centi integer, created_at bigint, balance_after_cents bigint,
+                   idempotency_key text, quote_id text, min_multiplier_centi integer)
+            RETURNING id, player_id, stake_cents, created_at)
+          INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
+          SELECT player_id, 'stake', -stake_cents, id, created_at FROM placed`;
+      }
+      return outcomes;
+    });
+  };
+
+  /** Tells `onDisagreement` of each window whose book losses are not exactly its open bets in the database. */
+  const checkLostWindows = async (tx: Tx, decisions: readonly Decision[]) => {
+    const byWindow = new Map<string, Decision["bet"][]>();
+    for (const { bet, outcome } of decisions) {
+      if (outcome !== "lost") continue;
+      const key = `${bet.tStart}:${bet.tEnd}`;
+      const bets = byWindow.get(key);
+      if (bets) bets.push(bet);
+      else byWindow.set(key, [bet]);
+    }
+    if (!onDisagreement || byWindow.size === 0) return;
+    const windows = [...byWindow.values()].map((bets) => ({ t_start: bets[0]!.tStart, t_end: bets[0]!.tEnd }));
+    const rows = await tx<{ t_start: number; t_end: number; ids: string[] }[]>`
+      SELECT w.t_start, w.t_end, array_remove(array_agg(b.id), NULL) AS ids
+      FROM jsonb_to_recordset(${json(windows)}::jsonb) AS w (t_start bigint, t_end bigint)
+      LEFT JOIN bets b ON b.t_end = w.t_end AND b.t_start = w.t_start AND b.status = 'open'
+      GROUP BY w.t_start, w.t_end`;
+    for (const row of rows) {
+      const bets = byWindow.get(`${row.t_start}:${row.t_end}`)!;
+      const open = new Set(row.ids);
+      if (open.size !== bets.length || !bets.every((bet) => open.has(bet.id))) {
+        onDisagreement({ tStart: row.t_start, tEnd: row.t_end, book: bets.length, database: open.size });
+      }
+    }
+  };
+
+  const settle = async (all: readonly Decision[], now: number, judged?: JudgedTick): Promise<Settled[]> => {
+    if (all.length === 0 && !judged) return [];
+    // A bet decided twice in one call is settled by its first decision, as SQLite's row-by-row path does.
+    const seen = new Set<string>();
+    const decisions = all.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
+    return await sql.begin(async (sqlTx) => {
+      const tx = sqlTx as unknown as Tx;
+      if (judged) await appendTick(tx, judged, now);
+      if (decisions.length === 0) return [];
+      await checkLostWindows(tx, all);
+      const balances = await lockPlayers(tx, decisions.map(({ bet }) => bet.playerId));
+      const amountOf = ({ bet, outcome }: Decision) =>
+        outcome === "won" ? potentialPayoutCents(bet.stakeCents, bet.multiplierCenti) : outcome === "void" ? bet.stakeCents : 0;
+      const marks = decisions.map((decision) => ({
+        id: decision.bet.id,
+        t_end: decision.bet.tEnd,
+        outcome: decision.outcome,
+        payout_cents: decision.outcome === "won" ? amountOf(decision) : 0,
+      }));
+      // Only bets still open change: settling twice pays once.
+      const changedRows = await tx<{ id: string }[]>`
+        UPDATE bets b SET status = d.outcome, payout_cents = d.payout_cents, settled_at = ${now}
+        FROM jsonb_to_recordset(${json(marks)}::jsonb) AS d (id text, t_end bigint, outcome text, payout_cents bigint)
+        WHERE b.id = d.id AND b.t_end = d.t_end AND b.status = 'open'
+        RETURNING b.id`;
+      const changed = new Set(changedRows.map((row) => row.id));
+      const settled: Settled[] = [];
+      const credits: { player_id: string; kind: "payout" | "refund"; amount_cents: number; bet_id: string }[] = [];
+      for (const decision of decisions) {
+        const { bet, outcome } = decision;
+        if (!changed.has(bet.id)) continue;
+        const amount = amountOf(decision);
+        if (amount > 0) credits.push({ player_id: bet.playerId, kind: outcome === "won" ? "payout" : "refund", amount_cents: amount, bet_id: bet.id });
+        const after = balances.get(bet.playerId)! + amount;
+        balances.set(bet.playerId, after);
+        settled.push({ betId: bet.id, playerId: bet.playerId, outcome, payoutCents: outcome === "won" ? amount : 0, balanceCents: after });
+      }
+      if (credits.length > 0) {
+        await tx`
+          INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
+          SELECT player_id, kind, amount_cents, bet_id, ${now}
+          FROM jsonb_to_recordset(${json(credits)}::jsonb) AS c (player_id text, kind text, amount_cents bigint, bet_id text)`;
+      }
+      return settled;
+    });
+  };
+
+  let cachedBoard: { at: number; day: number; board: Leaderboard } | undefined;
+  const readLeaderboard = async (now: number): Promise<Leaderboard> => {
+    const day = Math.floor(now / DAY_MS);
+    if (cachedBoard && cachedBoard.day === day && now - cachedBoard.at < leaderboardCacheMs && now >= cachedBoard.at) return cachedBoard.board;
+    const start = day * DAY_MS;
+    // Ties by nickname in SQLite's NOCASE order: ASCII folded to lower case, then bytes.
+    const rows = await sql<{ nickname: string; net: number }[]>`
+      SELECT n.nickname AS nickname, s.net AS net
+      FROM (SELECT player_id, sum(payout_cents - stake_cents)::bigint AS net
+            FROM bets WHERE status IN ('won', 'lost') AND settled_at >= ${start} AND settled_at < ${start + DAY_MS}
+            GROUP BY player_id) AS s
+      JOIN nicknames AS n ON n.player_id = s.player_id
+      ORDER BY s.net DESC, lower(n.nickname) COLLATE "C"
+      LIMIT ${LEADERBOARD_SIZE}`;
+    const board: Leaderboard = {
+      day: new Date(start).toISOString().slice(0, 10),
+      entries: rows.map((row, i) => ({ rank: i + 1, nickname: row.nickname, net: fromCents(row.net) })),
+    };
+    cachedBoard = { at: now, day, board };
+    return board;
+  };
+
+  return {
+    kind: "postgres",
+    players: {
+      async create(id, grantCents, now) {
+        await sql.begin(async (tx) => {
+          await tx`INSERT INTO players (id, created_at) VALUES (${id}, ${now})`;
+          if (grantCents > 0) await tx`INSERT INTO ledger (player_id, kind, amount_cents, created_at) VALUES (${id}, 'grant', ${grantCents}, ${now})`;
+        });
+      },
+      async balance(id) {
+        const [row] = await sql<{ balance_cents: number }[]>`SELECT balance_cents FROM players WHERE id = ${id}`;
+        return row?.balance_cents;
+      },
+      async exposure(id) {
+        const [row] = await sql<{ open_bets: number; staked: number; payout: number }[]>`
+          SELECT count(*)::bigint AS open_bets, coalesce(sum(stake_cents), 0)::bigint AS staked,
+                 coalesce(sum(stake_cents * multiplier_centi / 100), 0)::bigint AS payout
+          FROM bets WHERE player_id = ${id} AND status = 'open'`;
+        return { openBets: row!.open_bets, stakedCents: row!.staked, potentialPayoutCents: row!.payout };
+      },
+      async totals(id) {
+        const [row] = await sql<{ bets: number; staked: number; paid: number }[]>`
+          SELECT count(*)::bigint AS bets, coalesce(sum(stake_cents), 0)::bigint AS staked,
+                 coalesce(sum(CASE status WHEN 'void' THEN stake_cents ELSE payout_cents END), 0)::bigint AS paid
+          FROM bets WHERE player_id = ${id}`;
+        return { bets: row!.bets, stakedCents: row!.staked, paidOutCents: row!.paid };
+      },
+    },
+    nicknames: {
+      async set(playerId, nickname, now) {
+        try {
+          await sql`INSERT INTO nicknames (player_id, nickname, set_at) VALUES (${playerId}, ${nickname}, ${now})
+                    ON CONFLICT (player_id) DO UPDATE SET nickname = excluded.nickname, set_at = excluded.set_at`;
+          return "ok";
+        } catch (error) {
+          // player_id is the conflict target, so a unique violation can only be nicknames_nocase: another player's name.
+          if ((error as { code?: string }).code === "23505") return "taken";
+          throw error;
+        }
+      },
+      async get(playerId) {
+        const [row] = await sql<{ nickname: string }[]>`SELECT nickname FROM nicknames WHERE player_id = ${playerId}`;
+        return row?.nickname;
+      },
+    },
+    recoveryCodes: {
+      async issue(playerId, now) {
+        const code = newRecoveryCode();
+        await sql`INSERT INTO recovery_codes (player_id, code_hash, created_at) VALUES (${playerId}, ${recoveryHash(code)}, ${now})
+                  ON CONFLICT (player_id) DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at`;
+        return code;
+      },
+      async redeem(code) {
+        const wanted = recoveryHash(code);
+        const [row] = await sql<{ player_id: string; code_hash: string }[]>`DELETE FROM recovery_codes WHERE code_hash = ${wanted} RETURNING player_id, code_hash`;
+        if (!row || !timingSafeEqual(Buffer.from(row.code_hash), Buffer.from(wanted))) return undefined;
+        return row.player_id;
+      },
+    },
+    bets: {
+      placeBatch,
+      async byIdempotencyKey(playerId, key) {
+        const [row] = await sql<BetRow[]>`SELECT * FROM bets WHERE player_id = ${playerId} AND idempotency_key = ${key}`;
+        return row && plain(row);
+      },
+      async get(playerId, betId) {
+        const [row] = await sql<BetRow[]>`SELECT * FROM bets WHERE id = ${betId} AND player_id = ${playerId}`;
+        return row && plain(row);
+      },
+      async page(playerId, { before, status, limit }) {
+        // Byte order, as SQLite compares ids, whatever the database's collation.
+        const rows = await sql<BetRow[]>`
+          SELECT * FROM bets
+          WHERE player_id = ${playerId} AND id COLLATE "C" < ${before ?? LAST_ID} AND (${status ?? null}::text IS NULL OR status = ${status ?? null}::text)
+          ORDER BY id COLLATE "C" DESC LIMIT ${limit}`;
+        return rows.map(plain);
+      },
+    },
+    settlement: {
+      settle,
+      async openBets() {
+        const rows = await sql<BetRow[]>`
+          SELECT id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi
+          FROM bets WHERE status = 'open' ORDER BY t_end, id COLLATE "C"`;
+        return rows.map(openBetOf);
+      },
+      async oldestOpenStart() {
+        const [row] = await sql<{ t: number | null }[]>`SELECT min(t_start) AS t FROM bets WHERE status = 'open'`;
+        return row?.t ?? undefined;
+      },
+    },
+    ticks: {
+      async append(judged, receivedAt) {
+        await appendTick(sql, judged, receivedAt);
+      },
+      async last() {
+        const [row] = await sql<TickRow[]>`SELECT ts, seq, price, sig, continuous FROM ticks ORDER BY ts DESC LIMIT 1`;
+        return row ? judgedOf(row) : undefined;
+      },
+      async range(from, to) {
+        const rows = await sql<TickRow[]>`SELECT ts, seq, price, sig, continuous FROM ticks WHERE ts >= ${from} AND ts <= ${to} ORDER BY ts`;
+        return rows.map(judgedOf);
+      },
+    },
+    leaderboard: { read: readLeaderboard },
+  };
+}
+
+/**
+ * The keyed hash a recovery code is stored as: the same derivation as
+ * api/players/recovery-codes.ts (HMAC-SHA256 under a key derived from the
+ * session secret, over the normalized code), so a code issued on one store
+ * redeems on a copy of its rows in the other (tested).
+ *
+ * ```ts
+ * const hash = recoveryCodeHasher(secret);
+ * hash("7k3m-q9xa-2b8d-w4tz-h6np") === hash("7K3M Q9XA 2B8D W4TZ H6NP"); // true
+ * ```
+ */
+export function recoveryCodeHasher(secret: string): (code: string) => string {
+  const key = createHmac("sha256", secret).update("tap-trading recovery codes").digest();
+  return (code) => createHmac("sha256", key).update(normalizeRecoveryCode(code)).digest("hex");
+}

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { waitFor } from "./support/wait.ts";
 
-import { ONE_SECOND_WINDOWS, PHONE, startWebStack, type WebStack } from "./support/web-stack.ts";
+import { acceptAnyMultiplier, ONE_SECOND_WINDOWS, PHONE, startWebStack, type WebStack } from "./support/web-stack.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
@@ -398,9 +398,7 @@ describe("the bets panel", () => {
     await stack.pump.publish(START_PRICE);
     await Bun.sleep(1200);
     // This test is about results, not quotes: its bets take whatever the cell pays now (web-quotes tests quotes).
-    await page.route("**/api/bets", (route) =>
-      route.request().method() === "POST" ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), min_multiplier: 1.01 }) }) : route.continue(),
-    );
+    await acceptAnyMultiplier(page);
     await page.locator("[data-testid=sound]").check();
     // Every tone the page starts, by its first frequency (result-sound.ts: 660 Hz rising for a win, 220 Hz for a loss).
     await page.evaluate(() => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { waitFor } from "./support/wait.ts";
-import { startWebStack, type WebStack } from "./support/web-stack.ts";
+import { acceptAnyMultiplier, startWebStack, type WebStack } from "./support/web-stack.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
@@ -160,9 +160,7 @@ for (const device of [
 
         // Still panned, a tap on a cell places a bet. This test is about panning, not quotes: the bet takes whatever the
         // cell pays now (a cell holding the price pays less every moment its window nears, so a shown quote rarely holds).
-        await page.route("**/api/bets", (route) =>
-          route.request().method() === "POST" ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), min_multiplier: 1.01 }) }) : route.continue(),
-        );
+        await acceptAnyMultiplier(page);
         const status = page.locator("[data-testid=bet-status]");
         let answer = "";
         for (let attempt = 0; attempt < 3 && !answer.startsWith("accepted"); attempt++) {

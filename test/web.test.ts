@@ -19,6 +19,7 @@ import { freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningService, spawnService, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
+import { acceptAnyMultiplier } from "./support/web-stack.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
@@ -561,9 +562,7 @@ describe("the page behind nginx", () => {
       (await status.getAttribute("data-state")) === "rejected" && (await status.getAttribute("data-code")) === "insufficient_funds" ? true : undefined;
     // The quote is checked before the money, and in this moving market it often moves between grid and tap: this
     // test is about money, so its bets take whatever the cell pays now (the quotes suite tests quotes).
-    await page.route("**/api/bets", (route) =>
-      route.request().method() === "POST" ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), min_multiplier: 1.01 }) }) : route.continue(),
-    );
+    await acceptAnyMultiplier(page);
     try {
       // A cell that locks between look and tap only says why: tap another.
       for (let attempt = 0; attempt < 4 && !(await moneyRefusal()); attempt++) {

@@ -119,3 +119,18 @@ export async function startWebStack({ name, apiEnv = {}, startPrice = 42_000, ti
     },
   };
 }
+
+/**
+ * Makes the page's bets take whatever their cell pays now (`min_multiplier` 1.01, the least there is), for a test
+ * about something else than quotes: near the price a shown quote often moves before the tap lands (docs/rules.md),
+ * and the quotes suite tests that. Undo with `page.unrouteAll()`.
+ *
+ * ```ts
+ * await acceptAnyMultiplier(page);
+ * ```
+ */
+export async function acceptAnyMultiplier(page: Page): Promise<void> {
+  await page.route("**/api/bets", (route) =>
+    route.request().method() === "POST" ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), min_multiplier: 1.01 }) }) : route.continue(),
+  );
+}

@@ -134,6 +134,39 @@ describe.skipIf(!run)("PostgreSQL", () => {
     });
   });
 
+  test("settling one window while batches for the next are placed, over the same players, pays each bet once and deadlocks nothing", async () => {
+    const harness = await openPostgresHarness({ secret: "interleaved" }, { max: 6 });
+    try {
+      const { store } = harness;
+      const players = ["d0", "d1", "d2"];
+      for (const id of players) await store.players.create(id, 1_000_000, 1);
+      const windowOf = (k: number) => ({ tStart: 1_797_000_000_000 + k * 5000, tEnd: 1_797_000_005_000 + k * 5000 });
+      const batchFor = (k: number) => Array.from({ length: 30 }, (_, i) => orderFor(players[i % players.length]!, 10 + i, { ...windowOf(k), multiplierCenti: 101 + i * 7 }));
+      await store.bets.placeBatch(batchFor(0));
+      const outcomes = ["won", "lost", "void"] as const;
+      let settledCount = 0;
+      for (let k = 0; k < 10; k++) {
+        const window = windowOf(k);
+        const open = (await store.settlement.openBets()).filter((bet) => bet.tEnd === window.tEnd);
+        const decisions = open.map((bet, i) => ({ bet, outcome: outcomes[(i + k) % 3]!, at: window.tEnd + 100 }));
+        const [settled, ...placed] = await Promise.all([
+          store.settlement.settle(decisions, window.tEnd + 100),
+          store.bets.placeBatch(batchFor(k + 1)),
+          store.bets.placeBatch(batchFor(k + 1)),
+        ]);
+        expect(settled).toHaveLength(open.length);
+        settledCount += settled.length;
+        expect(placed.flat().every((outcome) => outcome.kind === "placed")).toBe(true);
+      }
+      const tables = await harness.tables();
+      expect(moneyInvariantsBroken(tables)).toEqual([]);
+      expect(tables.bets.filter((bet) => bet.status !== "open")).toHaveLength(settledCount);
+      expect(settledCount).toBe(30 + 9 * 60);
+    } finally {
+      await harness.close();
+    }
+  });
+
   test("a recovery code issued on SQLite redeems on PostgreSQL from a copy of its row: one hash for both stores", async () => {
     const secret = "shared-session-secret";
     using db = openTempStore();

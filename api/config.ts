@@ -50,6 +50,8 @@ const spec = {
   houseEdge: envVar({ name: "HOUSE_EDGE", schema: t.Number({ minimum: 0, maximum: 0.5 }), fallback: 0.05 }),
   /** How hard each commit is pushed to disk (docs/deployment.md, "Durability"): full fsyncs every group commit. */
   dbSync: envVar({ name: "DB_SYNC", schema: t.Union([t.Literal("normal"), t.Literal("full")]), fallback: "full" }),
+  /** How far ahead a quoted multiplier is good for (docs/rules.md, "Quotes and slippage"); 0 quotes the price of the instant. */
+  quoteHorizonMs: envVar({ name: "QUOTE_HORIZON_MS", schema: Ms(0, 10_000), fallback: 1000 }),
   /** The least expected return of an offered cell; between 0.5 and 1 − HOUSE_EDGE (docs/rules.md). */
   minRtp: envVar({ name: "MIN_RTP", schema: t.Number({ minimum: 0.5, maximum: 1 }), fallback: 0.9 }),
   maxMultiplier: envVar({ name: "MAX_MULTIPLIER", schema: t.Number({ minimum: MIN_MULTIPLIER, maximum: 10_000 }), fallback: 100 }),

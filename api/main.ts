@@ -99,6 +99,7 @@ const grid = createGridService({
     houseEdge: config.houseEdge,
     maxMultiplier: config.maxMultiplier,
     minRtp: config.minRtp,
+    quoteHorizonMs: config.quoteHorizonMs,
     minMultiplier: MIN_MULTIPLIER,
   },
 });

@@ -50,7 +50,7 @@ function buildApp(dbPath: string) {
   const bets = createBetStore(db);
   const grid = createGridService({
     market: createMarket({ sigmaFloor: 0.0001, staleMs: 5000 }),
-    settings: { columnMs: 5000, bandCents: 1000, columns: 12, rowsEachSide: 10, lockMs: 2000, houseEdge: 0.05, maxMultiplier: 100, minMultiplier: MIN_MULTIPLIER, minRtp: 0.9 },
+    settings: { columnMs: 5000, bandCents: 1000, columns: 12, rowsEachSide: 10, lockMs: 2000, houseEdge: 0.05, maxMultiplier: 100, minMultiplier: MIN_MULTIPLIER, minRtp: 0.9, quoteHorizonMs: 1000 },
   });
   const app = createApp({
     log,

@@ -19,7 +19,7 @@ const request = (amount = 1, price_low = 42_000): BetRequest => ({ amount, cell:
 const WIDE: ExposureLimits = { maxOpenBets: 100, maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e9 };
 
 /** Placement over a real database, exposure and group commit; the grid says `verdict`. */
-function setUp({ balanceCents = 10_000, limits = WIDE, verdict = { ok: true, multiplier: 2.5 } as CellVerdict, rate = 1000, grid = undefined as PlacementParts["grid"] | undefined, now = (): number => NOW } = {}) {
+function setUp({ balanceCents = 10_000, limits = WIDE, verdict = { ok: true, multiplier: 2.5, quoted: 2.5 } as CellVerdict, rate = 1000, grid = undefined as PlacementParts["grid"] | undefined, now = (): number => NOW } = {}) {
   const db = openTempStore();
   createPlayerStore(db).create("p1", balanceCents, NOW);
   const bets = createBetStore(db);
@@ -122,7 +122,7 @@ describe("bet placement", () => {
   test("a write that fails gives the share back and rejects with the write's error", async () => {
     const exposure = createExposure(WIDE);
     const placement = createBetPlacement({
-      grid: { judge: () => ({ ok: true, multiplier: 2 }), maxMultiplier: 100, minRtp: 0.9 },
+      grid: { judge: () => ({ ok: true, multiplier: 2, quoted: 2 }), maxMultiplier: 100, minRtp: 0.9 },
       exposure,
       bets: { byIdempotencyKey: () => undefined },
       commits: { submit: () => Promise.reject(new Error("disk I/O error")) },
@@ -198,7 +198,7 @@ describe("slippage protection: min_multiplier", () => {
   });
 
   test("a quote that holds is accepted at the CURRENT multiplier, and the quote id and minimum are stored with the bet", async () => {
-    const { db, placement, orders } = setUp({ verdict: { ok: true, multiplier: 2.5 } });
+    const { db, placement, orders } = setUp({ verdict: { ok: true, multiplier: 2.5, quoted: 2.5 } });
     using _ = db;
     const answer = await placement.place("p1", quoted(2.43), null);
     expect(answer).toEqual({ status: "accepted", bet_id: expect.any(String), multiplier: 2.5, potential_payout: 5, balance: 98 });
@@ -211,14 +211,14 @@ describe("slippage protection: min_multiplier", () => {
   });
 
   test("without min_multiplier the bet is accepted as before, with no quote stored", async () => {
-    const { db, placement } = setUp({ verdict: { ok: true, multiplier: 1.01 } });
+    const { db, placement } = setUp({ verdict: { ok: true, multiplier: 1.01, quoted: 1.01 } });
     using _ = db;
     expect((await placement.place("p1", request(), null)).multiplier).toBe(1.01);
     expect(db.query("SELECT quote_id, min_multiplier_centi FROM bets").get()).toEqual({ quote_id: null, min_multiplier_centi: null });
   });
 
   test("a quote that changed is refused with the current multiplier: nothing written, no share kept, the Idempotency-Key still free", async () => {
-    const { db, placement, exposure, orders, placed, count } = setUp({ verdict: { ok: true, multiplier: 2.38 } });
+    const { db, placement, exposure, orders, placed, count } = setUp({ verdict: { ok: true, multiplier: 2.38, quoted: 2.38 } });
     using _ = db;
     const message = "the multiplier is now 2.38×, below the 2.43× asked";
     expect(await refusal(placement.place("p1", quoted(2.43), "tap-1"))).toMatchObject({
@@ -299,7 +299,8 @@ describe("slippage protection: min_multiplier", () => {
       if (!verdict.ok) continue;
       if (answer instanceof BetRefused) {
         expect(answer.reason).toBe("quote_changed");
-        expect(answer.currentMultiplier).toBe(verdict.multiplier);
+        // The refusal names the quote (the lower of now and a second on), which one more tap would take.
+        expect(answer.currentMultiplier).toBe(Math.min(verdict.multiplier, verdict.quoted));
         expect(verdict.multiplier).toBeLessThan(cell.multiplier);
         changed++;
         continue;

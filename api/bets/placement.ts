@@ -122,8 +122,10 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
     const multiplierCenti = Math.round(verdict.multiplier * 100);
     if (minCenti !== null && !quoteHolds(minCenti, multiplierCenti)) {
       // Nothing is reserved or written yet: a refusal moves no money and leaves the Idempotency-Key unused.
-      const message = `the multiplier is now ${shown(multiplierCenti)}, below the ${shown(minCenti)} asked`;
-      throw new BetRefused("quote_changed", message, [{ path: "/min_multiplier", message }], { currentMultiplier: multiplierCenti / 100 });
+      // The refusal names a quote (good for the next moments, as the grid's are), so one more tap at it holds.
+      const quotedCenti = Math.min(multiplierCenti, Math.round(verdict.quoted * 100));
+      const message = `the multiplier is now ${shown(quotedCenti)}, below the ${shown(minCenti)} asked`;
+      throw new BetRefused("quote_changed", message, [{ path: "/min_multiplier", message }], { currentMultiplier: quotedCenti / 100 });
     }
     const entry = { playerId, tStart: cell.t_start, lowCents, stakeCents, multiplierCenti };
     const reserved = exposure.reserve(entry);

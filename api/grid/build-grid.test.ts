@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { touchProbability } from "../pricing/touch-probability.ts";
-import { buildGrid, defaultGridSettings, multiplierFor, quoteFor } from "./build-grid.ts";
+import { buildGrid, defaultGridSettings, multiplierFor, priceCell, quoteFor, quotedMultiplier } from "./build-grid.ts";
 
 const settings = defaultGridSettings;
 const now = 1_700_000_001_234;
@@ -25,6 +25,24 @@ describe("quoteFor", () => {
     // Exactly at the floor: 100 × 0.009 = 0.9.
     expect(quoteFor(0.009, settings)).toMatchObject({ multiplier: 100, offered: true });
     expect(quoteFor(0.95, settings)).toBeUndefined();
+  });
+});
+
+describe("quotedMultiplier", () => {
+  test("quotes the lower of the price now and a second on at the same spot: a cell holding the price pays less as its window nears", () => {
+    const cell = { t_start: 1_700_000_010_000, t_end: 1_700_000_015_000, lowCents: 4_200_000, highCents: 4_201_000 };
+    const current = priceCell(cell, now, 4_200_537, sigma, settings)!.multiplier;
+    const later = priceCell(cell, now + 1000, 4_200_537, sigma, settings)!.multiplier;
+    expect(later).toBeLessThan(current);
+    expect(quotedMultiplier(cell, now, 4_200_537, sigma, settings, current)).toBe(later);
+    // A far band pays more as its window nears: its price now is the quote.
+    const far = { ...cell, lowCents: 4_206_000, highCents: 4_207_000 };
+    const farNow = priceCell(far, now, 4_200_537, sigma, settings)!.multiplier;
+    expect(priceCell(far, now + 1000, 4_200_537, sigma, settings)!.multiplier).toBeGreaterThan(farNow);
+    expect(quotedMultiplier(far, now, 4_200_537, sigma, settings, farNow)).toBe(farNow);
+    // No horizon, or a cell that locks within it: the price of the instant.
+    expect(quotedMultiplier(cell, now, 4_200_537, sigma, { ...settings, quoteHorizonMs: 0 }, current)).toBe(current);
+    expect(quotedMultiplier(cell, cell.t_start - settings.lockMs - 500, 4_200_537, sigma, settings, 7)).toBe(7);
   });
 });
 
@@ -69,7 +87,10 @@ describe("buildGrid", () => {
     expect(notOffered.length).toBeGreaterThan(20);
     for (const cell of grid) {
       const p = touchProbability({ spot: 4_200_037, low: cell.lowCents, high: cell.highCents, startsIn: (cell.t_start - now) / 1000, endsIn: (cell.t_end - now) / 1000, sigma: calm });
-      const expected = p * cell.multiplier;
+      // The return is the price's now, at which a bet is accepted; the quote shown is never above it.
+      const now_ = priceCell(cell, now, 4_200_037, calm, settings)!;
+      expect(cell.multiplier).toBeLessThanOrEqual(now_.multiplier);
+      const expected = p * now_.multiplier;
       if (cell.offered) {
         expect(expected).toBeGreaterThanOrEqual(settings.minRtp);
         expect(expected).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);

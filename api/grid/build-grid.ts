@@ -29,6 +29,11 @@ export interface GridSettings {
    * would turn into a lottery ticket is shown as not offered instead.
    */
   minRtp: number;
+  /**
+   * How far ahead a quote is good for, ms: a shown multiplier is the lower of the cell's price now and this much
+   * later at the same price, so a tap that lands within it holds unless the price moves (docs/rules.md).
+   */
+  quoteHorizonMs: number;
 }
 
 /**
@@ -60,6 +65,7 @@ export const defaultGridSettings: GridSettings = {
   maxMultiplier: 100,
   minMultiplier: MIN_MULTIPLIER,
   minRtp: 0.9,
+  quoteHorizonMs: 1000,
 };
 
 /**
@@ -162,9 +168,34 @@ export function priceCell(
 }
 
 /**
+ * The multiplier to quote for `cell`, given its price `now` (`current`): the lower of that and the cell's price
+ * `quoteHorizonMs` later at the same spot, while the cell is still open then. A cell holding the price pays less
+ * every moment its window nears; quoting the later figure lets a tap made within the horizon hold, and the bet is
+ * still accepted at its price on arrival, never lower than quoted.
+ *
+ * ```ts
+ * quotedMultiplier(cell, 1_700_000_001_234, 4_200_037, 0.0004, defaultGridSettings, 2.35); // e.g. 2.24
+ * ```
+ */
+export function quotedMultiplier(
+  cell: { t_start: number; t_end: number; lowCents: number; highCents: number },
+  now: number,
+  priceCents: number,
+  sigma: number,
+  settings: GridSettings,
+  current: number,
+): number {
+  const later = now + settings.quoteHorizonMs;
+  if (cell.t_start - later < settings.lockMs) return current;
+  const then = priceCell(cell, later, priceCents, sigma, settings);
+  return then === undefined ? current : Math.min(current, then.multiplier);
+}
+
+/**
  * The grid as of `now`: the next `columns` windows, and the bands around the
- * one holding the price, each shown cell with its multiplier, expected return
- * and whether it is offered.
+ * one holding the price, each shown cell with its quoted multiplier
+ * (`quotedMultiplier`), its expected return and whether it is offered (both
+ * as priced now).
  *
  * ```ts
  * const cells = buildGrid(Date.now(), 4_200_037, 0.0004, defaultGridSettings);
@@ -185,7 +216,7 @@ export function buildGrid(now: number, priceCents: number, sigma: number, settin
       if (lowCents <= 0) continue;
       const cell = { t_start, t_end, lowCents, highCents: lowCents + bandCents };
       const quote = priceCell(cell, now, priceCents, sigma, settings);
-      if (quote !== undefined) cells.push({ ...cell, ...quote, locked });
+      if (quote !== undefined) cells.push({ ...cell, ...quote, multiplier: quotedMultiplier(cell, now, priceCents, sigma, settings, quote.multiplier), locked });
     }
   }
   return cells;

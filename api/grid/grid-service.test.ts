@@ -96,7 +96,10 @@ describe("createGridService: judge", () => {
     expect(shown.length).toBeGreaterThan(0);
     for (const cell of shown) {
       const asked = { t_start: cell.t_start, t_end: cell.t_end, lowCents: Math.round(cell.price_low * 100), highCents: Math.round(cell.price_high * 100) };
-      expect(grids.judge(asked, now)).toEqual({ ok: true, multiplier: cell.multiplier });
+      // Accepted at its price now; the grid showed its quote, the lower of now and a second on.
+      const verdict = grids.judge(asked, now);
+      expect(verdict).toMatchObject({ ok: true, quoted: cell.multiplier });
+      expect(verdict.ok && verdict.multiplier).toBeGreaterThanOrEqual(cell.multiplier);
     }
   });
 
@@ -147,7 +150,7 @@ describe("createGridService: judge", () => {
     const cents = (cell: typeof far) => ({ t_start: cell.t_start, t_end: cell.t_end, lowCents: Math.round(cell.price_low * 100), highCents: Math.round(cell.price_high * 100) });
     expect(far.rtp).toBeLessThan(settings.minRtp);
     expect(calm.judge(cents(far), now)).toEqual({ ok: false, reason: "not_offered", rtp: far.rtp });
-    expect(calm.judge(cents(near), now)).toEqual({ ok: true, multiplier: near.multiplier });
+    expect(calm.judge(cents(near), now)).toMatchObject({ ok: true, quoted: near.multiplier });
   });
 
   test("without a fresh price a good cell is no_price", () => {
@@ -161,7 +164,7 @@ describe("createGridService: judge", () => {
     live.current(now);
     market.tick = btc(42_025, now + 50);
     const cell = cellAt(1, 3);
-    expect(live.judge(cell, now + 60)).toEqual({ ok: true, multiplier: priceCell(cell, now + 60, 4_202_500, sigma, settings)!.multiplier });
+    expect(live.judge(cell, now + 60)).toMatchObject({ ok: true, multiplier: priceCell(cell, now + 60, 4_202_500, sigma, settings)!.multiplier });
     expect(priceCell(cell, now + 60, 4_202_500, sigma, settings)).not.toBe(priceCell(cell, now + 60, 4_200_037, sigma, settings));
   });
 });

@@ -1,7 +1,7 @@
 import type { Grid } from "../../common/contracts/grid.ts";
 import { fromCents } from "../../common/money.ts";
 import type { Market } from "../market/market.ts";
-import { buildGrid, type GridSettings, type PricedCell, priceCell } from "./build-grid.ts";
+import { buildGrid, type GridSettings, type PricedCell, priceCell, quotedMultiplier } from "./build-grid.ts";
 
 /**
  * How long a grid's quote stands, ms: its `expires_at` is this after its `ts`.
@@ -24,7 +24,8 @@ const DEFAULT_CACHE_MS = 200;
  * ```
  */
 export type CellVerdict =
-  | { ok: true; multiplier: number }
+  /** `multiplier`: what the cell pays now; `quoted`: what a quote would name now (`quotedMultiplier`), at most that. */
+  | { ok: true; multiplier: number; quoted: number }
   | { ok: false; reason: "off_grid" | "cell_locked" | "no_price" }
   | { ok: false; reason: "not_offered"; rtp: number };
 
@@ -99,7 +100,8 @@ export function createGridService({ market, settings, cacheMs = DEFAULT_CACHE_MS
     if (Math.abs(cell.lowCents - centreLow) > rowsEachSide * bandCents) return { ok: false, reason: "off_grid" };
     const quote = priceCell(cell, now, priceCents, market.sigma(), settings);
     if (quote === undefined) return { ok: false, reason: "off_grid" };
-    return quote.offered ? { ok: true, multiplier: quote.multiplier } : { ok: false, reason: "not_offered", rtp: quote.rtp };
+    if (!quote.offered) return { ok: false, reason: "not_offered", rtp: quote.rtp };
+    return { ok: true, multiplier: quote.multiplier, quoted: quotedMultiplier(cell, now, priceCents, market.sigma(), settings, quote.multiplier) };
   };
 
   return {

@@ -42,7 +42,7 @@ async function setUp({ maxOpenBets = 1 } = {}) {
   const bets = createBetStore(db);
   const placement = () =>
     createBetPlacement({
-      grid: { judge: () => ({ ok: true, multiplier: 3 }), maxMultiplier: 100, minRtp: 0.9 },
+      grid: { judge: () => ({ ok: true, multiplier: 3, quoted: 3 }), maxMultiplier: 100, minRtp: 0.9 },
       exposure: lifecycle.exposure,
       bets,
       commits: createGroupCommitter(bets.placeBatch),

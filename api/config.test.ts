@@ -47,3 +47,9 @@ test("MIN_RTP lies between 0.5 and 1 − HOUSE_EDGE; outside, it is refused, nam
   for (const raw of ["0.96", "0.4", "1.2", "x"]) expect(() => readApiConfig({ ...base, MIN_RTP: raw })).toThrow(/^MIN_RTP=/);
   expect(readApiConfig({ ...base, MIN_RTP: "0.97", HOUSE_EDGE: "0.03" }).minRtp).toBe(0.97);
 });
+
+test("QUOTE_HORIZON_MS is 1000 unless set, 0 to 10,000; anything else is refused, naming it", () => {
+  expect(readApiConfig(base).quoteHorizonMs).toBe(1000);
+  expect(readApiConfig({ ...base, QUOTE_HORIZON_MS: "0" }).quoteHorizonMs).toBe(0);
+  for (const raw of ["-1", "10001", "1.5", "soon"]) expect(() => readApiConfig({ ...base, QUOTE_HORIZON_MS: raw })).toThrow(/^QUOTE_HORIZON_MS=/);
+});

@@ -29,6 +29,10 @@ describe("loadConfig", () => {
     expect(read).toThrow(/PORT="eighty"/);
     expect(() => loadConfig(spec, { PORT: "70000" })).toThrow(/PORT="70000"/);
   });
+  test("an integer written with a fraction is refused, not truncated", () => {
+    expect(() => loadConfig(spec, { PORT: "8080.5" })).toThrow(/PORT="8080.5": Expected integer/);
+    expect(loadConfig(spec, { PORT: "8080" }).port).toBe(8080);
+  });
   test("a variable without fallback is required", () => {
     expect(() => loadConfig({ db: envVar({ name: "DB_PATH", schema: t.String() }) }, {})).toThrow(/DB_PATH.*required/);
   });

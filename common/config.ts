@@ -91,7 +91,12 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Record<string, st
     }
     let value: unknown;
     try {
-      value = variable.parse ? variable.parse(raw.trim()) : Value.Convert(variable.schema, raw.trim());
+      if (variable.parse) value = variable.parse(raw.trim());
+      else {
+        value = Value.Convert(variable.schema, raw.trim());
+        // TypeBox converts "1.5" to the integer 1: a number that is not what was written is refused, not truncated.
+        if (typeof value === "number" && value !== Number(raw.trim())) value = raw.trim();
+      }
     } catch (error) {
       throw new ConfigError(variable.name, raw, (error as Error).message);
     }

@@ -4,7 +4,7 @@
  * and 100 ms ticks, nginx with the production site), one fresh stack per step.
  *
  *   bun bench/capacity.ts [--players 250,500,1000 | --search] [--duration 30] [--tap-every-ms 5000]
- *                         [--processes 2] [--grace-ms 5000] [--build source|compiled] [--json out.json]
+ *                         [--processes 2] [--grace-ms 5000] [--retries 2] [--build source|compiled] [--json out.json]
  *
  * Each player (bench/lib/capacity-players.ts, spread over `--processes` client
  * processes) opens a session, a websocket through nginx, authenticates,
@@ -17,7 +17,9 @@
  * or whose result came later than t_end + `--grace-ms`. The SLO: bet p99 <
  * 100 ms, tick delay p99 < 250 ms, no event lost, every player connected.
  * `--search` steps 250, 500, 1000, 2000, 4000, 8000 until a step breaks it and
- * prints the most players that held. See bench/README.md and docs/scaling.md.
+ * prints the most players that held. A step that breaks while others' work on
+ * the shared machine took over 30 % of a core is run again (`--retries`). See
+ * bench/README.md and docs/scaling.md.
  */
 import { parseArgs } from "node:util";
 import { positiveInt } from "./lib/args.ts";
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     "grace-ms": { type: "string", default: "5000" },
     concurrency: { type: "string", default: "50" },
     build: { type: "string", default: "source" },
+    retries: { type: "string", default: "2" },
     json: { type: "string" },
   },
 });
@@ -50,6 +53,9 @@ const tapEveryMs = positiveInt("tap-every-ms", args["tap-every-ms"]);
 const processes = positiveInt("processes", args.processes);
 const graceMs = positiveInt("grace-ms", args["grace-ms"]);
 const concurrency = positiveInt("concurrency", args.concurrency);
+/** A step that breaks the SLO while others' work took over DISTURBED_PERCENT of a core is run again, this many times. */
+const retries = Number.isInteger(Number(args.retries)) && Number(args.retries) >= 0 ? Number(args.retries) : positiveInt("retries", args.retries);
+const DISTURBED_PERCENT = 30;
 if (args.build !== "source" && args.build !== "compiled") throw new RangeError(`--build takes source or compiled, not ${args.build}`);
 const build = args.build;
 const cores = navigator.hardwareConcurrency;
@@ -113,19 +119,27 @@ for (const players of steps) {
     console.log(`${players} players: cannot run here:\n  ${problems.join("\n  ")}`);
     break;
   }
-  const step = await measure(players);
-  done.push(step);
-  const breaks = sloBreaks(step);
-  console.log(describeStep(step, breaks));
-  if (breaks.length === 0) held = step;
-  else if (args.search) break;
+  let breaks: string[] = [];
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    const step = await measure(players);
+    done.push(step);
+    breaks = sloBreaks(step);
+    console.log(describeStep(step, breaks));
+    if (breaks.length === 0) {
+      held = step;
+      break;
+    }
+    if (!disturbed(step)) break;
+    if (attempt < retries) console.log(`  other work took ${step.otherCpuPercent.toFixed(0)}% of a core during this step: running it again (${attempt + 1} of ${retries})`);
+  }
+  if (breaks.length > 0 && args.search) break;
 }
 printTable(done);
 printVerdict(done);
 if (args.json) await Bun.write(args.json, JSON.stringify({ machine: describeMachine(), args, steps: done }, null, 2));
 
 async function measure(players: number): Promise<Step> {
-  const stack = await startCapacityStack({ build, wsPerAddress: 20_000, priceIntervalMs: PRICE_INTERVAL_MS });
+  const stack = await startStack();
   const clients = spawnPlayers(stack, players);
   try {
     const connected = await Promise.all(clients.map((client) => client.connected));
@@ -212,6 +226,19 @@ async function measure(players: number): Promise<Step> {
   }
 }
 
+/** The stack, with up to two more tries: on a loaded shared machine a service can miss its start-up deadline. */
+async function startStack(): Promise<CapacityStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCapacityStack({ build, wsPerAddress: 20_000, priceIntervalMs: PRICE_INTERVAL_MS });
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.log(`the stack did not start (try ${attempt} of 3): ${(error as Error).message}`);
+      await Bun.sleep(2_000);
+    }
+  }
+}
+
 function mergeReports(reports: PlayersReport[]): PlayersReport {
   const sumRecord = (pick: (report: PlayersReport) => Record<string, number>) => {
     const out: Record<string, number> = {};
@@ -247,6 +274,11 @@ function sloBreaks(step: Step): string[] {
   if (lost > 0) breaks.push(`${lost} events lost (${step.missingAccepted} accepted missing, ${step.neverSettled} results missing, ${step.settledLate} results late)`);
   if (step.closedEarly > 0) breaks.push(`${step.closedEarly} websockets closed by the server side (${JSON.stringify(step.closeCodes)})`);
   return breaks;
+}
+
+/** Others' work on the shared machine took more than DISTURBED_PERCENT of a core during the step. */
+function disturbed(step: Step): boolean {
+  return step.otherCpuPercent > DISTURBED_PERCENT;
 }
 
 function generatorBound(step: Step): boolean {
@@ -300,7 +332,7 @@ function printTable(steps: Step[]): void {
         lost: String(step.missingAccepted + step.neverSettled + step.settledLate),
         "stack CPU": `${STACK_PARTS.reduce((sum, part) => sum + step.cpuPercent[part], 0).toFixed(0)}%`,
         "generator CPU": step.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join(" / "),
-        "other CPU": `${step.otherCpuPercent.toFixed(0)}%`,
+        "other CPU": `${step.otherCpuPercent.toFixed(0)}%${disturbed(step) ? " *" : ""}`,
         verdict: sloBreaks(step).length === 0 ? "held" : generatorBound(step) ? "broke (generator-bound)" : "broke",
       })),
     ),
@@ -308,11 +340,18 @@ function printTable(steps: Step[]): void {
 }
 
 function printVerdict(steps: Step[]): void {
-  console.log(`\nSLO: bet p99 < ${SLO.betP99Ms} ms, tick delay p99 < ${SLO.tickP99Ms} ms, no event lost, every player connected.`);
+  console.log(`\n* others' work on the machine took more than ${DISTURBED_PERCENT}% of a core during the step (disturbed).`);
+  console.log(`SLO: bet p99 < ${SLO.betP99Ms} ms, tick delay p99 < ${SLO.tickP99Ms} ms, no event lost, every player connected.`);
   console.log(held ? `The most players this machine held: ${formatNumber(held.players)}.` : "No step held the SLO.");
-  const broke = steps.find((step) => sloBreaks(step).length > 0);
+  const broke = steps.findLast((step) => sloBreaks(step).length > 0);
+  if (broke && disturbed(broke)) {
+    console.log(
+      `The last step that broke, ${formatNumber(broke.players)} players (${sloBreaks(broke).join("; ")}), ran while others' work took ${broke.otherCpuPercent.toFixed(0)}% of a core: ` +
+        `the figure is what this shared machine held then, a floor for the machine itself.`,
+    );
+  }
   if (broke) {
-    console.log(`First step that broke: ${formatNumber(broke.players)} (${sloBreaks(broke).join("; ")}).`);
+    console.log(`Last step that broke: ${formatNumber(broke.players)} (${sloBreaks(broke).join("; ")}).`);
     console.log(
       generatorBound(broke)
         ? `At that step a client process was at ≥ ${GENERATOR_LIMIT_PERCENT}% of a core: the load generator, not only the server, limited the figure (it shares the ${cores} cores with the stack).`

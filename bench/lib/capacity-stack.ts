@@ -76,7 +76,12 @@ export async function startCapacityStack(options: StackOptions): Promise<Capacit
     const ws = await start("ws", wsPort, { SESSION_SECRET: BENCH_SESSION_SECRET, WS_MAX_CONNECTIONS: "100000" });
     const nginx = await startBenchNginx(join(dir, "nginx"), apiPort, wsPort, options.wsPerAddress);
     stoppers.push(() => nginx.stop());
-    await waitFor("a priced grid through nginx", async () => (await fetch(`${nginx.url}/api/grid`)).status === 200, 20_000, 100);
+    try {
+      await waitFor("a priced grid through nginx", async () => (await fetch(`${nginx.url}/api/grid`)).status === 200, 30_000, 100);
+    } catch (error) {
+      const tail = (name: string) => readFileSync(join(dir, `${name}.log`), "utf8").trim().split("\n").slice(-5).join("\n    ");
+      throw new Error(`${(error as Error).message}\n  api log:\n    ${tail("api")}\n  price log:\n    ${tail("price")}`);
+    }
     return {
       url: nginx.url,
       dir,

@@ -10,8 +10,10 @@
  * be old when the player taps it (uniform in 0..`--max-age-ms`: ws pushes one
  * grid a second), then bets $1 on a random unlocked cell within five bands of
  * the price with `min_multiplier` set to the multiplier it read. The answer
- * gives the multiplier at acceptance (202) or the current one (409
- * `quote_changed`), so one run tells how many taps each tolerance would take.
+ * gives the multiplier at acceptance (202) or the one a refusal names (409
+ * `quote_changed`). Only the strict share (0 %) is exact: a refusal names the
+ * cell's quote (QUOTE_HORIZON_MS), at most its price of the instant, so the
+ * other tolerances are lower bounds.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

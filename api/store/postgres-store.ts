@@ -7,7 +7,7 @@ import { type BetOrder, type BetRow, type PlaceOutcome, potentialPayoutCents } f
 import { LEADERBOARD_SIZE } from "../leaderboard/leaderboard.ts";
 import { newRecoveryCode, normalizeRecoveryCode } from "../players/recovery-codes.ts";
 import { openBetOf, type Settled } from "../settlement/settle-store.ts";
-import type { Decision } from "../settlement/settlement-book.ts";
+import type { Decision, OpenBet } from "../settlement/settlement-book.ts";
 import type { JudgedTick } from "../settlement/tick-log.ts";
 import type { Store, StoreOptions } from "./store.ts";
 
@@ -55,6 +55,83 @@ const betRowOf = (order: BetOrder, balanceAfterCents: number): BetRow => ({
 });
 
 /**
+ * Which cap a bet would pass: the same names as the in-memory exposure's refusals.
+ *
+ * ```ts
+ * const limit: LiabilityLimit = "max_cell_liability";
+ * ```
+ */
+export type LiabilityLimit = "max_cell_liability" | "max_house_liability";
+
+/**
+ * A group commit's outcome when the store reserves exposure: a bet that would
+ * pass a cap is refused `limit_exceeded` and writes nothing.
+ *
+ * ```ts
+ * const outcome: CappedPlaceOutcome = { kind: "limit_exceeded", limit: "max_house_liability" };
+ * ```
+ */
+export type CappedPlaceOutcome = PlaceOutcome | { kind: "limit_exceeded"; limit: LiabilityLimit };
+
+/**
+ * One batch's exposure reservation, inside its transaction (api/store/pg-exposure.ts):
+ * `admit` judges an order that has the funds (in batch order, in memory, on
+ * totals read under lock), `commit` writes what was admitted.
+ *
+ * ```ts
+ * const gate = await exposure.open(tx, orders);
+ * const refusal = gate.admit(order); // undefined: admitted
+ * await gate.commit();
+ * ```
+ */
+export interface PlacementGate {
+  admit(order: BetOrder): LiabilityLimit | undefined;
+  commit(): Promise<void>;
+}
+
+/**
+ * Exposure reserved in the database: `open` locks what a batch's orders touch
+ * (after the players' locks), `release` gives back the settled bets' share in
+ * the settlement's transaction.
+ *
+ * ```ts
+ * const store = createPostgresStore(sql, { secret, exposure: createPgExposure(sql, limits) });
+ * ```
+ */
+export interface PgExposureHook {
+  open(tx: PgSql, orders: readonly BetOrder[]): Promise<PlacementGate>;
+  release(tx: PgSql, settled: readonly OpenBet[]): Promise<void>;
+}
+
+/**
+ * What the PostgreSQL store adds to `StoreOptions`, both optional (without
+ * them it behaves as before): `fenceSettlement` runs first in every
+ * settlement transaction and throws to abort it (the settler lease's epoch
+ * check); `exposure` reserves caps with the bets and releases them on
+ * settlement.
+ *
+ * ```ts
+ * const options: PostgresStoreOptions = { secret, fenceSettlement: (tx) => lease.fence(tx), exposure };
+ * ```
+ */
+export interface PostgresStoreOptions extends StoreOptions {
+  fenceSettlement?: (tx: PgSql) => Promise<void>;
+  exposure?: PgExposureHook;
+}
+
+/**
+ * The PostgreSQL store whose group commit reserves exposure: `placeBatch` may
+ * also answer `limit_exceeded`.
+ *
+ * ```ts
+ * const store: CappedPostgresStore = createPostgresStore(sql, { secret, exposure });
+ * ```
+ */
+export type CappedPostgresStore = Omit<Store, "bets"> & {
+  bets: Omit<Store["bets"], "placeBatch"> & { placeBatch(orders: readonly BetOrder[]): Promise<CappedPlaceOutcome[]> };
+};
+
+/**
  * The store on PostgreSQL (postgres.js, a pool from `openPostgresStore`),
  * with the SQLite store's outcomes (the `Store` contract, checked by one
  * behaviour suite on both).
@@ -70,11 +147,36 @@ const betRowOf = (order: BetOrder, balanceAfterCents: number): BetRow => ({
  * are still open (`RETURNING` which), one INSERT of exactly their credits.
  *
  * ```ts
- * const store = createPostgresStore(await openPostgresStore(process.env.DATABASE_URL!), { secret: config.sessionSecret });
+ * With `exposure` (api/store/pg-exposure.ts) the group commit also reserves
+ * the cells' and the house's liability in its transaction and may answer
+ * `limit_exceeded`; settlement releases what it settles. With
+ * `fenceSettlement` (api/store/settler-lease.ts) every settlement
+ * transaction first checks the lease and writes nothing when it throws.
+ *
+ * ```ts
+ * const sql = await openPostgresStore(process.env.DATABASE_URL!);
+ * const store = createPostgresStore(sql, { secret: config.sessionSecret, exposure: createPgExposure(sql, caps) });
  * const [outcome] = await store.bets.placeBatch([order]);
  * ```
  */
-export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1000, onDisagreement }: StoreOptions): Store {
+export function createPostgresStore(sql: PgSql, options: PostgresStoreOptions & { exposure: PgExposureHook }): CappedPostgresStore;
+/**
+ * Without `exposure` the store is a plain `Store`: its group commit answers
+ * exactly as before (`fenceSettlement`, when given, only adds the check).
+ *
+ * ```ts
+ * const store: Store = createPostgresStore(sql, { secret, fenceSettlement: (tx) => lease.fence(tx) });
+ * ```
+ */
+export function createPostgresStore(sql: PgSql, options: StoreOptions & { fenceSettlement?: (tx: PgSql) => Promise<void> }): Store;
+/**
+ * The implementation of both forms above.
+ *
+ * ```ts
+ * const store = createPostgresStore(sql, { secret });
+ * ```
+ */
+export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1000, onDisagreement, fenceSettlement, exposure }: PostgresStoreOptions): Store | CappedPostgresStore {
   const recoveryHash = recoveryCodeHasher(secret);
   /** A JSON array as one parameter: a batch's statement has one text whatever its size, so it is prepared once. */
   const json = (value: unknown) => sql.json(value as postgres.JSONValue);
@@ -89,7 +191,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
     return new Map(rows.map((row) => [row.id, row.balance_cents]));
   };
 
-  const placeBatch = async (orders: readonly BetOrder[]): Promise<PlaceOutcome[]> => {
+  const placeBatch = async (orders: readonly BetOrder[]): Promise<CappedPlaceOutcome[]> => {
     if (orders.length === 0) return [];
     return await sql.begin(async (sqlTx) => {
       const tx = sqlTx as unknown as Tx;
@@ -103,7 +205,9 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
             ON b.player_id = k.player_id AND b.idempotency_key = k.key`;
         for (const row of rows) earlier.set(keyOf(row.player_id, row.idempotency_key!), plain(row));
       }
-      const outcomes: PlaceOutcome[] = [];
+      // After the players' locks, as settlement takes them: cells, then the house.
+      const gate = exposure && (await exposure.open(tx, orders));
+      const outcomes: CappedPlaceOutcome[] = [];
       const placed: BetRow[] = [];
       for (const order of orders) {
         const key = order.idempotencyKey === null ? undefined : keyOf(order.playerId, order.idempotencyKey);
@@ -119,6 +223,11 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
         }
         if (balance < order.stakeCents) {
           outcomes.push({ kind: "insufficient_funds", balanceCents: balance });
+          continue;
+        }
+        const limit = gate?.admit(order);
+        if (limit) {
+          outcomes.push({ kind: "limit_exceeded", limit });
           continue;
         }
         const bet = betRowOf(order, balance - order.stakeCents);
@@ -141,6 +250,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
           INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
           SELECT player_id, 'stake', -stake_cents, id, created_at FROM placed`;
       }
+      await gate?.commit();
       return outcomes;
     });
   };
@@ -178,6 +288,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
     const decisions = all.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
     return await sql.begin(async (sqlTx) => {
       const tx = sqlTx as unknown as Tx;
+      if (fenceSettlement) await fenceSettlement(tx);
       if (judged) await appendTick(tx, judged, now);
       if (decisions.length === 0) return [];
       await checkLostWindows(tx, all);
@@ -214,6 +325,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
           SELECT player_id, kind, amount_cents, bet_id, ${now}
           FROM jsonb_to_recordset(${json(credits)}::jsonb) AS c (player_id text, kind text, amount_cents bigint, bet_id text)`;
       }
+      if (exposure && changed.size > 0) await exposure.release(tx, decisions.filter(({ bet }) => changed.has(bet.id)).map(({ bet }) => bet));
       return settled;
     });
   };

@@ -143,4 +143,40 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE UNIQUE INDEX nicknames_nocase ON nicknames (lower(nickname));
     `,
   },
+  {
+    version: 2,
+    name: "the settler lease, and exposure reserved per cell and for the house",
+    sql: `
+      -- One settler at a time across api nodes (api/store/settler-lease.ts): the holder renews
+      -- expires_at; a node takes an expired or free lease by bumping epoch, and every settlement
+      -- transaction checks (holder, epoch) under FOR SHARE, so an ex-holder writes nothing.
+      CREATE TABLE settler_lease (
+        id         INTEGER     PRIMARY KEY CHECK (id = 1),
+        holder     TEXT,
+        epoch      BIGINT      NOT NULL DEFAULT 0 CHECK (epoch >= 0),
+        expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+      );
+      INSERT INTO settler_lease (id) VALUES (1);
+
+      -- What the house stands to pay on open bets (potential payout, rounded down per bet), per
+      -- cell and in total, reserved in the transaction that places the bets and released in the
+      -- one that settles them (api/store/pg-exposure.ts): the caps hold across nodes.
+      CREATE TABLE exposure_cells (
+        t_start                BIGINT NOT NULL,
+        low_cents              BIGINT NOT NULL,
+        potential_payout_cents BIGINT NOT NULL DEFAULT 0 CHECK (potential_payout_cents >= 0),
+        PRIMARY KEY (t_start, low_cents)
+      );
+      CREATE TABLE exposure_house (
+        id                     INTEGER PRIMARY KEY CHECK (id = 1),
+        potential_payout_cents BIGINT  NOT NULL DEFAULT 0 CHECK (potential_payout_cents >= 0),
+        open_bets              BIGINT  NOT NULL DEFAULT 0 CHECK (open_bets >= 0)
+      );
+      -- Bets already open when this applies are counted, so releasing them never goes below zero.
+      INSERT INTO exposure_cells (t_start, low_cents, potential_payout_cents)
+        SELECT t_start, price_low_cents, sum(stake_cents * multiplier_centi / 100) FROM bets WHERE status = 'open' GROUP BY t_start, price_low_cents;
+      INSERT INTO exposure_house (id, potential_payout_cents, open_bets)
+        SELECT 1, coalesce(sum(stake_cents * multiplier_centi / 100), 0), count(*) FROM bets WHERE status = 'open';
+    `,
+  },
 ];

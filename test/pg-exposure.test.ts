@@ -1,0 +1,223 @@
+/**
+ * Exposure caps across api nodes on a real PostgreSQL server (a database of
+ * this run's own, dropped after): two "nodes" (two pools, each its own store
+ * and reservation) placing at once against tight caps never pass them, a
+ * refused bet writes nothing, and settlement gives the reservation back.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { type BetOrder, potentialPayoutCents } from "../api/bets/bet-store.ts";
+import { createPgExposure, type LiabilityCaps } from "../api/store/pg-exposure.ts";
+import { type CappedPlaceOutcome, type CappedPostgresStore, createPostgresStore } from "../api/store/postgres-store.ts";
+import { type MoneyTables, moneyInvariantsBroken, orderFor } from "../api/store/store.behaviour.ts";
+import { openPostgresStore, type PgSql } from "../common/store/postgres.ts";
+import { createTempDatabase, postgresMissing, type TempDatabase } from "./support/postgres.ts";
+
+setDefaultTimeout(30_000);
+
+const missing = await postgresMissing();
+// CI installs PostgreSQL (scripts/setup.sh): there a missing server is a failure, not a skip.
+if (missing && !process.env.CI) console.warn(`test/pg-exposure.test.ts skipped: ${missing}`);
+const run = !missing || Boolean(process.env.CI);
+
+interface Node {
+  sql: PgSql;
+  store: CappedPostgresStore;
+  exposure: ReturnType<typeof createPgExposure>;
+}
+
+describe.skipIf(!run)("exposure caps across nodes", () => {
+  let database: TempDatabase;
+  const nodes: Node[] = [];
+  let players = 0;
+  let window = 0;
+
+  beforeAll(async () => {
+    if (missing) throw new Error(`CI must have PostgreSQL: ${missing}`);
+    database = await createTempDatabase("tap_test");
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.sql.end({ timeout: 5 })));
+    await database?.drop();
+  });
+
+  async function openNode(caps: LiabilityCaps): Promise<Node> {
+    const sql = await openPostgresStore(database.url, { max: 4, applicationName: `tap-exposure-${nodes.length}` });
+    const exposure = createPgExposure(sql, caps);
+    const node = { sql, exposure, store: createPostgresStore(sql, { secret: "exposure", exposure }) };
+    nodes.push(node);
+    return node;
+  }
+
+  const tables = async (sql: PgSql): Promise<MoneyTables> => ({
+    players: [...(await sql<MoneyTables["players"]>`SELECT id, balance_cents FROM players`)],
+    ledger: [...(await sql<MoneyTables["ledger"]>`SELECT player_id, kind, amount_cents, bet_id FROM ledger`)],
+    bets: [...(await sql<MoneyTables["bets"]>`SELECT id, player_id, stake_cents, multiplier_centi, status, payout_cents FROM bets`)],
+  });
+
+  interface OpenRow {
+    id: string;
+    t_start: number;
+    price_low_cents: number;
+    stake_cents: number;
+    multiplier_centi: number;
+  }
+  const openBets = (sql: PgSql) => sql<OpenRow[]>`SELECT id, t_start, price_low_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'`;
+
+  /** Potential payouts of the open bets, summed here from the bets themselves: per cell and in total. */
+  function liabilityOf(rows: readonly OpenRow[]) {
+    const cells = new Map<string, number>();
+    let house = 0;
+    for (const row of rows) {
+      const payout = potentialPayoutCents(row.stake_cents, row.multiplier_centi);
+      const key = `${row.t_start}:${row.price_low_cents}`;
+      cells.set(key, (cells.get(key) ?? 0) + payout);
+      house += payout;
+    }
+    return { cells, house };
+  }
+
+  /** A fresh window of `cells` cells and `count` players with plenty of money, in its own time so cases do not share cells. */
+  async function market(node: Node, count: number, cellCount: number) {
+    const tStart = 1_797_100_000_000 + ++window * 60_000;
+    const ids = Array.from({ length: count }, () => `exposure-player-${++players}`);
+    for (const id of ids) await node.store.players.create(id, 10_000_000, 1);
+    const cells = Array.from({ length: cellCount }, (_, i) => ({ lowCents: 4_200_000 + i * 1000, highCents: 4_201_000 + i * 1000 }));
+    let n = 0;
+    /**
+     * A pseudo-random order (stake 1–20 €, multiplier 1.5–5×) over these cells, for one of these
+     * players, or one of `among` (batches over different players do not wait on each other's locks).
+     */
+    const order = (among: readonly string[] = ids): BetOrder => {
+      n++;
+      const cell = cells[(n * 7) % cells.length]!;
+      return orderFor(among[(n * 13) % among.length]!, 100 + ((n * 379) % 1900), {
+        tStart,
+        tEnd: tStart + 5000,
+        lowCents: cell.lowCents,
+        highCents: cell.highCents,
+        multiplierCenti: 150 + ((n * 53) % 350),
+      });
+    };
+    return { order, tStart, ids };
+  }
+
+  test("two nodes placing at once against tight caps never pass a cell's or the house's cap; refused bets write nothing", async () => {
+    const caps = { maxCellLiabilityCents: 20_000, maxHouseLiabilityCents: 60_000 };
+    const [a, b] = [await openNode(caps), await openNode(caps)];
+    const { order, ids } = await market(a, 12, 5);
+    // 2 nodes × 3 batchers each × 12 batches of 8 orders: far more asked than the caps allow. Each
+    // batcher has players of its own, so only the reservation's rows make concurrent batches wait.
+    const batches = Array.from({ length: 72 }, (_, i) => Array.from({ length: 8 }, () => order(ids.slice((i % 6) * 2, (i % 6) * 2 + 2))));
+    const answers = new Map<string, CappedPlaceOutcome>();
+    const lanes = Array.from({ length: 6 }, (_, lane) =>
+      (async () => {
+        const node = lane % 2 === 0 ? a : b;
+        for (let i = lane; i < batches.length; i += 6) {
+          const outcomes = await node.store.bets.placeBatch(batches[i]!);
+          outcomes.forEach((outcome, j) => answers.set(batches[i]![j]!.id, outcome));
+        }
+      })(),
+    );
+    await Promise.all(lanes);
+
+    const kinds = [...answers.values()].map((outcome) => (outcome.kind === "limit_exceeded" ? outcome.limit : outcome.kind));
+    const placed = kinds.filter((kind) => kind === "placed").length;
+    const refusedCell = kinds.filter((kind) => kind === "max_cell_liability").length;
+    const refusedHouse = kinds.filter((kind) => kind === "max_house_liability").length;
+    console.log(`exposure race: ${answers.size} orders, ${placed} placed, ${refusedCell} refused by a cell's cap, ${refusedHouse} by the house's`);
+    expect(placed + refusedCell + refusedHouse).toBe(answers.size);
+    expect(refusedHouse).toBeGreaterThan(0);
+
+    const rows = await openBets(a.sql);
+    const { cells, house } = liabilityOf(rows);
+    expect(house).toBeLessThanOrEqual(caps.maxHouseLiabilityCents);
+    for (const [cell, cents] of cells) expect({ cell, cents, within: cents <= caps.maxCellLiabilityCents }).toEqual({ cell, cents, within: true });
+    // Exactly the bets answered placed are stored; a refused one left no bet and no stake.
+    const stored = new Set(rows.map((row) => row.id));
+    const answeredPlaced = [...answers].filter(([, outcome]) => outcome.kind === "placed").map(([id]) => id);
+    expect([...stored].sort()).toEqual(answeredPlaced.sort());
+    const all = await tables(a.sql);
+    const staked = new Set(all.ledger.filter((entry) => entry.kind === "stake").map((entry) => entry.bet_id));
+    expect([...answers].filter(([id, outcome]) => outcome.kind === "limit_exceeded" && staked.has(id))).toEqual([]);
+    expect(moneyInvariantsBroken(all)).toEqual([]);
+    // The reservation tables say what the open bets sum to.
+    const reserved = await a.exposure.read();
+    expect(reserved.houseCents).toBe(house);
+    expect(reserved.openBets).toBe(rows.length);
+    for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
+  });
+
+  test("each cell's cap holds across nodes when the house has room: every cell filled to at most its cap", async () => {
+    const caps = { maxCellLiabilityCents: 9_000, maxHouseLiabilityCents: 100_000_000 };
+    const [a, b] = [await openNode(caps), await openNode(caps)];
+    const before = liabilityOf(await openBets(a.sql));
+    const { order, tStart, ids } = await market(a, 8, 3);
+    const batches = Array.from({ length: 40 }, (_, i) => Array.from({ length: 6 }, () => order([ids[i % 8]!])));
+    const results = await Promise.all(batches.map((batch, i) => (i % 2 === 0 ? a : b).store.bets.placeBatch(batch)));
+    const refusals = results.flat().filter((outcome) => outcome.kind === "limit_exceeded");
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.every((outcome) => outcome.kind === "limit_exceeded" && outcome.limit === "max_cell_liability")).toBe(true);
+    const rows = (await openBets(a.sql)).filter((row) => row.t_start === tStart);
+    const { cells, house } = liabilityOf(rows);
+    expect(cells.size).toBe(3);
+    for (const [cell, cents] of cells) expect({ cell, cents, within: cents <= caps.maxCellLiabilityCents }).toEqual({ cell, cents, within: true });
+    expect((await a.exposure.read()).houseCents).toBe(before.house + house);
+  });
+
+  test("settling one window while two nodes place into others, over the same players and the house row, never deadlocks and keeps the reservation exact", async () => {
+    const caps = { maxCellLiabilityCents: 40_000, maxHouseLiabilityCents: 100_000_000 };
+    const [a, b] = [await openNode(caps), await openNode(caps)];
+    let previous = await market(a, 6, 4);
+    for (let round = 0; round < 5; round++) await a.store.bets.placeBatch(Array.from({ length: 12 }, () => previous.order()));
+    for (let round = 0; round < 10; round++) {
+      const next = await market(a, 0, 4);
+      const toSettle = (await b.store.settlement.openBets()).filter((bet) => bet.tStart === previous.tStart);
+      await Promise.all([
+        b.store.settlement.settle(toSettle.map((bet, i) => ({ bet, outcome: i % 3 === 0 ? "won" : "lost", at: bet.tEnd })), previous.tStart + 5001),
+        a.store.bets.placeBatch(Array.from({ length: 12 }, () => next.order(previous.ids))),
+        b.store.bets.placeBatch(Array.from({ length: 12 }, () => next.order([...previous.ids].reverse()))),
+      ]);
+      previous = { ...next, ids: previous.ids };
+    }
+    const rows = await openBets(a.sql);
+    const { cells, house } = liabilityOf(rows);
+    const reserved = await a.exposure.read();
+    expect(reserved.houseCents).toBe(house);
+    expect(reserved.openBets).toBe(rows.length);
+    for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
+    expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
+  });
+
+  test("settlement releases what it settles: the reservation returns to what the open bets owe and the cap takes bets again", async () => {
+    const caps = { maxCellLiabilityCents: 5_000, maxHouseLiabilityCents: 100_000_000 };
+    const [a, b] = [await openNode(caps), await openNode(caps)];
+    const { order, tStart } = await market(a, 2, 1);
+    // Fill the one cell until it refuses.
+    let outcome: CappedPlaceOutcome | undefined;
+    for (let i = 0; i < 50 && outcome?.kind !== "limit_exceeded"; i++) [outcome] = await a.store.bets.placeBatch([order()]);
+    expect(outcome).toEqual({ kind: "limit_exceeded", limit: "max_cell_liability" });
+    const inCell = (await b.store.settlement.openBets()).filter((bet) => bet.tStart === tStart);
+    expect(inCell.length).toBeGreaterThan(0);
+    const cellOf = async () => (await b.exposure.read()).cells.find((cell) => cell.tStart === tStart)!.cents;
+    expect(await cellOf()).toBe(liabilityOf((await openBets(a.sql)).filter((row) => row.t_start === tStart)).house);
+    const houseBefore = (await b.exposure.read()).houseCents;
+
+    // Node B settles half (won, void), then the rest (lost); settling again changes nothing.
+    const half = inCell.slice(0, Math.ceil(inCell.length / 2));
+    await b.store.settlement.settle(half.map((bet, i) => ({ bet, outcome: i % 2 === 0 ? "won" : "void", at: bet.tEnd })), tStart + 5001);
+    const releasedHalf = half.reduce((sum, bet) => sum + potentialPayoutCents(bet.stakeCents, bet.multiplierCenti), 0);
+    expect((await b.exposure.read()).houseCents).toBe(houseBefore - releasedHalf);
+    expect(await cellOf()).toBe(liabilityOf((await openBets(a.sql)).filter((row) => row.t_start === tStart)).house);
+    const everything = inCell.map((bet) => ({ bet, outcome: "lost" as const, at: bet.tEnd }));
+    await b.store.settlement.settle(everything, tStart + 5002);
+    await b.store.settlement.settle(everything, tStart + 5003);
+    expect(await cellOf()).toBe(0);
+    expect((await b.exposure.read()).houseCents).toBe(houseBefore - inCell.reduce((sum, bet) => sum + potentialPayoutCents(bet.stakeCents, bet.multiplierCenti), 0));
+    expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
+
+    // The cell takes bets again, up to its whole cap.
+    const [again] = await a.store.bets.placeBatch([{ ...order(), stakeCents: 1000, multiplierCenti: 500 }]);
+    expect(again?.kind).toBe("placed");
+  });
+});

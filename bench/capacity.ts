@@ -88,8 +88,13 @@ interface Step {
   statuses: Record<string, number>;
   betP50: number;
   betP99: number;
+  /** p99 of the taps sent in the first 300 ms of a second (the grid's publish), and of the others. */
+  betP99AfterGrid: number;
+  betP99Elsewhere: number;
   tickP50: number;
   tickP99: number;
+  tickP99AfterGrid: number;
+  tickP99Elsewhere: number;
   ticksPerPlayerPerSecond: number;
   gridBytesPerPlayerPerSecond: number;
   accepted: number;
@@ -201,8 +206,12 @@ async function measure(players: number): Promise<Step> {
       statuses: merged.statuses,
       betP50: histogramPercentile(merged.betLatency, 0.5),
       betP99: histogramPercentile(merged.betLatency, 0.99),
+      betP99AfterGrid: histogramPercentile(merged.betLatencyAfterGrid, 0.99),
+      betP99Elsewhere: histogramPercentile(merged.betLatencyElsewhere, 0.99),
       tickP50: histogramPercentile(merged.tickDelay, 0.5),
       tickP99: histogramPercentile(merged.tickDelay, 0.99),
+      tickP99AfterGrid: histogramPercentile(merged.tickDelayAfterGrid, 0.99),
+      tickP99Elsewhere: histogramPercentile(merged.tickDelayElsewhere, 0.99),
       ticksPerPlayerPerSecond: merged.ticks / (players * window.wallSeconds),
       gridBytesPerPlayerPerSecond: merged.gridBytes / (players * window.wallSeconds),
       accepted: merged.accepted,
@@ -248,7 +257,11 @@ function mergeReports(reports: PlayersReport[]): PlayersReport {
   const merged: PlayersReport = {
     ...reports[0]!,
     betLatency: createHistogram(),
+    betLatencyAfterGrid: createHistogram(),
+    betLatencyElsewhere: createHistogram(),
     tickDelay: createHistogram(),
+    tickDelayAfterGrid: createHistogram(),
+    tickDelayElsewhere: createHistogram(),
     settleDelay: createHistogram(60_000),
     statuses: sumRecord((report) => report.statuses),
     results: sumRecord((report) => report.results),
@@ -258,7 +271,11 @@ function mergeReports(reports: PlayersReport[]): PlayersReport {
   for (const key of sums) merged[key] = reports.reduce((sum, report) => sum + report[key], 0);
   for (const report of reports) {
     mergeHistogram(merged.betLatency, report.betLatency);
+    mergeHistogram(merged.betLatencyAfterGrid, report.betLatencyAfterGrid);
+    mergeHistogram(merged.betLatencyElsewhere, report.betLatencyElsewhere);
     mergeHistogram(merged.tickDelay, report.tickDelay);
+    mergeHistogram(merged.tickDelayAfterGrid, report.tickDelayAfterGrid);
+    mergeHistogram(merged.tickDelayElsewhere, report.tickDelayElsewhere);
     mergeHistogram(merged.settleDelay, report.settleDelay);
   }
   return merged;
@@ -293,7 +310,7 @@ function describeStep(step: Step, breaks: string[]): string {
   const parts = STACK_PARTS.map((part) => `${part} ${step.cpuPercent[part].toFixed(0)}%`).join(", ");
   return [
     `\n${formatNumber(step.players)} players (${formatNumber(step.connected)} connected in ${step.connectSeconds.toFixed(1)} s), ${step.wallSeconds.toFixed(1)} s measured:`,
-    `  taps ${formatNumber(step.taps)} (${statusText(step.statuses)}; no open cell ${step.noCell}), bet p50 ${step.betP50} ms p99 ${step.betP99} ms; tick delay p50 ${step.tickP50} ms p99 ${step.tickP99} ms ` +
+    `  taps ${formatNumber(step.taps)} (${statusText(step.statuses)}; no open cell ${step.noCell}), bet p50 ${step.betP50} ms p99 ${step.betP99} ms (sent in the 300 ms after a grid publish: p99 ${step.betP99AfterGrid} ms; the rest: ${step.betP99Elsewhere} ms); tick delay p50 ${step.tickP50} ms p99 ${step.tickP99} ms (slots in the 300 ms after a grid publish: p99 ${step.tickP99AfterGrid} ms; the rest: ${step.tickP99Elsewhere} ms) ` +
       `(${step.ticksPerPlayerPerSecond.toFixed(2)} ticks and ${formatNumber(step.gridBytesPerPlayerPerSecond)} grid bytes per player per s received)`,
     `  accepted ${formatNumber(step.accepted)}: results ${statusText(step.results)}, settle p99 ${step.settleP99} ms after t_end; lost: ${step.missingAccepted} accepted events, ${step.neverSettled} results, ${step.settledLate} late`,
     `  CPU (% of one core): ${parts}; generator ${step.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join(" / ")}; this script ${step.benchCpuPercent.toFixed(0)}%; ` +
@@ -320,13 +337,15 @@ function printTable(steps: Step[]): void {
   console.log("\nPer step:\n");
   console.log(
     formatTable(
-      ["players", "bet p50", "bet p99", "tick p50", "tick p99", "taps", "202", "lost", "stack CPU", "generator CPU", "other CPU", "verdict"],
+      ["players", "bet p50", "bet p99", "bet p99 after grid / rest", "tick p50", "tick p99", "tick p99 after grid / rest", "taps", "202", "lost", "stack CPU", "generator CPU", "other CPU", "verdict"],
       steps.map((step) => ({
         players: formatNumber(step.players),
         "bet p50": `${step.betP50} ms`,
         "bet p99": `${step.betP99} ms`,
+        "bet p99 after grid / rest": `${step.betP99AfterGrid} / ${step.betP99Elsewhere} ms`,
         "tick p50": `${step.tickP50} ms`,
         "tick p99": `${step.tickP99} ms`,
+        "tick p99 after grid / rest": `${step.tickP99AfterGrid} / ${step.tickP99Elsewhere} ms`,
         taps: formatNumber(step.taps),
         "202": formatNumber(step.statuses["202"] ?? 0),
         lost: String(step.missingAccepted + step.neverSettled + step.settledLate),

@@ -43,7 +43,13 @@ export interface PlayersReport {
   noCell: number;
   statuses: Record<string, number>;
   betLatency: LatencyHistogram;
+  /** Bet latency of the taps sent in the first 300 ms of a second (the grid is published on the second), and of the rest. */
+  betLatencyAfterGrid: LatencyHistogram;
+  betLatencyElsewhere: LatencyHistogram;
   tickDelay: LatencyHistogram;
+  /** Tick delay of the ticks whose slot is in the first 300 ms of a second (behind the grid's publish), and of the rest. */
+  tickDelayAfterGrid: LatencyHistogram;
+  tickDelayElsewhere: LatencyHistogram;
   ticks: number;
   grids: number;
   gridBytes: number;
@@ -63,6 +69,9 @@ export interface PlayersReport {
   /** The latest t_end of a 202 bet (the parent waits for it + grace before asking for the report). */
   lastTEnd: number;
 }
+
+/** The api publishes the grid on each whole second; a tap sent this soon after one meets the grid's burst on its way. */
+const GRID_BURST_MS = 300;
 
 type ParentMessage = { type: "start"; since: number } | { type: "stop" } | { type: "report"; graceMs: number } | { type: "exit" };
 
@@ -128,7 +137,11 @@ async function run(): Promise<void> {
     noCell: 0,
     statuses: {},
     betLatency: createHistogram(),
+    betLatencyAfterGrid: createHistogram(),
+    betLatencyElsewhere: createHistogram(),
     tickDelay: createHistogram(),
+    tickDelayAfterGrid: createHistogram(),
+    tickDelayElsewhere: createHistogram(),
     ticks: 0,
     grids: 0,
     gridBytes: 0,
@@ -173,6 +186,7 @@ async function run(): Promise<void> {
       const ts = Number.parseInt(text.slice(at + 5, at + 25), 10);
       if (ts >= since && now < until) {
         recordLatency(report.tickDelay, now - ts);
+        recordLatency(ts % 1000 < GRID_BURST_MS ? report.tickDelayAfterGrid : report.tickDelayElsewhere, now - ts);
         report.ticks++;
       }
       return;
@@ -208,6 +222,7 @@ async function run(): Promise<void> {
       cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high },
     });
     const sent = performance.now();
+    const afterGrid = Date.now() % 1000 < GRID_BURST_MS;
     let status = "error";
     let betId: string | undefined;
     try {
@@ -220,7 +235,9 @@ async function run(): Promise<void> {
     }
     report.taps++;
     report.statuses[status] = (report.statuses[status] ?? 0) + 1;
-    recordLatency(report.betLatency, performance.now() - sent);
+    const latency = performance.now() - sent;
+    recordLatency(report.betLatency, latency);
+    recordLatency(afterGrid ? report.betLatencyAfterGrid : report.betLatencyElsewhere, latency);
     if (status === "202" && betId) {
       report.accepted++;
       bets.set(betId, { tEnd: cell.t_end });

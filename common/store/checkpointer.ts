@@ -121,7 +121,8 @@ export function startCheckpointer(
   // checkpoints this module moves away.
   const restoreAutoCheckpoint = () => db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
 
-  const metrics = checkpointMetrics(path);
+  const pageSize = (db.query("PRAGMA page_size").get() as { page_size: number }).page_size;
+  const metrics = checkpointMetrics(path, catchUpAbovePages * pageSize);
   const worker = new Worker(workerPath);
   let failed = false;
   const fail = (message: string) => {
@@ -211,8 +212,12 @@ export function startCheckpointer(
 }
 
 /** The checkpointer's metrics; the WAL's size is read from the file when Prometheus scrapes. */
-function checkpointMetrics(path: string) {
+function checkpointMetrics(path: string, boundBytes: number) {
   let walPages = 0;
+  gaugeReading(
+    { name: "tap_sqlite_wal_bound_bytes", help: "The WAL size past which the writer checkpoints on its own thread (catchUpAbovePages × page size), in bytes: the file stays near it." },
+    (set) => set(boundBytes),
+  );
   gaugeReading({ name: "tap_sqlite_wal_bytes", help: "Size of the database's WAL file, in bytes (it keeps its high-water mark until a rewind rewrites it from its start)." }, (set) => {
     try {
       set(statSync(`${path}-wal`).size);

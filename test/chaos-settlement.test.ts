@@ -103,7 +103,7 @@ test("chaos: subscriber kills and a Redis restart under load; every settlement e
       await Bun.sleep(100);
       continue;
     }
-    const open = grid.cells.filter((c) => !c.locked && c.offered && c.t_start - Date.now() < MAX_LEAD_MS);
+    const open = grid.cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() < MAX_LEAD_MS);
     await Promise.all(
       players.map(async (player) => {
         const cell = open[Math.floor(rand() * open.length)];

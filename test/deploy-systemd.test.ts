@@ -136,7 +136,7 @@ let token;
 while (!existsSync(stop)) {
   if (!token) token = (await call("/api/session", { method: "POST" })).body.token;
   const grid = await call("/api/grid");
-  const cell = grid.body.cells?.find((c) => !c.locked && c.offered && c.t_start - grid.body.ts > 5000);
+  const cell = grid.body.cells?.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - grid.body.ts > 5000);
   if (!token || !cell) { await Bun.sleep(100); continue; }
   const bet = { amount: 1, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };
   const answer = await call("/api/bets", { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer " + token }, body: JSON.stringify(bet) });
@@ -260,10 +260,10 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     sessionToken = session.token;
     for (let i = 0; i < 3; i++) {
       const gridAnswer = await sh("curl -sS -w '\\n%{http_code}' http://localhost/api/grid");
-      const grid = JSON.parse(gridAnswer.slice(0, gridAnswer.lastIndexOf("\n"))) as { ts: number; cells?: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean }[] };
+      const grid = JSON.parse(gridAnswer.slice(0, gridAnswer.lastIndexOf("\n"))) as { ts: number; cells?: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
       if (!grid.cells) throw new Error(`GET /api/grid through nginx answered no grid: ${gridAnswer}`);
       // A cell whose expected return is under the grid's minimum is shown but refused (409 not_offered).
-      const cell = grid.cells.find((c) => !c.locked && c.offered && c.t_start - grid.ts > 10_000);
+      const cell = grid.cells.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - grid.ts > 10_000);
       if (!cell) throw new Error("no open cell on the sandbox's grid");
       const bet = { amount: 5, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };
       const answer = await sh(

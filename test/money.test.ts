@@ -71,7 +71,7 @@ describe("money", () => {
       const seed = Number(process.env.MONEY_SEED ?? Date.now() % 100_000);
       const rand = random(seed);
       const players: SessionCreated[] = await Promise.all(Array.from({ length: 30 }, () => newSession(base)));
-      const cells = (await getGrid(base)).cells.filter((c) => !c.locked && c.offered && c.t_start - Date.now() > 15_000);
+      const cells = (await getGrid(base)).cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 15_000);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
       const accepted = new Map<string, { player: string; amount: number }>();
       const statuses = new Map<number, number>();
@@ -123,7 +123,7 @@ describe("money", () => {
     const base = `http://127.0.0.1:${port}`;
     const api = await startApi(dbPath, port);
     const players = await Promise.all(Array.from({ length: 40 }, () => newSession(base)));
-    const cells = (await getGrid(base)).cells.filter((c) => !c.locked && c.offered && c.t_start - Date.now() > 15_000);
+    const cells = (await getGrid(base)).cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 15_000);
     const accepted = new Map<string, number>();
     let running = true;
     let sent = 0;

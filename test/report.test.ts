@@ -68,7 +68,7 @@ beforeAll(async () => {
     const players = await Promise.all(Array.from({ length: 4 }, () => newSession(api.base)));
     const grid = await getGrid(api.base);
     // The two soonest open columns, every band: the band at the price wins, the others lose.
-    const open = grid.cells.filter((c) => !c.locked && c.offered && c.t_start - Date.now() > 1500);
+    const open = grid.cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 1500);
     const soonest = [...new Set(open.map((c) => c.t_start))].sort((a, b) => a - b).slice(0, 2);
     const cells = open.filter((c) => soonest.includes(c.t_start) && Math.abs((c.price_low + c.price_high) / 2 - PRICE) < 60);
     const last: GridCell = open.at(-1)!;

@@ -39,7 +39,7 @@ describe("the player's account", () => {
       // A bet, so the player's balance is their own and not the starting one.
       const placed = await a.evaluate(async (stake) => {
         const { token } = JSON.parse(localStorage.getItem("tap-trading.session")!) as { token: string };
-        const grid = (await (await fetch("/api/grid")).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean }[] };
+        const grid = (await (await fetch("/api/grid")).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
         const cell = grid.cells.filter((c) => !c.locked && c.offered).sort((x, y) => y.t_start - x.t_start)[0]!;
         const response = await fetch("/api/bets", {
           method: "POST",
@@ -93,8 +93,8 @@ describe("the player's account", () => {
       // A bet in the soonest open column on the band holding the price: it settles about two seconds on.
       const placed = await page.evaluate(async (stake) => {
         const { token } = JSON.parse(localStorage.getItem("tap-trading.session")!) as { token: string };
-        const grid = (await (await fetch("/api/grid")).json()) as { price: number; cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean }[] };
-        const open = grid.cells.filter((c) => !c.locked && c.offered && c.price_low <= grid.price && grid.price < c.price_high).sort((x, y) => x.t_start - y.t_start);
+        const grid = (await (await fetch("/api/grid")).json()) as { price: number; cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
+        const open = grid.cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.price_low <= grid.price && grid.price < c.price_high).sort((x, y) => x.t_start - y.t_start);
         const cell = open[0]!;
         const response = await fetch("/api/bets", {
           method: "POST",

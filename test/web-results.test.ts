@@ -191,8 +191,8 @@ describe("results on the page", () => {
       await waitFor("a balance", async () => (await fresh.locator("[data-testid=balance]").getAttribute("data-value")) === "1000");
 
       // Another device (here, the API straight) places a bet for the same player: the page hears it and draws it.
-      const grid = (await (await fetch(`${stack.nginx.url}/api/grid`)).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean }[] };
-      const pick = grid.cells.find((c) => !c.locked && c.offered && c.t_start - Date.now() > 3000 && c.t_start - Date.now() < 5000)!;
+      const grid = (await (await fetch(`${stack.nginx.url}/api/grid`)).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
+      const pick = grid.cells.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 3000 && c.t_start - Date.now() < 5000)!;
       const response = await fetch(`${stack.nginx.url}/api/bets`, {
         method: "POST",
         headers: { authorization: `Bearer ${kept.token}`, "content-type": "application/json" },

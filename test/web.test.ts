@@ -542,8 +542,8 @@ describe("the page behind nginx", () => {
       const me = async () => ((await (await fetch("/api/me", { headers })).json()) as { balance: number }).balance;
       let balance = await me();
       for (let tries = 0; balance >= 100 && tries < 60; tries++) {
-        const grid = (await (await fetch("/api/grid")).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean }[] };
-        const open = grid.cells.filter((c) => !c.locked && c.offered && c.t_start - Date.now() > 4000);
+        const grid = (await (await fetch("/api/grid")).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
+        const open = grid.cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 4000);
         const pick = open[tries % open.length]!;
         const cell = { t_start: pick.t_start, t_end: pick.t_end, price_low: pick.price_low, price_high: pick.price_high };
         const response = await fetch("/api/bets", { method: "POST", headers, body: JSON.stringify({ cell, amount: 100 }) });

@@ -19,8 +19,12 @@ export async function getGrid(base: string): Promise<Grid> {
   return (await response.json()) as Grid;
 }
 
-/** An unlocked cell that starts at least `minLeadMs` from now (so it stays open while the test runs). */
-export function openCell(grid: Grid, pick: (cells: GridCell[]) => GridCell | undefined = (cells) => cells[0], minLeadMs = 8000): GridCell {
+/**
+ * An unlocked, offered cell that starts at least `minLeadMs` from now (so it stays open while the test runs). By
+ * default one well under the multiplier cap: a capped far cell's return falls as its window nears, and it stops being
+ * offered (MIN_RTP) while the test still bets on it.
+ */
+export function openCell(grid: Grid, pick: (cells: GridCell[]) => GridCell | undefined = (cells) => cells.find((cell) => cell.multiplier <= 20), minLeadMs = 8000): GridCell {
   const cells = grid.cells.filter((cell) => !cell.locked && cell.offered && cell.t_start - Date.now() >= minLeadMs);
   const cell = pick(cells);
   if (!cell) throw new Error("no open cell on the grid");

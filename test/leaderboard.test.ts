@@ -148,7 +148,8 @@ describe("the day's leaderboard", () => {
       const read = await leaderboard();
       return read.entries.length === 20 ? read : undefined;
     });
-    const payout = Math.floor(winning.multiplier * 100) / 100;
+    // docs/rules.md: stake × multiplier in cents, rounded down (in integers: 16.49 × 100 is 1648.999… in floats).
+    const payout = Math.floor((100 * Math.round(winning.multiplier * 100)) / 100) / 100;
     expect(board.day).toBe(new Date().toISOString().slice(0, 10));
     expect(board.entries[0]).toEqual({ rank: 1, nickname: "winner", net: Math.round((payout - 1) * 100) / 100 });
     expect(board.entries.slice(1)).toEqual(

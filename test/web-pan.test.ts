@@ -85,7 +85,10 @@ async function backToNow(page: Page, original: Awaited<ReturnType<typeof visible
   await page.locator("[data-testid=pan-now]").click();
   await waitFor("the live view again", async () => {
     const view = await visible(page);
-    return view.panned === "false" && !(await page.locator("[data-testid=pan-now]").isVisible()) && view.gridLeft === original.gridLeft ? view : undefined;
+    // The view glides back to the price: wait until it is where it started, across and down.
+    return view.panned === "false" && !(await page.locator("[data-testid=pan-now]").isVisible()) && view.gridLeft === original.gridLeft && view.lowest === original.lowest
+      ? view
+      : undefined;
   });
 }
 

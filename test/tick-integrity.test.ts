@@ -155,8 +155,10 @@ describe("forged and out-of-bounds ticks", () => {
     const inBand: BusTick = { symbol: "BTC-USD", price: 42_035, ts: now, seq: 1 };
     const otherKey = createTickSigner("someone-else-s-key-0123456789abcdefgh");
     const signer = createTickSigner(KEY);
+    // Each one reaches the API's subscriber (pub/sub keeps nothing for a subscriber that is reconnecting).
+    const heard = (message: string) => waitFor("the API's subscriber to hear it", async () => ((await admin.publish(Channels.priceTicks, message)) >= 1) || undefined, 5000);
     for (const forged of [JSON.stringify(inBand), "42035", JSON.stringify({ ...inBand, sig: otherKey.sign(inBand) })]) {
-      await admin.publish(Channels.priceTicks, forged);
+      await heard(forged);
     }
     // Signed by the key, but an hour ahead, or 5 % away: refused by the bounds.
     const future: BusTick = { symbol: "BTC-USD", price: 42_000, ts: now + 3_600_000, seq: 2 };

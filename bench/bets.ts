@@ -6,7 +6,7 @@
  *   bun bench/bets.ts [--rounds 3] [--duration 10] [--warmup 2] [--connections 64] [--threads 1]
  *                     [--sessions 1000] [--batch-delay-ms 0] [--logs file|null]
  *                     [--quiet-wait 60] [--quiet-below 15] [--bun-flags=…] [--json out.json]
- *                     [--scrape-ms 0 | 1000 | 0,1000] [--db-sync full | normal | normal,full]
+ *                     [--scrape-ms 0 | 1000 | 0,1000] [--db-sync full | normal | normal,full] [--api-env KEY=VALUE,…]
  *
  * Per round: a private redis-server and a constant-price tick feed (a tick on
  * `prices:btc:usd` and `price:btc:usd` every 200 ms), a fresh API with a temp
@@ -55,6 +55,7 @@ const { values: args } = parseArgs({
     json: { type: "string" },
     "scrape-ms": { type: "string", default: "0" },
     "db-sync": { type: "string", default: "full" },
+    "api-env": { type: "string", default: "" },
   },
 });
 const int = (name: string, raw: string, min = 1) => {
@@ -70,6 +71,17 @@ const threads = int("threads", args.threads);
 const sessionCount = int("sessions", args.sessions);
 const batchDelayMs = int("batch-delay-ms", args["batch-delay-ms"], 0);
 const scrapeEvery = args["scrape-ms"].split(",").map((raw) => int("scrape-ms", raw.trim(), 0));
+// More settings for the API, e.g. QUOTE_HORIZON_MS=0 (a comparison runs the bench once per setting).
+const apiEnv = Object.fromEntries(
+  args["api-env"]
+    .split(",")
+    .filter((pair) => pair.trim() !== "")
+    .map((pair) => {
+      const at = pair.indexOf("=");
+      if (at <= 0) throw new RangeError(`--api-env takes KEY=VALUE pairs, not ${pair}`);
+      return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+    }),
+);
 // DB_SYNC for the API, alternating round by round when several are given (issue 17: what fsync per commit costs).
 const dbSyncs = args["db-sync"].split(",").map((raw) => {
   const value = raw.trim();
@@ -120,7 +132,7 @@ console.log(
     `BATCH_DELAY_MS=${batchDelayMs}, logs to ${logs === "file" ? "a file" : "/dev/null"}, LOG_LEVEL=info;\n` +
     `         each run waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy first${bunFlags.length > 0 ? `; bun ${bunFlags.join(" ")}` : ""};\n` +
     `         GET /metrics during the measured run: ${scrapeEvery.map((ms) => (ms === 0 ? "none" : `every ${ms} ms`)).join(", then ")}${scrapeEvery.length > 1 ? " (alternating round by round)" : ""}\n` +
-    `         DB_SYNC=${dbSyncs.join(", then ")}${dbSyncs.length > 1 ? " (alternating round by round)" : ""}\n`,
+    `         ${Object.keys(apiEnv).length > 0 ? `API settings ${JSON.stringify(apiEnv)}; ` : ""}DB_SYNC=${dbSyncs.join(", then ")}${dbSyncs.length > 1 ? " (alternating round by round)" : ""}\n`,
 );
 
 const runs: Run[] = [];
@@ -188,6 +200,7 @@ async function measure(round: number, dir: string, scrapeMs: number): Promise<Ru
       SESSION_SECRET: BENCH_SESSION_SECRET,
       BATCH_DELAY_MS: String(batchDelayMs),
       DB_SYNC: dbSyncs[(round - 1) % dbSyncs.length]!,
+      ...apiEnv,
       ...LIMITS,
     },
     logs: logs === "file" ? { kind: "file", path: join(dir, "api.log") } : { kind: "null" },

@@ -87,6 +87,34 @@ export function potentialPayoutCents(stakeCents: number, multiplierCenti: number
 }
 
 /**
+ * The row a newly placed bet is stored as: open, nothing paid, the balance after its stake (both stores build it).
+ *
+ * ```ts
+ * const row: BetRow = placedBetRow(order, 98_750);
+ * ```
+ */
+export function placedBetRow(order: BetOrder, balanceAfterCents: number): BetRow {
+  return {
+    id: order.id,
+    player_id: order.playerId,
+    stake_cents: order.stakeCents,
+    t_start: order.tStart,
+    t_end: order.tEnd,
+    price_low_cents: order.lowCents,
+    price_high_cents: order.highCents,
+    multiplier_centi: order.multiplierCenti,
+    status: "open",
+    payout_cents: 0,
+    created_at: order.createdAt,
+    settled_at: null,
+    balance_after_cents: balanceAfterCents,
+    idempotency_key: order.idempotencyKey,
+    quote_id: order.quoteId ?? null,
+    min_multiplier_centi: order.minMultiplierCenti ?? null,
+  };
+}
+
+/**
  * Bets and their stakes in SQLite. `placeBatch` writes a whole batch of orders
  * in ONE transaction: per order, a debit in the ledger (the balance follows by
  * trigger, and the database refuses to let it go below zero) and the bet.
@@ -139,24 +167,7 @@ export function createBetStore(db: Database) {
     insertStake.run(order.playerId, -order.stakeCents, order.id, order.createdAt);
     return {
       kind: "placed",
-      bet: {
-        id: order.id,
-        player_id: order.playerId,
-        stake_cents: order.stakeCents,
-        t_start: order.tStart,
-        t_end: order.tEnd,
-        price_low_cents: order.lowCents,
-        price_high_cents: order.highCents,
-        multiplier_centi: order.multiplierCenti,
-        status: "open",
-        payout_cents: 0,
-        created_at: order.createdAt,
-        settled_at: null,
-        balance_after_cents: after,
-        idempotency_key: order.idempotencyKey,
-        quote_id: order.quoteId ?? null,
-        min_multiplier_centi: order.minMultiplierCenti ?? null,
-      },
+      bet: placedBetRow(order, after),
     };
   };
   const placeBatch = db.transaction((orders: readonly BetOrder[]) => orders.map(place));

@@ -3,7 +3,7 @@ import type postgres from "postgres";
 import type { Leaderboard } from "../../common/contracts/leaderboard.ts";
 import { fromCents } from "../../common/money.ts";
 import type { PgSql } from "../../common/store/postgres.ts";
-import { type BetOrder, type BetRow, type PlaceOutcome, potentialPayoutCents } from "../bets/bet-store.ts";
+import { type BetOrder, type BetRow, type PlaceOutcome, placedBetRow, potentialPayoutCents } from "../bets/bet-store.ts";
 import { LEADERBOARD_SIZE } from "../leaderboard/leaderboard.ts";
 import { newRecoveryCode, normalizeRecoveryCode } from "../players/recovery-codes.ts";
 import { openBetOf, type Settled } from "../settlement/settle-store.ts";
@@ -34,25 +34,6 @@ const judgedOf = (row: TickRow): JudgedTick => {
   if (row.sig !== null) tick.sig = row.sig;
   return { tick, continuous: row.continuous === 1 };
 };
-
-const betRowOf = (order: BetOrder, balanceAfterCents: number): BetRow => ({
-  id: order.id,
-  player_id: order.playerId,
-  stake_cents: order.stakeCents,
-  t_start: order.tStart,
-  t_end: order.tEnd,
-  price_low_cents: order.lowCents,
-  price_high_cents: order.highCents,
-  multiplier_centi: order.multiplierCenti,
-  status: "open",
-  payout_cents: 0,
-  created_at: order.createdAt,
-  settled_at: null,
-  balance_after_cents: balanceAfterCents,
-  idempotency_key: order.idempotencyKey,
-  quote_id: order.quoteId ?? null,
-  min_multiplier_centi: order.minMultiplierCenti ?? null,
-});
 
 /**
  * Which cap a bet would pass: the same names as the in-memory exposure's refusals.
@@ -230,7 +211,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
           outcomes.push({ kind: "limit_exceeded", limit });
           continue;
         }
-        const bet = betRowOf(order, balance - order.stakeCents);
+        const bet = placedBetRow(order, balance - order.stakeCents);
         balances.set(order.playerId, bet.balance_after_cents);
         if (key !== undefined) earlier.set(key, bet);
         placed.push(bet);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { pgMigrations } from "../common/store/pg-migrations.ts";
+import { inTransaction } from "../common/store/pg-transaction.ts";
 import { migratePostgres, openPostgresStore, type PgSql } from "../common/store/postgres.ts";
 import { createTempDatabase, postgresMissing, type TempDatabase } from "./support/postgres.ts";
 
@@ -35,12 +36,10 @@ describe.skipIf(!run)("the PostgreSQL store's schema", () => {
   /** Runs `fn` in a transaction that is always rolled back, so each check starts from the same rows. */
   async function refused(fn: (tx: PgSql) => Promise<unknown>): Promise<string> {
     const rollback = new Error("rolled back on purpose");
-    const outcome = await sql
-      .begin(async (tx) => {
-        await fn(tx as unknown as PgSql);
-        throw rollback;
-      })
-      .catch((error: unknown) => error);
+    const outcome = await inTransaction(sql, async (tx) => {
+      await fn(tx as unknown as PgSql);
+      throw rollback;
+    }).catch((error: unknown) => error);
     if (outcome === rollback) return "accepted";
     return (outcome as { code?: string; message: string }).code ?? (outcome as Error).message;
   }
@@ -82,7 +81,7 @@ describe.skipIf(!run)("the PostgreSQL store's schema", () => {
   });
 
   test("the ledger moves the balance: a multi-row insert adds each player's rows, and BIGINT comes back as a number", async () => {
-    const balances = await sql.begin(async (tx) => {
+    const balances = await inTransaction(sql, async (tx) => {
       await seedPlayer(tx as unknown as PgSql, "ledger_a", 0);
       await seedPlayer(tx as unknown as PgSql, "ledger_b", 0);
       await tx`INSERT INTO ledger (player_id, kind, amount_cents, created_at)

@@ -3,6 +3,7 @@ import type postgres from "postgres";
 import type { Leaderboard } from "../../common/contracts/leaderboard.ts";
 import { fromCents } from "../../common/money.ts";
 import type { PgSql } from "../../common/store/postgres.ts";
+import { inTransaction } from "../../common/store/pg-transaction.ts";
 import { type BetOrder, type BetRow, type PlaceOutcome, placedBetRow, potentialPayoutCents } from "../bets/bet-store.ts";
 import { LEADERBOARD_SIZE } from "../leaderboard/leaderboard.ts";
 import { newRecoveryCode, normalizeRecoveryCode } from "../players/recovery-codes.ts";
@@ -174,7 +175,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
 
   const placeBatch = async (orders: readonly BetOrder[]): Promise<CappedPlaceOutcome[]> => {
     if (orders.length === 0) return [];
-    return await sql.begin(async (sqlTx) => {
+    return await inTransaction(sql, async (sqlTx) => {
       const tx = sqlTx as unknown as Tx;
       const balances = await lockPlayers(tx, orders.map((order) => order.playerId));
       const keyOf = (playerId: string, key: string) => JSON.stringify([playerId, key]);
@@ -267,7 +268,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
     // A bet decided twice in one call is settled by its first decision, as SQLite's row-by-row path does.
     const seen = new Set<string>();
     const decisions = all.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
-    return await sql.begin(async (sqlTx) => {
+    return await inTransaction(sql, async (sqlTx) => {
       const tx = sqlTx as unknown as Tx;
       if (fenceSettlement) await fenceSettlement(tx);
       if (judged) await appendTick(tx, judged, now);
@@ -337,7 +338,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
     kind: "postgres",
     players: {
       async create(id, grantCents, now) {
-        await sql.begin(async (tx) => {
+        await inTransaction(sql, async (tx) => {
           await tx`INSERT INTO players (id, created_at) VALUES (${id}, ${now})`;
           if (grantCents > 0) await tx`INSERT INTO ledger (player_id, kind, amount_cents, created_at) VALUES (${id}, 'grant', ${grantCents}, ${now})`;
         });

@@ -1,9 +1,11 @@
 import postgres from "postgres";
 import { type PgMigration, pgMigrations } from "./pg-migrations.ts";
+import { inTransaction } from "./pg-transaction.ts";
 
 /**
  * A pool of connections to PostgreSQL (postgres.js, see docs/postgres.md for
- * why this client): tagged-template queries, `begin()` transactions, `end()`.
+ * why this client): tagged-template queries, transactions through `inTransaction`
+ * (common/store/pg-transaction.ts, never `sql.begin`), `end()`.
  *
  * ```ts
  * const sql: PgSql = await openPostgresStore("postgres://tap@db.internal/tap");
@@ -105,7 +107,7 @@ export async function migratePostgres(sql: PgSql, migrations: readonly PgMigrati
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   const versions = new Set(ordered.map((migration) => migration.version));
   if (versions.size !== ordered.length) throw new RangeError("two PostgreSQL migrations share a version");
-  return await sql.begin(async (tx) => {
+  return await inTransaction(sql, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('tap-trading schema migrations'))`;
     await tx`CREATE TABLE IF NOT EXISTS schema_version (
       version    INTEGER     PRIMARY KEY,

@@ -6,6 +6,7 @@
  */
 import { SQL } from "bun";
 import postgres from "postgres";
+import { inSavepoint, inTransaction } from "../../common/store/pg-transaction.ts";
 
 /** The maintenance database a run creates its own databases from (trust auth, user postgres). */
 export const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -120,8 +121,8 @@ function openPostgresJs(url: string, max: number): PgDriver {
   return {
     name: "postgres.js",
     ...wrap(sql),
-    transaction: (fn) =>
-      sql.begin((tx) => fn({ ...wrap(tx), savepoint: (inner) => tx.savepoint((sp) => inner(wrap(sp))) as Promise<never> })) as ReturnType<typeof fn>,
+    // The transactions the store runs (common/store/pg-transaction.ts), not sql.begin: see there why.
+    transaction: (fn) => inTransaction(sql, (tx) => fn({ ...wrap(tx), savepoint: (inner) => inSavepoint(tx, (sp) => inner(wrap(sp))) })),
     close: () => sql.end({ timeout: 1 }),
   };
 }

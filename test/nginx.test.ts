@@ -148,7 +148,9 @@ describe.skipIf(!run)("nginx in front of the compiled services", () => {
     // Ready needs the price service's first ticks too, which may still be on their way.
     const response = await waitFor("ready through nginx", async () => {
       const answer = await fetch(`${nginx.url}/api/readyz`);
-      return answer.status === 200 ? answer : undefined;
+      // A refusal is thrown so that a timeout names what was still not ready.
+      if (answer.status !== 200) throw new Error(`${answer.status} ${await answer.text()}`);
+      return answer;
     });
     const body = (await response.json()) as { checks: { sqlite: { ok: boolean }; redis: { ok: boolean }; price: { ok: boolean } } };
     expect(body.checks.sqlite.ok).toBe(true);

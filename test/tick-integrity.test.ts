@@ -83,7 +83,8 @@ function statusOf(dbPath: string, id: string): { status: string; payout_cents: n
 
 async function bet(base: string, token: string, cell: GridCell): Promise<BetAccepted> {
   const response = await postBet(base, token, { amount: 1, cell: cellOf(cell) });
-  expect(response.status).toBe(202);
+  // The refusal's body says why (not_offered, quote_changed, ...), should a run ever see one.
+  if (response.status !== 202) throw new Error(`bet on ${JSON.stringify(cellOf(cell))} refused: ${response.status} ${await response.text()}`);
   return (await response.json()) as BetAccepted;
 }
 

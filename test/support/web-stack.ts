@@ -74,7 +74,8 @@ export async function startWebStack({ name, apiEnv = {}, startPrice = 42_000, ti
   const [build, browser] = await Promise.all([
     buildWeb(join(dir, "web")),
     launchBrowser(),
-    waitForHttp(`http://127.0.0.1:${apiPort}/healthz`),
+    // Ready, not just up: a fresh price, so the page's first grid is never a 503 no_price (a console error).
+    waitForHttp(`http://127.0.0.1:${apiPort}/readyz`),
     waitForHttp(`http://127.0.0.1:${wsPort}/healthz`),
   ]);
   const nginx = await startNginx({ apiPort, wsPort, webRoot: build.outDir });

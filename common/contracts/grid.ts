@@ -43,6 +43,21 @@ const GRID_EXAMPLE = {
   ],
 };
 
+/** The fields a `Grid` and a `CompactGrid` share: everything but the cells. */
+const gridFields = {
+  ts: t.Integer({ description: "when the grid was priced, ms since the epoch" }),
+  price: t.Number(),
+  price_ts: t.Integer({ description: "the time of the tick the grid is priced from" }),
+  sigma: t.Number(),
+  quote_id: t.String(),
+  expires_at: t.Integer(),
+  column_ms: t.Integer(),
+  band: t.Number(),
+  lock_ms: t.Integer(),
+  house_edge: t.Number(),
+  min_rtp: t.Number({ description: "the least expected return of an offered cell (MIN_RTP)" }),
+};
+
 /**
  * The priced grid (`GET /api/grid`, and the websocket `grid` channel about once
  * a second). `sigma` is the volatility the prices use: the standard deviation
@@ -56,24 +71,50 @@ const GRID_EXAMPLE = {
  * };
  * ```
  */
-export const Grid = t.Object(
-  {
-    ts: t.Integer({ description: "when the grid was priced, ms since the epoch" }),
-    price: t.Number(),
-    price_ts: t.Integer({ description: "the time of the tick the grid is priced from" }),
-    sigma: t.Number(),
-    quote_id: t.String(),
-    expires_at: t.Integer(),
-    column_ms: t.Integer(),
-    band: t.Number(),
-    lock_ms: t.Integer(),
-    house_edge: t.Number(),
-    min_rtp: t.Number({ description: "the least expected return of an offered cell (MIN_RTP)" }),
-    cells: t.Array(GridCell),
-  },
-  { examples: [GRID_EXAMPLE] },
-);
+export const Grid = t.Object({ ...gridFields, cells: t.Array(GridCell) }, { examples: [GRID_EXAMPLE] });
 export type Grid = Static<typeof Grid>;
+
+/** `GRID_EXAMPLE` compacted: its two cells on a rectangle of 2 columns × 2 bands, the two cells not on the diagonal absent. */
+const { cells: _exampleCells, ...GRID_EXAMPLE_FIELDS } = GRID_EXAMPLE;
+const COMPACT_GRID_EXAMPLE = {
+  ...GRID_EXAMPLE_FIELDS,
+  first_t_start: 1_767_225_600_000,
+  columns: 2,
+  first_price_low: 87_410,
+  bands: 2,
+  locked: "10",
+  multipliers: [1.9, 0, 0, 3.2],
+  rtp_e4: [9493, 0, 0, 9472],
+  offered: "1001",
+};
+
+/**
+ * The priced grid as the websocket pushes it: the `Grid`'s fields but its
+ * cells, which form a rectangle of `columns` windows × `bands` price bands
+ * and go as flat arrays, about a twelfth of the `Grid`'s JSON (the layout:
+ * common/grid-codec.ts). `expandGrid` (common/grid-codec.ts) gives back the `Grid`
+ * exactly.
+ *
+ * ```ts
+ * const compact: CompactGrid = compactGrid(grid); // common/grid-codec.ts
+ * expandGrid(compact); // deep-equals grid
+ * ```
+ */
+export const CompactGrid = t.Object(
+  {
+    ...gridFields,
+    first_t_start: t.Integer({ description: "the first column's start, ms since the epoch" }),
+    columns: t.Integer({ minimum: 0 }),
+    first_price_low: t.Number({ description: "the lowest band's low edge" }),
+    bands: t.Integer({ minimum: 0 }),
+    locked: t.String({ pattern: "^[01]*$", description: "one character per column: 1 when its cells are locked" }),
+    multipliers: t.Array(t.Number({ minimum: 0 }), { description: "one per cell (columns × bands); 0 where the grid shows no cell" }),
+    rtp_e4: t.Array(t.Integer({ minimum: 0, maximum: 10_000 }), { description: "each cell's rtp × 10,000 (rtp has 4 decimals); 0 where no cell" }),
+    offered: t.String({ pattern: "^[01]*$", description: "one character per cell: 1 when offered" }),
+  },
+  { examples: [COMPACT_GRID_EXAMPLE] },
+);
+export type CompactGrid = Static<typeof CompactGrid>;
 
 /**
  * The grid as pushed on the websocket.

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import { Channels, Keys } from "../common/channels.ts";
 import type { BetAccepted } from "../common/contracts/bet.ts";
+import { compactGrid } from "../common/grid-codec.ts";
 import { connectClient, type TestClient } from "../ws/_test-client.ts";
 import { cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
 import { freePort } from "./support/ports.ts";
@@ -321,7 +322,15 @@ describe("the services as processes, each with its own Redis user", () => {
   async function forgeriesReachNobody(client: TestClient, playerId: string, betId: string) {
     const [asWs, asPrice, asApi] = await Promise.all([connectAs(redis.users.ws, "forger-ws"), connectAs(redis.users.price, "forger-price"), connectAs(redis.users.api, "forger-api")]);
     const wonEvent = JSON.stringify([{ player_id: playerId, event: { type: "bet", bet_id: betId, status: "won", payout: 1_000_000, balance: 1_000_000 } }]);
-    const forgedGrid = JSON.stringify({ symbol: "BTC-USD", ts: Date.now(), forged: true, cells: [{ t_start: Date.now(), t_end: Date.now() + 5000, price_low: 1, price_high: 2, multiplier: 1000, locked: false }] });
+    // A grid the bridge would relay (compact, as the API publishes it): only Redis's ACL keeps it out.
+    const at = Date.now();
+    const forgedGrid = JSON.stringify({
+      ...compactGrid({
+        ts: at, price: 1.5, price_ts: at, sigma: 0.0004, quote_id: "forged", expires_at: at + 1000, column_ms: 5000, band: 1, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9,
+        cells: [{ t_start: at + 5000, t_end: at + 10_000, price_low: 1, price_high: 2, multiplier: 1000, rtp: 1, offered: true, locked: false }],
+      }),
+      forged: true,
+    });
     const forgeries: [Redis, string, string][] = [
       [asWs, Channels.betEvents, wonEvent],
       [asWs, Channels.priceTicks, tick(1)],

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
 import type { BrowserContext, Page } from "playwright-core";
-import type { Grid } from "../common/contracts/grid.ts";
+import type { CompactGrid, Grid } from "../common/contracts/grid.ts";
+import { expandGrid } from "../common/grid-codec.ts";
 import { buildWeb, type WebBuild } from "../web/build.ts";
 import { launchBrowser, recordPageProblems, type TestBrowser } from "./support/browser.ts";
 import { startNginx, type TestNginx } from "./support/nginx.ts";
@@ -354,8 +355,9 @@ describe("the page behind nginx", () => {
     const socket = new WebSocket(`${nginx.url.replace(/^http/, "ws")}/ws`);
     socket.onopen = () => socket.send(JSON.stringify({ type: "subscribe", channel: "grid" }));
     socket.onmessage = (event) => {
-      const message = JSON.parse(String(event.data)) as { type: string; grid?: Grid };
-      if (message.type === "grid" && message.grid) grids.set(message.grid.quote_id, message.grid);
+      // Pushed compact, as the page gets it.
+      const message = JSON.parse(String(event.data)) as { type: string; grid?: CompactGrid };
+      if (message.type === "grid" && message.grid) grids.set(message.grid.quote_id, expandGrid(message.grid));
     };
     try {
       const { grid, shown } = await waitFor("the page and the test to hold the same grid", async () => {

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Channels } from "../common/channels.ts";
+import type { CompactGrid } from "../common/contracts/grid.ts";
 import { WsCloseCode } from "../common/contracts/ws.ts";
 import { createLogger } from "../common/log.ts";
 import { scrapeValue } from "../common/metrics/samples.ts";
@@ -33,10 +34,18 @@ let ws: RunningService;
 let wsPort: number;
 let nginx: TestNginx;
 
-/** A grid of about 30 kB, the size of the default one. */
+/**
+ * A grid of about 30 kB, as the API publishes it (compact): one band and 2,700 columns, far more than the
+ * default grid's 3 kB, so that the test still fills the limit quickly.
+ */
 function grid(ts = Date.now()): string {
-  const cell = { t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, rtp: 0.94, offered: true, locked: false };
-  return JSON.stringify({ ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: Array(300).fill(cell) });
+  const columns = 2_700;
+  const compact: CompactGrid = {
+    ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9,
+    first_t_start: ts, columns, first_price_low: 42000, bands: 1, locked: "0".repeat(columns), offered: "1".repeat(columns),
+    multipliers: Array(columns).fill(1.5), rtp_e4: Array(columns).fill(9400),
+  };
+  return JSON.stringify(compact);
 }
 
 describe.skipIf(!run)("slow readers through nginx (ws as a process)", () => {

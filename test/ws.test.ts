@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Channels, Keys } from "../common/channels.ts";
+import type { CompactGrid } from "../common/contracts/grid.ts";
+import { compactGrid, expandGrid } from "../common/grid-codec.ts";
 import { createLogger } from "../common/log.ts";
 import { scrapeValue } from "../common/metrics/samples.ts";
 import { createRedis, type Redis } from "../common/redis.ts";
@@ -180,21 +182,24 @@ describe("ws service", () => {
   });
 
   test("a grid subscriber gets the latest grid at once, then each one the API publishes; others get none", async () => {
+    // As the API publishes it: compact.
     const grid = (n: number) =>
-      JSON.stringify({
-        ts: n,
-        price: 42000,
-        price_ts: n,
-        sigma: 0.0005,
-        quote_id: `q${n}`,
-        expires_at: n + 1000,
-        column_ms: 5000,
-        band: 10,
-        lock_ms: 2000,
-        house_edge: 0.05,
-        min_rtp: 0.9,
-        cells: [{ t_start: n, t_end: n + 5000, price_low: 42000, price_high: 42010, multiplier: 2.5, rtp: 0.94, offered: true, locked: false }],
-      });
+      JSON.stringify(
+        compactGrid({
+          ts: n,
+          price: 42000,
+          price_ts: n,
+          sigma: 0.0005,
+          quote_id: `q${n}`,
+          expires_at: n + 1000,
+          column_ms: 5000,
+          band: 10,
+          lock_ms: 2000,
+          house_edge: 0.05,
+          min_rtp: 0.9,
+          cells: [{ t_start: n, t_end: n + 5000, price_low: 42000, price_high: 42010, multiplier: 2.5, rtp: 0.94, offered: true, locked: false }],
+        }),
+      );
     await using bystander = await connectClient(ws.url);
     await using client = await connectClient(ws.url);
     client.ws.send('{"type":"subscribe","channel":"grid"}');
@@ -207,7 +212,7 @@ describe("ws service", () => {
     await publisher.publish(Channels.grid, "not a grid");
     await publisher.publish(Channels.grid, grid(2));
     const second = await client.next("second grid", (m) => m.type === "grid" && (m.grid as { ts: number }).ts === 2);
-    expect((second.grid as { cells: unknown[] }).cells).toHaveLength(1);
+    expect(expandGrid(second.grid as CompactGrid).cells).toEqual([{ t_start: 2, t_end: 5002, price_low: 42000, price_high: 42010, multiplier: 2.5, rtp: 0.94, offered: true, locked: false }]);
     expect(bystander.json().some((m) => m.type === "grid")).toBe(false);
 
     await using late = await connectClient(ws.url);

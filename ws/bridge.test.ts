@@ -7,6 +7,7 @@ import type { BusTick } from "../common/contracts/price.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { Value } from "@sinclair/typebox/value";
 import { type Grid, GridMessage } from "../common/contracts/grid.ts";
+import { compactGrid, expandGrid } from "../common/grid-codec.ts";
 import { type PriceBridgeOptions, priceMessage, startBetEventBridge, startGridBridge, startPriceBridge } from "./bridge.ts";
 
 function capturingLog() {
@@ -147,32 +148,44 @@ describe("grid bridge", () => {
     cells: [{ t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, rtp: 0.94, offered: true, locked: false }],
   });
 
-  test("a grid of the contract goes to the grid topic as a grid message, wrapped once, and is the latest", async () => {
+  // On the bus as the API publishes it: compact.
+  const compact = (ts: number) => compactGrid(grid(ts));
+
+  test("a compact grid of the contract goes to the grid topic as a grid message, wrapped once, and is the latest", async () => {
     const bus = createMemoryBus();
     const published: [string, string][] = [];
     const bridge = await startGridBridge({ bus, publish: (topic, message) => published.push([topic, message]), log: capturingLog().log });
-    await bus.publish(Channels.grid, JSON.stringify(grid(1)));
+    await bus.publish(Channels.grid, JSON.stringify(compact(1)));
     await waitFor("one publish", () => published.length === 1);
     const [topic, message] = published[0]!;
     expect(topic).toBe("grid");
     expect(Value.Check(GridMessage, JSON.parse(message))).toBe(true);
-    expect(JSON.parse(message)).toEqual({ type: "grid", grid: grid(1) });
+    expect(JSON.parse(message)).toEqual({ type: "grid", grid: compact(1) });
+    expect(expandGrid(JSON.parse(message).grid)).toEqual(grid(1));
     expect(bridge.latestMessage()).toBe(message);
     expect(bridge.stats()).toEqual({ grids_published: 1, grids_dropped: 0 });
   });
 
-  test("what is not a grid of the contract is dropped, counted and warned about, and the latest grid stays", async () => {
+  test("what is not a compact grid of the contract is dropped, counted and warned about, and the latest grid stays", async () => {
     const bus = createMemoryBus();
     const published: [string, string][] = [];
     const { log, lines } = capturingLog();
     const bridge = await startGridBridge({ bus, publish: (topic, message) => published.push([topic, message]), log });
-    await bus.publish(Channels.grid, JSON.stringify(grid(1)));
-    const { sigma: _, ...noSigma } = grid(2);
-    const badCell = { ...grid(3), cells: [{ ...grid(3).cells[0]!, multiplier: "2" }] };
-    for (const bad of ["not json", "null", "{}", JSON.stringify({ ...grid(4), cells: "none" }), JSON.stringify(noSigma), JSON.stringify(badCell)]) {
-      await bus.publish(Channels.grid, bad);
-    }
-    await waitFor("every message read", () => bridge.stats().grids_dropped === 6);
+    await bus.publish(Channels.grid, JSON.stringify(compact(1)));
+    const { sigma: _, ...noSigma } = compact(2);
+    const bad = [
+      "not json",
+      "null",
+      "{}",
+      JSON.stringify(grid(3)), // the full grid: not what the channel carries
+      JSON.stringify(noSigma),
+      JSON.stringify({ ...compact(4), multipliers: ["1.5"] }),
+      JSON.stringify({ ...compact(5), offered: "1x" }),
+      JSON.stringify({ ...compact(6), rtp_e4: [9400, 9400] }), // more cells than columns × bands
+      JSON.stringify({ ...compact(7), locked: "" }),
+    ];
+    for (const message of bad) await bus.publish(Channels.grid, message);
+    await waitFor("every message read", () => bridge.stats().grids_dropped === bad.length);
     expect(published).toHaveLength(1);
     expect(JSON.parse(bridge.latestMessage()!).grid.ts).toBe(1);
     expect(lines.some((line) => line.msg === "dropped a message that is not a grid")).toBe(true);

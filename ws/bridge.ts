@@ -2,9 +2,10 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { Bus, Unsubscribe } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
 import { BetEventEnvelope } from "../common/contracts/bet-event.ts";
-import { Grid } from "../common/contracts/grid.ts";
+import { CompactGrid } from "../common/contracts/grid.ts";
 import type { LabelledTick, PriceMessage } from "../common/contracts/price.ts";
 import type { WsTopic } from "../common/contracts/ws.ts";
+import { compactGridMismatch } from "../common/grid-codec.ts";
 import type { Logger } from "../common/log.ts";
 import { parseBusTick } from "../common/prices/parse-tick.ts";
 import { createTickSequencer } from "../common/prices/tick-sequencer.ts";
@@ -156,7 +157,7 @@ const WARN_EVERY_DROPS = 100;
 const SAMPLE_CHARS = 120;
 
 // The contracts the API's publishers are tested against, compiled once: a check per message is then a few property reads.
-const isGrid = TypeCompiler.Compile(Grid);
+const isCompactGrid = TypeCompiler.Compile(CompactGrid);
 const isBetEventEnvelope = TypeCompiler.Compile(BetEventEnvelope);
 
 /** JSON.parse that answers undefined for text that is not JSON. */
@@ -168,10 +169,16 @@ function parseJson(raw: string): unknown {
   }
 }
 
+/** A compact grid of the contract whose arrays agree with its columns and bands. */
+function isGrid(value: unknown): value is CompactGrid {
+  return isCompactGrid.Check(value) && compactGridMismatch(value) === undefined;
+}
+
 /**
- * Relays the priced grid from the API (`grid:btc:usd`) to the `grid` topic,
- * wrapped as `{"type":"grid","grid":…}` once per grid. A message that is not
- * a `Grid` (common/contracts/grid.ts) is dropped and counted.
+ * Relays the priced grid from the API (`grid:btc:usd`, compact) to the `grid`
+ * topic, wrapped as `{"type":"grid","grid":…}` once per grid. A message that
+ * is not a `CompactGrid` (common/contracts/grid.ts) whose arrays agree with
+ * its columns and bands is dropped and counted.
  *
  * ```ts
  * const grids = await startGridBridge({ bus, publish: (topic, m) => server.publish(topic, m), log });
@@ -183,7 +190,7 @@ export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOpt
   let published = 0;
   let dropped = 0;
   const unsubscribe = await bus.subscribe(Channels.grid, (raw) => {
-    if (!isGrid.Check(parseJson(raw))) {
+    if (!isGrid(parseJson(raw))) {
       if (dropped++ % WARN_EVERY_DROPS === 0) log.warn({ channel: Channels.grid, sample: raw.slice(0, SAMPLE_CHARS), dropped }, "dropped a message that is not a grid");
       return;
     }

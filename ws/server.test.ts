@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { type Bus, createMemoryBus } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
+import type { CompactGrid } from "../common/contracts/grid.ts";
 import type { Tick } from "../common/contracts/price.ts";
 import { WS_MAX_MESSAGE_BYTES, WsCloseCode } from "../common/contracts/ws.ts";
 import { createLogger } from "../common/log.ts";
@@ -201,11 +202,13 @@ describe("ws server (in process, memory bus)", () => {
   });
 });
 
-/** A grid as the API publishes it, of about `bytes` bytes (the default grid is ~30 kB). */
+/** A grid as the API publishes it (compact), of about `bytes` bytes: one band, as many columns as it takes. */
 function gridOf(bytes: number, ts = Date.now()): string {
-  const cell = { t_start: ts, t_end: ts + 5000, price_low: 42000, price_high: 42010, multiplier: 1.5, rtp: 0.94, offered: true, locked: false };
-  const cells = Array.from({ length: Math.ceil(bytes / (JSON.stringify(cell).length + 1)) }, () => cell);
-  return JSON.stringify({ ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells });
+  const header = { ts, price: 42005, price_ts: ts, sigma: 0.0005, quote_id: "q", expires_at: ts + 1000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9 };
+  // About 11 bytes a column: "1.5," "9400," and a character in each of locked and offered.
+  const columns = Math.max(1, Math.ceil((bytes - 300) / 11));
+  const grid: CompactGrid = { ...header, first_t_start: ts, columns, first_price_low: 42000, bands: 1, locked: "0".repeat(columns), multipliers: Array(columns).fill(1.5), rtp_e4: Array(columns).fill(9400), offered: "1".repeat(columns) };
+  return JSON.stringify(grid);
 }
 
 const isGrid = (message: Record<string, unknown>) => message.type === "grid";

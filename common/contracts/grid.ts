@@ -59,9 +59,9 @@ const gridFields = {
 };
 
 /**
- * The priced grid (`GET /api/grid`, and the websocket `grid` channel about once
- * a second). `sigma` is the volatility the prices use: the standard deviation
- * of the log-price change over one second.
+ * The priced grid (`GET /api/grid`; the websocket pushes the same grid about
+ * once a second as a `CompactGrid`). `sigma` is the volatility the prices use:
+ * the standard deviation of the log-price change over one second.
  *
  * ```ts
  * const grid: Grid = {
@@ -92,7 +92,7 @@ const COMPACT_GRID_EXAMPLE = {
  * The priced grid as the websocket pushes it: the `Grid`'s fields but its
  * cells, which form a rectangle of `columns` windows × `bands` price bands
  * and go as flat arrays, about a twelfth of the `Grid`'s JSON (the layout:
- * common/grid-codec.ts). `expandGrid` (common/grid-codec.ts) gives back the `Grid`
+ * `GridMessage`). `expandGrid` (common/grid-codec.ts) gives back the `Grid`
  * exactly.
  *
  * ```ts
@@ -117,11 +117,24 @@ export const CompactGrid = t.Object(
 export type CompactGrid = Static<typeof CompactGrid>;
 
 /**
- * The grid as pushed on the websocket.
+ * The priced grid (as `GET /api/grid` serves it), pushed about once a second
+ * in a compact form: its cells form a rectangle of `columns` time windows ×
+ * `bands` price bands, sent as flat arrays instead of one object per cell.
+ *
+ * Column `c` (from 0) runs from `first_t_start + c × column_ms` to
+ * `column_ms` later; band `b` (from 0) runs from `first_price_low + b × band`
+ * to `band` higher (add in cents, dollars × 100, to get the exact figures).
+ * The per-cell values (`multipliers`, `rtp_e4`, `offered`) run column by
+ * column, each column's bands from the lowest: column `c`, band `b` is at
+ * `c × bands + b`. A multiplier of 0 means the grid shows no cell there. A
+ * cell's `rtp` is `rtp_e4 / 10000`, it is offered when its character in
+ * `offered` is `1`, and locked when its column's character in `locked` is
+ * `1`. The page reads it with `expandGrid` (common/grid-codec.ts), which
+ * gives back the `Grid` exactly.
  *
  * ```ts
- * const message: GridMessage = { type: "grid", grid };
+ * const message: GridMessage = { type: "grid", grid: compactGrid(grid) };
  * ```
  */
-export const GridMessage = t.Object({ type: t.Literal("grid"), grid: Grid }, { examples: [{ type: "grid", grid: GRID_EXAMPLE }] });
+export const GridMessage = t.Object({ type: t.Literal("grid"), grid: CompactGrid }, { examples: [{ type: "grid", grid: COMPACT_GRID_EXAMPLE }] });
 export type GridMessage = Static<typeof GridMessage>;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { BetEvent } from "../../../common/contracts/bet-event.ts";
 import type { Grid } from "../../../common/contracts/grid.ts";
+import { compactGrid } from "../../../common/grid-codec.ts";
 import type { Tick } from "../../../common/contracts/price.ts";
 import { createFakeClock, createFakeSockets } from "./_test-doubles.ts";
 import type { ConnState } from "./connection.ts";
@@ -89,10 +90,12 @@ describe("live feed", () => {
       { type: "subscribe", channel: "prices" },
       { type: "subscribe", channel: "grid" },
     ]);
-    const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: [] };
+    const cell = { t_start: 5000, t_end: 10_000, price_low: 1, price_high: 11, multiplier: 2.5, rtp: 0.94, offered: true, locked: false };
+    const grid: Grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: [cell] };
     h.last().receive(JSON.stringify({ type: "subscribed", channel: "grid" }));
-    h.last().receive(JSON.stringify({ type: "grid", grid }));
-    h.last().receive(JSON.stringify({ type: "grid", grid: { ...grid, cells: "not a list" } }));
+    // The server sends it compact; the page gets it whole.
+    h.last().receive(JSON.stringify({ type: "grid", grid: compactGrid(grid) }));
+    h.last().receive(JSON.stringify({ type: "grid", grid: { ...compactGrid(grid), multipliers: "not a list" } }));
     expect(h.grids).toEqual([grid]);
     h.last().drop();
     h.advance(60_000);

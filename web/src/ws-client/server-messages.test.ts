@@ -1,8 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import type { Grid } from "../../../common/contracts/grid.ts";
+import { compactGrid } from "../../../common/grid-codec.ts";
 import { dispatchServerMessage, readServerMessage, type ServerMessageHandlers } from "./server-messages.ts";
 
-const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells: [] } satisfies Grid;
+const cells = [
+  { t_start: 5000, t_end: 10_000, price_low: 100, price_high: 110, multiplier: 1.9, rtp: 0.95, offered: true, locked: true },
+  { t_start: 10_000, t_end: 15_000, price_low: 110, price_high: 120, multiplier: 100, rtp: 0.5, offered: false, locked: false },
+];
+const grid = { ts: 1000, price: 1, price_ts: 1000, sigma: 0, quote_id: "q", expires_at: 2000, column_ms: 5000, band: 10, lock_ms: 2000, house_edge: 0.05, min_rtp: 0.9, cells } satisfies Grid;
+// What the server sends: the grid compact (common/grid-codec.ts).
+const compact = compactGrid(grid);
 
 describe("readServerMessage", () => {
   test("reads a price and where it came from, only when the message says it well", () => {
@@ -12,7 +19,7 @@ describe("readServerMessage", () => {
   });
 
   test("reads grid, pong, bet, authed and error messages", () => {
-    expect(readServerMessage(JSON.stringify({ type: "grid", grid }))).toEqual({ type: "grid", grid });
+    expect(readServerMessage(JSON.stringify({ type: "grid", grid: compact }))).toEqual({ type: "grid", grid });
     expect(readServerMessage('{"type":"pong","ts":5}')).toEqual({ type: "pong", ts: 5 });
     expect(readServerMessage(JSON.stringify({ type: "bet", bet_id: "b1", status: "lost", payout: 0, balance: 9, extra: 1 }))).toEqual({ type: "bet", bet_id: "b1", status: "lost", payout: 0, balance: 9 });
     expect(readServerMessage('{"type":"authed","user_id":"p1"}')).toEqual({ type: "authed", user_id: "p1" });
@@ -29,7 +36,10 @@ describe("readServerMessage", () => {
       '{"type":"price","price":1,"ts":1.5,"symbol":"BTC-USD"}',
       '{"type":"price","price":-1,"ts":1,"symbol":"BTC-USD"}',
       '{"type":"price","price":1,"ts":1,"symbol":"ETH-USD"}',
-      JSON.stringify({ type: "grid", grid: { ...grid, cells: "not a list" } }),
+      JSON.stringify({ type: "grid", grid }), // the full grid: the server sends it compact
+      JSON.stringify({ type: "grid", grid: { ...compact, multipliers: "not a list" } }),
+      JSON.stringify({ type: "grid", grid: { ...compact, offered: "1" } }), // fewer cells than columns × bands
+      JSON.stringify({ type: "grid", grid: { ...compact, band: undefined } }),
       JSON.stringify({ type: "bet", bet_id: "b2", status: "maybe", payout: 0, balance: 0 }),
       '{"type":"subscribed","channel":"grid"}',
       '{"type":"pong"}',

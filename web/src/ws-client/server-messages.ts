@@ -1,5 +1,6 @@
 import type { BetEvent } from "../../../common/contracts/bet-event.ts";
-import type { Grid } from "../../../common/contracts/grid.ts";
+import type { CompactGrid, Grid } from "../../../common/contracts/grid.ts";
+import { expandGrid } from "../../../common/grid-codec.ts";
 import type { PriceMessage, Tick } from "../../../common/contracts/price.ts";
 
 /**
@@ -43,8 +44,9 @@ export interface ServerMessageHandlers {
 }
 
 /**
- * Reads one websocket frame from the server: a well-formed price, grid, pong,
- * bet event, `authed` or `error`. Anything else (not JSON, another type, a
+ * Reads one websocket frame from the server: a well-formed price, grid (sent
+ * compact, handed on expanded: common/grid-codec.ts), pong, bet event,
+ * `authed` or `error`. Anything else (not JSON, another type, a
  * field missing or of the wrong kind) is `undefined`, to be ignored.
  *
  * ```ts
@@ -69,7 +71,10 @@ export function readServerMessage(data: unknown): ServerMessage | undefined {
     return { type: "price", tick: { symbol: "BTC-USD", price: m.price, ts: m.ts as number }, origin };
   }
   if (m.type === "pong" && typeof m.ts === "number") return { type: "pong", ts: m.ts };
-  if (m.type === "grid" && isGrid(m.grid)) return { type: "grid", grid: m.grid };
+  if (m.type === "grid") {
+    const grid = readGrid(m.grid);
+    return grid && { type: "grid", grid };
+  }
   if (m.type === "bet" && isBetEvent(m)) return { type: "bet", bet_id: m.bet_id, status: m.status, payout: m.payout, balance: m.balance };
   if (m.type === "authed" && typeof m.user_id === "string") return { type: "authed", user_id: m.user_id };
   if (m.type === "error" && typeof m.code === "string") return { type: "error", code: m.code };
@@ -105,11 +110,20 @@ export function dispatchServerMessage(message: ServerMessage | undefined, handle
   }
 }
 
-/** Enough of a grid's shape to draw it; the server is trusted for the rest. */
-function isGrid(value: unknown): value is Grid {
-  if (typeof value !== "object" || value === null) return false;
+/**
+ * The grid a `grid` message carries compact (`CompactGrid`), expanded; undefined without enough of
+ * its shape to draw it. The server is trusted for the rest.
+ */
+function readGrid(value: unknown): Grid | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
   const g = value as Record<string, unknown>;
-  return Array.isArray(g.cells) && typeof g.column_ms === "number" && typeof g.band === "number" && typeof g.lock_ms === "number" && typeof g.ts === "number";
+  const numbers = ["ts", "column_ms", "band", "lock_ms", "first_t_start", "columns", "first_price_low", "bands"].every((name) => typeof g[name] === "number");
+  if (!numbers || !Array.isArray(g.multipliers) || !Array.isArray(g.rtp_e4) || typeof g.locked !== "string" || typeof g.offered !== "string") return undefined;
+  try {
+    return expandGrid(value as CompactGrid);
+  } catch {
+    return undefined; // its arrays disagree with its columns and bands
+  }
 }
 
 /** The statuses a `bet` event is taken with: accepted, and the three a settlement gives. */

@@ -10,7 +10,7 @@
  * Per run: a private redis-server; ws (dist/bin/ws, or `bun ws/main.ts` with
  * `--build source`); nginx in front as in production (nginx/tap-trading.conf
  * rendered by test/support/nginx.ts) unless the run is `direct`; ticks on
- * `prices:btc:usd` and a priced grid (api's buildGrid, default settings) on
+ * `prices:btc:usd` and a priced grid (api's buildGrid, default settings, compact) on
  * `grid:btc:usd` at the production rates of 1/s each, or faster with the
  * flags. `--readers` normal clients read everything (they must stay connected);
  * then `--clients` slow readers do the handshake, subscribe to the grid and
@@ -33,6 +33,7 @@ import { parseArgs } from "node:util";
 import { buildGrid, defaultGridSettings } from "../api/grid/build-grid.ts";
 import { Channels } from "../common/channels.ts";
 import type { Grid } from "../common/contracts/grid.ts";
+import { compactGrid } from "../common/grid-codec.ts";
 import { scrapeValue } from "../common/metrics/samples.ts";
 import { fromCents } from "../common/money.ts";
 import { findNginx } from "../nginx/render.ts";
@@ -165,7 +166,7 @@ async function run(via: Via): Promise<RunResult> {
     const frontPort = nginx?.port ?? ws.port;
     const nginxPid = nginx ? Number(readFileSync(join(nginx.prefix, "nginx.pid"), "utf8").trim()) : undefined;
 
-    // The production feed: a tick and a priced grid, each at its own rate.
+    // The production feed: a tick and a priced grid (compact, as the api publishes it), each at its own rate.
     let price = 42_000;
     const gridMessage = () => {
       const now = Date.now();
@@ -193,7 +194,7 @@ async function run(via: Via): Promise<RunResult> {
           locked: cell.locked,
         })),
       };
-      return JSON.stringify(grid);
+      return JSON.stringify(compactGrid(grid));
     };
     const gridBytes = Buffer.byteLength(gridMessage());
     const started = performance.now();

@@ -11,9 +11,10 @@
  * - its own bet events: for every 202, the `accepted` event and the result
  *   (`won`, `lost`, `void`), each with its arrival time.
  *
- * Grids are kept as received text and parsed only when tapping (a grid is
- * ~30 KB, pushed every second to every player: parsing each would make the
- * generator the bottleneck long before the server).
+ * Grids are kept as received text and read (parsed, and expanded from their
+ * compact form: common/grid-codec.ts) only when tapping, once per distinct
+ * grid in the process: every player is pushed the same grid every second, and
+ * reading each copy would make the generator the bottleneck long before the server.
  *
  *   parent → child: { type: "start", since } | { type: "stop" } | { type: "report", graceMs } | { type: "exit" }
  *   child → parent: { type: "connected", … } | { type: "report", … }
@@ -21,6 +22,8 @@
  * Run by the benchmark, not by hand.
  */
 import { parseArgs } from "node:util";
+import type { CompactGrid, Grid, GridCell } from "../../common/contracts/grid.ts";
+import { expandGrid } from "../../common/grid-codec.ts";
 import { createHistogram, type LatencyHistogram, recordLatency } from "./stats.ts";
 
 export interface PlayersConnected {
@@ -80,16 +83,6 @@ interface Bet {
   acceptedAt?: number;
   resultAt?: number;
   result?: string;
-}
-
-interface GridCell {
-  t_start: number;
-  t_end: number;
-  price_low: number;
-  price_high: number;
-  multiplier: number;
-  offered: boolean;
-  locked: boolean;
 }
 
 interface Player {
@@ -195,9 +188,16 @@ async function run(): Promise<void> {
     if (message.type === "bet" && message.bet_id && message.status) onEvent(message.bet_id, message.status, now);
   };
 
+  // The last grid read, by its text: the players of a process hold copies of the same few grids.
+  let lastRead: { text: string; grid: Grid } | undefined;
+  const readGrid = (text: string): Grid => {
+    if (lastRead?.text !== text) lastRead = { text, grid: expandGrid((JSON.parse(text) as { grid: CompactGrid }).grid) };
+    return lastRead.grid;
+  };
+
   const pickCell = (player: Player): GridCell | undefined => {
     if (!player.grid) return undefined;
-    const { grid } = JSON.parse(player.grid) as { grid: { lock_ms: number; price: number; band: number; cells: GridCell[] } };
+    const grid = readGrid(player.grid);
     // Open with margin: the grid may be up to a second old, and the cell must not lock on the way.
     const opensAfter = Date.now() + grid.lock_ms + 1_000;
     // Players tap near the price: within five bands of it (an edge row can fall off the grid as the price moves).

@@ -1,4 +1,3 @@
-import type { Database } from "bun:sqlite";
 import { cors } from "@elysiajs/cors";
 import { Elysia } from "elysia";
 import type Redis from "ioredis";
@@ -6,54 +5,48 @@ import type { Logger } from "../common/log.ts";
 import { metricsRoute, requestMetrics } from "../common/metrics/http.ts";
 import { startProcessMetrics } from "../common/metrics/registry.ts";
 import type { TickStore } from "../common/prices/tick-store.ts";
-import type { BetStore } from "./bets/bet-store.ts";
 import type { BetPlacement } from "./bets/placement.ts";
 import { countRefusals } from "./bets/refusal-metrics.ts";
 import { betRoutes } from "./bets/routes.ts";
 import type { GridService } from "./grid/grid-service.ts";
 import { gridRoutes } from "./grid/routes.ts";
-import { healthRoutes } from "./health/routes.ts";
-import type { LeaderboardReader } from "./leaderboard/leaderboard.ts";
+import { type DatabaseCheck, healthRoutes } from "./health/routes.ts";
 import { leaderboardRoutes } from "./leaderboard/routes.ts";
 import { httpFoundation } from "./http/foundation.ts";
 import type { RateLimiter } from "./http/rate-limiter.ts";
 import type { RequestLogger } from "./http/request-log.ts";
 import { createRouteTable, type RouteTable } from "./http/route-table.ts";
-import type { Nicknames } from "./players/nicknames.ts";
-import type { PlayerStore } from "./players/player-store.ts";
-import type { RecoveryCodes } from "./players/recovery-codes.ts";
 import { openApiRoutes } from "./openapi/routes.ts";
 import { playerRoutes } from "./players/routes.ts";
 import { priceRoutes } from "./prices/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import type { FeedStatus } from "../common/contracts/health.ts";
+import type { Store } from "./store/store.ts";
 import type { SessionTokens } from "../common/sessions/token.ts";
 
 /**
  * Everything the HTTP API is assembled from; api/main.ts builds each part.
  *
  * ```ts
- * const parts: AppParts = { log, logRequest, db, redis, ticks, tokens, players, bets, placement, grid, sessionLimiter, recoveryCodes, recoveryLimiter, nicknames, leaderboard, startingBalanceCents: 100_000, sessionTtlMs: 7 * 86_400_000, corsOrigins: ["http://localhost"] };
+ * const parts: AppParts = { log, logRequest, store, database: { name: "sqlite", check: () => checkSqlite(db) }, redis, ticks, tokens, placement, grid, sessionLimiter, recoveryLimiter, startingBalanceCents: 100_000, sessionTtlMs: 7 * 86_400_000, corsOrigins: ["http://localhost"] };
  * ```
  */
 export interface AppParts {
   log: Logger;
   /** One line per request; `createRequestLogger` writes them cheaply. */
   logRequest: RequestLogger;
-  db: Database;
+  /** Players, bets, nicknames, recovery codes and the leaderboard: SQLite or PostgreSQL (api/store/store.ts). */
+  store: Store;
+  /** The database's readiness check on `/readyz`. */
+  database: DatabaseCheck;
   redis: Redis;
   ticks: Pick<TickStore, "latest" | "newestInRange">;
   tokens: SessionTokens;
-  players: PlayerStore;
-  bets: BetStore;
   placement: BetPlacement;
   grid: GridService;
   sessionLimiter: RateLimiter;
-  recoveryCodes: RecoveryCodes;
   /** Keyed by client address: tries of recovery codes. */
   recoveryLimiter: RateLimiter;
-  nicknames: Nicknames;
-  leaderboard: LeaderboardReader;
   startingBalanceCents: number;
   sessionTtlMs: number;
   corsOrigins: string[];
@@ -75,7 +68,7 @@ export interface AppParts {
  * ```
  */
 export function createApp(parts: AppParts) {
-  const { log, logRequest, db, redis, ticks, corsOrigins, testRoutes = false } = parts;
+  const { log, logRequest, store, database, redis, ticks, corsOrigins, testRoutes = false } = parts;
   let routeTable: RouteTable | undefined;
   const routes: { method: string; path: string }[] = [];
   const allowedOrigins = new Set(corsOrigins);
@@ -95,23 +88,23 @@ export function createApp(parts: AppParts) {
         credentials: false,
       }),
     )
-    .use(healthRoutes({ db, redis, ...(parts.feedStatus ? { feed: parts.feedStatus } : {}), ...(parts.staleMs === undefined ? {} : { staleMs: parts.staleMs }) }))
+    .use(healthRoutes({ database, redis, ...(parts.feedStatus ? { feed: parts.feedStatus } : {}), ...(parts.staleMs === undefined ? {} : { staleMs: parts.staleMs }) }))
     .use(priceRoutes({ ticks }))
     .use(gridRoutes({ grid: parts.grid }))
     .use(
       sessionRoutes({
         tokens: parts.tokens,
-        players: parts.players,
+        players: store.players,
         startingBalanceCents: parts.startingBalanceCents,
         sessionTtlMs: parts.sessionTtlMs,
         sessionLimiter: parts.sessionLimiter,
-        recoveryCodes: parts.recoveryCodes,
+        recoveryCodes: store.recoveryCodes,
         recoveryLimiter: parts.recoveryLimiter,
       }),
     )
-    .use(playerRoutes({ tokens: parts.tokens, players: parts.players, nicknames: parts.nicknames }))
-    .use(leaderboardRoutes({ leaderboard: parts.leaderboard }))
-    .use(betRoutes({ tokens: parts.tokens, placement: countRefusals(parts.placement), bets: parts.bets }))
+    .use(playerRoutes({ tokens: parts.tokens, players: store.players, nicknames: store.nicknames }))
+    .use(leaderboardRoutes({ leaderboard: store.leaderboard }))
+    .use(betRoutes({ tokens: parts.tokens, placement: countRefusals(parts.placement), bets: store.bets }))
     // GET /api/openapi.json and /api/docs: every route's contract, generated from the schemas above.
     .use(openApiRoutes());
   if (testRoutes) {

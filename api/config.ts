@@ -3,6 +3,7 @@ import { type ConfigOf, ConfigError, envVar, hostVar, loadConfig, logLevelVar, P
 import { toCents } from "../common/money.ts";
 import { readPriceSigningKey } from "../common/prices/tick-signature.ts";
 import { readSessionSecret } from "../common/sessions/secret.ts";
+import { databaseUrlOf } from "../common/store/postgres.ts";
 import { MIN_MULTIPLIER } from "./grid/build-grid.ts";
 import { settlementVars } from "./settlement/config.ts";
 
@@ -81,7 +82,7 @@ const spec = {
  * const config: ApiConfig = readApiConfig(process.env);
  * ```
  */
-export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string; priceSigningKey: string | undefined };
+export type ApiConfig = ConfigOf<typeof spec> & { redisUrl: string; sessionSecret: string; priceSigningKey: string | undefined; databaseUrl: string | undefined };
 
 /**
  * The API's settings from the environment; throws a ConfigError naming the bad variable.
@@ -96,5 +97,11 @@ export function readApiConfig(env: Record<string, string | undefined>): ApiConfi
   if (config.minStakeCents > config.maxStakeCents) throw new ConfigError("MIN_STAKE", env.MIN_STAKE, "must not exceed MAX_STAKE");
   // Every offered cell returns at most 1 − edge: a higher floor would offer nothing.
   if (config.minRtp > 1 - config.houseEdge + 1e-12) throw new ConfigError("MIN_RTP", env.MIN_RTP, `must not exceed 1 − HOUSE_EDGE (${1 - config.houseEdge})`);
-  return { ...config, redisUrl: redisUrlFrom(env), sessionSecret: readSessionSecret(env), priceSigningKey: readPriceSigningKey(env) };
+  let databaseUrl: string | undefined;
+  try {
+    databaseUrl = databaseUrlOf(env);
+  } catch (error) {
+    throw new ConfigError("DATABASE_URL", "(not shown: it may hold a password)", (error as Error).message);
+  }
+  return { ...config, redisUrl: redisUrlFrom(env), sessionSecret: readSessionSecret(env), priceSigningKey: readPriceSigningKey(env), databaseUrl };
 }

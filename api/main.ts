@@ -2,14 +2,10 @@ import { createRedisBus } from "../common/bus/redis.ts";
 import { configOrExit, redactRedisUrl } from "../common/config.ts";
 import { createLogger, createStdoutSink } from "../common/log.ts";
 import { urlPassword } from "../common/redact.ts";
-import { dbFilesystemMetrics } from "../common/metrics/filesystem.ts";
 import { createTickSigner } from "../common/prices/tick-signature.ts";
 import { createRedisTickStore } from "../common/prices/tick-store.ts";
 import { closeRedis, createRedis } from "../common/redis.ts";
-import { startCheckpointer } from "../common/store/checkpointer.ts";
-import { openStore } from "../common/store/sqlite.ts";
 import { createApp } from "./app.ts";
-import { createBetStore } from "./bets/bet-store.ts";
 import { createGroupCommitter } from "./bets/group-commit.ts";
 import { createBetPlacement } from "./bets/placement.ts";
 import { readApiConfig } from "./config.ts";
@@ -20,10 +16,7 @@ import { createRateLimiter } from "./http/rate-limiter.ts";
 import { createRequestLogger } from "./http/request-log.ts";
 import { createBetLifecycle } from "./lifecycle/bet-lifecycle.ts";
 import { createMarket } from "./market/market.ts";
-import { createLeaderboard } from "./leaderboard/leaderboard.ts";
-import { createNicknames } from "./players/nicknames.ts";
-import { createPlayerStore } from "./players/player-store.ts";
-import { createRecoveryCodes } from "./players/recovery-codes.ts";
+import { openApiStore } from "./store/open-store.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
 import { runBackupCommand } from "./backup/command.ts";
 import { type CommandIo, COMMANDS_USAGE, runReportCommand } from "./report/command.ts";
@@ -68,17 +61,7 @@ const config = configOrExit("api", () => readApiConfig(process.env));
 const sink = createStdoutSink();
 const log = createLogger({ component: "api", level: config.logLevel, sink, secrets: [config.sessionSecret, config.priceSigningKey, urlPassword(config.redisUrl)] });
 
-// This process owns the database's writes (docs/architecture.md).
-const db = openStore(config.dbPath, { sync: config.dbSync });
-// WAL checkpoints (and their fsyncs) run in a worker thread, never inside a request's commit.
-const checkpointer = startCheckpointer(db, config.dbPath, {
-  onError: (message) => log.warn({ error: message }, "wal checkpoint failed"),
-  // The writer's own catch-up holds this thread (and every request) for its duration: worth a line each time.
-  onCheckpoint: (report) => {
-    if (report.mode === "CATCH_UP") log.info({ wal_pages: report.walPages, checkpointed_pages: report.checkpointedPages, busy: report.busy, ms: Math.round(report.ms) }, "wal catch-up checkpoint on the writer");
-  },
-});
-dbFilesystemMetrics(config.dbPath);
+const opened = await openApiStore(config, log);
 // Commands of one event-loop turn in one socket write: every accepted bet is a
 // PUBLISH, and a write each cost ~25 % of the API's CPU under load (bench/bets.ts).
 const redis = createRedis(config.redisUrl, log, "commands", { autoPipelining: true });
@@ -103,35 +86,38 @@ const grid = createGridService({
     minMultiplier: MIN_MULTIPLIER,
   },
 });
-const players = createPlayerStore(db);
-const bets = createBetStore(db);
-const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: config.batchDelayMs });
+const { store } = opened;
+const commits = createGroupCommitter(opened.placeBatch, { maxDelayMs: config.batchDelayMs });
 const tokens = createSessionTokens(config.sessionSecret);
+// Crash-only: what settlement knows is rebuilt from the database at the next start.
+const onWriteFailed = (error: unknown) => {
+  log.fatal({ err: (error as Error).message }, "a settlement could not be written: exiting so the restart rebuilds it from the database");
+  process.exit(1);
+};
 const lifecycle = createBetLifecycle({
-  db,
+  store: opened.settlement,
   bus,
   log,
   limits: config,
   settlement: { staleMs: config.staleMs, graceMs: config.settleGraceMs, timeoutMs: config.settleTimeoutMs },
+  onWriteFailed,
 });
-const { openBets, settling } = lifecycle.load();
 
 // Started once the app exists (below); /readyz reads its counters.
-let judging: ReturnType<typeof lifecycle.startJudging> | undefined;
+let judging: Awaited<ReturnType<typeof lifecycle.startJudging>> | undefined;
 const app = createApp({
   log,
   logRequest: createRequestLogger(sink, log.isLevelEnabled("info")),
-  db,
+  store,
+  database: opened.database,
   redis,
   ticks,
   tokens,
-  players,
-  bets,
   grid,
   placement: createBetPlacement({
     grid,
     exposure: lifecycle.exposure,
-    bets,
+    bets: store.bets,
     commits,
     limiter: createRateLimiter({ rate: config.betsPerPlayerPerS }),
     minStakeCents: config.minStakeCents,
@@ -139,10 +125,7 @@ const app = createApp({
     onPlaced: lifecycle.placed,
   }),
   sessionLimiter: createRateLimiter({ rate: config.sessionsPerIpPerMin / 60, burst: config.sessionsPerIpPerMin }),
-  recoveryCodes: createRecoveryCodes(db, { secret: config.sessionSecret }),
   recoveryLimiter: createRateLimiter({ rate: RECOVERY_TRIES_PER_MIN / 60, burst: RECOVERY_TRIES_PER_MIN }),
-  nicknames: createNicknames(db),
-  leaderboard: createLeaderboard(db, { cacheMs: 1000 }),
   startingBalanceCents: config.startingBalanceCents,
   sessionTtlMs: config.sessionTtlS * 1000,
   corsOrigins: config.corsOrigins,
@@ -152,22 +135,26 @@ const app = createApp({
 });
 
 if (!signer) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: unsigned ticks are believed (development only)");
-judging = lifecycle.startJudging({
+// On PostgreSQL one node settles at a time: this one waits for the lease before it loads the open bets and judges.
+if (opened.lease) {
+  const lease = opened.lease;
+  lease.start();
+  if (lease.epoch() === undefined) log.info("settler lease held by another node: waiting for it");
+  while (lease.epoch() === undefined) await Bun.sleep(100);
+}
+const { openBets, settling } = await lifecycle.load();
+judging = await lifecycle.startJudging({
   market,
   history: ticks,
   ...(signer ? { signer } : {}),
   bounds: { maxSkewMs: config.tickMaxSkewMs, maxJump: config.priceMaxJump, staleMs: config.staleMs },
-  // Crash-only: what settlement knows is rebuilt from the database at the next start.
-  onWriteFailed(error) {
-    log.fatal({ err: (error as Error).message }, "a settlement could not be written: exiting so the restart rebuilds it from the database");
-    process.exit(1);
-  },
+  onWriteFailed,
 });
 const publisher = startGridPublisher({ grid, bus, log });
 
 app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
 log.info(
-  { port: app.server?.port, host: config.host, db: config.dbPath, open_bets: openBets, settling, redis: redactRedisUrl(config.redisUrl) },
+  { port: app.server?.port, host: config.host, store: opened.kind, db: opened.where, open_bets: openBets, settling, redis: redactRedisUrl(config.redisUrl) },
   "api listening",
 );
 
@@ -185,12 +172,12 @@ async function shutdown(signal: string) {
       await server.stop(true);
     }
   }
-  commits.flush();
-  await checkpointer.stop();
+  await commits.flush();
   await judging?.stop().catch(() => {});
+  await lifecycle.settled();
   await bus.close();
   await closeRedis(redis);
-  db.close();
+  await opened.close();
   log.info("stopped");
   process.exit(0);
 }

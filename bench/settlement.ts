@@ -116,7 +116,7 @@ try {
       const subscriber = createRedis(redis.url, log, "subscriber");
       const bus = createRedisBus({ publisher, subscriber });
       const exposure = createExposure({ maxOpenBets: 1e9, maxCellLiabilityCents: 1e15, maxHouseLiabilityCents: 1e15 });
-      exposure.load(db);
+      exposure.loadOpen(createSettleStore(db).openBets());
       const settler = createSettler({
         book: createSettlementBook({ staleMs: 5000, graceMs: 2000, timeoutMs: 60_000 }),
         store: createSettleStore(db),

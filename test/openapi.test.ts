@@ -22,12 +22,10 @@ import { MIN_MULTIPLIER } from "../api/grid/build-grid.ts";
 import { createGridService } from "../api/grid/grid-service.ts";
 import { MAX_BODY_BYTES } from "../api/http/json-body.ts";
 import { createRateLimiter } from "../api/http/rate-limiter.ts";
-import { createLeaderboard } from "../api/leaderboard/leaderboard.ts";
 import { createMarket } from "../api/market/market.ts";
 import { type OpenApiDocument, OpenApiShape, type Operation } from "../api/openapi/document.ts";
-import { createNicknames } from "../api/players/nicknames.ts";
-import { createPlayerStore } from "../api/players/player-store.ts";
-import { createRecoveryCodes } from "../api/players/recovery-codes.ts";
+import { checkSqlite } from "../api/health/service.ts";
+import { createSqliteStore } from "../api/store/sqlite-store.ts";
 import { ErrorBody } from "../common/contracts/error.ts";
 import { createLogger } from "../common/log.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
@@ -55,13 +53,12 @@ function buildApp(dbPath: string) {
   const app = createApp({
     log,
     logRequest: () => {},
-    db,
+    store: createSqliteStore(db, { secret: SECRET }),
+    database: { name: "sqlite", check: () => checkSqlite(db) },
     // Only /readyz touches Redis: its failed round trip is a documented 503.
     redis: {} as Redis,
     ticks: { latest: async () => undefined, newestInRange: async () => [] },
     tokens: createSessionTokens(SECRET),
-    players: createPlayerStore(db),
-    bets,
     grid,
     placement: createBetPlacement({
       grid,
@@ -74,10 +71,7 @@ function buildApp(dbPath: string) {
     }),
     // Two sessions, two recovery tries and one bet a player: the probes then meet each rate limit's 429.
     sessionLimiter: createRateLimiter({ rate: 0.001, burst: 2 }),
-    recoveryCodes: createRecoveryCodes(db, { secret: SECRET }),
     recoveryLimiter: createRateLimiter({ rate: 0.001, burst: 2 }),
-    nicknames: createNicknames(db),
-    leaderboard: createLeaderboard(db),
     startingBalanceCents: 100_000,
     sessionTtlMs: 86_400_000,
     corsOrigins: [],

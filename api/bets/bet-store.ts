@@ -73,7 +73,9 @@ export type PlaceOutcome =
   /** The same Idempotency-Key was used before: the bet it placed. */
   | { kind: "replayed"; bet: BetRow }
   | { kind: "insufficient_funds"; balanceCents: number }
-  | { kind: "unknown_player" };
+  | { kind: "unknown_player" }
+  /** A cap held in the database across nodes (PostgreSQL's exposure tables) would be passed: nothing written. */
+  | { kind: "limit_exceeded"; limit: "max_cell_liability" | "max_house_liability" };
 
 /**
  * What a bet pays when it wins: stake × multiplier, rounded down to the cent.

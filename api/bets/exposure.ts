@@ -1,4 +1,3 @@
-import type { Database } from "bun:sqlite";
 import { gaugeReading } from "../../common/metrics/registry.ts";
 import { potentialPayoutCents } from "./bet-store.ts";
 
@@ -40,7 +39,7 @@ export interface ExposureEntry {
  *
  * ```ts
  * const exposure = createExposure({ maxOpenBets: 100, maxCellLiabilityCents: 5_000_000, maxHouseLiabilityCents: 100_000_000 });
- * exposure.load(db);
+ * exposure.loadOpen(await store.settlement.openBets());
  * const reserved = exposure.reserve(entry); // { ok: true } or { ok: false, limit: "max_cell_liability" }
  * ```
  */
@@ -95,14 +94,10 @@ export function createExposure(limits: ExposureLimits) {
       add(entry, -1);
     },
     /** Rebuilds the picture from the open bets on disk (at start). */
-    load(db: Database): number {
-      const rows = db
-        .query("SELECT player_id, t_start, price_low_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'")
-        .all() as { player_id: string; t_start: number; price_low_cents: number; stake_cents: number; multiplier_centi: number }[];
-      for (const row of rows) {
-        add({ playerId: row.player_id, tStart: row.t_start, lowCents: row.price_low_cents, stakeCents: row.stake_cents, multiplierCenti: row.multiplier_centi }, 1);
-      }
-      return rows.length;
+    /** The open bets already stored (at start): each holds its share again. */
+    loadOpen(open: readonly ExposureEntry[]): number {
+      for (const entry of open) add(entry, 1);
+      return open.length;
     },
     houseLiabilityCents: () => house,
     openBets: (playerId: string) => openByPlayer.get(playerId) ?? 0,

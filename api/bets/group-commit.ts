@@ -2,7 +2,7 @@ import { histogram } from "../../common/metrics/registry.ts";
 
 /**
  * Collects the items that arrive close together (within one event-loop turn,
- * or up to `maxDelayMs`) and writes them with one call, one SQLite
+ * or up to `maxDelayMs`) and writes them with one call, one database
  * transaction, answering each caller only after its batch committed: so an
  * answer always means the data is on disk.
  *
@@ -20,8 +20,8 @@ import { histogram } from "../../common/metrics/registry.ts";
 export interface GroupCommitter<T, R> {
   /** Resolves with the item's result once its batch is committed; rejects with the write's error. */
   submit(item: T): Promise<R>;
-  /** Writes whatever is pending now (at shutdown). */
-  flush(): void;
+  /** Writes whatever is pending now (at shutdown); resolves once it and any batch in flight are written. */
+  flush(): Promise<void>;
   readonly pending: number;
 }
 
@@ -44,24 +44,31 @@ interface Waiter<R> {
   reject: (error: unknown) => void;
 }
 
+/** What a batch write returns: the results at once (SQLite), or once committed (PostgreSQL). */
+type Written<R> = R[] | Promise<R[]>;
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T> | undefined)?.then === "function";
+
 /**
- * A group committer over `writeBatch` (see `GroupCommitter`).
+ * A group committer over `writeBatch` (see `GroupCommitter`). A synchronous
+ * writer (SQLite) writes each batch within the flush; an asynchronous one
+ * (PostgreSQL) has one batch in flight at a time, and what arrives meanwhile
+ * waits for the next: one transaction at a time, never two racing for the same
+ * players' rows.
  *
  * ```ts
  * const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: 0 });
  * const outcome = await commits.submit(order); // once its batch is on disk
  * ```
  */
-export function createGroupCommitter<T, R>(
-  writeBatch: (items: readonly T[]) => R[],
-  { maxBatch = 1024, maxDelayMs = 0 }: GroupCommitOptions = {},
-): GroupCommitter<T, R> {
+export function createGroupCommitter<T, R>(writeBatch: (items: readonly T[]) => Written<R>, { maxBatch = 1024, maxDelayMs = 0 }: GroupCommitOptions = {}): GroupCommitter<T, R> {
   let items: T[] = [];
   let waiters: Waiter<R>[] = [];
   let scheduled = false;
+  let writing: Promise<void> | undefined;
   const batchSize = histogram({
     name: "tap_bets_commit_batch_size",
-    help: "Bets written per group commit (one SQLite transaction).",
+    help: "Bets written per group commit (one database transaction).",
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1024],
   });
   const commitSeconds = histogram({
@@ -70,35 +77,69 @@ export function createGroupCommitter<T, R>(
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
   });
 
-  const writeAlone = (item: T, waiter: Waiter<R>) => {
-    try {
-      const [result] = writeBatch([item]);
-      waiter.resolve(result as R);
-    } catch (error) {
-      waiter.reject(error);
+  /** After a batch failed: each item on its own, in order, so a single bad item fails alone. */
+  const writeEachAlone = async (batch: readonly T[], batchWaiters: readonly Waiter<R>[]) => {
+    for (const [index, item] of batch.entries()) {
+      const waiter = batchWaiters[index]!;
+      try {
+        const [result] = await writeBatch([item]);
+        waiter.resolve(result as R);
+      } catch (error) {
+        waiter.reject(error);
+      }
     }
   };
 
-  const flush = () => {
+  const writeEachAloneNow = (batch: readonly T[], batchWaiters: readonly Waiter<R>[]) => {
+    batch.forEach((item, index) => {
+      const waiter = batchWaiters[index]!;
+      try {
+        const written = writeBatch([item]);
+        if (isPromise(written)) written.then(([result]) => waiter.resolve(result as R), waiter.reject);
+        else waiter.resolve(written[0] as R);
+      } catch (error) {
+        waiter.reject(error);
+      }
+    });
+  };
+
+  const flush = (): Promise<void> => {
     scheduled = false;
-    if (items.length === 0) return;
+    if (writing) return writing.then(flush);
+    if (items.length === 0) return Promise.resolve();
     const batch = items;
     const batchWaiters = waiters;
     items = [];
     waiters = [];
     const started = performance.now();
+    const observe = () => commitSeconds.observe((performance.now() - started) / 1000);
     batchSize.observe(batch.length);
-    let results: R[];
+    let written: Written<R>;
     try {
-      results = writeBatch(batch);
+      written = writeBatch(batch);
     } catch (error) {
       if (batch.length === 1) batchWaiters[0]?.reject(error);
-      else batch.forEach((item, index) => writeAlone(item, batchWaiters[index]!));
-      commitSeconds.observe((performance.now() - started) / 1000);
-      return;
+      else writeEachAloneNow(batch, batchWaiters);
+      observe();
+      return Promise.resolve();
     }
-    commitSeconds.observe((performance.now() - started) / 1000);
-    batchWaiters.forEach((waiter, index) => waiter.resolve(results[index] as R));
+    if (!isPromise(written)) {
+      observe();
+      batchWaiters.forEach((waiter, index) => waiter.resolve(written[index] as R));
+      return Promise.resolve();
+    }
+    writing = written
+      .then(
+        (results) => batchWaiters.forEach((waiter, index) => waiter.resolve(results[index] as R)),
+        (error: unknown) => (batch.length === 1 ? batchWaiters[0]?.reject(error) : writeEachAlone(batch, batchWaiters)),
+      )
+      .finally(() => {
+        observe();
+        writing = undefined;
+        // What arrived while this batch was in flight goes next, as one batch.
+        if (items.length > 0 && !scheduled) void flush();
+      });
+    return writing;
   };
 
   return {
@@ -106,7 +147,8 @@ export function createGroupCommitter<T, R>(
       return new Promise<R>((resolve, reject) => {
         items.push(item);
         waiters.push({ resolve, reject });
-        if (items.length >= maxBatch) flush();
+        if (writing) return; // written when the batch in flight is done
+        if (items.length >= maxBatch) void flush();
         else if (!scheduled) {
           scheduled = true;
           if (maxDelayMs > 0) setTimeout(flush, maxDelayMs);

@@ -25,7 +25,8 @@ const NO_PRICE_RETRY_MS = 1000;
 export interface PlacementParts {
   grid: Pick<GridService, "judge" | "maxMultiplier" | "minRtp">;
   exposure: Pick<Exposure, "reserve" | "release">;
-  bets: Pick<BetStore, "byIdempotencyKey">;
+  /** SQLite answers at once; PostgreSQL with a promise. */
+  bets: { byIdempotencyKey(playerId: string, key: string): BetRow | undefined | Promise<BetRow | undefined> };
   commits: Pick<GroupCommitter<BetOrder, PlaceOutcome>, "submit">;
   limiter: Pick<RateLimiter, "take">;
   minStakeCents: number;
@@ -161,9 +162,22 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
         throw new BetRefused("insufficient_funds", `balance ${fromCents(outcome.balanceCents)} is less than the stake`);
       case "unknown_player":
         throw new BetRefused("unknown_player", "no such player");
+      case "limit_exceeded":
+        // The caps every node shares (PostgreSQL), checked in the bet's own transaction.
+        throw new BetRefused("limit_exceeded", `bet would exceed a limit: ${outcome.limit}`, [{ path: "/", message: outcome.limit }]);
       default:
         throw new TypeError(`unhandled outcome ${(outcome satisfies never as { kind: string }).kind}`);
     }
+  };
+
+  /** One placement per player and Idempotency-Key at a time on this node: a second request waits for the first's answer. */
+  const placeOnce = (playerId: string, request: BetRequest, idempotencyKey: string): Promise<BetAccepted> => {
+    const key = `${playerId}\u0000${idempotencyKey}`;
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    const answer = placeNew(playerId, request, idempotencyKey).finally(() => inFlight.delete(key));
+    inFlight.set(key, answer);
+    return answer;
   };
 
   return {
@@ -180,13 +194,9 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
         );
       }
       const earlier = bets.byIdempotencyKey(playerId, idempotencyKey);
+      if (earlier instanceof Promise) return earlier.then((row) => (row ? acceptedAnswer(row) : placeOnce(playerId, request, idempotencyKey)));
       if (earlier) return Promise.resolve(acceptedAnswer(earlier));
-      const key = `${playerId}\u0000${idempotencyKey}`;
-      const pending = inFlight.get(key);
-      if (pending) return pending;
-      const answer = placeNew(playerId, request, idempotencyKey).finally(() => inFlight.delete(key));
-      inFlight.set(key, answer);
-      return answer;
+      return placeOnce(playerId, request, idempotencyKey);
     },
   };
 }

@@ -6,7 +6,8 @@ import { HttpError } from "../http/http-error.ts";
 import { describeRoute } from "../openapi/operation.ts";
 import { bearerAuth } from "../sessions/auth.ts";
 import type { SessionTokens } from "../../common/sessions/token.ts";
-import { type BetRow, type BetStore, potentialPayoutCents } from "./bet-store.ts";
+import type { BetOperations } from "../store/store.ts";
+import { type BetRow, potentialPayoutCents } from "./bet-store.ts";
 import { type BetRefusal, BetRefused } from "./bet-refused.ts";
 import type { BetPlacement } from "./placement.ts";
 
@@ -85,7 +86,7 @@ const readErrors = { 400: ErrorBody, 401: ErrorBody };
  * new Elysia().use(betRoutes({ tokens, placement, bets }));
  * ```
  */
-export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; placement: BetPlacement; bets: BetStore }) {
+export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; placement: BetPlacement; bets: Pick<BetOperations, "get" | "page"> }) {
   return new Elysia({ name: "bets" })
     .use(bearerAuth({ tokens }))
     .post(
@@ -134,9 +135,9 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
     )
     .get(
       "/api/bets",
-      ({ query, playerId }) => {
+      async ({ query, playerId }) => {
         const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);
-        const page = bets.page(playerId, { limit: limit + 1, ...(query.before ? { before: query.before } : {}), ...(query.status ? { status: query.status } : {}) });
+        const page = await bets.page(playerId, { limit: limit + 1, ...(query.before ? { before: query.before } : {}), ...(query.status ? { status: query.status } : {}) });
         const more = page.length > limit;
         const shown = more ? page.slice(0, limit) : page;
         return { bets: shown.map(betView), next_before: more ? (shown.at(-1)?.id ?? null) : null };
@@ -149,8 +150,8 @@ export function betRoutes({ tokens, placement, bets }: { tokens: SessionTokens; 
     )
     .get(
       "/api/bets/:id",
-      ({ params, playerId }) => {
-        const bet = bets.get(playerId, params.id);
+      async ({ params, playerId }) => {
+        const bet = await bets.get(playerId, params.id);
         // Someone else's bet is as absent as one that never existed.
         if (!bet) throw new HttpError(404, "not_found", "no such bet");
         return betView(bet);

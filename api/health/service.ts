@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type Redis from "ioredis";
+import type { PgSql } from "../../common/store/postgres.ts";
 import type { CheckResult, PriceCheck } from "../../common/contracts/health.ts";
 import { withTimeout } from "../../common/timeout.ts";
 
@@ -27,6 +28,28 @@ export function checkSqlite(db: Database): Promise<CheckResult> {
       "INSERT INTO health_probe (id, token, checked_at) VALUES (1, $token, $now) ON CONFLICT (id) DO UPDATE SET token = $token, checked_at = $now",
     ).run({ token, now: Date.now() });
     const row = db.query("SELECT token FROM health_probe WHERE id = 1").get() as { token: string } | null;
+    if (row?.token !== token) throw new Error("read back a different token");
+  });
+}
+
+/**
+ * Writes a fresh token to PostgreSQL and reads it back, within `timeoutMs`.
+ *
+ * ```ts
+ * await checkPostgres(sql); // e.g. { ok: true, latency_ms: 0.9 }
+ * ```
+ */
+export function checkPostgres(sql: PgSql, timeoutMs = 1000): Promise<CheckResult> {
+  return timed(async () => {
+    const token = crypto.randomUUID();
+    const [row] = await withTimeout(
+      sql<{ token: string }[]>`
+        INSERT INTO health_probe (id, token, checked_at) VALUES (1, ${token}, ${Date.now()})
+        ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, checked_at = EXCLUDED.checked_at
+        RETURNING token`,
+      timeoutMs,
+      "postgres round trip",
+    );
     if (row?.token !== token) throw new Error("read back a different token");
   });
 }

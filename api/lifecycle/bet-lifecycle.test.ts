@@ -14,6 +14,7 @@ import { createBetPlacement } from "../bets/placement.ts";
 import { createRateLimiter } from "../http/rate-limiter.ts";
 import { createMarket } from "../market/market.ts";
 import { createPlayerStore } from "../players/player-store.ts";
+import { createSettleStore } from "../settlement/settle-store.ts";
 import { createBetLifecycle } from "./bet-lifecycle.ts";
 
 const T = 1_800_000_000_000;
@@ -32,7 +33,7 @@ async function setUp({ maxOpenBets = 1 } = {}) {
   await bus.subscribe(Channels.betEvents, (message) => void heard.push(...(JSON.parse(message) as BetEventEnvelope[])));
   const log = createLogger({ component: "api", level: "silent" });
   const lifecycle = createBetLifecycle({
-    db,
+    store: createSettleStore(db),
     bus,
     log,
     limits: { maxOpenBets, maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e9 },
@@ -75,7 +76,7 @@ test("a bet's life: placed, its player told; settled by a tick, paid, told, and 
   using _ = db;
   expect(lifecycle.load()).toEqual({ openBets: 0, settling: 0 });
   const place = placement();
-  const judging = startJudging();
+  const judging = await startJudging();
   await judging.feed.ready;
 
   const accepted = await place.place("p1", request(42_100), null);
@@ -106,7 +107,7 @@ test("at start, the open bets on disk hold their share of the limits and are set
   const place = placement();
   expect(await place.place("p1", request(42_200), null).catch((error: BetRefused) => error.reason)).toBe("limit_exceeded");
 
-  const judging = startJudging();
+  const judging = await startJudging();
   await judging.feed.ready;
   // Every 100 ms, no number skipped, none in the band: observed and untouched, lost at the first tick after t_end.
   for (let seq = 5; seq <= 21; seq++) await publish(seq, 42_000);

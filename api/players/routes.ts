@@ -5,8 +5,7 @@ import type { SessionTokens } from "../../common/sessions/token.ts";
 import { HttpError } from "../http/http-error.ts";
 import { describeRoute } from "../openapi/operation.ts";
 import { bearerAuth } from "../sessions/auth.ts";
-import type { Nicknames } from "./nicknames.ts";
-import type { PlayerStore } from "./player-store.ts";
+import type { NicknameOperations, PlayerOperations } from "../store/store.ts";
 
 /**
  * `PUT /api/players/me/nickname` (set or change the token's player's
@@ -14,20 +13,20 @@ import type { PlayerStore } from "./player-store.ts";
  * case) and `GET /api/players/me/nickname`.
  *
  * ```ts
- * new Elysia().use(playerRoutes({ tokens, players, nicknames: createNicknames(db) }));
+ * new Elysia().use(playerRoutes({ tokens, players: store.players, nicknames: store.nicknames }));
  * ```
  */
-export function playerRoutes({ tokens, players, nicknames, now = Date.now }: { tokens: SessionTokens; players: PlayerStore; nicknames: Nicknames; now?: () => number }) {
-  const known = (playerId: string) => {
-    if (players.balance(playerId) === undefined) throw new HttpError(401, "unauthorized", "no such player");
+export function playerRoutes({ tokens, players, nicknames, now = Date.now }: { tokens: SessionTokens; players: Pick<PlayerOperations, "balance">; nicknames: NicknameOperations; now?: () => number }) {
+  const known = async (playerId: string) => {
+    if ((await players.balance(playerId)) === undefined) throw new HttpError(401, "unauthorized", "no such player");
   };
   return new Elysia({ name: "players" })
     .use(bearerAuth({ tokens, now }))
     .get(
       "/api/players/me/nickname",
-      ({ playerId }) => {
-        known(playerId);
-        return { nickname: nicknames.get(playerId) ?? null };
+      async ({ playerId }) => {
+        await known(playerId);
+        return { nickname: (await nicknames.get(playerId)) ?? null };
       },
       {
         response: { 200: CurrentNickname, 401: ErrorBody },
@@ -36,9 +35,9 @@ export function playerRoutes({ tokens, players, nicknames, now = Date.now }: { t
     )
     .put(
       "/api/players/me/nickname",
-      ({ playerId, body }) => {
-        known(playerId);
-        if (nicknames.set(playerId, body.nickname, now()) === "taken") {
+      async ({ playerId, body }) => {
+        await known(playerId);
+        if ((await nicknames.set(playerId, body.nickname, now())) === "taken") {
           throw new HttpError(409, "nickname_taken", "another player has this nickname");
         }
         return { nickname: body.nickname };

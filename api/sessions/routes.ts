@@ -6,8 +6,7 @@ import { fromCents } from "../../common/money.ts";
 import { HttpError } from "../http/http-error.ts";
 import { describeRoute } from "../openapi/operation.ts";
 import type { RateLimiter } from "../http/rate-limiter.ts";
-import type { PlayerStore } from "../players/player-store.ts";
-import type { RecoveryCodes } from "../players/recovery-codes.ts";
+import type { PlayerOperations, RecoveryCodeOperations } from "../store/store.ts";
 import { bearerAuth } from "./auth.ts";
 import { clientAddress } from "./client-address.ts";
 import type { SessionTokens } from "../../common/sessions/token.ts";
@@ -22,14 +21,14 @@ import type { SessionTokens } from "../../common/sessions/token.ts";
 export interface SessionRouteParts {
   /** Signs new sessions' tokens and checks them on `GET /api/me`. */
   tokens: SessionTokens;
-  players: PlayerStore;
+  players: PlayerOperations;
   /** What a new guest player starts with, in cents. */
   startingBalanceCents: number;
   /** How long a new session's token is valid, ms. */
   sessionTtlMs: number;
   /** Keyed by client address: guest players are rows in the database, so their creation is bounded. */
   sessionLimiter: RateLimiter;
-  recoveryCodes: RecoveryCodes;
+  recoveryCodes: RecoveryCodeOperations;
   /** Keyed by client address: every try of a recovery code takes a token, so codes cannot be guessed at speed. */
   recoveryLimiter: RateLimiter;
   now?: () => number;
@@ -53,12 +52,12 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
   return new Elysia({ name: "sessions" })
     .post(
       "/api/session",
-      ({ request, server, set }) => {
+      async ({ request, server, set }) => {
         const at = now();
         const limited = sessionLimiter.take(clientAddress(request, server), at);
         if (!limited.ok) throw rateLimited("too many new sessions from this address", limited.retryAfterMs);
         const userId = `p_${Bun.randomUUIDv7().replaceAll("-", "")}`;
-        players.create(userId, startingBalanceCents, at);
+        await players.create(userId, startingBalanceCents, at);
         const expiresAt = at + sessionTtlMs;
         set.status = 201;
         return { token: tokens.sign({ sub: userId, exp: expiresAt }), user_id: userId, balance: fromCents(startingBalanceCents), expires_at: expiresAt };
@@ -74,12 +73,12 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
     )
     .post(
       "/api/session/recover",
-      ({ request, server, set, body }) => {
+      async ({ request, server, set, body }) => {
         const at = now();
         const limited = recoveryLimiter.take(clientAddress(request, server), at);
         if (!limited.ok) throw rateLimited("too many recovery tries from this address", limited.retryAfterMs);
-        const userId = recoveryCodes.redeem(body.code);
-        const balance = userId === undefined ? undefined : players.balance(userId);
+        const userId = await recoveryCodes.redeem(body.code);
+        const balance = userId === undefined ? undefined : await players.balance(userId);
         if (userId === undefined || balance === undefined) throw new HttpError(401, "unauthorized", "unknown or already used recovery code");
         const expiresAt = at + sessionTtlMs;
         set.status = 201;
@@ -98,10 +97,10 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
     .use(bearerAuth({ tokens, now }))
     .post(
       "/api/recovery-code",
-      ({ playerId, set }) => {
-        if (players.balance(playerId) === undefined) throw new HttpError(401, "unauthorized", "no such player");
+      async ({ playerId, set }) => {
+        if ((await players.balance(playerId)) === undefined) throw new HttpError(401, "unauthorized", "no such player");
         const at = now();
-        const code = recoveryCodes.issue(playerId, at);
+        const code = await recoveryCodes.issue(playerId, at);
         set.status = 201;
         // Shown this once: nothing else ever reads it back.
         set.headers["cache-control"] = "no-store";
@@ -119,11 +118,10 @@ export function sessionRoutes({ tokens, players, recoveryCodes, startingBalanceC
     )
     .get(
       "/api/me",
-      ({ playerId }) => {
-        const balance = players.balance(playerId);
+      async ({ playerId }) => {
+        const balance = await players.balance(playerId);
         if (balance === undefined) throw new HttpError(401, "unauthorized", "no such player");
-        const exposure = players.exposure(playerId);
-        const totals = players.totals(playerId);
+        const [exposure, totals] = await Promise.all([players.exposure(playerId), players.totals(playerId)]);
         return {
           user_id: playerId,
           balance: fromCents(balance),

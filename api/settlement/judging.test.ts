@@ -72,7 +72,7 @@ describe("judging", () => {
     })();
     // Stored by the price service while the API was down.
     for (let seq = 16; seq <= 20; seq++) stored.push(tick(seq));
-    const judging = start();
+    const judging = await start();
     await judging.feed.ready;
     now.value = T + 2500;
     await bus.publish(Channels.priceTicks, JSON.stringify(tick(21)));
@@ -87,7 +87,7 @@ describe("judging", () => {
   test("the clock decides nothing on silence before it has read the history: a touch it only finds there wins", async () => {
     const now = { value: T + 500 };
     const { db, store, stored, bus, start, status } = setUp(now);
-    const judging = start({ clockMs: 10 });
+    const judging = await start({ clockMs: 10 });
     await judging.feed.ready;
     stored.push(tick(5));
     await bus.publish(Channels.priceTicks, JSON.stringify(tick(5)));
@@ -106,7 +106,7 @@ describe("judging", () => {
     const now = { value: T + 500 };
     const { db, bus, start } = setUp(now);
     const failures: unknown[] = [];
-    const judging = start({ onWriteFailed: (error) => void failures.push(error) });
+    const judging = await start({ onWriteFailed: (error) => void failures.push(error) });
     await judging.feed.ready;
     db.exec("DROP TABLE ticks");
     await bus.publish(Channels.priceTicks, JSON.stringify(tick(5)));

@@ -5,7 +5,7 @@ import type { TickStore } from "../../common/prices/tick-store.ts";
 import { startMarketFeed } from "../market/feed.ts";
 import type { Market } from "../market/market.ts";
 import type { TickBounds } from "../market/tick-bounds.ts";
-import type { SettleStore } from "./settle-store.ts";
+import type { SettlementStore } from "./settle-store.ts";
 import type { Settler } from "./settler.ts";
 
 /**
@@ -17,7 +17,7 @@ import type { Settler } from "./settler.ts";
  */
 export interface JudgingOptions {
   /** The ticks already judged (the `ticks` table), and where the open bets begin. */
-  store: Pick<SettleStore, "ticks" | "oldestOpenStart">;
+  store: Pick<SettlementStore, "ticks" | "oldestOpenStart">;
   settler: Settler;
   market: Pick<Market, "observe" | "doubt">;
   bus: Bus;
@@ -54,19 +54,21 @@ const SETTLE_CLOCK_MS = 500;
  *    so it never decides on ticks it merely missed.
  *
  * ```ts
- * const judging = startJudging({ store: settleStore, settler, market, bus, history: ticks, bounds, logger, onWriteFailed });
+ * const judging = await startJudging({ store: settleStore, settler, market, bus, history: ticks, bounds, logger, onWriteFailed });
  * await judging.stop();
  * ```
  */
-export function startJudging({ store, settler, market, bus, history, signer, bounds, logger, onWriteFailed, clockMs = SETTLE_CLOCK_MS, now = Date.now }: JudgingOptions) {
+export async function startJudging({ store, settler, market, bus, history, signer, bounds, logger, onWriteFailed, clockMs = SETTLE_CLOCK_MS, now = Date.now }: JudgingOptions) {
   const started = now();
-  const replayFrom = Math.min(started - WARM_UP_MS, (store.oldestOpenStart() ?? started) - bounds.staleMs);
-  const judged = store.ticks.range(replayFrom, Number.MAX_SAFE_INTEGER);
+  const replayFrom = Math.min(started - WARM_UP_MS, ((await store.oldestOpenStart()) ?? started) - bounds.staleMs);
+  const judged = await store.ticks.range(replayFrom, Number.MAX_SAFE_INTEGER);
   for (const tick of judged) {
     market.observe(tick.tick);
     settler.replay(tick);
   }
-  const last = store.ticks.last()?.tick;
+  // The replay's writes (an asynchronous store's) are done before the feed goes on from the last judged tick.
+  await settler.settled();
+  const last = (await store.ticks.last())?.tick;
   logger.info({ replayed: judged.length, from: replayFrom, last_ts: last?.ts ?? null, last_seq: last?.seq ?? null }, "rebuilt settlement from the judged ticks");
 
   const feed = startMarketFeed({

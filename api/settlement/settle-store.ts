@@ -164,3 +164,25 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
  * ```
  */
 export type SettleStore = ReturnType<typeof createSettleStore>;
+
+/** A value now (SQLite) or later (PostgreSQL). */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What settlement needs of a store, whichever the database: `createSettleStore`
+ * (SQLite, answers at once) and the PostgreSQL store's `settlement` and `ticks`
+ * (answers with promises) both fit.
+ *
+ * ```ts
+ * const writes: SettlementStore = { ...pgStore.settlement, ticks: pgStore.ticks };
+ * ```
+ */
+export interface SettlementStore {
+  settle(decisions: readonly Decision[], now: number, judged?: JudgedTick): Awaitable<Settled[]>;
+  openBets(): Awaitable<OpenBet[]>;
+  oldestOpenStart(): Awaitable<number | undefined>;
+  ticks: {
+    last(): Awaitable<JudgedTick | undefined>;
+    range(from: number, to: number): Awaitable<JudgedTick[]>;
+  };
+}

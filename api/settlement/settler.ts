@@ -5,7 +5,7 @@ import { counter, histogram } from "../../common/metrics/registry.ts";
 import type { Exposure } from "../bets/exposure.ts";
 import type { BetEventPublisher } from "./event-publisher.ts";
 import { settledEnvelope } from "./events.ts";
-import type { Settled, SettleStore } from "./settle-store.ts";
+import type { Settled, SettlementStore } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
@@ -18,7 +18,13 @@ import type { JudgedTick } from "./tick-log.ts";
  */
 export interface SettlerParts {
   book: SettlementBook;
-  store: SettleStore;
+  store: Pick<SettlementStore, "settle" | "openBets">;
+  /**
+   * Told when a write failed: the book has moved on without the database, so the
+   * process must stop and rebuild both from it (api/main.ts exits). An
+   * asynchronous store's failure arrives here; a synchronous one's also throws.
+   */
+  onWriteFailed?: (error: unknown) => void;
   exposure: Pick<Exposure, "release">;
   events: BetEventPublisher;
   log: Logger;
@@ -41,15 +47,14 @@ export interface SettlerParts {
  * settler.onTick({ tick, continuous: true });
  * ```
  */
-export function createSettler({ book, store, exposure, events, log, now = Date.now }: SettlerParts) {
+export function createSettler({ book, store, exposure, events, log, now = Date.now, onWriteFailed }: SettlerParts) {
   let settledTotal = 0;
   let loaded = false;
   const metrics = settlementMetrics();
   const logSettled = settledLine(log);
-  const apply = (decisions: Decision[], judged?: JudgedTick) => {
-    if (decisions.length === 0 && !judged) return;
-    const at = now();
-    const settled = store.settle(decisions, at, judged);
+  // An asynchronous store's writes, one at a time and in the order the book decided them.
+  let writing: Promise<void> | undefined;
+  const written = (decisions: readonly Decision[], settled: Settled[], at: number) => {
     for (const { bet } of decisions) exposure.release(bet);
     settledTotal += settled.length;
     for (const one of settled) {
@@ -58,15 +63,50 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     }
     if (settled.length > 0) observeSettled(metrics, decisions, settled, at);
   };
+  const write = (decisions: Decision[], judged?: JudgedTick): void | Promise<void> => {
+    const at = now();
+    const result = store.settle(decisions, at, judged);
+    if (!(result instanceof Promise)) return written(decisions, result, at);
+    return result.then((settled) => written(decisions, settled, at));
+  };
+  const apply = (decisions: Decision[], judged?: JudgedTick) => {
+    if (decisions.length === 0 && !judged) return;
+    if (!writing) {
+      const pending = write(decisions, judged);
+      if (!pending) return;
+      writing = pending;
+    } else {
+      writing = writing.then(() => write(decisions, judged));
+    }
+    const mine = writing.then(
+      () => {
+        if (writing === mine) writing = undefined;
+      },
+      (error: unknown) => {
+        if (writing === mine) writing = undefined;
+        onWriteFailed?.(error);
+        throw error;
+      },
+    );
+    writing = mine;
+    mine.catch(() => {});
+  };
   return {
     /** Loads the open bets from the database: once, at start, before the history replay. */
-    load(): number {
+    load(): number | Promise<number> {
       // The book takes each bet once; a second load would add them all again.
       if (loaded) throw new Error("the settler's open bets are loaded once, at start");
       loaded = true;
+      const addAll = (open: OpenBet[]) => {
+        for (const bet of open) book.add(bet);
+        return open.length;
+      };
       const open = store.openBets();
-      for (const bet of open) book.add(bet);
-      return open.length;
+      return open instanceof Promise ? open.then(addAll) : addAll(open);
+    },
+    /** Resolves once every write begun so far is done (at shutdown, and in tests). */
+    async settled(): Promise<void> {
+      while (writing) await writing.catch(() => {});
     },
     /** A newly placed bet joins the book. */
     add(bet: OpenBet): void {

@@ -53,7 +53,7 @@ export type LiabilityLimit = "max_cell_liability" | "max_house_liability";
  * const outcome: CappedPlaceOutcome = { kind: "limit_exceeded", limit: "max_house_liability" };
  * ```
  */
-export type CappedPlaceOutcome = PlaceOutcome | { kind: "limit_exceeded"; limit: LiabilityLimit };
+export type CappedPlaceOutcome = PlaceOutcome;
 
 /**
  * One batch's exposure reservation, inside its transaction (api/store/pg-exposure.ts):

@@ -99,7 +99,7 @@ export const Readiness = t.Object(
   {
     status: t.Union([t.Literal("ready"), t.Literal("unavailable")]),
     component: Component,
-    checks: t.Object({ sqlite: CheckResult, redis: CheckResult, price: t.Optional(PriceCheck) }),
+    checks: t.Object({ sqlite: t.Optional(CheckResult), postgres: t.Optional(CheckResult), redis: CheckResult, price: t.Optional(PriceCheck) }),
     feed: t.Optional(FeedStatus),
   },
   {

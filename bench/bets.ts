@@ -7,6 +7,7 @@
  *                     [--sessions 1000] [--batch-delay-ms 0] [--logs file|null]
  *                     [--quiet-wait 60] [--quiet-below 15] [--bun-flags=…] [--json out.json]
  *                     [--scrape-ms 0 | 1000 | 0,1000] [--db-sync full | normal | normal,full] [--api-env KEY=VALUE,…]
+ *                     [--store sqlite | postgres | sqlite,postgres]
  *
  * Per round: a private redis-server and a constant-price tick feed (a tick on
  * `prices:btc:usd` and `price:btc:usd` every 200 ms), a fresh API with a temp
@@ -27,6 +28,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { createTempDatabase, type TempDatabase } from "../test/support/postgres.ts";
 import { BENCH_SESSION_SECRET, createSessions, LIMITS, startTickFeed, writeRequests } from "./lib/authed-bets.ts";
 import { freePort } from "../test/support/ports.ts";
 import { describeMachine } from "./lib/machine.ts";
@@ -56,6 +59,7 @@ const { values: args } = parseArgs({
     "scrape-ms": { type: "string", default: "0" },
     "db-sync": { type: "string", default: "full" },
     "api-env": { type: "string", default: "" },
+    store: { type: "string", default: "sqlite" },
   },
 });
 const int = (name: string, raw: string, min = 1) => {
@@ -83,6 +87,12 @@ const apiEnv = Object.fromEntries(
     }),
 );
 // DB_SYNC for the API, alternating round by round when several are given (issue 17: what fsync per commit costs).
+// PostgreSQL: a database of the round's own on 127.0.0.1:5432 (PG_ADMIN_URL), created and dropped (test/support/postgres.ts).
+const stores = args.store.split(",").map((raw) => {
+  const value = raw.trim();
+  if (value !== "sqlite" && value !== "postgres") throw new RangeError(`--store takes sqlite or postgres, not ${raw}`);
+  return value;
+});
 const dbSyncs = args["db-sync"].split(",").map((raw) => {
   const value = raw.trim();
   if (value !== "full" && value !== "normal") throw new RangeError(`--db-sync takes full or normal, not ${raw}`);
@@ -122,6 +132,7 @@ interface Run {
   cells: number;
   /** After the API stopped. */
   store: StoreCheck;
+  storeKind: "sqlite" | "postgres";
   /** 202s over the whole life of the server (pre-flight, warm-up, run). */
   acceptedTotal: number;
 }
@@ -132,14 +143,15 @@ console.log(
     `BATCH_DELAY_MS=${batchDelayMs}, logs to ${logs === "file" ? "a file" : "/dev/null"}, LOG_LEVEL=info;\n` +
     `         each run waits up to ${quietWaitSeconds} s for the machine to be ≤ ${quietBelowPercent}% busy first${bunFlags.length > 0 ? `; bun ${bunFlags.join(" ")}` : ""};\n` +
     `         GET /metrics during the measured run: ${scrapeEvery.map((ms) => (ms === 0 ? "none" : `every ${ms} ms`)).join(", then ")}${scrapeEvery.length > 1 ? " (alternating round by round)" : ""}\n` +
-    `         ${Object.keys(apiEnv).length > 0 ? `API settings ${JSON.stringify(apiEnv)}; ` : ""}DB_SYNC=${dbSyncs.join(", then ")}${dbSyncs.length > 1 ? " (alternating round by round)" : ""}\n`,
+    `         ${Object.keys(apiEnv).length > 0 ? `API settings ${JSON.stringify(apiEnv)}; ` : ""}DB_SYNC=${dbSyncs.join(", then ")}${dbSyncs.length > 1 ? " (alternating round by round)" : ""}\n` +
+    `         store: ${stores.join(", then ")}${stores.length > 1 ? " (alternating round by round)" : ""}${stores.includes("postgres") ? " (PostgreSQL's own CPU shows under other CPU)" : ""}\n`,
 );
 
 const runs: Run[] = [];
 for (let round = 1; round <= rounds; round++) {
   const dir = mkdtempSync(join(tmpdir(), "tap-bench-bets-"));
   try {
-    const run = await measure(round, dir, scrapeEvery[(round - 1) % scrapeEvery.length]!);
+    const run = await measure(round, dir, scrapeEvery[(round - 1) % scrapeEvery.length]!, stores[(round - 1) % stores.length]!);
     runs.push(run);
     console.log(describeRun(run));
   } finally {
@@ -181,13 +193,14 @@ function startScraper(url: string, everyMs: number) {
   };
 }
 
-async function measure(round: number, dir: string, scrapeMs: number): Promise<Run> {
+async function measure(round: number, dir: string, scrapeMs: number, store: "sqlite" | "postgres"): Promise<Run> {
   await using redis = await startRedis();
   await using feed = startTickFeed(redis.url);
   await feed.first;
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const dbPath = join(dir, "bets.db");
+  const database: TempDatabase | undefined = store === "postgres" ? await createTempDatabase("tap_bench") : undefined;
   const server = await startServerProcess({
     label: "ours api",
     cmd: [process.execPath, ...bunFlags, join(ROOT, "api", "main.ts")],
@@ -200,6 +213,7 @@ async function measure(round: number, dir: string, scrapeMs: number): Promise<Ru
       SESSION_SECRET: BENCH_SESSION_SECRET,
       BATCH_DELAY_MS: String(batchDelayMs),
       DB_SYNC: dbSyncs[(round - 1) % dbSyncs.length]!,
+      ...(database ? { DATABASE_URL: database.url } : {}),
       ...apiEnv,
       ...LIMITS,
     },
@@ -242,11 +256,13 @@ async function measure(round: number, dir: string, scrapeMs: number): Promise<Ru
       before: before as Quiet,
       peakRssMb,
       cells,
-      store: checkStore(dbPath),
+      store: database ? await checkPostgres(database.url) : checkStore(dbPath),
+      storeKind: store,
       acceptedTotal: accepted + 1 + (warmup?.statuses?.["202"] ?? 0),
     };
   } finally {
     await server.stop();
+    await database?.drop();
   }
 }
 
@@ -289,6 +305,26 @@ function checkStore(dbPath: string): StoreCheck {
   }
 }
 
+/** The same checks on PostgreSQL; `integrity` is "ok" (PostgreSQL has no quick_check: its constraints hold or the writes failed). */
+async function checkPostgres(url: string): Promise<StoreCheck> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const one = async (query: string) => Number((await sql.unsafe(query))[0]!.n);
+    return {
+      bets: await one("SELECT count(*) AS n FROM bets"),
+      stakes: await one("SELECT count(*) AS n FROM ledger WHERE kind = 'stake'"),
+      unbalancedPlayers: await one("SELECT count(*) AS n FROM players p WHERE p.balance_cents != (SELECT coalesce(sum(amount_cents), 0) FROM ledger l WHERE l.player_id = p.id)"),
+      betsWithoutStake: await one(
+        "SELECT count(*) AS n FROM bets b LEFT JOIN ledger l ON l.bet_id = b.id AND l.kind = 'stake' WHERE l.id IS NULL OR l.amount_cents != -b.stake_cents",
+      ),
+      negativeBalances: await one("SELECT count(*) AS n FROM players WHERE balance_cents < 0"),
+      integrity: "ok",
+    };
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
 function ledgerOk(run: Run): boolean {
   return run.store.unbalancedPlayers === 0 &&
   run.store.betsWithoutStake === 0 &&
@@ -309,7 +345,7 @@ function scrapeText(scrapes: Scrapes): string {
 
 function describeRun(run: Run): string {
   return (
-    `round ${run.round}  DB_SYNC=${dbSyncs[(run.round - 1) % dbSyncs.length]}  ${scrapeText(run.scrapes)}  ${formatNumber(run.acceptedPerSecond).padStart(7)} accepted/s  p50 ${run.wrk.p50Ms.toFixed(2)} ms  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
+    `round ${run.round}  ${run.storeKind}  DB_SYNC=${dbSyncs[(run.round - 1) % dbSyncs.length]}  ${scrapeText(run.scrapes)}  ${formatNumber(run.acceptedPerSecond).padStart(7)} accepted/s  p50 ${run.wrk.p50Ms.toFixed(2)} ms  p99 ${run.wrk.p99Ms.toFixed(2)} ms  ` +
     `non-202 ${refusalText(run.refusals)}  socket errors ${run.wrk.socketErrors}  server CPU ${run.serverCpuPercent.toFixed(0)}%  ` +
     `wrk CPU ${run.generatorCpuPercent.toFixed(0)}%  other CPU ${run.otherCpuPercent.toFixed(0)}%  ledger ${ledgerOk(run) ? "ok" : "INCONSISTENT"}` +
     (run.before.quiet ? "" : `  (machine ${run.before.busyPercent.toFixed(0)}% busy before the run)`)
@@ -320,6 +356,7 @@ function printRuns(all: Run[]): void {
   console.log("\nEvery run:\n");
   const rows = all.map((run) => ({
     round: String(run.round),
+    store: run.storeKind,
     scrape: run.scrapes.everyMs === 0 ? "none" : `${run.scrapes.everyMs} ms (${run.scrapes.count}×, p50 ${run.scrapes.p50Ms.toFixed(1)} ms)`,
     "accepted/s": formatNumber(run.acceptedPerSecond),
     "p50 ms": run.wrk.p50Ms.toFixed(2),
@@ -367,8 +404,26 @@ function printScrapeComparison(all: Run[]): void {
   }
 }
 
+/** With both stores: each one's medians, and PostgreSQL's accepted/s as a share of SQLite's (issue 17: at least 70 %). */
+function printStoreComparison(all: Run[]): void {
+  const kinds = [...new Set(all.map((run) => run.storeKind))];
+  if (kinds.length < 2) return;
+  const of = (kind: string) => {
+    const runs = all.filter((run) => run.storeKind === kind);
+    return { runs: runs.length, accepted: median(runs.map((run) => run.acceptedPerSecond)), p99: median(runs.map((run) => run.wrk.p99Ms)) };
+  };
+  console.log("\nBy store (medians):");
+  for (const kind of kinds) {
+    const one = of(kind);
+    console.log(`  ${kind.padEnd(9)} ${one.runs} run(s): ${formatNumber(one.accepted)} accepted/s, p99 ${one.p99.toFixed(2)} ms`);
+  }
+  const share = of("postgres").accepted / of("sqlite").accepted;
+  console.log(`  PostgreSQL at ${(share * 100).toFixed(0)} % of SQLite's accepted/s (target ≥ 70 %): ${share >= 0.7 ? "MET" : "MISSED"}`);
+}
+
 function printSummary(all: Run[]): void {
   printScrapeComparison(all);
+  printStoreComparison(all);
   const accepted = median(all.map((run) => run.acceptedPerSecond));
   const p99 = median(all.map((run) => run.wrk.p99Ms));
   const wrkCpu = median(all.map((run) => run.generatorCpuPercent));

@@ -13,6 +13,12 @@
 #   --http-port N      plain HTTP's port (default 80)
 #   --https-port N     HTTPS's port (default 443; the redirect names any other)
 #
+# Options of both sites: the nodes behind nginx (docs/nodes.md), each list
+# host:port addresses separated by spaces or commas, one `server` line each:
+#   --api-upstreams "A B"   the api nodes (default $API_UPSTREAMS, else 127.0.0.1:8080)
+#   --ws-upstreams "A B"    the ws nodes  (default $WS_UPSTREAMS, else 127.0.0.1:8081)
+# e.g. API_UPSTREAMS="10.0.0.11:8080 10.0.0.12:8080" nginx/render-site.sh
+#
 # Each `include site/<part>.conf;` of a template is replaced by that part (its
 # opening comment block left out), indented as the include line was: nginx
 # finds no file of ours beside the site. Used by deploy/install.sh and by
@@ -23,6 +29,7 @@ die() { printf 'render-site: %s\n' "$*" >&2; exit 64; }
 here=$(dirname "${BASH_SOURCE[0]}")
 
 domain= cert= key= acme_root= http_port= https_port=
+api_upstreams=${API_UPSTREAMS:-127.0.0.1:8080} ws_upstreams=${WS_UPSTREAMS:-127.0.0.1:8081}
 while (($# > 0)); do
   (($# >= 2)) || die "$1 needs a value"
   case $1 in
@@ -32,6 +39,8 @@ while (($# > 0)); do
     --acme-root) acme_root=$2 ;;
     --http-port) http_port=$2 ;;
     --https-port) https_port=$2 ;;
+    --api-upstreams) api_upstreams=$2 ;;
+    --ws-upstreams) ws_upstreams=$2 ;;
     *) die "unknown option $1 (see the comment at the top of $0)" ;;
   esac
   shift 2
@@ -44,6 +53,24 @@ plain_path() {
 port() {
   [[ $2 =~ ^[0-9]{1,5}$ ]] && (($2 >= 1 && $2 <= 65535)) || die "$1 must be a port (1-65535): '$2'"
 }
+# The nodes of one upstream into the array named $3: host:port each (a host
+# name, an IPv4 address or an [IPv6] one), at least one, none twice.
+upstream_list() {
+  local -n into=$3
+  local address seen=" "
+  read -r -a into <<<"${2//,/ }"
+  ((${#into[@]} > 0)) || die "$1 must name at least one node (host:port)"
+  for address in "${into[@]}"; do
+    [[ $address =~ ^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$ ]] &&
+      ((10#${BASH_REMATCH[3]} >= 1 && 10#${BASH_REMATCH[3]} <= 65535)) ||
+      die "$1 must be host:port addresses (a name, an IPv4 address or [IPv6], a port 1-65535): '$address'"
+    [[ $seen != *" $address "* ]] || die "$1 names $address twice"
+    seen+="$address "
+  done
+}
+
+upstream_list --api-upstreams "$api_upstreams" api_nodes
+upstream_list --ws-upstreams "$ws_upstreams" ws_nodes
 
 if [[ -z $domain ]]; then
   [[ -z $cert$key$acme_root$http_port$https_port ]] || die "--cert, --key, --acme-root and the ports go with --domain"
@@ -99,5 +126,22 @@ site=$(
   done <"$template"
 )
 ((${#edits[@]} == 0)) || site=$(sed "${edits[@]}" <<<"$site")
+
+# Each upstream's one `server` line in the templates, once per node.
+server_line='^([[:space:]]*)server 127\.0\.0\.1:(8080|8081)( [^;]*)?;$'
+expanded=0
+site=$(
+  while IFS= read -r line; do
+    if [[ $line =~ $server_line ]]; then
+      indent=${BASH_REMATCH[1]} parameters=${BASH_REMATCH[3]}
+      if [[ ${BASH_REMATCH[2]} == 8080 ]]; then nodes=("${api_nodes[@]}"); else nodes=("${ws_nodes[@]}"); fi
+      for node in "${nodes[@]}"; do printf '%sserver %s%s;\n' "$indent" "$node" "$parameters"; done
+      ((++expanded))
+    else
+      printf '%s\n' "$line"
+    fi
+  done <<<"$site"
+  ((expanded == 2)) || die "$template: expected one server line in each of the two upstreams, found $expanded"
+)
 ! grep -qE '@[A-Z_]+@|include site/' <<<"$site" || die "a placeholder or an include of $template was left unfilled"
 printf '%s\n' "$site"

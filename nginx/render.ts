@@ -20,13 +20,29 @@ export function findNginx(): string | undefined {
   return Bun.which("nginx", { PATH: `${process.env.PATH ?? ""}:/usr/local/sbin:/usr/sbin:/sbin` }) ?? undefined;
 }
 
-export interface SiteOptions {
+/**
+ * The nodes nginx sends `/api/` and `/ws` to: one each on 127.0.0.1 (`apiPort`,
+ * `wsPort`, as `make run` has them), or lists of `host:port` addresses, one
+ * `server` line each (`apiUpstreams`, `wsUpstreams`; a list wins over the port).
+ * How nginx spreads players over them: docs/nodes.md.
+ *
+ * ```ts
+ * const one: SiteUpstreams = { apiPort: 8080, wsPort: 8081 };
+ * const two: SiteUpstreams = { apiUpstreams: ["127.0.0.1:8080", "127.0.0.1:8090"], wsUpstreams: ["127.0.0.1:8081", "127.0.0.1:8091"] };
+ * ```
+ */
+export interface SiteUpstreams {
+  apiPort?: number;
+  wsPort?: number;
+  apiUpstreams?: readonly string[];
+  wsUpstreams?: readonly string[];
+}
+
+export interface SiteOptions extends SiteUpstreams {
   /** Where nginx listens: `127.0.0.1:8000`, `8000` (every IPv4 address) or `80`. */
   listen: string;
   /** Also listen on the same port over IPv6 (`[::]:port`). */
   ipv6?: boolean;
-  apiPort: number;
-  wsPort: number;
   /** The folder of static files served at `/` (absolute). */
   webRoot: string;
   /** The access log's path (relative paths resolve against nginx's prefix). */
@@ -48,11 +64,12 @@ export interface SiteOptions {
 export function renderSite(template: string, options: SiteOptions): string {
   const { listen, ipv6 = false } = options;
   const port = portOf(listen);
-  return replaceLines(template, "nginx/tap-trading.conf", [
+  const site = replaceLines(template, "nginx/tap-trading.conf", [
     ["listen 80 default_server;", `listen ${listen} default_server;`, 1],
     ["listen [::]:80 default_server;", ipv6 ? `listen [::]:${port} default_server;` : "# (no IPv6 listener in this copy)", 1],
     ...localLines(options),
   ]);
+  return expandServers(site, "nginx/tap-trading.conf", options);
 }
 
 /**
@@ -93,9 +110,11 @@ export function renderTlsSite(options: SiteOptions, tls: TlsOptions): string {
   if (tls.certificate) args.push("--cert", tls.certificate);
   if (tls.key) args.push("--key", tls.key);
   if (tls.acmeRoot) args.push("--acme-root", tls.acmeRoot);
-  const render = Bun.spawnSync(["bash", RENDER_SITE_PATH, ...args], { stdout: "pipe", stderr: "pipe" });
+  // The script's own defaults for the nodes (not this process's API_UPSTREAMS): they are replaced below, as in renderSite.
+  const env = { ...process.env, API_UPSTREAMS: "", WS_UPSTREAMS: "" };
+  const render = Bun.spawnSync(["bash", RENDER_SITE_PATH, ...args], { stdout: "pipe", stderr: "pipe", env });
   if (render.exitCode !== 0) throw new RangeError(`nginx/render-site.sh failed: ${render.stderr.toString().trim()}`);
-  return replaceLines(render.stdout.toString(), "nginx/render-site.sh --domain", [
+  const site = replaceLines(render.stdout.toString(), "nginx/render-site.sh --domain", [
     [`listen ${httpPort} default_server;`, `listen ${listen} default_server;`, 1],
     [`listen [::]:${httpPort} default_server;`, ipv6 ? `listen [::]:${httpPort} default_server;` : "# (no IPv6 listener in this copy)", 1],
     [`listen ${httpsPort} ssl http2 default_server;`, `listen ${tls.httpsListen} ssl http2 default_server;`, 1],
@@ -103,6 +122,7 @@ export function renderTlsSite(options: SiteOptions, tls: TlsOptions): string {
     // The access log: the redirecting server's and the site's.
     ...localLines(options).map(([from, to]): [string, string, number] => [from, to, from.startsWith("access_log") ? 2 : 1]),
   ]);
+  return expandServers(site, "nginx/render-site.sh --domain", options);
 }
 
 /** The port at the end of a listen address. */
@@ -112,8 +132,8 @@ function portOf(listen: string): string {
   return port;
 }
 
-/** The lines of either site that name this machine's ports and folders. */
-function localLines({ apiPort, wsPort, webRoot, accessLog }: SiteOptions): [string, string, number][] {
+/** The lines of either site that name this machine's folders. */
+function localLines({ webRoot, accessLog }: SiteOptions): [string, string, number][] {
   for (const [name, value] of [
     ["webRoot", webRoot],
     ["accessLog", accessLog],
@@ -121,11 +141,54 @@ function localLines({ apiPort, wsPort, webRoot, accessLog }: SiteOptions): [stri
     if (/[\s;{}"'$]/.test(value)) throw new RangeError(`${name} must be a plain path for nginx: ${JSON.stringify(value)}`);
   }
   return [
-    ["server 127.0.0.1:8080;", `server 127.0.0.1:${apiPort};`, 1],
-    ["server 127.0.0.1:8081;", `server 127.0.0.1:${wsPort};`, 1],
     ["root /opt/app/web;", `root ${webRoot};`, 1],
     ["access_log /var/log/nginx/tap-trading.access.log", `access_log ${accessLog}`, 1],
   ];
+}
+
+/** host:port, the host a name, an IPv4 address or [IPv6]: nginx/render-site.sh's rule. */
+const UPSTREAM_ADDRESS = /^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
+/**
+ * A list of nodes as people write it (`API_UPSTREAMS`, `--api-upstreams`):
+ * `host:port` addresses separated by spaces or commas. Checked when rendered.
+ *
+ * ```ts
+ * parseUpstreams("127.0.0.1:8080, 127.0.0.1:8090"); // ["127.0.0.1:8080", "127.0.0.1:8090"]
+ * ```
+ */
+export function parseUpstreams(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
+}
+
+/** The nodes of one upstream: the list, else 127.0.0.1:port; at least one, each host:port, none twice. */
+function upstreamNodes(name: string, list: readonly string[] | undefined, port: number | undefined): readonly string[] {
+  const nodes = list ?? (port === undefined ? [] : [`127.0.0.1:${port}`]);
+  if (nodes.length === 0) throw new RangeError(`${name} must name at least one node (host:port)`);
+  for (const node of nodes) {
+    const port = Number(UPSTREAM_ADDRESS.exec(node)?.[3] ?? 0);
+    if (port < 1 || port > 65535) throw new RangeError(`${name} must be host:port addresses: ${JSON.stringify(node)}`);
+  }
+  if (new Set(nodes).size !== nodes.length) throw new RangeError(`${name} names a node twice: ${nodes.join(" ")}`);
+  return nodes;
+}
+
+/**
+ * Each upstream's one `server` line of the site (127.0.0.1:8080 for the API,
+ * :8081 for ws, with its parameters) written once per node, parameters kept.
+ */
+function expandServers(site: string, source: string, { apiPort, wsPort, apiUpstreams, wsUpstreams }: SiteUpstreams): string {
+  const upstreams = [
+    ["8080", upstreamNodes("apiUpstreams", apiUpstreams, apiPort)],
+    ["8081", upstreamNodes("wsUpstreams", wsUpstreams, wsPort)],
+  ] as const;
+  for (const [port, nodes] of upstreams) {
+    const line = new RegExp(`^([ \\t]*)server 127\\.0\\.0\\.1:${port}( [^;\\n]*)?;$`, "gm");
+    const count = site.match(line)?.length ?? 0;
+    if (count !== 1) throw new Error(`${source}: expected one "server 127.0.0.1:${port} …;" line, found ${count}`);
+    site = site.replace(line, (_line, indent: string, parameters = "") => nodes.map((node) => `${indent}server ${node}${parameters};`).join("\n"));
+  }
+  return site;
 }
 
 /** Each `from` replaced by its `to`, after checking it appears exactly `times` times in `site`. */
@@ -138,15 +201,13 @@ function replaceLines(site: string, source: string, replacements: [from: string,
   return site;
 }
 
-export interface RenderNginxOptions {
+export interface RenderNginxOptions extends SiteUpstreams {
   /** A folder of its own: it gets conf/, logs/, tmp/ and the pid file. Created if missing. */
   prefix: string;
   /** The port nginx listens on. */
   port: number;
   /** Listen on this address only; by default every address (IPv4 and IPv6), as production does. */
   host?: string;
-  apiPort: number;
-  wsPort: number;
   /** Static files for `/`; without one (or when it does not exist) a placeholder page is served. */
   webRoot?: string;
   /** The nginx program (default: `findNginx()`, else `nginx`). */
@@ -183,7 +244,7 @@ export interface RenderedNginx {
  */
 export function renderNginx(options: RenderNginxOptions): RenderedNginx {
   const prefix = resolve(options.prefix);
-  const { port, host, apiPort, wsPort, nginx = findNginx() ?? "nginx" } = options;
+  const { port, host, nginx = findNginx() ?? "nginx" } = options;
   for (const dir of ["conf", "logs", "tmp"]) mkdirSync(join(prefix, dir), { recursive: true });
 
   let webRoot = options.webRoot ? resolve(options.webRoot) : undefined;
@@ -193,7 +254,14 @@ export function renderNginx(options: RenderNginxOptions): RenderedNginx {
     copyFileSync(PLACEHOLDER_PAGE_PATH, join(webRoot, "index.html"));
   }
   const accessLog = join(prefix, "logs", "access.log");
-  const siteOptions = { listen: host ? `${host}:${port}` : String(port), ipv6: host === undefined, apiPort, wsPort, webRoot, accessLog };
+  const { apiPort, wsPort, apiUpstreams, wsUpstreams } = options;
+  const upstreams: SiteUpstreams = {
+    ...(apiPort === undefined ? {} : { apiPort }),
+    ...(wsPort === undefined ? {} : { wsPort }),
+    ...(apiUpstreams ? { apiUpstreams } : {}),
+    ...(wsUpstreams ? { wsUpstreams } : {}),
+  };
+  const siteOptions = { listen: host ? `${host}:${port}` : String(port), ipv6: host === undefined, ...upstreams, webRoot, accessLog };
   const { tls } = options;
   const site = tls
     ? renderTlsSite(siteOptions, {
@@ -223,11 +291,21 @@ export function renderNginx(options: RenderNginxOptions): RenderedNginx {
 
 if (import.meta.main) {
   // bun nginx/render.ts <prefix> <port> [apiPort] [wsPort] [webRoot]: writes the files, prints the command.
+  // API_UPSTREAMS / WS_UPSTREAMS ("host:port host:port") name several nodes instead of the one port.
   const [prefix, port, apiPort = "8080", wsPort = "8081", webRoot] = process.argv.slice(2);
   if (!prefix || !port) {
-    console.error("usage: bun nginx/render.ts <prefix> <port> [apiPort] [wsPort] [webRoot]");
+    console.error("usage: [API_UPSTREAMS=… WS_UPSTREAMS=…] bun nginx/render.ts <prefix> <port> [apiPort] [wsPort] [webRoot]");
     process.exit(64);
   }
-  const rendered = renderNginx({ prefix, port: Number(port), apiPort: Number(apiPort), wsPort: Number(wsPort), ...(webRoot ? { webRoot } : {}) });
+  const { API_UPSTREAMS: apiList, WS_UPSTREAMS: wsList } = process.env;
+  const rendered = renderNginx({
+    prefix,
+    port: Number(port),
+    apiPort: Number(apiPort),
+    wsPort: Number(wsPort),
+    ...(apiList ? { apiUpstreams: parseUpstreams(apiList) } : {}),
+    ...(wsList ? { wsUpstreams: parseUpstreams(wsList) } : {}),
+    ...(webRoot ? { webRoot } : {}),
+  });
   console.log(rendered.command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`)).join(" "));
 }

@@ -19,9 +19,20 @@ export interface TestNginx {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * What nginx fronts: one api and one ws port, or several of each (`apiPorts`,
+ * `wsPorts`: one node per port on 127.0.0.1, which win over the single port).
+ *
+ * ```ts
+ * const one: StartNginxOptions = { apiPort, wsPort, webRoot };
+ * const two: StartNginxOptions = { apiPorts: [apiA.port, apiB.port], wsPorts: [wsA, wsB] };
+ * ```
+ */
 export interface StartNginxOptions {
-  apiPort: number;
-  wsPort: number;
+  apiPort?: number;
+  wsPort?: number;
+  apiPorts?: readonly number[];
+  wsPorts?: readonly number[];
   /** Served at `/`; the placeholder page when left out. */
   webRoot?: string;
 }
@@ -33,18 +44,28 @@ export function nginxUnavailable(): string | undefined {
 
 /**
  * Renders nginx/tap-trading.conf for 127.0.0.1 on a free port in front of the
- * given ports, and runs nginx in the foreground until `stop`. Needs no root
- * and never touches /etc/nginx, /var/log/nginx or port 80.
+ * given ports (one node each, or several: `apiPorts`, `wsPorts`), and runs
+ * nginx in the foreground until `stop`. Needs no root and never touches
+ * /etc/nginx, /var/log/nginx or port 80.
  *
  * ```ts
  * await using nginx = await startNginx({ apiPort, wsPort, webRoot });
  * await fetch(`${nginx.url}/api/healthz`);
+ * await using front = await startNginx({ apiPorts: [8080, 8090], wsPorts: [8081, 8091] });
  * ```
  */
-export async function startNginx({ apiPort, wsPort, webRoot }: StartNginxOptions): Promise<TestNginx> {
+export async function startNginx({ apiPort, wsPort, apiPorts, wsPorts, webRoot }: StartNginxOptions): Promise<TestNginx> {
   const prefix = mkdtempSync(join(tmpdir(), "tap-nginx-"));
   const port = await freePort();
-  const rendered = renderNginx({ prefix, port, host: "127.0.0.1", apiPort, wsPort, ...(webRoot ? { webRoot } : {}) });
+  const nodes = (ports: readonly number[] | undefined, one: number | undefined) => (ports ?? (one === undefined ? [] : [one])).map((each) => `127.0.0.1:${each}`);
+  const rendered = renderNginx({
+    prefix,
+    port,
+    host: "127.0.0.1",
+    apiUpstreams: nodes(apiPorts, apiPort),
+    wsUpstreams: nodes(wsPorts, wsPort),
+    ...(webRoot ? { webRoot } : {}),
+  });
 
   const check = Bun.spawnSync(rendered.testCommand, { stdout: "pipe", stderr: "pipe" });
   if (check.exitCode !== 0) {

@@ -1,10 +1,11 @@
 /**
  * Players per box (issue 17 §6): whole simulated players through nginx against
  * the real stack (redis-server, api on SQLite, ws, price with PRICE_SOURCE=mock
- * and 100 ms ticks, nginx with the production site), one fresh stack per step.
+ * and 100 ms ticks (`--tick-ms`; production's default is 1000), nginx with the
+ * production site), one fresh stack per step.
  *
  *   bun bench/capacity.ts [--players 250,500,1000 | --search] [--duration 30] [--tap-every-ms 5000]
- *                         [--processes 2] [--grace-ms 5000] [--retries 2] [--build source|compiled] [--json out.json]
+ *                         [--tick-ms 100] [--processes 2] [--grace-ms 5000] [--retries 2] [--build source|compiled] [--json out.json]
  *
  * Each player (bench/lib/capacity-players.ts, spread over `--processes` client
  * processes) opens a session, a websocket through nginx, authenticates,
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     search: { type: "boolean", default: false },
     duration: { type: "string", default: "30" },
     "tap-every-ms": { type: "string", default: "5000" },
+    "tick-ms": { type: "string", default: "100" },
     processes: { type: "string", default: "2" },
     "grace-ms": { type: "string", default: "5000" },
     concurrency: { type: "string", default: "50" },
@@ -61,7 +63,8 @@ const build = args.build;
 const cores = navigator.hardwareConcurrency;
 const SLO = { betP99Ms: 100, tickP99Ms: 250 };
 const GENERATOR_LIMIT_PERCENT = 85;
-const PRICE_INTERVAL_MS = 100;
+/** The price service's PRICE_INTERVAL_MS: 10 ticks a second by default, ten times production's default, to load ws and nginx with frames. */
+const PRICE_INTERVAL_MS = positiveInt("tick-ms", args["tick-ms"]);
 
 interface Step {
   players: number;

@@ -17,6 +17,10 @@ import { createRequestLogger } from "./http/request-log.ts";
 import { createBetLifecycle } from "./lifecycle/bet-lifecycle.ts";
 import { createMarket } from "./market/market.ts";
 import { openApiStore } from "./store/open-store.ts";
+import type { SettlerLease } from "./store/settler-lease.ts";
+import { createSharedBetLifecycle } from "./lifecycle/shared-bet-lifecycle.ts";
+import { startQuoting } from "./market/quoting.ts";
+import type { MarketFeedStats } from "./market/feed.ts";
 import { createSessionTokens } from "../common/sessions/token.ts";
 import { runBackupCommand } from "./backup/command.ts";
 import { type CommandIo, COMMANDS_USAGE, runReportCommand } from "./report/command.ts";
@@ -94,17 +98,14 @@ const onWriteFailed = (error: unknown) => {
   log.fatal({ err: (error as Error).message }, "a settlement could not be written: exiting so the restart rebuilds it from the database");
   process.exit(1);
 };
-const lifecycle = createBetLifecycle({
-  store: opened.settlement,
-  bus,
-  log,
-  limits: config,
-  settlement: { staleMs: config.staleMs, graceMs: config.settleGraceMs, timeoutMs: config.settleTimeoutMs },
-  onWriteFailed,
-});
+const settlement = { staleMs: config.staleMs, graceMs: config.settleGraceMs, timeoutMs: config.settleTimeoutMs };
+// SQLite: this process owns the writes and settles every bet it places. PostgreSQL: every node places, the lease holder settles.
+const lifecycle = opened.bets
+  ? createSharedBetLifecycle({ store: opened.settlement, source: opened.bets, bus, log, settlement, lockMs: config.lockMs, onWriteFailed })
+  : createBetLifecycle({ store: opened.settlement, bus, log, limits: config, settlement, onWriteFailed });
 
 // Started once the app exists (below); /readyz reads its counters.
-let judging: Awaited<ReturnType<typeof lifecycle.startJudging>> | undefined;
+let judging: { feed: { stats(): MarketFeedStats }; stop(): Promise<void> } | undefined;
 const app = createApp({
   log,
   logRequest: createRequestLogger(sink, log.isLevelEnabled("info")),
@@ -135,28 +136,51 @@ const app = createApp({
 });
 
 if (!signer) log.warn("no PRICE_SIGNING_KEY or PRICE_SIGNING_KEY_FILE: unsigned ticks are believed (development only)");
-// On PostgreSQL one node settles at a time: this one waits for the lease before it loads the open bets and judges.
-if (opened.lease) {
-  const lease = opened.lease;
-  lease.start();
-  if (lease.epoch() === undefined) log.info("settler lease held by another node: waiting for it");
-  while (lease.epoch() === undefined) await Bun.sleep(100);
-}
-const { openBets, settling } = await lifecycle.load();
-judging = await lifecycle.startJudging({
+const feed = {
   market,
   history: ticks,
   ...(signer ? { signer } : {}),
   bounds: { maxSkewMs: config.tickMaxSkewMs, maxJump: config.priceMaxJump, staleMs: config.staleMs },
   onWriteFailed,
-});
+};
+let startLine: Record<string, unknown> = {};
+if ("startJudging" in lifecycle) {
+  const { openBets, settling } = await lifecycle.load();
+  judging = await lifecycle.startJudging(feed);
+  startLine = { open_bets: openBets, settling };
+} else {
+  // Every node quotes from the price feed; the lease holder's judging takes it over (settlement.ts takeover below).
+  judging = startQuoting({ ...feed, bus, log });
+  startSettlingWithTheLease(opened.lease!, lifecycle);
+}
 const publisher = startGridPublisher({ grid, bus, log });
 
 app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
-log.info(
-  { port: app.server?.port, host: config.host, store: opened.kind, db: opened.where, open_bets: openBets, settling, redis: redactRedisUrl(config.redisUrl) },
-  "api listening",
-);
+log.info({ port: app.server?.port, host: config.host, store: opened.kind, db: opened.where, ...startLine, redis: redactRedisUrl(config.redisUrl) }, "api listening");
+
+/**
+ * PostgreSQL: this node settles once it holds the settler lease (at once when
+ * no other node does, or within the lease's 3 s of the holder dying), and
+ * stops the process when it loses it (crash-only: the restart waits as a standby).
+ */
+function startSettlingWithTheLease(lease: SettlerLease, shared: ReturnType<typeof createSharedBetLifecycle>) {
+  let settling = false;
+  lease.start();
+  const watch = setInterval(async () => {
+    const held = lease.epoch() !== undefined;
+    if (held && !settling) {
+      settling = true;
+      const quoting = judging;
+      await quoting?.stop();
+      const started = await shared.startSettling(feed);
+      judging = started.judging;
+      log.info({ epoch: lease.epoch(), open_bets: started.openBets }, "settling on this node: it holds the settler lease");
+    } else if (!held && settling) {
+      clearInterval(watch);
+      onWriteFailed(new Error("this node lost the settler lease"));
+    }
+  }, 100);
+}
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -75,7 +75,9 @@ export type PlaceOutcome =
   | { kind: "insufficient_funds"; balanceCents: number }
   | { kind: "unknown_player" }
   /** A cap held in the database across nodes (PostgreSQL's exposure tables) would be passed: nothing written. */
-  | { kind: "limit_exceeded"; limit: "max_cell_liability" | "max_house_liability" };
+  | { kind: "limit_exceeded"; limit: "max_cell_liability" | "max_house_liability" | "max_open_bets" }
+  /** PostgreSQL: the window starts too soon by the database's clock for the bet to be settled with certainty. */
+  | { kind: "cell_locked" };
 
 /**
  * What a bet pays when it wins: stake × multiplier, rounded down to the cent.

@@ -162,6 +162,8 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
         throw new BetRefused("insufficient_funds", `balance ${fromCents(outcome.balanceCents)} is less than the stake`);
       case "unknown_player":
         throw new BetRefused("unknown_player", "no such player");
+      case "cell_locked":
+        throw new BetRefused("cell_locked", "this cell's window starts too soon or has started");
       case "limit_exceeded":
         // The caps every node shares (PostgreSQL), checked in the bet's own transaction.
         throw new BetRefused("limit_exceeded", `bet would exceed a limit: ${outcome.limit}`, [{ path: "/", message: outcome.limit }]);

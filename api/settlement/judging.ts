@@ -18,7 +18,7 @@ import type { Settler } from "./settler.ts";
 export interface JudgingOptions {
   /** The ticks already judged (the `ticks` table), and where the open bets begin. */
   store: Pick<SettlementStore, "ticks" | "oldestOpenStart">;
-  settler: Settler;
+  settler: Pick<Settler, "onTick" | "replay" | "onClock" | "hasDue" | "settled">;
   market: Pick<Market, "observe" | "doubt">;
   bus: Bus;
   history: Pick<TickStore, "history">;
@@ -37,7 +37,7 @@ export interface JudgingOptions {
 }
 
 /** How far back the market's volatility is rebuilt at start. */
-const WARM_UP_MS = 10 * 60 * 1000;
+export const WARM_UP_MS = 10 * 60 * 1000;
 
 /** How often, by default, the clock looks for windows no tick closed: well inside the settle grace. */
 const SETTLE_CLOCK_MS = 500;

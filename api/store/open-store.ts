@@ -10,7 +10,9 @@ import { type BetOrder, createBetStore, type PlaceOutcome } from "../bets/bet-st
 import type { DatabaseCheck } from "../health/routes.ts";
 import { checkPostgres, checkSqlite } from "../health/service.ts";
 import { createSettleStore, type Awaitable, type SettlementStore } from "../settlement/settle-store.ts";
+import type { BetSource } from "../settlement/read-bets-first.ts";
 import { createPgExposure } from "./pg-exposure.ts";
+import { createNewBetReader } from "./pg-open-bets.ts";
 import { createPostgresStore } from "./postgres-store.ts";
 import { createSettlerLease, type SettlerLease } from "./settler-lease.ts";
 import { createSqliteStore } from "./sqlite-store.ts";
@@ -36,6 +38,8 @@ export interface ApiStore {
   database: DatabaseCheck;
   /** PostgreSQL only: settlement runs only while this node holds it, and every settlement write checks it. */
   lease?: SettlerLease;
+  /** PostgreSQL only: the bets every node stores, read by the node that settles. */
+  bets?: BetSource;
   /** Where the data is, for the start line: the SQLite path, or the URL without its password. */
   where: string;
   close(): Promise<void>;
@@ -91,7 +95,12 @@ async function openPostgres(config: ApiConfig, url: string, log: Logger, onDisag
     leaderboardCacheMs: 1000,
     onDisagreement,
     fenceSettlement: (tx) => lease.fence(tx),
-    exposure: createPgExposure(sql, { maxCellLiabilityCents: config.maxCellLiabilityCents, maxHouseLiabilityCents: config.maxHouseLiabilityCents }),
+    exposure: createPgExposure(sql, {
+      maxCellLiabilityCents: config.maxCellLiabilityCents,
+      maxHouseLiabilityCents: config.maxHouseLiabilityCents,
+      maxOpenBets: config.maxOpenBets,
+      lockMs: config.lockMs,
+    }),
   });
   return {
     kind: "postgres",
@@ -100,6 +109,7 @@ async function openPostgres(config: ApiConfig, url: string, log: Logger, onDisag
     settlement: { ...store.settlement, ticks: store.ticks },
     database: { name: "postgres", check: () => checkPostgres(sql) },
     lease,
+    bets: createNewBetReader(sql),
     where: redactUrl(url),
     async close() {
       await lease.stop();

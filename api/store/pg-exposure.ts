@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { PgSql } from "../../common/store/postgres.ts";
 import { type BetOrder, potentialPayoutCents } from "../bets/bet-store.ts";
 import type { OpenBet } from "../settlement/settlement-book.ts";
-import type { LiabilityLimit, PgExposureHook, PlacementGate } from "./postgres-store.ts";
+import type { PgExposureHook, PlacementGate, PlacementRefusal } from "./postgres-store.ts";
 
 /**
  * The liability caps the database enforces across nodes, in cents: what the
@@ -10,12 +10,21 @@ import type { LiabilityLimit, PgExposureHook, PlacementGate } from "./postgres-s
  * (config's MAX_CELL_LIABILITY and MAX_HOUSE_LIABILITY).
  *
  * ```ts
- * const caps: LiabilityCaps = { maxCellLiabilityCents: 500_000, maxHouseLiabilityCents: 5_000_000 };
+ * const caps: LiabilityCaps = { maxCellLiabilityCents: 500_000, maxHouseLiabilityCents: 5_000_000, maxOpenBets: 100, lockMs: 2000 };
  * ```
+ *
+ * With `maxOpenBets`, a player's open bets in the database (counted under the
+ * player's lock) bound theirs. With `lockMs`, an order whose window starts
+ * within `lockMs / 2` of the database's clock, read once the house row is
+ * locked, is refused `cell_locked`: every bet of a window is then committed
+ * by its start − `lockMs / 2`, which is what lets the settler read other
+ * nodes' bets in time (api/store/pg-open-bets.ts).
  */
 export interface LiabilityCaps {
   maxCellLiabilityCents: number;
   maxHouseLiabilityCents: number;
+  maxOpenBets?: number;
+  lockMs?: number;
 }
 
 /**
@@ -75,19 +84,35 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     const [house] = await tx<{ potential_payout_cents: number }[]>`SELECT potential_payout_cents FROM exposure_house WHERE id = 1 FOR UPDATE`;
     if (!house) throw new Error("exposure_house has no row: the schema is not migrated");
     let houseCents = house.potential_payout_cents;
+    const { lockMs } = caps;
+    // Read after the house lock: no batch that commits after the settler's next read of new bets (taken under this lock) decided before it.
+    const nowMs = lockMs === undefined ? 0 : ((await tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`)[0]?.now_ms ?? 0);
+    const openByPlayer = new Map<string, number>();
+    if (caps.maxOpenBets !== undefined) {
+      const players = [...new Set(orders.map((order) => order.playerId))];
+      const counts = await tx<{ player_id: string; n: number }[]>`
+        SELECT player_id, count(*)::int AS n FROM bets
+        WHERE status = 'open' AND player_id IN (SELECT jsonb_array_elements_text(${json(players)}::jsonb))
+        GROUP BY player_id`;
+      for (const row of counts) openByPlayer.set(row.player_id, row.n);
+    }
     const added = new Map<string, { t_start: number; low_cents: number; cents: number }>();
     let houseAdded = 0;
     let betsAdded = 0;
     return {
       admit(order) {
+        if (lockMs !== undefined && order.tStart - lockMs / 2 <= nowMs) return "cell_locked";
+        const open = openByPlayer.get(order.playerId) ?? 0;
+        if (caps.maxOpenBets !== undefined && open + 1 > caps.maxOpenBets) return "max_open_bets";
         const key = cellKey(order.tStart, order.lowCents);
         const payout = potentialPayoutCents(order.stakeCents, order.multiplierCenti);
         const cell = cells.get(key) ?? 0;
-        let limit: LiabilityLimit | undefined;
+        let limit: PlacementRefusal | undefined;
         if (!(cell + payout <= caps.maxCellLiabilityCents)) limit = "max_cell_liability";
         else if (!(houseCents + payout <= caps.maxHouseLiabilityCents)) limit = "max_house_liability";
         if (limit) return limit;
         cells.set(key, cell + payout);
+        openByPlayer.set(order.playerId, open + 1);
         houseCents += payout;
         const delta = added.get(key) ?? { t_start: order.tStart, low_cents: order.lowCents, cents: 0 };
         delta.cents += payout;

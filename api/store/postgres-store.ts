@@ -18,8 +18,11 @@ const LAST_ID = "\uffff";
 
 /** A transaction, or the pool for a statement on its own. */
 type Tx = PgSql;
-/** postgres.js rows carry no prototype surprises, but a plain copy compares and logs like SQLite's rows. */
-const plain = <T extends object>(row: T): T => ({ ...row });
+/** A bet row as SQLite's (a plain copy, which compares and logs alike), without `seq`: only the settler's reader uses it (api/store/pg-open-bets.ts). */
+const betRow = (row: BetRow & { seq?: number }): BetRow => {
+  const { seq: _seq, ...bet } = row;
+  return bet;
+};
 
 interface TickRow {
   ts: number;
@@ -46,6 +49,15 @@ const judgedOf = (row: TickRow): JudgedTick => {
 export type LiabilityLimit = "max_cell_liability" | "max_house_liability";
 
 /**
+ * Why the database's gate refused an order: a cap, the player's open bets, or a window too close to its start.
+ *
+ * ```ts
+ * const refusal: PlacementRefusal = "cell_locked";
+ * ```
+ */
+export type PlacementRefusal = LiabilityLimit | "max_open_bets" | "cell_locked";
+
+/**
  * A group commit's outcome when the store reserves exposure: a bet that would
  * pass a cap is refused `limit_exceeded` and writes nothing.
  *
@@ -67,7 +79,7 @@ export type CappedPlaceOutcome = PlaceOutcome;
  * ```
  */
 export interface PlacementGate {
-  admit(order: BetOrder): LiabilityLimit | undefined;
+  admit(order: BetOrder): PlacementRefusal | undefined;
   commit(): Promise<void>;
 }
 
@@ -185,7 +197,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
         const rows = await tx<BetRow[]>`
           SELECT b.* FROM bets b JOIN jsonb_to_recordset(${json(keyed)}::jsonb) AS k (player_id text, key text)
             ON b.player_id = k.player_id AND b.idempotency_key = k.key`;
-        for (const row of rows) earlier.set(keyOf(row.player_id, row.idempotency_key!), plain(row));
+        for (const row of rows) earlier.set(keyOf(row.player_id, row.idempotency_key!), betRow(row));
       }
       // After the players' locks, as settlement takes them: cells, then the house.
       const gate = exposure && (await exposure.open(tx, orders));
@@ -207,9 +219,9 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
           outcomes.push({ kind: "insufficient_funds", balanceCents: balance });
           continue;
         }
-        const limit = gate?.admit(order);
-        if (limit) {
-          outcomes.push({ kind: "limit_exceeded", limit });
+        const refusal = gate?.admit(order);
+        if (refusal) {
+          outcomes.push(refusal === "cell_locked" ? { kind: "cell_locked" } : { kind: "limit_exceeded", limit: refusal });
           continue;
         }
         const bet = placedBetRow(order, balance - order.stakeCents);
@@ -397,11 +409,11 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
       placeBatch,
       async byIdempotencyKey(playerId, key) {
         const [row] = await sql<BetRow[]>`SELECT * FROM bets WHERE player_id = ${playerId} AND idempotency_key = ${key}`;
-        return row && plain(row);
+        return row && betRow(row);
       },
       async get(playerId, betId) {
         const [row] = await sql<BetRow[]>`SELECT * FROM bets WHERE id = ${betId} AND player_id = ${playerId}`;
-        return row && plain(row);
+        return row && betRow(row);
       },
       async page(playerId, { before, status, limit }) {
         // Byte order, as SQLite compares ids, whatever the database's collation.
@@ -409,7 +421,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
           SELECT * FROM bets
           WHERE player_id = ${playerId} AND id COLLATE "C" < ${before ?? LAST_ID} AND (${status ?? null}::text IS NULL OR status = ${status ?? null}::text)
           ORDER BY id COLLATE "C" DESC LIMIT ${limit}`;
-        return rows.map(plain);
+        return rows.map(betRow);
       },
     },
     settlement: {

@@ -179,4 +179,15 @@ export const pgMigrations: readonly PgMigration[] = [
         SELECT 1, coalesce(sum(stake_cents * multiplier_centi / 100), 0), count(*) FROM bets WHERE status = 'open';
     `,
   },
+  {
+    version: 3,
+    name: "bets numbered as they are stored, for the settler to read other nodes' bets in order",
+    sql: `
+      -- Numbers come from a sequence at insert time. A batch reserving exposure holds the house
+      -- row until it commits, and the settler reads new bets under a share lock of that row
+      -- (api/store/pg-open-bets.ts), so no number below one it has read can still commit.
+      ALTER TABLE bets ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+      CREATE INDEX bets_open_seq ON bets (seq) WHERE status = 'open';
+    `,
+  },
 ];

@@ -220,4 +220,26 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const [again] = await a.store.bets.placeBatch([{ ...order(), stakeCents: 1000, multiplierCenti: 500 }]);
     expect(again?.kind).toBe("placed");
   });
+
+  test("a cell emptied by settlement after its window started leaves the table; a coming window's empty cell stays", async () => {
+    const node = await openNode({ maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e12 });
+    const { ids } = await market(node, 1, 1);
+    const started = Date.now() - 10_000;
+    const coming = Date.now() + 600_000;
+    const at = (tStart: number, lowCents: number) => orderFor(ids[0]!, 100, { tStart, tEnd: tStart + 5000, lowCents, highCents: lowCents + 1000, multiplierCenti: 300 });
+    const placed = await node.store.bets.placeBatch([at(started, 4_300_000), at(started, 4_301_000), at(coming, 4_300_000)]);
+    expect(placed.map((outcome) => outcome.kind)).toEqual(["placed", "placed", "placed"]);
+    const open = (await node.store.settlement.openBets()).filter((bet) => bet.playerId === ids[0]);
+    const rowsAt = async (tStart: number) => (await node.exposure.read()).cells.filter((cell) => cell.tStart === tStart).map((cell) => [cell.lowCents, cell.cents]);
+
+    // One bet of the started window settled: its cell leaves; the other, still owed, stays.
+    const first = open.find((bet) => bet.tStart === started && bet.lowCents === 4_300_000)!;
+    await node.store.settlement.settle([{ bet: first, outcome: "lost", at: first.tEnd }], Date.now());
+    expect(await rowsAt(started)).toEqual([[4_301_000, 300]]);
+    // The coming window's bet settled (void) leaves its cell at zero, kept: bets may still come.
+    const later = open.find((bet) => bet.tStart === coming)!;
+    await node.store.settlement.settle([{ bet: later, outcome: "void", at: Date.now() }], Date.now());
+    expect(await rowsAt(coming)).toEqual([[4_300_000, 0]]);
+    expect(moneyInvariantsBroken(await tables(node.sql))).toEqual([]);
+  });
 });

@@ -60,7 +60,8 @@ const cellKey = (tStart: number, lowCents: number) => `${tStart}:${lowCents}`;
  * node's batch over the same cell or the house waits on those row locks until
  * this COMMIT, then reads the new totals: the caps cannot be passed together.
  * `release` subtracts settled bets' potential payouts (cells locked in the
- * same order; never below zero, so settlement is never blocked by a counter).
+ * same order; never below zero, so settlement is never blocked by a counter)
+ * and deletes the cells back at zero whose window has started.
  *
  * ```ts
  * const exposure = createPgExposure(sql, { maxCellLiabilityCents: 500_000, maxHouseLiabilityCents: 5_000_000 });
@@ -164,6 +165,12 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     await tx`
       UPDATE exposure_house SET potential_payout_cents = greatest(0, potential_payout_cents - ${house}), open_bets = greatest(0, open_bets - ${settled.length})
       WHERE id = 1`;
+    // A cell emptied after its window started takes no bet again (placement stops before the start): its row goes,
+    // so the table holds the cells of open and coming windows, not one row per cell ever bet on.
+    await tx`
+      DELETE FROM exposure_cells c USING jsonb_to_recordset(${deltas}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
+      WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents AND c.potential_payout_cents = 0
+        AND c.t_start < (extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
   };
 
   return {

@@ -37,6 +37,12 @@
 #                                   # the HTTPS site (nginx/render-site.sh, docs/tls.md):
 #                                   # certbot's files by default; kept by later installs
 #   sudo deploy/install.sh --no-domain      # back to the HTTP site
+#   sudo deploy/install.sh --api-upstreams "10.0.0.11:8080 10.0.0.12:8080" \
+#                          --ws-upstreams "10.0.0.11:8081 10.0.0.12:8081"
+#                                   # nginx in front of several nodes (docs/nodes.md), or
+#                                   # API_UPSTREAMS / WS_UPSTREAMS (an option wins);
+#                                   # kept by later installs, one list without the other
+#   sudo deploy/install.sh --local-nodes    # back to the one local api and ws
 #
 # Settings: /etc/tap-trading/tap-trading.env (every service) and
 # /etc/tap-trading/<service>.env, e.g. LOG_LEVEL=debug or CORS_ORIGINS=...;
@@ -54,11 +60,25 @@ die() { say "$*"; exit 1; }
 # shellcheck source=deploy/release.sh
 source "$root/deploy/release.sh"
 
-# The site: HTTP, or HTTPS for a domain. The choice is kept in site_conf, so an
-# install without options keeps the site as it was.
+# The site: HTTP, or HTTPS for a domain; and the nodes nginx sends /api/ and /ws
+# to, one local api and ws by default. Both are kept in site_conf, each kind on
+# its own, so an install without options keeps the site as it was.
 site_conf=/etc/tap-trading/site.env
-usage() { printf 'usage: %s [--domain NAME [--cert PATH] [--key PATH] | --no-domain]\n' "$0" >&2; exit 64; }
-site_given=0 domain= cert= key=
+usage() {
+  printf 'usage: %s [--domain NAME [--cert PATH] [--key PATH] | --no-domain]\n' "$0" >&2
+  printf '         [[--api-upstreams "HOST:PORT ..."] [--ws-upstreams "HOST:PORT ..."] | --local-nodes]\n' >&2
+  exit 64
+}
+site_given=0 domain='' cert='' key=''
+# A list given (an option, else API_UPSTREAMS / WS_UPSTREAMS) replaces the kept
+# one; an option given empty (--api-upstreams '') is passed on, for render-site.sh
+# to refuse.
+api_given=0 ws_given=0 local_nodes=0 api_upstreams='' ws_upstreams=''
+[[ -z ${API_UPSTREAMS:-} ]] || api_given=1 api_upstreams=$API_UPSTREAMS
+[[ -z ${WS_UPSTREAMS:-} ]] || ws_given=1 ws_upstreams=$WS_UPSTREAMS
+# render-site.sh would read them too: it gets the lists as options only.
+unset API_UPSTREAMS WS_UPSTREAMS
+api_option=0 ws_option=0
 while (($# > 0)); do
   case $1 in
     --domain | --cert | --key)
@@ -67,21 +87,45 @@ while (($# > 0)); do
       case $1 in --domain) domain=$2 ;; --cert) cert=$2 ;; --key) key=$2 ;; esac
       shift 2
       ;;
-    --no-domain) site_given=1 domain= cert= key= && shift ;;
+    --no-domain) site_given=1 domain='' cert='' key='' && shift ;;
+    --api-upstreams) (($# >= 2)) || usage; api_option=1 api_given=1 api_upstreams=$2 && shift 2 ;;
+    --ws-upstreams) (($# >= 2)) || usage; ws_option=1 ws_given=1 ws_upstreams=$2 && shift 2 ;;
+    --local-nodes) local_nodes=1 && shift ;;
     *) usage ;;
   esac
 done
-if ((site_given == 0)) && [[ -r $site_conf ]]; then
-  domain=$(env_value DOMAIN "$site_conf")
-  cert=$(env_value CERT "$site_conf")
-  key=$(env_value KEY "$site_conf")
+if ((local_nodes)); then
+  # Both lists back to the default; a list given besides is a contradiction.
+  ((api_option + ws_option == 0)) || usage
+  api_given=0 ws_given=0 api_upstreams='' ws_upstreams=''
 fi
+if [[ -r $site_conf ]]; then
+  if ((site_given == 0)); then
+    domain=$(env_value DOMAIN "$site_conf")
+    cert=$(env_value CERT "$site_conf")
+    key=$(env_value KEY "$site_conf")
+  fi
+  ((api_given || local_nodes)) || api_upstreams=$(env_value API_UPSTREAMS "$site_conf")
+  ((ws_given || local_nodes)) || ws_upstreams=$(env_value WS_UPSTREAMS "$site_conf")
+fi
+# A list of nodes as one line, a space between them.
+nodes_line() {
+  local -a nodes
+  read -r -a nodes <<<"${1//,/ }"
+  printf '%s' "${nodes[*]}"
+}
 site_args=()
 [[ -z $domain ]] || site_args=(--domain "$domain")
 [[ -z $cert ]] || site_args+=(--cert "$cert")
 [[ -z $key ]] || site_args+=(--key "$key")
-# Refused values (a domain that is no host name, a relative path) stop here, before any change.
-bash "$root/nginx/render-site.sh" "${site_args[@]}" >/dev/null || exit 64
+# Apart from site_args: the HTTP site that stands in for a domain without its
+# certificate yet (below) still goes to these nodes.
+node_args=()
+if ((api_given)) || [[ -n $api_upstreams ]]; then node_args=(--api-upstreams "$api_upstreams"); fi
+if ((ws_given)) || [[ -n $ws_upstreams ]]; then node_args+=(--ws-upstreams "$ws_upstreams"); fi
+# Refused values (a domain that is no host name, a relative path, an address
+# that is not host:port, a node named twice) stop here, before any change.
+bash "$root/nginx/render-site.sh" "${site_args[@]}" "${node_args[@]}" >/dev/null || exit 64
 
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0)"
 command -v systemctl >/dev/null || die "systemctl not found: this installer needs systemd"
@@ -319,7 +363,7 @@ if [[ -n $domain ]]; then
   fi
 fi
 site=/etc/nginx/sites-available/tap-trading.conf
-bash "$root/nginx/render-site.sh" "${site_args[@]}" >"$site.new"
+bash "$root/nginx/render-site.sh" "${site_args[@]}" "${node_args[@]}" >"$site.new"
 chmod 0644 "$site.new"
 [[ -f $site ]] && cp -p "$site" "$state_dir/tap-trading.conf.previous"
 mv -f "$site.new" "$site"
@@ -345,10 +389,19 @@ fi
 rm -f "$state_dir/tap-trading.conf.previous"
 systemctl enable nginx.service
 if systemctl is-active --quiet nginx.service; then systemctl reload nginx.service; else systemctl start nginx.service; fi
-if ((site_given)); then
-  if [[ -n $domain ]]; then
-    printf '# The nginx site of deploy/install.sh (nginx/render-site.sh), kept for the next install.\nDOMAIN=%s\nCERT=%s\nKEY=%s\n' "$domain" "$cert" "$key" >"$site_conf"
-    chmod 0640 "$site_conf"
+# Rewritten when a setting of the site was given: the domain's lines and the
+# lists' lines each as they now are, so giving one kind keeps the other.
+if ((site_given || api_given || ws_given || local_nodes)); then
+  kept=()
+  [[ -z $domain ]] || kept+=("DOMAIN=$domain" "CERT=$cert" "KEY=$key")
+  # One space between nodes (render-site.sh took commas too); quoted, as they hold spaces.
+  [[ -z $api_upstreams ]] || kept+=("API_UPSTREAMS=\"$(nodes_line "$api_upstreams")\"")
+  [[ -z $ws_upstreams ]] || kept+=("WS_UPSTREAMS=\"$(nodes_line "$ws_upstreams")\"")
+  if ((${#kept[@]})); then
+    printf '# The nginx site of deploy/install.sh (nginx/render-site.sh), kept for the next install.\n' >"$site_conf.new"
+    printf '%s\n' "${kept[@]}" >>"$site_conf.new"
+    chmod 0640 "$site_conf.new"
+    mv -f "$site_conf.new" "$site_conf"
   else
     rm -f "$site_conf"
   fi

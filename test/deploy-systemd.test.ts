@@ -566,6 +566,95 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     await expectSmokeOk();
   }, 180_000);
 
+  /** The installed site's nodes: each upstream's `server` addresses, in order. */
+  const installedNodes = async () => {
+    const site = await sh("cat /etc/nginx/sites-available/tap-trading.conf");
+    const nodes = (upstream: string) => {
+      const block = site.match(new RegExp(`^upstream ${upstream} \\{\n([^}]*)^\\}`, "m"))?.[1];
+      if (block === undefined) throw new Error(`the installed site has no upstream ${upstream}:\n${site}`);
+      return [...block.matchAll(/^\s*server (\S+) [^;]*;$/gm)].map(([, address]) => address);
+    };
+    return { api: nodes("tap_trading_api"), ws: nodes("tap_trading_ws") };
+  };
+  const siteEnv = () => sh("cat /etc/tap-trading/site.env 2>/dev/null || echo '(none)'");
+  // The local nodes and one more each where nothing listens: nginx tries it, is refused,
+  // and sends the request (even a POST, never sent) to the local node, so the site still serves.
+  const NODES = { api: ["127.0.0.1:8080", "127.0.0.1:18080"], ws: ["127.0.0.1:8081", "127.0.0.1:18081"] };
+  const LOCAL = { api: ["127.0.0.1:8080"], ws: ["127.0.0.1:8081"] };
+
+  test("--api-upstreams / --ws-upstreams: one server line per node, kept in site.env by the next install; a bad address is refused (64) before any change", async () => {
+    const install = (...args: string[]) => sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });
+    expect(await installedNodes()).toEqual(LOCAL);
+    // Commas or spaces, as render-site.sh takes them; kept with one space between nodes.
+    const first = await install("--api-upstreams", NODES.api.join(" "), "--ws-upstreams", NODES.ws.join(","));
+    expect(first.code, first.stderr).toBe(0);
+    expect(await installedNodes()).toEqual(NODES);
+    expect((await siteEnv()).split("\n").slice(1)).toEqual([`API_UPSTREAMS="${NODES.api.join(" ")}"`, `WS_UPSTREAMS="${NODES.ws.join(" ")}"`]);
+    expect(await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz")).toBe("200");
+
+    const again = await install();
+    expect(again.code, again.stderr).toBe(0);
+    expect(await installedNodes()).toEqual(NODES);
+    await expectSmokeOk();
+
+    // Refused before anything changes: the site, site.env, the releases and the running api stay.
+    const state = async () => [await sh("sha256sum /etc/nginx/sites-available/tap-trading.conf"), await siteEnv(), await sh("ls /opt/app/releases"), await show("tap-trading-api.service", "InvocationID")];
+    const before = await state();
+    for (const refused of [
+      await install("--api-upstreams", "127.0.0.1:8080 10.0.0.12"), // no port
+      await install("--ws-upstreams", "127.0.0.1:8081 127.0.0.1:8081"), // a node twice
+      await sandbox.exec(["env", "API_UPSTREAMS=127.0.0.1:99999", `${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 60_000 }), // no such port
+      await install("--local-nodes", "--api-upstreams", NODES.api.join(" ")), // a contradiction
+    ]) {
+      expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 64, stderr: expect.stringMatching(/^(render-site: |usage: )/) });
+    }
+    expect(await state()).toEqual(before);
+  }, 240_000);
+
+  test("the lists stay beside --domain (its HTTP stand-in before the certificate, then HTTPS) and --no-domain; API_UPSTREAMS in the environment works as the option; --local-nodes goes back to one local node", async () => {
+    const install = (...args: string[]) => sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });
+    const three = [...NODES.api, "127.0.0.1:18082"];
+    // A domain without its certificate: the HTTP site that stands in for it has the lists too
+    // (the api's from the environment, the ws' kept).
+    const pending = await sandbox.exec(["env", `API_UPSTREAMS=${three.join(" ")}`, `${SANDBOX_SOURCE}/deploy/install.sh`, "--domain", "play.example.test"], { timeoutMs: 120_000 });
+    expect(pending.code, pending.stderr).toBe(0);
+    expect(pending.stderr).toContain("no certificate for play.example.test yet");
+    expect(await installedNodes()).toEqual({ api: three, ws: NODES.ws });
+    expect(await sh("grep -c 'ssl_certificate' /etc/nginx/sites-available/tap-trading.conf || true")).toBe("0");
+    expect(await siteEnv()).toContain("DOMAIN=play.example.test\n");
+
+    // HTTPS for a domain with its certificate (self-signed, made by the --domain test or here).
+    await sh(
+      "test -s /etc/ssl/tap/fullchain.pem || { install -d -m 0755 /etc/ssl/tap && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout /etc/ssl/tap/privkey.pem -out /etc/ssl/tap/fullchain.pem 2>/dev/null && chmod 0600 /etc/ssl/tap/privkey.pem; }",
+    );
+    const tls = await install("--domain", "localhost", "--cert", "/etc/ssl/tap/fullchain.pem", "--key", "/etc/ssl/tap/privkey.pem", "--api-upstreams", NODES.api.join(" "));
+    expect(tls.code, tls.stderr).toBe(0);
+    expect(await installedNodes()).toEqual(NODES);
+    expect(await sh("grep -c 'ssl_certificate /etc/ssl/tap/fullchain.pem;' /etc/nginx/sites-available/tap-trading.conf")).toBe("1");
+    expect(await sh("curl -sS --cacert /etc/ssl/tap/fullchain.pem -o /dev/null -w '%{http_code}' https://localhost/api/healthz")).toBe("200");
+    expect((await siteEnv()).split("\n").slice(1)).toEqual([
+      "DOMAIN=localhost",
+      "CERT=/etc/ssl/tap/fullchain.pem",
+      "KEY=/etc/ssl/tap/privkey.pem",
+      `API_UPSTREAMS="${NODES.api.join(" ")}"`,
+      `WS_UPSTREAMS="${NODES.ws.join(" ")}"`,
+    ]);
+
+    // Back to HTTP: the domain's lines go, the lists stay.
+    const http = await install("--no-domain");
+    expect(http.code, http.stderr).toBe(0);
+    expect(await installedNodes()).toEqual(NODES);
+    expect(await sh("grep -c 'ssl_certificate' /etc/nginx/sites-available/tap-trading.conf || true")).toBe("0");
+    expect((await siteEnv()).split("\n").slice(1)).toEqual([`API_UPSTREAMS="${NODES.api.join(" ")}"`, `WS_UPSTREAMS="${NODES.ws.join(" ")}"`]);
+
+    // The one local node again; with nothing else to keep, site.env goes.
+    const local = await install("--local-nodes");
+    expect(local.code, local.stderr).toBe(0);
+    expect(await installedNodes()).toEqual(LOCAL);
+    expect(await siteEnv()).toBe("(none)");
+    await expectSmokeOk();
+  }, 300_000);
+
   test("the uninstaller removes the services, puts Debian's files back and keeps /data and the secrets; a reinstall keeps players' tokens valid", async () => {
     await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh`);
     for (const unit of [...UNITS, "tap-trading-backup.timer", "tap-trading-backup.service"]) expect(await show(unit, "LoadState")).toBe("not-found");

@@ -144,17 +144,18 @@ const feed = {
   onWriteFailed,
 };
 let startLine: Record<string, unknown> = {};
+// The grid pushed to every websocket: from the one node that settles, so clients get one grid a second, not one per node.
+let publisher: { stop(): void } | undefined;
 if ("startJudging" in lifecycle) {
   const { openBets, settling } = await lifecycle.load();
   judging = await lifecycle.startJudging(feed);
+  publisher = startGridPublisher({ grid, bus, log });
   startLine = { open_bets: openBets, settling };
 } else {
   // Every node quotes from the price feed; the lease holder's judging takes it over (settlement.ts takeover below).
   judging = startQuoting({ ...feed, bus, log });
   startSettlingWithTheLease(opened.lease!, lifecycle);
 }
-const publisher = startGridPublisher({ grid, bus, log });
-
 app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
 log.info({ port: app.server?.port, host: config.host, store: opened.kind, db: opened.where, ...startLine, redis: redactRedisUrl(config.redisUrl) }, "api listening");
 
@@ -174,6 +175,7 @@ function startSettlingWithTheLease(lease: SettlerLease, shared: ReturnType<typeo
       await quoting?.stop();
       const started = await shared.startSettling(feed);
       judging = started.judging;
+      publisher = startGridPublisher({ grid, bus, log });
       log.info({ epoch: lease.epoch(), open_bets: started.openBets }, "settling on this node: it holds the settler lease");
     } else if (!held && settling) {
       clearInterval(watch);
@@ -187,7 +189,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "shutting down: draining in-flight requests");
-  publisher.stop();
+  publisher?.stop();
   const server = app.server;
   if (server) {
     const drained = await Promise.race([server.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);

@@ -200,7 +200,7 @@ describe.skipIf(!run)("nginx in front of two api nodes", () => {
       const me = await get("/api/me", player.token, `me-${i}-${player.user_id}`);
       expect({ status: me.status, user: ((await me.json()) as { user_id: string }).user_id }).toEqual({ status: 200, user: player.user_id });
     }
-    const grid = await getGrid(nginx.url);
+    const grid = await getGrid(nginx.url, player.token);
     const keys = ["tap-1", "tap-2", "tap-3"];
     const placed: string[] = [];
     for (const key of keys) {
@@ -239,7 +239,7 @@ describe.skipIf(!run)("nginx in front of two ws nodes", () => {
 
     for (const client of clients) client.socket.send(JSON.stringify({ type: "auth", token: owner.token }));
     for (const client of clients) await received(client, "authed", (message) => message.type === "authed" && message.user_id === owner.user_id);
-    const response = await postBet(nginx.url, owner.token, { amount: 1, cell: cellOf(openCell(await getGrid(nginx.url))) });
+    const response = await postBet(nginx.url, owner.token, { amount: 1, cell: cellOf(openCell(await getGrid(nginx.url, owner.token))) });
     expect(response.status).toBe(202);
     const { bet_id } = (await response.json()) as BetAccepted;
     for (const client of clients) await received(client, "the bet's accepted event", (message) => message.type === "bet" && message.bet_id === bet_id && message.status === "accepted");
@@ -366,7 +366,7 @@ describe.skipIf(!run)("an api node killed", () => {
       expect(me.status).toBe(401);
       await me.body?.cancel();
     }
-    const bet = await postBet(nginx.url, player.token, { amount: 1, cell: cellOf(openCell(await getGrid(nginx.url))) }, { "idempotency-key": "after-kill", "x-request-id": `bet-after-kill-${player.user_id}` });
+    const bet = await postBet(nginx.url, player.token, { amount: 1, cell: cellOf(openCell(await getGrid(nginx.url, player.token))) }, { "idempotency-key": "after-kill", "x-request-id": `bet-after-kill-${player.user_id}` });
     expect(bet.status).toBe(401);
     expect(await bet.json()).toMatchObject({ error: { code: "unauthorized" } });
     expect(await logged(nginx, `bet-after-kill-${player.user_id}`)).toMatchObject({ status: 401, upstream: other.address });

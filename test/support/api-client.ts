@@ -13,8 +13,9 @@ export async function newSession(base: string, address = randomAddress()): Promi
   return (await response.json()) as SessionCreated;
 }
 
-export async function getGrid(base: string): Promise<Grid> {
-  const response = await fetch(`${base}/api/grid`);
+export async function getGrid(base: string, token?: string): Promise<Grid> {
+  // With a token, nginx sends the request to the player's api node (docs/nodes.md), the one their bets go to.
+  const response = await fetch(`${base}/api/grid`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   if (response.status !== 200) throw new Error(`grid: ${response.status} ${await response.text()}`);
   return (await response.json()) as Grid;
 }

@@ -93,7 +93,7 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
       const players = [...new Set(orders.map((order) => order.playerId))];
       const counts = await tx<{ player_id: string; n: number }[]>`
         SELECT player_id, count(*)::int AS n FROM bets
-        WHERE status = 'open' AND player_id IN (SELECT jsonb_array_elements_text(${json(players)}::jsonb))
+        WHERE status = 'open' AND player_id = ANY(${tx.array(players)}::text[])
         GROUP BY player_id`;
       for (const row of counts) openByPlayer.set(row.player_id, row.n);
     }

@@ -181,7 +181,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
   /** Locks the players in id order (the ledger trigger's order: no deadlock) and returns their balances. */
   const lockPlayers = async (tx: Tx, ids: readonly string[]) => {
     const rows = await tx<{ id: string; balance_cents: number }[]>`
-      SELECT id, balance_cents FROM players WHERE id IN (SELECT jsonb_array_elements_text(${json([...new Set(ids)])}::jsonb)) ORDER BY id FOR UPDATE`;
+      SELECT id, balance_cents FROM players WHERE id = ANY(${tx.array([...new Set(ids)])}::text[]) ORDER BY id FOR UPDATE`;
     return new Map(rows.map((row) => [row.id, row.balance_cents]));
   };
 

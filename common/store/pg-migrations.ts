@@ -188,6 +188,8 @@ export const pgMigrations: readonly PgMigration[] = [
       -- (api/store/pg-open-bets.ts), so no number below one it has read can still commit.
       ALTER TABLE bets ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
       CREATE INDEX bets_open_seq ON bets (seq) WHERE status = 'open';
+      -- A player's open bets, counted under the player's lock for MAX_OPEN_BETS (api/store/pg-exposure.ts).
+      CREATE INDEX bets_open_player ON bets (player_id) WHERE status = 'open';
     `,
   },
 ];

@@ -75,28 +75,32 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
   const open = async (tx: PgSql, orders: readonly BetOrder[]): Promise<PlacementGate> => {
     const wanted = new Map<string, { t_start: number; low_cents: number }>();
     for (const order of orders) wanted.set(cellKey(order.tStart, order.lowCents), { t_start: order.tStart, low_cents: order.lowCents });
-    const rows = await tx<{ t_start: number; low_cents: number; potential_payout_cents: number }[]>`
-      INSERT INTO exposure_cells (t_start, low_cents)
-      SELECT t_start, low_cents FROM jsonb_to_recordset(${json([...wanted.values()])}::jsonb) AS c (t_start bigint, low_cents bigint)
-      ORDER BY t_start, low_cents
-      ON CONFLICT (t_start, low_cents) DO UPDATE SET potential_payout_cents = exposure_cells.potential_payout_cents
-      RETURNING t_start, low_cents, potential_payout_cents`;
+    const { lockMs, maxOpenBets } = caps;
+    const players = [...new Set(orders.map((order) => order.playerId))];
+    // Sent together (one round trip; each `execute()`d as it is made, so in this order) and run in this order: the
+    // cells, the house, then the clock, read once the house is locked (no batch committing after the settler's next
+    // read of new bets decided before it), and the open bets.
+    const [rows, [house], clock, counts] = await Promise.all([
+      tx<{ t_start: number; low_cents: number; potential_payout_cents: number }[]>`
+        INSERT INTO exposure_cells (t_start, low_cents)
+        SELECT t_start, low_cents FROM jsonb_to_recordset(${json([...wanted.values()])}::jsonb) AS c (t_start bigint, low_cents bigint)
+        ORDER BY t_start, low_cents
+        ON CONFLICT (t_start, low_cents) DO UPDATE SET potential_payout_cents = exposure_cells.potential_payout_cents
+        RETURNING t_start, low_cents, potential_payout_cents`.execute(),
+      tx<{ potential_payout_cents: number }[]>`SELECT potential_payout_cents FROM exposure_house WHERE id = 1 FOR UPDATE`.execute(),
+      lockMs === undefined ? [] : tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`.execute(),
+      maxOpenBets === undefined
+        ? []
+        : tx<{ player_id: string; n: number }[]>`
+            SELECT player_id, count(*)::int AS n FROM bets
+            WHERE status = 'open' AND player_id = ANY(${tx.array(players)}::text[])
+            GROUP BY player_id`.execute(),
+    ]);
     const cells = new Map(rows.map((row) => [cellKey(row.t_start, row.low_cents), row.potential_payout_cents]));
-    const [house] = await tx<{ potential_payout_cents: number }[]>`SELECT potential_payout_cents FROM exposure_house WHERE id = 1 FOR UPDATE`;
     if (!house) throw new Error("exposure_house has no row: the schema is not migrated");
     let houseCents = house.potential_payout_cents;
-    const { lockMs } = caps;
-    // Read after the house lock: no batch that commits after the settler's next read of new bets (taken under this lock) decided before it.
-    const nowMs = lockMs === undefined ? 0 : ((await tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`)[0]?.now_ms ?? 0);
-    const openByPlayer = new Map<string, number>();
-    if (caps.maxOpenBets !== undefined) {
-      const players = [...new Set(orders.map((order) => order.playerId))];
-      const counts = await tx<{ player_id: string; n: number }[]>`
-        SELECT player_id, count(*)::int AS n FROM bets
-        WHERE status = 'open' AND player_id = ANY(${tx.array(players)}::text[])
-        GROUP BY player_id`;
-      for (const row of counts) openByPlayer.set(row.player_id, row.n);
-    }
+    const nowMs = clock[0]?.now_ms ?? 0;
+    const openByPlayer = new Map(counts.map((row) => [row.player_id, row.n]));
     const added = new Map<string, { t_start: number; low_cents: number; cents: number }>();
     let houseAdded = 0;
     let betsAdded = 0;
@@ -125,15 +129,18 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
       async commit() {
         if (betsAdded === 0) return;
         const deltas = [...added.values()];
-        const updated = await tx`
-          UPDATE exposure_cells c SET potential_payout_cents = c.potential_payout_cents + d.cents
-          FROM jsonb_to_recordset(${json(deltas)}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
-          WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents AND c.potential_payout_cents + d.cents <= ${caps.maxCellLiabilityCents}
-          RETURNING c.t_start`;
-        const [houseRow] = await tx`
-          UPDATE exposure_house SET potential_payout_cents = potential_payout_cents + ${houseAdded}, open_bets = open_bets + ${betsAdded}
-          WHERE id = 1 AND potential_payout_cents + ${houseAdded} <= ${caps.maxHouseLiabilityCents}
-          RETURNING id`;
+        // Both in one round trip.
+        const [updated, [houseRow]] = await Promise.all([
+          tx`
+            UPDATE exposure_cells c SET potential_payout_cents = c.potential_payout_cents + d.cents
+            FROM jsonb_to_recordset(${json(deltas)}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
+            WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents AND c.potential_payout_cents + d.cents <= ${caps.maxCellLiabilityCents}
+            RETURNING c.t_start`.execute(),
+          tx`
+            UPDATE exposure_house SET potential_payout_cents = potential_payout_cents + ${houseAdded}, open_bets = open_bets + ${betsAdded}
+            WHERE id = 1 AND potential_payout_cents + ${houseAdded} <= ${caps.maxHouseLiabilityCents}
+            RETURNING id`.execute(),
+        ]);
         // The rows are locked since `open`, so this cannot happen unless something else wrote them: abort the batch.
         if (updated.length !== deltas.length || !houseRow) throw new Error("exposure reservation refused by the database's guard: the batch is rolled back");
       },

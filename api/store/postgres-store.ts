@@ -180,8 +180,9 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
   };
   /** Locks the players in id order (the ledger trigger's order: no deadlock) and returns their balances. */
   const lockPlayers = async (tx: Tx, ids: readonly string[]) => {
+    // Sent now (execute), not when awaited: a pipeline's statements run in the order they are sent.
     const rows = await tx<{ id: string; balance_cents: number }[]>`
-      SELECT id, balance_cents FROM players WHERE id = ANY(${tx.array([...new Set(ids)])}::text[]) ORDER BY id FOR UPDATE`;
+      SELECT id, balance_cents FROM players WHERE id = ANY(${tx.array([...new Set(ids)])}::text[]) ORDER BY id FOR UPDATE`.execute();
     return new Map(rows.map((row) => [row.id, row.balance_cents]));
   };
 
@@ -189,18 +190,23 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
     if (orders.length === 0) return [];
     return await inTransaction(sql, async (sqlTx) => {
       const tx = sqlTx as unknown as Tx;
-      const balances = await lockPlayers(tx, orders.map((order) => order.playerId));
       const keyOf = (playerId: string, key: string) => JSON.stringify([playerId, key]);
       const keyed = orders.flatMap((order) => (order.idempotencyKey === null ? [] : [{ player_id: order.playerId, key: order.idempotencyKey }]));
+      // Sent together, one round trip, and run in the order sent (each `execute()`d as it is made: an awaited
+      // query is only sent a microtask later): the players' locks; the keys they used before (after
+      // the locks, so a batch racing on another node for the same player has committed or not begun); then the
+      // exposure's cells and house, as settlement takes them.
+      const locked = lockPlayers(tx, orders.map((order) => order.playerId));
+      const usedKeys =
+        keyed.length === 0
+          ? []
+          : tx<BetRow[]>`
+              SELECT b.* FROM bets b JOIN jsonb_to_recordset(${json(keyed)}::jsonb) AS k (player_id text, key text)
+                ON b.player_id = k.player_id AND b.idempotency_key = k.key`.execute();
+      const opened = exposure?.open(tx, orders);
+      const [balances, keyRows, gate] = await Promise.all([locked, usedKeys, opened]);
       const earlier = new Map<string, BetRow>();
-      if (keyed.length > 0) {
-        const rows = await tx<BetRow[]>`
-          SELECT b.* FROM bets b JOIN jsonb_to_recordset(${json(keyed)}::jsonb) AS k (player_id text, key text)
-            ON b.player_id = k.player_id AND b.idempotency_key = k.key`;
-        for (const row of rows) earlier.set(keyOf(row.player_id, row.idempotency_key!), betRow(row));
-      }
-      // After the players' locks, as settlement takes them: cells, then the house.
-      const gate = exposure && (await exposure.open(tx, orders));
+      for (const row of keyRows) earlier.set(keyOf(row.player_id, row.idempotency_key!), betRow(row));
       const outcomes: CappedPlaceOutcome[] = [];
       const placed: BetRow[] = [];
       for (const order of orders) {
@@ -230,8 +236,11 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
         placed.push(bet);
         outcomes.push({ kind: "placed", bet });
       }
-      if (placed.length > 0) {
-        await tx`
+      // The bets and their stakes, then the exposure's reservation: one round trip.
+      const inserting =
+        placed.length === 0
+          ? undefined
+          : tx`
           WITH placed AS (
             INSERT INTO bets (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at,
                               balance_after_cents, idempotency_key, quote_id, min_multiplier_centi)
@@ -242,9 +251,8 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
                    idempotency_key text, quote_id text, min_multiplier_centi integer)
             RETURNING id, player_id, stake_cents, created_at)
           INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
-          SELECT player_id, 'stake', -stake_cents, id, created_at FROM placed`;
-      }
-      await gate?.commit();
+          SELECT player_id, 'stake', -stake_cents, id, created_at FROM placed`.execute();
+      await Promise.all([inserting, gate?.commit()]);
       return outcomes;
     });
   };

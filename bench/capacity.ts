@@ -91,7 +91,7 @@ interface Step {
   statuses: Record<string, number>;
   betP50: number;
   betP99: number;
-  /** p99 of the taps sent in the first 300 ms of a second (the grid's publish), and of the others. */
+  /** p99 of the taps sent in the 300 ms after the grid's publish (half a second into each second), and of the others. */
   betP99AfterGrid: number;
   betP99Elsewhere: number;
   tickP50: number;

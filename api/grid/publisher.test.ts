@@ -9,7 +9,7 @@ import { waitFor } from "../../test/support/wait.ts";
 import type { Market } from "../market/market.ts";
 import { defaultGridSettings } from "./build-grid.ts";
 import { createGridService, type GridService } from "./grid-service.ts";
-import { startGridPublisher } from "./publisher.ts";
+import { GRID_PUBLISH_PHASE_MS, msUntilNextPublish, startGridPublisher } from "./publisher.ts";
 
 const NOW = 1_767_225_603_500;
 
@@ -27,6 +27,19 @@ async function published(grid: Pick<GridService, "current">) {
   const publisher = startGridPublisher({ grid: grid as GridService, bus, log, everyMs: 10, now: () => NOW });
   return { messages, lines, [Symbol.dispose]: () => publisher.stop() };
 }
+
+describe("msUntilNextPublish", () => {
+  test("waits for the next whole second plus the phase: half a second away from the ticks, which fall on the second", () => {
+    const second = 1_767_225_600_000;
+    expect(GRID_PUBLISH_PHASE_MS).toBe(500);
+    expect([0, 200, 499, 500, 501, 999].map((ms) => msUntilNextPublish(second + ms, 1000, 500))).toEqual([500, 300, 1, 1000, 999, 501]);
+    expect(msUntilNextPublish(second + 200, 1000, 0)).toBe(800);
+    expect(msUntilNextPublish(second, 1000, 0)).toBe(1000);
+    // A phase past the period, or a clock before the epoch, still lands in (0, everyMs].
+    expect(msUntilNextPublish(second + 200, 1000, 1500)).toBe(300);
+    expect(msUntilNextPublish(-300, 1000, 500)).toBe(800);
+  });
+});
 
 describe("startGridPublisher", () => {
   test("publishes the current grid compact, and it expands to the grid GET /api/grid serves", async () => {

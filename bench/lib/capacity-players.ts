@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import type { CompactGrid, Grid, GridCell } from "../../common/contracts/grid.ts";
 import { expandGrid } from "../../common/grid-codec.ts";
+import { GRID_PUBLISH_PHASE_MS } from "../../api/grid/publisher.ts";
 import { createHistogram, type LatencyHistogram, recordLatency } from "./stats.ts";
 
 export interface PlayersConnected {
@@ -46,11 +47,11 @@ export interface PlayersReport {
   noCell: number;
   statuses: Record<string, number>;
   betLatency: LatencyHistogram;
-  /** Bet latency of the taps sent in the first 300 ms of a second (the grid is published on the second), and of the rest. */
+  /** Bet latency of the taps sent in the 300 ms after the grid's publish (`GRID_PUBLISH_PHASE_MS` into each second), and of the rest. */
   betLatencyAfterGrid: LatencyHistogram;
   betLatencyElsewhere: LatencyHistogram;
   tickDelay: LatencyHistogram;
-  /** Tick delay of the ticks whose slot is in the first 300 ms of a second (behind the grid's publish), and of the rest. */
+  /** Tick delay of the ticks whose slot is in the 300 ms after the grid's publish, and of the rest. */
   tickDelayAfterGrid: LatencyHistogram;
   tickDelayElsewhere: LatencyHistogram;
   ticks: number;
@@ -73,8 +74,11 @@ export interface PlayersReport {
   lastTEnd: number;
 }
 
-/** The api publishes the grid on each whole second; a tap sent this soon after one meets the grid's burst on its way. */
+/** The api publishes the grid `GRID_PUBLISH_PHASE_MS` into each second; a tap sent this soon after meets the grid's burst on its way. */
 const GRID_BURST_MS = 300;
+
+/** Whether `at` (ms since the epoch) falls in the `GRID_BURST_MS` after a grid publish. */
+const afterGridPublish = (at: number) => (((at - GRID_PUBLISH_PHASE_MS) % 1000) + 1000) % 1000 < GRID_BURST_MS;
 
 type ParentMessage = { type: "start"; since: number } | { type: "stop" } | { type: "report"; graceMs: number } | { type: "exit" };
 
@@ -179,7 +183,7 @@ async function run(): Promise<void> {
       const ts = Number.parseInt(text.slice(at + 5, at + 25), 10);
       if (ts >= since && now < until) {
         recordLatency(report.tickDelay, now - ts);
-        recordLatency(ts % 1000 < GRID_BURST_MS ? report.tickDelayAfterGrid : report.tickDelayElsewhere, now - ts);
+        recordLatency(afterGridPublish(ts) ? report.tickDelayAfterGrid : report.tickDelayElsewhere, now - ts);
         report.ticks++;
       }
       return;
@@ -222,7 +226,7 @@ async function run(): Promise<void> {
       cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high },
     });
     const sent = performance.now();
-    const afterGrid = Date.now() % 1000 < GRID_BURST_MS;
+    const afterGrid = afterGridPublish(Date.now());
     let status = "error";
     let betId: string | undefined;
     try {

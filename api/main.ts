@@ -146,6 +146,8 @@ const feed = {
 let startLine: Record<string, unknown> = {};
 // The grid pushed to every websocket: from the one node that settles, so clients get one grid a second, not one per node.
 let publisher: { stop(): void } | undefined;
+/** PostgreSQL: stops the check of the settler lease at shutdown, before the lease is given back. */
+let stopWatchingTheLease = () => {};
 if ("startJudging" in lifecycle) {
   const { openBets, settling } = await lifecycle.load();
   judging = await lifecycle.startJudging(feed);
@@ -154,7 +156,7 @@ if ("startJudging" in lifecycle) {
 } else {
   // Every node quotes from the price feed; the lease holder's judging takes it over (settlement.ts takeover below).
   judging = startQuoting({ ...feed, bus, log });
-  startSettlingWithTheLease(opened.lease!, lifecycle);
+  stopWatchingTheLease = startSettlingWithTheLease(opened.lease!, lifecycle);
 }
 app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
 log.info({ port: app.server?.port, host: config.host, store: opened.kind, db: opened.where, ...startLine, redis: redactRedisUrl(config.redisUrl) }, "api listening");
@@ -164,7 +166,7 @@ log.info({ port: app.server?.port, host: config.host, store: opened.kind, db: op
  * no other node does, or within the lease's 3 s of the holder dying), and
  * stops the process when it loses it (crash-only: the restart waits as a standby).
  */
-function startSettlingWithTheLease(lease: SettlerLease, shared: ReturnType<typeof createSharedBetLifecycle>) {
+function startSettlingWithTheLease(lease: SettlerLease, shared: ReturnType<typeof createSharedBetLifecycle>): () => void {
   let settling = false;
   lease.start();
   const watch = setInterval(async () => {
@@ -182,6 +184,7 @@ function startSettlingWithTheLease(lease: SettlerLease, shared: ReturnType<typeo
       onWriteFailed(new Error("this node lost the settler lease"));
     }
   }, 100);
+  return () => clearInterval(watch);
 }
 
 let stopping = false;
@@ -198,6 +201,7 @@ async function shutdown(signal: string) {
       await server.stop(true);
     }
   }
+  stopWatchingTheLease();
   await commits.flush();
   await judging?.stop().catch(() => {});
   await lifecycle.settled();

@@ -182,5 +182,10 @@ describe.skipIf(!run)("the API on PostgreSQL", () => {
     expect(statuses.won ?? 0).toBeGreaterThan(0);
     expect(statuses.lost ?? 0).toBeGreaterThan(0);
     expect(api.logs().some((line) => line.msg === "settler lease: held")).toBe(true);
+
+    // A SIGTERM drains and gives the lease back: exit 0, and the lease is free for the next node at once.
+    expect(await api.stop("SIGTERM")).toBe(0);
+    const [lease] = await sql`SELECT holder FROM settler_lease WHERE id = 1`;
+    expect(lease!.holder).toBeNull();
   }, 90_000);
 });

@@ -11,7 +11,7 @@
 export const Channels = {
   /** One message per BTC/USD tick: the JSON `Tick`, or (from the original plan) a plain "42012.34". */
   priceTicks: "prices:btc:usd",
-  /** The priced grid (`Grid` JSON), about once a second, from the API. */
+  /** The priced grid (`CompactGrid` JSON, common/grid-codec.ts), once a second, from the API that settles. */
   grid: "grid:btc:usd",
   /** Per-player bet events (a `BetEventBatch`: each `BetEvent` with its `player_id`), from the API to every ws process. */
   betEvents: "bets:events",

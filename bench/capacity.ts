@@ -2,10 +2,15 @@
  * Players per box (issue 17 §6): whole simulated players through nginx against
  * the real stack (redis-server, api on SQLite, ws, price with PRICE_SOURCE=mock
  * and 100 ms ticks (`--tick-ms`; production's default is 1000), nginx with the
- * production site), one fresh stack per step.
+ * production site), one fresh stack per step. `--store postgres` runs the api
+ * on a PostgreSQL database of the step's own on 127.0.0.1:5432 (dropped
+ * after) and reports the backends serving it as a `postgres` part; `--nodes 2`
+ * (PostgreSQL only) runs two api and two ws processes behind nginx, each part's
+ * figures summed over its nodes.
  *
  *   bun bench/capacity.ts [--players 250,500,1000 | --search] [--duration 30] [--tap-every-ms 5000]
- *                         [--tick-ms 100] [--processes 2] [--grace-ms 5000] [--retries 2] [--build source|compiled] [--json out.json]
+ *                         [--tick-ms 100] [--processes 2] [--grace-ms 5000] [--retries 2] [--build source|compiled]
+ *                         [--store sqlite|postgres] [--nodes 1|2] [--json out.json]
  *
  * Each player (bench/lib/capacity-players.ts, spread over `--processes` client
  * processes) opens a session, a websocket through nginx, authenticates,
@@ -25,6 +30,7 @@
 import { parseArgs } from "node:util";
 import { positiveInt } from "./lib/args.ts";
 import { type PlayersConnected, type PlayersReport } from "./lib/capacity-players.ts";
+import { type PostgresWindow, startPostgresMeter } from "./lib/capacity-postgres.ts";
 import { startSentMeter } from "./lib/capacity-sockets.ts";
 import { type CapacityStack, STACK_PARTS, type StackPart, startCapacityStack } from "./lib/capacity-stack.ts";
 import { checkConnectionLimits } from "./lib/limits.ts";
@@ -32,6 +38,7 @@ import { describeMachine } from "./lib/machine.ts";
 import { readCpuSeconds, readMachineCpu, readMemory, startCpuMeter } from "./lib/proc-stats.ts";
 import { createHistogram, histogramPercentile, mergeHistogram } from "./lib/stats.ts";
 import { formatNumber, formatTable } from "./lib/table.ts";
+import { postgresMissing } from "../test/support/postgres.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +52,8 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "50" },
     build: { type: "string", default: "source" },
     retries: { type: "string", default: "2" },
+    store: { type: "string", default: "sqlite" },
+    nodes: { type: "string", default: "1" },
     json: { type: "string" },
   },
 });
@@ -60,11 +69,39 @@ const retries = Number.isInteger(Number(args.retries)) && Number(args.retries) >
 const DISTURBED_PERCENT = 30;
 if (args.build !== "source" && args.build !== "compiled") throw new RangeError(`--build takes source or compiled, not ${args.build}`);
 const build = args.build;
+if (args.store !== "sqlite" && args.store !== "postgres") throw new RangeError(`--store takes sqlite or postgres, not ${args.store}`);
+const store = args.store;
+if (args.nodes !== "1" && args.nodes !== "2") throw new RangeError(`--nodes takes 1 or 2, not ${args.nodes}`);
+const nodes = args.nodes === "2" ? 2 : 1;
+if (nodes > 1 && store !== "postgres") {
+  console.error("--nodes 2 needs --store postgres: api nodes share only PostgreSQL (docs/nodes.md); each would have its own SQLite file.");
+  process.exit(2);
+}
+if (store === "postgres") {
+  const missing = await postgresMissing();
+  if (missing) {
+    console.error(`--store postgres: ${missing}`);
+    process.exit(2);
+  }
+}
+/** The parts the report lists: the stack's, and the run's PostgreSQL backends when the api runs on PostgreSQL. */
+const PARTS: readonly ReportPart[] = store === "postgres" ? [...STACK_PARTS, "postgres"] : STACK_PARTS;
 const cores = navigator.hardwareConcurrency;
 const SLO = { betP99Ms: 100, tickP99Ms: 250 };
 const GENERATOR_LIMIT_PERCENT = 85;
 /** The price service's PRICE_INTERVAL_MS: 10 ticks a second by default, ten times production's default, to load ws and nginx with frames. */
 const PRICE_INTERVAL_MS = positiveInt("tick-ms", args["tick-ms"]);
+
+type ReportPart = StackPart | "postgres";
+
+/** The stack being measured, stopped on Ctrl-C / SIGTERM too so its PostgreSQL database is dropped. */
+let current: CapacityStack | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 
 interface Step {
   players: number;
@@ -73,13 +110,17 @@ interface Step {
   firstError?: string;
   connectSeconds: number;
   wallSeconds: number;
-  cpuPercent: Record<StackPart, number>;
+  /** Each part summed over its nodes (api and ws: `--nodes`); `postgres` only with `--store postgres`. */
+  cpuPercent: Record<ReportPart, number>;
   /** µs of CPU per player per second. */
-  cpuPerPlayerUs: Record<StackPart, number>;
+  cpuPerPlayerUs: Record<ReportPart, number>;
   /** TCP bytes sent per player per second. */
-  bytesPerPlayer: Record<StackPart, number>;
-  closedSockets: Record<StackPart, number>;
-  rssMb: Record<StackPart, number>;
+  bytesPerPlayer: Record<ReportPart, number>;
+  closedSockets: Record<ReportPart, number>;
+  /** postgres: NaN (its backends' RSS counts the shared buffers each touched). */
+  rssMb: Record<ReportPart, number>;
+  /** With `--store postgres`: the run's backends and the cluster's shared processes (not charged). */
+  postgres?: PostgresWindow & { sharedCpuPercent: number };
   generatorCpuPercent: number[];
   benchCpuPercent: number;
   machineBusyPercent: number;
@@ -115,7 +156,7 @@ console.log(describeMachine());
 console.log(
   `load:    ${args.search ? `search over ${SEARCH_STEPS.join(", ")}` : steps.join(", ")} players, ${processes} client process(es), a tap every ${tapEveryMs} ms (±50 %) per player, ` +
     `${durationSeconds} s measured per step, results due by t_end + ${graceMs} ms\n` +
-    `stack:   redis-server, api (SQLite, DB_SYNC default), ws, price (mock, ${PRICE_INTERVAL_MS} ms ticks) as ${build === "source" ? "bun <service>/main.ts" : "dist/bin/<service>"}, ` +
+    `stack:   redis-server, ${nodes === 2 ? "2 api nodes" : "api"} (${store === "postgres" ? "PostgreSQL on 127.0.0.1:5432, a database of each step's own" : "SQLite, DB_SYNC default"}), ${nodes === 2 ? "2 ws nodes" : "ws"}, price (mock, ${PRICE_INTERVAL_MS} ms ticks) as ${build === "source" ? "bun <service>/main.ts" : "dist/bin/<service>"}, ` +
     `nginx (production site and events settings), LOG_LEVEL=info to files\n`,
 );
 
@@ -158,17 +199,21 @@ async function measure(players: number): Promise<Step> {
     const machineBusyBeforePercent = ((busyAfter.busy - busyBefore.busy) / (busyAfter.total - busyBefore.total)) * 100;
 
     const generator = Object.fromEntries(clients.map((client, i) => [`g${i}`, client.pid]));
-    const cpu = startCpuMeter<string>({ ...stack.pids, ...generator });
+    // One meter key per node (`api#0`, `api#1`, …), summed per part below.
+    const nodePids = Object.fromEntries(STACK_PARTS.flatMap((part) => stack.pids[part].map((pid, i) => [`${part}#${i}`, pid] as const)));
+    const pg = stack.database ? await startPostgresMeter(stack.database.name) : undefined;
+    const cpu = startCpuMeter<string>({ ...nodePids, ...generator });
     const benchCpuBefore = readCpuSeconds(process.pid, { descendants: false });
-    const sent = startSentMeter(stack.pids);
+    const sent = startSentMeter<string>(nodePids);
     const since = Date.now();
     for (const client of clients) client.send({ type: "start", since });
     await Bun.sleep(durationSeconds * 1000);
     const bytes = sent.stop();
     const window = cpu.stop();
+    const pgWindow = await pg?.stop();
     const benchCpuPercent = ((readCpuSeconds(process.pid, { descendants: false }) - benchCpuBefore) / window.wallSeconds) * 100;
     for (const client of clients) client.send({ type: "stop" });
-    const rssMb = Object.fromEntries(STACK_PARTS.map((part) => [part, readMemory(stack.pids[part]).rssKb / 1024])) as Record<StackPart, number>;
+    const rssMb = Object.fromEntries(PARTS.map((part) => [part, part === "postgres" ? Number.NaN : sum(stack.pids[part].map((pid) => readMemory(pid).rssKb / 1024))])) as Record<ReportPart, number>;
 
     // Wait for the last bet's result to be due, then read every client's counts.
     const first = await Promise.all(clients.map((client) => client.report()));
@@ -177,16 +222,26 @@ async function measure(players: number): Promise<Step> {
     const reports = await Promise.all(clients.map((client) => client.report()));
 
     const perPlayer = (value: number) => value / (players * window.wallSeconds);
-    const cpuPercent = {} as Record<StackPart, number>;
-    const cpuPerPlayerUs = {} as Record<StackPart, number>;
-    const bytesPerPlayer = {} as Record<StackPart, number>;
+    const cpuPercent = {} as Record<ReportPart, number>;
+    const cpuPerPlayerUs = {} as Record<ReportPart, number>;
+    const bytesPerPlayer = {} as Record<ReportPart, number>;
+    const closedSockets = {} as Record<ReportPart, number>;
     for (const part of STACK_PARTS) {
-      cpuPercent[part] = window.percentOfCore[part]!;
-      cpuPerPlayerUs[part] = perPlayer(window.cpuSeconds[part]!) * 1e6;
-      bytesPerPlayer[part] = perPlayer(bytes.bytes[part]);
+      const keys = stack.pids[part].map((_, i) => `${part}#${i}`);
+      const cpuSeconds = sum(keys.map((key) => window.cpuSeconds[key]!));
+      cpuPercent[part] = (cpuSeconds / window.wallSeconds) * 100;
+      cpuPerPlayerUs[part] = perPlayer(cpuSeconds) * 1e6;
+      bytesPerPlayer[part] = perPlayer(sum(keys.map((key) => bytes.bytes[key]!)));
+      closedSockets[part] = sum(keys.map((key) => bytes.closedSockets[key]!));
+    }
+    if (pgWindow) {
+      cpuPercent.postgres = (pgWindow.cpuSeconds / window.wallSeconds) * 100;
+      cpuPerPlayerUs.postgres = perPlayer(pgWindow.cpuSeconds) * 1e6;
+      bytesPerPlayer.postgres = perPlayer(pgWindow.bytes);
+      closedSockets.postgres = pgWindow.gone;
     }
     const generatorCpuPercent = clients.map((_, i) => window.percentOfCore[`g${i}`]!);
-    const charged = STACK_PARTS.reduce((sum, part) => sum + cpuPercent[part], 0) + generatorCpuPercent.reduce((a, b) => a + b, 0) + benchCpuPercent;
+    const charged = sum(PARTS.map((part) => cpuPercent[part])) + sum(generatorCpuPercent) + benchCpuPercent;
     const merged = mergeReports(reports);
     const step: Step = {
       players,
@@ -197,8 +252,9 @@ async function measure(players: number): Promise<Step> {
       cpuPercent,
       cpuPerPlayerUs,
       bytesPerPlayer,
-      closedSockets: bytes.closedSockets,
+      closedSockets,
       rssMb,
+      ...(pgWindow ? { postgres: { ...pgWindow, sharedCpuPercent: (pgWindow.sharedCpuSeconds / window.wallSeconds) * 100 } } : {}),
       generatorCpuPercent,
       benchCpuPercent,
       machineBusyPercent: window.machineBusyPercent,
@@ -238,11 +294,16 @@ async function measure(players: number): Promise<Step> {
   }
 }
 
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
 /** The stack, with up to two more tries: on a loaded shared machine a service can miss its start-up deadline. */
 async function startStack(): Promise<CapacityStack> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startCapacityStack({ build, wsPerAddress: 20_000, priceIntervalMs: PRICE_INTERVAL_MS });
+      current = await startCapacityStack({ build, wsPerAddress: 20_000, priceIntervalMs: PRICE_INTERVAL_MS, store, nodes });
+      return current;
     } catch (error) {
       if (attempt >= 3) throw error;
       console.log(`the stack did not start (try ${attempt} of 3): ${(error as Error).message}`);
@@ -310,7 +371,14 @@ function statusText(statuses: Record<string, number>): string {
 }
 
 function describeStep(step: Step, breaks: string[]): string {
-  const parts = STACK_PARTS.map((part) => `${part} ${step.cpuPercent[part].toFixed(0)}%`).join(", ");
+  const parts = PARTS.map((part) => `${part} ${step.cpuPercent[part].toFixed(0)}%`).join(", ");
+  const pg = step.postgres;
+  const pgLine = pg
+    ? [
+        `  postgres: ${pg.backends} backends of the run's database (${pg.started} opened during the window, ${pg.gone} gone), ${pg.cpuSeconds.toFixed(1)} s CPU charged; ` +
+          `walwriter + checkpointer + background writer ${pg.sharedCpuPercent.toFixed(1)}% of a core (serve every database on the server: not charged, counted in other work); postmaster not counted`,
+      ]
+    : [];
   return [
     `\n${formatNumber(step.players)} players (${formatNumber(step.connected)} connected in ${step.connectSeconds.toFixed(1)} s), ${step.wallSeconds.toFixed(1)} s measured:`,
     `  taps ${formatNumber(step.taps)} (${statusText(step.statuses)}; no open cell ${step.noCell}), bet p50 ${step.betP50} ms p99 ${step.betP99} ms (sent in the 300 ms after a grid publish: p99 ${step.betP99AfterGrid} ms; the rest: ${step.betP99Elsewhere} ms); tick delay p50 ${step.tickP50} ms p99 ${step.tickP99} ms (slots in the 300 ms after a grid publish: p99 ${step.tickP99AfterGrid} ms; the rest: ${step.tickP99Elsewhere} ms) ` +
@@ -318,21 +386,24 @@ function describeStep(step: Step, breaks: string[]): string {
     `  accepted ${formatNumber(step.accepted)}: results ${statusText(step.results)}, settle p99 ${step.settleP99} ms after t_end; lost: ${step.missingAccepted} accepted events, ${step.neverSettled} results, ${step.settledLate} late`,
     `  CPU (% of one core): ${parts}; generator ${step.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join(" / ")}; this script ${step.benchCpuPercent.toFixed(0)}%; ` +
       `machine ${step.machineBusyPercent.toFixed(0)}% busy of ${cores * 100}%/${cores}, other work ${step.otherCpuPercent.toFixed(0)}% (machine ${step.machineBusyBeforePercent.toFixed(0)}% busy just before)`,
+    ...pgLine,
     `  ${breaks.length === 0 ? "HELD" : `BROKE: ${breaks.join("; ")}`}${generatorBound(step) ? `  [a client process reached ${GENERATOR_LIMIT_PERCENT}% of a core: the GENERATOR is a bottleneck]` : ""}`,
   ].join("\n");
 }
 
 function printTable(steps: Step[]): void {
   if (steps.length === 0) return;
-  console.log("\nPer server process (CPU in µs per player-second, bytes = TCP bytes sent per player-second, from tcp_info bytes_sent):\n");
+  const summed = nodes > 1 ? `; api and ws summed over their ${nodes} nodes` : "";
+  const pgNote = store === "postgres" ? "; postgres = the backends serving the step's database, not the postmaster nor the cluster's walwriter/checkpointer/background writer" : "";
+  console.log(`\nPer server process (CPU in µs per player-second, bytes = TCP bytes sent per player-second, from tcp_info bytes_sent${summed}${pgNote}):\n`);
   const rows = steps.flatMap((step) =>
-    STACK_PARTS.map((part) => ({
+    PARTS.map((part) => ({
       players: formatNumber(step.players),
-      process: part,
+      process: nodes > 1 && (part === "api" || part === "ws") ? `${part} ×${nodes}` : part,
       "CPU %": step.cpuPercent[part].toFixed(1),
       "µs CPU/player·s": step.cpuPerPlayerUs[part].toFixed(1),
       "B sent/player·s": formatNumber(step.bytesPerPlayer[part]),
-      "RSS MB": step.rssMb[part].toFixed(0),
+      "RSS MB": Number.isNaN(step.rssMb[part]) ? "–" : step.rssMb[part].toFixed(0),
       "sockets closed": String(step.closedSockets[part]),
     })),
   );
@@ -352,7 +423,7 @@ function printTable(steps: Step[]): void {
         taps: formatNumber(step.taps),
         "202": formatNumber(step.statuses["202"] ?? 0),
         lost: String(step.missingAccepted + step.neverSettled + step.settledLate),
-        "stack CPU": `${STACK_PARTS.reduce((sum, part) => sum + step.cpuPercent[part], 0).toFixed(0)}%`,
+        "stack CPU": `${sum(PARTS.map((part) => step.cpuPercent[part])).toFixed(0)}%`,
         "generator CPU": step.generatorCpuPercent.map((p) => `${p.toFixed(0)}%`).join(" / "),
         "other CPU": `${step.otherCpuPercent.toFixed(0)}%${disturbed(step) ? " *" : ""}`,
         verdict: sloBreaks(step).length === 0 ? "held" : generatorBound(step) ? "broke (generator-bound)" : "broke",

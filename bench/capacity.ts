@@ -27,6 +27,7 @@
  * that breaks while others' work on the shared machine took over 30 % of a
  * core is run again (`--retries`). See bench/README.md and docs/scaling.md.
  */
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { positiveInt } from "./lib/args.ts";
 import { type PlayersConnected, type PlayersReport } from "./lib/capacity-players.ts";
@@ -149,6 +150,7 @@ interface Step {
   settleP99: number;
   closedEarly: number;
   closeCodes: Record<string, number>;
+  /** Servers that exited during the step: each breaks it. */
   problems: string[];
 }
 
@@ -213,7 +215,11 @@ async function measure(players: number): Promise<Step> {
     const pgWindow = await pg?.stop();
     const benchCpuPercent = ((readCpuSeconds(process.pid, { descendants: false }) - benchCpuBefore) / window.wallSeconds) * 100;
     for (const client of clients) client.send({ type: "stop" });
-    const rssMb = Object.fromEntries(PARTS.map((part) => [part, part === "postgres" ? Number.NaN : sum(stack.pids[part].map((pid) => readMemory(pid).rssKb / 1024))])) as Record<ReportPart, number>;
+    // A server that exited during the step (e.g. an api node that lost the settler lease) breaks it; its RSS is unknown.
+    const exited = STACK_PARTS.flatMap((part) => stack.pids[part].flatMap((pid, i) => (alive(pid) ? [] : [`${part}${stack.pids[part].length > 1 ? ` node ${i + 1}` : ""} (pid ${pid}) exited during the step`])));
+    const rssMb = Object.fromEntries(
+      PARTS.map((part) => [part, part === "postgres" ? Number.NaN : sum(stack.pids[part].map((pid) => (alive(pid) ? readMemory(pid).rssKb / 1024 : Number.NaN)))]),
+    ) as Record<ReportPart, number>;
 
     // Wait for the last bet's result to be due, then read every client's counts.
     const first = await Promise.all(clients.map((client) => client.report()));
@@ -281,7 +287,7 @@ async function measure(players: number): Promise<Step> {
       settleP99: histogramPercentile(merged.settleDelay, 0.99),
       closedEarly: merged.closedEarly,
       closeCodes: merged.closeCodes,
-      problems: [],
+      problems: exited,
     };
     const firstError = connected.find((one) => one.firstError)?.firstError;
     if (firstError !== undefined) step.firstError = firstError;
@@ -292,6 +298,10 @@ async function measure(players: number): Promise<Step> {
     await stack.stop();
     if (problems.length > 0) console.log(`warnings in the services' logs:\n  ${problems.join("\n  ")}`);
   }
+}
+
+function alive(pid: number): boolean {
+  return existsSync(`/proc/${pid}/status`);
 }
 
 function sum(values: number[]): number {
@@ -353,6 +363,7 @@ function sloBreaks(step: Step): string[] {
   if (!(step.tickP99 < SLO.tickP99Ms)) breaks.push(`tick delay p99 ${step.tickP99} ms ≥ ${SLO.tickP99Ms} ms`);
   const lost = step.missingAccepted + step.neverSettled + step.settledLate;
   if (lost > 0) breaks.push(`${lost} events lost (${step.missingAccepted} accepted missing, ${step.neverSettled} results missing, ${step.settledLate} results late)`);
+  breaks.push(...step.problems);
   if (step.closedEarly > 0) breaks.push(`${step.closedEarly} websockets closed by the server side (${JSON.stringify(step.closeCodes)})`);
   return breaks;
 }

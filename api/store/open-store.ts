@@ -84,8 +84,11 @@ export async function openApiStore(config: ApiConfig, log: Logger): Promise<ApiS
 
 async function openPostgres(config: ApiConfig, url: string, log: Logger, onDisagreement: (window: unknown) => void): Promise<ApiStore> {
   const sql = await openPostgresStore(url, { applicationName: "tap-api" });
+  // The lease renews on a connection of its own: behind a busy pool a renewal could wait past the lease's 3 s
+  // (a loaded two-node bench run lost it so, and the node exited).
+  const leaseSql = await openPostgresStore(url, { max: 1, applicationName: "tap-api-lease", migrations: [] });
   const holder = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
-  const lease = createSettlerLease(sql, {
+  const lease = createSettlerLease(leaseSql, {
     holder,
     onChange: (epoch) => log.info({ holder, epoch: epoch ?? null }, epoch === undefined ? "settler lease: not held" : "settler lease: held"),
     onError: (error) => log.warn({ holder, err: (error as Error).message }, "settler lease: the database did not answer"),
@@ -114,6 +117,7 @@ async function openPostgres(config: ApiConfig, url: string, log: Logger, onDisag
     async close() {
       await lease.stop();
       await lease.release().catch(() => {});
+      await leaseSql.end({ timeout: 5 });
       await sql.end({ timeout: 5 });
     },
   };

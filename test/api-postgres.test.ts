@@ -13,7 +13,7 @@ import type { Grid } from "../common/contracts/grid.ts";
 import type { Readiness } from "../common/contracts/health.ts";
 import { cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
 import { createTempDatabase, postgresMissing, type TempDatabase } from "./support/postgres.ts";
-import { recomputeSettlements, type StoredTick } from "./support/recompute-settlement.ts";
+import { readPgHistory, settlementDifferences, unbalancedPlayers } from "./support/pg-settlement-check.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { type RunningApi, type RunningService, spawnService, startApi } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
@@ -125,56 +125,16 @@ describe.skipIf(!run)("the API on PostgreSQL", () => {
     const openBets = async () => Number((await sql`SELECT count(*) AS n FROM bets WHERE status = 'open'`)[0]!.n);
     await waitFor("every bet settled", async () => (await openBets()) === 0, 20_000, 200);
 
-    const readAt = Date.now();
-    const ticks = (await sql`SELECT ts, seq, price, price_cents, continuous FROM ticks ORDER BY ts`).map((row) => ({
-      ts: Number(row.ts),
-      seq: row.seq === null ? null : Number(row.seq),
-      price: Number(row.price),
-      price_cents: Number(row.price_cents),
-      continuous: Number(row.continuous),
-    })) satisfies StoredTick[];
-    const bets = (await sql`SELECT id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi, status, payout_cents FROM bets`).map((row) => ({
-      id: String(row.id),
-      player_id: String(row.player_id),
-      t_start: Number(row.t_start),
-      t_end: Number(row.t_end),
-      price_low_cents: Number(row.price_low_cents),
-      price_high_cents: Number(row.price_high_cents),
-      stake_cents: Number(row.stake_cents),
-      multiplier_centi: Number(row.multiplier_centi),
-      status: String(row.status),
-      payout_cents: Number(row.payout_cents),
-    }));
-    const ledger = (await sql`SELECT bet_id, kind, amount_cents FROM ledger WHERE bet_id IS NOT NULL ORDER BY id`).map((row) => ({
-      bet_id: String(row.bet_id),
-      kind: String(row.kind),
-      amount_cents: Number(row.amount_cents),
-    }));
+    const history = await readPgHistory(sql);
+    const { ticks, bets } = history;
 
     // Every 202 is stored exactly once; nothing is stored that was not answered 202 (the kill fell between rounds).
     expect(new Set(bets.map((b) => b.id))).toEqual(new Set(accepted.keys()));
 
-    const expected = recomputeSettlements(ticks, bets, { staleMs: STALE_MS, timeoutMs: SETTLE_TIMEOUT_MS, now: readAt });
-    const differences = bets.flatMap((bet) => {
-      const want = expected.get(bet.id)!;
-      const rows = ledger.filter((row) => row.bet_id === bet.id);
-      const stakes = rows.filter((row) => row.kind === "stake");
-      const credits = rows.filter((row) => row.kind !== "stake").map(({ kind, amount_cents }) => ({ kind, amount_cents }));
-      const agrees =
-        bet.status === want.status &&
-        bet.payout_cents === want.payout_cents &&
-        stakes.length === 1 &&
-        stakes[0]!.amount_cents === -bet.stake_cents &&
-        JSON.stringify(credits) === JSON.stringify(want.credit ? [want.credit] : []);
-      return agrees ? [] : [{ bet: bet.id, api: { status: bet.status, payout_cents: bet.payout_cents, stakes, credits }, rules: want }];
-    });
+    const differences = settlementDifferences(history, { staleMs: STALE_MS, timeoutMs: SETTLE_TIMEOUT_MS });
     expect({ differences: differences.slice(0, 5), count: differences.length }).toEqual({ differences: [], count: 0 });
 
-    const unbalanced = await sql`
-      SELECT p.id, p.balance_cents, coalesce(sum(l.amount_cents), 0) AS ledger
-      FROM players p LEFT JOIN ledger l ON l.player_id = p.id
-      GROUP BY p.id, p.balance_cents HAVING p.balance_cents <> coalesce(sum(l.amount_cents), 0)`;
-    expect(unbalanced.length).toBe(0);
+    expect(await unbalancedPlayers(sql)).toEqual([]);
 
     const statuses: Record<string, number> = {};
     for (const bet of bets) statuses[bet.status] = (statuses[bet.status] ?? 0) + 1;

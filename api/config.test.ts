@@ -53,3 +53,25 @@ test("QUOTE_HORIZON_MS is 1000 unless set, 0 to 10,000; anything else is refused
   expect(readApiConfig({ ...base, QUOTE_HORIZON_MS: "0" }).quoteHorizonMs).toBe(0);
   for (const raw of ["-1", "10001", "1.5", "soon"]) expect(() => readApiConfig({ ...base, QUOTE_HORIZON_MS: raw })).toThrow(/^QUOTE_HORIZON_MS=/);
 });
+
+describe("DATABASE_URL", () => {
+  test("a postgres URL chooses PostgreSQL, unset or empty keeps SQLite", () => {
+    expect(readApiConfig({ ...base, DATABASE_URL: "postgres://tap@db.internal:5432/tap" }).databaseUrl).toBe("postgres://tap@db.internal:5432/tap");
+    expect(readApiConfig(base).databaseUrl).toBeUndefined();
+    expect(readApiConfig({ ...base, DATABASE_URL: "  " }).databaseUrl).toBeUndefined();
+  });
+
+  test("anything else is refused naming the variable, without echoing the URL (it may hold a password)", () => {
+    for (const raw of ["mysql://tap:secret@db/tap", "not a url secret", "sqlite:///tmp/secret.db"]) {
+      let error: unknown;
+      try {
+        readApiConfig({ ...base, DATABASE_URL: raw });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe("DATABASE_URL");
+      expect((error as Error).message).not.toContain("secret");
+    }
+  });
+});

@@ -50,7 +50,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
   }
 
   const tables = async (sql: PgSql): Promise<MoneyTables> => ({
-    players: [...(await sql<MoneyTables["players"]>`SELECT id, balance_cents FROM players`)],
+    players: [...(await sql<MoneyTables["players"]>`SELECT id, balance_cents, open_bets FROM players`)],
     ledger: [...(await sql<MoneyTables["ledger"]>`SELECT player_id, kind, amount_cents, bet_id FROM ledger`)],
     bets: [...(await sql<MoneyTables["bets"]>`SELECT id, player_id, stake_cents, multiplier_centi, status, payout_cents FROM bets`)],
   });
@@ -241,5 +241,24 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     await node.store.settlement.settle([{ bet: later, outcome: "void", at: Date.now() }], Date.now());
     expect(await rowsAt(coming)).toEqual([[4_300_000, 0]]);
     expect(moneyInvariantsBroken(await tables(node.sql))).toEqual([]);
+  });
+  test("a player's open bets are bounded across nodes by MAX_OPEN_BETS, and settling some makes room again", async () => {
+    const caps = { maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e12, maxOpenBets: 5 };
+    const [a, b] = [await openNode(caps), await openNode(caps)];
+    const { order, ids } = await market(a, 1, 4);
+    // Both nodes at once, four batches of three orders for the one player: twelve asked, five may be open.
+    const answers = (await Promise.all([0, 1, 2, 3].map((i) => (i % 2 === 0 ? a : b).store.bets.placeBatch([order(), order(), order()])))).flat();
+    expect(answers.filter((answer) => answer.kind === "placed")).toHaveLength(5);
+    expect(answers.filter((answer) => answer.kind === "limit_exceeded" && answer.limit === "max_open_bets")).toHaveLength(7);
+    expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
+
+    // Two settled (one won, one lost): exactly two more are taken, on either node.
+    const open = (await b.store.settlement.openBets()).filter((bet) => bet.playerId === ids[0]);
+    await b.store.settlement.settle([{ bet: open[0]!, outcome: "won", at: open[0]!.tEnd }, { bet: open[1]!, outcome: "lost", at: open[1]!.tEnd }], Date.now());
+    const again = [...(await a.store.bets.placeBatch([order()])), ...(await b.store.bets.placeBatch([order(), order()]))];
+    expect(again.map((answer) => (answer.kind === "limit_exceeded" ? answer.limit : answer.kind))).toEqual(["placed", "placed", "max_open_bets"]);
+    const [row] = await a.sql<{ open_bets: number }[]>`SELECT open_bets FROM players WHERE id = ${ids[0]!}`;
+    expect(row!.open_bets).toBe(5);
+    expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
   });
 });

@@ -65,7 +65,7 @@ describe.skipIf(!run)("the settler lease", () => {
   const expireLease = () => nodeA`UPDATE settler_lease SET expires_at = clock_timestamp() - interval '1 second' WHERE id = 1`;
 
   const tables = async (): Promise<MoneyTables> => ({
-    players: [...(await nodeA<MoneyTables["players"]>`SELECT id, balance_cents FROM players`)],
+    players: [...(await nodeA<MoneyTables["players"]>`SELECT id, balance_cents, open_bets FROM players`)],
     ledger: [...(await nodeA<MoneyTables["ledger"]>`SELECT player_id, kind, amount_cents, bet_id FROM ledger`)],
     bets: [...(await nodeA<MoneyTables["bets"]>`SELECT id, player_id, stake_cents, multiplier_centi, status, payout_cents FROM bets`)],
   });

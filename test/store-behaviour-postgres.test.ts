@@ -30,7 +30,7 @@ async function openPostgresHarness(options: StoreOptions, { max = 4 }: { max?: n
       sql,
       store: createPostgresStore(sql, options),
       tables: async (): Promise<MoneyTables> => ({
-        players: [...(await sql<MoneyTables["players"]>`SELECT id, balance_cents FROM players`)],
+        players: [...(await sql<MoneyTables["players"]>`SELECT id, balance_cents, open_bets FROM players`)],
         ledger: [...(await sql<MoneyTables["ledger"]>`SELECT player_id, kind, amount_cents, bet_id FROM ledger`)],
         bets: [...(await sql<MoneyTables["bets"]>`SELECT id, player_id, stake_cents, multiplier_centi, status, payout_cents FROM bets`)],
       }),

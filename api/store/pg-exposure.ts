@@ -13,7 +13,7 @@ import type { PgExposureHook, PlacementGate, PlacementRefusal } from "./postgres
  * const caps: LiabilityCaps = { maxCellLiabilityCents: 500_000, maxHouseLiabilityCents: 5_000_000, maxOpenBets: 100, lockMs: 2000 };
  * ```
  *
- * With `maxOpenBets`, a player's open bets in the database (counted under the
+ * With `maxOpenBets`, a player's open bets in the database (`players.open_bets`, kept by triggers, read under the
  * player's lock) bound theirs. With `lockMs`, an order whose window starts
  * within `lockMs / 2` of the database's clock, read once the house row is
  * locked, is refused `cell_locked`: every bet of a window is then committed
@@ -79,7 +79,7 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     const players = [...new Set(orders.map((order) => order.playerId))];
     // Sent together (one round trip; each `execute()`d as it is made, so in this order) and run in this order: the
     // cells, the house, then the clock, read once the house is locked (no batch committing after the settler's next
-    // read of new bets decided before it), and the open bets.
+    // read of new bets decided before it), and the players' open bets (their rows are locked by then).
     const [rows, [house], clock, counts] = await Promise.all([
       tx<{ t_start: number; low_cents: number; potential_payout_cents: number }[]>`
         INSERT INTO exposure_cells (t_start, low_cents)
@@ -92,9 +92,7 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
       maxOpenBets === undefined
         ? []
         : tx<{ player_id: string; n: number }[]>`
-            SELECT player_id, count(*)::int AS n FROM bets
-            WHERE status = 'open' AND player_id = ANY(${tx.array(players)}::text[])
-            GROUP BY player_id`.execute(),
+            SELECT id AS player_id, open_bets AS n FROM players WHERE id = ANY(${tx.array(players)}::text[])`.execute(),
     ]);
     const cells = new Map(rows.map((row) => [cellKey(row.t_start, row.low_cents), row.potential_payout_cents]));
     if (!house) throw new Error("exposure_house has no row: the schema is not migrated");

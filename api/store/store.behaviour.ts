@@ -19,7 +19,8 @@ import type { Store, StoreOptions } from "./store.ts";
  * ```
  */
 export interface MoneyTables {
-  players: { id: string; balance_cents: number }[];
+  /** `open_bets`: PostgreSQL's count of the player's open bets (migration 4), checked against the bets when read. */
+  players: { id: string; balance_cents: number; open_bets?: number }[];
   ledger: { player_id: string; kind: string; amount_cents: number; bet_id: string | null }[];
   bets: { id: string; player_id: string; stake_cents: number; multiplier_centi: number; status: string; payout_cents: number }[];
 }
@@ -81,6 +82,12 @@ export function moneyInvariantsBroken({ players, ledger, bets }: MoneyTables): s
     const sum = sums.get(player.id) ?? 0;
     if (player.balance_cents !== sum) broken.push(`player ${player.id}: balance ${player.balance_cents} but ledger ${sum}`);
     if (player.balance_cents < 0) broken.push(`player ${player.id}: negative balance ${player.balance_cents}`);
+  }
+  const openBets = new Map<string, number>();
+  for (const bet of bets) if (bet.status === "open") openBets.set(bet.player_id, (openBets.get(bet.player_id) ?? 0) + 1);
+  for (const player of players) {
+    const open = openBets.get(player.id) ?? 0;
+    if (player.open_bets !== undefined && player.open_bets !== open) broken.push(`player ${player.id}: open_bets ${player.open_bets} but ${open} open bets`);
   }
   const byBet = new Map<string, MoneyTables["ledger"]>();
   for (const entry of ledger) {

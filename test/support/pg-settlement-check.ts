@@ -99,7 +99,9 @@ export function settlementDifferences({ ticks, bets, ledger, readAt }: PgHistory
 }
 
 /**
- * The players whose balance is not the sum of their ledger.
+ * The players whose balance is not the sum of their ledger, or whose count
+ * of open bets (`players.open_bets`, which MAX_OPEN_BETS reads) is not the
+ * number of their open bets.
  *
  * ```ts
  * expect(await unbalancedPlayers(sql)).toEqual([]);
@@ -107,7 +109,8 @@ export function settlementDifferences({ ticks, bets, ledger, readAt }: PgHistory
  */
 export async function unbalancedPlayers(sql: postgres.Sql): Promise<string[]> {
   const rows = await sql`
-    SELECT p.id FROM players p LEFT JOIN ledger l ON l.player_id = p.id
-    GROUP BY p.id, p.balance_cents HAVING p.balance_cents <> coalesce(sum(l.amount_cents), 0)`;
+    SELECT p.id FROM players p
+    WHERE p.balance_cents <> (SELECT coalesce(sum(l.amount_cents), 0) FROM ledger l WHERE l.player_id = p.id)
+       OR p.open_bets <> (SELECT count(*) FROM bets b WHERE b.player_id = p.id AND b.status = 'open')`;
   return rows.map((row) => String(row.id));
 }

@@ -41,15 +41,15 @@ if (process.argv.length > 2) {
   const out: string[] = [];
   const err: string[] = [];
   const io = { env: process.env, now: Date.now, stdout: (text: string) => void out.push(text), stderr: (text: string) => void err.push(text) };
-  const status = runCommand(process.argv[2]!, process.argv.slice(3), io);
+  const status = await runCommand(process.argv[2]!, process.argv.slice(3), io);
   // Written in full before the exit, even to a pipe.
   await Bun.write(Bun.stderr, err.join(""));
   await Bun.write(Bun.stdout, out.join(""));
   process.exit(status);
 }
 
-/** Runs `api backup` or `api report`; returns the exit status. */
-function runCommand(command: string, argv: string[], io: CommandIo): number {
+/** Runs `api backup` or `api report`; returns the exit status (a promise of it on PostgreSQL). */
+function runCommand(command: string, argv: string[], io: CommandIo): number | Promise<number> {
   switch (command) {
     case "backup":
       return runBackupCommand(argv, io);

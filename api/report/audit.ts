@@ -52,7 +52,15 @@ export interface AuditOptions {
   examples?: number;
 }
 
-interface SettlementRow {
+/**
+ * A bet with settlement credits, or that should have one (won, void, or a
+ * payout recorded): its settlement credits in the ledger, counted and summed.
+ *
+ * ```ts
+ * const row: SettlementRow = { id: "b1", status: "won", player_id: "p1", stake_cents: 500, multiplier_centi: 235, payout_cents: 1175, payouts: 1, refunds: 0, paid: 1175, refunded: 0, other_players: 0 };
+ * ```
+ */
+export interface SettlementRow {
   id: string;
   status: string;
   player_id: string;
@@ -63,7 +71,34 @@ interface SettlementRow {
   refunds: number | null;
   paid: number | null;
   refunded: number | null;
+  /** 1 when a credit of the bet went to another player than its own. */
   other_players: number | null;
+}
+
+/**
+ * What the audit is made from: the rows a store's reader returns, the same on
+ * SQLite (`readAuditRows`) and PostgreSQL (`readPostgresAuditRows` in
+ * postgres-reader.ts), all from one snapshot. Lists of ids are in byte order of the id.
+ *
+ * ```ts
+ * const rows: AuditRows = { players: 2, unbalanced: [], bets: 0, badStakes: [], settled: 0, settlementRows: [], open: 0, overdue: 0, overdueExamples: [] };
+ * ```
+ */
+export interface AuditRows {
+  players: number;
+  /** Players whose balance is not their ledger's sum, or is negative. */
+  unbalanced: { id: string; balance: number; ledger: number }[];
+  bets: number;
+  /** Bets without exactly one stake debit of minus their stake by their player; `amounts` comma-separated. */
+  badStakes: { id: string; stake: number; entries: number; amounts: string | null }[];
+  /** Bets not open. */
+  settled: number;
+  settlementRows: SettlementRow[];
+  open: number;
+  /** Open bets whose window ended before the deadline. */
+  overdue: number;
+  /** The first of them by window end, as many as the audit lists. */
+  overdueExamples: { id: string; t_end: number }[];
 }
 
 /** What is wrong with a bet's settlement credits, or undefined when they are right. */
@@ -103,29 +138,34 @@ function settlementProblem(row: SettlementRow): string | undefined {
  * audit.ok; // true when the books balance
  * ```
  */
-export function auditBooks(db: Database, { now, settleTimeoutMs, examples = 20 }: AuditOptions): Audit {
-  const count = (sql: string, ...params: number[]) => (db.query(sql).get(...params) as { n: number }).n;
-  const check = (checked: number, problems: { id: string; problem: string }[], failed = problems.length): AuditCheck => ({
-    checked,
-    failed,
-    examples: problems.slice(0, examples),
-  });
-
+export function auditBooks(db: Database, options: AuditOptions): Audit {
+  const { now, settleTimeoutMs, examples = 20 } = options;
   // One read transaction: every check sees the same snapshot while the API writes on.
-  return db.transaction((): Audit => {
-    const unbalanced = db
+  return auditOf(db.transaction(() => readAuditRows(db, now - settleTimeoutMs, examples))(), options);
+}
+
+/**
+ * The audit rows of a SQLite database (it only reads; call it inside a read
+ * transaction for one snapshot): open bets whose window ended before
+ * `deadline` are overdue, and the first `examples` of them are listed.
+ *
+ * ```ts
+ * const rows = db.transaction(() => readAuditRows(db, Date.now() - 60_000, 20))();
+ * ```
+ */
+export function readAuditRows(db: Database, deadline: number, examples: number): AuditRows {
+  const count = (sql: string, ...params: number[]) => (db.query(sql).get(...params) as { n: number }).n;
+  return {
+    players: count("SELECT count(*) AS n FROM players"),
+    unbalanced: db
       .query(
         `SELECT p.id, p.balance_cents AS balance, coalesce(l.total, 0) AS ledger FROM players p
          LEFT JOIN (SELECT player_id, sum(amount_cents) AS total FROM ledger GROUP BY player_id) l ON l.player_id = p.id
          WHERE p.balance_cents != coalesce(l.total, 0) OR p.balance_cents < 0 ORDER BY p.id`,
       )
-      .all() as { id: string; balance: number; ledger: number }[];
-    const balances = check(
-      count("SELECT count(*) AS n FROM players"),
-      unbalanced.map((r) => ({ id: r.id, problem: `balance ${r.balance}, ledger ${r.ledger}` })),
-    );
-
-    const badStakes = db
+      .all() as AuditRows["unbalanced"],
+    bets: count("SELECT count(*) AS n FROM bets"),
+    badStakes: db
       .query(
         `SELECT b.id, b.stake_cents AS stake, count(l.id) AS entries, group_concat(l.amount_cents) AS amounts FROM bets b
          LEFT JOIN ledger l ON l.bet_id = b.id AND l.kind = 'stake'
@@ -133,14 +173,9 @@ export function auditBooks(db: Database, { now, settleTimeoutMs, examples = 20 }
          HAVING count(l.id) != 1 OR min(l.amount_cents) != -b.stake_cents OR min(l.player_id != b.player_id)
          ORDER BY b.id`,
       )
-      .all() as { id: string; stake: number; entries: number; amounts: string | null }[];
-    const bets = count("SELECT count(*) AS n FROM bets");
-    const stakes = check(
-      bets,
-      badStakes.map((r) => ({ id: r.id, problem: `stake ${r.stake}: ${r.entries} stake entries (${r.amounts ?? "none"})` })),
-    );
-
-    const rows = db
+      .all() as AuditRows["badStakes"],
+    settled: count("SELECT count(*) AS n FROM bets WHERE status != 'open'"),
+    settlementRows: db
       .query(
         `WITH credits AS (
            SELECT bet_id, sum(kind = 'payout') AS payouts, sum(kind = 'refund') AS refunds,
@@ -153,31 +188,54 @@ export function auditBooks(db: Database, { now, settleTimeoutMs, examples = 20 }
          FROM bets b LEFT JOIN credits c ON c.bet_id = b.id
          WHERE c.bet_id IS NOT NULL OR b.status IN ('won', 'void') OR b.payout_cents != 0`,
       )
-      .all() as SettlementRow[];
-    const wrongSettlements = rows.flatMap((row) => {
-      const problem = settlementProblem(row);
-      return problem === undefined ? [] : [{ id: row.id, problem }];
-    });
-    const settlements = check(count("SELECT count(*) AS n FROM bets WHERE status != 'open'"), wrongSettlements.sort((a, b) => a.id.localeCompare(b.id)));
-
-    const deadline = now - settleTimeoutMs;
-    const overdueRows = db
+      .all() as SettlementRow[],
+    open: count("SELECT count(*) AS n FROM bets WHERE status = 'open'"),
+    overdue: count("SELECT count(*) AS n FROM bets WHERE t_end < ?1 AND status = 'open'", deadline),
+    overdueExamples: db
       .query("SELECT id, t_end FROM bets WHERE t_end < ?1 AND status = 'open' ORDER BY t_end, id LIMIT ?2")
-      .all(deadline, examples) as { id: string; t_end: number }[];
-    const overdue = check(
-      count("SELECT count(*) AS n FROM bets WHERE status = 'open'"),
-      overdueRows.map((r) => ({ id: r.id, problem: `open, its window ended ${new Date(r.t_end).toISOString()} (${Math.round((now - r.t_end) / 1000)} s ago)` })),
-      count("SELECT count(*) AS n FROM bets WHERE t_end < ?1 AND status = 'open'", deadline),
-    );
+      .all(deadline, examples) as AuditRows["overdueExamples"],
+  };
+}
 
-    return {
-      ok: [balances, stakes, settlements, overdue].every((c) => c.failed === 0),
-      at: now,
-      settle_timeout_ms: settleTimeoutMs,
-      balances,
-      stakes,
-      settlements,
-      overdue,
-    };
-  })();
+/**
+ * The audit from a reader's rows: whichever store they came from, the same
+ * rows give the same audit.
+ *
+ * ```ts
+ * const audit = auditOf(rows, { now, settleTimeoutMs: 60_000 });
+ * ```
+ */
+export function auditOf(rows: AuditRows, { now, settleTimeoutMs, examples = 20 }: AuditOptions): Audit {
+  const check = (checked: number, problems: { id: string; problem: string }[], failed = problems.length): AuditCheck => ({
+    checked,
+    failed,
+    examples: problems.slice(0, examples),
+  });
+  const balances = check(
+    rows.players,
+    rows.unbalanced.map((r) => ({ id: r.id, problem: `balance ${r.balance}, ledger ${r.ledger}` })),
+  );
+  const stakes = check(
+    rows.bets,
+    rows.badStakes.map((r) => ({ id: r.id, problem: `stake ${r.stake}: ${r.entries} stake entries (${r.amounts ?? "none"})` })),
+  );
+  const wrongSettlements = rows.settlementRows.flatMap((row) => {
+    const problem = settlementProblem(row);
+    return problem === undefined ? [] : [{ id: row.id, problem }];
+  });
+  const settlements = check(rows.settled, wrongSettlements.sort((a, b) => a.id.localeCompare(b.id)));
+  const overdue = check(
+    rows.open,
+    rows.overdueExamples.slice(0, examples).map((r) => ({ id: r.id, problem: `open, its window ended ${new Date(r.t_end).toISOString()} (${Math.round((now - r.t_end) / 1000)} s ago)` })),
+    rows.overdue,
+  );
+  return {
+    ok: [balances, stakes, settlements, overdue].every((c) => c.failed === 0),
+    at: now,
+    settle_timeout_ms: settleTimeoutMs,
+    balances,
+    stakes,
+    settlements,
+    overdue,
+  };
 }

@@ -113,15 +113,43 @@ export interface DistanceReturn {
 
 const STATUSES = ["open", "won", "lost", "void"] as const;
 
+/**
+ * What the books are made from: the rows a store's reader returns for a
+ * range, the same on SQLite (`readBookRows`) and PostgreSQL
+ * (`readPostgresBookRows` in postgres-reader.ts). Sums are whole cents, counts whole numbers.
+ *
+ * ```ts
+ * const rows: BookRows = { flows: [{ kind: "stake", cents: -500 }], byStatus: [{ status: "lost", bets: 1, stake_cents: 500, payout_cents: 0 }], topWindows: [], settled: [] };
+ * ```
+ */
+export interface BookRows {
+  /** The ledger's entries made in the range, summed by kind (stakes negative). */
+  flows: { kind: string; cents: number }[];
+  /** The bets whose window ended in the range, by status. */
+  byStatus: ({ status: string } & OutcomeCount)[];
+  /** Those bets by window, the `top` largest potential payouts first (then the earliest end). */
+  topWindows: WindowExposure[];
+  /** Those bets won or lost, with the last judged tick's price at or before each was taken (null: none). */
+  settled: SettledBetRow[];
+}
+
+/**
+ * A won or lost bet, its band and the price when it was taken.
+ *
+ * ```ts
+ * const row: SettledBetRow = { stake_cents: 500, payout_cents: 1_175, low: 4_200_000, high: 4_201_000, spot: 4_199_500 };
+ * ```
+ */
+export interface SettledBetRow {
+  stake_cents: number;
+  payout_cents: number;
+  low: number;
+  high: number;
+  spot: number | null;
+}
+
 /** Groups the range's won and lost bets by their distance from the price at acceptance, nearest first. */
-function returnByDistance(db: Database, from: number, to: number): DistanceReturn[] {
-  const rows = db
-    .query(
-      `SELECT b.stake_cents, b.payout_cents, b.price_low_cents AS low, b.price_high_cents AS high,
-              (SELECT t.price_cents FROM ticks t WHERE t.ts <= b.created_at ORDER BY t.ts DESC LIMIT 1) AS spot
-       FROM bets b WHERE b.t_end >= ?1 AND b.t_end < ?2 AND b.status IN ('won', 'lost')`,
-    )
-    .all(from, to) as { stake_cents: number; payout_cents: number; low: number; high: number; spot: number | null }[];
+function returnByDistance(rows: readonly SettledBetRow[]): DistanceReturn[] {
   const groups = new Map<number | null, DistanceReturn>();
   for (const row of rows) {
     const band = row.high - row.low;
@@ -137,54 +165,26 @@ function returnByDistance(db: Database, from: number, to: number): DistanceRetur
 }
 
 /**
- * Reads the books of `range` (UTC, `[from, to)`) from the database; it only
- * reads. Money is the ledger's entries made in the range; a bet belongs to
- * the range its window ended in, so outcomes, the return to players and the
- * exposures all count the same bets (the bets table is ordered by window end,
- * so that is a range scan).
+ * The books from a reader's rows: whichever store they came from, the same
+ * rows give the same books.
  *
  * ```ts
- * const db = new Database("/data/bets.db", { readonly: true });
- * readBooks(db, { from: Date.UTC(2026, 11, 2), to: Date.UTC(2026, 11, 3) }, { houseEdge: 0.05, top: 5 });
+ * const books = booksOf(readBookRows(db, range, 5), { houseEdge: 0.05 });
  * ```
  */
-export function readBooks(db: Database, { from, to }: TimeRange, { houseEdge, top }: { houseEdge: number; top: number }): Books {
-  const flows = db
-    .query(
-      `SELECT kind, coalesce(sum(amount_cents), 0) AS cents FROM ledger
-       WHERE created_at >= ?1 AND created_at < ?2 GROUP BY kind`,
-    )
-    .all(from, to) as { kind: string; cents: number }[];
-  const flow = (kind: string) => flows.find((row) => row.kind === kind)?.cents ?? 0;
+export function booksOf(rows: BookRows, { houseEdge }: { houseEdge: number }): Books {
+  const flow = (kind: string) => rows.flows.find((row) => row.kind === kind)?.cents ?? 0;
   const stakes = 0 - flow("stake"); // not -0 when there are none
   const payouts = flow("payout");
   const refunds = flow("refund");
-
-  const byStatus = db
-    .query(
-      `SELECT status, count(*) AS bets, sum(stake_cents) AS stake_cents, sum(payout_cents) AS payout_cents FROM bets
-       WHERE t_end >= ?1 AND t_end < ?2 GROUP BY status`,
-    )
-    .all(from, to) as ({ status: string } & OutcomeCount)[];
   const outcomes = Object.fromEntries(
     STATUSES.map((status) => {
-      const row = byStatus.find((r) => r.status === status);
+      const row = rows.byStatus.find((r) => r.status === status);
       return [status, { bets: row?.bets ?? 0, stake_cents: row?.stake_cents ?? 0, payout_cents: row?.payout_cents ?? 0 }];
     }),
   ) as Outcomes;
   const settledStakes = outcomes.won.stake_cents + outcomes.lost.stake_cents;
   const settledPayouts = outcomes.won.payout_cents;
-
-  const topWindows = db
-    .query(
-      `SELECT t_start, t_end, count(*) AS bets, sum(stake_cents) AS stake_cents,
-              sum(stake_cents * multiplier_centi / 100) AS potential_payout_cents,
-              sum(payout_cents) AS payout_cents, sum(status = 'open') AS open_bets
-       FROM bets WHERE t_end >= ?1 AND t_end < ?2
-       GROUP BY t_start, t_end ORDER BY potential_payout_cents DESC, t_end LIMIT ?3`,
-    )
-    .all(from, to, top) as WindowExposure[];
-
   return {
     money: { stakes_cents: stakes, payouts_cents: payouts, refunds_cents: refunds, grants_cents: flow("grant"), house_net_cents: stakes - payouts - refunds },
     return_to_player: {
@@ -194,8 +194,64 @@ export function readBooks(db: Database, { from, to }: TimeRange, { houseEdge, to
       theoretical: 1 - houseEdge,
       house_edge: houseEdge,
     },
-    return_by_distance: returnByDistance(db, from, to),
+    return_by_distance: returnByDistance(rows.settled),
     outcomes,
-    top_windows: topWindows,
+    top_windows: rows.topWindows,
   };
+}
+
+/**
+ * The rows of `range`'s books from SQLite (it only reads). The bets table is
+ * ordered by window end, so the bets of a range are a range scan.
+ *
+ * ```ts
+ * const rows = readBookRows(new Database("/data/bets.db", { readonly: true }), { from, to }, 5);
+ * ```
+ */
+export function readBookRows(db: Database, { from, to }: TimeRange, top: number): BookRows {
+  return {
+    flows: db
+      .query(
+        `SELECT kind, coalesce(sum(amount_cents), 0) AS cents FROM ledger
+         WHERE created_at >= ?1 AND created_at < ?2 GROUP BY kind`,
+      )
+      .all(from, to) as BookRows["flows"],
+    byStatus: db
+      .query(
+        `SELECT status, count(*) AS bets, sum(stake_cents) AS stake_cents, sum(payout_cents) AS payout_cents FROM bets
+         WHERE t_end >= ?1 AND t_end < ?2 GROUP BY status`,
+      )
+      .all(from, to) as BookRows["byStatus"],
+    topWindows: db
+      .query(
+        `SELECT t_start, t_end, count(*) AS bets, sum(stake_cents) AS stake_cents,
+                sum(stake_cents * multiplier_centi / 100) AS potential_payout_cents,
+                sum(payout_cents) AS payout_cents, sum(status = 'open') AS open_bets
+         FROM bets WHERE t_end >= ?1 AND t_end < ?2
+         GROUP BY t_start, t_end ORDER BY potential_payout_cents DESC, t_end LIMIT ?3`,
+      )
+      .all(from, to, top) as WindowExposure[],
+    settled: db
+      .query(
+        `SELECT b.stake_cents, b.payout_cents, b.price_low_cents AS low, b.price_high_cents AS high,
+                (SELECT t.price_cents FROM ticks t WHERE t.ts <= b.created_at ORDER BY t.ts DESC LIMIT 1) AS spot
+         FROM bets b WHERE b.t_end >= ?1 AND b.t_end < ?2 AND b.status IN ('won', 'lost')`,
+      )
+      .all(from, to) as SettledBetRow[],
+  };
+}
+
+/**
+ * Reads the books of `range` (UTC, `[from, to)`) from a SQLite database; it
+ * only reads. Money is the ledger's entries made in the range; a bet belongs to
+ * the range its window ended in, so outcomes, the return to players and the
+ * exposures all count the same bets.
+ *
+ * ```ts
+ * const db = new Database("/data/bets.db", { readonly: true });
+ * readBooks(db, { from: Date.UTC(2026, 11, 2), to: Date.UTC(2026, 11, 3) }, { houseEdge: 0.05, top: 5 });
+ * ```
+ */
+export function readBooks(db: Database, range: TimeRange, { houseEdge, top }: { houseEdge: number; top: number }): Books {
+  return booksOf(readBookRows(db, range, top), { houseEdge });
 }

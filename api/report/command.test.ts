@@ -15,6 +15,15 @@ function run(argv: string[], env: Record<string, string> = {}, now = DAY_START -
   const out: string[] = [];
   const err: string[] = [];
   const status = runReportCommand(argv, { env, now: () => now, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) });
+  // SQLite's path answers synchronously: a number, never a promise.
+  if (typeof status !== "number") throw new TypeError("runReportCommand returned a promise on SQLite");
+  return { status, stdout: out.join(""), stderr: err.join("") };
+}
+
+async function runAsync(argv: string[], env: Record<string, string>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runReportCommand(argv, { env, now: () => DAY_START, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) });
   return { status, stdout: out.join(""), stderr: err.join("") };
 }
 
@@ -80,5 +89,24 @@ describe("api report", () => {
       const report = loadConfig(reportVars, env);
       expect(report).toEqual({ dbPath: api.dbPath, houseEdge: api.houseEdge, settleTimeoutMs: api.settleTimeoutMs });
     }
+  });
+
+  test("with DATABASE_URL it reads PostgreSQL: one that does not answer exits 1, named without its password", async () => {
+    // Nothing listens on port 1: refused at once, no server needed.
+    const result = await runAsync(["--json"], { DATABASE_URL: "postgres://tap:pw-do-not-show@127.0.0.1:1/tap" });
+    expect(result).toMatchObject({ status: 1, stdout: "" });
+    expect(result.stderr).toStartWith("api report: could not read postgres://***@127.0.0.1:1/tap: ");
+    expect(result.stderr).not.toContain("pw-do-not-show");
+  });
+
+  test("--db reads that SQLite file even when DATABASE_URL is set; a bad DATABASE_URL is a bad setting, not shown", () => {
+    using db = openTempStore();
+    seedBooks(db, 34);
+    const report = JSON.parse(run(["--json", "--db", db.path], { DATABASE_URL: "postgres://tap@127.0.0.1:1/tap" }).stdout) as Report;
+    expect(report.db).toBe(db.path);
+    const bad = run([], { DATABASE_URL: "mysql://tap:pw-do-not-show@db/tap" });
+    expect(bad.status).toBe(78);
+    expect(bad.stderr).toContain("DATABASE_URL");
+    expect(bad.stderr).not.toContain("pw-do-not-show");
   });
 });

@@ -1,11 +1,14 @@
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "../../common/config.ts";
+import { redactUrl } from "../../common/redact.ts";
 import { auditBooks } from "./audit.ts";
 import { readBooks } from "./books.ts";
+import { commandDatabaseUrl, hideUrlPassword } from "./database-url.ts";
 import { formatReport, type Report } from "./format.ts";
+import { openReportConnection, readPostgresReport } from "./postgres-reader.ts";
 import { reportVars } from "./report-config.ts";
-import { parseReportArgs, REPORT_USAGE } from "./report-args.ts";
+import { parseReportArgs, type ReportArgs, REPORT_USAGE } from "./report-args.ts";
 import { EXIT_USAGE, UsageError } from "./usage-error.ts";
 
 /**
@@ -43,15 +46,17 @@ const EXIT_FAILED = 1;
 /**
  * `api report [--day D | --from A [--to B]] [--top N] [--json] [--db PATH]`:
  * the house's books for the range and the audit of the whole database, read
- * from a read-only connection. Returns the exit status: 0 when the audit
- * passes, 1 when it fails (or the database cannot be read), 2 for a bad
- * command line, 78 for a bad setting (DB_PATH, HOUSE_EDGE, SETTLE_TIMEOUT_MS).
+ * from a read-only connection: SQLite at `--db` or DB_PATH, or PostgreSQL at
+ * DATABASE_URL when it is set and `--db` is not given. Returns the exit status
+ * (a promise of it on PostgreSQL; SQLite's path stays synchronous): 0 when the
+ * audit passes, 1 when it fails (or the database cannot be read), 2 for a bad
+ * command line, 78 for a bad setting (DB_PATH, DATABASE_URL, HOUSE_EDGE, SETTLE_TIMEOUT_MS).
  *
  * ```ts
- * const status = runReportCommand(["--day", "2026-12-02", "--json"], io);
+ * const status = await runReportCommand(["--day", "2026-12-02", "--json"], io);
  * ```
  */
-export function runReportCommand(argv: readonly string[], io: CommandIo): number {
+export function runReportCommand(argv: readonly string[], io: CommandIo): number | Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     io.stdout(REPORT_USAGE);
     return 0;
@@ -59,9 +64,12 @@ export function runReportCommand(argv: readonly string[], io: CommandIo): number
   const now = io.now();
   let args;
   let config;
+  let databaseUrl;
   try {
     args = parseReportArgs(argv, now);
     config = loadConfig(reportVars, io.env);
+    // --db names a SQLite file (a backup, say) even where the API runs on PostgreSQL.
+    databaseUrl = args.db === undefined ? commandDatabaseUrl(io.env) : undefined;
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`api report: ${error.message}\n${REPORT_USAGE}`);
@@ -73,6 +81,8 @@ export function runReportCommand(argv: readonly string[], io: CommandIo): number
     }
     throw error;
   }
+  const settings = { now, houseEdge: config.houseEdge, settleTimeoutMs: config.settleTimeoutMs };
+  if (databaseUrl !== undefined) return reportFromPostgres(databaseUrl, args, settings, io);
   const path = args.db ?? config.dbPath;
   // A read-only connection would not create it, but say so plainly rather than "unable to open".
   if (!existsSync(path)) {
@@ -98,6 +108,28 @@ export function runReportCommand(argv: readonly string[], io: CommandIo): number
     io.stderr(`api report: could not read ${path}: ${(error as Error).message}\n`);
     return EXIT_FAILED;
   }
+  return printReport(report, args, io);
+}
+
+/** The report read from PostgreSQL at `url`; the URL is shown without its password, in the report and in errors. */
+async function reportFromPostgres(url: string, args: ReportArgs, settings: { now: number; houseEdge: number; settleTimeoutMs: number }, io: CommandIo): Promise<number> {
+  const where = redactUrl(url);
+  let report: Report;
+  const sql = openReportConnection(url);
+  try {
+    const { books, audit } = await readPostgresReport(sql, { range: args.range, top: args.top, ...settings });
+    report = { db: where, generated_at: new Date(settings.now).toISOString(), range: args.range, books, audit };
+  } catch (error) {
+    io.stderr(`api report: could not read ${where}: ${hideUrlPassword((error as Error).message, url)}\n`);
+    return EXIT_FAILED;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return printReport(report, args, io);
+}
+
+/** Prints the report as text or JSON; the exit status says whether its audit passed. */
+function printReport(report: Report, args: ReportArgs, io: CommandIo): number {
   io.stdout(args.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return report.audit.ok ? 0 : EXIT_FAILED;
 }

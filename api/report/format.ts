@@ -11,6 +11,7 @@ import type { TimeRange } from "./report-args.ts";
  * ```
  */
 export interface Report {
+  /** The SQLite file read, or the PostgreSQL URL without its user info. */
   db: string;
   generated_at: string;
   range: TimeRange;

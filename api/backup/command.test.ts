@@ -12,6 +12,15 @@ function run(argv: string[], env: Record<string, string> = {}, now = () => DAY_S
   const out: string[] = [];
   const err: string[] = [];
   const status = runBackupCommand(argv, { env, now, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) });
+  // SQLite's path answers synchronously: a number, never a promise.
+  if (typeof status !== "number") throw new TypeError("runBackupCommand returned a promise on SQLite");
+  return { status, stdout: out.join(""), stderr: err.join("") };
+}
+
+async function runAsync(argv: string[], env: Record<string, string>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runBackupCommand(argv, { env, now: () => DAY_START, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) });
   return { status, stdout: out.join(""), stderr: err.join("") };
 }
 
@@ -71,5 +80,36 @@ describe("api backup", () => {
     const bad = run([], { BACKUP_KEEP: "0" });
     expect(bad.status).toBe(78);
     expect(JSON.parse(bad.stderr)).toMatchObject({ variable: "BACKUP_KEEP", value: "0" });
+  });
+
+  test("with DATABASE_URL it dumps PostgreSQL: without pg_dump on PATH it exits 1 naming postgresql-client, never the password", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tap-backups-"));
+    try {
+      const result = await runAsync(["--dir", join(dir, "out")], { DATABASE_URL: "postgres://tap:pw-do-not-show@db.internal/tap", PATH: dir });
+      expect(result).toMatchObject({ status: 1, stdout: "" });
+      const line = JSON.parse(result.stderr) as Record<string, unknown>;
+      expect(line).toMatchObject({ level: "error", component: "backup", msg: "backup failed", db: "postgres://***@db.internal/tap", error: expect.stringContaining("postgresql-client") });
+      expect(result.stderr).not.toContain("pw-do-not-show");
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test("--db backs up that SQLite file even when DATABASE_URL is set; a bad DATABASE_URL exits 78 without showing it", () => {
+    using db = openTempStore();
+    seedBooks(db, 53, { bets: 5 });
+    const dir = mkdtempSync(join(tmpdir(), "tap-backups-"));
+    try {
+      const result = run(["--db", db.path, "--dir", dir], { DATABASE_URL: "postgres://tap@127.0.0.1:1/tap" });
+      expect(result.status).toBe(0);
+      expect(listBackups(dir)).toEqual([backupName(DAY_START)]);
+      const bad = run(["--dir", dir], { DATABASE_URL: "mysql://tap:pw-do-not-show@db/tap" });
+      expect(bad.status).toBe(78);
+      expect(JSON.parse(bad.stderr)).toMatchObject({ variable: "DATABASE_URL" });
+      expect(bad.stderr).not.toContain("pw-do-not-show");
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });

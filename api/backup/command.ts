@@ -1,9 +1,12 @@
 import { dirname, join } from "node:path";
 import { Type as t } from "@sinclair/typebox";
 import { ConfigError, envVar, loadConfig } from "../../common/config.ts";
+import { redactUrl } from "../../common/redact.ts";
 import type { CommandIo } from "../report/command.ts";
+import { commandDatabaseUrl } from "../report/database-url.ts";
 import { EXIT_USAGE, parseOptions, UsageError } from "../report/usage-error.ts";
-import { backupDatabase } from "./backup.ts";
+import { backupDatabase, type BackupResult } from "./backup.ts";
+import { backupPostgres } from "./postgres-backup.ts";
 import { pruneBackups } from "./retention.ts";
 
 /**
@@ -17,8 +20,9 @@ import { pruneBackups } from "./retention.ts";
 export const DEFAULT_KEEP = 28;
 
 /**
- * What `api backup` reads from the environment: the API's DB_PATH, and where
- * the backups go and how many stay (flags win over these).
+ * What `api backup` reads from the environment: the API's DB_PATH (and
+ * DATABASE_URL, read apart: it is never echoed), and where the backups go and
+ * how many stay (flags win over these).
  *
  * ```ts
  * const { dbPath, backupDir, backupKeep } = loadConfig(backupVars, { DB_PATH: "/data/bets.db", BACKUP_KEEP: "28" });
@@ -40,7 +44,7 @@ export const backupVars = {
  */
 export const BACKUP_USAGE =
   "usage: api backup [--db PATH] [--dir DIR] [--keep N]\n" +
-  `  defaults: DB_PATH, BACKUP_DIR (else backups/ beside the database), BACKUP_KEEP (else ${DEFAULT_KEEP})\n`;
+  `  defaults: DATABASE_URL (PostgreSQL, with pg_dump) else DB_PATH, BACKUP_DIR (else backups/ beside DB_PATH), BACKUP_KEEP (else ${DEFAULT_KEEP})\n`;
 
 const EXIT_CONFIG = 78;
 const EXIT_FAILED = 1;
@@ -54,21 +58,24 @@ function keepOf(text: string): number {
 
 /**
  * `api backup [--db PATH] [--dir DIR] [--keep N]`: one online backup of the
- * database (see `backupDatabase`), then the oldest beyond the newest N are
- * deleted. Prints one JSON line (the journal's format) saying what it did.
- * Returns the exit status: 0 done, 1 failed (nothing pruned then), 2 bad
- * command line, 78 bad setting.
+ * database, then the oldest beyond the newest N are deleted. SQLite (`--db`
+ * or DB_PATH): `backupDatabase`, a checked copy. PostgreSQL (DATABASE_URL set
+ * and no `--db`): `backupPostgres`, a checked `pg_dump`. Prints one JSON line
+ * (the journal's format) saying what it did. Returns the exit status (a
+ * promise of it on PostgreSQL): 0 done, 1 failed (nothing pruned then;
+ * pg_dump missing too), 2 bad command line, 78 bad setting.
  *
  * ```ts
- * const status = runBackupCommand(["--dir", "/data/backups", "--keep", "28"], io);
+ * const status = await runBackupCommand(["--dir", "/data/backups", "--keep", "28"], io);
  * ```
  */
-export function runBackupCommand(argv: readonly string[], io: CommandIo): number {
+export function runBackupCommand(argv: readonly string[], io: CommandIo): number | Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     io.stdout(BACKUP_USAGE);
     return 0;
   }
   let dbPath: string;
+  let databaseUrl: string | undefined;
   let dir: string;
   let keep: number;
   try {
@@ -76,6 +83,8 @@ export function runBackupCommand(argv: readonly string[], io: CommandIo): number
     const config = loadConfig(backupVars, io.env);
     for (const option of ["db", "dir"] as const) if (values[option]?.trim() === "") throw new UsageError(`--${option}: expected a path`);
     dbPath = values.db ?? config.dbPath;
+    // --db names a SQLite file even where the API runs on PostgreSQL.
+    databaseUrl = values.db === undefined ? commandDatabaseUrl(io.env) : undefined;
     dir = values.dir ?? (config.backupDir.trim() || join(dirname(dbPath), "backups"));
     keep = values.keep === undefined ? config.backupKeep : keepOf(values.keep);
   } catch (error) {
@@ -91,13 +100,25 @@ export function runBackupCommand(argv: readonly string[], io: CommandIo): number
   }
   const line = (level: string, msg: string, fields: Record<string, unknown>) =>
     `${JSON.stringify({ level, time: new Date(io.now()).toISOString(), component: "backup", msg, ...fields })}\n`;
-  try {
-    const done = backupDatabase({ dbPath, dir, now: io.now });
+  const finish = (db: string, done: BackupResult) => {
     const pruned = pruneBackups(dir, { keep, now: io.now() });
-    io.stdout(line("info", "backup written and checked", { db: dbPath, path: done.path, bytes: done.bytes, ms: done.ms, integrity: "ok", keep, pruned }));
+    io.stdout(line("info", "backup written and checked", { db, path: done.path, bytes: done.bytes, ms: done.ms, integrity: "ok", keep, pruned }));
     return 0;
-  } catch (error) {
-    io.stderr(line("error", "backup failed", { db: dbPath, dir, error: (error as Error).message }));
+  };
+  const fail = (db: string, error: unknown) => {
+    io.stderr(line("error", "backup failed", { db, dir, error: (error as Error).message }));
     return EXIT_FAILED;
+  };
+  if (databaseUrl !== undefined) {
+    // backupPostgres's errors never hold the password; the URL is logged without its user info.
+    const db = redactUrl(databaseUrl);
+    return backupPostgres({ url: databaseUrl, dir, env: io.env, now: io.now })
+      .then((done) => finish(db, done))
+      .catch((error: unknown) => fail(db, error));
+  }
+  try {
+    return finish(dbPath, backupDatabase({ dbPath, dir, now: io.now }));
+  } catch (error) {
+    return fail(dbPath, error);
   }
 }

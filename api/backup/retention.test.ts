@@ -16,7 +16,12 @@ describe("backup names", () => {
   test("are UTC to the millisecond and sort as the times they were taken", () => {
     expect(backupName(T)).toBe("bets-2026-12-02T060000.123Z.db");
     const times = [T + 86_400_000, T, T + 1, T + 3_600_000 * 5, T - 1];
-    expect(times.map(backupName).sort()).toEqual([...times].sort((a, b) => a - b).map(backupName));
+    const name = (ms: number) => backupName(ms);
+    expect(times.map(name).sort()).toEqual([...times].sort((a, b) => a - b).map(name));
+  });
+
+  test("a PostgreSQL dump is named alike, ending .dump", () => {
+    expect(backupName(T, "dump")).toBe("bets-2026-12-02T060000.123Z.dump");
   });
 });
 
@@ -29,6 +34,18 @@ describe("pruneBackups", () => {
       expect(listBackups(dir)).toEqual(backups.slice(2));
       expect(readdirSync(dir).sort()).toEqual([...backups.slice(2), "bets-manual.db", "bets.db", "notes.txt"].sort());
       expect(pruneBackups(dir, { keep: 3, now: T })).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test("SQLite files and PostgreSQL dumps are one series: the newest N of both are kept", () => {
+    const backups = [0, 1, 2, 3].map((i) => backupName(T + i * 6 * 3_600_000, i < 2 ? "db" : "dump"));
+    const dir = folder([...backups, "bets-manual.dump"]);
+    try {
+      expect(listBackups(dir)).toEqual(backups);
+      expect(pruneBackups(dir, { keep: 3, now: T })).toEqual(backups.slice(0, 1));
+      expect(readdirSync(dir).sort()).toEqual([...backups.slice(1), "bets-manual.dump"].sort());
     } finally {
       rmSync(dir, { recursive: true });
     }

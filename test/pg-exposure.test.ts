@@ -10,6 +10,7 @@ import { createPgExposure, type LiabilityCaps } from "../api/store/pg-exposure.t
 import { type CappedPlaceOutcome, type CappedPostgresStore, createPostgresStore } from "../api/store/postgres-store.ts";
 import { type MoneyTables, moneyInvariantsBroken, orderFor } from "../api/store/store.behaviour.ts";
 import { openPostgresStore, type PgSql } from "../common/store/postgres.ts";
+import { inTransaction } from "../common/store/pg-transaction.ts";
 import { createTempDatabase, postgresMissing, type TempDatabase } from "./support/postgres.ts";
 
 setDefaultTimeout(30_000);
@@ -260,5 +261,22 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const [row] = await a.sql<{ open_bets: number }[]>`SELECT open_bets FROM players WHERE id = ${ids[0]!}`;
     expect(row!.open_bets).toBe(5);
     expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
+  });
+  test("a reservation the database's guard refuses rolls the whole batch back, though its COMMIT was sent with it", async () => {
+    const node = await openNode({ maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e12 });
+    const { order } = await market(node, 1, 1);
+    const bet = order();
+    const before = await node.exposure.read();
+    const attempt = inTransaction(node.sql, async (tx, control) => {
+      const gate = await node.exposure.open(tx, [bet]);
+      expect(gate.admit(bet)).toBeUndefined();
+      // The house filled after the gate read it: only this transaction can write the locked row, so do it here.
+      await tx`UPDATE exposure_house SET potential_payout_cents = ${1e12} WHERE id = 1`;
+      const sentinel = tx`INSERT INTO players (id, created_at) VALUES ('guard-sentinel', 0)`.execute();
+      await Promise.all([sentinel, gate.commit(), control.commit()]);
+    });
+    await expect(attempt).rejects.toThrow("guard failed: the house reservation passed its cap");
+    expect(await node.sql`SELECT id FROM players WHERE id = 'guard-sentinel'`).toHaveLength(0);
+    expect(await node.exposure.read()).toEqual(before);
   });
 });

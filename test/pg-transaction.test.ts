@@ -87,4 +87,34 @@ describe.skipIf(!run)("transactions on a busy pool", () => {
       await sql.end({ timeout: 1 });
     }
   });
+  test("a COMMIT sent with the last statements commits them, and a statement failing before it rolls everything back and is reported", async () => {
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`CREATE TABLE IF NOT EXISTS pipelined (line text PRIMARY KEY)`;
+      const written = await inTransaction(sql, async (tx, control) => {
+        const first = tx`INSERT INTO pipelined VALUES ('one')`.execute();
+        const second = tx`INSERT INTO pipelined VALUES ('two')`.execute();
+        await Promise.all([first, second, control.commit()]);
+        return "both";
+      });
+      expect(written).toBe("both");
+      // The second row breaks the primary key: the first is rolled back with it, and the COMMIT sent behind them says so.
+      const failed = inTransaction(sql, async (tx, control) => {
+        const fresh = tx`INSERT INTO pipelined VALUES ('three')`.execute();
+        const duplicate = tx`INSERT INTO pipelined VALUES ('one')`.execute();
+        const committed = control.commit();
+        const outcomes = await Promise.allSettled([fresh, duplicate, committed]);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+        expect(String((outcomes[2] as PromiseRejectedResult).reason)).toContain("rolled back");
+        throw (outcomes[1] as PromiseRejectedResult).reason;
+      });
+      await expect(failed).rejects.toThrow("duplicate key");
+      // One connection in the pool: had the transaction kept it, this would wait forever.
+      expect((await sql<{ line: string }[]>`SELECT line FROM pipelined ORDER BY line`).map((row) => row.line)).toEqual(["one", "two"]);
+      const stuck = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`;
+      expect(stuck[0]?.n).toBe(0);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
 });

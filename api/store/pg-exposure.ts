@@ -55,8 +55,8 @@ const cellKey = (tStart: number, lowCents: number) => `${tStart}:${lowCents}`;
  * and reads their totals; each order that has the funds is judged in batch
  * order against those totals (`admit`: `max_cell_liability` first, then
  * `max_house_liability`, the in-memory exposure's order); `commit` adds what
- * was admitted with guarded UPDATEs (`… WHERE total + added <= cap
- * RETURNING`), which must all return a row or the batch aborts. Another
+ * was admitted with guarded UPDATEs (`… WHERE total + added <= cap`), which
+ * must all update their row or `guard()` raises and the batch rolls back. Another
  * node's batch over the same cell or the house waits on those row locks until
  * this COMMIT, then reads the new totals: the caps cannot be passed together.
  * `release` subtracts settled bets' potential payouts (cells locked in the
@@ -127,20 +127,23 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
       async commit() {
         if (betsAdded === 0) return;
         const deltas = [...added.values()];
-        // Both in one round trip.
-        const [updated, [houseRow]] = await Promise.all([
+        // Sent at once, with the batch's last writes and its COMMIT: the rows are locked since `open`, so a guard
+        // fails only if something else wrote them, and then it raises, so that the COMMIT behind it rolls back.
+        await Promise.all([
           tx`
-            UPDATE exposure_cells c SET potential_payout_cents = c.potential_payout_cents + d.cents
-            FROM jsonb_to_recordset(${json(deltas)}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
-            WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents AND c.potential_payout_cents + d.cents <= ${caps.maxCellLiabilityCents}
-            RETURNING c.t_start`.execute(),
+            WITH updated AS (
+              UPDATE exposure_cells c SET potential_payout_cents = c.potential_payout_cents + d.cents
+              FROM jsonb_to_recordset(${json(deltas)}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
+              WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents AND c.potential_payout_cents + d.cents <= ${caps.maxCellLiabilityCents}
+              RETURNING 1)
+            SELECT guard(count(*) = ${deltas.length}, 'a cell reservation passed its cap') FROM updated`.execute(),
           tx`
-            UPDATE exposure_house SET potential_payout_cents = potential_payout_cents + ${houseAdded}, open_bets = open_bets + ${betsAdded}
-            WHERE id = 1 AND potential_payout_cents + ${houseAdded} <= ${caps.maxHouseLiabilityCents}
-            RETURNING id`.execute(),
+            WITH updated AS (
+              UPDATE exposure_house SET potential_payout_cents = potential_payout_cents + ${houseAdded}, open_bets = open_bets + ${betsAdded}
+              WHERE id = 1 AND potential_payout_cents + ${houseAdded} <= ${caps.maxHouseLiabilityCents}
+              RETURNING 1)
+            SELECT guard(count(*) = 1, 'the house reservation passed its cap') FROM updated`.execute(),
         ]);
-        // The rows are locked since `open`, so this cannot happen unless something else wrote them: abort the batch.
-        if (updated.length !== deltas.length || !houseRow) throw new Error("exposure reservation refused by the database's guard: the batch is rolled back");
       },
     };
   };

@@ -70,7 +70,9 @@ export type CappedPlaceOutcome = PlaceOutcome;
 /**
  * One batch's exposure reservation, inside its transaction (api/store/pg-exposure.ts):
  * `admit` judges an order that has the funds (in batch order, in memory, on
- * totals read under lock), `commit` writes what was admitted.
+ * totals read under lock), `commit` sends what was admitted, pipelined with
+ * the batch's last writes and its COMMIT (so a check on what it wrote must
+ * raise in the server, not after the answer).
  *
  * ```ts
  * const gate = await exposure.open(tx, orders);
@@ -130,13 +132,14 @@ export type CappedPostgresStore = Omit<Store, "bets"> & {
  * with the SQLite store's outcomes (the `Store` contract, checked by one
  * behaviour suite on both).
  *
- * The group commit is ONE transaction per batch in four round trips: lock
+ * The group commit is ONE transaction per batch in two round trips: lock
  * the batch's players in id order (`FOR UPDATE`) and read their balances;
  * read the Idempotency-Keys they used before (after the lock, so a batch
  * racing on another node for the same player has committed or not begun);
  * judge every order in memory exactly as SQLite's `place` does; then one
  * statement inserts every bet and its stake (the ledger's statement trigger
- * moves the balances), and COMMIT (`synchronous_commit = on`). Settlement
+ * moves the balances), sent with COMMIT (`synchronous_commit = on`); BEGIN
+ * goes with the first round trip (`inTransaction`). Settlement
  * is one transaction per call: the tick, one UPDATE of the decided bets that
  * are still open (`RETURNING` which), one INSERT of exactly their credits.
  *
@@ -188,7 +191,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
 
   const placeBatch = async (orders: readonly BetOrder[]): Promise<CappedPlaceOutcome[]> => {
     if (orders.length === 0) return [];
-    return await inTransaction(sql, async (sqlTx) => {
+    return await inTransaction(sql, async (sqlTx, control) => {
       const tx = sqlTx as unknown as Tx;
       const keyOf = (playerId: string, key: string) => JSON.stringify([playerId, key]);
       const keyed = orders.flatMap((order) => (order.idempotencyKey === null ? [] : [{ player_id: order.playerId, key: order.idempotencyKey }]));
@@ -236,7 +239,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
         placed.push(bet);
         outcomes.push({ kind: "placed", bet });
       }
-      // The bets and their stakes, then the exposure's reservation: one round trip.
+      // The bets and their stakes, the exposure's reservation and COMMIT: one round trip.
       const inserting =
         placed.length === 0
           ? undefined
@@ -252,7 +255,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
             RETURNING id, player_id, stake_cents, created_at)
           INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
           SELECT player_id, 'stake', -stake_cents, id, created_at FROM placed`.execute();
-      await Promise.all([inserting, gate?.commit()]);
+      await Promise.all([inserting, gate?.commit(), control.commit()]);
       return outcomes;
     });
   };

@@ -232,4 +232,20 @@ export const pgMigrations: readonly PgMigration[] = [
         REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bets_count_open();
     `,
   },
+  {
+    version: 5,
+    name: "a guard a statement can raise, for statements whose COMMIT is already on its way",
+    sql: `
+      -- The group commit sends its last writes and COMMIT in one round trip, so a check on what a
+      -- write returned must fail inside the server: the raise aborts the transaction and its COMMIT
+      -- rolls back.
+      CREATE FUNCTION guard(ok boolean, what text) RETURNS boolean LANGUAGE plpgsql AS $$
+      BEGIN
+        IF ok IS NOT TRUE THEN
+          RAISE EXCEPTION 'guard failed: %', what;
+        END IF;
+        RETURN true;
+      END $$;
+    `,
+  },
 ];

@@ -5,8 +5,36 @@ import type postgres from "postgres";
 export type PgTx<Types extends Record<string, unknown> = { bigint: number }> = postgres.ReservedSql<Types>;
 
 /**
+ * What a transaction's body may do besides querying: end the transaction
+ * itself, in the same round trip as its last statements.
+ *
+ * ```ts
+ * await inTransaction(sql, async (tx, control) => {
+ *   const inserted = tx`INSERT INTO ticks (ts) VALUES (${ts})`.execute();
+ *   await Promise.all([inserted, control.commit()]); // one round trip
+ * });
+ * ```
+ */
+export interface TxControl {
+  /**
+   * Sends COMMIT now, pipelined behind the statements already sent (send them
+   * with `.execute()` first: an awaited query is only sent a microtask later).
+   * Resolves once committed; rejects when the server rolled back instead,
+   * i.e. when a statement before it failed.
+   */
+  commit(): Promise<void>;
+}
+
+/**
  * Runs `fn` between BEGIN and COMMIT on a connection reserved for it first,
  * and ROLLBACK when `fn` or the COMMIT throws.
+ *
+ * BEGIN is sent with `fn`'s first statements, not a round trip before them:
+ * on a connection of its own they run after it, in order, and a BEGIN that
+ * fails is a broken connection that fails them too. COMMIT is sent once `fn`
+ * resolves, unless `fn` sent it itself with `control.commit()` alongside its
+ * last statements (one round trip fewer): then a failed statement turns that
+ * COMMIT into a rollback, which `commit()` reports as an error.
  *
  * Why not `sql.begin`: in postgres.js 3.4.9 a BEGIN sent through `sql.begin`
  * can reach the server without its connection being reserved (when BEGIN fills
@@ -26,14 +54,26 @@ export type PgTx<Types extends Record<string, unknown> = { bigint: number }> = p
  * });
  * ```
  */
-export async function inTransaction<T, Types extends Record<string, unknown>>(sql: postgres.Sql<Types>, fn: (tx: PgTx<Types>) => Promise<T>): Promise<T> {
+export async function inTransaction<T, Types extends Record<string, unknown>>(sql: postgres.Sql<Types>, fn: (tx: PgTx<Types>, control: TxControl) => Promise<T>): Promise<T> {
   const tx = await sql.reserve();
+  let committing: Promise<void> | undefined;
+  const commit = () => {
+    committing ??= tx`COMMIT`.execute().then((result) => {
+      // COMMIT in a transaction a failed statement aborted answers ROLLBACK, not an error.
+      if (result.command !== "COMMIT") throw new Error(`the transaction was rolled back (COMMIT answered ${result.command})`);
+    });
+    return committing;
+  };
   let result: T;
   try {
-    await tx`BEGIN`;
-    result = await fn(tx);
-    await tx`COMMIT`;
+    const begun = tx`BEGIN`.execute();
+    begun.catch(() => undefined); // awaited below; fn's own statements fail first when it does
+    result = await fn(tx, { commit });
+    await begun;
+    await commit();
   } catch (error) {
+    // Settle a COMMIT already sent before the ROLLBACK (harmless once the transaction is over).
+    await committing?.catch(() => undefined);
     try {
       await tx`ROLLBACK`;
     } catch {

@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Report } from "../api/report/format.ts";
+import { openReportConnection } from "../api/report/postgres-reader.ts";
 import { openPostgresStore, type PgSql } from "../common/store/postgres.ts";
 import { createTempDatabase, postgresMissing, type TempDatabase } from "./support/postgres.ts";
 import { openTempStore } from "./support/temp-db.ts";
@@ -266,6 +267,16 @@ describe.skipIf(!run)("api report and api backup on PostgreSQL", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`database ${database.url.replace("postgres@", "***@")}`);
     expect(comparableText(text.stdout)).toBe(comparableText(api("report", [...range, "--db", sqlite.path], {}).stdout));
+  });
+
+  test("the report's connection cannot write: its session is read-only", async () => {
+    const reader = openReportConnection(database.url);
+    try {
+      await expect(reader`INSERT INTO players (id, created_at) VALUES ('intruder', 0)`).rejects.toThrow("read-only transaction");
+    } finally {
+      await reader.end({ timeout: 1 });
+    }
+    expect([...(await sql`SELECT count(*) AS n FROM players WHERE id = 'intruder'`)]).toEqual([{ n: 0 }]);
   });
 
   test("the backup is a checked pg_dump that restores into another database with the same rows and books", async () => {

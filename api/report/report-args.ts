@@ -24,7 +24,7 @@ export interface ReportArgs {
   json: boolean;
   /** How many windows the exposure table lists. */
   top: number;
-  /** The database to read; DB_PATH (as the API's) when not given. */
+  /** The SQLite file to read; when not given, PostgreSQL at DATABASE_URL if set, else DB_PATH (as the API's). */
   db?: string;
 }
 
@@ -37,7 +37,8 @@ export interface ReportArgs {
  */
 export const REPORT_USAGE =
   "usage: api report [--day YYYY-MM-DD | --from DATE|INSTANT [--to DATE|INSTANT]] [--top N] [--json] [--db PATH]\n" +
-  "  no range: today (UTC) so far; a DATE in --to includes that whole day; an INSTANT is ISO 8601 with its zone (2026-12-02T08:00:00Z)\n";
+  "  no range: today (UTC) so far; a DATE in --to includes that whole day; an INSTANT is ISO 8601 with its zone (2026-12-02T08:00:00Z)\n" +
+  "  the database: --db PATH (a SQLite file), else PostgreSQL at DATABASE_URL when set, else DB_PATH\n";
 
 const DAY_MS = 86_400_000;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -6,8 +6,9 @@
  * - the report's figures equal those worked out here from the rows, with no
  *   SQL, its audit passes, and it says the same (JSON and text) as the report
  *   of the SQLite file;
- * - a balance moved behind the ledger's back and a wrong payout fail the
- *   audit (exit 1), naming the same ids as SQLite's audit;
+ * - balances moved behind the ledger's back, a wrong payout and a bet
+ *   without its stake left open fail the audit (exit 1), naming the same ids
+ *   as SQLite's audit;
  * - the backup is a pg_dump that pg_restore restores into a second database
  *   of our own with the same rows and the same books.
  */
@@ -314,7 +315,7 @@ describe.skipIf(!run)("api report and api backup on PostgreSQL", () => {
     expect(comparable(JSON.parse(fromBackup.stdout) as Report)).toEqual(comparable(original));
   });
 
-  test("a balance moved behind the ledger's back, or a wrong payout, fails the audit with exit 1, naming what SQLite's audit names", async () => {
+  test("balances moved behind the ledger's back, a wrong payout and a bet without its stake left open fail the audit with exit 1, naming what SQLite's audit names", async () => {
     const won = rows.bets.find((b) => b.status === "won")!;
     for (const id of ["pa", "Q9"]) {
       await sql`UPDATE players SET balance_cents = balance_cents + 500 WHERE id = ${id}`;

@@ -91,7 +91,7 @@ const grid = createGridService({
   },
 });
 const { store } = opened;
-const commits = createGroupCommitter(opened.placeBatch, { maxDelayMs: config.batchDelayMs });
+const commits = createGroupCommitter(opened.placeBatch, { maxDelayMs: config.batchDelayMs, maxInFlight: opened.batchesInFlight });
 const tokens = createSessionTokens(config.sessionSecret);
 // Crash-only: what settlement knows is rebuilt from the database at the next start.
 const onWriteFailed = (error: unknown) => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type BetOrder, potentialPayoutCents } from "../api/bets/bet-store.ts";
-import { createPgExposure, type LiabilityCaps } from "../api/store/pg-exposure.ts";
+import { createPgExposure, isReservationGuard, type LiabilityCaps } from "../api/store/pg-exposure.ts";
 import { type CappedPlaceOutcome, type CappedPostgresStore, createPostgresStore } from "../api/store/postgres-store.ts";
 import { type MoneyTables, moneyInvariantsBroken, orderFor } from "../api/store/store.behaviour.ts";
 import { openPostgresStore, type PgSql } from "../common/store/postgres.ts";
@@ -262,21 +262,104 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     expect(row!.open_bets).toBe(5);
     expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
   });
+
   test("a reservation the database's guard refuses rolls the whole batch back, though its COMMIT was sent with it", async () => {
     const node = await openNode({ maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e12 });
     const { order } = await market(node, 1, 1);
     const bet = order();
     const before = await node.exposure.read();
     const attempt = inTransaction(node.sql, async (tx, control) => {
-      const gate = await node.exposure.open(tx, [bet]);
+      const gate = await node.exposure.open(tx, [bet], { locked: true });
       expect(gate.admit(bet)).toBeUndefined();
-      // The house filled after the gate read it: only this transaction can write the locked row, so do it here.
-      await tx`UPDATE exposure_house SET potential_payout_cents = ${1e12} WHERE id = 1`;
+      // The house filled after the gate read it: only this transaction can write the locked rows, so do it here.
+      await tx`UPDATE exposure_house SET potential_payout_cents = ${1e12 / 8}`;
       const sentinel = tx`INSERT INTO players (id, created_at) VALUES ('guard-sentinel', 0)`.execute();
       await Promise.all([sentinel, gate.commit(), control.commit()]);
     });
-    await expect(attempt).rejects.toThrow("guard failed: the house reservation passed its cap");
+    const error = await attempt.catch((caught: unknown) => caught);
+    expect(String(error)).toContain("guard failed: the house's reservation would pass its cap");
+    expect(isReservationGuard(error)).toBe(true);
     expect(await node.sql`SELECT id FROM players WHERE id = 'guard-sentinel'`).toHaveLength(0);
     expect(await node.exposure.read()).toEqual(before);
   });
+
+  test("an unlocked gate whose cell another node filled after it read refuses at commit, and the store places that batch again locked", async () => {
+    const caps = { maxCellLiabilityCents: 1_000, maxHouseLiabilityCents: 1e12 };
+    const [a, b] = [await openNode(caps), await openNode(caps)];
+    const { ids, tStart } = await market(a, 2, 1);
+    const bet = (player: string) => orderFor(player, 300, { tStart, tEnd: tStart + 5000, lowCents: 4_200_000, highCents: 4_201_000, multiplierCenti: 300 });
+    const late = bet(ids[0]!);
+    const attempt = inTransaction(a.sql, async (tx, control) => {
+      const gate = await a.exposure.open(tx, [late], { locked: false });
+      expect(gate.admit(late)).toBeUndefined(); // 900 of 1,000 as read
+      // Meanwhile node B takes 900 of the cell (its batch commits: nothing of A's is locked yet).
+      expect((await b.store.bets.placeBatch([bet(ids[1]!)])).map((outcome) => outcome.kind)).toEqual(["placed"]);
+      const sentinel = tx`INSERT INTO players (id, created_at) VALUES ('unlocked-sentinel', 0)`.execute();
+      await Promise.all([gate.commit(), sentinel, control.commit()]);
+    });
+    const error = await attempt.catch((caught: unknown) => caught);
+    expect(String(error)).toContain("guard failed: a cell's reservation would pass its cap");
+    expect(isReservationGuard(error)).toBe(true);
+    expect(await a.sql`SELECT id FROM players WHERE id = 'unlocked-sentinel'`).toHaveLength(0);
+    // Through the store, the same order is refused by the cap, and the cell holds B's bet alone.
+    expect(await a.store.bets.placeBatch([bet(ids[0]!)])).toEqual([{ kind: "limit_exceeded", limit: "max_cell_liability" }]);
+    expect((await a.exposure.read()).cells.find((cell) => cell.tStart === tStart)?.cents).toBe(900);
+    expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
+  });
+
+  test("an unlocked gate refuses at commit a bet whose window reached its lock line after it was admitted", async () => {
+    const lockMs = 2_000;
+    const node = await openNode({ maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 1e12, lockMs });
+    const { ids } = await market(node, 1, 1);
+    // The line (start − lockMs / 2) 300 ms from now by the database's clock.
+    const [{ now_ms } = { now_ms: 0 }] = await node.sql<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`;
+    const tStart = now_ms + lockMs / 2 + 300;
+    const order = orderFor(ids[0]!, 100, { tStart, tEnd: tStart + 5000, lowCents: 4_300_000, highCents: 4_301_000, multiplierCenti: 200 });
+    const attempt = inTransaction(node.sql, async (tx, control) => {
+      const gate = await node.exposure.open(tx, [order], { locked: false });
+      expect(gate.admit(order)).toBeUndefined();
+      await Bun.sleep(400);
+      await Promise.all([gate.commit(), control.commit()]);
+    });
+    const error = await attempt.catch((caught: unknown) => caught);
+    expect(String(error)).toContain("guard failed: an admitted bet's window reached its lock line");
+    // Through the store, now: refused cell_locked, nothing stored.
+    expect(await node.store.bets.placeBatch([order])).toEqual([{ kind: "cell_locked" }]);
+    expect(await node.sql`SELECT id FROM bets WHERE player_id = ${ids[0]!}`).toHaveLength(0);
+  });
+  test("the house's cap is judged on the sum of its parts: a bet that fits no single part is placed locked, spread over them, and the sum never passes the cap", async () => {
+    // A database of its own: the other cases leave bets open on the house.
+    const own = await createTempDatabase("tap_test");
+    const sql = await openPostgresStore(own.url, { max: 2, applicationName: "tap-exposure-parts" });
+    const exposure = createPgExposure(sql, { maxCellLiabilityCents: 1e9, maxHouseLiabilityCents: 800 });
+    const node: Node = { sql, exposure, store: createPostgresStore(sql, { secret: "exposure", exposure }) };
+    try {
+      await partsCase(node);
+    } finally {
+      await sql.end({ timeout: 5 });
+      await own.drop();
+    }
+  });
+
+  async function partsCase(node: Node) {
+    // 8 parts of 100 cents: after eight bets owing 90, 80 cents are free, 10 in each part.
+    const { ids, tStart } = await market(node, 1, 1);
+    const owing = (stakeCents: number, multiplierCenti: number) =>
+      orderFor(ids[0]!, stakeCents, { tStart, tEnd: tStart + 5000, lowCents: 4_400_000, highCents: 4_401_000, multiplierCenti });
+    for (let i = 0; i < 8; i++) expect((await node.store.bets.placeBatch([owing(30, 300)]))[0]?.kind).toBe("placed");
+    const parts = () => node.sql<{ id: number; cents: number }[]>`SELECT id, potential_payout_cents AS cents FROM exposure_house ORDER BY id`;
+    expect((await parts()).map((part) => part.cents)).toEqual([90, 90, 90, 90, 90, 90, 90, 90]);
+    // 70 fits the sum (80 free), no part (10 each).
+    expect((await node.store.bets.placeBatch([owing(35, 200)]))[0]?.kind).toBe("placed");
+    expect((await parts()).reduce((sum, part) => sum + part.cents, 0)).toBe(790);
+    expect((await parts()).every((part) => part.cents <= 100)).toBe(true);
+    // 20 does not fit the 10 left.
+    expect(await node.store.bets.placeBatch([owing(10, 200)])).toEqual([{ kind: "limit_exceeded", limit: "max_house_liability" }]);
+    // Settling every bet gives all of it back, whichever parts held it.
+    const open = (await node.store.settlement.openBets()).filter((bet) => bet.playerId === ids[0]);
+    await node.store.settlement.settle(open.map((bet) => ({ bet, outcome: "lost" as const, at: bet.tEnd })), Date.now());
+    expect((await parts()).map((part) => part.cents)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect((await node.exposure.read()).openBets).toBe(0);
+    expect(moneyInvariantsBroken(await tables(node.sql))).toEqual([]);
+  }
 });

@@ -71,6 +71,87 @@ describe("createGroupCommitter", () => {
   });
 });
 
+describe("createGroupCommitter with an asynchronous writer", () => {
+  /** A writer whose writes finish only when the test says, recording how many ran at once. */
+  function heldWriter() {
+    const writes: { items: number[]; finish: () => void; fail: (error: Error) => void }[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const write = (items: readonly number[]) =>
+      new Promise<string[]>((resolve, reject) => {
+        running++;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        const done = () => running--;
+        writes.push({
+          items: [...items],
+          finish: () => (done(), resolve(items.map((n) => `#${n}`))),
+          fail: (error) => (done(), reject(error)),
+        });
+      });
+    return { write, writes, mostAtOnce: () => mostAtOnce };
+  }
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  test("one batch in flight by default: what arrives meanwhile is the next batch, written once the first is done", async () => {
+    const writer = heldWriter();
+    const committer = createGroupCommitter<number, string>(writer.write);
+    const first = [1, 2].map((n) => committer.submit(n));
+    await turn();
+    const second = [3, 4, 5].map((n) => committer.submit(n));
+    await turn();
+    expect(writer.writes.map((write) => write.items)).toEqual([[1, 2]]);
+    writer.writes[0]!.finish();
+    expect(await Promise.all(first)).toEqual(["#1", "#2"]);
+    await turn();
+    expect(writer.writes.map((write) => write.items)).toEqual([[1, 2], [3, 4, 5]]);
+    writer.writes[1]!.finish();
+    expect(await Promise.all(second)).toEqual(["#3", "#4", "#5"]);
+    expect(writer.mostAtOnce()).toBe(1);
+  });
+
+  test("maxInFlight batches at most at once; the rest gather into the next; flush waits for every batch in flight", async () => {
+    const writer = heldWriter();
+    const committer = createGroupCommitter<number, string>(writer.write, { maxInFlight: 2 });
+    const answers: Promise<string>[] = [];
+    answers.push(committer.submit(1));
+    await turn();
+    answers.push(committer.submit(2));
+    await turn();
+    answers.push(committer.submit(3), committer.submit(4));
+    await turn();
+    // Two in flight; 3 and 4 wait together for a free slot.
+    expect(writer.writes.map((write) => write.items)).toEqual([[1], [2]]);
+    writer.writes[1]!.finish();
+    await turn();
+    expect(writer.writes.map((write) => write.items)).toEqual([[1], [2], [3, 4]]);
+    let flushed = false;
+    const flushing = committer.flush().then(() => (flushed = true));
+    writer.writes[2]!.finish();
+    await turn();
+    expect(flushed).toBe(false); // batch [1] is still in flight
+    writer.writes[0]!.finish();
+    await flushing;
+    expect(await Promise.all(answers)).toEqual(["#1", "#2", "#3", "#4"]);
+    expect(writer.mostAtOnce()).toBe(2);
+  });
+
+  test("a failed asynchronous batch is written again one item at a time, so one bad item fails alone", async () => {
+    const writer = heldWriter();
+    const committer = createGroupCommitter<number, string>(writer.write);
+    const answers = [1, 2, 3].map((n) => committer.submit(n).catch((error: Error) => error.message));
+    await turn();
+    writer.writes[0]!.fail(new Error("batch refused"));
+    for (const expected of [[1], [2], [3]]) {
+      while (writer.writes.length < 2 + expected[0]! - 1) await turn();
+      const write = writer.writes.at(-1)!;
+      expect(write.items).toEqual(expected);
+      if (expected[0] === 2) write.fail(new Error("item 2 refused"));
+      else write.finish();
+    }
+    expect(await Promise.all(answers)).toEqual(["#1", "item 2 refused", "#3"]);
+  });
+});
+
 test("each batch's size and write time are observed", async () => {
   const sizes = async () => {
     const metric = metricsRegistry.getSingleMetric("tap_bets_commit_batch_size");

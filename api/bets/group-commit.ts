@@ -37,6 +37,12 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** How long the first item of a batch waits for company; 0 means until the event loop's next turn. */
   maxDelayMs?: number;
+  /**
+   * How many batches of an asynchronous writer may be in flight at once (1:
+   * one at a time). More lets the next batch's first round trip wait at the
+   * database, for the locks the batch before holds, instead of in this process.
+   */
+  maxInFlight?: number;
 }
 
 interface Waiter<R> {
@@ -52,20 +58,25 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (val
 /**
  * A group committer over `writeBatch` (see `GroupCommitter`). A synchronous
  * writer (SQLite) writes each batch within the flush; an asynchronous one
- * (PostgreSQL) has one batch in flight at a time, and what arrives meanwhile
- * waits for the next: one transaction at a time, never two racing for the same
- * players' rows.
+ * (PostgreSQL) has at most `maxInFlight` batches in flight, and what arrives
+ * while that many are waits for the next. Batches in flight at once are
+ * separate transactions: the writer's own row locks order them (the
+ * PostgreSQL store locks a batch's players, cells and house row).
  *
  * ```ts
- * const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: 0 });
+ * const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: 0, maxInFlight: 2 });
  * const outcome = await commits.submit(order); // once its batch is on disk
  * ```
  */
-export function createGroupCommitter<T, R>(writeBatch: (items: readonly T[]) => Written<R>, { maxBatch = 1024, maxDelayMs = 0 }: GroupCommitOptions = {}): GroupCommitter<T, R> {
+export function createGroupCommitter<T, R>(
+  writeBatch: (items: readonly T[]) => Written<R>,
+  { maxBatch = 1024, maxDelayMs = 0, maxInFlight = 1 }: GroupCommitOptions = {},
+): GroupCommitter<T, R> {
   let items: T[] = [];
   let waiters: Waiter<R>[] = [];
   let scheduled = false;
-  let writing: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+  const full = () => inFlight.size >= maxInFlight;
   const batchSize = histogram({
     name: "tap_bets_commit_batch_size",
     help: "Bets written per group commit (one database transaction).",
@@ -105,8 +116,8 @@ export function createGroupCommitter<T, R>(writeBatch: (items: readonly T[]) => 
 
   const flush = (): Promise<void> => {
     scheduled = false;
-    if (writing) return writing.then(flush);
-    if (items.length === 0) return Promise.resolve();
+    if (full()) return Promise.race(inFlight).then(flush);
+    if (items.length === 0) return Promise.all(inFlight).then(() => undefined);
     const batch = items;
     const batchWaiters = waiters;
     items = [];
@@ -128,18 +139,19 @@ export function createGroupCommitter<T, R>(writeBatch: (items: readonly T[]) => 
       batchWaiters.forEach((waiter, index) => waiter.resolve(written[index] as R));
       return Promise.resolve();
     }
-    writing = written
+    const writing: Promise<void> = written
       .then(
         (results) => batchWaiters.forEach((waiter, index) => waiter.resolve(results[index] as R)),
         (error: unknown) => (batch.length === 1 ? batchWaiters[0]?.reject(error) : writeEachAlone(batch, batchWaiters)),
       )
       .finally(() => {
         observe();
-        writing = undefined;
-        // What arrived while this batch was in flight goes next, as one batch.
+        inFlight.delete(writing);
+        // What arrived while the writer was full goes next, as one batch.
         if (items.length > 0 && !scheduled) void flush();
       });
-    return writing;
+    inFlight.add(writing);
+    return Promise.all(inFlight).then(() => undefined);
   };
 
   return {
@@ -147,7 +159,7 @@ export function createGroupCommitter<T, R>(writeBatch: (items: readonly T[]) => 
       return new Promise<R>((resolve, reject) => {
         items.push(item);
         waiters.push({ resolve, reject });
-        if (writing) return; // written when the batch in flight is done
+        if (full()) return; // written when a batch in flight is done
         if (items.length >= maxBatch) void flush();
         else if (!scheduled) {
           scheduled = true;

@@ -27,13 +27,20 @@ import type { Store } from "./store.ts";
  *
  * ```ts
  * const opened = await openApiStore(config, log);
- * const commits = createGroupCommitter(opened.placeBatch);
+ * const commits = createGroupCommitter(opened.placeBatch, { maxInFlight: opened.batchesInFlight });
  * ```
  */
 export interface ApiStore {
   kind: "sqlite" | "postgres";
   store: Store;
   placeBatch(orders: readonly BetOrder[]): Awaitable<PlaceOutcome[]>;
+  /**
+   * How many of `placeBatch`'s batches the group commit may have in flight:
+   * 1 on SQLite (each is written within the call); on PostgreSQL the next
+   * batch's first round trip then waits at the server for the locks the one
+   * before holds, not in this process.
+   */
+  batchesInFlight: number;
   settlement: SettlementStore;
   database: DatabaseCheck;
   /** PostgreSQL only: settlement runs only while this node holds it, and every settlement write checks it. */
@@ -72,6 +79,7 @@ export async function openApiStore(config: ApiConfig, log: Logger): Promise<ApiS
     kind: "sqlite",
     store: createSqliteStore(db, { secret: config.sessionSecret, leaderboardCacheMs: 1000, onDisagreement }),
     placeBatch: createBetStore(db).placeBatch,
+    batchesInFlight: 1,
     settlement: createSettleStore(db, { onDisagreement }),
     database: { name: "sqlite", check: () => checkSqlite(db) },
     where: config.dbPath,
@@ -109,6 +117,7 @@ async function openPostgres(config: ApiConfig, url: string, log: Logger, onDisag
     kind: "postgres",
     store: store as Store,
     placeBatch: store.bets.placeBatch,
+    batchesInFlight: config.pgBatchesInFlight,
     settlement: { ...store.settlement, ticks: store.ticks },
     database: { name: "postgres", check: () => checkPostgres(sql) },
     lease,

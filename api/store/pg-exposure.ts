@@ -1,8 +1,9 @@
 import type postgres from "postgres";
 import type { PgSql } from "../../common/store/postgres.ts";
+import { settledInOrder } from "../../common/store/pg-transaction.ts";
 import { type BetOrder, potentialPayoutCents } from "../bets/bet-store.ts";
 import type { OpenBet } from "../settlement/settlement-book.ts";
-import type { PgExposureHook, PlacementGate, PlacementRefusal } from "./postgres-store.ts";
+import type { GateMode, PgExposureHook, PlacementGate, PlacementRefusal } from "./postgres-store.ts";
 
 /**
  * The liability caps the database enforces across nodes, in cents: what the
@@ -44,24 +45,82 @@ export interface ReservedExposure {
 
 const cellKey = (tStart: number, lowCents: number) => `${tStart}:${lowCents}`;
 
+interface CellRow {
+  t_start: number;
+  low_cents: number;
+  potential_payout_cents: number;
+}
+
+interface PartRow {
+  id: number;
+  potential_payout_cents: number;
+}
+
+/** What a batch adds to one part of the house's reservation, and that part's cap. */
+interface PartShare {
+  id: number;
+  cents: number;
+  bets: number;
+  cap: number;
+}
+
+/**
+ * The parts of the house's reservation (`exposure_house` rows 1 to 8,
+ * migration 6). An unlocked batch reserves on one, within its share of the
+ * cap; a locked one takes them all.
+ *
+ * ```ts
+ * const [{ n }] = await sql`SELECT count(*)::int AS n FROM exposure_house`; // HOUSE_PARTS
+ * ```
+ */
+export const HOUSE_PARTS = 8;
+
+const CELL_GUARD = "a cell's reservation would pass its cap";
+const HOUSE_GUARD = "the house's reservation would pass its cap";
+const CLOCK_GUARD = "an admitted bet's window reached its lock line";
+
+/**
+ * Whether a placement failed on a reservation guard (`guard()`, migration 5)
+ * rather than on anything else: the batch, rolled back whole, may be placed
+ * again with its rows locked first.
+ *
+ * ```ts
+ * if (isReservationGuard(error)) return await place(orders, { locked: true });
+ * ```
+ */
+export function isReservationGuard(error: unknown): boolean {
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === "string" && [CELL_GUARD, HOUSE_GUARD, CLOCK_GUARD].some((what) => message === `guard failed: ${what}`);
+}
+
 /**
  * Exposure caps that hold across api nodes: a reservation in PostgreSQL,
  * made in the group commit's own transaction (`createPostgresStore`'s
  * `exposure` option) and released in the settlement's.
  *
- * In `placeBatch`, after the players' locks, `open` takes the batch's cells
- * (`exposure_cells`, one upsert in (t_start, low_cents) order, which locks
- * each row, new or not) and then the house row (`exposure_house`, FOR UPDATE)
- * and reads their totals; each order that has the funds is judged in batch
+ * In `placeBatch`, after the players' locks, `open` reads the batch's cells
+ * (`exposure_cells`) and the house's parts (`exposure_house`, eight rows
+ * whose sum is the house's reservation, each capped at an eighth of the cap)
+ * and the totals they hold; each order that has the funds is judged in batch
  * order against those totals (`admit`: `max_cell_liability` first, then
- * `max_house_liability`, the in-memory exposure's order); `commit` adds what
- * was admitted with guarded UPDATEs (`… WHERE total + added <= cap`), which
- * must all update their row or `guard()` raises and the batch rolls back. Another
- * node's batch over the same cell or the house waits on those row locks until
- * this COMMIT, then reads the new totals: the caps cannot be passed together.
- * `release` subtracts settled bets' potential payouts (cells locked in the
- * same order; never below zero, so settlement is never blocked by a counter)
- * and deletes the cells back at zero whose window has started.
+ * `max_house_liability` on the sum, the in-memory exposure's order). `commit`
+ * adds what was admitted with guarded writes (`… WHERE total + added <= cap`)
+ * that must all write their row, or `guard()` raises and the batch rolls back.
+ *
+ * Unlocked (`{ locked: false }`, the group commit's first try) nothing is
+ * locked until `commit`: it locks the cells in order and ONE part, so batches
+ * here and on other nodes overlap, and its guards refuse when another batch
+ * reserved first or an admitted window reached its lock line meanwhile; the
+ * store then places the batch again, locked. Locked, `open` locks the cells
+ * (one upsert in (t_start, low_cents) order) and every part (FOR UPDATE, in
+ * id order) as it reads them, and `commit` spreads the house's share over
+ * the parts with room: another batch over the same rows waits until this
+ * COMMIT, then reads the new totals. Either way the caps cannot be passed
+ * together, and a part's lock is taken before the bets are numbered.
+ * `release` subtracts settled bets' potential payouts (cells, then every
+ * part, locked in the same order; never below zero, so settlement is never
+ * blocked by a counter) and deletes the cells back at zero whose window has
+ * started.
  *
  * ```ts
  * const exposure = createPgExposure(sql, { maxCellLiabilityCents: 500_000, maxHouseLiabilityCents: 5_000_000 });
@@ -71,23 +130,55 @@ const cellKey = (tStart: number, lowCents: number) => `${tStart}:${lowCents}`;
  */
 export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHook & { read(): Promise<ReservedExposure> } {
   const json = (value: unknown) => sql.json(value as postgres.JSONValue);
+  /** Part `id`'s share of the house cap (ids 1 to HOUSE_PARTS): the shares sum to the cap exactly. */
+  const partCap = (id: number) => Math.floor(caps.maxHouseLiabilityCents / HOUSE_PARTS) + (id <= caps.maxHouseLiabilityCents % HOUSE_PARTS ? 1 : 0);
+  // Batches of this node take the parts in turn, from a place of their own, so that batches in flight at once
+  // (here or on other nodes) mostly lock different parts.
+  let turn = Math.floor(Math.random() * HOUSE_PARTS);
+  /** An unlocked batch's part: the next in turn with room for it as read (if none, the next: its guard refuses). */
+  const onePart = (parts: readonly PartRow[], cents: number, bets: number): PartShare => {
+    const first = turn++ % HOUSE_PARTS;
+    const order = parts.map((_, i) => parts[(first + i) % parts.length]!);
+    const part = order.find((row) => row.potential_payout_cents + cents <= partCap(row.id)) ?? order[0]!;
+    return { id: part.id, cents, bets, cap: partCap(part.id) };
+  };
+  /** A locked batch's reservation spread over the parts with room, in id order (the sum was judged against the cap). */
+  const spreadOverParts = (parts: readonly PartRow[], cents: number, bets: number): PartShare[] => {
+    const shares: PartShare[] = [];
+    let left = cents;
+    for (const part of parts) {
+      const take = Math.min(left, Math.max(0, partCap(part.id) - part.potential_payout_cents));
+      if (take > 0) shares.push({ id: part.id, cents: take, bets: shares.length === 0 ? bets : 0, cap: partCap(part.id) });
+      left -= take;
+    }
+    if (left > 0) throw new Error("the house's parts hold less room than their sum was judged to have: the batch is rolled back");
+    return shares;
+  };
 
-  const open = async (tx: PgSql, orders: readonly BetOrder[]): Promise<PlacementGate> => {
+  const open = async (tx: PgSql, orders: readonly BetOrder[], { locked }: GateMode): Promise<PlacementGate> => {
     const wanted = new Map<string, { t_start: number; low_cents: number }>();
     for (const order of orders) wanted.set(cellKey(order.tStart, order.lowCents), { t_start: order.tStart, low_cents: order.lowCents });
     const { lockMs, maxOpenBets } = caps;
     const players = [...new Set(orders.map((order) => order.playerId))];
+    const cellList = json([...wanted.values()]);
     // Sent together (one round trip; each `execute()`d as it is made, so in this order) and run in this order: the
-    // cells, the house, then the clock, read once the house is locked (no batch committing after the settler's next
-    // read of new bets decided before it), and the players' open bets (their rows are locked by then).
-    const [rows, [house], clock, counts] = await Promise.all([
-      tx<{ t_start: number; low_cents: number; potential_payout_cents: number }[]>`
-        INSERT INTO exposure_cells (t_start, low_cents)
-        SELECT t_start, low_cents FROM jsonb_to_recordset(${json([...wanted.values()])}::jsonb) AS c (t_start bigint, low_cents bigint)
-        ORDER BY t_start, low_cents
-        ON CONFLICT (t_start, low_cents) DO UPDATE SET potential_payout_cents = exposure_cells.potential_payout_cents
-        RETURNING t_start, low_cents, potential_payout_cents`.execute(),
-      tx<{ potential_payout_cents: number }[]>`SELECT potential_payout_cents FROM exposure_house WHERE id = 1 FOR UPDATE`.execute(),
+    // cells, the house, the clock (locked: read once the house is locked, so no batch commits after the settler's
+    // next read of new bets decided before it), and the players' open bets (their rows are locked by then).
+    const [rows, parts, clock, counts] = await Promise.all([
+      locked
+        ? tx<CellRow[]>`
+            INSERT INTO exposure_cells (t_start, low_cents)
+            SELECT t_start, low_cents FROM jsonb_to_recordset(${cellList}::jsonb) AS c (t_start bigint, low_cents bigint)
+            ORDER BY t_start, low_cents
+            ON CONFLICT (t_start, low_cents) DO UPDATE SET potential_payout_cents = exposure_cells.potential_payout_cents
+            RETURNING t_start, low_cents, potential_payout_cents`.execute()
+        : tx<CellRow[]>`
+            SELECT e.t_start, e.low_cents, e.potential_payout_cents
+            FROM exposure_cells e JOIN jsonb_to_recordset(${cellList}::jsonb) AS c (t_start bigint, low_cents bigint)
+              ON e.t_start = c.t_start AND e.low_cents = c.low_cents`.execute(),
+      locked
+        ? tx<PartRow[]>`SELECT id, potential_payout_cents FROM exposure_house ORDER BY id FOR UPDATE`.execute()
+        : tx<PartRow[]>`SELECT id, potential_payout_cents FROM exposure_house ORDER BY id`.execute(),
       lockMs === undefined ? [] : tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`.execute(),
       maxOpenBets === undefined
         ? []
@@ -95,13 +186,14 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
             SELECT id AS player_id, open_bets AS n FROM players WHERE id = ANY(${tx.array(players)}::text[])`.execute(),
     ]);
     const cells = new Map(rows.map((row) => [cellKey(row.t_start, row.low_cents), row.potential_payout_cents]));
-    if (!house) throw new Error("exposure_house has no row: the schema is not migrated");
-    let houseCents = house.potential_payout_cents;
+    if (parts.length !== HOUSE_PARTS) throw new Error(`exposure_house has ${parts.length} parts, not ${HOUSE_PARTS}: the schema is not migrated`);
+    let houseCents = parts.reduce((sum, part) => sum + part.potential_payout_cents, 0);
     const nowMs = clock[0]?.now_ms ?? 0;
     const openByPlayer = new Map(counts.map((row) => [row.player_id, row.n]));
     const added = new Map<string, { t_start: number; low_cents: number; cents: number }>();
     let houseAdded = 0;
     let betsAdded = 0;
+    let firstStart = Infinity;
     return {
       admit(order) {
         if (lockMs !== undefined && order.tStart - lockMs / 2 <= nowMs) return "cell_locked";
@@ -122,27 +214,50 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
         added.set(key, delta);
         houseAdded += payout;
         betsAdded++;
+        firstStart = Math.min(firstStart, order.tStart);
         return undefined;
       },
       async commit() {
         if (betsAdded === 0) return;
-        const deltas = [...added.values()];
-        // Sent at once, with the batch's last writes and its COMMIT: the rows are locked since `open`, so a guard
-        // fails only if something else wrote them, and then it raises, so that the COMMIT behind it rolls back.
-        await Promise.all([
+        const deltas = json([...added.values()]);
+        const cellCount = added.size;
+        const shares = locked ? spreadOverParts(parts, houseAdded, betsAdded) : [onePart(parts, houseAdded, betsAdded)];
+        // Sent at once, before the bets' INSERT (whose numbers must be drawn under the house row's lock, see
+        // pg-open-bets.ts) and with the batch's COMMIT: a guard that fails raises, so the COMMIT behind it rolls
+        // back. Locked, the rows are held since `open` and a guard fails only if something else wrote them;
+        // unlocked, the cells (in order) and the house are locked here and a guard fails when another batch
+        // reserved first, or when an admitted bet's window reached its lock line meanwhile: the caller then
+        // places the batch again, locked.
+        await settledInOrder([
+          locked
+            ? tx`
+                WITH updated AS (
+                  UPDATE exposure_cells c SET potential_payout_cents = c.potential_payout_cents + d.cents
+                  FROM jsonb_to_recordset(${deltas}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
+                  WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents AND c.potential_payout_cents + d.cents <= ${caps.maxCellLiabilityCents}
+                  RETURNING 1)
+                SELECT guard(count(*) = ${cellCount}, ${CELL_GUARD}) FROM updated`.execute()
+            : tx`
+                WITH updated AS (
+                  INSERT INTO exposure_cells AS c (t_start, low_cents, potential_payout_cents)
+                  SELECT t_start, low_cents, cents FROM jsonb_to_recordset(${deltas}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
+                  WHERE cents <= ${caps.maxCellLiabilityCents}
+                  ORDER BY t_start, low_cents
+                  ON CONFLICT (t_start, low_cents) DO UPDATE SET potential_payout_cents = c.potential_payout_cents + EXCLUDED.potential_payout_cents
+                    WHERE c.potential_payout_cents + EXCLUDED.potential_payout_cents <= ${caps.maxCellLiabilityCents}
+                  RETURNING 1)
+                SELECT guard(count(*) = ${cellCount}, ${CELL_GUARD}) FROM updated`.execute(),
           tx`
             WITH updated AS (
-              UPDATE exposure_cells c SET potential_payout_cents = c.potential_payout_cents + d.cents
-              FROM jsonb_to_recordset(${json(deltas)}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
-              WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents AND c.potential_payout_cents + d.cents <= ${caps.maxCellLiabilityCents}
+              UPDATE exposure_house h SET potential_payout_cents = h.potential_payout_cents + d.cents, open_bets = h.open_bets + d.bets
+              FROM jsonb_to_recordset(${json(shares)}::jsonb) AS d (id integer, cents bigint, bets bigint, cap bigint)
+              WHERE h.id = d.id AND h.potential_payout_cents + d.cents <= d.cap
               RETURNING 1)
-            SELECT guard(count(*) = ${deltas.length}, 'a cell reservation passed its cap') FROM updated`.execute(),
-          tx`
-            WITH updated AS (
-              UPDATE exposure_house SET potential_payout_cents = potential_payout_cents + ${houseAdded}, open_bets = open_bets + ${betsAdded}
-              WHERE id = 1 AND potential_payout_cents + ${houseAdded} <= ${caps.maxHouseLiabilityCents}
-              RETURNING 1)
-            SELECT guard(count(*) = 1, 'the house reservation passed its cap') FROM updated`.execute(),
+            SELECT guard(count(*) = ${shares.length}, ${HOUSE_GUARD}) FROM updated`.execute(),
+          // The clock once the house is locked: what `locked` read in `open`.
+          locked || lockMs === undefined
+            ? undefined
+            : tx`SELECT guard((extract(epoch FROM clock_timestamp()) * 1000)::bigint < ${firstStart - lockMs / 2}, ${CLOCK_GUARD})`.execute(),
         ]);
       },
     };
@@ -170,9 +285,22 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
       UPDATE exposure_cells c SET potential_payout_cents = greatest(0, c.potential_payout_cents - d.cents)
       FROM jsonb_to_recordset(${deltas}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
       WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents`;
-    await tx`
-      UPDATE exposure_house SET potential_payout_cents = greatest(0, potential_payout_cents - ${house}), open_bets = greatest(0, open_bets - ${settled.length})
-      WHERE id = 1`;
+    // Every part, in id order, then taken from in that order (never below zero: a part's share is not per bet).
+    const parts = await tx<(PartRow & { open_bets: number })[]>`SELECT id, potential_payout_cents, open_bets FROM exposure_house ORDER BY id FOR UPDATE`;
+    let cents = house;
+    let bets = settled.length;
+    const taken = parts.flatMap((part) => {
+      const share = { id: part.id, cents: Math.min(cents, part.potential_payout_cents), bets: Math.min(bets, part.open_bets) };
+      cents -= share.cents;
+      bets -= share.bets;
+      return share.cents > 0 || share.bets > 0 ? [share] : [];
+    });
+    if (taken.length > 0) {
+      await tx`
+        UPDATE exposure_house h SET potential_payout_cents = h.potential_payout_cents - d.cents, open_bets = h.open_bets - d.bets
+        FROM jsonb_to_recordset(${json(taken)}::jsonb) AS d (id integer, cents bigint, bets bigint)
+        WHERE h.id = d.id`;
+    }
     // A cell emptied after its window started takes no bet again (placement stops before the start): its row goes,
     // so the table holds the cells of open and coming windows, not one row per cell ever bet on.
     await tx`
@@ -185,7 +313,8 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     open,
     release,
     async read() {
-      const [house] = await sql<{ potential_payout_cents: number; open_bets: number }[]>`SELECT potential_payout_cents, open_bets FROM exposure_house WHERE id = 1`;
+      const [house] = await sql<{ potential_payout_cents: number; open_bets: number }[]>`
+        SELECT sum(potential_payout_cents)::bigint AS potential_payout_cents, sum(open_bets)::bigint AS open_bets FROM exposure_house`;
       const cells = await sql<{ t_start: number; low_cents: number; potential_payout_cents: number }[]>`
         SELECT t_start, low_cents, potential_payout_cents FROM exposure_cells ORDER BY t_start, low_cents`;
       return {

@@ -21,10 +21,11 @@ export interface NewBets {
  * Reads the bets every node stores, for the one settler: each open bet once,
  * in `seq` order (migration 3).
  *
- * Why nothing is missed: each placing batch holds the `exposure_house` row
- * FOR UPDATE from before it numbers its bets until it commits
- * (api/store/pg-exposure.ts). A read first takes that row FOR SHARE, so it
- * waits for the batches in flight and no batch starts meanwhile; every number
+ * Why nothing is missed: each placing batch holds a row of `exposure_house`
+ * (a part of the house's reservation) FOR UPDATE from before it numbers its
+ * bets until it commits (api/store/pg-exposure.ts). A read first takes every
+ * part FOR SHARE, so it waits for the batches in flight and no batch numbers
+ * bets meanwhile; every number
  * handed out so far is then committed or rolled back, and any bet stored later
  * gets a higher number. `at` is the clock read under that lock: a batch that
  * commits after this read read its clock later, and refused every order whose
@@ -41,7 +42,7 @@ export function createNewBetReader(sql: PgSql) {
   return {
     async read(): Promise<NewBets> {
       return await inTransaction(sql, async (tx) => {
-        await tx`SELECT 1 FROM exposure_house WHERE id = 1 FOR SHARE`;
+        await tx`SELECT 1 FROM exposure_house ORDER BY id FOR SHARE`;
         const [clock] = await tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`;
         const rows = await tx<{ seq: number; id: string; player_id: string; t_start: number; t_end: number; price_low_cents: number; price_high_cents: number; stake_cents: number; multiplier_centi: number }[]>`
           SELECT seq, id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi

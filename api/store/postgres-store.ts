@@ -3,7 +3,7 @@ import type postgres from "postgres";
 import type { Leaderboard } from "../../common/contracts/leaderboard.ts";
 import { fromCents } from "../../common/money.ts";
 import type { PgSql } from "../../common/store/postgres.ts";
-import { inTransaction } from "../../common/store/pg-transaction.ts";
+import { inTransaction, settledInOrder } from "../../common/store/pg-transaction.ts";
 import { type BetOrder, type BetRow, type PlaceOutcome, placedBetRow, potentialPayoutCents } from "../bets/bet-store.ts";
 import { LEADERBOARD_SIZE } from "../leaderboard/leaderboard.ts";
 import { newRecoveryCode, normalizeRecoveryCode } from "../players/recovery-codes.ts";
@@ -11,6 +11,7 @@ import { openBetOf, type Settled } from "../settlement/settle-store.ts";
 import type { Decision, OpenBet } from "../settlement/settlement-book.ts";
 import type { JudgedTick } from "../settlement/tick-log.ts";
 import type { Store, StoreOptions } from "./store.ts";
+import { isReservationGuard } from "./pg-exposure.ts";
 
 const DAY_MS = 86_400_000;
 /** A bet id past every real one (UUIDs are ASCII), for the first page. */
@@ -86,7 +87,21 @@ export interface PlacementGate {
 }
 
 /**
- * Exposure reserved in the database: `open` locks what a batch's orders touch
+ * How a batch's gate reads the reservation: `locked`, its cells' and the
+ * house's rows are locked as they are read (and stay locked to COMMIT);
+ * otherwise they are read as committed and locked only by `commit`, whose
+ * guards then refuse the batch if another reserved first.
+ *
+ * ```ts
+ * const gate = await exposure.open(tx, orders, { locked: false });
+ * ```
+ */
+export interface GateMode {
+  locked: boolean;
+}
+
+/**
+ * Exposure reserved in the database: `open` reads what a batch's orders touch
  * (after the players' locks), `release` gives back the settled bets' share in
  * the settlement's transaction.
  *
@@ -95,7 +110,7 @@ export interface PlacementGate {
  * ```
  */
 export interface PgExposureHook {
-  open(tx: PgSql, orders: readonly BetOrder[]): Promise<PlacementGate>;
+  open(tx: PgSql, orders: readonly BetOrder[], mode: GateMode): Promise<PlacementGate>;
   release(tx: PgSql, settled: readonly OpenBet[]): Promise<void>;
 }
 
@@ -191,6 +206,17 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
 
   const placeBatch = async (orders: readonly BetOrder[]): Promise<CappedPlaceOutcome[]> => {
     if (orders.length === 0) return [];
+    if (!exposure) return await place(orders, { locked: true });
+    try {
+      return await place(orders, { locked: false });
+    } catch (error) {
+      // Another batch reserved the last room first (or a window reached its lock line): nothing was written.
+      if (!isReservationGuard(error)) throw error;
+      return await place(orders, { locked: true });
+    }
+  };
+
+  const place = async (orders: readonly BetOrder[], mode: GateMode): Promise<CappedPlaceOutcome[]> => {
     return await inTransaction(sql, async (sqlTx, control) => {
       const tx = sqlTx as unknown as Tx;
       const keyOf = (playerId: string, key: string) => JSON.stringify([playerId, key]);
@@ -206,7 +232,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
           : tx<BetRow[]>`
               SELECT b.* FROM bets b JOIN jsonb_to_recordset(${json(keyed)}::jsonb) AS k (player_id text, key text)
                 ON b.player_id = k.player_id AND b.idempotency_key = k.key`.execute();
-      const opened = exposure?.open(tx, orders);
+      const opened = exposure?.open(tx, orders, mode);
       const [balances, keyRows, gate] = await Promise.all([locked, usedKeys, opened]);
       const earlier = new Map<string, BetRow>();
       for (const row of keyRows) earlier.set(keyOf(row.player_id, row.idempotency_key!), betRow(row));
@@ -239,7 +265,9 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
         placed.push(bet);
         outcomes.push({ kind: "placed", bet });
       }
-      // The bets and their stakes, the exposure's reservation and COMMIT: one round trip.
+      // The exposure's reservation, the bets and their stakes, and COMMIT: one round trip, run in this order (the
+      // bets' numbers are drawn once the house row is locked: api/store/pg-open-bets.ts).
+      const reserving = gate?.commit();
       const inserting =
         placed.length === 0
           ? undefined
@@ -255,7 +283,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
             RETURNING id, player_id, stake_cents, created_at)
           INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
           SELECT player_id, 'stake', -stake_cents, id, created_at FROM placed`.execute();
-      await Promise.all([inserting, gate?.commit(), control.commit()]);
+      await settledInOrder([reserving, inserting, control.commit()]);
       return outcomes;
     });
   };

@@ -248,4 +248,17 @@ export const pgMigrations: readonly PgMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 6,
+    name: "the house's reservation in eight parts, so that batches on different parts commit at once",
+    sql: `
+      -- A batch reserves on one part, each capped at its share of MAX_HOUSE_LIABILITY, so their sum
+      -- never passes the cap; a batch whose part is full is placed again with every part locked and
+      -- judged against the sum (api/store/pg-exposure.ts). The settler's read of new bets takes all
+      -- parts FOR SHARE (api/store/pg-open-bets.ts). Row 1 keeps what is reserved today.
+      ALTER TABLE exposure_house DROP CONSTRAINT exposure_house_id_check;
+      ALTER TABLE exposure_house ADD CONSTRAINT exposure_house_part CHECK (id BETWEEN 1 AND 8);
+      INSERT INTO exposure_house (id) SELECT part FROM generate_series(2, 8) AS part;
+    `,
+  },
 ];

@@ -86,6 +86,23 @@ export async function inTransaction<T, Types extends Record<string, unknown>>(sq
   return result;
 }
 
+/**
+ * Awaits statements pipelined on one connection and returns their results;
+ * when any failed, throws the first failure in the order sent: the cause,
+ * where those after it only say the transaction was aborted (and may be
+ * reported first).
+ *
+ * ```ts
+ * const [updated] = await settledInOrder([tx`UPDATE …`.execute(), tx`INSERT …`.execute(), control.commit()]);
+ * ```
+ */
+export async function settledInOrder<const T extends readonly unknown[]>(sent: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(sent);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 let savepoints = 0;
 
 /**

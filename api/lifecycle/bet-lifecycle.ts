@@ -7,7 +7,7 @@ import { acceptedEnvelope } from "../settlement/events.ts";
 import { type JudgingOptions, startJudging } from "../settlement/judging.ts";
 import { openBetOf, type SettlementStore } from "../settlement/settle-store.ts";
 import { type BookOptions, createSettlementBook } from "../settlement/settlement-book.ts";
-import { createSettler } from "../settlement/settler.ts";
+import { createSettler, SETTLE_WRITE_CHUNK } from "../settlement/settler.ts";
 
 /**
  * What the lifecycle is built from; everything else it makes itself.
@@ -62,7 +62,16 @@ export type JudgingFeed = Omit<JudgingOptions, "store" | "settler" | "bus" | "lo
 export function createBetLifecycle({ store, bus, log, limits, settlement, now = Date.now, onWriteFailed }: BetLifecycleParts) {
   const exposure = createExposure(limits);
   const events = createBetEventPublisher({ bus, log });
-  const settler = createSettler({ book: createSettlementBook(settlement), store, exposure, events, log, now, ...(onWriteFailed ? { onWriteFailed } : {}) });
+  const settler = createSettler({
+    book: createSettlementBook(settlement),
+    store,
+    exposure,
+    events,
+    log,
+    now,
+    writeChunk: SETTLE_WRITE_CHUNK,
+    ...(onWriteFailed ? { onWriteFailed } : {}),
+  });
   // Placement only reserves and gives back; loading is the lifecycle's.
   const limitsHeld: Pick<Exposure, "reserve" | "release"> = exposure;
 

@@ -180,3 +180,104 @@ test("a newly stored bet is counted as accepted, with its stake", async () => {
   expect(await metricValue("tap_bets_accepted_total")).toBe(accepted + 1);
   expect(await metricValue("tap_stakes_cents_total")).toBe(stakes + 100);
 });
+
+test("a large settlement is written in runs of at most writeChunk, a window's lost bets together, the tick with the first, the event loop turning between", async () => {
+  // 600 bets of one window touched (won) and 400 of another window lost, all decided by one tick.
+  const wonBets = Array.from({ length: 600 }, (_, i) => ({ ...bet(`w${i}`, 4_200_000), playerId: `p${i % 7}` }));
+  const lostBets = Array.from({ length: 400 }, (_, i) => ({ ...bet(`l${i}`, 4_600_000), tStart: 9_000, tEnd: 10_500, playerId: `p${i % 5}` }));
+  const runs: { ids: string[]; tick: boolean; turn: number }[] = [];
+  let turn = 0;
+  const store = {
+    openBets: () => [...wonBets, ...lostBets],
+    settle: (decisions, _now, judged) => {
+      runs.push({ ids: decisions.map(({ bet }) => bet.id), tick: judged !== undefined, turn });
+      return decisions.map(({ bet, outcome }) => ({ betId: bet.id, playerId: bet.playerId, outcome, payoutCents: 0, balanceCents: 0 }));
+    },
+  } as Pick<SettleStore, "openBets" | "settle"> as SettleStore;
+  const told: string[] = [];
+  const settler = createSettler({
+    book: createSettlementBook({ staleMs: 5000, graceMs: 1000, timeoutMs: 60_000 }),
+    store,
+    exposure: { release: () => {} },
+    events: { push: (envelope) => void told.push((envelope as { bet_id?: string }).bet_id ?? JSON.stringify(envelope)) },
+    log: createLogger({ component: "api", level: "silent" }),
+    now: () => 0,
+    writeChunk: 250,
+  });
+  settler.load();
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 8_900, price: 42_000 }, continuous: false });
+  runs.length = 0; // that tick decided nothing: only the next one's runs are looked at
+  // Something else waiting for the event loop: it must get turns between the runs.
+  let ticking = true;
+  const tick = () => {
+    turn++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 10_600, price: 42_005 }, continuous: true });
+  await settler.settled();
+  ticking = false;
+
+  expect(runs.every((run) => run.ids.length <= 400)).toBe(true);
+  expect(runs.filter((run) => run.ids.length > 250).map((run) => run.ids.every((id) => id.startsWith("l")))).toEqual([true]);
+  const lostRun = runs.find((run) => run.ids.some((id) => id.startsWith("l")))!;
+  expect(lostRun.ids.filter((id) => id.startsWith("l"))).toHaveLength(400);
+  expect(runs.map((run) => run.tick)).toEqual(runs.map((_, i) => i === 0));
+  expect(runs.flatMap((run) => run.ids).sort()).toEqual([...wonBets, ...lostBets].map((b) => b.id).sort());
+  expect(new Set(runs.map((run) => run.turn)).size).toBe(runs.length);
+  expect(settler.stats()).toMatchObject({ open_bets: 0, settled: 1000 });
+});
+
+test("settled in small runs on a real database, every bet is paid exactly what the rules owe it, recomputed here from the ticks", async () => {
+  using db = openTempStore();
+  const players = ["p1", "p2", "p3", "p4", "p5"];
+  for (const id of players) createPlayerStore(db).create(id, 100_000, 0);
+  // 60 bets over one window: the band 42,000–42,010 is touched at ts 11,000; the others never are.
+  const bands = [4_200_000, 4_300_000, 4_400_000];
+  const orders = Array.from({ length: 60 }, (_, i) => ({
+    id: `bet-${String(i).padStart(3, "0")}`,
+    playerId: players[i % players.length]!,
+    stakeCents: 100 + i * 7,
+    tStart: 10_000,
+    tEnd: 15_000,
+    lowCents: bands[i % bands.length]!,
+    highCents: bands[i % bands.length]! + 1000,
+    multiplierCenti: 150 + i * 11,
+    createdAt: 0,
+    idempotencyKey: null,
+  }));
+  createBetStore(db).placeBatch(orders);
+  const settler = createSettler({
+    book: createSettlementBook({ staleMs: 5000, graceMs: 1000, timeoutMs: 60_000 }),
+    store: createSettleStore(db),
+    exposure: { release() {} },
+    events: { push() {} },
+    log: createLogger({ component: "api", level: "silent" }),
+    now: () => 0,
+    writeChunk: 7,
+  });
+  settler.load();
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 9_000, price: 42_500 }, continuous: false });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 11_000, price: 42_005 }, continuous: true });
+  settler.onTick({ tick: { symbol: "BTC-USD", ts: 15_001, price: 42_005 }, continuous: true });
+  await settler.settled();
+
+  // The rules (docs/rules.md), applied here: touched band → won, stake × multiplier rounded down; else lost.
+  const rows = db.query("SELECT id, player_id, stake_cents, multiplier_centi, price_low_cents, status, payout_cents FROM bets ORDER BY id").all() as {
+    id: string; player_id: string; stake_cents: number; multiplier_centi: number; price_low_cents: number; status: string; payout_cents: number;
+  }[];
+  const expectedBalance = new Map(players.map((id) => [id, 100_000]));
+  for (const row of rows) {
+    const won = row.price_low_cents === 4_200_000;
+    const payout = won ? Math.floor((row.stake_cents * row.multiplier_centi) / 100) : 0;
+    expect({ id: row.id, status: row.status, payout: row.payout_cents }).toEqual({ id: row.id, status: won ? "won" : "lost", payout });
+    expectedBalance.set(row.player_id, expectedBalance.get(row.player_id)! - row.stake_cents + payout);
+  }
+  expect(rows).toHaveLength(60);
+  for (const [id, balance] of expectedBalance) {
+    expect((db.query("SELECT balance_cents AS b FROM players WHERE id = ?1").get(id) as { b: number }).b).toBe(balance);
+    expect((db.query("SELECT sum(amount_cents) AS s FROM ledger WHERE player_id = ?1").get(id) as { s: number }).s).toBe(balance);
+  }
+  // One credit per won bet, none for a lost one.
+  expect((db.query("SELECT count(*) AS n FROM ledger WHERE kind = 'payout'").get() as { n: number }).n).toBe(20);
+});

@@ -29,7 +29,67 @@ export interface SettlerParts {
   events: BetEventPublisher;
   log: Logger;
   now?: () => number;
+  /**
+   * A synchronous store's decisions are written at most this many to a
+   * transaction (a closing window's lost bets always together), the event loop
+   * turning between, so that requests are not held behind one long write.
+   * Unset: one transaction, however many.
+   */
+  writeChunk?: number;
 }
+
+/**
+ * The decisions a synchronous store writes per transaction on the API (see
+ * `SettlerParts.writeChunk`): a window closing on thousands of bets held the
+ * API's one thread up to 110 ms in one write at 5,000 players
+ * (bench/capacity.ts), and every bet answer with it.
+ *
+ * ```ts
+ * createSettler({ book, store, exposure, events, log, writeChunk: SETTLE_WRITE_CHUNK });
+ * ```
+ */
+export const SETTLE_WRITE_CHUNK = 250;
+
+/**
+ * `decisions` cut into runs of at most `size`, in order, except that a
+ * window's lost bets stay in one run (the store marks them with one statement
+ * when they are all its open bets), placed where the window's first one was.
+ *
+ * ```ts
+ * chunkDecisions(decisions, 250); // [[…250], […250], [the 1,800 lost of one window], […]]
+ * ```
+ */
+export function chunkDecisions(decisions: readonly Decision[], size: number): Decision[][] {
+  const units: Decision[][] = [];
+  const lostOf = new Map<string, Decision[]>();
+  for (const decision of decisions) {
+    if (decision.outcome !== "lost") {
+      units.push([decision]);
+      continue;
+    }
+    const key = `${decision.bet.tStart}:${decision.bet.tEnd}`;
+    const window = lostOf.get(key);
+    if (window) window.push(decision);
+    else {
+      const fresh = [decision];
+      lostOf.set(key, fresh);
+      units.push(fresh);
+    }
+  }
+  const chunks: Decision[][] = [];
+  let current: Decision[] = [];
+  for (const unit of units) {
+    if (current.length > 0 && current.length + unit.length > size) {
+      chunks.push(current);
+      current = [];
+    }
+    current.push(...unit);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Runs settlement in the process that owns the database's writes: every tick
@@ -47,7 +107,7 @@ export interface SettlerParts {
  * settler.onTick({ tick, continuous: true });
  * ```
  */
-export function createSettler({ book, store, exposure, events, log, now = Date.now, onWriteFailed }: SettlerParts) {
+export function createSettler({ book, store, exposure, events, log, now = Date.now, onWriteFailed, writeChunk }: SettlerParts) {
   let settledTotal = 0;
   let loaded = false;
   const metrics = settlementMetrics();
@@ -63,11 +123,25 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     }
     if (settled.length > 0) observeSettled(metrics, decisions, settled, at);
   };
-  const write = (decisions: Decision[], judged?: JudgedTick): void | Promise<void> => {
+  const writeOne = (decisions: Decision[], judged?: JudgedTick): void | Promise<void> => {
     const at = now();
     const result = store.settle(decisions, at, judged);
     if (!(result instanceof Promise)) return written(decisions, result, at);
     return result.then((settled) => written(decisions, settled, at));
+  };
+  const write = (decisions: Decision[], judged?: JudgedTick): void | Promise<void> => {
+    if (writeChunk === undefined || decisions.length <= writeChunk) return writeOne(decisions, judged);
+    // The tick goes with the first run. A crash between runs leaves the rest open, decided again when the
+    // restart replays the stored ticks, as after a crash between two ticks.
+    const [first, ...rest] = chunkDecisions(decisions, writeChunk);
+    const started = writeOne(first!, judged);
+    return (async () => {
+      await started;
+      for (const chunk of rest) {
+        await nextTurn();
+        await writeOne(chunk);
+      }
+    })();
   };
   const apply = (decisions: Decision[], judged?: JudgedTick) => {
     if (decisions.length === 0 && !judged) return;

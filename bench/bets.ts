@@ -32,6 +32,7 @@ import postgres from "postgres";
 import { createTempDatabase, type TempDatabase } from "../test/support/postgres.ts";
 import { BENCH_SESSION_SECRET, createSessions, LIMITS, startTickFeed, writeRequests } from "./lib/authed-bets.ts";
 import { freePort } from "../test/support/ports.ts";
+import { parseApiEnv } from "./lib/api-env.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { readMemory, startCpuMeter } from "./lib/proc-stats.ts";
 import { type Quiet, waitForQuiet } from "./lib/quiet.ts";
@@ -76,16 +77,7 @@ const sessionCount = int("sessions", args.sessions);
 const batchDelayMs = int("batch-delay-ms", args["batch-delay-ms"], 0);
 const scrapeEvery = args["scrape-ms"].split(",").map((raw) => int("scrape-ms", raw.trim(), 0));
 // More settings for the API, e.g. QUOTE_HORIZON_MS=0 (a comparison runs the bench once per setting).
-const apiEnv = Object.fromEntries(
-  args["api-env"]
-    .split(",")
-    .filter((pair) => pair.trim() !== "")
-    .map((pair) => {
-      const at = pair.indexOf("=");
-      if (at <= 0) throw new RangeError(`--api-env takes KEY=VALUE pairs, not ${pair}`);
-      return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
-    }),
-);
+const apiEnv = parseApiEnv(args["api-env"]);
 // DB_SYNC for the API, alternating round by round when several are given (issue 17: what fsync per commit costs).
 // PostgreSQL: a database of the round's own on 127.0.0.1:5432 (PG_ADMIN_URL), created and dropped (test/support/postgres.ts).
 const stores = args.store.split(",").map((raw) => {

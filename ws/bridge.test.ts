@@ -153,16 +153,17 @@ describe("grid bridge", () => {
 
   test("a compact grid of the contract goes to the grid topic as a grid message, wrapped once, and is the latest", async () => {
     const bus = createMemoryBus();
-    const published: [string, string][] = [];
-    const bridge = await startGridBridge({ bus, publish: (topic, message) => published.push([topic, message]), log: capturingLog().log });
+    const published: [string, string, number | undefined][] = [];
+    const bridge = await startGridBridge({ bus, publish: (topic, message, order) => published.push([topic, message, order]), log: capturingLog().log });
     await bus.publish(Channels.grid, JSON.stringify(compact(1)));
     await waitFor("one publish", () => published.length === 1);
-    const [topic, message] = published[0]!;
+    const [topic, message, order] = published[0]!;
     expect(topic).toBe("grid");
+    expect(order).toBe(1);
     expect(Value.Check(GridMessage, JSON.parse(message))).toBe(true);
     expect(JSON.parse(message)).toEqual({ type: "grid", grid: compact(1) });
     expect(expandGrid(JSON.parse(message).grid)).toEqual(grid(1));
-    expect(bridge.latestMessage()).toBe(message);
+    expect(bridge.latest()).toEqual({ message, order: 1 });
     expect(bridge.stats()).toEqual({ grids_published: 1, grids_dropped: 0 });
   });
 
@@ -187,7 +188,8 @@ describe("grid bridge", () => {
     for (const message of bad) await bus.publish(Channels.grid, message);
     await waitFor("every message read", () => bridge.stats().grids_dropped === bad.length);
     expect(published).toHaveLength(1);
-    expect(JSON.parse(bridge.latestMessage()!).grid.ts).toBe(1);
+    expect(JSON.parse(bridge.latest()!.message).grid.ts).toBe(1);
+    expect(bridge.latest()!.order).toBe(1);
     expect(lines.some((line) => line.msg === "dropped a message that is not a grid")).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
+import type { LatestGrid } from "./grid-subscriptions.ts";
 import type { Bus, Unsubscribe } from "../common/bus/mod.ts";
 import { Channels } from "../common/channels.ts";
 import { BetEventEnvelope } from "../common/contracts/bet-event.ts";
@@ -146,8 +147,8 @@ export async function startPriceBridge({ bus, publish, log, history, signer, now
  * ```
  */
 export interface GridBridge {
-  /** The latest grid as a ready-to-send websocket message. */
-  latestMessage(): string | undefined;
+  /** The latest grid as a ready-to-send websocket message, numbered in the order published (from 1). */
+  latest(): LatestGrid | undefined;
   stats(): { grids_published: number; grids_dropped: number };
   stop(): Promise<void>;
 }
@@ -182,11 +183,11 @@ function isGrid(value: unknown): value is CompactGrid {
  *
  * ```ts
  * const grids = await startGridBridge({ bus, publish: (topic, m) => server.publish(topic, m), log });
- * grids.latestMessage(); // '{"type":"grid","grid":{…}}', sent to a client as it subscribes
+ * grids.latest(); // { message: '{"type":"grid","grid":{…}}', order: 1 }, sent to a client as it subscribes
  * ```
  */
 export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOptions, "bus" | "publish" | "log">): Promise<GridBridge> {
-  let latest: string | undefined;
+  let latest: LatestGrid | undefined;
   let published = 0;
   let dropped = 0;
   const unsubscribe = await bus.subscribe(Channels.grid, (raw) => {
@@ -195,12 +196,11 @@ export async function startGridBridge({ bus, publish, log }: Pick<PriceBridgeOpt
       return;
     }
     // The API serialised it; wrapping the text avoids serialising it again.
-    latest = `{"type":"grid","grid":${raw}}`;
-    published++;
-    publish("grid", latest);
+    latest = { message: `{"type":"grid","grid":${raw}}`, order: ++published };
+    publish("grid", latest.message, latest.order);
   });
   return {
-    latestMessage: () => latest,
+    latest: () => latest,
     stats: () => ({ grids_published: published, grids_dropped: dropped }),
     stop: unsubscribe,
   };

@@ -3,6 +3,7 @@ import { WsCloseCode } from "../common/contracts/ws.ts";
 import { createCommandHandler, type VerifyToken } from "./command-handler.ts";
 import type { Socket } from "./connection.ts";
 import type { CountedOutput } from "./counted-output.ts";
+import { createGridSubscriptions } from "./grid-subscriptions.ts";
 
 /** A socket and output that record what the handler does with them. */
 function setUp({ verifyToken, latestGrid }: { verifyToken?: VerifyToken; latestGrid?: string } = {}) {
@@ -11,7 +12,7 @@ function setUp({ verifyToken, latestGrid }: { verifyToken?: VerifyToken; latestG
   const closes: [number, string][] = [];
   const pricesCalls: string[] = [];
   const ws = {
-    data: { wantsPrices: false, closedBy: null, expiresAt: Number.POSITIVE_INFINITY } as Socket["data"],
+    data: { wantsPrices: false, wantsGrid: false, topicMember: {}, closedBy: null, expiresAt: Number.POSITIVE_INFINITY } as unknown as Socket["data"],
     isSubscribed: (topic: string) => topics.has(topic),
     close: (code: number, reason: string) => void closes.push([code, reason]),
   } as unknown as Socket;
@@ -34,7 +35,11 @@ function setUp({ verifyToken, latestGrid }: { verifyToken?: VerifyToken; latestG
         pricesCalls.push("leave");
       },
     },
-    latestGrid: () => latestGrid,
+    grid: createGridSubscriptions({
+      topic: { subscribe: () => void topics.add("grid"), unsubscribe: () => void topics.delete("grid") },
+      latest: () => (latestGrid === undefined ? undefined : { message: latestGrid, order: 1 }),
+      sendText: output.sendText,
+    }),
     verifyToken,
   });
   return { ws, onText: (text: string) => onText(ws, text), sent, topics, closes, pricesCalls };

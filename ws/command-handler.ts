@@ -3,6 +3,7 @@ import { playerTopic } from "./bridge.ts";
 import { readMessage } from "./commands.ts";
 import type { Socket } from "./connection.ts";
 import type { CountedOutput } from "./counted-output.ts";
+import type { GridSubscriptions } from "./grid-subscriptions.ts";
 import type { PriceSubscriptions } from "./price-subscriptions.ts";
 
 /**
@@ -18,14 +19,14 @@ export type VerifyToken = (token: string) => { sub: string; exp: number } | unde
  * What the command handler answers with.
  *
  * ```ts
- * const options: CommandHandlerOptions = { output, prices, latestGrid: () => gridBridge.latestMessage(), verifyToken };
+ * const options: CommandHandlerOptions = { output, prices, grid, verifyToken };
  * ```
  */
 export interface CommandHandlerOptions {
   output: CountedOutput;
   prices: PriceSubscriptions;
-  /** The latest grid as a ready-to-send message, sent to a client as it subscribes to `grid`. */
-  latestGrid: () => string | undefined;
+  /** Subscribing to `grid`: the latest grid at once, then each new one (ws/grid-subscriptions.ts). */
+  grid: GridSubscriptions;
   /** Without it `auth` is refused (the API's session secret is not configured here). */
   verifyToken?: VerifyToken | undefined;
 }
@@ -38,11 +39,11 @@ const TOPICS = new Set<string>(["prices", "grid"] satisfies WsTopic[]);
  * `bad_command` error, anything else is echoed.
  *
  * ```ts
- * const onText = createCommandHandler({ output, prices, latestGrid: gridBridge.latestMessage, verifyToken });
+ * const onText = createCommandHandler({ output, prices, grid, verifyToken });
  * onText(ws, '{"type":"ping"}'); // sends {"type":"pong","ts":…}
  * ```
  */
-export function createCommandHandler({ output, prices, latestGrid, verifyToken }: CommandHandlerOptions): (ws: Socket, text: string) => void {
+export function createCommandHandler({ output, prices, grid, verifyToken }: CommandHandlerOptions): (ws: Socket, text: string) => void {
   const { send, sendText, join, leave } = output;
   return (ws, text) => {
     const read = readMessage(text);
@@ -84,14 +85,10 @@ export function createCommandHandler({ output, prices, latestGrid, verifyToken }
         if (command.type === "subscribe") {
           send(ws, { type: "subscribed", channel });
           if (channel === "prices" && !ws.data.wantsPrices) void prices.join(ws);
-          if (channel === "grid" && !ws.isSubscribed("grid")) {
-            const grid = latestGrid();
-            if (grid) sendText(ws, grid);
-            join(ws, "grid");
-          }
+          if (channel === "grid") grid.join(ws);
         } else {
           if (channel === "prices") prices.leave(ws);
-          else leave(ws, channel);
+          else grid.leave(ws);
           send(ws, { type: "unsubscribed", channel });
         }
         return;

@@ -27,8 +27,10 @@ export interface Connection extends Liveness, TokenBucket, Delivery {
   playerId?: string;
   /** When the token proven by `auth` expires (ms since the epoch); infinite before any `auth`. */
   expiresAt: number;
-  /** This connection as the sharded price topic sees it: joining a shard goes through the byte counts. */
-  priceMember: Subscriber | null;
+  /** Whether the client wants the grid (see ws/grid-subscriptions.ts). */
+  wantsGrid: boolean;
+  /** This connection as the sharded price and grid topics see it: joining a shard goes through the byte counts. */
+  topicMember: Subscriber | null;
 }
 
 /**
@@ -68,7 +70,8 @@ export function newConnection(request: Request, maxMessagesPerS: number, now: nu
     joins: 0,
     closedBy: null,
     expiresAt: Number.POSITIVE_INFINITY,
-    priceMember: null,
+    wantsGrid: false,
+    topicMember: null,
     ...newDelivery(),
   };
 }

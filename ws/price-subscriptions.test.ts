@@ -24,7 +24,7 @@ function setUp(options: Partial<PriceSubscriptionsOptions> = {}) {
     onReadFailed: () => failures++,
     ...options,
   });
-  const socket = () => ({ readyState: OPEN, data: { joins: 0, wantsPrices: false, priceMember: {} } }) as unknown as Socket;
+  const socket = () => ({ readyState: OPEN, data: { joins: 0, wantsPrices: false, topicMember: {} } }) as unknown as Socket;
   return { prices, socket, sent, subscribed, unsubscribed, failures: () => failures };
 }
 
@@ -33,7 +33,7 @@ test("join sends the newer of the stored and the seen tick, then subscribes afte
   const ws = socket();
   await prices.join(ws);
   expect(sent.map(([, text]) => JSON.parse(text))).toEqual([{ type: "price", symbol: "BTC-USD", price: 11, ts: 2000 }]);
-  expect(subscribed).toEqual([[ws.data.priceMember!, 2000]]);
+  expect(subscribed).toEqual([[ws.data.topicMember!, 2000]]);
   expect(ws.data.wantsPrices).toBe(true);
 });
 
@@ -73,6 +73,6 @@ test("a leave, or a close, while the store is read is not undone by the read", a
   await Promise.all(joining);
   expect(sent).toEqual([]);
   expect(subscribed).toEqual([]);
-  expect(unsubscribed).toEqual([left.data.priceMember!]);
+  expect(unsubscribed).toEqual([left.data.topicMember!]);
   expect(left.data.wantsPrices).toBe(false);
 });

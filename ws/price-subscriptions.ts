@@ -79,12 +79,12 @@ export function createPriceSubscriptions({ topic, latestTick, seen, timeoutMs, s
       const bus = seen();
       const latest = stored && bus ? (bus.ts > stored.ts ? bus : stored) : (stored ?? bus);
       if (latest) sendText(ws, priceMessage(latest));
-      topic.subscribe(ws.data.priceMember!, latest?.ts);
+      topic.subscribe(ws.data.topicMember!, latest?.ts);
     },
     leave(ws) {
       ws.data.joins++;
       ws.data.wantsPrices = false;
-      topic.unsubscribe(ws.data.priceMember!);
+      topic.unsubscribe(ws.data.topicMember!);
     },
   };
 }

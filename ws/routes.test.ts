@@ -20,7 +20,7 @@ function setUp({ accepting = true, upgrades = true } = {}) {
 test("/ws upgrades with a new connection: its own id, the forwarded address, a full message budget", async () => {
   const { get, upgraded } = setUp();
   expect(await get("/ws", { "x-forwarded-for": "203.0.113.7" })).toBeUndefined();
-  expect(upgraded[0]).toMatchObject({ forwardedFor: "203.0.113.7", tokens: 7, alive: true, wantsPrices: false, closedBy: null, priceMember: null });
+  expect(upgraded[0]).toMatchObject({ forwardedFor: "203.0.113.7", tokens: 7, alive: true, wantsPrices: false, closedBy: null, wantsGrid: false, topicMember: null });
   expect(upgraded[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
 });
 

@@ -213,6 +213,26 @@ function gridOf(bytes: number, ts = Date.now()): string {
 
 const isGrid = (message: Record<string, unknown>) => message.type === "grid";
 
+describe("the grid, shard by shard", () => {
+  test("every grid subscriber, whatever its shard, gets the latest grid on subscribing, then each new grid once, in order", async () => {
+    await using h = await serve(async () => undefined, { priceShards: 5 });
+    const first = Date.now();
+    await h.bus.publish(Channels.grid, gridOf(200, first));
+    await waitFor("the first grid", () => h.server.stats().grids_published === 1);
+    const clients = await Promise.all(Array.from({ length: 12 }, () => connectClient(h.url)));
+    for (const client of clients) client.ws.send('{"type":"subscribe","channel":"grid"}');
+    await Promise.all(clients.map((client) => client.next("snapshot", isGrid)));
+    for (const n of [1, 2, 3]) await h.bus.publish(Channels.grid, gridOf(200, first + n * 1000));
+    await Promise.all(clients.map((client) => client.next("the last grid", (m) => isGrid(m) && (m.grid as { first_t_start: number }).first_t_start === first + 3000)));
+    await Bun.sleep(50); // nothing more may come
+    for (const client of clients) {
+      const starts = client.json().filter(isGrid).map((m) => (m.grid as { first_t_start: number }).first_t_start);
+      expect(starts).toEqual([first, first + 1000, first + 2000, first + 3000]);
+      await client.close();
+    }
+  });
+});
+
 describe("slow readers (bytes sent and not read, ws/unacked-bytes.ts)", () => {
   const LIMIT = 64 * 1024;
   const GRACE_MS = 1000;

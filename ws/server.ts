@@ -17,6 +17,7 @@ import { defaultLimits, type WsLimits } from "./limits.ts";
 import { countPublish, countSends, newConnectionCounts, newMessageCounts, registerWsMetrics, type WsStats, wsStats } from "./metrics.ts";
 import { createPriceSubscriptions } from "./price-subscriptions.ts";
 import { createRoutes } from "./routes.ts";
+import { createGridSubscriptions } from "./grid-subscriptions.ts";
 import { createShardedTopic } from "./sharded-topic.ts";
 import { startSweep } from "./sweep.ts";
 import { createUnackedBytes, frameBytes } from "./unacked-bytes.ts";
@@ -126,7 +127,9 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
     ...(priceHistory ? { history: priceHistory } : {}),
     ...(priceSigner ? { signer: priceSigner } : {}),
   });
-  const gridBridge = await startGridBridge({ bus, publish, log });
+  // The grid likewise: one grid is thousands of frames, and nginx relays them too.
+  const gridTopic = createShardedTopic({ name: "grid", shards: limits.priceShards, publish });
+  const gridBridge = await startGridBridge({ bus, publish: (_topic, message, order) => gridTopic.publish(message, order), log });
   const betBridge = await startBetEventBridge({ bus, publish, log });
 
   const prices = createPriceSubscriptions({
@@ -140,7 +143,8 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
   });
   // A refused token is counted here; the handler answers it (4001).
   const checkToken = verifyToken && ((token: string) => verifyToken(token) ?? void counts.authFailures++);
-  const onText = createCommandHandler({ output, prices, latestGrid: () => gridBridge.latestMessage(), verifyToken: checkToken });
+  const grid = createGridSubscriptions({ topic: gridTopic, latest: () => gridBridge.latest(), sendText: output.sendText });
+  const onText = createCommandHandler({ output, prices, grid, verifyToken: checkToken });
 
   const stats = (): WsStats => wsStats(sockets.size, counts, out, { ...bridge.stats(), ...gridBridge.stats(), ...betBridge.stats() });
   startProcessMetrics("ws");
@@ -163,7 +167,7 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       sendPings: true,
       perMessageDeflate: false,
       open(ws) {
-        ws.data.priceMember = { subscribe: (topic) => output.join(ws, topic), unsubscribe: (topic) => output.leave(ws, topic) };
+        ws.data.topicMember = { subscribe: (topic) => output.join(ws, topic), unsubscribe: (topic) => output.leave(ws, topic) };
         sockets.add(ws);
         counts.total++;
         connections.opened(ws.data.id, ws.remoteAddress, ws.data.forwardedFor);
@@ -188,7 +192,10 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
       },
       close(ws, code, reason) {
         sockets.delete(ws);
-        if (ws.data.priceMember) priceTopic.forget(ws.data.priceMember);
+        if (ws.data.topicMember) {
+          priceTopic.forget(ws.data.topicMember);
+          gridTopic.forget(ws.data.topicMember);
+        }
         acks.closed(ws.data);
         connections.closed(ws.data.id, code, reason, Date.now() - ws.data.openedAt, ws.data.closedBy ?? "peer");
         if (shuttingDown && sockets.size === 0) shuttingDown();

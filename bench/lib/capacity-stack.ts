@@ -75,6 +75,8 @@ export interface StackOptions {
   store?: "sqlite" | "postgres";
   /** api and ws processes behind nginx (default 1); 2 needs `store: "postgres"`. */
   nodes?: 1 | 2;
+  /** More settings for every api process (`--api-env`), e.g. `{ DB_SYNC: "normal" }`. */
+  apiEnv?: Record<string, string>;
 }
 
 /**
@@ -124,7 +126,7 @@ export async function startCapacityStack(options: StackOptions): Promise<Capacit
     const apiPorts: number[] = [];
     for (let node = 1; node <= nodes; node++) {
       const port = await freePort();
-      apis.push(await start("api", port, { ...storeEnv, SESSION_SECRET: BENCH_SESSION_SECRET, ...LIMITS }, node));
+      apis.push(await start("api", port, { ...storeEnv, SESSION_SECRET: BENCH_SESSION_SECRET, ...LIMITS, ...options.apiEnv }, node));
       apiPorts.push(port);
       // One node at a time: the first creates the schema and takes the settler lease before the next starts.
       await waitFor(`api ${node}'s priced grid`, async () => (await fetch(`http://127.0.0.1:${port}/api/grid`)).status === 200, 30_000, 100);

@@ -217,4 +217,27 @@ describe.skipIf(!run)("the PostgreSQL store's schema", () => {
     expect(await tick(1.5, 0)).toBe("accepted");
     expect(await refused((tx) => tx`INSERT INTO health_probe (id, token, checked_at) VALUES (2, 'x', 1)`)).toBe("23514");
   });
+  test("bet ids are ordered by their bytes, and a player's history page is read in that order from the index, not sorted", async () => {
+    const columns = await sql<{ table_name: string; column_name: string; collation_name: string }[]>`
+      SELECT table_name, column_name, collation_name FROM information_schema.columns
+      WHERE (table_name, column_name) IN (('bets', 'id'), ('ledger', 'bet_id')) ORDER BY table_name`;
+    expect(columns.map((column) => [column.table_name, column.column_name, column.collation_name])).toEqual([
+      ["bets", "id", "C"],
+      ["ledger", "bet_id", "C"],
+    ]);
+    await seedPlayer(sql, "history-player", 100_000);
+    // "B" < "a" in bytes; most locales put "a" first.
+    for (const id of ["history-a", "history-B", "history-c"]) await seedBet(sql, id, "history-player");
+    const page = (await sql<{ id: string }[]>`SELECT id FROM bets WHERE player_id = 'history-player' ORDER BY id COLLATE "C" DESC`).map((row) => row.id);
+    expect(page).toEqual(["history-c", "history-a", "history-B"]);
+    // A table this small would be scanned and sorted anyway: with both made dear, a sort stays only if no index has the order.
+    const text = await inTransaction(sql, async (tx) => {
+      await tx`SET LOCAL enable_seqscan = off`;
+      await tx`SET LOCAL enable_sort = off`;
+      const [plan] = await tx.unsafe(`EXPLAIN (FORMAT JSON) SELECT id FROM bets WHERE player_id = 'history-player' AND id COLLATE "C" < 'zzz' ORDER BY id COLLATE "C" DESC LIMIT 50`);
+      return JSON.stringify(plan);
+    });
+    expect(text).not.toContain('"Node Type":"Sort"');
+    expect(text).toContain("bets_player");
+  });
 });

@@ -261,4 +261,17 @@ export const pgMigrations: readonly PgMigration[] = [
       INSERT INTO exposure_house (id) SELECT part FROM generate_series(2, 8) AS part;
     `,
   },
+  {
+    version: 7,
+    name: "bet ids in byte order (COLLATE \"C\"), as SQLite orders them, so an index serves a player's history",
+    sql: `
+      -- A player's history pages by id in byte order (api/store/postgres-store.ts \`page\`); on a
+      -- database whose default collation is not C, bets_player could not serve that order and
+      -- every page sorted all the player's bets. The stake and credit rows follow their bet.
+      ALTER TABLE ledger DROP CONSTRAINT ledger_bet_id_fkey;
+      ALTER TABLE bets ALTER COLUMN id TYPE TEXT COLLATE "C";
+      ALTER TABLE ledger ALTER COLUMN bet_id TYPE TEXT COLLATE "C";
+      ALTER TABLE ledger ADD CONSTRAINT ledger_bet_id_fkey FOREIGN KEY (bet_id) REFERENCES bets (id);
+    `,
+  },
 ];

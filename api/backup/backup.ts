@@ -32,8 +32,15 @@ export interface BackupOptions {
   busyTimeoutMs?: number;
 }
 
-/** Flushes a file (or a folder's entries) to disk. */
-function fsyncPath(path: string): void {
+/**
+ * Flushes a file (or a folder's entries) to disk: a backup is durable, and
+ * renamed into view only once it is.
+ *
+ * ```ts
+ * fsyncPath(temporary); renameSync(temporary, final); fsyncPath(dirname(final));
+ * ```
+ */
+export function fsyncPath(path: string): void {
   const fd = openSync(path, "r");
   try {
     fsyncSync(fd);

@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { urlPassword } from "../../common/redact.ts";
 import { hideUrlPassword } from "../report/database-url.ts";
-import type { BackupResult } from "./backup.ts";
+import { type BackupResult, fsyncPath } from "./backup.ts";
 import { backupName } from "./retention.ts";
 
 /**
@@ -99,16 +99,6 @@ export async function verifyDump(path: string, env: Record<string, string | unde
   if (listed.code !== 0) throw new Error(`pg_restore --list of the dump failed (exit ${listed.code}): ${listed.stderr}`);
   const missing = REQUIRED_TABLES.filter((table) => !new RegExp(`^\\d+; \\d+ \\d+ TABLE DATA \\S+ ${table} `, "m").test(listed.stdout));
   if (missing.length > 0) throw new Error(`the dump holds no data of ${missing.join(", ")}`);
-}
-
-/** Flushes a file (or a folder's entries) to disk. */
-function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**

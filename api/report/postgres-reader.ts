@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import type { PgSql } from "../../common/store/postgres.ts";
+import { int8AsNumber, type PgSql } from "../../common/store/postgres.ts";
 import { inTransaction, type PgTx } from "../../common/store/pg-transaction.ts";
 import { type Audit, type AuditOptions, type AuditRows, auditOf, type SettlementRow } from "./audit.ts";
 import { type BookRows, type Books, booksOf, type SettledBetRow } from "./books.ts";
@@ -9,18 +9,6 @@ import type { TimeRange } from "./report-args.ts";
 // BIGINT are NUMERIC there (cast back, so they parse as numbers), booleans are summed
 // with FILTER, and ids are ordered by their bytes (COLLATE "C", as SQLite's BINARY)
 // so both stores list the same examples in the same order.
-
-/** int8 (counts, cents, ms) as a JavaScript number, refused when it would lose precision (as the store reads it). */
-const int8AsNumber = {
-  to: 20,
-  from: [20],
-  serialize: (value: number) => String(value),
-  parse: (text: string) => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is beyond a safe JavaScript integer`);
-    return value;
-  },
-};
 
 /**
  * One connection to PostgreSQL for `api report`, read-only for its whole

@@ -54,8 +54,15 @@ export function databaseUrlOf(env: Record<string, string | undefined>): string |
   return raw;
 }
 
-/** int8 (BIGINT: cents, ms) as a JavaScript number, refused when it would lose precision. */
-const int8AsNumber = {
+/**
+ * int8 (BIGINT: cents, ms, counts) as a JavaScript number, refused when it
+ * would lose precision: the type every connection of ours reads BIGINT with.
+ *
+ * ```ts
+ * const sql = postgres(url, { types: { bigint: int8AsNumber } });
+ * ```
+ */
+export const int8AsNumber = {
   to: 20,
   from: [20],
   serialize: (value: number) => String(value),

@@ -54,6 +54,24 @@ describe("settle store", () => {
     db[Symbol.dispose]();
   });
 
+  test("each settled bet is told the balance after its own credit, in the decisions' order; a bet decided twice in one call takes its first decision", () => {
+    const { db, settle, decisions } = setup();
+    const [won, lost, voided] = decisions as [Decision, Decision, Decision];
+    // void first, then the loss, then the win, and the win decided again as lost after it.
+    const settled = settle.settle([voided, lost, won, { ...won, outcome: "lost" }], now + 11_000);
+    expect(settled.map((s) => [s.betId, s.outcome, s.payoutCents, s.balanceCents])).toEqual([
+      ["void", "void", 0, 8_000], // 10,000 − 3 × 1,000 + the 1,000 refund
+      ["lost", "lost", 0, 8_000],
+      ["won", "won", 2_750, 10_750],
+    ]);
+    expect(db.query("SELECT kind, amount_cents, bet_id FROM ledger WHERE kind IN ('payout', 'refund') ORDER BY id").all()).toEqual([
+      { kind: "refund", amount_cents: 1_000, bet_id: "void" },
+      { kind: "payout", amount_cents: 2_750, bet_id: "won" },
+    ]);
+    expect(auditMoney(db.path)).toMatchObject({ unbalanced: [], betsWithoutStake: [], stakesWithoutBet: 0 });
+    db[Symbol.dispose]();
+  });
+
   test("settling again pays nothing more: exactly once", () => {
     const { db, settle, decisions } = setup();
     settle.settle(decisions, now + 11_000);

@@ -65,8 +65,12 @@ export interface Disagreement {
  *
  * Losses move no money, and a closing window loses all its untouched bets at
  * once: those are marked by one statement per window when the book's lost
- * bets are exactly the window's open bets in the database (else bet by bet,
- * and `onDisagreement` is told).
+ * bets are exactly the window's open bets in the database (else with the
+ * rest, and `onDisagreement` is told). The rest are marked by one statement
+ * (those still open say so), and their credits written by one more, in the
+ * decisions' order; a bet decided twice in one call takes its first decision.
+ * The balance told with each settled bet is the player's balance before the
+ * call followed through these credits in order.
  *
  * ```ts
  * const store = createSettleStore(db, { onDisagreement: (window) => log.warn({ window }, "settled bet by bet") });
@@ -74,14 +78,22 @@ export interface Disagreement {
  * ```
  */
 export function createSettleStore(db: Database, { onDisagreement }: { onDisagreement?: (window: Disagreement) => void } = {}) {
+  // The decisions that are not a window's bulk loss, as one JSON array each way: one statement marks them all
+  // (only those still open: RETURNING says which), one writes exactly their credits, in the decisions' order.
   const markSettled = db.prepare(
-    "UPDATE bets SET status = ?2, payout_cents = ?3, settled_at = ?4 WHERE t_end = ?5 AND id = ?1 AND status = 'open'",
+    `UPDATE bets SET status = d.value ->> 'outcome', payout_cents = d.value ->> 'payout', settled_at = ?2
+     FROM json_each(?1) AS d
+     WHERE bets.t_end = d.value ->> 't_end' AND bets.id = d.value ->> 'id' AND bets.status = 'open'
+     RETURNING bets.id`,
   );
+  const credit = db.prepare(
+    `INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
+     SELECT d.value ->> 'player_id', d.value ->> 'kind', d.value ->> 'amount', d.value ->> 'id', ?2 FROM json_each(?1) AS d ORDER BY d.key`,
+  );
+  const balances = db.prepare("SELECT id, balance_cents FROM players WHERE id IN (SELECT value FROM json_each(?1))");
   // One string of ids, not a row each: reading them is then far cheaper than the update.
   const windowOpenIds = db.prepare("SELECT group_concat(id, ',') AS ids FROM bets WHERE t_end = ?1 AND t_start = ?2 AND status = 'open'");
   const markWindowLost = db.prepare("UPDATE bets SET status = 'lost', settled_at = ?3 WHERE t_end = ?1 AND t_start = ?2 AND status = 'open'");
-  const credit = db.prepare("INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-  const balance = db.prepare("SELECT balance_cents FROM players WHERE id = ?1");
   const ticks = createTickLog(db);
   const openBets = db.prepare(
     "SELECT id, player_id, t_start, t_end, price_low_cents, price_high_cents, stake_cents, multiplier_centi FROM bets WHERE status = 'open'",
@@ -116,20 +128,42 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
     return lost;
   };
 
-  const settleAll = db.transaction((decisions: readonly Decision[], now: number, judged: JudgedTick | undefined) => {
+  const settleAll = db.transaction((all: readonly Decision[], now: number, judged: JudgedTick | undefined) => {
     if (judged) ticks.append(judged, now);
-    const settled: Settled[] = [];
+    // A bet decided twice in one call is settled by its first decision (one statement could not tell which).
+    const seen = new Set<string>();
+    const decisions = all.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
+    if (decisions.length === 0) return [];
     const lostInBulk = loseWindows(decisions, now);
-    // Balances read once per player per batch, then followed as credits are written.
-    const balances = new Map<string, number>();
-    for (const { bet, outcome } of decisions) {
-      const amount = outcome === "won" ? potentialPayoutCents(bet.stakeCents, bet.multiplierCenti) : outcome === "void" ? bet.stakeCents : 0;
-      const changed = lostInBulk.has(bet.id) || markSettled.run(bet.id, outcome, outcome === "won" ? amount : 0, now, bet.tEnd).changes === 1;
-      if (!changed) continue;
-      if (amount > 0) credit.run(bet.playerId, outcome === "won" ? "payout" : "refund", amount, bet.id, now);
-      let after = balances.get(bet.playerId);
-      after = after === undefined ? (balance.get(bet.playerId) as { balance_cents: number }).balance_cents : after + amount;
-      balances.set(bet.playerId, after);
+    const amountOf = ({ bet, outcome }: Decision) =>
+      outcome === "won" ? potentialPayoutCents(bet.stakeCents, bet.multiplierCenti) : outcome === "void" ? bet.stakeCents : 0;
+    // Balances before any credit, then followed in the decisions' order: what each settled bet is told.
+    const balanceOf = new Map(
+      (balances.all(JSON.stringify([...new Set(decisions.map(({ bet }) => bet.playerId))])) as { id: string; balance_cents: number }[]).map((row) => [row.id, row.balance_cents]),
+    );
+    const rest = decisions.filter(({ bet }) => !lostInBulk.has(bet.id));
+    const marked =
+      rest.length === 0
+        ? new Set<string>()
+        : new Set(
+            (
+              markSettled.all(
+                JSON.stringify(rest.map((decision) => ({ id: decision.bet.id, t_end: decision.bet.tEnd, outcome: decision.outcome, payout: decision.outcome === "won" ? amountOf(decision) : 0 }))),
+                now,
+              ) as { id: string }[]
+            ).map((row) => row.id),
+          );
+    const credits = rest
+      .filter((decision) => marked.has(decision.bet.id) && amountOf(decision) > 0)
+      .map((decision) => ({ player_id: decision.bet.playerId, kind: decision.outcome === "won" ? "payout" : "refund", amount: amountOf(decision), id: decision.bet.id }));
+    if (credits.length > 0) credit.run(JSON.stringify(credits), now);
+    const settled: Settled[] = [];
+    for (const decision of decisions) {
+      const { bet, outcome } = decision;
+      if (!lostInBulk.has(bet.id) && !marked.has(bet.id)) continue; // already settled: pays nothing, tells nothing
+      const amount = amountOf(decision);
+      const after = balanceOf.get(bet.playerId)! + amount;
+      balanceOf.set(bet.playerId, after);
       settled.push({ betId: bet.id, playerId: bet.playerId, outcome, payoutCents: outcome === "won" ? amount : 0, balanceCents: after });
     }
     return settled;

@@ -42,8 +42,8 @@ build: ## Compile dist/bin/{api,ws,price} (standalone executables) and the page 
 	@bash scripts/build.sh
 	$(BUN) web/build.ts dist/web
 
-install: build ## Install on this host: systemd units behind nginx (root; DOMAIN=example.com for HTTPS; docs/deployment.md)
-	@bash deploy/install.sh $(if $(DOMAIN),--domain $(DOMAIN))
+install: build ## Install on this host: systemd units behind nginx (root; DOMAIN=example.com for HTTPS; API_UPSTREAMS/WS_UPSTREAMS="h:p ..." or LOCAL_NODES=1 for several nodes, docs/nodes.md)
+	@bash deploy/install.sh $(if $(DOMAIN),--domain $(DOMAIN)) $(if $(API_UPSTREAMS),--api-upstreams "$(API_UPSTREAMS)") $(if $(WS_UPSTREAMS),--ws-upstreams "$(WS_UPSTREAMS)") $(if $(LOCAL_NODES),--local-nodes)
 
 uninstall: ## Remove the installed services, put back nginx's and Redis's files; keeps /data and the secrets (PURGE=1 deletes them)
 	@bash deploy/uninstall.sh $(if $(PURGE),--purge-data)

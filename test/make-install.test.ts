@@ -2,8 +2,10 @@
  * `make install` hands the node lists to deploy/install.sh (docs/nodes.md),
  * read from `make -n`: what it would run, without running it.
  */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
+
+setDefaultTimeout(30_000);
 
 const ROOT = join(import.meta.dir, "..");
 

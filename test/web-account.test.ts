@@ -90,18 +90,24 @@ describe("the player's account", () => {
       await page.locator("[data-testid=nickname-form] button[type=submit]").click();
       await waitFor("the nickname saved", async () => (await page.locator("[data-testid=nickname-status]").textContent())?.startsWith("You are"), 5000);
       expect(await page.locator(`[data-testid=leaderboard] li[data-nickname="${nickname}"]`).count()).toBe(0);
-      // A bet in the soonest open column on the band holding the price: it settles about two seconds on.
+      // A bet in the soonest open column on the band holding the price: it settles about two seconds on. That
+      // column may lock (409 cell_locked) between reading the grid and betting: then again, on a fresh grid.
       const placed = await page.evaluate(async (stake) => {
         const { token } = JSON.parse(localStorage.getItem("tap-trading.session")!) as { token: string };
-        const grid = (await (await fetch("/api/grid")).json()) as { price: number; cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
-        const open = grid.cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.price_low <= grid.price && grid.price < c.price_high).sort((x, y) => x.t_start - y.t_start);
-        const cell = open[0]!;
-        const response = await fetch("/api/bets", {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": `board-${Date.now()}` },
-          body: JSON.stringify({ amount: stake, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } }),
-        });
-        return response.status;
+        let status = 0;
+        for (let attempt = 0; attempt < 3 && status !== 202; attempt++) {
+          const grid = (await (await fetch("/api/grid")).json()) as { price: number; cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
+          const open = grid.cells.filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.price_low <= grid.price && grid.price < c.price_high).sort((x, y) => x.t_start - y.t_start);
+          const cell = open[0]!;
+          const response = await fetch("/api/bets", {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": `board-${Date.now()}-${attempt}` },
+            body: JSON.stringify({ amount: stake, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } }),
+          });
+          status = response.status;
+          if (status !== 409) break;
+        }
+        return status;
       }, STAKE);
       expect(placed).toBe(202);
       const row = page.locator(`[data-testid=leaderboard] li[data-nickname="${nickname}"]`);

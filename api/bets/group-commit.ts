@@ -61,7 +61,7 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (val
  * (PostgreSQL) has at most `maxInFlight` batches in flight, and what arrives
  * while that many are waits for the next. Batches in flight at once are
  * separate transactions: the writer's own row locks order them (the
- * PostgreSQL store locks a batch's players, cells and house row).
+ * PostgreSQL store locks a batch's players, cells and a part of the house).
  *
  * ```ts
  * const commits = createGroupCommitter(bets.placeBatch, { maxDelayMs: 0, maxInFlight: 2 });

@@ -56,6 +56,20 @@ export interface Disagreement {
 }
 
 /**
+ * Each bet's first decision in `decisions`, in order: a bet decided twice in
+ * one settlement is settled by its first decision, on either store (one
+ * set-based statement could not tell which of two it applied).
+ *
+ * ```ts
+ * firstDecisionPerBet([{ bet, outcome: "won", at }, { bet, outcome: "lost", at }]); // [{ bet, outcome: "won", at }]
+ * ```
+ */
+export function firstDecisionPerBet(decisions: readonly Decision[]): Decision[] {
+  const seen = new Set<string>();
+  return decisions.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
+}
+
+/**
  * Writes settlements: per bet, the status change from `open` and its credit
  * (payout when won, refund when void) in ONE transaction for the whole list,
  * together with the tick that decided them (the `ticks` table), so what a
@@ -130,9 +144,7 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
 
   const settleAll = db.transaction((all: readonly Decision[], now: number, judged: JudgedTick | undefined) => {
     if (judged) ticks.append(judged, now);
-    // A bet decided twice in one call is settled by its first decision (one statement could not tell which).
-    const seen = new Set<string>();
-    const decisions = all.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
+    const decisions = firstDecisionPerBet(all);
     if (decisions.length === 0) return [];
     const lostInBulk = loseWindows(decisions, now);
     const amountOf = ({ bet, outcome }: Decision) =>

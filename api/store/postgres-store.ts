@@ -7,7 +7,7 @@ import { inTransaction, settledInOrder } from "../../common/store/pg-transaction
 import { type BetOrder, type BetRow, type PlaceOutcome, placedBetRow, potentialPayoutCents } from "../bets/bet-store.ts";
 import { LEADERBOARD_SIZE } from "../leaderboard/leaderboard.ts";
 import { newRecoveryCode, normalizeRecoveryCode } from "../players/recovery-codes.ts";
-import { openBetOf, type Settled } from "../settlement/settle-store.ts";
+import { firstDecisionPerBet, openBetOf, type Settled } from "../settlement/settle-store.ts";
 import type { Decision, OpenBet } from "../settlement/settlement-book.ts";
 import type { JudgedTick } from "../settlement/tick-log.ts";
 import type { Store, StoreOptions } from "./store.ts";
@@ -316,9 +316,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
 
   const settle = async (all: readonly Decision[], now: number, judged?: JudgedTick): Promise<Settled[]> => {
     if (all.length === 0 && !judged) return [];
-    // A bet decided twice in one call is settled by its first decision, as SQLite's row-by-row path does.
-    const seen = new Set<string>();
-    const decisions = all.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
+    const decisions = firstDecisionPerBet(all);
     return await inTransaction(sql, async (sqlTx) => {
       const tx = sqlTx as unknown as Tx;
       if (fenceSettlement) await fenceSettlement(tx);

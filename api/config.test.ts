@@ -76,8 +76,8 @@ describe("DATABASE_URL", () => {
   });
 });
 
-test("PG_BATCHES_IN_FLIGHT is 3 unless set, 1 to 8; anything else is refused, naming it", () => {
-  expect(readApiConfig(base).pgBatchesInFlight).toBe(3);
+test("PG_BATCHES_IN_FLIGHT is 2 unless set, 1 to 8; anything else is refused, naming it", () => {
+  expect(readApiConfig(base).pgBatchesInFlight).toBe(2);
   expect(readApiConfig({ ...base, PG_BATCHES_IN_FLIGHT: "1" }).pgBatchesInFlight).toBe(1);
   for (const raw of ["0", "9", "2.5", "many"]) expect(() => readApiConfig({ ...base, PG_BATCHES_IN_FLIGHT: raw })).toThrow(/^PG_BATCHES_IN_FLIGHT=/);
 });

@@ -74,7 +74,7 @@ const spec = {
   /** Bets wait at most this long for company before their batch commits. */
   batchDelayMs: envVar({ name: "BATCH_DELAY_MS", schema: Ms(0, 50), fallback: 0 }),
   /** PostgreSQL only: group commits in flight at once (SQLite writes each within its call). */
-  pgBatchesInFlight: envVar({ name: "PG_BATCHES_IN_FLIGHT", schema: t.Integer({ minimum: 1, maximum: 8 }), fallback: 3 }),
+  pgBatchesInFlight: envVar({ name: "PG_BATCHES_IN_FLIGHT", schema: t.Integer({ minimum: 1, maximum: 8 }), fallback: 2 }),
 };
 
 /**

@@ -270,7 +270,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const before = await node.exposure.read();
     const attempt = inTransaction(node.sql, async (tx, control) => {
       const gate = await node.exposure.open(tx, [bet], { locked: true });
-      expect(gate.admit(bet)).toBeUndefined();
+      expect(gate.admit(bet, 0)).toBeUndefined();
       // The house filled after the gate read it: only this transaction can write the locked rows, so do it here.
       await tx`UPDATE exposure_house SET potential_payout_cents = ${1e12 / 8}`;
       const sentinel = tx`INSERT INTO players (id, created_at) VALUES ('guard-sentinel', 0)`.execute();
@@ -291,7 +291,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const late = bet(ids[0]!);
     const attempt = inTransaction(a.sql, async (tx, control) => {
       const gate = await a.exposure.open(tx, [late], { locked: false });
-      expect(gate.admit(late)).toBeUndefined(); // 900 of 1,000 as read
+      expect(gate.admit(late, 0)).toBeUndefined(); // 900 of 1,000 as read
       // Meanwhile node B takes 900 of the cell (its batch commits: nothing of A's is locked yet).
       expect((await b.store.bets.placeBatch([bet(ids[1]!)])).map((outcome) => outcome.kind)).toEqual(["placed"]);
       const sentinel = tx`INSERT INTO players (id, created_at) VALUES ('unlocked-sentinel', 0)`.execute();
@@ -317,7 +317,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const order = orderFor(ids[0]!, 100, { tStart, tEnd: tStart + 5000, lowCents: 4_300_000, highCents: 4_301_000, multiplierCenti: 200 });
     const attempt = inTransaction(node.sql, async (tx, control) => {
       const gate = await node.exposure.open(tx, [order], { locked: false });
-      expect(gate.admit(order)).toBeUndefined();
+      expect(gate.admit(order, 0)).toBeUndefined();
       await Bun.sleep(400);
       await Promise.all([gate.commit(), control.commit()]);
     });

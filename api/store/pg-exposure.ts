@@ -56,6 +56,9 @@ interface PartRow {
   potential_payout_cents: number;
 }
 
+/** A part as `open` reads it; unlocked, with the database's clock in the same statement. */
+type HouseRead = PartRow & { now_ms?: number };
+
 /** What a batch adds to one part of the house's reservation, and that part's cap. */
 interface PartShare {
   id: number;
@@ -158,13 +161,12 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
   const open = async (tx: PgSql, orders: readonly BetOrder[], { locked }: GateMode): Promise<PlacementGate> => {
     const wanted = new Map<string, { t_start: number; low_cents: number }>();
     for (const order of orders) wanted.set(cellKey(order.tStart, order.lowCents), { t_start: order.tStart, low_cents: order.lowCents });
-    const { lockMs, maxOpenBets } = caps;
-    const players = [...new Set(orders.map((order) => order.playerId))];
+    const { lockMs } = caps;
     const cellList = json([...wanted.values()]);
     // Sent together (one round trip; each `execute()`d as it is made, so in this order) and run in this order: the
-    // cells, the house, the clock (locked: read once the house is locked, so no batch commits after the settler's
-    // next read of new bets decided before it), and the players' open bets (their rows are locked by then).
-    const [rows, parts, clock, counts] = await Promise.all([
+    // cells, then the house with the clock (locked: the clock is read once the house is locked, so no batch commits
+    // after the settler's next read of new bets decided before it; unlocked, `commit` reads it again under the lock).
+    const [rows, parts, clock] = await Promise.all([
       locked
         ? tx<CellRow[]>`
             INSERT INTO exposure_cells (t_start, low_cents)
@@ -177,28 +179,23 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
             FROM exposure_cells e JOIN jsonb_to_recordset(${cellList}::jsonb) AS c (t_start bigint, low_cents bigint)
               ON e.t_start = c.t_start AND e.low_cents = c.low_cents`.execute(),
       locked
-        ? tx<PartRow[]>`SELECT id, potential_payout_cents FROM exposure_house ORDER BY id FOR UPDATE`.execute()
-        : tx<PartRow[]>`SELECT id, potential_payout_cents FROM exposure_house ORDER BY id`.execute(),
-      lockMs === undefined ? [] : tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`.execute(),
-      maxOpenBets === undefined
-        ? []
-        : tx<{ player_id: string; n: number }[]>`
-            SELECT id AS player_id, open_bets AS n FROM players WHERE id = ANY(${tx.array(players)}::text[])`.execute(),
+        ? tx<HouseRead[]>`SELECT id, potential_payout_cents FROM exposure_house ORDER BY id FOR UPDATE`.execute()
+        : tx<HouseRead[]>`
+            SELECT id, potential_payout_cents, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms FROM exposure_house ORDER BY id`.execute(),
+      locked && lockMs !== undefined ? tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`.execute() : [],
     ]);
     const cells = new Map(rows.map((row) => [cellKey(row.t_start, row.low_cents), row.potential_payout_cents]));
     if (parts.length !== HOUSE_PARTS) throw new Error(`exposure_house has ${parts.length} parts, not ${HOUSE_PARTS}: the schema is not migrated`);
     let houseCents = parts.reduce((sum, part) => sum + part.potential_payout_cents, 0);
-    const nowMs = clock[0]?.now_ms ?? 0;
-    const openByPlayer = new Map(counts.map((row) => [row.player_id, row.n]));
+    const nowMs = (locked ? clock[0]?.now_ms : parts[0]?.now_ms) ?? 0;
     const added = new Map<string, { t_start: number; low_cents: number; cents: number }>();
     let houseAdded = 0;
     let betsAdded = 0;
     let firstStart = Infinity;
     return {
-      admit(order) {
+      admit(order, openBets) {
         if (lockMs !== undefined && order.tStart - lockMs / 2 <= nowMs) return "cell_locked";
-        const open = openByPlayer.get(order.playerId) ?? 0;
-        if (caps.maxOpenBets !== undefined && open + 1 > caps.maxOpenBets) return "max_open_bets";
+        if (caps.maxOpenBets !== undefined && openBets + 1 > caps.maxOpenBets) return "max_open_bets";
         const key = cellKey(order.tStart, order.lowCents);
         const payout = potentialPayoutCents(order.stakeCents, order.multiplierCenti);
         const cell = cells.get(key) ?? 0;
@@ -207,7 +204,6 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
         else if (!(houseCents + payout <= caps.maxHouseLiabilityCents)) limit = "max_house_liability";
         if (limit) return limit;
         cells.set(key, cell + payout);
-        openByPlayer.set(order.playerId, open + 1);
         houseCents += payout;
         const delta = added.get(key) ?? { t_start: order.tStart, low_cents: order.lowCents, cents: 0 };
         delta.cents += payout;
@@ -222,6 +218,12 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
         const deltas = json([...added.values()]);
         const cellCount = added.size;
         const shares = locked ? spreadOverParts(parts, houseAdded, betsAdded) : [onePart(parts, houseAdded, betsAdded)];
+        // Unlocked, the house's statement also reads the clock once the part is locked (the aggregate has read every
+        // updated row before its guards run): what `locked` read in `open`.
+        const clockGuard =
+          locked || lockMs === undefined
+            ? sql``
+            : sql`, guard((extract(epoch FROM clock_timestamp()) * 1000)::bigint < ${firstStart - lockMs / 2}, ${CLOCK_GUARD})`;
         // Sent at once, before the bets' INSERT (whose numbers must be drawn under the house row's lock, see
         // pg-open-bets.ts) and with the batch's COMMIT: a guard that fails raises, so the COMMIT behind it rolls
         // back. Locked, the rows are held since `open` and a guard fails only if something else wrote them;
@@ -253,11 +255,7 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
               FROM jsonb_to_recordset(${json(shares)}::jsonb) AS d (id integer, cents bigint, bets bigint, cap bigint)
               WHERE h.id = d.id AND h.potential_payout_cents + d.cents <= d.cap
               RETURNING 1)
-            SELECT guard(count(*) = ${shares.length}, ${HOUSE_GUARD}) FROM updated`.execute(),
-          // The clock once the house is locked: what `locked` read in `open`.
-          locked || lockMs === undefined
-            ? undefined
-            : tx`SELECT guard((extract(epoch FROM clock_timestamp()) * 1000)::bigint < ${firstStart - lockMs / 2}, ${CLOCK_GUARD})`.execute(),
+            SELECT guard(count(*) = ${shares.length}, ${HOUSE_GUARD}) ${clockGuard} FROM updated`.execute(),
         ]);
       },
     };

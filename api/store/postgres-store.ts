@@ -71,18 +71,19 @@ export type CappedPlaceOutcome = PlaceOutcome;
 /**
  * One batch's exposure reservation, inside its transaction (api/store/pg-exposure.ts):
  * `admit` judges an order that has the funds (in batch order, in memory, on
- * totals read under lock), `commit` sends what was admitted, pipelined with
+ * totals read under lock; `openBets` is the player's open bets before it, read
+ * with the player's lock and counting the batch's), `commit` sends what was admitted, pipelined with
  * the batch's last writes and its COMMIT (so a check on what it wrote must
  * raise in the server, not after the answer).
  *
  * ```ts
  * const gate = await exposure.open(tx, orders);
- * const refusal = gate.admit(order); // undefined: admitted
+ * const refusal = gate.admit(order, 3); // undefined: admitted
  * await gate.commit();
  * ```
  */
 export interface PlacementGate {
-  admit(order: BetOrder): PlacementRefusal | undefined;
+  admit(order: BetOrder, openBets: number): PlacementRefusal | undefined;
   commit(): Promise<void>;
 }
 
@@ -148,7 +149,7 @@ export type CappedPostgresStore = Omit<Store, "bets"> & {
  * behaviour suite on both).
  *
  * The group commit is ONE transaction per batch in two round trips: lock
- * the batch's players in id order (`FOR UPDATE`) and read their balances;
+ * the batch's players in id order (`FOR UPDATE`) and read their balances and open bets;
  * read the Idempotency-Keys they used before (after the lock, so a batch
  * racing on another node for the same player has committed or not begun);
  * judge every order in memory exactly as SQLite's `place` does; then one
@@ -196,12 +197,12 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
     await tx`INSERT INTO ticks (ts, seq, price, price_cents, sig, continuous, received_at)
              VALUES (${tick.ts}, ${tick.seq ?? null}, ${tick.price}, ${Math.round(tick.price * 100)}, ${tick.sig ?? null}, ${continuous ? 1 : 0}, ${receivedAt})`;
   };
-  /** Locks the players in id order (the ledger trigger's order: no deadlock) and returns their balances. */
+  /** Locks the players in id order (the ledger trigger's order: no deadlock) and returns their balances and open bets. */
   const lockPlayers = async (tx: Tx, ids: readonly string[]) => {
     // Sent now (execute), not when awaited: a pipeline's statements run in the order they are sent.
-    const rows = await tx<{ id: string; balance_cents: number }[]>`
-      SELECT id, balance_cents FROM players WHERE id = ANY(${tx.array([...new Set(ids)])}::text[]) ORDER BY id FOR UPDATE`.execute();
-    return new Map(rows.map((row) => [row.id, row.balance_cents]));
+    const rows = await tx<{ id: string; balance_cents: number; open_bets: number }[]>`
+      SELECT id, balance_cents, open_bets FROM players WHERE id = ANY(${tx.array([...new Set(ids)])}::text[]) ORDER BY id FOR UPDATE`.execute();
+    return new Map(rows.map((row) => [row.id, { balanceCents: row.balance_cents, openBets: row.open_bets }]));
   };
 
   const placeBatch = async (orders: readonly BetOrder[]): Promise<CappedPlaceOutcome[]> => {
@@ -233,7 +234,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
               SELECT b.* FROM bets b JOIN jsonb_to_recordset(${json(keyed)}::jsonb) AS k (player_id text, key text)
                 ON b.player_id = k.player_id AND b.idempotency_key = k.key`.execute();
       const opened = exposure?.open(tx, orders, mode);
-      const [balances, keyRows, gate] = await Promise.all([locked, usedKeys, opened]);
+      const [players, keyRows, gate] = await Promise.all([locked, usedKeys, opened]);
       const earlier = new Map<string, BetRow>();
       for (const row of keyRows) earlier.set(keyOf(row.player_id, row.idempotency_key!), betRow(row));
       const outcomes: CappedPlaceOutcome[] = [];
@@ -245,22 +246,23 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
           outcomes.push({ kind: "replayed", bet: replayed });
           continue;
         }
-        const balance = balances.get(order.playerId);
-        if (balance === undefined) {
+        const player = players.get(order.playerId);
+        if (player === undefined) {
           outcomes.push({ kind: "unknown_player" });
           continue;
         }
-        if (balance < order.stakeCents) {
-          outcomes.push({ kind: "insufficient_funds", balanceCents: balance });
+        if (player.balanceCents < order.stakeCents) {
+          outcomes.push({ kind: "insufficient_funds", balanceCents: player.balanceCents });
           continue;
         }
-        const refusal = gate?.admit(order);
+        const refusal = gate?.admit(order, player.openBets);
         if (refusal) {
           outcomes.push(refusal === "cell_locked" ? { kind: "cell_locked" } : { kind: "limit_exceeded", limit: refusal });
           continue;
         }
-        const bet = placedBetRow(order, balance - order.stakeCents);
-        balances.set(order.playerId, bet.balance_after_cents);
+        const bet = placedBetRow(order, player.balanceCents - order.stakeCents);
+        player.balanceCents = bet.balance_after_cents;
+        player.openBets++;
         if (key !== undefined) earlier.set(key, bet);
         placed.push(bet);
         outcomes.push({ kind: "placed", bet });
@@ -323,7 +325,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
       if (judged) await appendTick(tx, judged, now);
       if (decisions.length === 0) return [];
       await checkLostWindows(tx, all);
-      const balances = await lockPlayers(tx, decisions.map(({ bet }) => bet.playerId));
+      const players = await lockPlayers(tx, decisions.map(({ bet }) => bet.playerId));
       const amountOf = ({ bet, outcome }: Decision) =>
         outcome === "won" ? potentialPayoutCents(bet.stakeCents, bet.multiplierCenti) : outcome === "void" ? bet.stakeCents : 0;
       const marks = decisions.map((decision) => ({
@@ -346,8 +348,9 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
         if (!changed.has(bet.id)) continue;
         const amount = amountOf(decision);
         if (amount > 0) credits.push({ player_id: bet.playerId, kind: outcome === "won" ? "payout" : "refund", amount_cents: amount, bet_id: bet.id });
-        const after = balances.get(bet.playerId)! + amount;
-        balances.set(bet.playerId, after);
+        const player = players.get(bet.playerId)!;
+        player.balanceCents += amount;
+        const after = player.balanceCents;
         settled.push({ betId: bet.id, playerId: bet.playerId, outcome, payoutCents: outcome === "won" ? amount : 0, balanceCents: after });
       }
       if (credits.length > 0) {

@@ -115,6 +115,36 @@ describe("settle store", () => {
     db[Symbol.dispose]();
   });
 
+  test("a window's losses written over several calls are checked in the call that finishes them: agreeing, nothing is reported; a bet the book never knew is reported and stays open", () => {
+    const disagreements: unknown[] = [];
+    const { db, settle, order } = setup({ onDisagreement: (window) => disagreements.push(window) });
+    createBetStore(db).placeBatch([order("l1"), order("l2")]);
+    const window = `${now + 5000}:${now + 10_000}`;
+    const lost = (ids: string[], at: number) => settle.openBets().filter((bet) => ids.includes(bet.id)).map((bet) => ({ bet, outcome: "lost" as const, at }));
+    // Five open bets, lost over two calls: the first names the window as continuing.
+    expect(settle.settle(lost(["won", "lost"], now + 11_000), now + 11_000, undefined, new Set([window])).map((s) => s.betId).sort()).toEqual(["lost", "won"]);
+    expect(disagreements).toEqual([]);
+    expect(settle.settle(lost(["void", "l1", "l2"], now + 11_000), now + 11_000).map((s) => s.betId).sort()).toEqual(["l1", "l2", "void"]);
+    expect(disagreements).toEqual([]);
+    expect(db.query("SELECT DISTINCT status FROM bets").all()).toEqual([{ status: "lost" }]);
+
+    // Another window: the book loses l3 and l4 over two calls, but l5 is open there too, unknown to the book.
+    const later = (id: string) => ({ ...order(id), tStart: now + 10_000, tEnd: now + 15_000 });
+    createBetStore(db).placeBatch([later("l3"), later("l4"), later("l5")]);
+    const known = settle.openBets().filter((bet) => bet.id !== "l5");
+    settle.settle([{ bet: known[0]!, outcome: "lost", at: now + 16_000 }], now + 16_000, undefined, new Set([`${now + 10_000}:${now + 15_000}`]));
+    expect(disagreements).toEqual([]);
+    settle.settle([{ bet: known[1]!, outcome: "lost", at: now + 16_000 }], now + 16_000);
+    expect(disagreements).toEqual([{ tStart: now + 10_000, tEnd: now + 15_000, book: 1, database: 2 }]);
+    expect(db.query("SELECT id, status FROM bets WHERE t_start = ?1 ORDER BY id").all(now + 10_000)).toEqual([
+      { id: "l3", status: "lost" },
+      { id: "l4", status: "lost" },
+      { id: "l5", status: "open" },
+    ]);
+    expect(auditMoney(db.path)).toMatchObject({ unbalanced: [], betsWithoutStake: [], stakesWithoutBet: 0 });
+    db[Symbol.dispose]();
+  });
+
   test("the oldest open window start is where the replay at start begins; none when every bet is settled", () => {
     const { db, settle, decisions } = setup();
     using _ = db;

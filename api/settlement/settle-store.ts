@@ -69,6 +69,9 @@ export function firstDecisionPerBet(decisions: readonly Decision[]): Decision[] 
   return decisions.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
 }
 
+/** No window continues in a later call. */
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * Writes settlements: per bet, the status change from `open` and its credit
  * (payout when won, refund when void) in ONE transaction for the whole list,
@@ -80,7 +83,10 @@ export function firstDecisionPerBet(decisions: readonly Decision[]): Decision[] 
  * Losses move no money, and a closing window loses all its untouched bets at
  * once: those are marked by one statement per window when the book's lost
  * bets are exactly the window's open bets in the database (else with the
- * rest, and `onDisagreement` is told). The rest are marked by one statement
+ * rest, and `onDisagreement` is told). A window named in `continuing` (its
+ * losses are written over several calls, api/settlement/settler.ts) is not
+ * checked until the call that finishes it: its lost bets here go with the
+ * rest, and the last call's are then the window's open bets. The rest are marked by one statement
  * (those still open say so), and their credits written by one more, in the
  * decisions' order; a bet decided twice in one call takes its first decision.
  * The balance told with each settled bet is the player's balance before the
@@ -127,12 +133,13 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
     return true;
   };
 
-  /** The lost bets written window by window; the rest are left to the per-bet path. */
-  const loseWindows = (decisions: readonly Decision[], now: number): Set<string> => {
+  /** The lost bets written window by window, but for the `continuing` windows; the rest are left to the per-bet path. */
+  const loseWindows = (decisions: readonly Decision[], now: number, continuing: ReadonlySet<string>): Set<string> => {
     const byWindow = new Map<string, OpenBet[]>();
     for (const { bet, outcome } of decisions) {
       if (outcome !== "lost") continue;
       const key = `${bet.tStart}:${bet.tEnd}`;
+      if (continuing.has(key)) continue;
       const bets = byWindow.get(key);
       if (bets) bets.push(bet);
       else byWindow.set(key, [bet]);
@@ -142,11 +149,11 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
     return lost;
   };
 
-  const settleAll = db.transaction((all: readonly Decision[], now: number, judged: JudgedTick | undefined) => {
+  const settleAll = db.transaction((all: readonly Decision[], now: number, judged: JudgedTick | undefined, continuing: ReadonlySet<string>) => {
     if (judged) ticks.append(judged, now);
     const decisions = firstDecisionPerBet(all);
     if (decisions.length === 0) return [];
-    const lostInBulk = loseWindows(decisions, now);
+    const lostInBulk = loseWindows(decisions, now, continuing);
     const amountOf = ({ bet, outcome }: Decision) =>
       outcome === "won" ? potentialPayoutCents(bet.stakeCents, bet.multiplierCenti) : outcome === "void" ? bet.stakeCents : 0;
     // Balances before any credit, then followed in the decisions' order: what each settled bet is told.
@@ -184,10 +191,11 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
   return {
     /**
      * Settles the decided bets in one transaction, with `judged`, the tick that
-     * decided them (stored even when it decided nothing); returns the bets that changed.
+     * decided them (stored even when it decided nothing); returns the bets that
+     * changed. `continuing`: windows whose losses go on in a later call.
      */
-    settle(decisions: readonly Decision[], now: number, judged?: JudgedTick): Settled[] {
-      return decisions.length === 0 && !judged ? [] : settleAll(decisions, now, judged);
+    settle(decisions: readonly Decision[], now: number, judged?: JudgedTick, continuing: ReadonlySet<string> = NONE): Settled[] {
+      return decisions.length === 0 && !judged ? [] : settleAll(decisions, now, judged, continuing);
     },
     /** The ticks already judged (read at start, and by the audit). */
     ticks,
@@ -224,7 +232,8 @@ export type Awaitable<T> = T | Promise<T>;
  * ```
  */
 export interface SettlementStore {
-  settle(decisions: readonly Decision[], now: number, judged?: JudgedTick): Awaitable<Settled[]>;
+  /** `continuing` (a synchronous store's runs, api/settlement/settler.ts): windows whose lost bets go on in a later call. */
+  settle(decisions: readonly Decision[], now: number, judged?: JudgedTick, continuing?: ReadonlySet<string>): Awaitable<Settled[]>;
   openBets(): Awaitable<OpenBet[]>;
   oldestOpenStart(): Awaitable<number | undefined>;
   ticks: {

@@ -31,7 +31,7 @@ export interface SettlerParts {
   now?: () => number;
   /**
    * A synchronous store's decisions are written at most this many to a
-   * transaction (a closing window's lost bets always together), the event loop
+   * transaction (a closing window's lost bets too, over several), the event loop
    * turning between, so that requests are not held behind one long write.
    * Unset: one transaction, however many.
    */
@@ -51,42 +51,43 @@ export interface SettlerParts {
 export const SETTLE_WRITE_CHUNK = 250;
 
 /**
- * `decisions` cut into runs of at most `size`, in order, except that a
- * window's lost bets stay in one run (the store marks them with one statement
- * when they are all its open bets), placed where the window's first one was.
+ * One transaction's share of a settlement written in runs: its decisions, and
+ * the windows (`tStart:tEnd`) whose lost bets go on in a later run.
  *
  * ```ts
- * chunkDecisions(decisions, 250); // [[…250], […250], [the 1,800 lost of one window], […]]
+ * const run: SettlementRun = { decisions, continuing: new Set(["1700000005000:1700000010000"]) };
  * ```
  */
-export function chunkDecisions(decisions: readonly Decision[], size: number): Decision[][] {
-  const units: Decision[][] = [];
-  const lostOf = new Map<string, Decision[]>();
-  for (const decision of decisions) {
-    if (decision.outcome !== "lost") {
-      units.push([decision]);
-      continue;
-    }
-    const key = `${decision.bet.tStart}:${decision.bet.tEnd}`;
-    const window = lostOf.get(key);
-    if (window) window.push(decision);
-    else {
-      const fresh = [decision];
-      lostOf.set(key, fresh);
-      units.push(fresh);
-    }
+export interface SettlementRun {
+  decisions: Decision[];
+  continuing: Set<string>;
+}
+
+/** The window a bet belongs to, as `SettlementRun.continuing` names it. */
+export const windowKey = (bet: Pick<OpenBet, "tStart" | "tEnd">) => `${bet.tStart}:${bet.tEnd}`;
+
+/**
+ * `decisions` cut into runs of at most `size`, in order; each run names the
+ * windows whose lost bets it does not finish (the store checks a window's
+ * losses against the database in the run that finishes them).
+ *
+ * ```ts
+ * chunkDecisions(decisions, 250); // [{ decisions: […250], continuing: Set {"…:…"} }, …]
+ * ```
+ */
+export function chunkDecisions(decisions: readonly Decision[], size: number): SettlementRun[] {
+  const lastRunOf = new Map<string, number>();
+  decisions.forEach((decision, i) => {
+    if (decision.outcome === "lost") lastRunOf.set(windowKey(decision.bet), Math.floor(i / size));
+  });
+  const runs: SettlementRun[] = [];
+  for (let from = 0; from < decisions.length; from += size) {
+    const run = decisions.slice(from, from + size);
+    const index = runs.length;
+    const continuing = new Set(run.flatMap(({ bet, outcome }) => (outcome === "lost" && lastRunOf.get(windowKey(bet))! > index ? [windowKey(bet)] : [])));
+    runs.push({ decisions: run, continuing });
   }
-  const chunks: Decision[][] = [];
-  let current: Decision[] = [];
-  for (const unit of units) {
-    if (current.length > 0 && current.length + unit.length > size) {
-      chunks.push(current);
-      current = [];
-    }
-    current.push(...unit);
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return runs;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -123,9 +124,9 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     }
     if (settled.length > 0) observeSettled(metrics, decisions, settled, at);
   };
-  const writeOne = (decisions: Decision[], judged?: JudgedTick): void | Promise<void> => {
+  const writeOne = (decisions: Decision[], judged?: JudgedTick, continuing?: ReadonlySet<string>): void | Promise<void> => {
     const at = now();
-    const result = store.settle(decisions, at, judged);
+    const result = store.settle(decisions, at, judged, continuing);
     if (!(result instanceof Promise)) return written(decisions, result, at);
     return result.then((settled) => written(decisions, settled, at));
   };
@@ -134,12 +135,12 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     // The tick goes with the first run. A crash between runs leaves the rest open, decided again when the
     // restart replays the stored ticks, as after a crash between two ticks.
     const [first, ...rest] = chunkDecisions(decisions, writeChunk);
-    const started = writeOne(first!, judged);
+    const started = writeOne(first!.decisions, judged, first!.continuing);
     return (async () => {
       await started;
-      for (const chunk of rest) {
+      for (const run of rest) {
         await nextTurn();
-        await writeOne(chunk);
+        await writeOne(run.decisions, undefined, run.continuing);
       }
     })();
   };

@@ -10,7 +10,7 @@
  *
  *   bun bench/capacity.ts [--players 250,500,1000 | --search] [--duration 30] [--tap-every-ms 5000]
  *                         [--tick-ms 100] [--processes 2] [--grace-ms 5000] [--retries 2] [--build source|compiled]
- *                         [--store sqlite|postgres] [--nodes 1|2] [--api-env KEY=VALUE,…] [--json out.json]
+ *                         [--store sqlite|postgres] [--nodes 1|2] [--api-env KEY=VALUE,…] [--ws-env KEY=VALUE,…] [--json out.json]
  *
  * Each player (bench/lib/capacity-players.ts, spread over `--processes` client
  * processes) opens a session, a websocket through nginx, authenticates,
@@ -57,6 +57,7 @@ const { values: args } = parseArgs({
     store: { type: "string", default: "sqlite" },
     nodes: { type: "string", default: "1" },
     "api-env": { type: "string", default: "" },
+    "ws-env": { type: "string", default: "" },
     json: { type: "string" },
   },
 });
@@ -77,6 +78,8 @@ const store = args.store;
 if (args.nodes !== "1" && args.nodes !== "2") throw new RangeError(`--nodes takes 1 or 2, not ${args.nodes}`);
 const nodes = args.nodes === "2" ? 2 : 1;
 const apiEnv = parseApiEnv(args["api-env"]);
+// The same KEY=VALUE pairs for every ws process, e.g. WS_GRID_SPREAD_MS=200.
+const wsEnv = parseApiEnv(args["ws-env"]);
 if (nodes > 1 && store !== "postgres") {
   console.error("--nodes 2 needs --store postgres: api nodes share only PostgreSQL (docs/nodes.md); each would have its own SQLite file.");
   process.exit(2);
@@ -161,7 +164,7 @@ console.log(describeMachine());
 console.log(
   `load:    ${args.search ? `search over ${SEARCH_STEPS.join(", ")}` : steps.join(", ")} players, ${processes} client process(es), a tap every ${tapEveryMs} ms (±50 %) per player, ` +
     `${durationSeconds} s measured per step, results due by t_end + ${graceMs} ms\n` +
-    `stack:   redis-server, ${nodes === 2 ? "2 api nodes" : "api"} (${store === "postgres" ? "PostgreSQL on 127.0.0.1:5432, a database of each step's own" : "SQLite, DB_SYNC default"}${Object.keys(apiEnv).length > 0 ? `, settings ${JSON.stringify(apiEnv)}` : ""}), ${nodes === 2 ? "2 ws nodes" : "ws"}, price (mock, ${PRICE_INTERVAL_MS} ms ticks) as ${build === "source" ? "bun <service>/main.ts" : "dist/bin/<service>"}, ` +
+    `stack:   redis-server, ${nodes === 2 ? "2 api nodes" : "api"} (${store === "postgres" ? "PostgreSQL on 127.0.0.1:5432, a database of each step's own" : "SQLite, DB_SYNC default"}${Object.keys(apiEnv).length > 0 ? `, settings ${JSON.stringify(apiEnv)}` : ""}), ${nodes === 2 ? "2 ws nodes" : "ws"}${Object.keys(wsEnv).length > 0 ? ` (settings ${JSON.stringify(wsEnv)})` : ""}, price (mock, ${PRICE_INTERVAL_MS} ms ticks) as ${build === "source" ? "bun <service>/main.ts" : "dist/bin/<service>"}, ` +
     `nginx (production site and events settings), LOG_LEVEL=info to files\n`,
 );
 
@@ -315,7 +318,7 @@ function sum(values: number[]): number {
 async function startStack(): Promise<CapacityStack> {
   for (let attempt = 1; ; attempt++) {
     try {
-      current = await startCapacityStack({ build, wsPerAddress: 20_000, priceIntervalMs: PRICE_INTERVAL_MS, store, nodes, apiEnv });
+      current = await startCapacityStack({ build, wsPerAddress: 20_000, priceIntervalMs: PRICE_INTERVAL_MS, store, nodes, apiEnv, wsEnv });
       return current;
     } catch (error) {
       if (attempt >= 3) throw error;

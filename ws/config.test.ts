@@ -13,10 +13,16 @@ test("defaults", () => {
     maxConnections: 10_000,
     maxMessagesPerS: 50,
     priceShards: 10,
+    gridSpreadMs: 0,
     redisUrl: "redis://127.0.0.1:6379",
     sessionSecret: undefined,
     priceSigningKey: undefined,
   });
+});
+
+test("WS_GRID_SPREAD_MS is 0 to 400 ms; anything else is refused, naming it", () => {
+  expect(readWsConfig({ WS_GRID_SPREAD_MS: "200" }).gridSpreadMs).toBe(200);
+  for (const raw of ["-1", "401", "1.5", "soon"]) expect(() => readWsConfig({ WS_GRID_SPREAD_MS: raw })).toThrow(/WS_GRID_SPREAD_MS/);
 });
 
 test("the price signing key is optional, but checked when given", () => {

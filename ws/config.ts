@@ -36,6 +36,11 @@ const spec = {
    * event loop, so other messages (a player's settled bet) pass between them.
    */
   priceShards: envVar({ name: "WS_PRICE_SHARDS", schema: t.Integer({ minimum: 1, maximum: 64 }), fallback: defaultLimits.priceShards }),
+  /**
+   * A grid's shards go out evenly over this many ms (0: one per event-loop turn), so its
+   * thousands of frames, which nginx relays too, do not take the box all at once.
+   */
+  gridSpreadMs: envVar({ name: "WS_GRID_SPREAD_MS", schema: t.Integer({ minimum: 0, maximum: 400 }), fallback: defaultLimits.gridSpreadMs }),
 };
 
 /**

@@ -30,6 +30,8 @@ export interface WsLimits {
   snapshotTimeoutMs: number;
   /** Price subscribers are split over this many topics, published one per event-loop turn (see sharded-topic.ts). */
   priceShards: number;
+  /** A grid's shards go out over this long (0: one per event-loop turn, as a tick's). */
+  gridSpreadMs: number;
 }
 
 /**
@@ -49,4 +51,5 @@ export const defaultLimits: WsLimits = {
   maxMessageBytes: WS_MAX_MESSAGE_BYTES,
   snapshotTimeoutMs: 1000,
   priceShards: 10,
+  gridSpreadMs: 0,
 };

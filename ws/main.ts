@@ -77,6 +77,7 @@ if (!stopping) {
       maxConnections: config.maxConnections,
       maxMessagesPerS: config.maxMessagesPerS,
       priceShards: config.priceShards,
+      gridSpreadMs: config.gridSpreadMs,
     },
   });
   log.info(
@@ -89,6 +90,7 @@ if (!stopping) {
       max_connections: config.maxConnections,
       max_messages_per_s: config.maxMessagesPerS,
       price_shards: config.priceShards,
+      grid_spread_ms: config.gridSpreadMs,
     },
     "listening",
   );

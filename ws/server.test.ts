@@ -233,6 +233,32 @@ describe("the grid, shard by shard", () => {
   });
 });
 
+describe("the grid spread over time (WS_GRID_SPREAD_MS)", () => {
+  test("a grid's shards go out over the spread: every subscriber gets it once, the last shard at least most of the spread after the first", async () => {
+    const SPREAD_MS = 200;
+    await using h = await serve(async () => undefined, { priceShards: 5, gridSpreadMs: SPREAD_MS });
+    const first = Date.now();
+    await h.bus.publish(Channels.grid, gridOf(200, first));
+    await waitFor("the first grid", () => h.server.stats().grids_published === 1);
+    const clients = await Promise.all(Array.from({ length: 10 }, () => connectClient(h.url)));
+    for (const client of clients) client.ws.send('{"type":"subscribe","channel":"grid"}');
+    await Promise.all(clients.map((client) => client.next("snapshot", isGrid)));
+    // Settled in their shards (a joining socket waits for the grid it was sent to go by there).
+    await Bun.sleep(SPREAD_MS + 100);
+    const isSecond = (m: Record<string, unknown>) => isGrid(m) && (m.grid as { first_t_start: number }).first_t_start === first + 1000;
+    const arrivals = clients.map((client) => client.next("the second grid", isSecond).then(() => performance.now()));
+    await h.bus.publish(Channels.grid, gridOf(200, first + 1000));
+    const times = await Promise.all(arrivals);
+    // Four gaps of SPREAD_MS / 4 between the five shards; timers never fire early.
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(SPREAD_MS * 0.75);
+    await Bun.sleep(50);
+    for (const client of clients) {
+      expect(client.json().filter(isGrid).map((m) => (m.grid as { first_t_start: number }).first_t_start)).toEqual([first, first + 1000]);
+      await client.close();
+    }
+  });
+});
+
 describe("slow readers (bytes sent and not read, ws/unacked-bytes.ts)", () => {
   const LIMIT = 64 * 1024;
   const GRACE_MS = 1000;

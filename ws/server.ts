@@ -128,7 +128,9 @@ export async function startWsServer({ port, hostname, bus, latestTick, priceHist
     ...(priceSigner ? { signer: priceSigner } : {}),
   });
   // The grid likewise: one grid is thousands of frames, and nginx relays them too.
-  const gridTopic = createShardedTopic({ name: "grid", shards: limits.priceShards, publish });
+  const gridDefer =
+    limits.gridSpreadMs > 0 && limits.priceShards > 1 ? (task: () => void) => void setTimeout(task, limits.gridSpreadMs / (limits.priceShards - 1)) : undefined;
+  const gridTopic = createShardedTopic({ name: "grid", shards: limits.priceShards, publish, ...(gridDefer ? { defer: gridDefer } : {}) });
   const gridBridge = await startGridBridge({ bus, publish: (_topic, message, order) => gridTopic.publish(message, order), log });
   const betBridge = await startBetEventBridge({ bus, publish, log });
 

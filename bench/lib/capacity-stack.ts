@@ -77,6 +77,8 @@ export interface StackOptions {
   nodes?: 1 | 2;
   /** More settings for every api process (`--api-env`), e.g. `{ DB_SYNC: "normal" }`. */
   apiEnv?: Record<string, string>;
+  /** More settings for every ws process (`--ws-env`), e.g. `{ WS_GRID_SPREAD_MS: "200" }`. */
+  wsEnv?: Record<string, string>;
 }
 
 /**
@@ -135,7 +137,7 @@ export async function startCapacityStack(options: StackOptions): Promise<Capacit
     const wsPorts: number[] = [];
     for (let node = 1; node <= nodes; node++) {
       const port = await freePort();
-      wss.push(await start("ws", port, { SESSION_SECRET: BENCH_SESSION_SECRET, WS_MAX_CONNECTIONS: "100000" }, node));
+      wss.push(await start("ws", port, { SESSION_SECRET: BENCH_SESSION_SECRET, WS_MAX_CONNECTIONS: "100000", ...options.wsEnv }, node));
       wsPorts.push(port);
     }
     const nginx = await startBenchNginx(join(dir, "nginx"), apiPorts, wsPorts, options.wsPerAddress);

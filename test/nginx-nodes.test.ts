@@ -150,13 +150,12 @@ function received(client: Client, what: string, match: (message: Record<string, 
 }
 
 describe.skipIf(!run)("nginx in front of two api nodes", () => {
-  test("many players spread over both nodes; each player's requests all go to the one node their token hashes to", async () => {
+  test("new sessions hash by address (all of this one's made on one node); each player's requests then go to the one node their token hashes to, the tokens over both", async () => {
     const players = await Promise.all(Array.from({ length: 24 }, () => newSession(nginx.url)));
-    // POST /api/session carries no token yet: any node makes the player, and only that node's file has them.
+    // POST /api/session carries no token yet: the node of this address makes the player, and only that node's file has them.
     const homes = players.map((each) => nodesHolding(each.user_id));
     expect(homes.every((nodes) => nodes.length === 1)).toBe(true);
-    const perNode = apiNodes.map((node) => homes.filter(([home]) => home === node).length);
-    expect(perNode.every((count) => count > 0)).toBe(true);
+    expect(new Set(homes.map(([home]) => home!.address)).size).toBe(1);
 
     for (const [i, each] of players.entries()) {
       const ids = [0, 1, 2].map((n) => `spread-${n}-${each.user_id}`);
@@ -297,19 +296,50 @@ describe.skipIf(!run)("which requests nginx sends to another api node", () => {
   test("a request that could not be sent (connection refused) goes to the next node, a POST too", async () => {
     const deadPort = await freePort();
     await using front = await startNginx({ apiPorts: [deadPort, live().api.port], wsPorts: [wsNodes[1]!.port] });
-    // Until one new session (a POST without a token: any node) was first sent to the dead node.
+    // Until one POST without a token (nobody's: spread over the nodes) was first sent to the dead node.
     const statuses: number[] = [];
-    const refusedFirst = await waitFor("a POST /api/session tried on the dead node first", async () => {
+    const refusedFirst = await waitFor("a POST /api/bets tried on the dead node first", async () => {
       const id = `refused-${crypto.randomUUID()}`;
-      const response = await fetch(`${front.url}/api/session`, { method: "POST", headers: { "x-request-id": id } });
+      const response = await fetch(`${front.url}/api/bets`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": id }, body: "{}" });
       statuses.push(response.status);
       await response.body?.cancel();
       const line = await logged(front, id);
       return String(line.upstream).startsWith(`127.0.0.1:${deadPort}, `) ? line : undefined;
     });
-    // Every one of them a new player: the refused connection never showed.
-    expect(new Set(statuses)).toEqual(new Set([201]));
-    expect(refusedFirst).toMatchObject({ method: "POST", status: 201, upstream: `127.0.0.1:${deadPort}, ${live().address}`, upstream_status: "502, 201" });
+    // Every one answered by the live node (401: no token): the refused connection never showed.
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    expect(refusedFirst).toMatchObject({ method: "POST", status: 401, upstream: `127.0.0.1:${deadPort}, ${live().address}`, upstream_status: "502, 401" });
+    // A new session from this address goes to its node: the live one here, or the dead one first and then the live one.
+    const made = await fetch(`${front.url}/api/session`, { method: "POST" });
+    expect(made.status).toBe(201);
+    await made.body?.cancel();
+  });
+
+  test("one address's new sessions and recovery tries meet one node's limits, as with a single node: two nodes do not double them", async () => {
+    // Two more nodes of their own, 3 new sessions a minute per address (5 recovery tries, api/main.ts).
+    const limited = await Promise.all(
+      ["c", "d"].map((name) => startApi({ REDIS_URL: redis.url, LOG_LEVEL: "info", SESSIONS_PER_IP_PER_MIN: "3", DB_PATH: join(dir, `api-${name}.db`) })),
+    );
+    try {
+      await using front = await startNginx({ apiPorts: limited.map((node) => node.port), wsPorts: [wsNodes[1]!.port] });
+      const sessions = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(`${front.url}/api/session`, { method: "POST", headers: { "x-request-id": `limited-${i}-${crypto.randomUUID()}` } });
+        sessions.push({ status: response.status, body: (await response.json()) as { error?: { code: string } } });
+      }
+      // Spread over two nodes, all four would have been made (3 a node).
+      expect(sessions.map((one) => one.status)).toEqual([201, 201, 201, 429]);
+      expect(sessions[3]!.body.error?.code).toBe("rate_limited");
+      const tries = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await fetch(`${front.url}/api/session/recover`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: `WRONG-CODE-${i}` }) });
+        tries.push(response.status);
+        await response.body?.cancel();
+      }
+      expect(tries).toEqual([401, 401, 401, 401, 401, 429]);
+    } finally {
+      await Promise.all(limited.map((node) => node.stop("SIGKILL")));
+    }
   });
 
   test("a POST already sent to a node that then fails is not sent again (503, the player retries); a GET is", async () => {

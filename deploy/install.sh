@@ -290,6 +290,17 @@ for name in "${services[@]}"; do
   fi
 done
 
+# The backup unit reaches the API's PostgreSQL, when it has one, through a drop-in (backup_network_dropin).
+backup_dropin=$unit_dir/tap-trading-backup.service.d
+backup_network=$(backup_network_dropin)
+if [[ -n $backup_network ]]; then
+  install -d -m 0755 "$backup_dropin"
+  printf '%s\n' "$backup_network" >"$backup_dropin/postgres-network.conf"
+else
+  rm -f "$backup_dropin/postgres-network.conf"
+  rmdir "$backup_dropin" 2>/dev/null || true
+fi
+
 if ((${#local_redis[@]})); then
   [[ -f $redis_conf ]] || die "$redis_conf is missing: is redis-server installed?"
   # Before `include`, install.sh wrote its lines into redis.conf itself: they go.

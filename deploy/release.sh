@@ -70,6 +70,34 @@ redis_host_of() { # <service>: the host its Redis is on
   if [[ $where == \[* ]]; then where=${where#[}; printf '%s' "${where%%]*}"; else printf '%s' "${where%:*}"; fi
 }
 
+# The backup unit has no network (PrivateNetwork=yes): enough for SQLite. Where the
+# API's DATABASE_URL names a PostgreSQL, `api backup` dumps it over TCP, so the unit
+# gets a drop-in that opens the network to that host only: its address, or localhost;
+# a host name needs the resolver, so then any address (docs/backups.md). Prints the
+# drop-in, or nothing when the API is on SQLite.
+backup_network_dropin() {
+  local -a files
+  mapfile -t files < <(env_files_of api)
+  local url host allow
+  url=$(env_value DATABASE_URL "${files[@]}")
+  [[ $url == postgres://* || $url == postgresql://* ]] || return 0
+  host=${url#*://}
+  host=${host%%[/?]*} # /database, ?options
+  host=${host##*@}    # user:password@
+  if [[ $host == \[* ]]; then host=${host#[}; host=${host%%]*}; else host=${host%:*}; fi
+  case $host in
+    "" | localhost | 127.* | ::1) allow=localhost ;;
+    *[!0-9.]*) [[ $host == *:* && $host != *[!0-9a-fA-F:]* ]] && allow=$host ;;
+    *) allow=$host ;;
+  esac
+  printf "# Written by deploy/install.sh: the API's store is the PostgreSQL at %s, which api backup dumps over TCP.\n[Service]\nPrivateNetwork=no\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n" "${host:-localhost}"
+  if [[ -n $allow ]]; then
+    printf 'IPAddressAllow=%s\n' "$allow"
+  else
+    printf '# A host name: its address is known only once resolved, so no address is denied.\nIPAddressDeny=\n'
+  fi
+}
+
 # Where <service> answers its readiness check: its HOST and PORT settings (an
 # address of every interface is asked on 127.0.0.1), else 127.0.0.1 and its unit's port.
 ready_url_of() { # <service>

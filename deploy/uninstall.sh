@@ -38,9 +38,9 @@ for unit in "${units[@]}"; do
     systemctl disable --now "$unit" || say "could not stop $unit; removing it anyway"
     rm -f "/etc/systemd/system/$unit"
   fi
-  # install.sh's drop-in (Wants=redis-server.service); an operator's own stay.
+  # install.sh's drop-ins (Wants=redis-server.service; the backup's way to PostgreSQL); an operator's own stay.
   if [[ -d /etc/systemd/system/$unit.d ]]; then
-    rm -f "/etc/systemd/system/$unit.d/redis-local.conf"
+    rm -f "/etc/systemd/system/$unit.d/redis-local.conf" "/etc/systemd/system/$unit.d/postgres-network.conf"
     rmdir "/etc/systemd/system/$unit.d" 2>/dev/null || say "kept /etc/systemd/system/$unit.d: it holds other files"
   fi
 done

@@ -217,6 +217,41 @@ describe("deploy/release.sh: what the installer reads from the site's settings",
     expect(withSettings({ "api.env": 'REDIS_URL="redis://[::1]:6390"\n' }, "redis_host_of api")).toBe("::1");
   });
 
+  test("the backup unit reaches the API's PostgreSQL through a drop-in that opens the network to that host only; on SQLite there is none", () => {
+    const dropin = (url: string | undefined) => withSettings(url === undefined ? {} : { "api.env": `DATABASE_URL=${url}\n` }, "backup_network_dropin");
+    expect(dropin(undefined)).toBe("");
+    // The API's own file wins, as for the unit.
+    expect(withSettings({ "tap-trading.env": "DATABASE_URL=postgres://tap@10.0.0.9/tap\n", "api.env": "DB_PATH=/data/bets.db\n" }, "backup_network_dropin")).toContain("IPAddressAllow=10.0.0.9\n");
+    const local = dropin("postgres://tap:secret@127.0.0.1:5432/tap");
+    expect(local).toContain("[Service]\nPrivateNetwork=no\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\nIPAddressAllow=localhost\n");
+    expect(local).not.toContain("secret");
+    expect(dropin("postgres://u:p@[::1]:5432/x")).toContain("IPAddressAllow=localhost\n");
+    expect(dropin("postgresql://10.0.0.5:5433/tap?sslmode=require")).toContain("IPAddressAllow=10.0.0.5\n");
+    expect(dropin("postgres://u@[fd00::5]/x")).toContain("IPAddressAllow=fd00::5\n");
+    // A name is resolved at connect time: no address can be named in advance.
+    const named = dropin("postgres://tap@db.internal/tap");
+    expect(named).toContain("IPAddressDeny=\n");
+    expect(named).not.toContain("IPAddressAllow");
+  });
+
+  test.skipIf(!Bun.which("systemd-analyze"))("with the drop-in for a PostgreSQL elsewhere, the backup unit still rates OK or better (exposure <= 4.0)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tap-backup-unit-"));
+    try {
+      // A drop-in's lines after the unit's own, as systemd reads them.
+      const unit = join(dir, "tap-trading-backup.service");
+      const dropin = withSettings({ "api.env": "DATABASE_URL=postgres://tap@db.internal/tap\n" }, "backup_network_dropin");
+      writeFileSync(unit, `${readFileSync(join(ROOT, "systemd", "tap-trading-backup.service"), "utf8")}\n${dropin}`);
+      const analyze = Bun.spawnSync(["systemd-analyze", "security", "--offline=true", "--no-pager", unit], { stdout: "pipe", stderr: "pipe" });
+      const overall = /Overall exposure level for \S+: ([\d.]+)/.exec(analyze.stdout.toString());
+      expect(overall, analyze.stderr.toString()).not.toBeNull();
+      expect(Number(overall![1])).toBeLessThanOrEqual(4.0);
+      // The drop-in took: the network is the unit's, not a private one.
+      expect(analyze.stdout.toString()).toMatch(/✗ PrivateNetwork=/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("readiness is asked where each service listens: its HOST and PORT, 127.0.0.1 for every interface, else its unit's port", () => {
     // The defaults are the units' own ports.
     for (const service of SERVICES) {

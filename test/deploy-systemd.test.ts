@@ -296,6 +296,40 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(copy.ids).toEqual(expect.arrayContaining(betIds));
   });
 
+  test("on PostgreSQL (DATABASE_URL in api.env) the backup unit gets the installer's drop-in and dumps the database over TCP; back on SQLite the drop-in goes", async () => {
+    // A PostgreSQL of the sandbox's own (this machine's binaries, a cluster on the sandbox's disk), on 127.0.0.1:5433.
+    const bin = (await sh("ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1")).trim();
+    await sh(`install -d -o postgres -g postgres -m 0700 /var/tmp/tap-pg && runuser -u postgres -- ${bin}/initdb -D /var/tmp/tap-pg -A trust -U postgres >/dev/null`, 60_000);
+    await sh(`systemd-run --unit=tap-pg --uid=postgres ${bin}/postgres -D /var/tmp/tap-pg -p 5433 -k /var/tmp/tap-pg -c listen_addresses=127.0.0.1`);
+    await waitFor("the sandbox's PostgreSQL answers", async () => (await sh("pg_isready -q -h 127.0.0.1 -p 5433 && echo up").catch(() => "")) === "up", 30_000);
+    await sh("createdb -h 127.0.0.1 -p 5433 -U postgres tap");
+    await sh("printf 'DATABASE_URL=postgres://postgres@127.0.0.1:5433/tap\\n' >> /etc/tap-trading/api.env");
+    try {
+      const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+      expect(install.code, install.stderr).toBe(0);
+      expect(await sh("cat /etc/systemd/system/tap-trading-backup.service.d/postgres-network.conf")).toContain("IPAddressAllow=localhost");
+      expect(await show("tap-trading-backup.service", "PrivateNetwork")).toBe("no");
+      await sh("systemctl start tap-trading-backup.service", 60_000);
+      expect(await show("tap-trading-backup.service", "Result")).toBe("success");
+      const lines = (await sh("journalctl -u tap-trading-backup.service -o cat --no-pager")).split("\n").filter((text) => text.startsWith("{"));
+      const logged = JSON.parse(lines.at(-1) ?? "{}") as { msg?: string; path?: string; integrity?: string };
+      expect(logged).toMatchObject({ msg: "backup written and checked", integrity: "ok" });
+      expect(logged.path).toMatch(/^\/data\/backups\/bets-[\dT.Z-]+\.dump$/);
+      // The dump holds the API's schema: its tables are listed.
+      expect(await sh(`pg_restore --list ${logged.path}`)).toMatch(/TABLE public ledger /);
+    } finally {
+      await sh("sed -i '/^DATABASE_URL=/d' /etc/tap-trading/api.env");
+    }
+    // Back on SQLite: the drop-in goes, the unit has no network again, and the bets are all there.
+    const back = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(back.code, back.stderr).toBe(0);
+    expect(await sh("ls /etc/systemd/system/tap-trading-backup.service.d 2>/dev/null | wc -l")).toBe("0");
+    expect(await show("tap-trading-backup.service", "PrivateNetwork")).toBe("yes");
+    await sh("systemctl stop tap-pg.service");
+    await allActive();
+    expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
+  }, 240_000);
+
   test("`api report` of the installed binary reads the live database: the bets are in its books, the audit passes", async () => {
     const out = await sh("setpriv --reuid=app --regid=app --clear-groups /opt/app/bin/api report --db /data/bets.db --json; echo \"exit=$?\"");
     const [json, exit] = [out.slice(0, out.lastIndexOf("\n")), out.slice(out.lastIndexOf("\n") + 1)];

@@ -453,6 +453,8 @@ describe("the bets panel", () => {
     await page.locator("[data-testid=sound]").uncheck();
     await page.unrouteAll();
     await waitFor("live again", async () => (await page.locator(".paused").isHidden()), 8000);
-    expect(problems.filter((problem) => !/AudioContext/.test(problem))).toEqual([]);
+    // The ticks were stopped on purpose: a grid asked for meanwhile is answered 503 (no fresh price), which the
+    // browser logs as a failed resource; nothing else may show.
+    expect(problems.filter((problem) => !/AudioContext|status of 503 \(Service Unavailable\)/.test(problem))).toEqual([]);
   }, 30_000);
 });

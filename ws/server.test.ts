@@ -213,15 +213,21 @@ function gridOf(bytes: number, ts = Date.now()): string {
 
 const isGrid = (message: Record<string, unknown>) => message.type === "grid";
 
+/** A first grid (its columns from `first`) published, then `count` clients subscribed to the grid, each sent it as its snapshot. */
+async function gridSubscribers(h: Harness, count: number, first: number) {
+  await h.bus.publish(Channels.grid, gridOf(200, first));
+  await waitFor("the first grid", () => h.server.stats().grids_published === 1);
+  const clients = await Promise.all(Array.from({ length: count }, () => connectClient(h.url)));
+  for (const client of clients) client.ws.send('{"type":"subscribe","channel":"grid"}');
+  await Promise.all(clients.map((client) => client.next("snapshot", isGrid)));
+  return clients;
+}
+
 describe("the grid, shard by shard", () => {
   test("every grid subscriber, whatever its shard, gets the latest grid on subscribing, then each new grid once, in order", async () => {
     await using h = await serve(async () => undefined, { priceShards: 5 });
     const first = Date.now();
-    await h.bus.publish(Channels.grid, gridOf(200, first));
-    await waitFor("the first grid", () => h.server.stats().grids_published === 1);
-    const clients = await Promise.all(Array.from({ length: 12 }, () => connectClient(h.url)));
-    for (const client of clients) client.ws.send('{"type":"subscribe","channel":"grid"}');
-    await Promise.all(clients.map((client) => client.next("snapshot", isGrid)));
+    const clients = await gridSubscribers(h, 12, first);
     for (const n of [1, 2, 3]) await h.bus.publish(Channels.grid, gridOf(200, first + n * 1000));
     await Promise.all(clients.map((client) => client.next("the last grid", (m) => isGrid(m) && (m.grid as { first_t_start: number }).first_t_start === first + 3000)));
     await Bun.sleep(50); // nothing more may come
@@ -238,11 +244,7 @@ describe("the grid spread over time (WS_GRID_SPREAD_MS)", () => {
     const SPREAD_MS = 200;
     await using h = await serve(async () => undefined, { priceShards: 5, gridSpreadMs: SPREAD_MS });
     const first = Date.now();
-    await h.bus.publish(Channels.grid, gridOf(200, first));
-    await waitFor("the first grid", () => h.server.stats().grids_published === 1);
-    const clients = await Promise.all(Array.from({ length: 10 }, () => connectClient(h.url)));
-    for (const client of clients) client.ws.send('{"type":"subscribe","channel":"grid"}');
-    await Promise.all(clients.map((client) => client.next("snapshot", isGrid)));
+    const clients = await gridSubscribers(h, 10, first);
     // Settled in their shards (a joining socket waits for the grid it was sent to go by there).
     await Bun.sleep(SPREAD_MS + 100);
     const isSecond = (m: Record<string, unknown>) => isGrid(m) && (m.grid as { first_t_start: number }).first_t_start === first + 1000;

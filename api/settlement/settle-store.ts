@@ -69,6 +69,16 @@ export function firstDecisionPerBet(decisions: readonly Decision[]): Decision[] 
   return decisions.filter(({ bet }) => !seen.has(bet.id) && Boolean(seen.add(bet.id)));
 }
 
+/**
+ * A window as settlement names it (`tStart:tEnd`): in `settle`'s `continuing`,
+ * and wherever a settlement's losses are grouped by window.
+ *
+ * ```ts
+ * windowKey({ tStart: 1_700_000_005_000, tEnd: 1_700_000_010_000 }); // "1700000005000:1700000010000"
+ * ```
+ */
+export const windowKey = (bet: Pick<OpenBet, "tStart" | "tEnd">): string => `${bet.tStart}:${bet.tEnd}`;
+
 /** No window continues in a later call. */
 const NONE: ReadonlySet<string> = new Set();
 
@@ -138,7 +148,7 @@ export function createSettleStore(db: Database, { onDisagreement }: { onDisagree
     const byWindow = new Map<string, OpenBet[]>();
     for (const { bet, outcome } of decisions) {
       if (outcome !== "lost") continue;
-      const key = `${bet.tStart}:${bet.tEnd}`;
+      const key = windowKey(bet);
       if (continuing.has(key)) continue;
       const bets = byWindow.get(key);
       if (bets) bets.push(bet);

@@ -5,7 +5,7 @@ import { counter, histogram } from "../../common/metrics/registry.ts";
 import type { Exposure } from "../bets/exposure.ts";
 import type { BetEventPublisher } from "./event-publisher.ts";
 import { settledEnvelope } from "./events.ts";
-import type { Settled, SettlementStore } from "./settle-store.ts";
+import { type Settled, type SettlementStore, windowKey } from "./settle-store.ts";
 import type { Decision, OpenBet, SettlementBook } from "./settlement-book.ts";
 import type { JudgedTick } from "./tick-log.ts";
 
@@ -62,9 +62,6 @@ export interface SettlementRun {
   decisions: Decision[];
   continuing: Set<string>;
 }
-
-/** The window a bet belongs to, as `SettlementRun.continuing` names it. */
-export const windowKey = (bet: Pick<OpenBet, "tStart" | "tEnd">) => `${bet.tStart}:${bet.tEnd}`;
 
 /**
  * `decisions` cut into runs of at most `size`, in order; each run names the

@@ -7,7 +7,7 @@ import { inTransaction, settledInOrder } from "../../common/store/pg-transaction
 import { type BetOrder, type BetRow, type PlaceOutcome, placedBetRow, potentialPayoutCents } from "../bets/bet-store.ts";
 import { LEADERBOARD_SIZE } from "../leaderboard/leaderboard.ts";
 import { newRecoveryCode, normalizeRecoveryCode } from "../players/recovery-codes.ts";
-import { firstDecisionPerBet, openBetOf, type Settled } from "../settlement/settle-store.ts";
+import { firstDecisionPerBet, openBetOf, type Settled, windowKey } from "../settlement/settle-store.ts";
 import type { Decision, OpenBet } from "../settlement/settlement-book.ts";
 import type { JudgedTick } from "../settlement/tick-log.ts";
 import type { Store, StoreOptions } from "./store.ts";
@@ -295,7 +295,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
     const byWindow = new Map<string, Decision["bet"][]>();
     for (const { bet, outcome } of decisions) {
       if (outcome !== "lost") continue;
-      const key = `${bet.tStart}:${bet.tEnd}`;
+      const key = windowKey(bet);
       const bets = byWindow.get(key);
       if (bets) bets.push(bet);
       else byWindow.set(key, [bet]);
@@ -308,7 +308,7 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
       LEFT JOIN bets b ON b.t_end = w.t_end AND b.t_start = w.t_start AND b.status = 'open'
       GROUP BY w.t_start, w.t_end`;
     for (const row of rows) {
-      const bets = byWindow.get(`${row.t_start}:${row.t_end}`)!;
+      const bets = byWindow.get(windowKey({ tStart: row.t_start, tEnd: row.t_end }))!;
       const open = new Set(row.ids);
       if (open.size !== bets.length || !bets.every((bet) => open.has(bet.id))) {
         onDisagreement({ tStart: row.t_start, tEnd: row.t_end, book: bets.length, database: open.size });

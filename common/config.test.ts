@@ -102,13 +102,22 @@ describe("Redis credentials", () => {
     redis.disconnect();
   });
 
-  test("a REDIS_URL with its own credentials is kept, or must agree with the variables", () => {
+  test("a REDIS_URL with its own credentials wins over REDIS_USERNAME and REDIS_PASSWORD(_FILE), which are then not read", () => {
     expect(redisUrlFrom({ REDIS_URL: "redis://u:p@h:1" })).toBe("redis://u:p@h:1");
     // make run hands the services a REDIS_URL made from the same variables they also inherit.
     expect(redisUrlFrom({ REDIS_URL: "redis://u:p@h:1", REDIS_USERNAME: "u", REDIS_PASSWORD: "p" })).toBe("redis://u:p@h:1");
-    const read = () => redisUrlFrom({ REDIS_URL: "redis://u:old-secret@h:1", REDIS_USERNAME: "u", REDIS_PASSWORD: "new" });
-    expect(read).toThrow(ConfigError);
-    expect(read).toThrow(/REDIS_URL="redis:\/\/\*\*\*@h:1".*other credentials/);
+    // The installed units give every service its ACL user and a password file; an operator's remote
+    // Redis with a password of its own (requirepass, or a user of its own) is reached with the URL's.
+    const unitDefaults = { REDIS_USERNAME: "tap-api", REDIS_PASSWORD_FILE: secretFile("unit.password", "per-service-password\n") };
+    expect(redisUrlFrom({ ...unitDefaults, REDIS_URL: "redis://:remote-pw@10.0.0.5:6380" })).toBe("redis://:remote-pw@10.0.0.5:6380");
+    expect(redisUrlFrom({ ...unitDefaults, REDIS_URL: "rediss://ops:remote-pw@cache.internal:6380/0" })).toBe("rediss://ops:remote-pw@cache.internal:6380/0");
+    // Not read: a password file the service could not open is no error beside the URL's credentials.
+    expect(redisUrlFrom({ REDIS_URL: "redis://:remote-pw@h:1", REDIS_USERNAME: "tap-api", REDIS_PASSWORD_FILE: join(dir, "absent.password") })).toBe("redis://:remote-pw@h:1");
+    // Empty user info is no credentials: the variables fill it in.
+    expect(redisUrlFrom({ ...unitDefaults, REDIS_URL: "redis://:@h:1" })).toBe("redis://tap-api:per-service-password@h:1");
+    expect(redisUrlFrom({ ...unitDefaults, REDIS_URL: "redis://h:1" })).toBe("redis://tap-api:per-service-password@h:1");
+    // REDIS_ADDR carries no credentials: the variables always apply.
+    expect(redisUrlFrom({ ...unitDefaults, REDIS_ADDR: "h:1" })).toBe("redis://tap-api:per-service-password@h:1");
   });
 
   test("both REDIS_PASSWORD and REDIS_PASSWORD_FILE, or a username without a password, is an error", () => {

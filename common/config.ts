@@ -172,15 +172,30 @@ export const hostVar = envVar({
  * The Redis URL from `REDIS_URL` (wins) or `REDIS_ADDR` (the production units'
  * `host:port`), with the credentials of `REDIS_USERNAME` and `REDIS_PASSWORD`
  * or `REDIS_PASSWORD_FILE` (see `redisCredentialsFrom`) put into it, so every
- * connection made from it authenticates. Log it only through `redactRedisUrl`.
+ * connection made from it authenticates. A `REDIS_URL` that holds credentials
+ * of its own (`redis://:pw@host`, `rediss://user:pw@host`) is used as it is and
+ * those variables are not read: the units set them for every service (its ACL
+ * user on the local Redis), and the URL an operator wrote for a remote Redis
+ * must win over those defaults. Log it only through `redactRedisUrl`.
  *
  * ```ts
  * redisUrlFrom({ REDIS_ADDR: "localhost:6379", REDIS_USERNAME: "tap-ws", REDIS_PASSWORD: "s3cret" });
  * // "redis://tap-ws:s3cret@localhost:6379"
+ * redisUrlFrom({ REDIS_URL: "redis://:pw@10.0.0.5:6380", REDIS_USERNAME: "tap-ws", REDIS_PASSWORD: "s3cret" });
+ * // "redis://:pw@10.0.0.5:6380"
  * ```
  */
 export function redisUrlFrom(env: Record<string, string | undefined>): string {
-  return withRedisCredentials(redisAddressFrom(env), redisCredentialsFrom(env));
+  const url = redisAddressFrom(env);
+  if (urlHoldsCredentials(url)) return url;
+  return withRedisCredentials(url, redisCredentialsFrom(env));
+}
+
+/** Whether a Redis URL has user info besides an empty one (`redis://@h`, `redis://:@h`). */
+function urlHoldsCredentials(url: string): boolean {
+  // Up to the last "@", as redactUrl reads it: a password written unencoded may hold "@" or "/".
+  const userinfo = /^rediss?:\/\/(.*)@/.exec(url)?.[1];
+  return userinfo !== undefined && userinfo !== "" && userinfo !== ":";
 }
 
 function redisAddressFrom(env: Record<string, string | undefined>): string {
@@ -232,26 +247,13 @@ export function redisCredentialsFrom(env: Record<string, string | undefined>): R
   return { ...(username ? { username } : {}), ...(password ? { password } : {}) };
 }
 
-const URL_PARTS = /^(rediss?:\/\/)(?:([^@/]*)@)?(.*)$/;
+const URL_PARTS = /^(rediss?:\/\/)(?:[^@/]*@)?(.*)$/;
 
-/** `url` with `credentials` as its user info; a URL that already holds other credentials is an error. */
+/** `url` with `credentials` as its user info (a URL without credentials of its own, see `redisUrlFrom`). */
 function withRedisCredentials(url: string, { username, password }: RedisCredentials): string {
   if (password === undefined) return url;
-  const [, scheme, userinfo, rest] = URL_PARTS.exec(url) as unknown as [string, string, string | undefined, string];
-  const wanted = `${encodeURIComponent(username ?? "")}:${encodeURIComponent(password)}`;
-  if (userinfo !== undefined && decodeUserinfo(userinfo) !== decodeUserinfo(wanted)) {
-    throw new ConfigError("REDIS_URL", redactRedisUrl(url), "holds other credentials than REDIS_USERNAME and REDIS_PASSWORD(_FILE): give them in one place");
-  }
-  return `${scheme}${wanted}@${rest}`;
-}
-
-function decodeUserinfo(userinfo: string): string {
-  const [user = "", ...pass] = userinfo.split(":");
-  try {
-    return `${decodeURIComponent(user)}\n${decodeURIComponent(pass.join(":"))}`;
-  } catch {
-    return userinfo;
-  }
+  const [, scheme, rest] = URL_PARTS.exec(url) as unknown as [string, string, string];
+  return `${scheme}${encodeURIComponent(username ?? "")}:${encodeURIComponent(password)}@${rest}`;
 }
 
 /**

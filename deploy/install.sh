@@ -4,7 +4,7 @@
 #   - user and group `app`; /opt/app/releases; /data owned by app;
 #   - redis-server, nginx and curl from apt-get when missing (redis-server only
 #     when a service uses the local one: not when REDIS_URL or REDIS_ADDR in
-#     /etc/tap-trading names another host);
+#     /etc/tap-trading names another host, or another port of this one);
 #   - the local Redis with authentication: one ACL user per service
 #     (deploy/redis/users.acl) and one for the operator, their passwords made once
 #     in /etc/tap-trading (root's, 0600), the ACL in /etc/redis/tap-trading.acl,
@@ -134,14 +134,20 @@ for name in "${services[@]}"; do
 done
 
 # --- where Redis is -------------------------------------------------------------
-# A service uses the host's redis-server unless its settings name another host
-# (redis_host_of, deploy/release.sh).
+# A service uses the host's redis-server unless its settings name another host, or
+# another port of this one (uses_this_hosts_redis, deploy/release.sh). A REDIS_URL
+# with credentials of its own is used with those (the unit's ACL user is not).
+this_redis_port=$(awk '$1 == "port" { port = $2 } END { print port }' /etc/redis/redis.conf 2>/dev/null || true)
+this_redis_port=${this_redis_port:-6379}
 local_redis=() # the services on this host's redis-server
 for name in "${services[@]}"; do
-  case $(redis_host_of "$name") in
-    localhost | 127.* | ::1) local_redis+=("$name") ;;
-    *) say "$name uses the Redis at $(redis_host_of "$name"), not this host's" ;;
-  esac
+  if uses_this_hosts_redis "$name" "$this_redis_port"; then
+    local_redis+=("$name")
+  else
+    credentials="its unit's Redis user and password file"
+    redis_url_has_credentials "$name" && credentials="the credentials in its REDIS_URL"
+    say "$name uses the Redis at $(redis_authority_of "$name") with $credentials, not this host's redis-server"
+  fi
 done
 # Checked before anything changes: a masked redis-server cannot be the services' Redis.
 if ((${#local_redis[@]})) && [[ $(systemctl is-enabled redis-server.service 2>/dev/null || true) == masked ]]; then

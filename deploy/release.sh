@@ -51,10 +51,10 @@ env_value() { # <key> <file>...
 # The settings files of <service>, in the order its unit reads them.
 env_files_of() { printf '%s\n' /etc/tap-trading/tap-trading.env "/etc/tap-trading/$1.env"; }
 
-# A service uses the host's redis-server unless its settings name another host:
-# REDIS_URL (which wins) or REDIS_ADDR, the last one set in tap-trading.env, then
-# <service>.env (as systemd reads them; the unit's default is localhost:6379).
-redis_host_of() { # <service>: the host its Redis is on
+# Where <service>'s Redis is: REDIS_URL (which wins) or REDIS_ADDR, the last one
+# set in tap-trading.env, then <service>.env (as systemd reads them; the unit's
+# default is localhost:6379). Prints host:port, without user info or database.
+redis_authority_of() { # <service>
   local -a files
   mapfile -t files < <(env_files_of "$1")
   local where
@@ -67,7 +67,45 @@ redis_host_of() { # <service>: the host its Redis is on
     where=$(env_value REDIS_ADDR "${files[@]}")
     where=${where:-localhost:6379}
   fi
+  printf '%s' "$where"
+}
+
+redis_host_of() { # <service>: the host its Redis is on
+  local where
+  where=$(redis_authority_of "$1")
   if [[ $where == \[* ]]; then where=${where#[}; printf '%s' "${where%%]*}"; else printf '%s' "${where%:*}"; fi
+}
+
+redis_port_of() { # <service>: the port of its Redis (6379 when the URL names none)
+  local where port=
+  where=$(redis_authority_of "$1")
+  if [[ $where == \[* ]]; then where=${where#*]}; fi
+  [[ $where == *:* ]] && port=${where##*:}
+  printf '%s' "${port:-6379}"
+}
+
+# Whether <service> uses this host's redis-server, which listens on <port>: its
+# Redis is on localhost and that port. Another port of localhost is a Redis of
+# the operator's own, which the installer neither configures nor starts.
+uses_this_hosts_redis() { # <service> <port>
+  case $(redis_host_of "$1") in
+    localhost | 127.* | ::1) [[ $(redis_port_of "$1") == "$2" ]] ;;
+    *) return 1 ;;
+  esac
+}
+
+# Whether <service>'s REDIS_URL holds credentials of its own (user info), which the
+# service uses instead of its unit's REDIS_USERNAME and REDIS_PASSWORD_FILE
+# (common/config.ts, redisUrlFrom).
+redis_url_has_credentials() { # <service>
+  local -a files
+  mapfile -t files < <(env_files_of "$1")
+  local url userinfo
+  url=$(env_value REDIS_URL "${files[@]}")
+  [[ $url == *://*@* ]] || return 1
+  userinfo=${url#*://}
+  userinfo=${userinfo%@*}
+  [[ -n $userinfo && $userinfo != : ]]
 }
 
 # The backup unit has no network (PrivateNetwork=yes): enough for SQLite. Where the

@@ -217,6 +217,23 @@ describe("deploy/release.sh: what the installer reads from the site's settings",
     expect(withSettings({ "api.env": 'REDIS_URL="redis://[::1]:6390"\n' }, "redis_host_of api")).toBe("::1");
   });
 
+  test("a service uses this host's redis-server only on localhost and its port; a REDIS_URL's own credentials are seen", () => {
+    const uses = (files: Record<string, string>) => withSettings(files, "uses_this_hosts_redis api 6379 && echo local || echo other").trim();
+    expect(uses({})).toBe("local");
+    expect(uses({ "tap-trading.env": "REDIS_ADDR=127.0.0.1:6379\n" })).toBe("local");
+    expect(uses({ "tap-trading.env": "REDIS_URL=redis://[::1]\n" })).toBe("local");
+    // Another port of this host is an operator's Redis of its own, not the distro's redis-server.
+    expect(uses({ "tap-trading.env": "REDIS_URL=redis://:pw@127.0.0.1:6391\n" })).toBe("other");
+    expect(uses({ "api.env": "REDIS_ADDR=localhost:6390\n" })).toBe("other");
+    expect(uses({ "tap-trading.env": "REDIS_ADDR=10.0.0.5:6379\n" })).toBe("other");
+    expect(withSettings({ "tap-trading.env": "REDIS_URL=rediss://u:p@ss@[fd00::5]:6380/0\n" }, "redis_authority_of api; echo; redis_port_of api")).toBe("[fd00::5]:6380\n6380");
+    const credentials = (url: string) => withSettings({ "tap-trading.env": `REDIS_URL=${url}\n` }, "redis_url_has_credentials api && echo yes || echo no").trim();
+    expect(credentials("redis://:pw@127.0.0.1:6391")).toBe("yes");
+    expect(credentials("rediss://ops:pw@cache.internal:6380/0")).toBe("yes");
+    expect(credentials("redis://127.0.0.1:6391")).toBe("no");
+    expect(credentials("redis://:@127.0.0.1:6391")).toBe("no");
+  });
+
   test("the backup unit reaches the API's PostgreSQL through a drop-in that opens the network to that host only; on SQLite there is none", () => {
     const dropin = (url: string | undefined) => withSettings(url === undefined ? {} : { "api.env": `DATABASE_URL=${url}\n` }, "backup_network_dropin");
     expect(dropin(undefined)).toBe("");

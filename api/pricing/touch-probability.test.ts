@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { touchByQuadrature } from "../../test/support/touch-quadrature.ts";
+import { buildGrid, defaultGridSettings } from "../grid/build-grid.ts";
 import { type TouchQuestion, touchProbability } from "./touch-probability.ts";
 
 /** A seeded uniform generator (mulberry32) and Box–Muller normals, so the test is repeatable. */
@@ -69,6 +71,36 @@ describe("touchProbability", () => {
       const tolerance = Math.min(0.01, Math.max(4 * standardError, 0.002));
       expect({ cell: i, gap: Math.abs(exact - simulated) <= tolerance }).toEqual({ cell: i, gap: true });
     });
+  });
+
+  test("agrees with an independent quadrature to 1e-5 relative on grid cells from P ≈ 0.001 to 0.5, many in 0.003–0.02 where MIN_RTP decides, in calm, normal and lively markets", () => {
+    // The quadrature (test/support/touch-quadrature.ts) shares no code with api/pricing; the two agree to about
+    // 2.4e-7 relative, so 1e-5 leaves room for float noise and still catches a 0.01 % error in a far cell's price.
+    const now = 1_700_000_001_234;
+    const spot = 4_200_037;
+    // Each market's grid reaches far enough that its outer rows fall below P = 0.001.
+    const markets = [
+      { sigma: 0.0001, rowsEachSide: 12 },
+      { sigma: 0.0004, rowsEachSide: 40 },
+      { sigma: 0.001, rowsEachSide: 100 },
+    ];
+    for (const { sigma, rowsEachSide } of markets) {
+      const checked = { small: 0, decisive: 0, large: 0 };
+      const worse: unknown[] = [];
+      for (const cell of buildGrid(now, spot, sigma, { ...defaultGridSettings, rowsEachSide })) {
+        const question = { spot, low: cell.lowCents, high: cell.highCents, startsIn: (cell.t_start - now) / 1000, endsIn: (cell.t_end - now) / 1000, sigma };
+        const independent = touchByQuadrature(question);
+        if (independent < 0.001 || independent > 0.5) continue;
+        checked[independent < 0.003 ? "small" : independent <= 0.02 ? "decisive" : "large"]++;
+        const relative = Math.abs(touchProbability(question) - independent) / independent;
+        if (!(relative <= 1e-5)) worse.push({ ...question, independent, relative });
+      }
+      expect(worse).toEqual([]);
+      // The range the check is about is really covered in every market.
+      expect(checked.small).toBeGreaterThanOrEqual(10);
+      expect(checked.decisive).toBeGreaterThanOrEqual(20);
+      expect(checked.large).toBeGreaterThanOrEqual(20);
+    }
   });
 
   test("is 1 inside an open window and falls with distance", () => {

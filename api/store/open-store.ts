@@ -12,6 +12,7 @@ import { checkPostgres, checkSqlite } from "../health/service.ts";
 import { createSettleStore, type Awaitable, type SettlementStore } from "../settlement/settle-store.ts";
 import type { BetSource } from "../settlement/read-bets-first.ts";
 import { createPgExposure } from "./pg-exposure.ts";
+import { pgExposureMetrics } from "./pg-exposure-metrics.ts";
 import { createNewBetReader } from "./pg-open-bets.ts";
 import { createPostgresStore } from "./postgres-store.ts";
 import { createSettlerLease, type SettlerLease } from "./settler-lease.ts";
@@ -113,6 +114,8 @@ async function openPostgres(config: ApiConfig, url: string, log: Logger, onDisag
       lockMs: config.lockMs,
     }),
   });
+  // The house's exposure is the database's reservation, shared by every node: each exports the same figures.
+  pgExposureMetrics(sql);
   return {
     kind: "postgres",
     store: store as Store,

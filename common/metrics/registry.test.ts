@@ -46,3 +46,14 @@ test("the process's service labels every series; the default metrics kept are th
   expect(text).not.toContain("nodejs_active_handles");
   expect(text).not.toContain("nodejs_version_info");
 });
+
+test("a reading gauge whose reading is awaited shows what it set once done, and nothing while it set nothing", async () => {
+  let figures: number | undefined = 4;
+  gaugeReading({ name: "tap_test_awaited_reading", help: "test" }, async (set) => {
+    await Bun.sleep(1);
+    if (figures !== undefined) set(figures);
+  });
+  expect(sampleValue(await metricsText(), "tap_test_awaited_reading")).toBe(4);
+  figures = undefined;
+  expect(sampleValue(await metricsText(), "tap_test_awaited_reading")).toBeUndefined();
+});

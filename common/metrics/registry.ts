@@ -160,28 +160,48 @@ export function histogram<L extends string = string>(config: Omit<HistogramConfi
  */
 export type Reading<L extends string = string> = (set: (value: number, labels?: Partial<Record<L, string>>) => void) => void;
 
+/**
+ * A gauge's reading that must wait for its figures (a database query): the
+ * scrape awaits it, and the gauge shows what it set once it resolved.
+ *
+ * ```ts
+ * const read: AwaitedReading = async (set) => set((await figures()).openBets);
+ * ```
+ */
+export type AwaitedReading<L extends string = string> = (set: (value: number, labels?: Partial<Record<L, string>>) => void) => void | Promise<void>;
+
 // The live source of each reading metric: the one given last (one per process in production).
-const readings = new Map<string, Reading<string>>();
+const readings = new Map<string, AwaitedReading<string>>();
 
 /**
  * A gauge whose values are read from live state when Prometheus scrapes, so
  * nothing is kept twice. Each call replaces the reading: the last object to
  * give one (in production the only one) is what the gauge shows. A series not
- * set by the latest reading is dropped.
+ * set by the latest reading is dropped. A reading that returns a promise (its
+ * figures are in a database) is awaited by the scrape.
  *
  * ```ts
  * gaugeReading({ name: "tap_ws_connections", help: "Open websockets." }, (set) => set(sockets.size));
  * ```
  */
-export function gaugeReading<L extends string = string>(config: Omit<GaugeConfiguration<L>, "registers" | "collect">, read: Reading<L>): void {
-  readings.set(config.name, read as Reading<string>);
+export function gaugeReading<L extends string = string>(config: Omit<GaugeConfiguration<L>, "registers" | "collect">, read: AwaitedReading<L>): void {
+  readings.set(config.name, read as AwaitedReading<string>);
   if (metricsRegistry.getSingleMetric(config.name)) return;
   new Gauge<L>({
     ...config,
     registers: [metricsRegistry],
     collect() {
-      this.reset();
-      readings.get(config.name)?.((value, labels) => (labels ? this.set(labels as Partial<Record<L, string | number>>, value) : this.set(value)));
+      const values: [number, Partial<Record<L, string>> | undefined][] = [];
+      const show = () => {
+        this.reset();
+        for (const [value, labels] of values) labels ? this.set(labels, value) : this.set(value);
+        // prom-client's reset leaves an unlabelled gauge at 0: a reading with no figure shows no series, not a false 0.
+        if (values.length === 0 && !config.labelNames?.length) this.remove();
+      };
+      const reading = readings.get(config.name)?.((value, labels) => void values.push([value, labels]));
+      // Set only once the reading is done, so a scrape in between never sees the gauge emptied.
+      if (reading instanceof Promise) return reading.then(show);
+      show();
     },
   });
 }

@@ -1,10 +1,13 @@
 /**
  * The player's account in a real browser: the page behind nginx (redis-server, api and ws as processes, Chromium
  * headless). A recovery code made in one browser restores the same player, with the same balance, in another; a
- * nickname saved on the page shows on the leaderboard once the player's bet settles.
+ * nickname saved on the page shows on the leaderboard once the player's bet settles; another player's win shows on
+ * an open page by itself.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Page } from "playwright-core";
+import type { BetAccepted, BetView } from "../common/contracts/bet.ts";
+import { authed, cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
 import { waitFor } from "./support/wait.ts";
 import { ONE_SECOND_WINDOWS, startWebStack, type WebStack } from "./support/web-stack.ts";
 
@@ -117,4 +120,51 @@ describe("the player's account", () => {
       await context.close();
     }
   });
+
+  // The page reads the board again every ten seconds while visible: up to ten seconds after the win settles.
+  test("another player's settled win shows on an open page's leaderboard without the player doing anything", async () => {
+    const context = await stack.browser.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await open(page);
+      await waitFor("the page's first leaderboard", async () => ((await page.locator("[data-testid=leaderboard-day]").textContent()) ?? "") !== "", 5000);
+
+      // The other player, through nginx as a second browser would: a nickname, then a bet on the band holding the
+      // price in the soonest open column. The pump holds the price still, so the bet wins about two seconds on.
+      const base = stack.nginx.url;
+      const other = await newSession(base);
+      const nickname = `rival ${Date.now() % 100_000}`;
+      const named = await fetch(`${base}/api/players/me/nickname`, { method: "PUT", headers: { ...authed(other.token), "content-type": "application/json" }, body: JSON.stringify({ nickname }) });
+      expect(named.status).toBe(200);
+      const row = page.locator(`[data-testid=leaderboard] li[data-nickname="${nickname}"]`);
+      expect(await row.count()).toBe(0);
+      let placed: Response | undefined;
+      // The soonest column may lock (409) between reading the grid and betting: then again, on a fresh grid.
+      for (let attempt = 0; attempt < 3 && placed?.status !== 202; attempt++) {
+        const grid = await getGrid(base, other.token);
+        const cell = grid.cells
+          .filter((c) => !c.locked && c.offered && c.multiplier < 100 && c.price_low <= grid.price && grid.price < c.price_high)
+          .sort((x, y) => x.t_start - y.t_start)[0];
+        if (!cell) continue;
+        placed = await postBet(base, other.token, { amount: STAKE, cell: cellOf(cell) }, { "idempotency-key": `rival-${Date.now()}-${attempt}` });
+      }
+      expect(placed?.status).toBe(202);
+      const { bet_id } = (await placed!.json()) as BetAccepted;
+      const won = await waitFor(
+        "the other player's bet settled",
+        async () => {
+          const bet = (await (await fetch(`${base}/api/bets/${bet_id}`, { headers: authed(other.token) })).json()) as BetView;
+          return bet.status === "open" ? undefined : bet;
+        },
+        10_000,
+        200,
+      );
+      expect(won.status).toBe("won");
+
+      await waitFor("the other player on the open page's leaderboard", async () => (await row.count()) === 1, 15_000);
+      expect(Number(await row.getAttribute("data-net"))).toBeCloseTo(won.payout - won.amount, 2);
+    } finally {
+      await context.close();
+    }
+  }, 45_000);
 });

@@ -1,8 +1,16 @@
 import { fetchLeaderboard, fetchNickname, saveNickname } from "./api-client.ts";
 import type { Session } from "./session.ts";
 
-/** The leaderboard is read again on settled bets, at most this often. */
+/** The leaderboard is read again on the player's own settled bets, at most this often. */
 const LEADERBOARD_EVERY_MS = 3000;
+
+/**
+ * How often an open, visible page reads the board again, to follow other players' bets as they settle. A read rather
+ * than a push: the board is one public list, the API serves it from a cache of at most a second (so any number of
+ * pages cost it one query a second), and a push would need a new bus event, a new websocket message and its contract
+ * for a list that ten seconds late is still the day's board.
+ */
+const LEADERBOARD_FOLLOW_MS = 10_000;
 
 const part = <T extends Element>(root: ParentNode, selector: string): T => {
   const found = root.querySelector<T>(selector);
@@ -16,15 +24,27 @@ function formatNet(net: number): string {
 }
 
 /**
- * The player's nickname field and today's leaderboard. `settled()` asks for a fresh leaderboard (after a bet
- * settles); reads are spaced at least `LEADERBOARD_EVERY_MS` apart, with one more at the end of a burst.
+ * The player's nickname field and today's leaderboard. `settled()` asks for a fresh leaderboard (after the player's
+ * own bet settles); those reads are spaced at least `everyMs` apart, with one more at the end of a burst. Other
+ * players' results are followed by reading the board again `followMs` after the last read while the page is
+ * visible; a hidden page stops asking and reads at once when it is shown again, if its board is that old.
  *
  * ```ts
  * const board = connectLeaderboardPanel({ root: document.body, session });
  * board.settled();
  * ```
  */
-export function connectLeaderboardPanel({ root, session, everyMs = LEADERBOARD_EVERY_MS }: { root: ParentNode; session: Session; everyMs?: number }) {
+export function connectLeaderboardPanel({
+  root,
+  session,
+  everyMs = LEADERBOARD_EVERY_MS,
+  followMs = LEADERBOARD_FOLLOW_MS,
+}: {
+  root: ParentNode;
+  session: Session;
+  everyMs?: number;
+  followMs?: number;
+}) {
   const form = part<HTMLFormElement>(root, "[data-testid=nickname-form]");
   const input = part<HTMLInputElement>(root, "[data-testid=nickname]");
   const said = part<HTMLElement>(root, "[data-testid=nickname-status]");
@@ -33,9 +53,19 @@ export function connectLeaderboardPanel({ root, session, everyMs = LEADERBOARD_E
 
   let lastReadAt = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let followTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** The next follow-up read, `followMs` after the last read; none while the page is hidden. */
+  const followLater = () => {
+    clearTimeout(followTimer);
+    followTimer = undefined;
+    if (document.visibilityState !== "visible") return;
+    followTimer = setTimeout(() => void read(), Math.max(0, lastReadAt + followMs - performance.now()));
+  };
 
   const read = async () => {
     lastReadAt = performance.now();
+    followLater();
     try {
       const { day, entries } = await fetchLeaderboard();
       dayEl.textContent = day;
@@ -55,7 +85,7 @@ export function connectLeaderboardPanel({ root, session, everyMs = LEADERBOARD_E
         }),
       );
     } catch {
-      // The list stays as it was; the next settled bet reads it again.
+      // The list stays as it was; the next read (a settled bet, or the follow-up) tries again.
     }
   };
 
@@ -85,6 +115,7 @@ export function connectLeaderboardPanel({ root, session, everyMs = LEADERBOARD_E
       said.textContent = `Not saved: ${(error as Error).message}`;
     }
   });
+  document.addEventListener("visibilitychange", followLater);
   void read();
   return { settled };
 }

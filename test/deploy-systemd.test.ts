@@ -154,6 +154,54 @@ console.log(JSON.stringify({ accepted, answers, closes, messagesAfterReconnect }
 process.exit(0);
 `;
 
+/**
+ * One bet of `amount` through nginx at `base` (curl's `options`, e.g. a CA for https), on an
+ * offered cell; the mock price moves on between a grid and a bet, so a cell may no longer be
+ * offered by then (409 not_offered): another grid, another cell. Returns the bet's id.
+ */
+async function placeBet(token: string, { amount = 5, base = "http://localhost", options = "" } = {}): Promise<string> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const gridAnswer = await sh(`curl -sS ${options} -w '\\n%{http_code}' ${base}/api/grid`);
+    const grid = JSON.parse(gridAnswer.slice(0, gridAnswer.lastIndexOf("\n"))) as { ts: number; cells?: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
+    if (!grid.cells) throw new Error(`GET /api/grid through nginx answered no grid: ${gridAnswer}`);
+    // A cell whose expected return is under the grid's minimum is shown but refused (409 not_offered).
+    const cell = grid.cells.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - grid.ts > 10_000);
+    if (!cell) throw new Error("no open cell on the sandbox's grid");
+    const bet = { amount, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };
+    const answer = await sh(`curl -sS ${options} -H 'content-type: application/json' -H 'authorization: Bearer ${token}' -d '${JSON.stringify(bet)}' ${base}/api/bets`);
+    const placed = JSON.parse(answer) as { bet_id?: string; error?: { code?: string } };
+    if (placed.error?.code === "not_offered") continue;
+    if (!placed.bet_id) throw new Error(`POST /api/bets through nginx answered no bet: ${answer}`);
+    return placed.bet_id;
+  }
+  throw new Error("ten cells in a row were no longer offered");
+}
+
+/** A new player's token, from POST /api/session through nginx. */
+const newSession = async () => (JSON.parse(await sh("curl -sS -X POST http://localhost/api/session")) as { token: string }).token;
+
+/**
+ * The installer restarted price, api and ws one at a time, in that order: its "restarting"
+ * lines, and systemd's own clock, by which each began to stop only after the one before it
+ * was active again (restarted together, all three stop at once).
+ */
+async function expectRestartedOneAtATime(installerOutput: string) {
+  const order = ["price", "api", "ws"].map((name) => `tap-trading-${name}.service`);
+  expect(installerOutput.split("\n").filter((line) => line.startsWith("install: restarting tap-trading-"))).toEqual(order.map((unit) => `install: restarting ${unit}`));
+  for (const [before, unit] of order.slice(0, -1).map((first, i) => [first, order[i + 1]!] as const)) {
+    const activeAgain = Number(await show(before, "ActiveEnterTimestampMonotonic"));
+    const stopping = Number(await show(unit, "ActiveExitTimestampMonotonic"));
+    expect(activeAgain).toBeGreaterThan(0);
+    expect({ unit, stoppedAfter: before, ok: stopping > activeAgain }).toEqual({ unit, stoppedAfter: before, ok: true });
+  }
+}
+
+/** The local addresses of every listening TCP socket of the process `pid`, as `ss` shows them. */
+async function listeningOf(pid: string): Promise<string[]> {
+  const lines = (await sh(`ss -ltnpH | grep -F 'pid=${pid},' || true`)).split("\n").filter(Boolean);
+  return [...new Set(lines.map((line) => line.trim().split(/\s+/)[3]!))];
+}
+
 async function allActive() {
   for (const unit of ALL_UNITS) expect({ unit, state: await show(unit, "ActiveState") }).toEqual({ unit, state: "active" });
   expect(await sh("systemctl --failed --no-legend --plain")).toBe("");
@@ -211,6 +259,19 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
     expect(Date.now() - latest.ts).toBeLessThan(10_000);
   });
 
+  test("api, ws and price listen on 127.0.0.1 only (nginx alone on port 80 of every address)", async () => {
+    for (const unit of UNITS) {
+      const addresses = await listeningOf(await show(unit, "MainPID"));
+      expect({ unit, listening: addresses.length > 0 }).toEqual({ unit, listening: true });
+      for (const address of addresses) expect({ unit, address }).toEqual({ unit, address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    }
+    // Each service's port, whoever holds it: loopback only.
+    const listening = [...new Set((await sh("ss -ltnH")).split("\n").map((line) => line.trim().split(/\s+/)[3]!))];
+    for (const port of [8080, 8081, 8082]) expect({ port, addresses: listening.filter((address) => address.endsWith(`:${port}`)) }).toEqual({ port, addresses: [`127.0.0.1:${port}`] });
+    expect(listening).toContain("0.0.0.0:80");
+    expect(await listeningOf(await show("nginx.service", "MainPID"))).toContain("0.0.0.0:80");
+  });
+
   test("Redis wants a password: the default user is off, each service is its own ACL user and may do only its part", async () => {
     await expectRedisLocked();
     expect(await sh("redis-cli AUTH default anything 2>&1 || true")).toContain("WRONGPASS");
@@ -256,26 +317,8 @@ describe.skipIf(!run)("deploy/install.sh under a real systemd (nspawn sandbox)",
   });
 
   test("bets go to /data/bets.db, SQLite in WAL mode", async () => {
-    const session = JSON.parse(await sh("curl -sS -X POST http://localhost/api/session")) as { token: string };
-    sessionToken = session.token;
-    // Three bets; the mock price moves on between a grid and a bet, so a cell may no longer be offered by then
-    // (409 not_offered): another grid, another cell.
-    for (let attempt = 0; betIds.length < 3 && attempt < 10; attempt++) {
-      const gridAnswer = await sh("curl -sS -w '\\n%{http_code}' http://localhost/api/grid");
-      const grid = JSON.parse(gridAnswer.slice(0, gridAnswer.lastIndexOf("\n"))) as { ts: number; cells?: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
-      if (!grid.cells) throw new Error(`GET /api/grid through nginx answered no grid: ${gridAnswer}`);
-      // A cell whose expected return is under the grid's minimum is shown but refused (409 not_offered).
-      const cell = grid.cells.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - grid.ts > 10_000);
-      if (!cell) throw new Error("no open cell on the sandbox's grid");
-      const bet = { amount: 5, cell: { t_start: cell.t_start, t_end: cell.t_end, price_low: cell.price_low, price_high: cell.price_high } };
-      const answer = await sh(
-        `curl -sS -H 'content-type: application/json' -H 'authorization: Bearer ${session.token}' -d '${JSON.stringify(bet)}' http://localhost/api/bets`,
-      );
-      const placed = JSON.parse(answer) as { bet_id?: string; error?: { code?: string } };
-      if (placed.error?.code === "not_offered") continue;
-      if (!placed.bet_id) throw new Error(`POST /api/bets through nginx answered no bet: ${answer}`);
-      betIds.push(placed.bet_id);
-    }
+    sessionToken = await newSession();
+    for (let bet = 0; bet < 3; bet++) betIds.push(await placeBet(sessionToken));
     expect(betIds).toHaveLength(3);
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
   });
@@ -368,7 +411,8 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     const secrets = await secretDigests();
 
     const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
-    expect(install.code).toBe(0);
+    expect(install.code, install.stderr).toBe(0);
+    await expectRestartedOneAtATime(install.stderr);
     // The secrets are kept, the ACL is unchanged, so Redis is neither restarted nor reloaded.
     expect(await secretDigests()).toBe(secrets);
     expect(await show("redis-server.service", "MainPID")).toBe(redisPid);
@@ -402,6 +446,7 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
       const result = await load;
       expect(install.code, install.stderr).toBe(0);
       expect(result.code, result.stderr).toBe(0);
+      await expectRestartedOneAtATime(install.stderr);
       const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { accepted: string[]; answers: Record<string, number>; closes: number[]; messagesAfterReconnect: number };
       console.log(`bets during the upgrade: ${JSON.stringify(report.answers)}; websocket closes: ${JSON.stringify(report.closes)}`);
       expect(report.accepted.length).toBeGreaterThan(0);
@@ -564,6 +609,70 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(await storedBetIds()).toEqual(expect.arrayContaining(betIds));
   }, 180_000);
 
+  test("a Redis with only a password (requirepass, no users of ours) on another port: REDIS_URL=redis://:pw@127.0.0.1:PORT, then rediss://, wins over the units' ACL users; ready, a bet placed, the password in no log line at debug", async () => {
+    const password = "requirepass-only-5f2c9a71d3e8";
+    // The operator's Redis: plain on 6391 and TLS on 6392 (a self-signed certificate, trusted as a private CA).
+    await sh(
+      "install -d -m 0700 /root/password-redis && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout /root/password-redis/key.pem -out /root/password-redis/cert.pem 2>/dev/null",
+    );
+    await sh(
+      `printf 'port 6391\\ntls-port 6392\\nbind 127.0.0.1\\ntls-cert-file /root/password-redis/cert.pem\\ntls-key-file /root/password-redis/key.pem\\ntls-auth-clients no\\nrequirepass ${password}\\nsave ""\\nappendonly no\\n' > /root/password-redis/redis.conf && systemd-run --unit=password-redis redis-server /root/password-redis/redis.conf`,
+    );
+    const remote = (command: string) => sh(`REDISCLI_AUTH=${password} redis-cli --no-auth-warning -p 6391 ${command}`);
+    await waitFor("the password-only Redis answers", async () => (await remote("PING").catch(() => "")) === "PONG");
+    expect(await sh("redis-cli -p 6391 PING 2>&1 || true")).toStartWith("NOAUTH");
+    const installWith = async (url: string) => {
+      await sh(`touch /etc/tap-trading/tap-trading.env && sed -i '/^REDIS_URL=/d' /etc/tap-trading/tap-trading.env && printf 'REDIS_URL=${url}\\n' >> /etc/tap-trading/tap-trading.env`);
+      const install = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+      expect(install.code, install.stderr).toBe(0);
+      expect(install.stderr).not.toContain(password);
+      return install.stderr;
+    };
+    /** The services' connections to the operator's Redis on `port`: the URL's password, as its default user. */
+    const clientsOn = async (port: number) => (await remote("CLIENT LIST")).split("\n").filter((line) => line.includes(`laddr=127.0.0.1:${port} `) && line.includes(" name=tap-trading:"));
+    await sh("printf 'LOG_LEVEL=debug\\n' >> /etc/tap-trading/tap-trading.env");
+    try {
+      const plain = await installWith(`redis://:${password}@127.0.0.1:6391`);
+      for (const name of SERVICES) expect(plain).toContain(`${name} uses the Redis at 127.0.0.1:6391 with the credentials in its REDIS_URL, not this host's redis-server`);
+      for (const unit of UNITS) {
+        expect({ unit, wants: await show(unit, "Wants") }).not.toMatchObject({ wants: expect.stringContaining("redis-server") });
+        // The units still name their ACL user and password file: the URL's credentials win over them.
+        expect(await show(unit, "Environment")).toContain("REDIS_USERNAME=tap-");
+      }
+      const plainClients = await clientsOn(6391);
+      expect(plainClients.length).toBeGreaterThanOrEqual(SERVICES.length);
+      for (const client of plainClients) expect(client).toContain(" user=default ");
+      await expectSmokeOk();
+      expect(await placeBet(await newSession())).toBeTruthy();
+
+      // rediss://: the same server's TLS port, its certificate given to the services as a CA.
+      await sh("install -m 0644 /root/password-redis/cert.pem /etc/tap-trading/password-redis-ca.pem && printf 'NODE_EXTRA_CA_CERTS=/etc/tap-trading/password-redis-ca.pem\\n' >> /etc/tap-trading/tap-trading.env");
+      const tls = await installWith(`rediss://:${password}@127.0.0.1:6392`);
+      expect(tls).toContain("api uses the Redis at 127.0.0.1:6392 with the credentials in its REDIS_URL");
+      expect((await clientsOn(6392)).length).toBeGreaterThanOrEqual(SERVICES.length);
+      expect(await clientsOn(6391)).toEqual([]);
+      await expectSmokeOk();
+      expect(await placeBet(await newSession())).toBeTruthy();
+
+      // At debug, the URL is logged without its password (the api's "api listening" line), and the password nowhere.
+      const journal = await sh("journalctl -u 'tap-trading-*' -o cat --no-pager");
+      expect(journal).toContain('"redis":"rediss://***@127.0.0.1:6392"');
+      expect(journal).not.toContain(password);
+    } finally {
+      await sh("sed -i -e '/^REDIS_URL=/d' -e '/^LOG_LEVEL=/d' -e '/^NODE_EXTRA_CA_CERTS=/d' /etc/tap-trading/tap-trading.env");
+    }
+    // Back to the local one.
+    const back = await sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 120_000 });
+    expect(back.code, back.stderr).toBe(0);
+    await sh("systemctl stop password-redis.service");
+    await allActive();
+    await waitFor("the services connected to the local Redis again", async () => {
+      await expectRedisLocked();
+      return true;
+    });
+    await expectSmokeOk();
+  }, 300_000);
+
   test("--domain: the HTTP site answers certbot's challenges until a certificate is there, then HTTPS (HSTS, 80 redirecting, wss), kept by the next install; --no-domain goes back", async () => {
     const install = (...args: string[]) => sandbox.exec([`${SANDBOX_SOURCE}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });
     // No certificate at certbot's place yet: the HTTP site, serving the webroot's challenges.
@@ -574,27 +683,43 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(await sh("curl -sS http://localhost/.well-known/acme-challenge/t42")).toBe("token-42");
     expect(await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz")).toBe("200");
 
-    // A certificate of one's own (self-signed here): HTTPS.
-    await sh(
-      "install -d -m 0755 /etc/ssl/tap && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout /etc/ssl/tap/privkey.pem -out /etc/ssl/tap/fullchain.pem 2>/dev/null && chmod 0600 /etc/ssl/tap/privkey.pem",
-    );
-    const tls = await install("--domain", "localhost", "--cert", "/etc/ssl/tap/fullchain.pem", "--key", "/etc/ssl/tap/privkey.pem");
-    expect(tls.code, tls.stderr).toBe(0);
-    const expectHttps = async () => {
-      expect(await sh("curl -sS --cacert /etc/ssl/tap/fullchain.pem -o /dev/null -w '%{http_code}' https://localhost/api/healthz")).toBe("200");
-      expect((await sh("curl -sSI --cacert /etc/ssl/tap/fullchain.pem https://localhost/")).toLowerCase()).toContain("strict-transport-security: max-age=63072000");
+    const selfSigned = (key: string, cert: string) => `openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout ${key} -out ${cert} 2>/dev/null && chmod 0600 ${key}`;
+    /** HTTPS answered with the certificate `ca` (curl trusts only it), HSTS, 80 redirecting, and a websocket over TLS. */
+    const expectHttps = async (ca: string) => {
+      expect(await sh(`curl -sS --cacert ${ca} -o /dev/null -w '%{http_code}' https://localhost/api/healthz`)).toBe("200");
+      expect((await sh(`curl -sSI --cacert ${ca} https://localhost/`)).toLowerCase()).toContain("strict-transport-security: max-age=63072000");
       expect(await sh("curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://localhost/api/healthz")).toBe("301 https://localhost/api/healthz");
       // The websocket's upgrade over TLS (wss://).
       const upgrade = await sh(
-        "curl -s --cacert /etc/ssl/tap/fullchain.pem --http1.1 --max-time 2 -o /dev/null -w '%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://localhost/ws || true",
+        `curl -s --cacert ${ca} --http1.1 --max-time 2 -o /dev/null -w '%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://localhost/ws || true`,
       );
       expect(upgrade).toBe("101");
+      expect((await sh("ss -ltnH")).split("\n").map((line) => line.trim().split(/\s+/)[3])).toContain("0.0.0.0:443");
     };
-    await expectHttps();
+
+    // certbot's files, where certbot puts them (live/<domain>/ links into archive/<domain>/), and
+    // --domain alone: the installer finds them there.
+    const live = "/etc/letsencrypt/live/localhost";
+    await sh(
+      `install -d -m 0700 /etc/letsencrypt/archive/localhost /etc/letsencrypt/live && install -d -m 0755 ${live} && ${selfSigned("/etc/letsencrypt/archive/localhost/privkey1.pem", "/etc/letsencrypt/archive/localhost/fullchain1.pem")} && ln -sfn ../../archive/localhost/fullchain1.pem ${live}/fullchain.pem && ln -sfn ../../archive/localhost/privkey1.pem ${live}/privkey.pem`,
+    );
+    const certbot = await install("--domain", "localhost");
+    expect(certbot.code, certbot.stderr).toBe(0);
+    expect(certbot.stderr).not.toContain("no certificate for localhost yet");
+    expect(await sh(`grep -c 'ssl_certificate ${live}/fullchain.pem;' /etc/nginx/sites-available/tap-trading.conf`)).toBe("1");
+    await expectHttps(`${live}/fullchain.pem`);
+
+    // A certificate of one's own (another self-signed one): HTTPS with it.
+    await sh(`install -d -m 0755 /etc/ssl/tap && ${selfSigned("/etc/ssl/tap/privkey.pem", "/etc/ssl/tap/fullchain.pem")}`);
+    const tls = await install("--domain", "localhost", "--cert", "/etc/ssl/tap/fullchain.pem", "--key", "/etc/ssl/tap/privkey.pem");
+    expect(tls.code, tls.stderr).toBe(0);
+    await expectHttps("/etc/ssl/tap/fullchain.pem");
+    // The two certificates differ: curl trusting only certbot's refuses the one served now.
+    expect(await sh(`curl -s --cacert ${live}/fullchain.pem -o /dev/null https://localhost/api/healthz; echo "exit=$?"`)).not.toBe("exit=0");
     // An install without options keeps the site as it was.
     const again = await install();
     expect(again.code, again.stderr).toBe(0);
-    await expectHttps();
+    await expectHttps("/etc/ssl/tap/fullchain.pem");
     expect(await sh("grep -c 'ssl_certificate /etc/ssl/tap/fullchain.pem;' /etc/nginx/sites-available/tap-trading.conf")).toBe("1");
 
     const back = await install("--no-domain");
@@ -602,7 +727,7 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     expect(await sh("curl -s -o /dev/null -w '%{http_code}' http://localhost/api/healthz")).toBe("200");
     expect(await sh("test -e /etc/tap-trading/site.env && echo present || echo gone")).toBe("gone");
     await expectSmokeOk();
-  }, 180_000);
+  }, 300_000);
 
   /** The installed site's nodes: each upstream's `server` addresses, in order. */
   const installedNodes = async () => {
@@ -693,8 +818,32 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     await expectSmokeOk();
   }, 300_000);
 
+  test("a release that never becomes ready (its api's Redis a closed port) fails the install after TAP_READY_TIMEOUT_S, is rolled back automatically, and the previous release serves", async () => {
+    const before = await sh("readlink /opt/app/bin");
+    const releases = await sh("ls /opt/app/releases");
+    // v4: the same binaries, the api's unit pointing at a port where no Redis listens: it runs, never ready.
+    await sh(
+      `rm -rf /root/v4-units && cp -r ${SANDBOX_SOURCE}/systemd /root/v4-units && sed -i 's/^Environment=REDIS_ADDR=localhost:6379$/Environment=REDIS_ADDR=127.0.0.1:1/' /root/v4-units/tap-trading-api.service && grep -c REDIS_ADDR=127.0.0.1:1 /root/v4-units/tap-trading-api.service`,
+    );
+    const install = await sandbox.exec(["env", "TAP_UNIT_DIR=/root/v4-units", "TAP_RELEASE=v4", "TAP_READY_TIMEOUT_S=10", `${SANDBOX_SOURCE}/deploy/install.sh`], { timeoutMs: 150_000 });
+    console.log(`a release never ready: install exited ${install.code}:\n${install.stderr.split("\n").filter((line) => line.startsWith("install:")).join("\n")}`);
+    expect(install.code).not.toBe(0);
+    expect(install.stderr).toContain("install: tap-trading-api.service did not answer http://127.0.0.1:8080/readyz within 10 s");
+    expect(install.stderr).toContain("the last lines of tap-trading-api.service's journal:");
+    const previous = before.slice(before.lastIndexOf("/") + 1);
+    expect(install.stderr).toContain(`going back to ${previous}`);
+    expect(install.stderr).toContain(`back on release ${previous}, ready`);
+    expect(install.stderr).toMatch(/release \S+-v4 failed its readiness checks and was removed/);
+    expect(await sh("readlink /opt/app/bin")).toBe(before);
+    expect(await sh("ls /opt/app/releases")).toBe(releases);
+    expect(await show("tap-trading-api.service", "Environment")).toContain("REDIS_ADDR=localhost:6379");
+    await allActive();
+    await expectSmokeOk();
+    expect(await placeBet(await newSession())).toBeTruthy();
+  }, 180_000);
+
   test("the uninstaller removes the services, puts Debian's files back and keeps /data and the secrets; a reinstall keeps players' tokens valid", async () => {
-    await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh`);
+    await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh`, 60_000);
     for (const unit of [...UNITS, "tap-trading-backup.timer", "tap-trading-backup.service"]) expect(await show(unit, "LoadState")).toBe("not-found");
     expect(await sh("test -e /opt/app && echo present || echo gone")).toBe("gone");
     expect(await sh("test -f /data/bets.db && echo kept")).toBe("kept");
@@ -722,10 +871,11 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     const listed = (JSON.parse(mine.slice(0, mine.lastIndexOf("\n"))) as { bets: { bet_id: string }[] }).bets.map((bet) => bet.bet_id);
     expect(listed).toEqual(expect.arrayContaining(betIds));
 
-    await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh --purge-data`);
+    await sh(`${SANDBOX_SOURCE}/deploy/uninstall.sh --purge-data`, 60_000);
     expect(await sh("test -e /data && echo present || echo gone")).toBe("gone");
     expect(await sh("test -e /etc/tap-trading && echo present || echo gone")).toBe("gone");
     expect(await sh(DISTRO_FILES)).toBe(distroFilesBefore);
     expect(await sh("getent passwd app || echo none")).toBe("none");
-  });
+    // Two uninstalls and an install (up to 120 s, its services each waited for until ready).
+  }, 240_000);
 });

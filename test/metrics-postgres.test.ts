@@ -95,4 +95,27 @@ describe.skipIf(!run)("the API's metrics on PostgreSQL", () => {
       expect(text).toContain("every api node reports the same figure");
     }
   });
+
+  test("bets accepted on any node are counted once, by the node that holds the settler lease; each node counts its own commits", async () => {
+    const [first, second] = nodes as [RunningApi, RunningApi];
+    const [lease] = await sql`SELECT holder FROM settler_lease WHERE id = 1`;
+    // The holder is named <host>:<pid>:<random> (api/store/open-store.ts).
+    const holder = nodes.find((node) => String(lease!.holder).includes(`:${node.proc.pid}:`));
+    expect(holder).toBeDefined();
+    const other = holder === first ? second : first;
+    const session = await newSession(other.base);
+    const cell = (await getGrid(other.base)).cells.find((c) => !c.locked && c.offered && c.multiplier <= 20 && c.t_start - Date.now() > 20_000)!;
+    const placed = await postBet(other.base, session.token, { amount: 3, cell: cellOf(cell) });
+    expect(placed.status).toBe(202);
+    await placed.body?.cancel();
+    const [{ n, stakes }] = (await sql`SELECT count(*)::int AS n, sum(stake_cents)::int AS stakes FROM bets`) as unknown as [{ n: number; stakes: number }];
+    // The holder reads every node's new bets from the database (api/store/pg-open-bets.ts) and counts them then.
+    await waitFor("the holder to count every bet", async () => sampleValue(await scrape(holder!), "tap_bets_accepted_total") === n);
+    const [onHolder, onOther] = [await scrape(holder!), await scrape(other)];
+    expect(sampleValue(onHolder, "tap_stakes_cents_total")).toBe(stakes);
+    expect(sampleValue(onOther, "tap_bets_accepted_total") ?? 0).toBe(0);
+    expect(sampleValue(onOther, "tap_stakes_cents_total") ?? 0).toBe(0);
+    expect(sampleValue(onOther, "tap_bets_commit_batch_size_count")).toBeGreaterThan(0);
+    expect(sampleValue(onHolder, "tap_bets_commit_batch_size_count")).toBeGreaterThan(0);
+  });
 });

@@ -5,7 +5,7 @@
  * from them running as real processes against a real redis-server and SQLite file.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
@@ -18,6 +18,8 @@ setDefaultTimeout(30_000);
 
 const MONITORING = join(import.meta.dir, "..", "deploy", "monitoring");
 const PROMETHEUS_YML = join(MONITORING, "prometheus.yml");
+/** The example for several api nodes on PostgreSQL (docs/monitoring.md). */
+const PROMETHEUS_NODES_YML = join(MONITORING, "prometheus-nodes.yml");
 const ALERTS_YML = join(MONITORING, "alerts.yml");
 const ALERTS_TEST_YML = join(MONITORING, "alerts.test.yml");
 const DASHBOARD_JSON = join(MONITORING, "grafana-dashboard.json");
@@ -93,11 +95,28 @@ describe("the metric names of a PromQL expression", () => {
 });
 
 describe("deploy/monitoring, checked by promtool", () => {
-  test("prometheus.yml is a valid configuration, and the rule file it loads is valid", () => {
-    const { code, output } = runPromtool("check", "config", PROMETHEUS_YML);
+  test.each([PROMETHEUS_YML, PROMETHEUS_NODES_YML].map((path) => path.slice(MONITORING.length + 1)))("%s is a valid configuration, and the rule file it loads is valid", (file) => {
+    const { code, output } = runPromtool("check", "config", join(MONITORING, file));
     expect(output).toContain("SUCCESS");
     expect(code).toBe(0);
     expect(output).toContain(`${alertRules.length} rules found`);
+  });
+
+  test("the several-nodes example scrapes the same job, with the same unit labels, as the one-host configuration, and the database host", () => {
+    type Config = { scrape_configs: { job_name: string; static_configs: { targets: string[]; labels?: { unit?: string } }[] }[] };
+    const units = (file: string, job: string) =>
+      ((Bun.YAML.parse(readFileSync(file, "utf8")) as Config).scrape_configs.find((each) => each.job_name === job)?.static_configs ?? []).map((each) => each.labels?.unit).sort();
+    expect(units(PROMETHEUS_NODES_YML, "tap-trading")).toEqual(units(PROMETHEUS_YML, "tap-trading"));
+    expect(units(PROMETHEUS_YML, "tap-trading")).toEqual(["tap-trading-api", "tap-trading-price", "tap-trading-ws"]);
+    expect(units(PROMETHEUS_NODES_YML, "tap-trading-postgres").length).toBe(2);
+  });
+
+  test("the alerts issue 15 asks for are there, by name", () => {
+    // No index tick for 5 s; settlement lag > 5 s; 5xx rate; a unit restarting; WAL above its bound; disk of the
+    // database > 80 %; house exposure above a threshold.
+    const asked = ["TapIndexStale", "TapSettlementLagHigh", "TapApi5xxRate", "TapUnitRestarting", "TapWalAboveBound", "TapDatabaseDiskFull", "TapHouseExposureHigh"];
+    const names = alertRules.map((rule) => rule.alert);
+    expect(asked.filter((name) => !names.includes(name))).toEqual([]);
   });
 
   test("alerts.yml's rules are valid", () => {
@@ -227,6 +246,15 @@ describe("every metric an alert or a dashboard panel names", () => {
       "tap_payouts_cents_total",
       "tap_stakes_cents_total",
       "tap_exposure_potential_payout_cents",
+      "tap_exposure_open_bets",
+      "tap_exposure_open_stake_cents",
+      "tap_bets_commit_batch_size_bucket",
+      "tap_bets_commit_duration_seconds_bucket",
+      "tap_ws_auth_failures_total",
+      "tap_price_ticks_published_total",
+      "tap_db_filesystem_size_bytes",
+      "tap_db_filesystem_free_bytes",
+      "tap_db_filesystem_avail_bytes",
       "tap_ws_connections",
       "tap_ws_messages_out_total",
       "tap_ws_slow_consumers_dropped_total",

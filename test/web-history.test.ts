@@ -297,11 +297,14 @@ describe("the bets panel", () => {
       expect(said).toMatch(expected);
     };
     await tapLocked(/^Too late: /);
-    // A cell far from the price, its capped multiplier returning under MIN_RTP: greyed, and a tap says why.
+    // A cell far from the price, its return under MIN_RTP or its fair multiplier above the cap: greyed, and a tap says why.
     const unavailable = page.locator("button.cell.unavailable").first();
     expect(await unavailable.isDisabled()).toBe(true);
     expect(Number(await unavailable.evaluate((el) => getComputedStyle(el).opacity))).toBeLessThan(0.6);
-    await tapLocked(/^Not offered: on average this cell would pay back only \d+% of the stake, below the 90% every offered cell returns/, "button.cell.unavailable");
+    await tapLocked(
+      /^Not offered: (on average this cell would pay back only \d+% of the stake, below the 90% every offered cell returns|this cell is so unlikely to be reached that a fair multiplier for it would be above the highest paid)/,
+      "button.cell.unavailable",
+    );
 
     // Hover is not a bet: no amber (in flight) and no green (taken), only a light outline and a faint "tap $5?".
     const hovered = await waitFor("a hovered open cell", async () => {

@@ -343,7 +343,7 @@ describe("the page behind nginx", () => {
     expect(cells.length).toBeGreaterThan(20);
     // A margin either side of the 2 s line: the page and the test read the clock a moment apart.
     expect(cells.filter((c) => c.tStart - c.at < 1800).every((c) => c.disabled)).toBe(true);
-    // (Cells not offered, their expected return under MIN_RTP, stay greyed whatever their time.)
+    // (Cells not offered, their expected return under MIN_RTP or their fair multiplier above the cap, stay greyed whatever their time.)
     expect(cells.filter((c) => c.tStart - c.at > 2300 && c.offered).every((c) => !c.disabled)).toBe(true);
     expect(cells.some((c) => c.disabled)).toBe(true);
   }, TEST_MS);

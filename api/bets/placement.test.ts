@@ -176,6 +176,11 @@ describe("bet placement", () => {
       expect(await refusal(placement.place("p1", request(), null))).toMatchObject(expected);
       expect(exposure.houseLiabilityCents()).toBe(0);
     }
+    // A cell that would return enough at the cap is refused for the cap, and says so.
+    const { db, placement, exposure } = setUp({ verdict: { ok: false, reason: "not_offered", rtp: 0.9402 } });
+    using _ = db;
+    expect(await refusal(placement.place("p1", request(), null))).toMatchObject({ reason: "not_offered", message: "this cell's fair multiplier is above the highest paid, 100×, so it is not offered" });
+    expect(exposure.houseLiabilityCents()).toBe(0);
   });
 
   test("a player over the rate is refused with how long to wait, before anything else is looked at", async () => {
@@ -252,10 +257,10 @@ describe("slippage protection: min_multiplier", () => {
     expect(count()).toBe(0);
   });
 
-  test("the odds check holds for every accepted bet: its expected return, priced at acceptance, lies between MIN_RTP and 1 − edge; cells below MIN_RTP are refused", async () => {
+  test("the odds check holds for every accepted bet: its expected return, priced at acceptance, lies between MIN_RTP and 1 − edge; cells below MIN_RTP or past the cap are refused", async () => {
     // A live grid over a market that moves between each quote and its bet; players always ask for the quoted multiplier.
     const settings = defaultGridSettings;
-    // A lively market and a calm one in turn: in the calm one the far cells' capped multipliers return too little.
+    // A lively market and a calm one in turn: in the calm one the far cells' fair multipliers pass the cap.
     let sigma = 0.0004;
     let tick: Tick = { symbol: "BTC-USD", price: 42_000.37, ts: NOW - 100 };
     const market: Market = { observe() {}, latest: () => tick, sigma: () => sigma, fresh: () => tick, doubt() {} };
@@ -288,11 +293,13 @@ describe("slippage protection: min_multiplier", () => {
         endsIn: (cell.t_end - clock) / 1000,
         sigma,
       });
-      const ruleMultiplier = Math.min(settings.maxMultiplier, Math.floor(((1 - settings.houseEdge) / p) * 100 + 1e-9) / 100);
+      const fairMultiplier = Math.floor(((1 - settings.houseEdge) / p) * 100 + 1e-9) / 100;
+      const ruleMultiplier = Math.min(settings.maxMultiplier, fairMultiplier);
       if (!verdict.ok && verdict.reason === "not_offered") {
         expect(answer).toBeInstanceOf(BetRefused);
         expect((answer as BetRefused).reason).toBe("not_offered");
-        expect(p * ruleMultiplier).toBeLessThan(settings.minRtp);
+        // Refused because it returns too little, or because only the cap could price it (never a price).
+        expect(p * ruleMultiplier < settings.minRtp || fairMultiplier > settings.maxMultiplier).toBe(true);
         notOffered++;
         continue;
       }
@@ -307,7 +314,7 @@ describe("slippage protection: min_multiplier", () => {
       }
       accepted++;
       expect(answer.multiplier).toBe(verdict.multiplier);
-      expect(answer.multiplier).toBe(ruleMultiplier);
+      expect(answer.multiplier).toBe(fairMultiplier);
       expect(answer.multiplier).toBeGreaterThanOrEqual(cell.multiplier);
       expect(p * answer.multiplier).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);
       expect(p * answer.multiplier).toBeGreaterThanOrEqual(settings.minRtp);

@@ -116,6 +116,8 @@ export function createBetPlacement({ grid, exposure, bets, commits, limiter, min
       if (verdict.reason === "no_price") throw new BetRefused("no_price", "no fresh price to quote from", [], { retryAfterMs: NO_PRICE_RETRY_MS });
       if (verdict.reason === "not_offered") {
         const percent = (share: number) => `${Math.floor(share * 1000) / 10}%`;
+        // A cell returning at least the floor is refused only because its fair multiplier is above the cap (quoteFor).
+        if (verdict.rtp >= grid.minRtp) throw new BetRefused("not_offered", `this cell's fair multiplier is above the highest paid, ${grid.maxMultiplier}×, so it is not offered`);
         throw new BetRefused("not_offered", `this cell returns ${percent(verdict.rtp)} on average, below the ${percent(grid.minRtp)} a cell must return to be offered`);
       }
       throw new BetRefused("off_grid", "this cell is not on the grid", [{ path: "/cell", message: "not a cell the grid offers now" }]);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { touchByQuadrature } from "../../test/support/touch-quadrature.ts";
 import { touchProbability } from "../pricing/touch-probability.ts";
 import { buildGrid, defaultGridSettings, multiplierFor, priceCell, quoteFor, quotedMultiplier } from "./build-grid.ts";
 
@@ -18,13 +19,31 @@ describe("multiplierFor", () => {
 describe("quoteFor", () => {
   test("offers a cell whose expected return is at least MIN_RTP; a capped far cell that returns less is shown but not offered", () => {
     expect(quoteFor(0.5, settings)).toEqual({ multiplier: 1.9, rtp: 0.95, offered: true });
-    // Fair 95×: under the cap, returns 0.9495.
+    // Fair 95×: under the cap, returns 0.95.
     expect(quoteFor(0.01, settings)).toEqual({ multiplier: 95, rtp: 0.95, offered: true });
     // Fair 190×, capped at 100: returns 0.5 of the stake.
     expect(quoteFor(0.005, settings)).toEqual({ multiplier: 100, rtp: 0.5, offered: false });
-    // Exactly at the floor: 100 × 0.009 = 0.9.
-    expect(quoteFor(0.009, settings)).toMatchObject({ multiplier: 100, offered: true });
     expect(quoteFor(0.95, settings)).toBeUndefined();
+    // MIN_RTP still decides where rounding down to the cent costs more than it allows: fair 1.1176× pays 1.11×.
+    expect(quoteFor(0.85, { ...settings, minRtp: 0.945 })).toEqual({ multiplier: 1.11, rtp: 0.9435, offered: false });
+  });
+
+  test("the cap is never a price: a cell whose fair multiplier is just past MAX_MULTIPLIER is not offered, one just under it is", () => {
+    const edge = settings.houseEdge;
+    const cap = settings.maxMultiplier;
+    // (1 − edge)/P a little above the cap's cents rounds down to exactly the cap: its own fair price, offered.
+    const under = (1 - edge) / (cap + 0.005);
+    expect(quoteFor(under, settings)).toMatchObject({ multiplier: cap, offered: true });
+    // One cent past the cap: paying the cap would price it below its fair multiplier, so it is not offered,
+    // though what it would return at the cap (above MIN_RTP) would pass the floor.
+    const past = (1 - edge) / (cap + 0.015);
+    const quote = quoteFor(past, settings)!;
+    expect(quote).toMatchObject({ multiplier: cap, offered: false });
+    expect(quote.rtp).toBeGreaterThan(settings.minRtp);
+    // The same with another cap and edge.
+    const other = { ...settings, houseEdge: 0.03, maxMultiplier: 40 };
+    expect(quoteFor(0.97 / 40.005, other)).toMatchObject({ multiplier: 40, offered: true });
+    expect(quoteFor(0.97 / 40.015, other)).toMatchObject({ multiplier: 40, offered: false });
   });
 });
 
@@ -77,10 +96,54 @@ describe("buildGrid", () => {
       expect(p * cell.multiplier).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);
       expect(cell.multiplier).toBeGreaterThanOrEqual(settings.minMultiplier);
       expect(cell.multiplier).toBeLessThanOrEqual(settings.maxMultiplier);
+      // And at least MIN_RTP at the multiplier a bet is accepted at now (the shown quote may be lower).
+      if (cell.offered) expect(p * priceCell(cell, now, 4_200_037, sigma, settings)!.multiplier).toBeGreaterThanOrEqual(settings.minRtp);
+    }
+    expect(cells.filter((cell) => cell.offered).length).toBeGreaterThan(100);
+  });
+
+  test("recomputed with an independent touch probability, every offered cell of a calm and a lively grid returns between MIN_RTP and 1 − edge, and every other cell is one the rule excludes", () => {
+    const spot = 4_200_037;
+    // The independent P (test/support/touch-quadrature.ts) is within 1e-5 relative of the project's (its own test):
+    // that moves a return of at most 1 by at most 1e-5, and a fair multiplier of at most ~100 by less than 0.01.
+    const returnAllowance = 1e-5;
+    const multiplierAllowance = 0.01;
+    for (const [market, marketSigma] of [["calm", 0.0001], ["lively", 0.001]] as const) {
+      const grid = buildGrid(now, spot, marketSigma, settings);
+      const wrong: unknown[] = [];
+      for (const cell of grid) {
+        const p = touchByQuadrature({ spot, low: cell.lowCents, high: cell.highCents, startsIn: (cell.t_start - now) / 1000, endsIn: (cell.t_end - now) / 1000, sigma: marketSigma });
+        // docs/rules.md, worked out again: the fair multiplier, rounded down to the cent; a bet is accepted at the price now.
+        const fair = (1 - settings.houseEdge) / p;
+        const accepted = priceCell(cell, now, spot, marketSigma, settings)!.multiplier;
+        const expected = accepted * p;
+        const problem = cell.offered
+          ? Math.abs(accepted - Math.floor(fair * 100) / 100) > multiplierAllowance
+            ? "not priced at its fair multiplier"
+            : expected < settings.minRtp - returnAllowance
+              ? "returns less than MIN_RTP"
+              : expected > 1 - settings.houseEdge + returnAllowance
+                ? "returns more than 1 − edge"
+                : undefined
+          : fair <= settings.maxMultiplier - multiplierAllowance && expected >= settings.minRtp + returnAllowance
+            ? "not offered though under the cap and above MIN_RTP"
+            : undefined;
+        if (problem) wrong.push({ market, problem, cell, p, fair, accepted, expected });
+        // The shown quote is never above the price a bet gets, and the wire's rtp is that price's return, rounded down.
+        if (cell.multiplier > accepted) wrong.push({ market, problem: "quote above the price now", cell, accepted });
+        if (cell.rtp > expected + returnAllowance || expected - cell.rtp >= 1e-4 + returnAllowance) wrong.push({ market, problem: "rtp is not the return at the price now", cell, expected });
+      }
+      expect(wrong).toEqual([]);
+      // Both kinds are there to check: the calm grid's far cells are not offered, some because their fair multiplier is above the cap.
+      expect(grid.filter((cell) => cell.offered).length).toBeGreaterThan(100);
+      if (market === "calm") {
+        expect(grid.filter((cell) => !cell.offered).length).toBeGreaterThan(20);
+        expect(grid.some((cell) => !cell.offered && cell.rtp >= settings.minRtp)).toBe(true);
+      }
     }
   });
 
-  test("in a calm market the far cells are shown as not offered, each returning less than MIN_RTP; every offered one returns between MIN_RTP and 1 − edge", () => {
+  test("in a calm market the far cells are shown as not offered, each returning less than MIN_RTP or with a fair multiplier above the cap; every offered one returns between MIN_RTP and 1 − edge", () => {
     const calm = 0.0001;
     const grid = buildGrid(now, 4_200_037, calm, settings);
     const notOffered = grid.filter((cell) => !cell.offered);
@@ -95,7 +158,8 @@ describe("buildGrid", () => {
         expect(expected).toBeGreaterThanOrEqual(settings.minRtp);
         expect(expected).toBeLessThanOrEqual(1 - settings.houseEdge + 1e-12);
       } else {
-        expect(expected).toBeLessThan(settings.minRtp);
+        const fair = Math.floor(((1 - settings.houseEdge) / p) * 100 + 1e-9) / 100;
+        expect({ cell, excluded: expected < settings.minRtp || fair > settings.maxMultiplier }).toEqual({ cell, excluded: true });
       }
       // The figure on the wire never claims more than the cell returns.
       expect(cell.rtp).toBeLessThanOrEqual(expected + 1e-12);

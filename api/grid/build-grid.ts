@@ -20,14 +20,14 @@ export interface GridSettings {
   lockMs: number;
   /** The house's share of every stake in expectation, e.g. 0.05. */
   houseEdge: number;
-  /** The highest multiplier offered. */
+  /**
+   * The highest multiplier paid, a risk limit on what one bet can win: a cell whose fair multiplier is above it is
+   * not offered (it is never priced at the cap).
+   */
   maxMultiplier: number;
   /** Cells that would pay less than this are not offered. */
   minMultiplier: number;
-  /**
-   * The least expected return (multiplier × P(touch)) of an offered cell, e.g. 0.9: a cell the multiplier cap
-   * would turn into a lottery ticket is shown as not offered instead.
-   */
+  /** The least expected return (multiplier × P(touch)) of an offered cell, e.g. 0.9. */
   minRtp: number;
   /**
    * How far ahead a quote is good for, ms: a shown multiplier is the lower of the cell's price now and this much
@@ -84,7 +84,7 @@ export interface PricedCell {
   multiplier: number;
   /** Expected return per unit staked, multiplier × P(touch), rounded down to 4 decimals. */
   rtp: number;
-  /** False when `rtp` is below `minRtp`: shown on the grid, but not taken. */
+  /** False when `rtp` is below `minRtp` or the fair multiplier is above the cap: shown on the grid, but not taken. */
   offered: boolean;
   locked: boolean;
 }
@@ -92,7 +92,8 @@ export interface PricedCell {
 /**
  * Multiplier for a touch probability: (1 − edge) / P rounded DOWN to cents and
  * capped, so the expected payout P × multiplier never exceeds 1 − edge.
- * Undefined when below the minimum (the cell is not offered).
+ * Undefined when below the minimum (the cell is not shown); a capped cell is
+ * shown but not offered (`quoteFor`).
  *
  * ```ts
  * multiplierFor(0.5, defaultGridSettings); // 1.9
@@ -100,19 +101,24 @@ export interface PricedCell {
  * ```
  */
 export function multiplierFor(probability: number, settings: Pick<GridSettings, "houseEdge" | "maxMultiplier" | "minMultiplier">): number | undefined {
-  if (!(probability > 0)) return settings.maxMultiplier;
-  const fair = (1 - settings.houseEdge) / probability;
-  // The epsilon keeps an exact product such as 1.9 × 100 from flooring to 189.
-  const multiplier = Math.min(settings.maxMultiplier, Math.floor(fair * 100 + 1e-9) / 100);
+  const multiplier = Math.min(settings.maxMultiplier, fairMultiplier(probability, settings));
   return multiplier >= settings.minMultiplier ? multiplier : undefined;
+}
+
+/** (1 − edge) / P rounded down to cents, before the cap; infinite when P is 0. */
+function fairMultiplier(probability: number, settings: Pick<GridSettings, "houseEdge">): number {
+  if (!(probability > 0)) return Number.POSITIVE_INFINITY;
+  // The epsilon keeps an exact product such as 1.9 × 100 from flooring to 189.
+  return Math.floor(((1 - settings.houseEdge) / probability) * 100 + 1e-9) / 100;
 }
 
 /**
  * A cell's price: the multiplier it pays, its expected return under the pricing model (multiplier × P(touch), at
- * most 1 − edge by construction), and whether that return is high enough to offer it (at least `minRtp`).
+ * most 1 − edge by construction), and whether it is offered (that return at least `minRtp`, and the multiplier
+ * its fair one, not the cap).
  *
  * ```ts
- * const quote: CellQuote = { multiplier: 100, rtp: 0.227, offered: false }; // capped far below its fair 418×
+ * const quote: CellQuote = { multiplier: 100, rtp: 0.227, offered: false }; // its fair 418× is above the cap
  * ```
  */
 export interface CellQuote {
@@ -124,10 +130,14 @@ export interface CellQuote {
 
 /**
  * The quote for a touch probability: `multiplierFor` and the expected return it gives; undefined when the cell
- * is not shown at all (it would pay less than the minimum multiplier).
+ * is not shown at all (it would pay less than the minimum multiplier). A cell whose fair multiplier is above
+ * `maxMultiplier` is shown at the cap but not offered, whatever it would return there: the cap is a risk limit,
+ * never a price (docs/rules.md).
  *
  * ```ts
  * quoteFor(0.5, defaultGridSettings); // { multiplier: 1.9, rtp: 0.95, offered: true }
+ * quoteFor(0.0095, defaultGridSettings); // { multiplier: 100, rtp: 0.95, offered: true }: fair 100×, not capped
+ * quoteFor(0.0094, defaultGridSettings); // { multiplier: 100, rtp: 0.94, offered: false }: fair 101.06×, capped
  * quoteFor(0.001, defaultGridSettings); // { multiplier: 100, rtp: 0.1, offered: false }
  * ```
  */
@@ -135,9 +145,10 @@ export function quoteFor(probability: number, settings: Pick<GridSettings, "hous
   const multiplier = multiplierFor(probability, settings);
   if (multiplier === undefined) return undefined;
   const expected = multiplier * Math.max(0, probability);
+  const capped = fairMultiplier(probability, settings) > settings.maxMultiplier;
   // Offered on the exact product; the wire's figure is rounded down, so it never shows more than the cell returns.
   // (The 1e-9 forgives float noise: 100 × 0.009 is 0.8999999999999999.)
-  return { multiplier, rtp: Math.floor(expected * 10_000 + 1e-9) / 10_000, offered: expected >= settings.minRtp - 1e-9 };
+  return { multiplier, rtp: Math.floor(expected * 10_000 + 1e-9) / 10_000, offered: !capped && expected >= settings.minRtp - 1e-9 };
 }
 
 /**

@@ -153,6 +153,17 @@ describe("createGridService: judge", () => {
     expect(calm.judge(cents(near), now)).toMatchObject({ ok: true, quoted: near.multiplier });
   });
 
+  test("a cell shown at the cap because its fair multiplier is above it is not_offered, though it would return more than minRtp there", () => {
+    const calm = createGridService({ market: fakeMarket(btc(42_000.37), 0.0001), settings });
+    const capped = calm.current(now)!.cells.filter((cell) => !cell.offered && !cell.locked && cell.rtp >= settings.minRtp);
+    expect(capped.length).toBeGreaterThan(0);
+    for (const cell of capped) {
+      expect(cell.multiplier).toBe(settings.maxMultiplier);
+      const verdict = calm.judge({ t_start: cell.t_start, t_end: cell.t_end, lowCents: Math.round(cell.price_low * 100), highCents: Math.round(cell.price_high * 100) }, now);
+      expect(verdict).toEqual({ ok: false, reason: "not_offered", rtp: cell.rtp });
+    }
+  });
+
   test("without a fresh price a good cell is no_price", () => {
     const blind = createGridService({ market: fakeMarket(undefined), settings });
     expect(blind.judge(cellAt(1, 3), now)).toEqual({ ok: false, reason: "no_price" });

@@ -69,7 +69,7 @@ export async function writeRequests(baseUrl: string, tokens: readonly string[], 
   }
   if (!grid) throw new Error("GET /api/grid never answered 200 (no fresh price?)");
   const horizon = Date.now() + 30_000;
-  // Offered, and well under the multiplier cap: a capped far cell's return falls under MIN_RTP as its window nears,
+  // Offered, and well under the multiplier cap: a far cell's fair multiplier passes the cap as the price moves off,
   // and the run would measure not_offered refusals instead of bets.
   const cells = grid.cells.filter((cell) => !cell.locked && cell.offered && cell.multiplier <= 20 && cell.t_start >= horizon);
   if (cells.length === 0) throw new Error("no grid cell starts ≥ 30 s ahead: raise GRID_COLUMNS or COLUMN_MS");

@@ -17,7 +17,7 @@ export const ErrorCode = t.Union([
   t.Literal("unauthorized"),
   t.Literal("off_grid"),
   t.Literal("cell_locked"),
-  /** The cell's expected return is below `MIN_RTP`: shown on the grid, not offered (docs/rules.md). */
+  /** The cell's expected return is below `MIN_RTP`, or its fair multiplier above `MAX_MULTIPLIER`: shown on the grid, not offered (docs/rules.md). */
   t.Literal("not_offered"),
   /** The cell's multiplier is now below the bet's `min_multiplier`; the error carries `current_multiplier`. */
   t.Literal("quote_changed"),

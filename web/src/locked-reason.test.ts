@@ -14,3 +14,11 @@ test("a cell not offered says what it would return and the floor every offered c
   );
   expect(unofferedReason({ rtp: 0.8999, minRtp: undefined })).toContain("only 89% of the stake, below the 90%");
 });
+
+test("a cell not offered though it would return the floor at the cap says its fair multiplier is above the highest paid", () => {
+  expect(unofferedReason({ rtp: 0.9402, minRtp: 0.9 })).toBe(
+    "Not offered: this cell is so unlikely to be reached that a fair multiplier for it would be above the highest paid. Pick a cell nearer the price.",
+  );
+  expect(unofferedReason({ rtp: 0.9, minRtp: 0.9 })).toContain("above the highest paid");
+  expect(unofferedReason({ rtp: 0.8999, minRtp: 0.9 })).toContain("only 89%");
+});

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
-import type { BetAccepted } from "../common/contracts/bet.ts";
+import type { BetAccepted, BetView } from "../common/contracts/bet.ts";
 import { DEFAULT_METRICS } from "../common/metrics/registry.ts";
 import { parseMetrics, sampleValue } from "../common/metrics/samples.ts";
 import { connectClient } from "../ws/_test-client.ts";
@@ -107,6 +107,36 @@ describe("every service's GET /metrics", () => {
     expect(after).not.toContain(bet_id);
     expect(sampleValue(after, "tap_sqlite_wal_bytes")).toBeGreaterThan(0);
   });
+
+  test("api: a settlement writes its info line (bet, player, outcome, payout) and moves the settled, lag, payout and refund figures by that bet alone", async () => {
+    // Every bet of the earlier tests settled first, so the differences below are this bet's.
+    await waitFor("no open bet", async () => sampleValue(await scrape(urls.api), "tap_exposure_open_bets") === 0, 30_000, 200);
+    const before = await scrape(urls.api);
+    const session = await newSession(api.base);
+    // The nearest window still open (LOCK_MS is 2 s): it closes, and settles, within seconds.
+    const cell = openCell(await getGrid(api.base), (cells) => cells.toSorted((a, b) => a.t_start - b.t_start || a.multiplier - b.multiplier)[0], 3000);
+    const placed = await postBet(api.base, session.token, { amount: 2, cell: cellOf(cell) });
+    expect(placed.status).toBe(202);
+    const { bet_id } = (await placed.json()) as BetAccepted;
+    const line = await api.waitForLog("bet settled", (entry) => entry.msg === "bet settled" && entry.bet_id === bet_id, 30_000);
+    const after = await scrape(urls.api);
+    const response = await fetch(`${api.base}/api/bets/${bet_id}`, { headers: authed(session.token) });
+    expect(response.status).toBe(200);
+    const bet = (await response.json()) as BetView;
+    expect(["won", "lost", "void"]).toContain(bet.status);
+    const payoutCents = Math.round(bet.payout * 100);
+    expect(line).toMatchObject({ level: "info", component: "api", bet_id, player_id: session.user_id, outcome: bet.status, payout_cents: payoutCents });
+
+    const delta = (name: string, labels: Record<string, string> = {}) => (sampleValue(after, name, labels) ?? 0) - (sampleValue(before, name, labels) ?? 0);
+    for (const outcome of ["won", "lost", "void"]) {
+      const mine = outcome === bet.status ? 1 : 0;
+      expect({ outcome, settled: delta("tap_bets_settled_total", { outcome }), lag: delta("tap_settlement_lag_seconds_count", { outcome }) }).toEqual({ outcome, settled: mine, lag: mine });
+    }
+    expect(delta("tap_stakes_cents_total")).toBe(200);
+    expect(delta("tap_payouts_cents_total")).toBe(payoutCents);
+    expect(delta("tap_refunds_cents_total")).toBe(bet.status === "void" ? 200 : 0);
+    expect(sampleValue(after, "tap_exposure_open_bets")).toBe(0);
+  }, 75_000);
 
   test("api: the database's filesystem, its size and the space left on it as statfs reads them", async () => {
     const text = await scrape(urls.api);

@@ -11,6 +11,8 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { readApiConfig } from "../api/config.ts";
+import { TEST_SESSION_SECRET } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
 
 import { acceptAnyMultiplier, ONE_SECOND_WINDOWS, PHONE, startWebStack, type WebStack } from "./support/web-stack.ts";
@@ -391,6 +393,13 @@ describe("the bets panel", () => {
     expect(await sheet.locator("[data-help=column]").textContent()).toBe("1 s");
     expect(await sheet.locator("[data-help=lock]").textContent()).toBe("0.5 s");
     expect(await sheet.locator("[data-help=edge]").textContent()).toBe("5%");
+    // The return every offered cell lies in, from the settings this stack's API was started with (so its defaults).
+    const config = readApiConfig({ ...ONE_SECOND_WINDOWS, SESSION_SECRET: TEST_SESSION_SECRET });
+    const percent = (share: number) => `${Number((share * 100).toFixed(1))}%`;
+    expect(await sheet.locator("[data-help=edge]").textContent()).toBe(percent(config.houseEdge));
+    expect(await sheet.locator("[data-help=min-rtp]").allTextContents()).toEqual([percent(config.minRtp)]);
+    expect(await sheet.locator("[data-help=return]").allTextContents()).toEqual([percent(1 - config.houseEdge), percent(1 - config.houseEdge)]);
+    expect(text.replace(/\s+/g, " ")).toContain(`Every cell on offer returns between ${percent(config.minRtp)} and ${percent(1 - config.houseEdge)} on average`);
     // Modal: focus is inside it.
     expect(await page.evaluate(() => document.activeElement?.closest("dialog")?.id)).toBe("help");
     await page.keyboard.press("Escape");

@@ -246,11 +246,20 @@ describe("the bets panel", () => {
         const box = await drawer.boundingBox();
         return box && box.x >= 0 && box.x + box.width <= 390 + 0.5 ? box : undefined;
       }, 2000);
-      // A modal drawer: the page behind it is inert, and Tab keeps the focus inside the drawer.
+      // A modal drawer: a dialog to screen readers, the page behind it inert, and Tab and Shift+Tab keep the focus on
+      // the drawer's own controls (not the page's body, where it goes on its way out to the browser's), past either end.
+      expect(await drawer.getAttribute("role")).toBe("dialog");
+      expect(await drawer.getAttribute("aria-modal")).toBe("true");
       expect(await small.evaluate(() => [".top", ".board", ".controls"].map((s) => document.querySelector<HTMLElement>(s)!.inert))).toEqual([true, true, true]);
-      for (let i = 0; i < 8; i++) {
+      const stops = await drawer.evaluate((el) => [...el.querySelectorAll("button:not([disabled]), input:not([disabled]), a[href]")].filter((c) => c.getClientRects().length > 0).length);
+      const focusInDrawer = () => small.evaluate(() => !!document.activeElement?.closest("[data-testid=history]"));
+      for (let i = 0; i < stops + 2; i++) {
         await small.keyboard.press("Tab");
-        expect(await small.evaluate(() => document.activeElement === document.body || !!document.activeElement?.closest("[data-testid=history]"))).toBe(true);
+        expect(await focusInDrawer()).toBe(true);
+      }
+      for (let i = 0; i < stops + 2; i++) {
+        await small.keyboard.press("Shift+Tab");
+        expect(await focusInDrawer()).toBe(true);
       }
       const more = small.locator("[data-testid=history-more]");
       expect(await more.isVisible()).toBe(true);
@@ -259,6 +268,30 @@ describe("the bets panel", () => {
       expect(await more.isHidden()).toBe(true);
       expect(await small.locator(".bet-row[data-status=won]").isVisible()).toBe(true);
       expect(await small.locator(".bet-row").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.status))).toEqual(["lost", "won"]);
+      // Stakes and multipliers line up from row to row, however many characters each has: two copies of a row with
+      // the shortest and longest figures, measured, then removed.
+      const columns = await small.locator(".bet-row").first().evaluate((row) => {
+        const copies = [
+          ["$1", "1.01×"],
+          ["$99.99", "100×"],
+        ].map(([stake, mult]) => {
+          const copy = row.cloneNode(true) as HTMLElement;
+          copy.querySelector(".bet-stake")!.textContent = stake!;
+          copy.querySelector(".bet-mult")!.textContent = mult!;
+          row.parentElement!.append(copy);
+          return copy;
+        });
+        // Where each figure's text ends, as the eye sees it (a span fills its grid cell whatever its text).
+        const textEnd = (el: Element) => {
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          return Math.round(range.getBoundingClientRect().right);
+        };
+        const edges = [row, ...copies].map((r) => [".bet-stake", ".bet-mult"].map((c) => textEnd(r.querySelector(c)!)));
+        for (const copy of copies) copy.remove();
+        return new Set(edges.map((e) => e.join())).size;
+      });
+      expect(columns).toBe(1);
       await small.screenshot({ path: join(ARTIFACTS, "web-history-phone.png") });
       await small.keyboard.press("Escape");
       await waitFor("the drawer closed", async () => !(await drawer.isVisible()), 2000);

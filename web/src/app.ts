@@ -8,6 +8,7 @@ import { type BetBook, createBetBook, type LatestBet } from "./bet-book.ts";
 import { createBetHistory } from "./bet-history.ts";
 import { connectBoardPan } from "./board-pan.ts";
 import { createChartView } from "./chart-view.ts";
+import { trapTab } from "./focus-trap.ts";
 import { formatBalance, formatBand, formatChange, formatClock, formatMultiplier, formatPrice, formatStake } from "./format.ts";
 import { createPricedGrid, type GridCell } from "./grid-model.ts";
 import { createGridView, gridLeft } from "./grid-view.ts";
@@ -376,19 +377,29 @@ export function startApp({ root, wsUrl, session, store, fetchHistory = fetchPric
   const soundBox = element<HTMLInputElement>(root, "[data-testid=sound]");
   soundBox.checked = sound.enabled();
   soundBox.addEventListener("change", () => sound.setEnabled(soundBox.checked));
-  // Below this width the panel is a drawer over the page: while it is open, the page behind it takes no focus, taps or
-  // screen-reader visits (inert), as a modal's background should.
+  // Below this width the panel is a drawer over the page: while it is open it is a modal dialog. The page behind it
+  // takes no focus, taps or screen-reader visits (inert), screen readers are told (role, aria-modal), and Tab cycles
+  // inside it. Beside the grid on a desktop it is a plain side panel.
   const drawerMode = window.matchMedia(DRAWER_MEDIA);
   const behindDrawer = [".top", ".board", ".controls"].map((selector) => element<HTMLElement>(root, selector));
-  const setBehindInert = () => {
-    const inert = drawerMode.matches && historyEl.classList.contains("open");
-    for (const el of behindDrawer) el.inert = inert;
+  const drawerIsModal = () => drawerMode.matches && historyEl.classList.contains("open");
+  const setDrawerModal = () => {
+    const modal = drawerIsModal();
+    for (const el of behindDrawer) el.inert = modal;
+    if (modal) {
+      historyEl.setAttribute("role", "dialog");
+      historyEl.setAttribute("aria-modal", "true");
+    } else {
+      historyEl.removeAttribute("role");
+      historyEl.removeAttribute("aria-modal");
+    }
   };
-  drawerMode.addEventListener("change", setBehindInert);
+  drawerMode.addEventListener("change", setDrawerModal);
+  trapTab(historyEl, drawerIsModal);
   const setDrawer = (open: boolean) => {
     historyEl.classList.toggle("open", open);
     historyToggle.setAttribute("aria-expanded", String(open));
-    setBehindInert();
+    setDrawerModal();
     // Focus moves in once the drawer is shown (it is hidden, so unfocusable, until its class applies).
     if (open) requestAnimationFrame(() => element<HTMLButtonElement>(root, "[data-testid=history-close]").focus());
     else if (historyEl.contains(document.activeElement) || document.activeElement === document.body) historyToggle.focus();

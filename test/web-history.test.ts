@@ -421,7 +421,7 @@ describe("the bets panel", () => {
     await page.locator("[data-testid=help-open]").click();
     await waitFor("the sheet open", () => sheet.isVisible(), 2000);
     const text = (await sheet.textContent()) ?? "";
-    for (const words of ["A cell", "The multiplier", "Won", "Lost", "Void", "refunded", "house edge"]) expect(text).toContain(words);
+    for (const words of ["A cell", "The multiplier", "Looking around", "drag", "wheel", "Shift", '"Now"', "Won", "Lost", "Void", "refunded", "house edge"]) expect(text).toContain(words);
     // This stack's one-second windows, locked half a second before, and the default 5 % edge.
     expect(await sheet.locator("[data-help=column]").textContent()).toBe("1 s");
     expect(await sheet.locator("[data-help=lock]").textContent()).toBe("0.5 s");

@@ -41,10 +41,13 @@ test("DB_SYNC is full unless set to normal; anything else is refused, naming it"
   expect(() => readApiConfig({ ...base, DB_SYNC: "off" })).toThrow(/^DB_SYNC=/);
 });
 
-test("MIN_RTP lies between 0.5 and 1 − HOUSE_EDGE; outside, it is refused, naming it", () => {
+test("MIN_RTP lies between 0.5 and 1 − HOUSE_EDGE; outside, it is refused with a ConfigError (exit 78), naming it", () => {
   expect(readApiConfig(base).minRtp).toBe(0.9);
   expect(readApiConfig({ ...base, MIN_RTP: "0.95" }).minRtp).toBe(0.95);
-  for (const raw of ["0.96", "0.4", "1.2", "x"]) expect(() => readApiConfig({ ...base, MIN_RTP: raw })).toThrow(/^MIN_RTP=/);
+  for (const raw of ["0.96", "0.4", "1.2", "x"]) {
+    expect(() => readApiConfig({ ...base, MIN_RTP: raw })).toThrow(ConfigError);
+    expect(() => readApiConfig({ ...base, MIN_RTP: raw })).toThrow(/^MIN_RTP=/);
+  }
   expect(readApiConfig({ ...base, MIN_RTP: "0.97", HOUSE_EDGE: "0.03" }).minRtp).toBe(0.97);
 });
 

@@ -285,6 +285,8 @@ describe("lifecycle", () => {
       ["REDIS_ADDR", "nohost"],
       ["CORS_ORIGINS", "*"],
       ["HOUSE_EDGE", "0.9"],
+      // Above 1 − HOUSE_EDGE (the default 0.05): no cell could be offered.
+      ["MIN_RTP", "0.96"],
       ["STARTING_BALANCE", "10.001"],
     ] as const) {
       const bad = spawnService("api", { SESSION_SECRET: TEST_SECRET, [name]: value, DB_PATH: join(dir, "bad.db") });

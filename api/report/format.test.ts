@@ -51,6 +51,32 @@ describe("formatReport", () => {
     expect(text).not.toContain("FAIL ");
   });
 
+  test("shows the return by distance from the price: its heading, then a row per distance with bets, staked, paid and the realised return", () => {
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\$]/g, "\\$&");
+    /** The table row the report should print for a distance, worked out from its cents. */
+    const row = (away: string, bets: number, stake: number, payout: number) =>
+      new RegExp(`^  ${escape(away)} +${bets} +${escape(formatCents(stake))} +${escape(formatCents(payout))} +${((payout / stake) * 100).toFixed(2)} %$`, "m");
+    const heading = "Return by distance from the price (bands between the bet's band and the price's when it was taken)";
+    const r = report();
+    const text = formatReport(r);
+    expect(text).toContain(`\n${heading}\n  bands away`);
+    // The seeded bets were taken without a price on record: one row, "unknown".
+    expect(r.books.return_by_distance).toHaveLength(1);
+    const unknown = r.books.return_by_distance[0]!;
+    expect(unknown.bands_away).toBeNull();
+    expect(text).toMatch(row("unknown", unknown.bets, unknown.stake_cents, unknown.payout_cents));
+    // Known distances, near to far, each on its own row after the heading.
+    const byDistance = [
+      { bands_away: 0, bets: 40, stake_cents: 20_000, payout_cents: 18_950, realised: 18_950 / 20_000 },
+      { bands_away: 7, bets: 3, stake_cents: 1_500, payout_cents: 0, realised: 0 },
+    ];
+    const distances = formatReport({ ...r, books: { ...r.books, return_by_distance: byDistance } });
+    const section = distances.slice(distances.indexOf(heading));
+    expect(section).toMatch(row("0", 40, 20_000, 18_950));
+    expect(section).toMatch(row("7", 3, 1_500, 0));
+    expect(formatReport({ ...r, books: { ...r.books, return_by_distance: [] } })).toContain(`${heading}\n  no settled bets\n`);
+  });
+
   test("a failed audit says FAILED and names what is wrong", () => {
     const text = formatReport(report(true));
     expect(text).toMatch(/: FAILED\n/);

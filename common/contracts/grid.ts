@@ -2,11 +2,13 @@ import { Type as t, type Static } from "@sinclair/typebox";
 
 /**
  * One cell of the grid: a `Cell` with the multiplier it pays if the price
- * touches its band within its window, its expected return to the player
- * (`rtp`, multiplier × the chance of a touch under the pricing model), whether
- * it is offered (`rtp` at least the grid's `min_rtp`; a cell not offered is
- * refused with 409 `not_offered`), and whether it is locked (its window starts
- * within `lock_ms`, too soon to bet on).
+ * touches its band within its window (a quote: the lower of its price now and
+ * a moment later, so a tap made soon holds), its expected return to the player
+ * (`rtp`: the multiplier a bet would get now × the chance of a touch under the
+ * pricing model, which can be above `multiplier` × that chance), whether it is
+ * offered (`rtp` at least the grid's `min_rtp` and its fair multiplier not
+ * above the cap; a cell not offered is refused with 409 `not_offered`), and
+ * whether it is locked (its window starts within `lock_ms`, too soon to bet on).
  *
  * ```ts
  * const gridCell: GridCell = { t_start: 1_767_225_605_000, t_end: 1_767_225_610_000, price_low: 87_420, price_high: 87_430, multiplier: 3.2, rtp: 0.9472, offered: true, locked: false };
@@ -18,8 +20,12 @@ export const GridCell = t.Object({
   price_low: t.Number(),
   price_high: t.Number(),
   multiplier: t.Number(),
-  rtp: t.Number({ minimum: 0, maximum: 1, description: "expected return per unit staked under the pricing model, rounded down to 4 decimals" }),
-  offered: t.Boolean({ description: "false when rtp is below the grid's min_rtp: shown, but refused with 409 not_offered" }),
+  rtp: t.Number({
+    minimum: 0,
+    maximum: 1,
+    description: "expected return per unit staked under the pricing model at the multiplier a bet would get now, which can be above the shown (conservative) multiplier; rounded down to 4 decimals",
+  }),
+  offered: t.Boolean({ description: "false when rtp is below the grid's min_rtp or the fair multiplier is above the cap: shown, but refused with 409 not_offered" }),
   locked: t.Boolean(),
 });
 export type GridCell = Static<typeof GridCell>;
@@ -127,9 +133,10 @@ export type CompactGrid = Static<typeof CompactGrid>;
  * The per-cell values (`multipliers`, `rtp_e4`, `offered`) run column by
  * column, each column's bands from the lowest: column `c`, band `b` is at
  * `c × bands + b`. A multiplier of 0 means the grid shows no cell there. A
- * cell's `rtp` is `rtp_e4 / 10000`, it is offered when its character in
- * `offered` is `1`, and locked when its column's character in `locked` is
- * `1`. The page reads it with `expandGrid` (common/grid-codec.ts), which
+ * cell's `rtp` is `rtp_e4 / 10000` (its return at the multiplier a bet would
+ * get now, which can be above the quote in `multipliers`), it is offered when
+ * its character in `offered` is `1`, and locked when its column's character in
+ * `locked` is `1`. The page reads it with `expandGrid` (common/grid-codec.ts), which
  * gives back the `Grid` exactly.
  *
  * ```ts

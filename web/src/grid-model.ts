@@ -38,9 +38,9 @@ export const DEFAULT_GRID: GridSpec = { columnMs: 5000, bandSize: 10, lockMs: 20
 export interface GridCell extends Cell {
   key: string;
   multiplier: number;
-  /** Its expected return per unit staked under the pricing model. */
+  /** Its expected return per unit staked under the pricing model, at the multiplier a bet would get now (which can be above `multiplier`, a conservative quote). */
   rtp: number;
-  /** False when that return is below the grid's `min_rtp`: shown greyed, never taken. */
+  /** False when that return is below the grid's `min_rtp`, or its fair multiplier above the cap: shown greyed, never taken. */
   offered: boolean;
   /** Locked by the server when it priced the grid; the page also locks by the clock (`isLocked`). */
   locked: boolean;

@@ -100,30 +100,36 @@ console.log(JSON.stringify({ mode, ids: db.query("SELECT id FROM bets").all().ma
 
 /**
  * A player during an upgrade (run by Bun in the sandbox's network): bets of 1 on
- * offered cells, one after another, and a websocket that reconnects when closed,
- * until the stop file exists. Prints { accepted, answers, closes, messagesAfterReconnect }.
+ * offered cells, one after another, and the page's own websocket client
+ * (web/src/ws-client, which reconnects by itself), until the stop file exists.
+ * Prints { accepted, answers, closes, states, ticksAfterReconnect }.
  */
 const UPGRADE_LOAD = `
 import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { connectLiveFeed } from ${JSON.stringify(join(ROOT, "web", "src", "ws-client", "mod.ts"))};
 const [base, stop] = process.argv.slice(2);
 const accepted = [];
 const answers = {};
 const closes = [];
-let messagesAfterReconnect = 0;
+const states = [];
+let ticksAfterReconnect = 0;
 let reconnected = false;
-let socket;
-const connect = () => {
-  socket = new WebSocket(base.replace(/^http/, "ws") + "/ws");
-  socket.onmessage = () => { if (reconnected) messagesAfterReconnect++; };
-  socket.onclose = (event) => {
-    if (existsSync(stop)) return;
-    closes.push(event.code);
-    reconnected = true;
-    setTimeout(connect, 250);
-  };
-};
-connect();
+const feed = connectLiveFeed({
+  url: base.replace(/^http/, "ws") + "/ws",
+  // The page's socket, with its close codes noted on the way: the client itself decides when to reconnect.
+  openSocket: (url) => {
+    const socket = new WebSocket(url);
+    socket.addEventListener("close", (event) => {
+      if (existsSync(stop)) return;
+      closes.push(event.code);
+      reconnected = true;
+    });
+    return socket;
+  },
+  onState: (state) => states.push(state),
+  onTick: () => { if (reconnected) ticksAfterReconnect++; },
+});
 const call = async (path, init) => {
   try {
     const response = await fetch(base + path, { ...init, signal: AbortSignal.timeout(5000) });
@@ -148,9 +154,8 @@ while (!existsSync(stop)) {
   if (answer.body.error?.code === "insufficient_funds") token = undefined;
   await Bun.sleep(50);
 }
-socket.onclose = null;
-socket.close();
-console.log(JSON.stringify({ accepted, answers, closes, messagesAfterReconnect }));
+feed.close();
+console.log(JSON.stringify({ accepted, answers, closes, states, ticksAfterReconnect }));
 process.exit(0);
 `;
 
@@ -432,7 +437,7 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
     });
   }, 60_000);
 
-  test("an upgrade under a bet load loses no bet answered 202, and a websocket closed with 1001 by the old ws reconnects to the new one", async () => {
+  test("an upgrade under a bet load loses no bet answered 202, and the page's websocket client, closed with 1001 by the old ws, reconnects by itself to the new one", async () => {
     // A player's traffic from outside, in the sandbox's network, until the install is done.
     const dir = mkdtempSync(join(tmpdir(), "tap-upgrade-load-"));
     const stop = join(dir, "stop");
@@ -446,15 +451,18 @@ console.log(JSON.stringify({ check: db.query("PRAGMA integrity_check").get().int
       const result = await load;
       expect(install.code, install.stderr).toBe(0);
       expect(result.code, result.stderr).toBe(0);
-      await expectRestartedOneAtATime(install.stderr);
-      const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { accepted: string[]; answers: Record<string, number>; closes: number[]; messagesAfterReconnect: number };
-      console.log(`bets during the upgrade: ${JSON.stringify(report.answers)}; websocket closes: ${JSON.stringify(report.closes)}`);
+      const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { accepted: string[]; answers: Record<string, number>; closes: number[]; states: string[]; ticksAfterReconnect: number };
+      console.log(`bets during the upgrade: ${JSON.stringify(report.answers)}; websocket closes: ${JSON.stringify(report.closes)}; the client's states: ${JSON.stringify(report.states)}`);
       expect(report.accepted.length).toBeGreaterThan(0);
       // Every bet answered 202 is in the database, whichever release answered it.
       expect(await storedBetIds()).toEqual(expect.arrayContaining(report.accepted));
-      // ws said it was going away (1001), and the client got messages from the new one.
+      // ws said it was going away (1001); the page's client went reconnecting, was live again by itself
+      // (it subscribed anew), and got ticks from the new ws.
       expect(report.closes).toContain(1001);
-      expect(report.messagesAfterReconnect).toBeGreaterThan(0);
+      expect(report.states).toContain("reconnecting");
+      expect(report.states.slice(report.states.indexOf("reconnecting"))).toContain("live");
+      expect(report.ticksAfterReconnect).toBeGreaterThan(0);
+      await expectRestartedOneAtATime(install.stderr);
     } finally {
       writeFileSync(stop, "");
       rmSync(dir, { recursive: true, force: true });

@@ -10,13 +10,19 @@ import Redis from "ioredis";
 import { Channels } from "../common/channels.ts";
 import { DEFAULT_METRICS } from "../common/metrics/registry.ts";
 import { parseMetrics, sampleValue } from "../common/metrics/samples.ts";
+import postgres from "postgres";
+import { cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
 import { freePort } from "./support/ports.ts";
+import { createTempDatabase, postgresMissing } from "./support/postgres.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
 import { TEST_SESSION_SECRET, waitForHttp } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
 setDefaultTimeout(30_000);
+
+const pgMissing = await postgresMissing();
+if (pgMissing && !process.env.CI) console.warn(`test/deploy-binaries.test.ts: the PostgreSQL case is skipped: ${pgMissing}`);
 
 const ROOT = join(import.meta.dir, "..");
 let redis: TestRedis;
@@ -92,6 +98,39 @@ describe("the compiled binaries", () => {
       expect(await Promise.all([api.exited, ws.exited, price.exited])).toEqual([0, 0, 0]);
     } finally {
       listener.disconnect();
+    }
+  });
+
+  // The PostgreSQL store, its migrations and postgres.js as the binary embeds them (every other PostgreSQL test runs the sources).
+  test.skipIf(Boolean(pgMissing) && !process.env.CI)("the api binary on PostgreSQL places bets, each with its one stake, and stops cleanly", async () => {
+    const database = await createTempDatabase("tap_binaries");
+    const check = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      const apiPort = await freePort();
+      const base = `http://127.0.0.1:${apiPort}`;
+      const api = start("api", { PORT: String(apiPort), DATABASE_URL: database.url, SESSION_SECRET: TEST_SESSION_SECRET });
+      const price = start("price", { PRICE_INTERVAL_MS: "50" });
+      await waitFor("the api ready on PostgreSQL", async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, 20_000);
+      const session = await newSession(base);
+      const placed: string[] = [];
+      for (let attempt = 0; placed.length < 3 && attempt < 20; attempt++) {
+        const cell = openCell(await getGrid(base, session.token));
+        const response = await postBet(base, session.token, { cell: cellOf(cell), amount: 1 });
+        const body = (await response.json()) as { bet_id?: string; error?: { code: string } };
+        // The price moved on between the grid and the bet and the cell is no longer offered: another cell; anything else fails.
+        if (response.status === 409 && (body.error?.code === "not_offered" || body.error?.code === "cell_locked")) continue;
+        expect({ status: response.status, body }).toMatchObject({ status: 202 });
+        placed.push(body.bet_id!);
+      }
+      expect(placed).toHaveLength(3);
+      const rows = await check<{ id: string; stakes: number }[]>`
+        SELECT b.id, count(l.id)::int AS stakes FROM bets b LEFT JOIN ledger l ON l.bet_id = b.id AND l.kind = 'stake' GROUP BY b.id ORDER BY b.id`;
+      expect([...rows]).toEqual(placed.toSorted().map((id) => ({ id, stakes: 1 })));
+      for (const proc of [api, price]) proc.kill("SIGTERM");
+      expect(await Promise.all([api.exited, price.exited])).toEqual([0, 0]);
+    } finally {
+      await check.end({ timeout: 1 });
+      await database.drop();
     }
   });
 

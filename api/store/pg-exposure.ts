@@ -1,6 +1,5 @@
 import type postgres from "postgres";
 import type { PgSql } from "../../common/store/postgres.ts";
-import { settledInOrder } from "../../common/store/pg-transaction.ts";
 import { type BetOrder, potentialPayoutCents } from "../bets/bet-store.ts";
 import type { OpenBet } from "../settlement/settlement-book.ts";
 import type { GateMode, PgExposureHook, PlacementGate, PlacementRefusal } from "./postgres-store.ts";
@@ -164,9 +163,14 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     const { lockMs } = caps;
     const cellList = json([...wanted.values()]);
     // Sent together (one round trip; each `execute()`d as it is made, so in this order) and run in this order: the
-    // cells, then the house with the clock (locked: the clock is read once the house is locked, so no batch commits
-    // after the settler's next read of new bets decided before it; unlocked, `commit` reads it again under the lock).
-    const [rows, parts, clock] = await Promise.all([
+    // house, then the cells (every writer takes the parts before the cells), then the clock (locked: read once the
+    // house is locked, so no batch commits after the settler's next read of new bets decided before it; unlocked,
+    // `reserveHouse` reads it again under the lock).
+    const [parts, rows, clock] = await Promise.all([
+      locked
+        ? tx<HouseRead[]>`SELECT id, potential_payout_cents FROM exposure_house ORDER BY id FOR UPDATE`.execute()
+        : tx<HouseRead[]>`
+            SELECT id, potential_payout_cents, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms FROM exposure_house ORDER BY id`.execute(),
       locked
         ? tx<CellRow[]>`
             INSERT INTO exposure_cells (t_start, low_cents)
@@ -178,10 +182,6 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
             SELECT e.t_start, e.low_cents, e.potential_payout_cents
             FROM exposure_cells e JOIN jsonb_to_recordset(${cellList}::jsonb) AS c (t_start bigint, low_cents bigint)
               ON e.t_start = c.t_start AND e.low_cents = c.low_cents`.execute(),
-      locked
-        ? tx<HouseRead[]>`SELECT id, potential_payout_cents FROM exposure_house ORDER BY id FOR UPDATE`.execute()
-        : tx<HouseRead[]>`
-            SELECT id, potential_payout_cents, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms FROM exposure_house ORDER BY id`.execute(),
       locked && lockMs !== undefined ? tx<{ now_ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`.execute() : [],
     ]);
     const cells = new Map(rows.map((row) => [cellKey(row.t_start, row.low_cents), row.potential_payout_cents]));
@@ -213,10 +213,8 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
         firstStart = Math.min(firstStart, order.tStart);
         return undefined;
       },
-      async commit() {
-        if (betsAdded === 0) return;
-        const deltas = json([...added.values()]);
-        const cellCount = added.size;
+      reserveHouse() {
+        if (betsAdded === 0) return Promise.resolve();
         const shares = locked ? spreadOverParts(parts, houseAdded, betsAdded) : [onePart(parts, houseAdded, betsAdded)];
         // Unlocked, the house's statement also reads the clock once the part is locked (the aggregate has read every
         // updated row before its guards run): what `locked` read in `open`.
@@ -224,13 +222,21 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
           locked || lockMs === undefined
             ? sql``
             : sql`, guard((extract(epoch FROM clock_timestamp()) * 1000)::bigint < ${firstStart - lockMs / 2}, ${CLOCK_GUARD})`;
-        // Sent at once, before the bets' INSERT (whose numbers must be drawn under the house row's lock, see
-        // pg-open-bets.ts) and with the batch's COMMIT: a guard that fails raises, so the COMMIT behind it rolls
-        // back. Locked, the rows are held since `open` and a guard fails only if something else wrote them;
-        // unlocked, the cells (in order) and the house are locked here and a guard fails when another batch
-        // reserved first, or when an admitted bet's window reached its lock line meanwhile: the caller then
-        // places the batch again, locked.
-        await settledInOrder([
+        return tx`
+            WITH updated AS (
+              UPDATE exposure_house h SET potential_payout_cents = h.potential_payout_cents + d.cents, open_bets = h.open_bets + d.bets
+              FROM jsonb_to_recordset(${json(shares)}::jsonb) AS d (id integer, cents bigint, bets bigint, cap bigint)
+              WHERE h.id = d.id AND h.potential_payout_cents + d.cents <= d.cap
+              RETURNING 1)
+            SELECT guard(count(*) = ${shares.length}, ${HOUSE_GUARD}) ${clockGuard} FROM updated`
+          .execute()
+          .then(() => undefined);
+      },
+      reserveCells() {
+        if (betsAdded === 0) return Promise.resolve();
+        const deltas = json([...added.values()]);
+        const cellCount = added.size;
+        return (
           locked
             ? tx`
                 WITH updated AS (
@@ -248,15 +254,8 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
                   ON CONFLICT (t_start, low_cents) DO UPDATE SET potential_payout_cents = c.potential_payout_cents + EXCLUDED.potential_payout_cents
                     WHERE c.potential_payout_cents + EXCLUDED.potential_payout_cents <= ${caps.maxCellLiabilityCents}
                   RETURNING 1)
-                SELECT guard(count(*) = ${cellCount}, ${CELL_GUARD}) FROM updated`.execute(),
-          tx`
-            WITH updated AS (
-              UPDATE exposure_house h SET potential_payout_cents = h.potential_payout_cents + d.cents, open_bets = h.open_bets + d.bets
-              FROM jsonb_to_recordset(${json(shares)}::jsonb) AS d (id integer, cents bigint, bets bigint, cap bigint)
-              WHERE h.id = d.id AND h.potential_payout_cents + d.cents <= d.cap
-              RETURNING 1)
-            SELECT guard(count(*) = ${shares.length}, ${HOUSE_GUARD}) ${clockGuard} FROM updated`.execute(),
-        ]);
+                SELECT guard(count(*) = ${cellCount}, ${CELL_GUARD}) FROM updated`.execute()
+        ).then(() => undefined);
       },
     };
   };
@@ -274,7 +273,8 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
       house += payout;
     }
     const deltas = json([...byCell.values()]);
-    // The placing order (cells sorted, then the house): a batch and a settlement wait, never deadlock.
+    // The placing order (every part in id order, then the cells sorted): a batch and a settlement wait, never deadlock.
+    const parts = await tx<(PartRow & { open_bets: number })[]>`SELECT id, potential_payout_cents, open_bets FROM exposure_house ORDER BY id FOR UPDATE`;
     await tx`
       SELECT 1 FROM exposure_cells c JOIN jsonb_to_recordset(${deltas}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
         ON c.t_start = d.t_start AND c.low_cents = d.low_cents
@@ -283,8 +283,7 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
       UPDATE exposure_cells c SET potential_payout_cents = greatest(0, c.potential_payout_cents - d.cents)
       FROM jsonb_to_recordset(${deltas}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
       WHERE c.t_start = d.t_start AND c.low_cents = d.low_cents`;
-    // Every part, in id order, then taken from in that order (never below zero: a part's share is not per bet).
-    const parts = await tx<(PartRow & { open_bets: number })[]>`SELECT id, potential_payout_cents, open_bets FROM exposure_house ORDER BY id FOR UPDATE`;
+    // Taken from the parts in id order (never below zero: a part's share is not per bet).
     let cents = house;
     let bets = settled.length;
     const taken = parts.flatMap((part) => {

@@ -72,19 +72,25 @@ export type CappedPlaceOutcome = PlaceOutcome;
  * One batch's exposure reservation, inside its transaction (api/store/pg-exposure.ts):
  * `admit` judges an order that has the funds (in batch order, in memory, on
  * totals read under lock; `openBets` is the player's open bets before it, read
- * with the player's lock and counting the batch's), `commit` sends what was admitted, pipelined with
- * the batch's last writes and its COMMIT (so a check on what it wrote must
- * raise in the server, not after the answer).
+ * with the player's lock and counting the batch's). `reserveHouse` and
+ * `reserveCells` send what was admitted, each as it is called (a statement
+ * `execute()`d, resolved when it ran), pipelined with the batch's other
+ * writes and its COMMIT, so a check on what they write raises in the server,
+ * not after the answer. The house's part first: the bets' numbers are drawn
+ * under its lock (api/store/pg-open-bets.ts); the cells after the bets, so
+ * that a cell every batch bets on is held only through its own statement
+ * and the COMMIT.
  *
  * ```ts
- * const gate = await exposure.open(tx, orders);
+ * const gate = await exposure.open(tx, orders, { locked: false });
  * const refusal = gate.admit(order, 3); // undefined: admitted
- * await gate.commit();
+ * await settledInOrder([gate.reserveHouse(), insertBets(), gate.reserveCells(), control.commit()]);
  * ```
  */
 export interface PlacementGate {
   admit(order: BetOrder, openBets: number): PlacementRefusal | undefined;
-  commit(): Promise<void>;
+  reserveHouse(): Promise<void>;
+  reserveCells(): Promise<void>;
 }
 
 /**
@@ -267,9 +273,10 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
         placed.push(bet);
         outcomes.push({ kind: "placed", bet });
       }
-      // The exposure's reservation, the bets and their stakes, and COMMIT: one round trip, run in this order (the
-      // bets' numbers are drawn once the house row is locked: api/store/pg-open-bets.ts).
-      const reserving = gate?.commit();
+      // The house's part, the bets and their stakes, the cells, and COMMIT: one round trip, run in this order (the
+      // bets' numbers are drawn once the house row is locked: api/store/pg-open-bets.ts; a cell's row, which every
+      // batch on that cell must update, is held from its statement to the COMMIT, not through the INSERT too).
+      const house = gate?.reserveHouse();
       const inserting =
         placed.length === 0
           ? undefined
@@ -285,7 +292,8 @@ export function createPostgresStore(sql: PgSql, { secret, leaderboardCacheMs = 1
             RETURNING id, player_id, stake_cents, created_at)
           INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at)
           SELECT player_id, 'stake', -stake_cents, id, created_at FROM placed`.execute();
-      await settledInOrder([reserving, inserting, control.commit()]);
+      const cells = gate?.reserveCells();
+      await settledInOrder([house, inserting, cells, control.commit()]);
       return outcomes;
     });
   };

@@ -146,6 +146,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const reserved = await a.exposure.read();
     expect(reserved.houseCents).toBe(house);
     expect(reserved.openBets).toBe(rows.length);
+    expect(reserved.openStakeCents).toBe(rows.reduce((sum, row) => sum + row.stake_cents, 0));
     for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
   });
 
@@ -186,6 +187,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const reserved = await a.exposure.read();
     expect(reserved.houseCents).toBe(house);
     expect(reserved.openBets).toBe(rows.length);
+    expect(reserved.openStakeCents).toBe(rows.reduce((sum, row) => sum + row.stake_cents, 0));
     for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
     expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
   });
@@ -208,6 +210,8 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     const { cells, house } = liabilityOf(rows);
     const reserved = await a.exposure.read();
     expect(reserved.houseCents).toBe(house);
+    expect(reserved.openBets).toBe(rows.length);
+    expect(reserved.openStakeCents).toBe(rows.reduce((sum, row) => sum + row.stake_cents, 0));
     for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
     expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
   });

@@ -94,6 +94,31 @@ describe.skipIf(!run)("the PostgreSQL store's schema", () => {
     ] as never);
   });
 
+  test("migration 9 carries the stakes of the bets already open into the house's reservation, on its first part", async () => {
+    const own = await createTempDatabase("tap_test");
+    try {
+      const before = await openPostgresStore(own.url, { max: 1, migrations: pgMigrations.filter((migration) => migration.version < 9) });
+      try {
+        await inTransaction(before, async (tx) => {
+          await seedPlayer(tx as unknown as PgSql, "m9-player", 10_000);
+          for (const [id, stake] of [["m9-a", 250], ["m9-b", 1_000], ["m9-c", 40]] as const) await seedBet(tx as unknown as PgSql, id, "m9-player", { stake });
+          await tx`UPDATE bets SET status = 'lost', settled_at = 7000 WHERE id = 'm9-c'`;
+        });
+      } finally {
+        await before.end({ timeout: 5 });
+      }
+      const after = await openPostgresStore(own.url, { max: 1 });
+      try {
+        const parts = await after<{ id: number; open_stake_cents: number }[]>`SELECT id, open_stake_cents FROM exposure_house ORDER BY id`;
+        expect([...parts]).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({ id, open_stake_cents: id === 1 ? 1_250 : 0 })));
+      } finally {
+        await after.end({ timeout: 5 });
+      }
+    } finally {
+      await own.drop();
+    }
+  });
+
   test("a BIGINT beyond 2^53 is refused rather than rounded", async () => {
     const outcome = await sql`SELECT 9007199254740993::bigint AS cents`.catch((error: unknown) => error);
     expect(outcome).toBeInstanceOf(RangeError);

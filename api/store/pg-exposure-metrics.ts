@@ -20,7 +20,7 @@ import { withTimeout } from "../../common/timeout.ts";
 export interface HouseExposure {
   /** Open bets: the reservation's count (`exposure_house.open_bets`). */
   openBets: number;
-  /** Stakes of the open bets (`bets` rows with status `open`). */
+  /** Stakes of the open bets: the reservation's (`exposure_house.open_stake_cents`, migration 9). */
   openStakeCents: number;
   /** What the house would pay if every open bet won: the reservation (`exposure_house`). */
   potentialPayoutCents: number;
@@ -28,8 +28,9 @@ export interface HouseExposure {
 
 /**
  * Reads the house's exposure in one statement, so the three figures are of
- * one snapshot: the reservation's eight parts summed, and the open bets'
- * stakes (the partial index on open bets keeps that to the open ones).
+ * one snapshot: the reservation's eight parts summed, eight rows however many
+ * bets are open (summing the open bets' stakes from `bets` made a scrape take
+ * 13–14 ms against SQLite's 4–5 ms with ~70,000 bets open in bench/bets.ts).
  *
  * ```ts
  * const { openBets, openStakeCents, potentialPayoutCents } = await readHouseExposure(sql);
@@ -37,9 +38,9 @@ export interface HouseExposure {
  */
 export async function readHouseExposure(sql: PgSql): Promise<HouseExposure> {
   const [row] = await sql<{ open_bets: number; open_stake_cents: number; potential_payout_cents: number }[]>`
-    SELECT (SELECT coalesce(sum(open_bets), 0)::bigint FROM exposure_house) AS open_bets,
-           (SELECT coalesce(sum(potential_payout_cents), 0)::bigint FROM exposure_house) AS potential_payout_cents,
-           (SELECT coalesce(sum(stake_cents), 0)::bigint FROM bets WHERE status = 'open') AS open_stake_cents`;
+    SELECT coalesce(sum(open_bets), 0)::bigint AS open_bets, coalesce(sum(potential_payout_cents), 0)::bigint AS potential_payout_cents,
+           coalesce(sum(open_stake_cents), 0)::bigint AS open_stake_cents
+    FROM exposure_house`;
   return { openBets: row?.open_bets ?? 0, openStakeCents: row?.open_stake_cents ?? 0, potentialPayoutCents: row?.potential_payout_cents ?? 0 };
 }
 

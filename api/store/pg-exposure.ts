@@ -29,16 +29,17 @@ export interface LiabilityCaps {
 
 /**
  * The reserved exposure as the database holds it: the house's potential
- * payout and open bets, and each cell's potential payout (cells at zero
- * included).
+ * payout, open bets and their stakes, and each cell's potential payout
+ * (cells at zero included).
  *
  * ```ts
- * const { houseCents, openBets, cells } = await exposure.read();
+ * const { houseCents, openBets, openStakeCents, cells } = await exposure.read();
  * ```
  */
 export interface ReservedExposure {
   houseCents: number;
   openBets: number;
+  openStakeCents: number;
   cells: { tStart: number; lowCents: number; cents: number }[];
 }
 
@@ -58,11 +59,12 @@ interface PartRow {
 /** A part as `open` reads it; unlocked, with the database's clock in the same statement. */
 type HouseRead = PartRow & { now_ms?: number };
 
-/** What a batch adds to one part of the house's reservation, and that part's cap. */
+/** What a batch adds to one part of the house's reservation (potential payout, bets, stakes), and that part's cap. */
 interface PartShare {
   id: number;
   cents: number;
   bets: number;
+  stake: number;
   cap: number;
 }
 
@@ -138,19 +140,19 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
   // (here or on other nodes) mostly lock different parts.
   let turn = Math.floor(Math.random() * HOUSE_PARTS);
   /** An unlocked batch's part: the next in turn with room for it as read (if none, the next: its guard refuses). */
-  const onePart = (parts: readonly PartRow[], cents: number, bets: number): PartShare => {
+  const onePart = (parts: readonly PartRow[], cents: number, bets: number, stake: number): PartShare => {
     const first = turn++ % HOUSE_PARTS;
     const order = parts.map((_, i) => parts[(first + i) % parts.length]!);
     const part = order.find((row) => row.potential_payout_cents + cents <= partCap(row.id)) ?? order[0]!;
-    return { id: part.id, cents, bets, cap: partCap(part.id) };
+    return { id: part.id, cents, bets, stake, cap: partCap(part.id) };
   };
-  /** A locked batch's reservation spread over the parts with room, in id order (the sum was judged against the cap). */
-  const spreadOverParts = (parts: readonly PartRow[], cents: number, bets: number): PartShare[] => {
+  /** A locked batch's reservation spread over the parts with room, in id order (the sum was judged against the cap); the bets and stakes go with the first share. */
+  const spreadOverParts = (parts: readonly PartRow[], cents: number, bets: number, stake: number): PartShare[] => {
     const shares: PartShare[] = [];
     let left = cents;
     for (const part of parts) {
       const take = Math.min(left, Math.max(0, partCap(part.id) - part.potential_payout_cents));
-      if (take > 0) shares.push({ id: part.id, cents: take, bets: shares.length === 0 ? bets : 0, cap: partCap(part.id) });
+      if (take > 0) shares.push({ id: part.id, cents: take, bets: shares.length === 0 ? bets : 0, stake: shares.length === 0 ? stake : 0, cap: partCap(part.id) });
       left -= take;
     }
     if (left > 0) throw new Error("the house's parts hold less room than their sum was judged to have: the batch is rolled back");
@@ -191,6 +193,7 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     const added = new Map<string, { t_start: number; low_cents: number; cents: number }>();
     let houseAdded = 0;
     let betsAdded = 0;
+    let stakeAdded = 0;
     let firstStart = Infinity;
     return {
       admit(order, openBets) {
@@ -210,12 +213,13 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
         added.set(key, delta);
         houseAdded += payout;
         betsAdded++;
+        stakeAdded += order.stakeCents;
         firstStart = Math.min(firstStart, order.tStart);
         return undefined;
       },
       reserveHouse() {
         if (betsAdded === 0) return Promise.resolve();
-        const shares = locked ? spreadOverParts(parts, houseAdded, betsAdded) : [onePart(parts, houseAdded, betsAdded)];
+        const shares = locked ? spreadOverParts(parts, houseAdded, betsAdded, stakeAdded) : [onePart(parts, houseAdded, betsAdded, stakeAdded)];
         // Unlocked, the house's statement also reads the clock once the part is locked (the aggregate has read every
         // updated row before its guards run): what `locked` read in `open`.
         const clockGuard =
@@ -224,8 +228,9 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
             : sql`, guard((extract(epoch FROM clock_timestamp()) * 1000)::bigint < ${firstStart - lockMs / 2}, ${CLOCK_GUARD})`;
         return tx`
             WITH updated AS (
-              UPDATE exposure_house h SET potential_payout_cents = h.potential_payout_cents + d.cents, open_bets = h.open_bets + d.bets
-              FROM jsonb_to_recordset(${json(shares)}::jsonb) AS d (id integer, cents bigint, bets bigint, cap bigint)
+              UPDATE exposure_house h
+              SET potential_payout_cents = h.potential_payout_cents + d.cents, open_bets = h.open_bets + d.bets, open_stake_cents = h.open_stake_cents + d.stake
+              FROM jsonb_to_recordset(${json(shares)}::jsonb) AS d (id integer, cents bigint, bets bigint, stake bigint, cap bigint)
               WHERE h.id = d.id AND h.potential_payout_cents + d.cents <= d.cap
               RETURNING 1)
             SELECT guard(count(*) = ${shares.length}, ${HOUSE_GUARD}) ${clockGuard} FROM updated`
@@ -264,7 +269,9 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     if (settled.length === 0) return;
     const byCell = new Map<string, { t_start: number; low_cents: number; cents: number }>();
     let house = 0;
+    let stakes = 0;
     for (const bet of settled) {
+      stakes += bet.stakeCents;
       const payout = potentialPayoutCents(bet.stakeCents, bet.multiplierCenti);
       const key = cellKey(bet.tStart, bet.lowCents);
       const delta = byCell.get(key) ?? { t_start: bet.tStart, low_cents: bet.lowCents, cents: 0 };
@@ -274,7 +281,8 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     }
     const deltas = json([...byCell.values()]);
     // The placing order (every part in id order, then the cells sorted): a batch and a settlement wait, never deadlock.
-    const parts = await tx<(PartRow & { open_bets: number })[]>`SELECT id, potential_payout_cents, open_bets FROM exposure_house ORDER BY id FOR UPDATE`;
+    const parts = await tx<(PartRow & { open_bets: number; open_stake_cents: number })[]>`
+      SELECT id, potential_payout_cents, open_bets, open_stake_cents FROM exposure_house ORDER BY id FOR UPDATE`;
     await tx`
       SELECT 1 FROM exposure_cells c JOIN jsonb_to_recordset(${deltas}::jsonb) AS d (t_start bigint, low_cents bigint, cents bigint)
         ON c.t_start = d.t_start AND c.low_cents = d.low_cents
@@ -286,16 +294,24 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     // Taken from the parts in id order (never below zero: a part's share is not per bet).
     let cents = house;
     let bets = settled.length;
+    let stake = stakes;
     const taken = parts.flatMap((part) => {
-      const share = { id: part.id, cents: Math.min(cents, part.potential_payout_cents), bets: Math.min(bets, part.open_bets) };
+      const share = {
+        id: part.id,
+        cents: Math.min(cents, part.potential_payout_cents),
+        bets: Math.min(bets, part.open_bets),
+        stake: Math.min(stake, part.open_stake_cents),
+      };
       cents -= share.cents;
       bets -= share.bets;
-      return share.cents > 0 || share.bets > 0 ? [share] : [];
+      stake -= share.stake;
+      return share.cents > 0 || share.bets > 0 || share.stake > 0 ? [share] : [];
     });
     if (taken.length > 0) {
       await tx`
-        UPDATE exposure_house h SET potential_payout_cents = h.potential_payout_cents - d.cents, open_bets = h.open_bets - d.bets
-        FROM jsonb_to_recordset(${json(taken)}::jsonb) AS d (id integer, cents bigint, bets bigint)
+        UPDATE exposure_house h
+        SET potential_payout_cents = h.potential_payout_cents - d.cents, open_bets = h.open_bets - d.bets, open_stake_cents = h.open_stake_cents - d.stake
+        FROM jsonb_to_recordset(${json(taken)}::jsonb) AS d (id integer, cents bigint, bets bigint, stake bigint)
         WHERE h.id = d.id`;
     }
     // A cell emptied after its window started takes no bet again (placement stops before the start): its row goes,
@@ -310,13 +326,15 @@ export function createPgExposure(sql: PgSql, caps: LiabilityCaps): PgExposureHoo
     open,
     release,
     async read() {
-      const [house] = await sql<{ potential_payout_cents: number; open_bets: number }[]>`
-        SELECT sum(potential_payout_cents)::bigint AS potential_payout_cents, sum(open_bets)::bigint AS open_bets FROM exposure_house`;
+      const [house] = await sql<{ potential_payout_cents: number; open_bets: number; open_stake_cents: number }[]>`
+        SELECT sum(potential_payout_cents)::bigint AS potential_payout_cents, sum(open_bets)::bigint AS open_bets,
+               sum(open_stake_cents)::bigint AS open_stake_cents FROM exposure_house`;
       const cells = await sql<{ t_start: number; low_cents: number; potential_payout_cents: number }[]>`
         SELECT t_start, low_cents, potential_payout_cents FROM exposure_cells ORDER BY t_start, low_cents`;
       return {
         houseCents: house?.potential_payout_cents ?? 0,
         openBets: house?.open_bets ?? 0,
+        openStakeCents: house?.open_stake_cents ?? 0,
         cells: cells.map((row) => ({ tStart: row.t_start, lowCents: row.low_cents, cents: row.potential_payout_cents })),
       };
     },

@@ -78,6 +78,17 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
     return { cells, house };
   }
 
+  /** The reservation tables hold exactly what the open bets owe: the house's payout, their count and stakes, each cell's payout. */
+  async function expectReservationOfOpenBets(node: Node) {
+    const rows = await openBets(node.sql);
+    const { cells, house } = liabilityOf(rows);
+    const reserved = await node.exposure.read();
+    expect(reserved.houseCents).toBe(house);
+    expect(reserved.openBets).toBe(rows.length);
+    expect(reserved.openStakeCents).toBe(rows.reduce((sum, row) => sum + row.stake_cents, 0));
+    for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
+  }
+
   /** A fresh window of `cells` cells and `count` players with plenty of money, in its own time so cases do not share cells. */
   async function market(node: Node, count: number, cellCount: number) {
     const tStart = 1_797_100_000_000 + ++window * 60_000;
@@ -182,13 +193,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
       ]);
       previous = { ...next, ids: previous.ids };
     }
-    const rows = await openBets(a.sql);
-    const { cells, house } = liabilityOf(rows);
-    const reserved = await a.exposure.read();
-    expect(reserved.houseCents).toBe(house);
-    expect(reserved.openBets).toBe(rows.length);
-    expect(reserved.openStakeCents).toBe(rows.reduce((sum, row) => sum + row.stake_cents, 0));
-    for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
+    await expectReservationOfOpenBets(a);
     expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
   });
 
@@ -206,13 +211,7 @@ describe.skipIf(!run)("exposure caps across nodes", () => {
         b.store.bets.placeBatch(Array.from({ length: 6 }, () => order(ids.slice(4)))),
       ]);
     }
-    const rows = await openBets(a.sql);
-    const { cells, house } = liabilityOf(rows);
-    const reserved = await a.exposure.read();
-    expect(reserved.houseCents).toBe(house);
-    expect(reserved.openBets).toBe(rows.length);
-    expect(reserved.openStakeCents).toBe(rows.reduce((sum, row) => sum + row.stake_cents, 0));
-    for (const cell of reserved.cells) expect(cell.cents).toBe(cells.get(`${cell.tStart}:${cell.lowCents}`) ?? 0);
+    await expectReservationOfOpenBets(a);
     expect(moneyInvariantsBroken(await tables(a.sql))).toEqual([]);
   });
 

@@ -16,9 +16,8 @@ import type { Me, SessionCreated } from "../common/contracts/session.ts";
 import { authed, cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
 import { unbalancedPlayers } from "./support/pg-settlement-check.ts";
 import { createTempDatabase, postgresMissing, type TempDatabase } from "./support/postgres.ts";
-import { startRedis } from "./support/redis-server.ts";
-import { type RunningApi, startApi } from "./support/service.ts";
-import { startTickPump } from "./support/tick-pump.ts";
+import { startBetLoad, startBetsSystem } from "./support/bets-system.ts";
+import type { RunningApi } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
 
 // These tests start real processes: 30 s a test unless given, as `make test` gives (bun test alone gives 5).
@@ -72,25 +71,7 @@ describe.skipIf(!run)("backups on PostgreSQL", () => {
 
   /** A database of our own or the restored one, a Redis, a tick pump and an API on it: one system. */
   async function startSystem(databaseUrl: string): Promise<RunningApi> {
-    const redis = await startRedis();
-    cleanups.push(() => redis.stop());
-    const pump = await startTickPump(redis.url, 42_000);
-    cleanups.push(() => pump.stop());
-    const api = await startApi(
-      {
-        REDIS_URL: redis.url,
-        DATABASE_URL: databaseUrl,
-        SESSION_SECRET: SECRET,
-        MAX_OPEN_BETS: "100000",
-        BETS_PER_PLAYER_PER_S: "100000",
-        SESSIONS_PER_IP_PER_MIN: "100000",
-        SETTLE_TIMEOUT_MS,
-        LOG_LEVEL: "warn",
-      },
-      { grid: true },
-    );
-    cleanups.push(() => api.stop("SIGKILL"));
-    return api;
+    return (await startBetsSystem({ DATABASE_URL: databaseUrl, SETTLE_TIMEOUT_MS }, SECRET, cleanups)).api;
   }
 
   async function database(prefix: string): Promise<{ db: TempDatabase; sql: postgres.Sql }> {
@@ -110,18 +91,8 @@ describe.skipIf(!run)("backups on PostgreSQL", () => {
     expect(cells.length).toBeGreaterThan(0);
 
     // The load: 16 clients placing bets until told to stop.
-    const accepted: string[] = [];
-    let running = true;
-    let sent = 0;
-    const client = async (n: number) => {
-      while (running) {
-        const player = players[(n + sent++) % players.length]!;
-        const response = await postBet(api.base, player.token, { amount: 0.5, cell: cellOf(cells[sent % cells.length]!) });
-        if (response.status === 202) accepted.push(((await response.json()) as BetAccepted).bet_id);
-        else await response.body?.cancel();
-      }
-    };
-    const clients = Array.from({ length: 16 }, (_, n) => client(n));
+    const load = startBetLoad(api.base, players, cells);
+    const { accepted } = load;
 
     await waitFor("bets accepted before the backup", () => accepted.length > 200, 20_000, 10);
     // And some settled, so the copy also holds settled bets and their credits to audit.
@@ -131,8 +102,7 @@ describe.skipIf(!run)("backups on PostgreSQL", () => {
     const backup = await finished(apiCommand(["backup", "--dir", backups], { DATABASE_URL: liveDb.url }));
     const acceptedDuring = accepted.length - acknowledgedBefore.length;
     await waitFor("bets accepted after the backup", () => accepted.length > acknowledgedBefore.length + acceptedDuring + 100, 20_000, 10);
-    running = false;
-    await Promise.all(clients);
+    await load.stop();
 
     expect({ code: backup.code, stderr: backup.stderr }).toEqual({ code: 0, stderr: "" });
     const logged = JSON.parse(backup.stdout) as { path: string; integrity: string; ms: number; bytes: number };

@@ -9,13 +9,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { auditBooks } from "../api/report/audit.ts";
-import type { BetAccepted } from "../common/contracts/bet.ts";
 import type { Me, SessionCreated } from "../common/contracts/session.ts";
 import { authed, cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
 import { auditMoney } from "./support/money-audit.ts";
-import { startRedis, type TestRedis } from "./support/redis-server.ts";
-import { type RunningApi, startApi } from "./support/service.ts";
-import { startTickPump, type TickPump } from "./support/tick-pump.ts";
+import { startBetLoad, startBetsSystem } from "./support/bets-system.ts";
 import { waitFor } from "./support/wait.ts";
 
 // These tests start real processes: 30 s a test, as `make test` gives (bun test alone gives 5).
@@ -37,26 +34,7 @@ afterAll(async () => {
 });
 
 /** A Redis, a tick pump on it and an API on `dbPath`: one system. */
-async function startSystem(dbPath: string): Promise<{ redis: TestRedis; pump: TickPump; api: RunningApi }> {
-  const redis = await startRedis();
-  cleanups.push(() => redis.stop());
-  const pump = await startTickPump(redis.url, 42_000);
-  cleanups.push(() => pump.stop());
-  const api = await startApi(
-    {
-      REDIS_URL: redis.url,
-      DB_PATH: dbPath,
-      SESSION_SECRET: SECRET,
-      MAX_OPEN_BETS: "100000",
-      BETS_PER_PLAYER_PER_S: "100000",
-      SESSIONS_PER_IP_PER_MIN: "100000",
-      LOG_LEVEL: "warn",
-    },
-    { grid: true },
-  );
-  cleanups.push(async () => void (await api.stop("SIGKILL")));
-  return { redis, pump, api };
-}
+const startSystem = (dbPath: string) => startBetsSystem({ DB_PATH: dbPath }, SECRET, cleanups);
 
 /** `api backup` as the timer runs it: the compiled binary when the tests run those, else `bun api/main.ts`. */
 function spawnBackup(dbPath: string, backups: string) {
@@ -84,18 +62,8 @@ describe("backups", () => {
     expect(cells.length).toBeGreaterThan(0);
 
     // The load: 16 clients placing bets until told to stop.
-    const accepted: string[] = [];
-    let running = true;
-    let sent = 0;
-    const client = async (n: number) => {
-      while (running) {
-        const player = players[(n + sent++) % players.length]!;
-        const response = await postBet(live.api.base, player.token, { amount: 0.5, cell: cellOf(cells[sent % cells.length]!) });
-        if (response.status === 202) accepted.push(((await response.json()) as BetAccepted).bet_id);
-        else await response.body?.cancel();
-      }
-    };
-    const clients = Array.from({ length: 16 }, (_, n) => client(n));
+    const load = startBetLoad(live.api.base, players, cells);
+    const { accepted } = load;
 
     await waitFor("bets accepted before the backup", () => accepted.length > 200, 20_000, 10);
     const acknowledgedBefore = accepted.slice();
@@ -103,8 +71,7 @@ describe("backups", () => {
     const [code, stdout, stderr] = await Promise.all([backup.exited, new Response(backup.stdout).text(), new Response(backup.stderr).text()]);
     const acceptedDuring = accepted.length - acknowledgedBefore.length;
     await waitFor("bets accepted after the backup", () => accepted.length > acknowledgedBefore.length + acceptedDuring + 100, 20_000, 10);
-    running = false;
-    await Promise.all(clients);
+    await load.stop();
 
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     const logged = JSON.parse(stdout) as { path: string; integrity: string; ms: number; bytes: number };

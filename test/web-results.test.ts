@@ -228,13 +228,27 @@ describe("results on the page", () => {
     await Bun.sleep(Math.max(0, win.tStart + 150 - Date.now()));
     await stack.pump.publish((win.low + win.high) / 2);
     await waitFor("the bet settled in SQLite", () => storedBet(wonId)?.status === "won", 5000);
-    const wonButton = page.locator(`button.cell[data-key="${win.key}"]`);
+    // Where the page shows the result: the bet's row in the history panel, which lasts, and its cell while the
+    // cell is still on the grid (a grid that arrives after the reconnect no longer holds a window that has ended).
+    // Read as they are, without waiting for an element that may be gone.
+    const shown = () =>
+      page.evaluate(
+        ({ key, betId }) => {
+          const cell = document.querySelector<HTMLButtonElement>(`button.cell[data-key="${key}"]`);
+          const row = document.querySelector<HTMLElement>(`.bet-row[data-bet-id="${betId}"]`);
+          return { cell: cell ? (cell.dataset.result ?? "no result") : "gone", row: row?.dataset.status ?? "no row" };
+        },
+        { key: win.key, betId: wonId },
+      );
     // The page could not have heard it.
-    expect(await wonButton.getAttribute("data-result")).toBeNull();
+    expect(await shown()).toEqual({ cell: "no result", row: "open" });
 
     await stack.startWs();
     await waitFor("conn live again", async () => (await page.locator("[data-testid=conn]").textContent()) === "live", 15_000);
-    await waitFor("the cell marked won", async () => (await wonButton.getAttribute("data-result")) === "won", 5000);
+    await waitFor("the bet marked won in its row, and on its cell if still on the grid", async () => {
+      const now = await shown();
+      return now.row === "won" && (now.cell === "won" || now.cell === "gone");
+    }, 5000);
     const won = storedBet(wonId)!;
     await waitFor("the payout credited", async () => cents(await shownBalance()) === cents(start) - cents(STAKE) + won.payout_cents, 5000);
     // While ws was down the browser itself logs failed websocket handshakes; nothing else may appear.

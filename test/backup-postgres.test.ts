@@ -91,17 +91,17 @@ describe.skipIf(!run)("backups on PostgreSQL", () => {
     expect(cells.length).toBeGreaterThan(0);
 
     // The load: 16 clients placing bets until told to stop.
-    const load = startBetLoad(api.base, players, cells);
+    const load = startBetLoad(api, players, cells);
     const { accepted } = load;
 
-    await waitFor("bets accepted before the backup", () => accepted.length > 200, 20_000, 10);
+    await load.guard(waitFor("bets accepted before the backup", () => accepted.length > 200, 20_000, 10));
     // And some settled, so the copy also holds settled bets and their credits to audit.
-    await waitFor("bets settled before the backup", async () => (await live`SELECT 1 FROM bets WHERE status <> 'open' LIMIT 1`).length > 0, 30_000, 100);
+    await load.guard(waitFor("bets settled before the backup", async () => (await live`SELECT 1 FROM bets WHERE status <> 'open' LIMIT 1`).length > 0, 30_000, 100));
     const acknowledgedBefore = accepted.slice();
     const backups = join(dir, "backups");
     const backup = await finished(apiCommand(["backup", "--dir", backups], { DATABASE_URL: liveDb.url }));
     const acceptedDuring = accepted.length - acknowledgedBefore.length;
-    await waitFor("bets accepted after the backup", () => accepted.length > acknowledgedBefore.length + acceptedDuring + 100, 20_000, 10);
+    await load.guard(waitFor("bets accepted after the backup", () => accepted.length > acknowledgedBefore.length + acceptedDuring + 100, 20_000, 10));
     await load.stop();
 
     expect({ code: backup.code, stderr: backup.stderr }).toEqual({ code: 0, stderr: "" });
@@ -124,7 +124,7 @@ describe.skipIf(!run)("backups on PostgreSQL", () => {
     expect([...inCopy].filter((id) => !inLive.has(id))).toEqual([]);
     expect(inLive.size).toBeGreaterThan(inCopy.size);
     const statuses = Object.fromEntries((await restored`SELECT status, count(*)::int AS n FROM bets GROUP BY status`).map((row) => [row.status, row.n]));
-    console.log(`pg backup: ${inCopy.size} of ${inLive.size} bets (${JSON.stringify(statuses)}), ${acceptedDuring} accepted while the command ran, dump and check ${logged.ms} ms, ${logged.bytes} bytes`);
+    console.log(`pg backup: ${inCopy.size} of ${inLive.size} bets (${JSON.stringify(statuses)}), ${acceptedDuring} accepted while the command ran (${load.resets} connection resets), dump and check ${logged.ms} ms, ${logged.bytes} bytes`);
 
     // Every balance equals its ledger, every bet has exactly one stake, and `api report`'s audit says so too.
     expect(await unbalancedPlayers(restored)).toEqual([]);

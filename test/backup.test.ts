@@ -62,15 +62,15 @@ describe("backups", () => {
     expect(cells.length).toBeGreaterThan(0);
 
     // The load: 16 clients placing bets until told to stop.
-    const load = startBetLoad(live.api.base, players, cells);
+    const load = startBetLoad(live.api, players, cells);
     const { accepted } = load;
 
-    await waitFor("bets accepted before the backup", () => accepted.length > 200, 20_000, 10);
+    await load.guard(waitFor("bets accepted before the backup", () => accepted.length > 200, 20_000, 10));
     const acknowledgedBefore = accepted.slice();
     const backup = spawnBackup(livePath, backups);
     const [code, stdout, stderr] = await Promise.all([backup.exited, new Response(backup.stdout).text(), new Response(backup.stderr).text()]);
     const acceptedDuring = accepted.length - acknowledgedBefore.length;
-    await waitFor("bets accepted after the backup", () => accepted.length > acknowledgedBefore.length + acceptedDuring + 100, 20_000, 10);
+    await load.guard(waitFor("bets accepted after the backup", () => accepted.length > acknowledgedBefore.length + acceptedDuring + 100, 20_000, 10));
     await load.stop();
 
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
@@ -87,7 +87,7 @@ describe("backups", () => {
     expect(acknowledgedBefore.filter((id) => !inBackup.has(id))).toEqual([]);
     expect([...inBackup].filter((id) => !inLive.has(id))).toEqual([]);
     expect(inLive.size).toBeGreaterThan(inBackup.size);
-    console.log(`backup: ${inBackup.size} of ${inLive.size} bets, ${acceptedDuring} accepted while the command ran, copy and check ${logged.ms} ms, ${logged.bytes} bytes`);
+    console.log(`backup: ${inBackup.size} of ${inLive.size} bets, ${acceptedDuring} accepted while the command ran (${load.resets} connection resets), copy and check ${logged.ms} ms, ${logged.bytes} bytes`);
 
     // Restore as docs/backups.md says, into a fresh system: the API stopped, the backup
     // copied in as the database, no -wal or -shm beside it, the API started on it.

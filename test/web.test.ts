@@ -610,6 +610,10 @@ describe("the page behind nginx", () => {
       const body = (await answer.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
       answers.push(body?.error?.code ?? `status ${answer.status()}`);
     };
+    // A grid frozen for a moment (the price late on this busy machine) disables every cell: wait for fifteen to tap.
+    const tappable = () =>
+      page.evaluate(() => [...document.querySelectorAll<HTMLButtonElement>("button.cell")].filter((b) => !b.disabled && Number(b.dataset.tStart) - Date.now() > 3000).length);
+    await waitFor("fifteen tappable cells", async () => (await tappable()) >= 15);
     page.on("response", onAnswer);
     // Fifteen taps at once on fifteen cells: the API here takes BETS_PER_S a second from one player.
     // The cells nearest the grid's middle row, so none leaves the page if the price moves meanwhile.

@@ -13,7 +13,7 @@ import postgres from "postgres";
 import type { Report } from "../api/report/format.ts";
 import type { BetAccepted } from "../common/contracts/bet.ts";
 import type { Me, SessionCreated } from "../common/contracts/session.ts";
-import { authed, cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
+import { authed, cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
 import { unbalancedPlayers } from "./support/pg-settlement-check.ts";
 import { createTempDatabase, postgresMissing, type TempDatabase } from "./support/postgres.ts";
 import { startBetLoad, startBetsSystem } from "./support/bets-system.ts";
@@ -151,7 +151,7 @@ describe.skipIf(!run)("backups on PostgreSQL", () => {
         return me.user_id === player.user_id && Math.round(me.balance * 100) === Number(row!.balance_cents);
       });
     }
-    const cell = (await getGrid(fresh.base)).cells.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 5000)!;
+    const cell = openCell(await getGrid(fresh.base), undefined, 5000);
     const placed = await postBet(fresh.base, players[0]!.token, { amount: 0.5, cell: cellOf(cell) });
     expect(placed.status).toBe(202);
     const { bet_id } = (await placed.json()) as BetAccepted;

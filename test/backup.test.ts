@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { auditBooks } from "../api/report/audit.ts";
 import type { Me, SessionCreated } from "../common/contracts/session.ts";
-import { authed, cellOf, getGrid, newSession, postBet } from "./support/api-client.ts";
+import { authed, cellOf, getGrid, newSession, openCell, postBet } from "./support/api-client.ts";
 import { auditMoney } from "./support/money-audit.ts";
 import { startBetLoad, startBetsSystem } from "./support/bets-system.ts";
 import { waitFor } from "./support/wait.ts";
@@ -132,7 +132,7 @@ describe("backups", () => {
       restored.close();
     }
     // And it takes bets again.
-    const cell = (await getGrid(fresh.api.base)).cells.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 5000)!;
+    const cell = openCell(await getGrid(fresh.api.base), undefined, 5000);
     expect((await postBet(fresh.api.base, players[0]!.token, { amount: 0.5, cell: cellOf(cell) })).status).toBe(202);
     expect(check(restoredPath).audit).toEqual({ balances: 0, stakes: 0, settlements: 0 });
   }, 90_000);

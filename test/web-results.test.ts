@@ -192,7 +192,7 @@ describe("results on the page", () => {
 
       // Another device (here, the API straight) places a bet for the same player: the page hears it and draws it.
       const grid = (await (await fetch(`${stack.nginx.url}/api/grid`)).json()) as { cells: { t_start: number; t_end: number; price_low: number; price_high: number; locked: boolean; offered: boolean; multiplier: number }[] };
-      const pick = grid.cells.find((c) => !c.locked && c.offered && c.multiplier < 100 && c.t_start - Date.now() > 3000 && c.t_start - Date.now() < 5000)!;
+      const pick = grid.cells.find((c) => !c.locked && c.offered && c.multiplier <= 20 && c.t_start - Date.now() > 3000 && c.t_start - Date.now() < 5000)!;
       const response = await fetch(`${stack.nginx.url}/api/bets`, {
         method: "POST",
         headers: { authorization: `Bearer ${kept.token}`, "content-type": "application/json" },

@@ -5,6 +5,7 @@ import type { BetEventEnvelope } from "../../common/contracts/bet-event.ts";
 import type { BetRequest } from "../../common/contracts/bet.ts";
 import type { BusTick } from "../../common/contracts/price.ts";
 import { createLogger } from "../../common/log.ts";
+import { metricsRegistry } from "../../common/metrics/registry.ts";
 import { openTempStore } from "../../test/support/temp-db.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { createBetStore } from "../bets/bet-store.ts";
@@ -117,3 +118,28 @@ test("at start, the open bets on disk hold their share of the limits and are set
   expect(await place.place("p1", request(42_200), null)).toMatchObject({ status: "accepted" });
   await judging.stop();
 });
+
+test("a placed bet is counted accepted once, with its stake; its retry under the same Idempotency-Key and the open bets loaded at start are not", async () => {
+  const { db, lifecycle, placement } = await setUp({ maxOpenBets: 5 });
+  using _ = db;
+  db.run(
+    `INSERT INTO bets (id, player_id, stake_cents, t_start, t_end, price_low_cents, price_high_cents, multiplier_centi, created_at, balance_after_cents)
+     VALUES ('b0', 'p1', 100, ${T + 1000}, ${T + 2000}, 4190000, 4191000, 300, ${T}, 9900)`,
+  );
+  db.run(`INSERT INTO ledger (player_id, kind, amount_cents, bet_id, created_at) VALUES ('p1', 'stake', -100, 'b0', ${T})`);
+  const before = { accepted: await metricValue("tap_bets_accepted_total"), stakes: await metricValue("tap_stakes_cents_total") };
+  expect(lifecycle.load()).toEqual({ openBets: 1, settling: 1 });
+  const place = placement();
+  const first = await place.place("p1", { ...request(42_100), amount: 2.5 }, "key-1");
+  const again = await place.place("p1", { ...request(42_100), amount: 2.5 }, "key-1");
+  expect(again.bet_id).toBe(first.bet_id);
+  expect(await metricValue("tap_bets_accepted_total")).toBe(before.accepted + 1);
+  expect(await metricValue("tap_stakes_cents_total")).toBe(before.stakes + 250);
+});
+
+/** The sum of a metric's series (0 before it has one). */
+async function metricValue(name: string): Promise<number> {
+  const metric = metricsRegistry.getSingleMetric(name);
+  if (!metric) return 0;
+  return (await metric.get()).values.reduce((sum, value) => sum + value.value, 0);
+}

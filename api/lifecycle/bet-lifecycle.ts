@@ -3,6 +3,7 @@ import type { Logger } from "../../common/log.ts";
 import type { BetRow } from "../bets/bet-store.ts";
 import { createExposure, type Exposure, type ExposureLimits } from "../bets/exposure.ts";
 import { createBetEventPublisher } from "../settlement/event-publisher.ts";
+import { acceptedBetCounter } from "./accepted-metrics.ts";
 import { acceptedEnvelope } from "../settlement/events.ts";
 import { type JudgingOptions, startJudging } from "../settlement/judging.ts";
 import { openBetOf, type SettlementStore } from "../settlement/settle-store.ts";
@@ -74,6 +75,7 @@ export function createBetLifecycle({ store, bus, log, limits, settlement, now = 
   });
   // Placement only reserves and gives back; loading is the lifecycle's.
   const limitsHeld: Pick<Exposure, "reserve" | "release"> = exposure;
+  const countAccepted = acceptedBetCounter();
 
   return {
     /** The limits open bets hold: placement reserves a bet's share, settlement gives it back. */
@@ -91,6 +93,7 @@ export function createBetLifecycle({ store, bus, log, limits, settlement, now = 
     settled: () => settler.settled(),
     /** A newly stored bet: it joins the settlement book and its player is told it was accepted. */
     placed(bet: BetRow): void {
+      countAccepted(bet);
       settler.add(openBetOf(bet));
       events.push(acceptedEnvelope(bet));
     },

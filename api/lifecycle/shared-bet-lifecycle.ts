@@ -3,6 +3,7 @@ import type { Logger } from "../../common/log.ts";
 import type { BetRow } from "../bets/bet-store.ts";
 import type { Exposure } from "../bets/exposure.ts";
 import { createBetEventPublisher } from "../settlement/event-publisher.ts";
+import { acceptedBetCounter } from "./accepted-metrics.ts";
 import { acceptedEnvelope } from "../settlement/events.ts";
 import { startJudging } from "../settlement/judging.ts";
 import { type BetSource, readBetsFirst } from "../settlement/read-bets-first.ts";
@@ -50,11 +51,13 @@ const NO_LIMITS_IN_MEMORY: Pick<Exposure, "reserve" | "release"> = { reserve: ()
  */
 export function createSharedBetLifecycle({ store, source, bus, log, settlement, lockMs, onWriteFailed, now = Date.now }: SharedLifecycleParts) {
   const events = createBetEventPublisher({ bus, log });
+  const countAccepted = acceptedBetCounter();
   let settler: ReturnType<typeof readBetsFirst> | undefined;
   return {
     exposure: NO_LIMITS_IN_MEMORY,
     /** A newly stored bet: its player is told; the settler reads it from the store. */
     placed(bet: BetRow): void {
+      countAccepted(bet);
       events.push(acceptedEnvelope(bet));
     },
     /** Starts settling on this node (it holds the lease): the book from the store, the stored ticks, then the feed. */

@@ -96,8 +96,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * limits are released, and each player is told over the bus. Each settled
  * bet is one info line ("bet settled": bet, player, outcome, payout), so the
  * journal alone tells what became of a bet, and is counted in the metrics
- * (docs/metrics.md): newly stored bets and their stakes as they join the book,
- * settled bets by outcome, payouts, and the settlement lag.
+ * (docs/metrics.md): settled bets by outcome, payouts, and the settlement lag
+ * (bets accepted are counted where they are placed: api/lifecycle/accepted-metrics.ts).
  *
  * ```ts
  * const settler = createSettler({ book, store, exposure, events, log });
@@ -183,8 +183,6 @@ export function createSettler({ book, store, exposure, events, log, now = Date.n
     /** A newly placed bet joins the book. */
     add(bet: OpenBet): void {
       book.add(bet);
-      metrics.accepted.inc();
-      metrics.stakes.inc(bet.stakeCents);
     },
     /** A judged tick from the feed: stored with what it decides. */
     onTick(judged: JudgedTick): void {
@@ -279,7 +277,5 @@ function settlementMetrics() {
     lag: { won: lag.labels({ outcome: "won" }), lost: lag.labels({ outcome: "lost" }), void: lag.labels({ outcome: "void" }) },
     payouts: counter({ name: "tap_payouts_cents_total", help: "Paid to players for won bets, in cents." }),
     refunds: counter({ name: "tap_refunds_cents_total", help: "Stakes given back for void bets, in cents." }),
-    accepted: counter({ name: "tap_bets_accepted_total", help: "Bets accepted: stored and entered in the settlement book." }),
-    stakes: counter({ name: "tap_stakes_cents_total", help: "Stakes of the accepted bets, in cents." }),
   };
 }

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RenderedNginx, renderNginx } from "../nginx/render.ts";
 import { buildWeb } from "../web/build.ts";
-import { launchBrowser, recordPageProblems } from "./support/browser.ts";
+import { launchBrowser, recordPageProblems, watchStaleGrids } from "./support/browser.ts";
 import { nginxUnavailable } from "./support/nginx.ts";
 import { canConnect, freePort } from "./support/ports.ts";
 import { startRedis, type TestRedis } from "./support/redis-server.ts";
@@ -201,7 +201,7 @@ describe.skipIf(!run)("the HTTPS site on nginx", () => {
     });
     // A grid asked for while the price service is held up longer than STALE_MS (this machine under load)
     // is a 503 the page rides out and Chromium logs; counted here, so that only those are forgiven below.
-    let staleGrids = 0;
+    const staleGrids = watchStaleGrids(page);
     // A tap the API refused because the grid or the quote moved on between the page's grid and the bet (the loop
     // below taps again) is an answer in the error contract the page shows, and Chromium logs it: counted, to forgive.
     const refusedTaps: number[] = [];
@@ -211,10 +211,7 @@ describe.skipIf(!run)("the HTTPS site on nginx", () => {
       if (answer.request().method() === "POST" && path === "/api/bets" && (answer.status() === 400 || answer.status() === 409)) {
         const body = (await answer.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
         if (TAP_REFUSALS.has(body?.error?.code ?? "")) refusedTaps.push(answer.status());
-        return;
       }
-      if (answer.status() !== 503 || answer.request().method() !== "GET" || !path.startsWith("/api/grid")) return;
-      if ((await answer.text().catch(() => "")).includes("no fresh price")) staleGrids++;
     });
     const response = await page.goto(`https://127.0.0.1:${ports.https}/`);
     expect(response?.status()).toBe(200);
@@ -264,8 +261,7 @@ describe.skipIf(!run)("the HTTPS site on nginx", () => {
     expect(await status.getAttribute("data-result")).toBe(result?.status ?? "(no result event)");
     expect(new Set(betEvents.filter((event) => event.bet_id === betId).map((event) => event.url))).toEqual(new Set([wss]));
     expect(sockets).toEqual([wss]);
-    const stale503 = "console error: Failed to load resource: the server responded with a status of 503 ()";
-    for (let forgiven = 0; forgiven < staleGrids && problems.includes(stale503); forgiven++) problems.splice(problems.indexOf(stale503), 1);
+    staleGrids.forgive(problems, "console error: Failed to load resource: the server responded with a status of 503 ()");
     for (const refused of refusedTaps) {
       const logged = `console error: Failed to load resource: the server responded with a status of ${refused} ()`;
       if (problems.includes(logged)) problems.splice(problems.indexOf(logged), 1);

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Page, Response as PageResponse } from "playwright-core";
+import type { Page } from "playwright-core";
 import { readApiConfig } from "../api/config.ts";
+import { watchStaleGrids } from "./support/browser.ts";
 import { TEST_SESSION_SECRET } from "./support/service.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -375,17 +376,13 @@ describe("the bets panel", () => {
     expect(await page.locator(".change-label").textContent()).toBe("5m change");
     expect(await page.locator("[data-testid=change-value]").textContent()).toMatch(/^[▲▼■] [+−±]/);
 
-    let staleGrids = 0;
-    const countStaleGrid = async (answer: PageResponse) => {
-      if (answer.status() !== 503 || answer.request().method() !== "GET" || !new URL(answer.url()).pathname.startsWith("/api/grid")) return;
-      if ((await answer.text().catch(() => "")).includes("no fresh price")) staleGrids++;
-    };
+    // Grids the page asks for while the prices are stopped below (503s it rides out): counted, to forgive.
+    const staleGrids = watchStaleGrids(page);
     const phone = await stack.browser.browser.newContext(PHONE);
     try {
       const small = await phone.newPage();
       await small.goto(stack.nginx.url);
       await waitFor("the phone live", async () => (await small.locator("button.cell:not([disabled])").count()) > 10, 10_000);
-      page.on("response", countStaleGrid);
       await stack.pump.stop();
       const overlaps = (target: Page) =>
         target.evaluate(() => {
@@ -418,11 +415,8 @@ describe("the bets panel", () => {
       await stack.restartPump(START_PRICE);
     }
     await waitFor("live again", async () => (await page.locator(".paused").isHidden()), 8000);
-    page.off("response", countStaleGrid);
-    // A grid the page asked for while the prices were stopped is a 503 ("no fresh price") that it rides out and
-    // Chromium logs: forgiven, one logged error for each such answer, and nothing else.
-    const stale503 = "console error: Failed to load resource: the server responded with a status of 503 (Service Unavailable)";
-    for (let forgiven = 0; forgiven < staleGrids && problems.includes(stale503); forgiven++) problems.splice(problems.indexOf(stale503), 1);
+    staleGrids.stop();
+    staleGrids.forgive(problems, "console error: Failed to load resource: the server responded with a status of 503 (Service Unavailable)");
     expect(problems).toEqual([]);
   }, 30_000);
 

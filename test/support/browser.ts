@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page, type Response as PageResponse } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own download is not reachable here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -56,4 +56,31 @@ export function recordPageProblems(page: Page, problems: string[]): void {
     if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+}
+
+/**
+ * Counts, from now on, the page's GET /api/grid answers of 503 "no fresh price" (the prices stopped or held up):
+ * answers the page rides out and Chromium logs as console errors. `forgive` then takes one `logged` line (its exact
+ * text, which depends on the protocol) out of `problems` per such answer, and no more; `stop` stops counting.
+ *
+ * ```ts
+ * const staleGrids = watchStaleGrids(page);
+ * await stack.pump.stop(); // …
+ * staleGrids.stop();
+ * staleGrids.forgive(problems, "console error: Failed to load resource: the server responded with a status of 503 ()");
+ * ```
+ */
+export function watchStaleGrids(page: Page) {
+  let count = 0;
+  const onAnswer = async (answer: PageResponse) => {
+    if (answer.status() !== 503 || answer.request().method() !== "GET" || !new URL(answer.url()).pathname.startsWith("/api/grid")) return;
+    if ((await answer.text().catch(() => "")).includes("no fresh price")) count++;
+  };
+  page.on("response", onAnswer);
+  return {
+    stop: () => void page.off("response", onAnswer),
+    forgive(problems: string[], logged: string): void {
+      for (let forgiven = 0; forgiven < count && problems.includes(logged); forgiven++) problems.splice(problems.indexOf(logged), 1);
+    },
+  };
 }
